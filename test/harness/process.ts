@@ -1,0 +1,88 @@
+// Child processes for the test harnesses: each runs under `setpriv --pdeathsig KILL`, so the kernel
+// kills it if the test process dies without cleaning up; output goes to a log file for post-mortems.
+import { type ChildProcess, spawn } from "node:child_process";
+import { openSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  readonly pid: number;
+  readonly exited: Promise<number | null>;
+  running(): boolean;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  kill(): Promise<void>;
+}
+
+export function startProcess(
+  name: string,
+  binary: string,
+  args: string[],
+  options: { logFile: string; env?: NodeJS.ProcessEnv },
+): ManagedProcess {
+  const log = openSync(options.logFile, "a");
+  const child: ChildProcess = spawn("setpriv", ["--pdeathsig", "KILL", "--", binary, ...args], {
+    stdio: ["ignore", log, log],
+    env: options.env ?? process.env,
+  });
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${binary}`);
+  let done = false;
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("exit", (code) => {
+      done = true;
+      resolve(code);
+    });
+    child.once("error", () => {
+      done = true;
+      resolve(null);
+    });
+  });
+  const signal = async (sig: NodeJS.Signals, graceMs: number) => {
+    if (done) return;
+    child.kill(sig);
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  return {
+    name,
+    logFile: options.logFile,
+    pid: child.pid,
+    exited,
+    running: () => !done,
+    stop: (graceMs = 10_000) => signal("SIGTERM", graceMs),
+    kill: () => signal("SIGKILL", 0),
+  };
+}
+
+/** The last lines of a process log, for error messages. */
+export function logTail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+/** Distinct free TCP ports on 127.0.0.1, held open together so that none is handed out twice. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<import("node:net").Server>((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const address = s.address();
+    if (address === null || typeof address === "string") throw new Error("no TCP address");
+    return address.port;
+  });
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}

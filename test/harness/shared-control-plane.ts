@@ -1,0 +1,31 @@
+// Access for test files to the control plane that the jest global setup started for the run.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+
+export const kubeconfigEnv = "TUO_TEST_KUBECONFIG";
+
+export function sharedKubeconfigPath(): string {
+  const path = process.env[kubeconfigEnv];
+  if (!path)
+    throw new Error(
+      `${kubeconfigEnv} is not set: integration tests need the jest global setup's control plane`,
+    );
+  return path;
+}
+
+export function adminKubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(sharedKubeconfigPath());
+  return kc;
+}
+
+/** A name unique to this test run, so that tests sharing the control plane stay apart. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+export function scratchDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `tuo-${prefix}-`));
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the test tools (kube-apiserver, kube-controller-manager, kube-scheduler, etcd; talosctl;
+# helm) from their published Go modules into a cache folder outside the clone, once per pinned
+# version set, and prints the folder that holds the binaries on its last line.
+#
+#   test/tools/ensure.sh kube|talosctl|helm
+#
+# TUO_TOOLS_CACHE overrides the cache root (default: $XDG_CACHE_HOME/talos-upgrade-operator/tools).
+# For the kube group, KUBEBUILDER_ASSETS pointing at a folder with etcd and kube-apiserver wins.
+set -euo pipefail
+
+group=${1:?usage: ensure.sh kube|talosctl|helm}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src="$here/$group"
+[ -f "$src/go.mod" ] || { echo "ensure.sh: unknown tool group '$group'" >&2; exit 2; }
+
+if [ "$group" = kube ] && [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
+  if [ -x "$KUBEBUILDER_ASSETS/etcd" ] && [ -x "$KUBEBUILDER_ASSETS/kube-apiserver" ]; then
+    echo "$KUBEBUILDER_ASSETS"
+    exit 0
+  fi
+  echo "ensure.sh: KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no etcd and kube-apiserver; building instead" >&2
+fi
+
+command -v go >/dev/null || { echo "ensure.sh: Go is needed to build the $group tools and is not on PATH" >&2; exit 1; }
+
+root=${TUO_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/talos-upgrade-operator/tools}
+# The cache key covers the group's sources (go.mod pins the versions) and this recipe's revision:
+# bump `recipe` when a change below alters what gets built.
+recipe=1
+key=$( (echo "recipe $recipe"; cd "$src" && find . -type f | sort | xargs cat) | sha256sum | cut -c1-16)
+out="$root/$group-$key"
+if [ -f "$out/.complete" ]; then
+  echo "$out"
+  exit 0
+fi
+
+cd "$src"
+mod_version() { go list -m -f '{{.Version}}' "$1"; }
+case "$group" in
+  kube)
+    v=$(mod_version k8s.io/kubernetes)
+    minor=$(echo "$v" | cut -d. -f2)
+    pkg=k8s.io/component-base/version
+    ldflags="-s -w -X $pkg.gitVersion=$v -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+    targets=(k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+      k8s.io/kubernetes/cmd/kube-scheduler ./etcd)
+    label="kubernetes $v, etcd $(mod_version go.etcd.io/etcd/server/v3)"
+    ;;
+  talosctl)
+    v=$(mod_version github.com/siderolabs/talos)
+    pkg=github.com/siderolabs/talos/pkg/machinery/version
+    ldflags="-s -w -X $pkg.Tag=$v -X $pkg.Name=Talos"
+    targets=(github.com/siderolabs/talos/cmd/talosctl)
+    label="talosctl $v"
+    ;;
+  helm)
+    v=$(mod_version helm.sh/helm/v3)
+    ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$v"
+    targets=(helm.sh/helm/v3/cmd/helm)
+    label="helm $v"
+    ;;
+esac
+
+echo "ensure.sh: building $label into $out (minutes on a fresh machine; cached afterwards)" >&2
+tmp="$out.tmp.$$"
+rm -rf "$tmp" && mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+start=$(date +%s)
+# -v names each package as it compiles: count them so a long cold build shows it is alive.
+CGO_ENABLED=0 go build -v -trimpath -ldflags "$ldflags" -o "$tmp/" "${targets[@]}" 2>&1 |
+  awk '/^go: downloading/ {next} { n++; if (n % 100 == 0) { printf "ensure.sh: %d packages compiled (%s)\n", n, $0 > "/dev/stderr"; fflush() } }
+       /: / && !/^[a-z0-9.\/_-]+$/ { print > "/dev/stderr" }'
+[ "${PIPESTATUS[0]}" = 0 ] || { echo "ensure.sh: building $label failed" >&2; exit 1; }
+touch "$tmp/.complete"
+rm -rf "$out" && mv "$tmp" "$out"
+trap - EXIT
+echo "ensure.sh: built $label in $(( $(date +%s) - start ))s" >&2
+echo "$out"
