@@ -49,8 +49,13 @@ case "$group" in
     ;;
   talosctl)
     v=$(mod_version github.com/siderolabs/talos)
-    pkg=github.com/siderolabs/talos/pkg/machinery/version
-    ldflags="-s -w -X $pkg.Tag=$v -X $pkg.Name=Talos"
+    # version.Tag, SHA and Name (what `talosctl version` prints) are copied at init from gendata's
+    # embedded strings, so -X must set those; the module ships sha "undefined", and Talos' release
+    # builds use the tag's commit abbreviated to 8 digits, which the proxy's origin record gives.
+    sha=$(go mod download -json "github.com/siderolabs/talos@$v" 2>/dev/null |
+      sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{8\}\).*/\1/p' || true)
+    pkg=github.com/siderolabs/talos/pkg/machinery/gendata
+    ldflags="-s -w -X $pkg.VersionTag=$v -X $pkg.VersionName=Talos${sha:+ -X $pkg.VersionSHA=$sha}"
     targets=(github.com/siderolabs/talos/cmd/talosctl)
     label="talosctl $v"
     ;;

@@ -1,0 +1,89 @@
+// The Talos and COSI protos (proto/): gRPC service definitions for clients and the simulator, and
+// message codecs for what travels inside bytes fields (event payloads in Any, COSI proto specs).
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
+import type { GrpcObject, ServiceClientConstructor, ServiceDefinition } from "@grpc/grpc-js";
+import { loadPackageDefinition } from "@grpc/grpc-js";
+import { loadSync, type Options } from "@grpc/proto-loader";
+import protobuf from "protobufjs";
+
+/** proto/ beside the package root, found from here whether running from src/ or dist/src/. */
+function findProtoRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "proto", "machine", "machine.proto"))) return join(dir, "proto");
+  }
+  throw new Error(`proto/ not found above ${from}`);
+}
+
+const protoRoot = findProtoRoot(import.meta.dirname);
+
+const files = [
+  "machine/machine.proto",
+  "machine/lifecycle.proto",
+  "machine/image.proto",
+  "cosi/v1alpha1/state.proto",
+  "resource/config/config.proto",
+  "resource/definitions/runtime/runtime.proto",
+  "resource/definitions/extensions/extensions.proto",
+  "resource/definitions/etcd/etcd.proto",
+  "resource/definitions/v1alpha1/v1alpha1.proto",
+  "resource/definitions/k8s/k8s.proto",
+];
+
+/** Field names in camelCase, 64-bit integers and enums as strings, absent fields as defaults. */
+export const loaderOptions: Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  includeDirs: [protoRoot],
+};
+
+export const packageDefinition = loadSync(files, loaderOptions);
+const grpcObject = loadPackageDefinition(packageDefinition);
+
+function lookup(path: string): ServiceClientConstructor {
+  let node: unknown = grpcObject;
+  for (const part of path.split(".")) node = (node as GrpcObject)[part];
+  if (typeof node !== "function") throw new Error(`no gRPC service ${path} in proto/`);
+  return node as ServiceClientConstructor;
+}
+
+export const services = {
+  machine: lookup("machine.MachineService"),
+  lifecycle: lookup("machine.LifecycleService"),
+  image: lookup("machine.ImageService"),
+  state: lookup("cosi.resource.State"),
+} as const;
+
+export type ServiceName = keyof typeof services;
+
+export function serviceDefinition(name: ServiceName): ServiceDefinition {
+  return services[name].service;
+}
+
+const root = new protobuf.Root();
+// Well-known google/protobuf types are built into protobufjs; everything else lives in proto/.
+root.resolvePath = (_origin, target) =>
+  isAbsolute(target) || target.startsWith("google/protobuf/") ? target : join(protoRoot, target);
+root.loadSync(files.map((f) => join(protoRoot, f)));
+root.resolveAll();
+
+const conversion: protobuf.IConversionOptions = {
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+/** Encodes a message by its full name (e.g. `machine.SequenceEvent`) from a camelCase plain object. */
+export function encodeMessage(fullName: string, value: Record<string, unknown>): Buffer {
+  const type = root.lookupType(fullName);
+  return Buffer.from(type.encode(type.fromObject(value)).finish());
+}
+
+export function decodeMessage(fullName: string, bytes: Uint8Array): Record<string, unknown> {
+  const type = root.lookupType(fullName);
+  return type.toObject(type.decode(bytes), conversion);
+}

@@ -1,0 +1,220 @@
+// A simulated Talos cluster: an OS CA, N machines each serving apid on its own loopback address
+// (127.x.y.z:50000), the image registry, and talosconfigs for each role.
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Authority, createAuthority, issueCertificate } from "../harness/pki.ts";
+import { Apid } from "./apid.ts";
+import { cosiState } from "./cosi-state.ts";
+import type { FleetView } from "./handlers.ts";
+import { imageService, lifecycleService } from "./lifecycle-service.ts";
+import { machineService } from "./machine-service.ts";
+import { type Faults, type NodeIdentity, type Role, SimNode, type Timing } from "./node.ts";
+import { ImageRegistry } from "./registry.ts";
+import { writeTalosconfig } from "./talosconfig.ts";
+
+export interface FleetOptions {
+  controlPlanes: number;
+  workers: number;
+  talosVersion: string;
+  kubernetesVersion?: string;
+  /** Per-node Talos versions by hostname, for mixed fleets. */
+  versions?: Record<string, string>;
+  platform?: string;
+  schematic?: string;
+  timing?: Partial<Timing>;
+  registry?: ImageRegistry;
+  apidPort?: number;
+}
+
+export const defaultTiming: Timing = { rebootMs: 200, installMs: 50, stepMs: 5 };
+
+/** The Image Factory schematic of a vanilla image (no extensions). */
+export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+
+let fleetsStarted = 0;
+
+/** Loopback addresses unique to this process and fleet, so parallel test workers never collide. */
+function addressFor(fleetIndex: number, nodeIndex: number): string {
+  const second = 20 + (process.pid % 200);
+  const third = (fleetIndex * 8 + Math.floor(nodeIndex / 250)) % 250;
+  return `127.${second}.${third}.${(nodeIndex % 250) + 2}`;
+}
+
+function machineConfigFor(node: NodeIdentity, talosVersion: string, kubernetesVersion: string): string {
+  const controlPlane = node.role === "controlplane";
+  return [
+    "version: v1alpha1",
+    "machine:",
+    `  type: ${controlPlane ? "controlplane" : "worker"}`,
+    "  kubelet:",
+    `    image: ghcr.io/siderolabs/kubelet:${kubernetesVersion}`,
+    "  install:",
+    "    disk: /dev/sda",
+    `    image: factory.talos.dev/${node.platform}-installer/${node.schematic}:${talosVersion}`,
+    "cluster:",
+    "  controlPlane:",
+    "    endpoint: https://127.0.0.1:6443",
+    ...(controlPlane
+      ? [
+          "  apiServer:",
+          `    image: registry.k8s.io/kube-apiserver:${kubernetesVersion}`,
+          "  controllerManager:",
+          `    image: registry.k8s.io/kube-controller-manager:${kubernetesVersion}`,
+          "  scheduler:",
+          `    image: registry.k8s.io/kube-scheduler:${kubernetesVersion}`,
+          "  proxy:",
+          `    image: registry.k8s.io/kube-proxy:${kubernetesVersion}`,
+        ]
+      : []),
+    "",
+  ].join("\n");
+}
+
+export class Fleet implements FleetView {
+  readonly dir: string;
+  readonly registry: ImageRegistry;
+  readonly ca: Authority;
+  /** talosconfig paths by role; endpoints are the control plane addresses. */
+  readonly talosconfig: { admin: string; operator: string; reader: string };
+  private readonly members: SimNode[];
+  private readonly apids: Apid[];
+  private readonly configs = new Map<SimNode, string>();
+
+  private constructor(init: {
+    dir: string;
+    registry: ImageRegistry;
+    ca: Authority;
+    nodes: SimNode[];
+    apids: Apid[];
+    talosconfig: Fleet["talosconfig"];
+  }) {
+    this.dir = init.dir;
+    this.registry = init.registry;
+    this.ca = init.ca;
+    this.members = init.nodes;
+    this.apids = init.apids;
+    this.talosconfig = init.talosconfig;
+  }
+
+  static async start(options: FleetOptions): Promise<Fleet> {
+    const fleetIndex = fleetsStarted++;
+    const dir = mkdtempSync(join(tmpdir(), "tuo-fleet-"));
+    const registry = options.registry ?? new ImageRegistry();
+    const timing = { ...defaultTiming, ...options.timing };
+    const kubernetesVersion = options.kubernetesVersion ?? "v1.35.2";
+    const ca = await createAuthority("talos", "ed25519");
+    const identities: NodeIdentity[] = [];
+    for (let i = 0; i < options.controlPlanes + options.workers; i++) {
+      const role: Role = i < options.controlPlanes ? "controlplane" : "worker";
+      const hostname = role === "controlplane" ? `cp-${i + 1}` : `worker-${i - options.controlPlanes + 1}`;
+      identities.push({
+        hostname,
+        address: addressFor(fleetIndex, i),
+        role,
+        platform: options.platform ?? "metal",
+        schematic: options.schematic ?? vanillaSchematic,
+        extensions: [],
+      });
+    }
+    const nodes = identities.map(
+      (identity) =>
+        new SimNode(identity, options.versions?.[identity.hostname] ?? options.talosVersion, timing),
+    );
+    const clients = Object.fromEntries(
+      await Promise.all(
+        (["admin", "operator", "reader"] as const).map(async (role) => {
+          const cert = await issueCertificate(ca, {
+            commonName: role,
+            organizations: [`os:${role}`],
+            usage: "client",
+          });
+          const path = join(dir, `talosconfig-${role}`);
+          const endpoints = nodes.filter((n) => n.isControlPlane).map((n) => n.address);
+          writeTalosconfig(path, {
+            name: "simulated",
+            endpoints,
+            nodes: endpoints.slice(0, 1),
+            caPem: ca.certPem,
+            ...cert,
+          });
+          return [role, path];
+        }),
+      ),
+    ) as Fleet["talosconfig"];
+
+    const fleet: Fleet = new Fleet({ dir, registry, ca, nodes, apids: [], talosconfig: clients });
+    for (const node of nodes) {
+      fleet.configs.set(node, machineConfigFor(node.identity, node.version, kubernetesVersion));
+      node.listen({
+        down: (down) => {
+          for (const apid of fleet.apids) apid.abortStreams(down);
+        },
+      });
+    }
+    const implementations = {
+      machine: machineService,
+      lifecycle: lifecycleService,
+      image: imageService,
+      state: cosiState,
+    };
+    await Promise.all(
+      nodes.map(async (node) => {
+        const serving = await issueCertificate(ca, {
+          commonName: node.hostname,
+          sans: [node.address, node.hostname, "talos", "talos.default", "localhost"],
+          usage: "server",
+        });
+        const apid = new Apid(node, fleet, { caPem: ca.certPem, ...serving }, implementations);
+        await apid.start(options.apidPort ?? 50000);
+        fleet.apids.push(apid);
+      }),
+    );
+    return fleet;
+  }
+
+  nodes(): SimNode[] {
+    return this.members;
+  }
+
+  node(hostname: string): SimNode {
+    const node = this.members.find((n) => n.hostname === hostname);
+    if (!node) throw new Error(`no node ${hostname} in the fleet`);
+    return node;
+  }
+
+  byAddress(address: string): SimNode | undefined {
+    return this.members.find((n) => n.address === address || n.hostname === address);
+  }
+
+  controlPlanes(): SimNode[] {
+    return this.members.filter((n) => n.isControlPlane);
+  }
+
+  workers(): SimNode[] {
+    return this.members.filter((n) => !n.isControlPlane);
+  }
+
+  inject(hostname: string, faults: Faults): void {
+    Object.assign(this.node(hostname).faults, faults);
+  }
+
+  memberId(node: SimNode): string {
+    return createHash("sha256").update(node.hostname).digest("hex").slice(0, 16);
+  }
+
+  machineConfig(node: SimNode): string {
+    return this.configs.get(node) ?? "";
+  }
+
+  setMachineConfig(node: SimNode, yaml: string): void {
+    this.configs.set(node, yaml);
+  }
+
+  async stop(): Promise<void> {
+    for (const node of this.members) node.stop();
+    for (const apid of this.apids) apid.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

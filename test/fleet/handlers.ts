@@ -1,0 +1,53 @@
+// What a service handler sees: the node that serves the call (after apid routing), the caller's
+// roles, and the fleet around it. Handlers throw RpcError for gRPC status codes.
+import type { status } from "@grpc/grpc-js";
+import type { SimNode } from "./node.ts";
+import type { ImageRegistry } from "./registry.ts";
+
+export class RpcError extends Error {
+  readonly code: status;
+
+  constructor(code: status, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export interface FleetView {
+  nodes(): SimNode[];
+  registry: ImageRegistry;
+  /** The etcd member ID of a control plane node, as Talos prints it (hex, 16 digits). */
+  memberId(node: SimNode): string;
+  /** A node's machine configuration (multi-document YAML). */
+  machineConfig(node: SimNode): string;
+  setMachineConfig(node: SimNode, yaml: string): void;
+}
+
+export interface CallContext {
+  node: SimNode;
+  roles: string[];
+  fleet: FleetView;
+  /** Called when the stream must end because the serving machine went away. */
+  onAbort(listener: () => void): void;
+}
+
+export type Message = Record<string, unknown>;
+export type UnaryHandler = (ctx: CallContext, request: Message) => Message | Promise<Message>;
+export type StreamHandler = (
+  ctx: CallContext,
+  request: Message,
+  write: (m: Message) => void,
+) => Promise<void>;
+
+export interface ServiceImplementation {
+  /** Unary methods whose response is `{ messages: [X] }`: the handler returns X. */
+  envelope?: Record<string, UnaryHandler>;
+  /** Unary methods answered as they are. */
+  unary?: Record<string, UnaryHandler>;
+  stream?: Record<string, StreamHandler>;
+}
+
+export const timestamp = (ms: number) => ({
+  seconds: String(Math.floor(ms / 1000)),
+  nanos: (ms % 1000) * 1e6,
+});

@@ -1,0 +1,226 @@
+// machine.MachineService as machined serves it, over a simulated node.
+import { randomUUID } from "node:crypto";
+import { status } from "@grpc/grpc-js";
+import { encodeMessage } from "../../src/talos/proto.ts";
+import { compareVersions } from "../../src/talos/version.ts";
+import type { FleetEvent } from "./events.ts";
+import {
+  type CallContext,
+  type Message,
+  RpcError,
+  type ServiceImplementation,
+  timestamp,
+} from "./handlers.ts";
+import type { SimNode } from "./node.ts";
+
+function requireUp(node: SimNode): void {
+  if (!node.up) throw new RpcError(status.UNAVAILABLE, `connection to ${node.address}:50000 refused`);
+}
+
+function requireControlPlane(node: SimNode): void {
+  if (!node.isControlPlane)
+    throw new RpcError(status.FAILED_PRECONDITION, "etcd is not running on this node");
+}
+
+function eventMessage(event: FleetEvent): Message {
+  return {
+    id: event.id,
+    actorId: event.actorId,
+    data: { type_url: `talos/runtime/${event.type}`, value: encodeMessage(event.type, event.payload) },
+  };
+}
+
+/** The etcd pre-checks of the legacy Upgrade on control plane nodes (ValidateForUpgrade). */
+function etcdPreChecks(ctx: CallContext): void {
+  const members = ctx.fleet.nodes().filter((n) => n.isControlPlane);
+  if (members.length === 2) {
+    throw new RpcError(
+      status.FAILED_PRECONDITION,
+      "etcd member count (2) is insufficient to maintain quorum",
+    );
+  }
+  for (const member of members) {
+    if (!member.up) {
+      throw new RpcError(
+        status.FAILED_PRECONDITION,
+        `etcd member ${ctx.fleet.memberId(member)} is not started`,
+      );
+    }
+    if (member.faults.etcdUnhealthy) {
+      throw new RpcError(
+        status.FAILED_PRECONDITION,
+        `etcd member ${member.hostname} failed the quorum read: context deadline exceeded`,
+      );
+    }
+  }
+}
+
+export const machineService: ServiceImplementation = {
+  envelope: {
+    Version: ({ node }) => ({
+      version: {
+        tag: node.version,
+        sha: "simulated",
+        built: "",
+        goVersion: "go1.25",
+        os: "linux",
+        arch: "amd64",
+      },
+      platform: { name: node.identity.platform, mode: "metal" },
+      features: { rbac: true },
+    }),
+    Hostname: ({ node }) => ({ hostname: node.hostname }),
+    ServiceList: ({ node }) => ({
+      services: node.services().map((s) => ({
+        id: s.id,
+        state: s.running ? "Running" : "Waiting",
+        events: { events: [{ msg: "Service started", state: "Running", ts: timestamp(Date.now()) }] },
+        health: { unknown: false, healthy: s.healthy, lastMessage: "", lastChange: timestamp(Date.now()) },
+      })),
+    }),
+    Upgrade: (ctx, request) => {
+      const { node, fleet } = ctx;
+      const image = String(request.image ?? "");
+      const resolved = fleet.registry.resolveInstaller(image);
+      if ("error" in resolved || node.faults.pullFailure) {
+        throw new RpcError(
+          status.INTERNAL,
+          "error" in resolved ? resolved.error : `failed to pull image "${image}"`,
+        );
+      }
+      // v1.14 skips the etcd checks when preserve is set; every version skips them with force.
+      const preserveSkips =
+        Boolean(request.preserve) && compareVersions(node.version, "v1.14.0-alpha.0") >= 0;
+      if (node.isControlPlane && !request.force && !preserveSkips) etcdPreChecks(ctx);
+      if (node.stage !== "RUNNING") {
+        throw new RpcError(status.FAILED_PRECONDITION, "an upgrade or reboot is already in progress");
+      }
+      const actorId = randomUUID();
+      node.startLegacyUpgrade(resolved.version, actorId);
+      return { ack: "Upgrade request received", actorId };
+    },
+    Reboot: ({ node }) => {
+      if (node.stage !== "RUNNING")
+        throw new RpcError(status.FAILED_PRECONDITION, "a sequence is already running");
+      const actorId = randomUUID();
+      node.startReboot(actorId);
+      return { actorId };
+    },
+    Rollback: ({ node }) => {
+      node.pendingVersion = undefined;
+      return {};
+    },
+    EtcdMemberList: ({ node, fleet }) => {
+      requireControlPlane(node);
+      return {
+        legacyMembers: [],
+        members: fleet
+          .nodes()
+          .filter((n) => n.isControlPlane)
+          .map((member) => ({
+            id: BigInt(`0x${fleet.memberId(member)}`).toString(),
+            hostname: member.hostname,
+            peerUrls: [`https://${member.address}:2380`],
+            clientUrls: [`https://${member.address}:2379`],
+            isLearner: false,
+          })),
+      };
+    },
+    EtcdStatus: ({ node, fleet }) => {
+      requireControlPlane(node);
+      const leader = fleet.nodes().find((n) => n.isControlPlane && n.up && !n.faults.etcdUnhealthy);
+      return {
+        memberStatus: {
+          memberId: BigInt(`0x${fleet.memberId(node)}`).toString(),
+          protocolVersion: "3.6.0",
+          storageVersion: "3.6.0",
+          dbSize: "20971520",
+          dbSizeInUse: "10485760",
+          leader: leader ? BigInt(`0x${fleet.memberId(leader)}`).toString() : "0",
+          raftIndex: "1000",
+          raftTerm: "2",
+          raftAppliedIndex: "1000",
+          errors: node.faults.etcdUnhealthy ? ["etcdserver: request timed out"] : [],
+          isLearner: false,
+        },
+      };
+    },
+    EtcdAlarmList: ({ node, fleet }) => {
+      requireControlPlane(node);
+      const alarms = fleet
+        .nodes()
+        .filter((n) => n.isControlPlane && n.faults.etcdAlarm)
+        .map((n) => ({ memberId: BigInt(`0x${fleet.memberId(n)}`).toString(), alarm: n.faults.etcdAlarm }));
+      return { memberAlarms: alarms };
+    },
+    EtcdForfeitLeadership: ({ node, fleet }) => {
+      requireControlPlane(node);
+      const other = fleet.nodes().find((n) => n.isControlPlane && n !== node && n.up);
+      return { member: other ? fleet.memberId(other) : "" };
+    },
+    ApplyConfiguration: ({ node, fleet }, request) => {
+      if (node.faults.applyConfigurationError) {
+        throw new RpcError(status.INVALID_ARGUMENT, node.faults.applyConfigurationError);
+      }
+      const data = Buffer.from((request.data as Uint8Array | undefined) ?? []).toString("utf8");
+      if (!/^\s*version:\s*v1alpha1\b/m.test(data)) {
+        throw new RpcError(status.INVALID_ARGUMENT, "the v1alpha1 configuration document is missing");
+      }
+      const mode = String(request.mode ?? "REBOOT");
+      if (mode === "REBOOT" && compareVersions(node.version, "v1.14.0-alpha.0") >= 0) {
+        throw new RpcError(
+          status.UNIMPLEMENTED,
+          "apply mode REBOOT is not supported outside maintenance mode",
+        );
+      }
+      if (!request.dryRun) fleet.setMachineConfig(node, data);
+      return {
+        warnings: [],
+        mode: mode === "AUTO" ? "NO_REBOOT" : mode,
+        modeDetails: "Applied configuration without a reboot",
+      };
+    },
+    ImagePull: ({ node, fleet }, request) => {
+      const reference = String(request.reference ?? "");
+      const failure = node.pull(String(request.namespace ?? "NS_SYSTEM"), reference, (r) =>
+        fleet.registry.exists(r),
+      );
+      if (failure) throw new RpcError(status.INTERNAL, failure);
+      return {};
+    },
+  },
+  stream: {
+    Events: async (ctx, request, write) => {
+      const { node } = ctx;
+      requireUp(node);
+      const tail = {
+        tailEvents: Number(request.tailEvents ?? 0),
+        tailId: String(request.tailId ?? ""),
+        tailSeconds: Number(request.tailSeconds ?? 0),
+      };
+      const actor = String(request.withActorId ?? "");
+      const wanted = (e: FleetEvent) => actor === "" || e.actorId === actor;
+      write({ id: "", actorId: "", data: { type_url: "", value: Buffer.alloc(0) } });
+      for (const event of node.events.backlog(tail)) if (wanted(event)) write(eventMessage(event));
+      await new Promise<void>((resolve) => {
+        const unsubscribe = node.events.subscribe((event) => {
+          if (wanted(event)) write(eventMessage(event));
+        });
+        ctx.onAbort(() => {
+          unsubscribe();
+          resolve();
+        });
+      });
+    },
+    Read: async ({ node, fleet }, request, write) => {
+      const path = String(request.path ?? "");
+      const files: Record<string, () => string> = {
+        "/proc/sys/kernel/random/boot_id": () => `${node.bootId}\n`,
+        "/system/state/config.yaml": () => fleet.machineConfig(node),
+      };
+      const content = files[path];
+      if (!content) throw new RpcError(status.NOT_FOUND, `open ${path}: no such file or directory`);
+      write({ bytes: Buffer.from(content()) });
+    },
+  },
+};

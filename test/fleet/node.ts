@@ -1,0 +1,268 @@
+// One simulated Talos machine: its identity, running version, A/B boot state, services, event log
+// and the upgrade and reboot sequences, with the faults a test can inject.
+import { randomUUID } from "node:crypto";
+import { EventLog } from "./events.ts";
+
+export type Role = "controlplane" | "worker";
+export type MachineStage = "BOOTING" | "RUNNING" | "REBOOTING" | "UPGRADING" | "SHUTTING_DOWN";
+
+export interface NodeIdentity {
+  hostname: string;
+  address: string;
+  role: Role;
+  platform: string;
+  schematic: string;
+  extensions: { name: string; version: string; image: string }[];
+}
+
+export interface Timing {
+  /** Time from the reboot call until the machine answers again. */
+  rebootMs: number;
+  /** Time the installer takes to write the new boot entry. */
+  installMs: number;
+  /** Gap between consecutive sequence steps (events). */
+  stepMs: number;
+}
+
+export interface Faults {
+  /** Image pulls on this node fail as if the registry refused them. */
+  pullFailure?: boolean;
+  /** The next boot into a new version fails; Talos' A/B fallback boots the old version again. */
+  bootFailure?: boolean;
+  /** After the next reboot the machine never answers again. */
+  neverReturns?: boolean;
+  /** Extra boot time, on top of Timing.rebootMs. */
+  slowBootMs?: number;
+  /** etcd on this node reports errors (a failed quorum read) / an alarm. */
+  etcdUnhealthy?: boolean;
+  etcdAlarm?: "NOSPACE" | "CORRUPT";
+  /** The kubelet does not report Ready after boot. */
+  kubeletNotReady?: boolean;
+  /** ApplyConfiguration fails with this message. */
+  applyConfigurationError?: string;
+}
+
+export interface NodeListener {
+  down?(node: SimNode): void;
+  up?(node: SimNode): void;
+}
+
+const seq = "machine.SequenceEvent";
+const phase = "machine.PhaseEvent";
+const task = "machine.TaskEvent";
+const status = "machine.MachineStatusEvent";
+const serviceEvent = "machine.ServiceStateEvent";
+
+const legacyUpgradePhases: [string, string][] = [
+  ["drain", "cordonAndDrainNode"],
+  ["cleanup", "stopAllPods"],
+  ["dbus", "stopDBus"],
+  ["stopServices", "stopServicesEphemeral"],
+  ["unmount", "unmountPodMounts"],
+  ["unmountSystem", "unmountEphemeralPartition"],
+  ["upgrade", "upgrade"],
+  ["meta", "reloadMeta"],
+  ["stopEverything", "stopAllServices"],
+  ["reboot", "reboot"],
+];
+
+const rebootPhases: [string, string][] = [
+  ["cleanup", "stopAllPods"],
+  ["dbus", "stopDBus"],
+  ["stopEverything", "stopAllServices"],
+  ["reboot", "reboot"],
+];
+
+export class SimNode {
+  readonly identity: NodeIdentity;
+  readonly events = new EventLog();
+  faults: Faults = {};
+  version: string;
+  bootId = randomUUID();
+  stage: MachineStage = "RUNNING";
+  ready = true;
+  /** apid answers; false while rebooting or during an injected outage. */
+  up = true;
+  /** Version the other boot entry holds after an install, booted by the next reboot. */
+  pendingVersion: string | undefined;
+  /** Images pulled into containerd, by `<namespace>/<reference>`. */
+  readonly pulled = new Set<string>();
+  /** Node-local lock of the lifecycle installer, like the server's mutex. */
+  installing = false;
+  readonly calls: { method: string; at: number }[] = [];
+  private readonly timing: Timing;
+  private readonly listeners: NodeListener[] = [];
+  private timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(identity: NodeIdentity, version: string, timing: Timing) {
+    this.identity = identity;
+    this.version = version;
+    this.timing = timing;
+    this.emitBoot("");
+  }
+
+  get hostname(): string {
+    return this.identity.hostname;
+  }
+
+  get address(): string {
+    return this.identity.address;
+  }
+
+  get isControlPlane(): boolean {
+    return this.identity.role === "controlplane";
+  }
+
+  listen(listener: NodeListener): void {
+    this.listeners.push(listener);
+  }
+
+  serviceIds(): string[] {
+    const ids = ["apid", "containerd", "cri", "kubelet", "machined", "udevd"];
+    return this.isControlPlane ? [...ids, "etcd", "trustd"].sort() : ids;
+  }
+
+  /** Services as ServiceList reports them: all running and healthy while the machine is up. */
+  services(): { id: string; running: boolean; healthy: boolean }[] {
+    return this.serviceIds().map((id) => {
+      const healthy = this.ready && !(id === "etcd" && this.faults.etcdUnhealthy);
+      return { id, running: this.stage === "RUNNING", healthy };
+    });
+  }
+
+  /** Pulls an image into a containerd namespace; resolves the failure reason or undefined. */
+  pull(namespace: string, reference: string, exists: (ref: string) => boolean): string | undefined {
+    if (this.faults.pullFailure || !exists(reference)) {
+      return `failed to pull image "${reference}": not found`;
+    }
+    this.pulled.add(`${namespace}/${reference}`);
+    return undefined;
+  }
+
+  /** The legacy upgrade sequence (MachineService.Upgrade), run after the RPC has answered. */
+  startLegacyUpgrade(targetVersion: string, actorId: string): void {
+    this.stage = "UPGRADING";
+    this.ready = false;
+    const steps: (() => void)[] = [
+      () => this.events.emit(seq, { sequence: "upgrade", action: "START" }, actorId),
+      () => this.emitStatus(actorId),
+    ];
+    for (const [name, taskName] of legacyUpgradePhases) {
+      steps.push(() => {
+        this.events.emit(phase, { phase: name, action: "START" }, actorId);
+        this.events.emit(task, { task: taskName, action: "START" }, actorId);
+        if (name === "upgrade") this.pendingVersion = targetVersion;
+      });
+      if (name === "reboot") break;
+      steps.push(() => {
+        this.events.emit(task, { task: taskName, action: "STOP" }, actorId);
+        this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
+      });
+    }
+    this.runSteps(steps, () => this.goDown(actorId), this.timing.installMs);
+  }
+
+  /** The reboot sequence (MachineService.Reboot): stop everything, then boot the pending entry. */
+  startReboot(actorId: string): void {
+    this.stage = "REBOOTING";
+    this.ready = false;
+    const steps: (() => void)[] = [
+      () => this.events.emit(seq, { sequence: "reboot", action: "START" }, actorId),
+      () => this.emitStatus(actorId),
+      ...rebootPhases.map(([name, taskName]) => () => {
+        this.events.emit(phase, { phase: name, action: "START" }, actorId);
+        this.events.emit(task, { task: taskName, action: "START" }, actorId);
+      }),
+    ];
+    this.runSteps(steps, () => this.goDown(actorId), 0);
+  }
+
+  /** Makes apid unreachable for a while, the machine itself untouched (an injected outage). */
+  apidOutage(ms: number): void {
+    this.setUp(false);
+    this.later(ms, () => this.setUp(true));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private goDown(actorId: string): void {
+    this.setUp(false);
+    this.stage = "BOOTING";
+    if (this.faults.neverReturns) return;
+    this.later(this.timing.rebootMs + (this.faults.slowBootMs ?? 0), () => this.bootNext(actorId));
+  }
+
+  private bootNext(actorId: string): void {
+    const target = this.pendingVersion ?? this.version;
+    this.pendingVersion = undefined;
+    if (target !== this.version && this.faults.bootFailure) {
+      // A/B: the new entry fails to boot; the bootloader is reverted and the old version boots.
+      this.faults.bootFailure = false;
+      this.bootId = randomUUID();
+      this.later(this.timing.rebootMs, () => this.bootNext(actorId));
+      return;
+    }
+    this.version = target;
+    this.bootId = randomUUID();
+    this.events.clear();
+    this.setUp(true);
+    this.emitBoot(actorId);
+  }
+
+  private emitBoot(_actorId: string): void {
+    this.stage = "BOOTING";
+    this.ready = false;
+    this.events.emit(seq, { sequence: "boot", action: "START" });
+    this.emitStatus("");
+    for (const service of this.serviceIds()) {
+      this.events.emit(serviceEvent, { service, action: "RUNNING", message: "Service started as goroutine" });
+    }
+    this.events.emit(seq, { sequence: "boot", action: "STOP" });
+    this.stage = "RUNNING";
+    this.ready = !this.faults.kubeletNotReady;
+    this.emitStatus("");
+  }
+
+  emitStatus(actorId: string): void {
+    const unmet = this.ready ? [] : [{ name: "nodeReady", reason: "node is not ready" }];
+    this.events.emit(
+      status,
+      { stage: this.stage, status: { ready: this.ready, unmetConditions: unmet } },
+      actorId,
+    );
+  }
+
+  private setUp(up: boolean): void {
+    if (this.up === up) return;
+    this.up = up;
+    for (const listener of this.listeners) (up ? listener.up : listener.down)?.(this);
+  }
+
+  private runSteps(steps: (() => void)[], done: () => void, extraMs: number): void {
+    let index = 0;
+    const next = () => {
+      if (this.stopped) return;
+      const step = steps[index++];
+      if (!step) {
+        this.later(extraMs, done);
+        return;
+      }
+      step();
+      this.later(this.timing.stepMs, next);
+    };
+    next();
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+}

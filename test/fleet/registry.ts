@@ -1,0 +1,57 @@
+// The simulated image registry: which installer (and later Kubernetes) images exist, so that a
+// wrong reference fails at pull time as it does against the real registries.
+import { compareVersions } from "../../src/talos/version.ts";
+
+export const defaultTalosReleases = [
+  "v1.11.0",
+  "v1.11.5",
+  "v1.11.6",
+  "v1.12.0",
+  "v1.12.3",
+  "v1.12.4",
+  "v1.13.0",
+  "v1.13.1",
+  "v1.14.0",
+  "v1.14.1",
+];
+
+const factory =
+  /^factory\.talos\.dev\/(?:([a-z0-9-]+)-)?installer(?:-secureboot)?\/([0-9a-f]{64}):(v[0-9][^@]*)$/;
+const plainInstaller = /^ghcr\.io\/siderolabs\/installer:(v[0-9].*)$/;
+
+export class ImageRegistry {
+  private readonly releases: Set<string>;
+  private readonly extra = new Set<string>();
+
+  constructor(releases: string[] = defaultTalosReleases) {
+    this.releases = new Set(releases);
+  }
+
+  /** Makes an arbitrary reference pullable (custom installers, Kubernetes images). */
+  publish(reference: string): void {
+    this.extra.add(reference);
+  }
+
+  /** The Talos version an installer image installs, or a reason the pull fails. */
+  resolveInstaller(reference: string): { version: string } | { error: string } {
+    if (this.extra.has(reference)) {
+      const tag = reference.split(":").at(-1) ?? "";
+      return { version: tag };
+    }
+    const fromFactory = factory.exec(reference);
+    const fromGhcr = plainInstaller.exec(reference);
+    const version = fromFactory?.[3] ?? fromGhcr?.[1];
+    if (!version || !this.releases.has(version)) {
+      return { error: `failed to pull image "${reference}": not found` };
+    }
+    // The plain installer image is published only up to v1.13; later releases ship via Image Factory.
+    if (fromGhcr && compareVersions(version, "v1.14.0-alpha.0") >= 0) {
+      return { error: `failed to pull image "${reference}": not found` };
+    }
+    return { version };
+  }
+
+  exists(reference: string): boolean {
+    return this.extra.has(reference) || !("error" in this.resolveInstaller(reference));
+  }
+}

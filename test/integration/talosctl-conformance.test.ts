@@ -1,0 +1,95 @@
+// The fleet simulator checked against the real talosctl (built from its Go module): each command
+// must succeed and print the simulated facts; a reader must be refused what needs os:admin.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { Fleet, vanillaSchematic } from "../fleet/fleet.ts";
+import { tool } from "../harness/tools.ts";
+import { waitUntil } from "../harness/wait.ts";
+
+const run = promisify(execFile);
+
+describe("the fleet simulator, seen by the real talosctl", () => {
+  let fleet: Fleet;
+  const talosctl = tool("talosctl", "talosctl");
+  const as = (role: "admin" | "reader", args: string[]) =>
+    run(talosctl, ["--talosconfig", fleet.talosconfig[role], ...args], { timeout: 30_000 });
+
+  beforeAll(async () => {
+    fleet = await Fleet.start({
+      controlPlanes: 3,
+      workers: 2,
+      talosVersion: "v1.12.4",
+      versions: { "worker-2": "v1.13.0" },
+      timing: { rebootMs: 300 },
+    });
+    const { stdout } = await run(talosctl, ["version", "--client", "--short"]);
+    console.log(`talosctl: ${stdout.trim()}`);
+  });
+
+  afterAll(() => fleet.stop());
+
+  it("version: server tag and platform through a control plane endpoint, routed with -n", async () => {
+    const worker = fleet.node("worker-1");
+    const { stdout } = await as("admin", ["-n", worker.address, "version"]);
+    expect(stdout).toMatch(new RegExp(`NODE:\\s+${worker.address.replaceAll(".", "\\.")}`));
+    expect(stdout).toMatch(/Tag:\s+v1\.12\.4/);
+    expect(stdout).toMatch(/Enabled:\s+RBAC/);
+  });
+
+  it("service: the worker's services, running and healthy", async () => {
+    const { stdout } = await as("admin", ["-n", fleet.node("worker-1").address, "service"]);
+    for (const id of ["apid", "containerd", "kubelet", "machined"]) {
+      expect(stdout).toMatch(new RegExp(`${id}\\s+Running\\s+OK`));
+    }
+    expect(stdout).not.toContain("etcd");
+  });
+
+  it("etcd members and etcd status: the three control planes and the leader", async () => {
+    const members = (await as("reader", ["etcd", "members"])).stdout;
+    for (const node of fleet.controlPlanes()) {
+      expect(members).toContain(fleet.memberId(node));
+      expect(members).toContain(`https://${node.address}:2380`);
+    }
+    const status = (await as("reader", ["etcd", "status"])).stdout;
+    expect(status).toContain(fleet.memberId(fleet.node("cp-1")));
+    expect(status).toMatch(/3\.6\.0/);
+  });
+
+  it("refuses a reader's upgrade with PermissionDenied", async () => {
+    const worker = fleet.node("worker-1");
+    const image = `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.13.0`;
+    await expect(
+      as("reader", ["-n", worker.address, "upgrade", "--wait=false", "--image", image]),
+    ).rejects.toMatchObject({ stderr: expect.stringMatching(/PermissionDenied/) });
+    expect(worker.version).toBe("v1.12.4");
+  });
+
+  it("upgrade with an image that does not exist fails at pull time and leaves the node alone", async () => {
+    const worker = fleet.node("worker-2");
+    const image = `factory.talos.dev/metal-installer/${vanillaSchematic}:v9.9.9`;
+    await expect(
+      as("admin", ["-n", worker.address, "upgrade", "--legacy", "--wait=false", "--image", image]),
+    ).rejects.toMatchObject({ stderr: expect.stringContaining("not found") });
+    expect(worker.version).toBe("v1.13.0");
+    expect(worker.stage).toBe("RUNNING");
+  });
+
+  it("refuses to upgrade a control plane node while another etcd member is down", async () => {
+    const image = `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.13.0`;
+    fleet.node("cp-3").apidOutage(5_000);
+    // Through cp-1 only: a down node's apid answers Unavailable rather than refusing the connection.
+    const endpoint = ["-e", fleet.node("cp-1").address];
+    await expect(
+      as("admin", [
+        ...endpoint,
+        "-n",
+        fleet.node("cp-2").address,
+        "upgrade",
+        "--wait=false",
+        "--image",
+        image,
+      ]),
+    ).rejects.toMatchObject({ stderr: expect.stringContaining("is not started") });
+    expect(fleet.node("cp-2").version).toBe("v1.12.4");
+  });
+});
