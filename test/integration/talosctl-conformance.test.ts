@@ -4,7 +4,6 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Fleet, vanillaSchematic } from "../fleet/fleet.ts";
 import { tool } from "../harness/tools.ts";
-import { waitUntil } from "../harness/wait.ts";
 
 const run = promisify(execFile);
 
