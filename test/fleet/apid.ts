@@ -73,6 +73,12 @@ export class Apid {
     }
   }
 
+  private binding: { address: string; credentials: grpc.ServerCredentials } | undefined;
+
+  /**
+   * Serves on <address>:port. While the machine is down its listener is closed, so clients see
+   * refused connections (and fail over to another endpoint) exactly as with a rebooting node.
+   */
   async start(port: number): Promise<void> {
     const provider = staticProvider(Buffer.from(this.tls.caPem), {
       certificate: Buffer.from(this.tls.certPem),
@@ -84,11 +90,39 @@ export class Apid {
       // Verified per call below, so that a missing or foreign certificate gets a gRPC status.
       false,
     );
-    await new Promise<void>((resolve, reject) =>
-      this.server.bindAsync(`${this.endpoint.address}:${port}`, credentials, (error) =>
-        error ? reject(error) : resolve(),
-      ),
-    );
+    this.binding = { address: `${this.endpoint.address}:${port}`, credentials };
+    await this.bind();
+    this.endpoint.listen({
+      down: () => {
+        if (!this.binding) return;
+        this.server.drain(this.binding.address, 0);
+        this.server.unbind(this.binding.address);
+      },
+      up: () => {
+        this.bind().catch((error: unknown) => {
+          console.error(`apid ${this.endpoint.hostname}: cannot listen again: ${String(error)}`);
+        });
+      },
+    });
+  }
+
+  private async bind(): Promise<void> {
+    const binding = this.binding;
+    if (!binding) return;
+    // The old listener may take a moment to release the address after a simulated reboot.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await new Promise<void>((resolve, reject) =>
+          this.server.bindAsync(binding.address, binding.credentials, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+        return;
+      } catch (error) {
+        if (attempt >= 50) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
   }
 
   stop(): void {

@@ -19,7 +19,9 @@ describe("the fleet simulator, seen by the real talosctl", () => {
       workers: 2,
       talosVersion: "v1.12.4",
       versions: { "worker-2": "v1.13.0" },
-      timing: { rebootMs: 300 },
+      // Longer than talosctl's one-second retry interval, as a real reboot is: its tracker must
+      // find the node gone before it comes back, or it waits for new events forever.
+      timing: { rebootMs: 2_000 },
     });
     const { stdout } = await run(talosctl, ["version", "--client", "--short"]);
     console.log(`talosctl: ${stdout.trim()}`);
@@ -61,6 +63,78 @@ describe("the fleet simulator, seen by the real talosctl", () => {
       as("reader", ["-n", worker.address, "upgrade", "--wait=false", "--image", image]),
     ).rejects.toMatchObject({ stderr: expect.stringMatching(/PermissionDenied/) });
     expect(worker.version).toBe("v1.12.4");
+  });
+
+  const image = (version: string) => `factory.talos.dev/metal-installer/${vanillaSchematic}:${version}`;
+
+  it("upgrade --wait, legacy API (v1.12 node): tracked to the reboot, back on the new version", async () => {
+    const worker = fleet.node("worker-1");
+    const bootId = worker.bootId;
+    const { stdout, stderr } = await as("admin", [
+      "-n",
+      worker.address,
+      "upgrade",
+      "--progress=plain",
+      "--image",
+      image("v1.13.0"),
+    ]);
+    const output = stdout + stderr;
+    expect(output).toContain("falling back to legacy");
+    expect(output).toContain("task: stopAllServices action: START");
+    expect(output).toContain("post check passed");
+    expect(worker.version).toBe("v1.13.0");
+    expect(worker.bootId).not.toBe(bootId);
+    expect(worker.calls.map((c) => c.method)).toContain("/machine.MachineService/Upgrade");
+  });
+
+  it("upgrade --wait, v1.13+ API: ImageService.Pull, LifecycleService.Upgrade, then Reboot", async () => {
+    const worker = fleet.node("worker-2");
+    const before = worker.calls.length;
+    const { stdout, stderr } = await as("admin", [
+      "-n",
+      worker.address,
+      "upgrade",
+      "--drain=false",
+      "--progress=plain",
+      "--image",
+      image("v1.14.0"),
+    ]);
+    expect(stdout + stderr).toContain("post check passed");
+    expect(worker.version).toBe("v1.14.0");
+    const methods = worker.calls.slice(before).map((c) => c.method);
+    const order = [
+      "/machine.ImageService/Pull",
+      "/machine.LifecycleService/Upgrade",
+      "/machine.MachineService/Reboot",
+    ];
+    expect(order.map((m) => methods.indexOf(m))).toEqual(
+      [...order.map((m) => methods.indexOf(m))].sort((a, b) => a - b),
+    );
+    expect(methods).not.toContain("/machine.MachineService/Upgrade");
+  });
+
+  it("reboot --wait on a control plane node, with the other endpoints taking over", async () => {
+    const node = fleet.node("cp-3");
+    const bootId = node.bootId;
+    const { stdout, stderr } = await as("admin", ["-n", node.address, "reboot", "--progress=plain"]);
+    expect(stdout + stderr).toContain("post check passed");
+    expect(node.bootId).not.toBe(bootId);
+    expect(node.version).toBe("v1.12.4");
+  });
+
+  it("A/B rollback: talosctl reports success, yet the node is back on its old version", async () => {
+    const node = fleet.node("cp-2");
+    fleet.inject("cp-2", { bootFailure: true });
+    const { stdout, stderr } = await as("admin", [
+      "-n",
+      node.address,
+      "upgrade",
+      "--progress=plain",
+      "--image",
+      image("v1.13.0"),
+    ]);
+    expect(stdout + stderr).toContain("post check passed");
+    expect(node.version).toBe("v1.12.4");
   });
 
   it("upgrade with an image that does not exist fails at pull time and leaves the node alone", async () => {
