@@ -102,14 +102,12 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     expect(stdout + stderr).toContain("post check passed");
     expect(worker.version).toBe("v1.14.0");
     const methods = worker.calls.slice(before).map((c) => c.method);
-    const order = [
+    const upgradeCalls = [
       "/machine.ImageService/Pull",
       "/machine.LifecycleService/Upgrade",
       "/machine.MachineService/Reboot",
     ];
-    expect(order.map((m) => methods.indexOf(m))).toEqual(
-      [...order.map((m) => methods.indexOf(m))].sort((a, b) => a - b),
-    );
+    expect(methods.filter((m) => upgradeCalls.includes(m))).toEqual(upgradeCalls);
     expect(methods).not.toContain("/machine.MachineService/Upgrade");
   });
 
@@ -139,11 +137,12 @@ describe("the fleet simulator, seen by the real talosctl", () => {
 
   it("upgrade with an image that does not exist fails at pull time and leaves the node alone", async () => {
     const worker = fleet.node("worker-2");
+    const version = worker.version;
     const image = `factory.talos.dev/metal-installer/${vanillaSchematic}:v9.9.9`;
     await expect(
       as("admin", ["-n", worker.address, "upgrade", "--legacy", "--wait=false", "--image", image]),
     ).rejects.toMatchObject({ stderr: expect.stringContaining("not found") });
-    expect(worker.version).toBe("v1.13.0");
+    expect(worker.version).toBe(version);
     expect(worker.stage).toBe("RUNNING");
   });
 
