@@ -26,6 +26,8 @@ export interface FleetOptions {
   timing?: Partial<Timing>;
   registry?: ImageRegistry;
   apidPort?: number;
+  /** Prefix of every hostname, so that fleets sharing one Kubernetes cluster do not collide. */
+  namePrefix?: string;
 }
 
 export const defaultTiming: Timing = { rebootMs: 200, installMs: 50, stepMs: 5 };
@@ -33,14 +35,15 @@ export const defaultTiming: Timing = { rebootMs: 200, installMs: 50, stepMs: 5 }
 /** The Image Factory schematic of a vanilla image (no extensions). */
 export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 
-let fleetsStarted = 0;
-
-/** Loopback addresses unique to this process and fleet, so parallel test workers never collide. */
-function addressFor(fleetIndex: number, nodeIndex: number): string {
-  const second = 20 + (process.pid % 200);
-  const third = (fleetIndex * 8 + Math.floor(nodeIndex / 250)) % 250;
-  return `127.${second}.${third}.${(nodeIndex % 250) + 2}`;
+/**
+ * A fleet's loopback block, 127.<block>.<n / 250>.<n % 250 + 2>: one /16 per fleet, picked at
+ * random, and picked again if another process already serves there (see Fleet.start).
+ */
+function addressFor(block: number, nodeIndex: number): string {
+  return `127.${block}.${Math.floor(nodeIndex / 250)}.${(nodeIndex % 250) + 2}`;
 }
+
+const randomBlock = () => 20 + Math.floor(Math.random() * 230);
 
 function machineConfigFor(node: NodeIdentity, talosVersion: string, kubernetesVersion: string): string {
   const controlPlane = node.role === "controlplane";
@@ -99,7 +102,16 @@ export class Fleet implements FleetView {
   }
 
   static async start(options: FleetOptions): Promise<Fleet> {
-    const fleetIndex = fleetsStarted++;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await Fleet.startIn(randomBlock(), options);
+      } catch (error) {
+        if (attempt >= 5 || !String(error).includes("EADDRINUSE")) throw error;
+      }
+    }
+  }
+
+  private static async startIn(block: number, options: FleetOptions): Promise<Fleet> {
     const dir = mkdtempSync(join(tmpdir(), "tuo-fleet-"));
     const registry = options.registry ?? new ImageRegistry();
     const timing = { ...defaultTiming, ...options.timing };
@@ -108,10 +120,11 @@ export class Fleet implements FleetView {
     const identities: NodeIdentity[] = [];
     for (let i = 0; i < options.controlPlanes + options.workers; i++) {
       const role: Role = i < options.controlPlanes ? "controlplane" : "worker";
-      const hostname = role === "controlplane" ? `cp-${i + 1}` : `worker-${i - options.controlPlanes + 1}`;
+      const prefix = options.namePrefix ?? "";
+      const hostname = `${prefix}${role === "controlplane" ? `cp-${i + 1}` : `worker-${i - options.controlPlanes + 1}`}`;
       identities.push({
         hostname,
-        address: addressFor(fleetIndex, i),
+        address: addressFor(block, i),
         role,
         platform: options.platform ?? "metal",
         schematic: options.schematic ?? vanillaSchematic,
@@ -167,10 +180,13 @@ export class Fleet implements FleetView {
           usage: "server",
         });
         const apid = new Apid(node, fleet, { caPem: ca.certPem, ...serving }, implementations);
-        await apid.start(options.apidPort ?? 50000);
         fleet.apids.push(apid);
+        await apid.start(options.apidPort ?? 50000);
       }),
-    );
+    ).catch(async (error: unknown) => {
+      await fleet.stop();
+      throw error;
+    });
     return fleet;
   }
 

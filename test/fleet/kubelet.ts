@@ -1,0 +1,378 @@
+// The kubelet stand-in: for every simulated machine it keeps the Kubernetes Node, its Lease, its
+// control plane mirror pods and the pods bound to it true to what the machine does, against the
+// real kube-apiserver. Only the kubelet and container runtime are simulated; the controllers that
+// react (node lifecycle, ReplicaSet, disruption, scheduler) are the real ones.
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  makeInformer,
+  V1MicroTime,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import type { Fleet } from "./fleet.ts";
+import type { SimNode } from "./node.ts";
+
+export interface KubeletOptions {
+  /** How often a running kubelet renews its node Lease (the real default is 10 s). */
+  leaseRenewMs?: number;
+  /** From "running" to Ready for a pod, and for mirror pods after a boot. */
+  podReadyMs?: number;
+}
+
+const mirrorComponents = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
+
+function imageTag(config: string, key: string): string | undefined {
+  return new RegExp(`${key}:\\s*\\n\\s+image:\\s*\\S+:(v[^\\s]+)`).exec(config)?.[1];
+}
+
+function podKey(pod: V1Pod): string {
+  return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { code?: number }).code === 404;
+}
+
+function isConflictOrGone(error: unknown): boolean {
+  const code = (error as { code?: number }).code;
+  return code === 404 || code === 409;
+}
+
+export class Kubelets {
+  private readonly core: CoreV1Api;
+  private readonly leases: CoordinationV1Api;
+  private readonly informer;
+  private readonly options: Required<KubeletOptions>;
+  private readonly byName = new Map<string, SimNode>();
+  /** Pods this stand-in has started, so that a status echo does not start them twice. */
+  private readonly started = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private queue = new Map<string, Promise<void>>();
+  private stopped = false;
+  readonly errors: unknown[] = [];
+
+  private readonly fleet: Fleet;
+
+  private constructor(fleet: Fleet, kubeconfig: KubeConfig, options: KubeletOptions) {
+    this.fleet = fleet;
+    this.core = kubeconfig.makeApiClient(CoreV1Api);
+    this.leases = kubeconfig.makeApiClient(CoordinationV1Api);
+    this.options = { leaseRenewMs: 10_000, podReadyMs: 100, ...options };
+    for (const node of fleet.nodes()) this.byName.set(node.hostname, node);
+    this.informer = makeInformer<V1Pod>(kubeconfig, "/api/v1/pods", () =>
+      this.core.listPodForAllNamespaces(),
+    );
+  }
+
+  static async start(fleet: Fleet, kubeconfig: KubeConfig, options: KubeletOptions = {}): Promise<Kubelets> {
+    const kubelets = new Kubelets(fleet, kubeconfig, options);
+    await Promise.all(fleet.nodes().map((node) => kubelets.register(node)));
+    kubelets.informer.on("add", (pod) => kubelets.onPod(pod));
+    kubelets.informer.on("update", (pod) => kubelets.onPod(pod));
+    kubelets.informer.on("error", () => {
+      // The informer stops on errors; restart it after a pause, as a kubelet's reflector does.
+      if (!kubelets.stopped) kubelets.later(500, () => void kubelets.informer.start());
+    });
+    await kubelets.informer.start();
+    for (const node of fleet.nodes()) {
+      node.listen({ down: (n) => kubelets.serial(n.hostname, () => kubelets.shutDown(n)) });
+      node.listen({ up: (n) => kubelets.serial(n.hostname, () => kubelets.bootUp(n)) });
+    }
+    kubelets.leaseTimer = setInterval(() => kubelets.renewLeases(), kubelets.options.leaseRenewMs);
+    return kubelets;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.leaseTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    await this.informer.stop();
+    await Promise.allSettled(this.queue.values());
+  }
+
+  /** Runs API writes for one node in order, so that they never race each other. */
+  private serial(key: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.queue.get(key) ?? Promise.resolve()).then(work).catch((error: unknown) => {
+      if (!this.stopped) this.errors.push(error);
+    });
+    this.queue.set(key, next);
+    return next;
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  private kubeletVersion(node: SimNode): string {
+    return imageTag(this.fleet.machineConfig(node), "kubelet") ?? "v0.0.0";
+  }
+
+  private async register(node: SimNode): Promise<void> {
+    const labels: Record<string, string> = {
+      "kubernetes.io/hostname": node.hostname,
+      "kubernetes.io/os": "linux",
+      "kubernetes.io/arch": "amd64",
+      ...(node.isControlPlane ? { "node-role.kubernetes.io/control-plane": "" } : {}),
+    };
+    try {
+      await this.core.createNode({
+        body: {
+          metadata: { name: node.hostname, labels },
+          spec: node.isControlPlane
+            ? { taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] }
+            : {},
+        },
+      });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 409) throw error;
+    }
+    await this.postStatus(node, node.up && node.ready);
+    await this.renewLease(node);
+    if (node.isControlPlane) await this.ensureMirrorPods(node);
+  }
+
+  private async postStatus(
+    node: SimNode,
+    ready: boolean,
+    message = "kubelet is posting ready status",
+  ): Promise<void> {
+    const now = new Date();
+    await this.core.patchNodeStatus({
+      name: node.hostname,
+      body: [
+        {
+          op: "add",
+          path: "/status",
+          value: {
+            addresses: [
+              { type: "InternalIP", address: node.address },
+              { type: "Hostname", address: node.hostname },
+            ],
+            capacity: { cpu: "4", memory: "16Gi", pods: "110", "ephemeral-storage": "100Gi" },
+            allocatable: { cpu: "4", memory: "16Gi", pods: "110", "ephemeral-storage": "100Gi" },
+            conditions: [
+              {
+                type: "Ready",
+                status: ready ? "True" : "False",
+                reason: ready ? "KubeletReady" : "KubeletNotReady",
+                message,
+                lastHeartbeatTime: now,
+                lastTransitionTime: now,
+              },
+            ],
+            nodeInfo: {
+              osImage: `Talos (${node.version})`,
+              kubeletVersion: this.kubeletVersion(node),
+              kubeProxyVersion: "",
+              kernelVersion: "6.12.0-talos",
+              containerRuntimeVersion: "containerd://2.1.0",
+              operatingSystem: "linux",
+              architecture: "amd64",
+              machineID: node.identity.hostname,
+              systemUUID: node.identity.hostname,
+              bootID: node.bootId,
+            },
+          },
+        },
+      ],
+    });
+  }
+
+  private renewLeases(): void {
+    for (const node of this.fleet.nodes()) {
+      if (node.up) void this.serial(node.hostname, () => this.renewLease(node));
+    }
+  }
+
+  private async renewLease(node: SimNode): Promise<void> {
+    const namespace = "kube-node-lease";
+    // Lease times are MicroTime: microsecond precision, which a plain Date does not serialize.
+    const spec = {
+      holderIdentity: node.hostname,
+      leaseDurationSeconds: 40,
+      renewTime: new V1MicroTime(),
+    };
+    try {
+      const lease = await this.leases.readNamespacedLease({ namespace, name: node.hostname });
+      await this.leases.replaceNamespacedLease({
+        namespace,
+        name: node.hostname,
+        body: { ...lease, spec: { ...lease.spec, ...spec } },
+      });
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.leases.createNamespacedLease({
+        namespace,
+        body: { metadata: { name: node.hostname }, spec },
+      });
+    }
+  }
+
+  private async shutDown(node: SimNode): Promise<void> {
+    // Graceful node shutdown: the kubelet reports NotReady and its containers stop.
+    await this.postStatus(node, false, "node is shutting down");
+    for (const pod of this.podsOn(node)) await this.setPodReady(pod, false);
+  }
+
+  private async bootUp(node: SimNode): Promise<void> {
+    const ready = node.ready;
+    await this.postStatus(node, ready, ready ? undefined : "container runtime network not ready");
+    await this.renewLease(node);
+    if (!ready) return;
+    for (const pod of this.podsOn(node)) {
+      if (pod.metadata?.deletionTimestamp) await this.finishDeletion(pod);
+      else
+        this.later(
+          this.options.podReadyMs,
+          () => void this.serial(podKey(pod), () => this.setPodReady(pod, true)),
+        );
+    }
+    if (node.isControlPlane) await this.ensureMirrorPods(node);
+  }
+
+  private podsOn(node: SimNode): V1Pod[] {
+    return this.informer.list().filter((pod) => pod.spec?.nodeName === node.hostname);
+  }
+
+  private onPod(pod: V1Pod): void {
+    const node = this.byName.get(pod.spec?.nodeName ?? "");
+    if (!node?.up || this.stopped) return;
+    const key = podKey(pod);
+    if (pod.metadata?.deletionTimestamp) {
+      void this.serial(key, () => this.finishDeletion(pod));
+      return;
+    }
+    if (this.started.has(key) || pod.status?.phase === "Running" || pod.status?.phase === "Succeeded") return;
+    this.started.add(key);
+    void this.serial(key, async () => {
+      await this.setPodRunning(pod, node);
+      this.later(this.options.podReadyMs, () => void this.serial(key, () => this.setPodReady(pod, true)));
+    });
+  }
+
+  private async setPodRunning(pod: V1Pod, node: SimNode): Promise<void> {
+    const now = new Date();
+    const containers = pod.spec?.containers ?? [];
+    try {
+      await this.core.patchNamespacedPodStatus({
+        namespace: pod.metadata?.namespace ?? "",
+        name: pod.metadata?.name ?? "",
+        body: [
+          {
+            op: "add",
+            path: "/status",
+            value: {
+              phase: "Running",
+              hostIP: node.address,
+              podIP: `10.244.${this.fleet.nodes().indexOf(node) % 250}.${(this.started.size % 250) + 2}`,
+              startTime: now,
+              conditions: [
+                { type: "PodScheduled", status: "True", lastTransitionTime: now },
+                { type: "Initialized", status: "True", lastTransitionTime: now },
+                { type: "ContainersReady", status: "False", lastTransitionTime: now },
+                { type: "Ready", status: "False", lastTransitionTime: now },
+              ],
+              containerStatuses: containers.map((c) => ({
+                name: c.name,
+                image: c.image,
+                imageID: "",
+                ready: false,
+                restartCount: 0,
+                started: true,
+                state: { running: { startedAt: now } },
+              })),
+            },
+          },
+        ],
+      });
+    } catch (error) {
+      if (!isConflictOrGone(error)) throw error;
+    }
+  }
+
+  private async setPodReady(pod: V1Pod, ready: boolean): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? "";
+    const name = pod.metadata?.name ?? "";
+    const now = new Date();
+    const status = ready ? "True" : "False";
+    try {
+      const current = await this.core.readNamespacedPod({ namespace, name });
+      if (current.metadata?.uid !== pod.metadata?.uid || current.metadata?.deletionTimestamp) return;
+      const conditions = (current.status?.conditions ?? []).map((c) =>
+        c.type === "Ready" || c.type === "ContainersReady" ? { ...c, status, lastTransitionTime: now } : c,
+      );
+      const containerStatuses = (current.status?.containerStatuses ?? []).map((c) => ({ ...c, ready }));
+      await this.core.replaceNamespacedPodStatus({
+        namespace,
+        name,
+        body: { ...current, status: { ...current.status, phase: "Running", conditions, containerStatuses } },
+      });
+    } catch (error) {
+      if (!isConflictOrGone(error)) throw error;
+    }
+  }
+
+  /** The kubelet's side of graceful deletion: containers stopped, the pod object is removed. */
+  private async finishDeletion(pod: V1Pod): Promise<void> {
+    const node = this.byName.get(pod.spec?.nodeName ?? "");
+    if (!node?.up) return;
+    try {
+      await this.core.deleteNamespacedPod({
+        namespace: pod.metadata?.namespace ?? "",
+        name: pod.metadata?.name ?? "",
+        // In the body: the apiserver takes the options from the body when there is one.
+        body: { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata?.uid ?? "" } },
+      });
+    } catch (error) {
+      if (!isConflictOrGone(error)) throw error;
+    }
+    this.started.delete(podKey(pod));
+  }
+
+  /** Static pods of a control plane node, reflected as mirror pods that carry Talos' config version. */
+  private async ensureMirrorPods(node: SimNode): Promise<void> {
+    const config = this.fleet.machineConfig(node);
+    for (const component of mirrorComponents) {
+      const name = `${component}-${node.hostname}`;
+      const key =
+        component === "kube-apiserver"
+          ? "apiServer"
+          : component === "kube-scheduler"
+            ? "scheduler"
+            : "controllerManager";
+      const version = imageTag(config, key) ?? this.kubeletVersion(node);
+      try {
+        await this.core.readNamespacedPod({ namespace: "kube-system", name });
+        continue;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      await this.core.createNamespacedPod({
+        namespace: "kube-system",
+        body: {
+          metadata: {
+            name,
+            labels: { "k8s-app": component, tier: "control-plane" },
+            annotations: {
+              "kubernetes.io/config.mirror": `${component}-${version}`,
+              "kubernetes.io/config.source": "file",
+              "talos.dev/config-version": "1",
+            },
+          },
+          spec: {
+            nodeName: node.hostname,
+            priorityClassName: "system-node-critical",
+            tolerations: [{ operator: "Exists" }],
+            containers: [{ name: component, image: `registry.k8s.io/${component}:${version}` }],
+          },
+        },
+      });
+    }
+  }
+}
