@@ -22,12 +22,14 @@ const files = [
   "machine/lifecycle.proto",
   "machine/image.proto",
   "cosi/v1alpha1/state.proto",
+  "cosi/v1alpha1/meta.proto",
   "resource/config/config.proto",
   "resource/definitions/runtime/runtime.proto",
   "resource/definitions/extensions/extensions.proto",
   "resource/definitions/etcd/etcd.proto",
   "resource/definitions/v1alpha1/v1alpha1.proto",
   "resource/definitions/k8s/k8s.proto",
+  "resource/definitions/cluster/cluster.proto",
 ];
 
 /** Field names in camelCase, 64-bit integers and enums as strings, absent fields as defaults. */

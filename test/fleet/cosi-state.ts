@@ -1,5 +1,6 @@
-// cosi.resource.State (Get, List, Watch) over a simulated node's facts: the resources an upgrade
-// operator reads. Specs go out both as proto bytes and as YAML, as the COSI runtime sends them.
+// cosi.resource.State (Get, List, Watch) over the resources in resources.ts, with Talos' access
+// rules: unknown types are "not supported", sensitive types need os:admin. The meta namespace
+// holds the ResourceDefinitions that talosctl resolves aliases with.
 import { status } from "@grpc/grpc-js";
 import { encodeMessage } from "../../src/talos/proto.ts";
 import {
@@ -9,120 +10,34 @@ import {
   type ServiceImplementation,
   timestamp,
 } from "./handlers.ts";
-import type { SimNode } from "./node.ts";
+import { type ResourceKind, resourceDefinition, resourceKinds } from "./resources.ts";
 
-interface ResourceType {
-  namespace: string;
-  /** Sensitive types need os:admin even to read. */
-  sensitive?: boolean;
-  protoType: string;
-  /** id → spec (camelCase object for proto, plain object for YAML). */
-  specs(ctx: CallContext): Record<string, { proto: Record<string, unknown>; yaml: string }>;
-}
-
-const stageNames: Record<string, string> = {
-  BOOTING: "MACHINE_STAGE_BOOTING",
-  RUNNING: "MACHINE_STAGE_RUNNING",
-  REBOOTING: "MACHINE_STAGE_REBOOTING",
-  UPGRADING: "MACHINE_STAGE_UPGRADING",
-  SHUTTING_DOWN: "MACHINE_STAGE_SHUTTING_DOWN",
+const definitions: ResourceKind = {
+  type: "ResourceDefinitions.meta.cosi.dev",
+  namespace: "meta",
+  protoType: "cosi.resource.meta.ResourceDefinitionSpec",
+  aliases: ["api-resources"],
+  printColumns: [{ name: "Aliases", jsonPath: "{.aliases[:]}" }],
+  sensitive: () => false,
+  specs: (node) =>
+    Object.fromEntries(
+      [...resourceKinds, definitions]
+        .filter((kind) => kind.exists?.(node) ?? true)
+        .map((kind) => [kind.type.toLowerCase(), resourceDefinition(kind, node)]),
+    ),
 };
 
-const yaml = (lines: string[]) => `${lines.join("\n")}\n`;
+const kinds = new Map([...resourceKinds, definitions].map((kind) => [kind.type.toLowerCase(), kind]));
 
-const types: Record<string, ResourceType> = {
-  "MachineStatuses.runtime.talos.dev": {
-    namespace: "runtime",
-    protoType: "talos.resource.definitions.runtime.MachineStatusSpec",
-    specs: ({ node }) => ({
-      machine: {
-        proto: { stage: stageNames[node.stage], status: { ready: node.ready, unmetConditions: [] } },
-        yaml: yaml([`stage: ${node.stage.toLowerCase()}`, "status:", `    ready: ${node.ready}`]),
-      },
-    }),
-  },
-  "Versions.runtime.talos.dev": {
-    namespace: "runtime",
-    protoType: "talos.resource.definitions.runtime.VersionSpec",
-    specs: ({ node }) => ({
-      version: {
-        proto: { version: node.version, name: "Talos" },
-        yaml: yaml([`version: ${node.version}`, "name: Talos"]),
-      },
-    }),
-  },
-  "Nodenames.kubernetes.talos.dev": {
-    namespace: "k8s",
-    protoType: "talos.resource.definitions.k8s.NodenameSpec",
-    specs: ({ node }) => ({
-      nodename: {
-        proto: { nodename: node.hostname, hostnameVersion: "1", skipNodeRegistration: false },
-        yaml: yaml([`nodename: ${node.hostname}`, 'hostnameVersion: "1"', "skipNodeRegistration: false"]),
-      },
-    }),
-  },
-  "Services.v1alpha1.talos.dev": {
-    namespace: "runtime",
-    protoType: "talos.resource.definitions.v1alpha1.ServiceSpec",
-    specs: ({ node }) =>
-      Object.fromEntries(
-        node.services().map((s) => [
-          s.id,
-          {
-            proto: { running: s.running, healthy: s.healthy, unknown: false },
-            yaml: yaml([`running: ${s.running}`, `healthy: ${s.healthy}`, "unknown: false"]),
-          },
-        ]),
-      ),
-  },
-  "ExtensionStatuses.runtime.talos.dev": {
-    namespace: "runtime",
-    protoType: "talos.resource.definitions.extensions.Layer",
-    specs: ({ node }) =>
-      Object.fromEntries(
-        node.identity.extensions.map((e, i) => [
-          String(i),
-          {
-            proto: { image: e.image, metadata: { name: e.name, version: e.version } },
-            yaml: yaml([
-              `image: ${e.image}`,
-              "metadata:",
-              `    name: ${e.name}`,
-              `    version: ${e.version}`,
-            ]),
-          },
-        ]),
-      ),
-  },
-  "MachineConfigs.config.talos.dev": {
-    namespace: "config",
-    sensitive: true,
-    protoType: "resource.config.MachineConfigSpec",
-    specs: ({ node, fleet }) => {
-      const config = fleet.machineConfig(node);
-      return { v1alpha1: { proto: { yamlMarshalled: Buffer.from(config) }, yaml: config } };
-    },
-  },
-};
-
-/** Resource versions bump when a spec's content changes, as COSI versions do. */
-const versions = new WeakMap<SimNode, Map<string, { yaml: string; version: number }>>();
-
-function resource(ctx: CallContext, typeName: string, type: ResourceType, id: string): Message {
-  const spec = type.specs(ctx)[id];
-  if (!spec)
-    throw new RpcError(status.NOT_FOUND, `resource ${typeName}(${type.namespace}/${id}) doesn't exist`);
-  const perNode = versions.get(ctx.node) ?? new Map();
-  versions.set(ctx.node, perNode);
-  const key = `${typeName}/${id}`;
-  const known = perNode.get(key);
-  const version = !known ? 1 : known.yaml === spec.yaml ? known.version : known.version + 1;
-  perNode.set(key, { yaml: spec.yaml, version });
+function toResource(ctx: CallContext, kind: ResourceKind, id: string): Message | undefined {
+  const spec = kind.specs(ctx.node, ctx.fleet)[id];
+  if (!spec) return undefined;
+  const version = ctx.fleet.resourceVersion(ctx.node, `${kind.type}/${id}`, spec.yaml);
   const now = timestamp(Date.now());
   return {
     metadata: {
-      namespace: type.namespace,
-      type: typeName,
+      namespace: kind.namespace,
+      type: kind.type,
       id,
       version: String(version),
       owner: "",
@@ -133,61 +48,86 @@ function resource(ctx: CallContext, typeName: string, type: ResourceType, id: st
       labels: {},
       annotations: {},
     },
-    spec: { protoSpec: encodeMessage(type.protoType, spec.proto), yamlSpec: spec.yaml },
+    spec: { protoSpec: encodeMessage(kind.protoType, spec.proto), yamlSpec: spec.yaml },
   };
 }
 
-function lookup(ctx: CallContext, request: Message): [string, ResourceType] {
+function lookup(ctx: CallContext, request: Message): ResourceKind {
   const typeName = String(request.type ?? "");
-  const type = types[typeName];
-  if (!type || (request.namespace && request.namespace !== type.namespace)) {
-    throw new RpcError(
-      status.NOT_FOUND,
-      `resource type ${typeName} in namespace ${String(request.namespace)} is not registered`,
-    );
+  const kind = kinds.get(typeName.toLowerCase());
+  const namespace = String(request.namespace ?? "");
+  if (
+    !kind ||
+    (kind.exists && !kind.exists(ctx.node)) ||
+    (namespace !== "" && namespace !== kind.namespace)
+  ) {
+    throw new RpcError(status.PERMISSION_DENIED, `resource type "${typeName}" is not supported`);
   }
-  if (type.sensitive && !ctx.roles.includes("os:admin")) {
-    throw new RpcError(status.PERMISSION_DENIED, `not authorized to read sensitive resource ${typeName}`);
+  if (kind.sensitive(ctx.node) && !ctx.roles.includes("os:admin")) {
+    throw new RpcError(status.PERMISSION_DENIED, `not authorized: ${typeName} is sensitive`);
   }
-  return [typeName, type];
+  return kind;
 }
 
 export const cosiState: ServiceImplementation = {
   unary: {
     Get: (ctx, request) => {
-      const [typeName, type] = lookup(ctx, request);
-      return { resource: resource(ctx, typeName, type, String(request.id ?? "")) };
+      const kind = lookup(ctx, request);
+      const id = String(request.id ?? "");
+      const resource = toResource(ctx, kind, id);
+      if (!resource)
+        throw new RpcError(
+          status.NOT_FOUND,
+          `resource ${kind.type}(${kind.namespace}/${id}@undefined) doesn't exist`,
+        );
+      return { resource };
     },
   },
   stream: {
     List: async (ctx, request, write) => {
-      const [typeName, type] = lookup(ctx, request);
-      for (const id of Object.keys(type.specs(ctx))) write({ resource: resource(ctx, typeName, type, id) });
+      const kind = lookup(ctx, request);
+      for (const id of Object.keys(kind.specs(ctx.node, ctx.fleet))) {
+        const resource = toResource(ctx, kind, id);
+        if (resource) write({ resource });
+      }
     },
     Watch: async (ctx, request, write) => {
-      const [typeName, type] = lookup(ctx, request);
+      const kind = lookup(ctx, request);
       const only = request.id ? String(request.id) : undefined;
-      const ids = () => Object.keys(type.specs(ctx)).filter((id) => only === undefined || id === only);
-      const seen = new Map<string, string>();
-      const send = (eventType: string) => {
-        const events = ids().flatMap((id) => {
-          const current = resource(ctx, typeName, type, id);
-          const version = String((current.metadata as { version: string }).version);
-          if (seen.get(id) === version) return [];
-          const kind = seen.has(id) ? "UPDATED" : eventType;
-          seen.set(id, version);
-          return [{ resource: current, eventType: kind }];
-        });
+      const seen = new Map<string, { version: string; resource: Message }>();
+      const send = () => {
+        const current = new Map<string, Message>();
+        for (const id of Object.keys(kind.specs(ctx.node, ctx.fleet))) {
+          if (only !== undefined && id !== only) continue;
+          const resource = toResource(ctx, kind, id);
+          if (resource) current.set(id, resource);
+        }
+        const events: Message[] = [];
+        for (const [id, resource] of current) {
+          const version = String((resource.metadata as { version: string }).version);
+          const before = seen.get(id);
+          if (before?.version === version) continue;
+          events.push({
+            resource,
+            ...(before ? { old: before.resource } : {}),
+            eventType: before ? "UPDATED" : "CREATED",
+          });
+          seen.set(id, { version, resource });
+        }
+        for (const [id, before] of seen) {
+          if (current.has(id)) continue;
+          events.push({ resource: before.resource, eventType: "DESTROYED" });
+          seen.delete(id);
+        }
         if (events.length > 0) write({ event: events });
       };
-      send("CREATED");
+      send();
       const options = (request.options ?? {}) as { bootstrapContents?: boolean };
       if (Number(request.apiVersion ?? 0) >= 1 && options.bootstrapContents) {
         write({ event: [{ eventType: "BOOTSTRAPPED" }] });
       }
-      // Re-evaluated on every machine event: stage, readiness and versions change only with one.
       await new Promise<void>((resolve) => {
-        const unsubscribe = ctx.node.events.subscribe(() => send("CREATED"));
+        const unsubscribe = ctx.node.watchState(send);
         ctx.onAbort(() => {
           unsubscribe();
           resolve();

@@ -9,9 +9,11 @@ import { Apid } from "./apid.ts";
 import { cosiState } from "./cosi-state.ts";
 import type { FleetView } from "./handlers.ts";
 import { imageService, lifecycleService } from "./lifecycle-service.ts";
+import { componentImages, renderMachineConfig } from "./machine-config.ts";
 import { machineService } from "./machine-service.ts";
 import { type Faults, type NodeIdentity, type Role, SimNode, type Timing } from "./node.ts";
 import { ImageRegistry } from "./registry.ts";
+import { resourceKinds } from "./resources.ts";
 import { writeTalosconfig } from "./talosconfig.ts";
 
 export interface FleetOptions {
@@ -26,11 +28,13 @@ export interface FleetOptions {
   timing?: Partial<Timing>;
   registry?: ImageRegistry;
   apidPort?: number;
+  /** System extensions on every node (ExtensionStatuses). */
+  extensions?: NodeIdentity["extensions"];
   /** Prefix of every hostname, so that fleets sharing one Kubernetes cluster do not collide. */
   namePrefix?: string;
 }
 
-export const defaultTiming: Timing = { rebootMs: 200, installMs: 50, stepMs: 5 };
+export const defaultTiming: Timing = { rebootMs: 200, installMs: 50, stepMs: 5, kubeletRestartMs: 100 };
 
 /** The Image Factory schematic of a vanilla image (no extensions). */
 export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
@@ -45,45 +49,17 @@ function addressFor(block: number, nodeIndex: number): string {
 
 const randomBlock = () => 20 + Math.floor(Math.random() * 230);
 
-function machineConfigFor(node: NodeIdentity, talosVersion: string, kubernetesVersion: string): string {
-  const controlPlane = node.role === "controlplane";
-  return [
-    "version: v1alpha1",
-    "machine:",
-    `  type: ${controlPlane ? "controlplane" : "worker"}`,
-    "  kubelet:",
-    `    image: ghcr.io/siderolabs/kubelet:${kubernetesVersion}`,
-    "  install:",
-    "    disk: /dev/sda",
-    `    image: factory.talos.dev/${node.platform}-installer/${node.schematic}:${talosVersion}`,
-    "cluster:",
-    "  controlPlane:",
-    "    endpoint: https://127.0.0.1:6443",
-    ...(controlPlane
-      ? [
-          "  apiServer:",
-          `    image: registry.k8s.io/kube-apiserver:${kubernetesVersion}`,
-          "  controllerManager:",
-          `    image: registry.k8s.io/kube-controller-manager:${kubernetesVersion}`,
-          "  scheduler:",
-          `    image: registry.k8s.io/kube-scheduler:${kubernetesVersion}`,
-          "  proxy:",
-          `    image: registry.k8s.io/kube-proxy:${kubernetesVersion}`,
-        ]
-      : []),
-    "",
-  ].join("\n");
-}
-
 export class Fleet implements FleetView {
   readonly dir: string;
   readonly registry: ImageRegistry;
   readonly ca: Authority;
   /** talosconfig paths by role; endpoints are the control plane addresses. */
   readonly talosconfig: { admin: string; operator: string; reader: string };
+  readonly timing: Timing;
   private readonly members: SimNode[];
   private readonly apids: Apid[];
   private readonly configs = new Map<SimNode, string>();
+  private readonly versions = new Map<SimNode, Map<string, { yaml: string; version: number }>>();
 
   private constructor(init: {
     dir: string;
@@ -92,7 +68,9 @@ export class Fleet implements FleetView {
     nodes: SimNode[];
     apids: Apid[];
     talosconfig: Fleet["talosconfig"];
+    timing: Timing;
   }) {
+    this.timing = init.timing;
     this.dir = init.dir;
     this.registry = init.registry;
     this.ca = init.ca;
@@ -128,7 +106,7 @@ export class Fleet implements FleetView {
         role,
         platform: options.platform ?? "metal",
         schematic: options.schematic ?? vanillaSchematic,
-        extensions: [],
+        extensions: options.extensions ?? [],
       });
     }
     const nodes = identities.map(
@@ -157,9 +135,10 @@ export class Fleet implements FleetView {
       ),
     ) as Fleet["talosconfig"];
 
-    const fleet: Fleet = new Fleet({ dir, registry, ca, nodes, apids: [], talosconfig: clients });
+    const fleet: Fleet = new Fleet({ dir, registry, ca, nodes, apids: [], talosconfig: clients, timing });
     for (const node of nodes) {
-      fleet.configs.set(node, machineConfigFor(node.identity, node.version, kubernetesVersion));
+      fleet.configs.set(node, renderMachineConfig(node.identity, node.version, kubernetesVersion));
+      fleet.observeResources(node);
       node.listen({
         down: (down) => {
           for (const apid of fleet.apids) apid.abortStreams(down);
@@ -225,7 +204,29 @@ export class Fleet implements FleetView {
   }
 
   setMachineConfig(node: SimNode, yaml: string): void {
+    const before = componentImages(this.machineConfig(node)).kubelet;
     this.configs.set(node, yaml);
+    if (componentImages(yaml).kubelet !== before)
+      node.restartService("kubelet", this.timing.kubeletRestartMs);
+    node.configChanged();
+  }
+
+  /** Records every resource's current spec, so that versions count changes from the start. */
+  observeResources(node: SimNode): void {
+    for (const kind of resourceKinds) {
+      for (const [id, spec] of Object.entries(kind.specs(node, this))) {
+        this.resourceVersion(node, `${kind.type}/${id}`, spec.yaml);
+      }
+    }
+  }
+
+  resourceVersion(node: SimNode, key: string, yaml: string): number {
+    const perNode = this.versions.get(node) ?? new Map<string, { yaml: string; version: number }>();
+    this.versions.set(node, perNode);
+    const known = perNode.get(key);
+    const version = !known ? 1 : known.yaml === yaml ? known.version : known.version + 1;
+    perNode.set(key, { yaml, version });
+    return version;
   }
 
   async stop(): Promise<void> {

@@ -21,6 +21,8 @@ export interface FleetView {
   /** A node's machine configuration (multi-document YAML). */
   machineConfig(node: SimNode): string;
   setMachineConfig(node: SimNode, yaml: string): void;
+  /** A COSI resource's version on a node: bumped each time its spec (YAML) changes. */
+  resourceVersion(node: SimNode, key: string, yaml: string): number;
 }
 
 export interface CallContext {

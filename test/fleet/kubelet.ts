@@ -11,7 +11,9 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { Fleet } from "./fleet.ts";
+import { componentImages, kubeletVersion } from "./machine-config.ts";
 import type { SimNode } from "./node.ts";
+import { staticPodConfigVersion, staticPodImage } from "./resources.ts";
 
 export interface KubeletOptions {
   /** How often a running kubelet renews its node Lease (the real default is 10 s). */
@@ -21,10 +23,6 @@ export interface KubeletOptions {
 }
 
 const mirrorComponents = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
-
-function imageTag(config: string, key: string): string | undefined {
-  return new RegExp(`${key}:\\s*\\n\\s+image:\\s*\\S+:(v[^\\s]+)`).exec(config)?.[1];
-}
 
 function podKey(pod: V1Pod): string {
   return `${pod.metadata?.namespace}/${pod.metadata?.name}`;
@@ -79,6 +77,7 @@ export class Kubelets {
     for (const node of fleet.nodes()) {
       node.listen({ down: (n) => kubelets.serial(n.hostname, () => kubelets.shutDown(n)) });
       node.listen({ up: (n) => kubelets.serial(n.hostname, () => kubelets.bootUp(n)) });
+      node.listen({ config: (n) => kubelets.serial(n.hostname, () => kubelets.reconfigure(n)) });
     }
     kubelets.leaseTimer = setInterval(() => kubelets.renewLeases(), kubelets.options.leaseRenewMs);
     return kubelets;
@@ -110,7 +109,7 @@ export class Kubelets {
   }
 
   private kubeletVersion(node: SimNode): string {
-    return imageTag(this.fleet.machineConfig(node), "kubelet") ?? "v0.0.0";
+    return kubeletVersion(componentImages(this.fleet.machineConfig(node)).kubelet);
   }
 
   private async register(node: SimNode): Promise<void> {
@@ -236,6 +235,16 @@ export class Kubelets {
     if (node.isControlPlane) await this.ensureMirrorPods(node);
   }
 
+  /** After ApplyConfiguration: new static pods, and the kubelet's new version once it restarted. */
+  private async reconfigure(node: SimNode): Promise<void> {
+    if (!node.up) return;
+    if (node.isControlPlane) await this.ensureMirrorPods(node);
+    this.later(
+      this.fleet.timing.kubeletRestartMs,
+      () => void this.serial(node.hostname, () => this.postStatus(node, node.up && node.ready)),
+    );
+  }
+
   private podsOn(node: SimNode): V1Pod[] {
     return this.informer.list().filter((pod) => pod.spec?.nodeName === node.hostname);
   }
@@ -337,19 +346,19 @@ export class Kubelets {
 
   /** Static pods of a control plane node, reflected as mirror pods that carry Talos' config version. */
   private async ensureMirrorPods(node: SimNode): Promise<void> {
-    const config = this.fleet.machineConfig(node);
     for (const component of mirrorComponents) {
       const name = `${component}-${node.hostname}`;
-      const key =
-        component === "kube-apiserver"
-          ? "apiServer"
-          : component === "kube-scheduler"
-            ? "scheduler"
-            : "controllerManager";
-      const version = imageTag(config, key) ?? this.kubeletVersion(node);
+      const image = staticPodImage(node, this.fleet, component);
+      const configVersion = staticPodConfigVersion(node, this.fleet, component);
       try {
-        await this.core.readNamespacedPod({ namespace: "kube-system", name });
-        continue;
+        const current = await this.core.readNamespacedPod({ namespace: "kube-system", name });
+        if (current.metadata?.annotations?.["talos.dev/config-version"] === configVersion) continue;
+        // A changed static pod is a new pod: the kubelet replaces the mirror pod.
+        await this.core.deleteNamespacedPod({
+          namespace: "kube-system",
+          name,
+          body: { gracePeriodSeconds: 0 },
+        });
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
@@ -360,16 +369,16 @@ export class Kubelets {
             name,
             labels: { "k8s-app": component, tier: "control-plane" },
             annotations: {
-              "kubernetes.io/config.mirror": `${component}-${version}`,
+              "kubernetes.io/config.mirror": `${component}-${configVersion}`,
               "kubernetes.io/config.source": "file",
-              "talos.dev/config-version": "1",
+              "talos.dev/config-version": configVersion,
             },
           },
           spec: {
             nodeName: node.hostname,
             priorityClassName: "system-node-critical",
             tolerations: [{ operator: "Exists" }],
-            containers: [{ name: component, image: `registry.k8s.io/${component}:${version}` }],
+            containers: [{ name: component, image }],
           },
         },
       });

@@ -22,6 +22,8 @@ export interface Timing {
   installMs: number;
   /** Gap between consecutive sequence steps (events). */
   stepMs: number;
+  /** How long the kubelet service is gone when Talos restarts it for a new image. */
+  kubeletRestartMs: number;
 }
 
 export interface Faults {
@@ -45,6 +47,8 @@ export interface Faults {
 export interface NodeListener {
   down?(node: SimNode): void;
   up?(node: SimNode): void;
+  /** The machine configuration changed (ApplyConfiguration). */
+  config?(node: SimNode): void;
 }
 
 const seq = "machine.SequenceEvent";
@@ -118,9 +122,27 @@ export class SimNode {
     this.listeners.push(listener);
   }
 
+  /** Services being restarted: absent from the service list until they run again. */
+  private readonly restarting = new Set<string>();
+
   serviceIds(): string[] {
     const ids = ["apid", "containerd", "cri", "kubelet", "machined", "udevd"];
-    return this.isControlPlane ? [...ids, "etcd", "trustd"].sort() : ids;
+    const all = this.isControlPlane ? [...ids, "etcd", "trustd"].sort() : ids;
+    return all.filter((id) => !this.restarting.has(id));
+  }
+
+  /** Restarts a service (e.g. the kubelet after its image changed), as Talos does on a config change. */
+  restartService(id: string, ms: number): void {
+    this.restarting.add(id);
+    this.events.emit(serviceEvent, { service: id, action: "STOPPING", message: "Service is restarting" });
+    this.later(ms, () => {
+      this.restarting.delete(id);
+      this.events.emit(serviceEvent, {
+        service: id,
+        action: "RUNNING",
+        message: "Service started as goroutine",
+      });
+    });
   }
 
   /** Services as ServiceList reports them: all running and healthy while the machine is up. */
@@ -176,6 +198,22 @@ export class SimNode {
       }),
     ];
     this.runSteps(steps, () => this.goDown(actorId), 0);
+  }
+
+  /** Tells listeners (the kubelet stand-in, COSI watches) that the machine configuration changed. */
+  configChanged(): void {
+    for (const listener of this.listeners) listener.config?.(this);
+  }
+
+  /** Calls `fn` on every change a COSI watch may see: machine events and configuration changes. */
+  watchState(fn: () => void): () => void {
+    const unsubscribe = this.events.subscribe(fn);
+    const listener: NodeListener = { config: fn };
+    this.listeners.push(listener);
+    return () => {
+      unsubscribe();
+      this.listeners.splice(this.listeners.indexOf(listener), 1);
+    };
   }
 
   /** Makes apid unreachable for a while, the machine itself untouched (an injected outage). */

@@ -1,0 +1,84 @@
+// The simulated machines' configuration: the multi-document YAML Talos keeps, what it renders at
+// first, and the component images read back from it (v1alpha1 fields, or the v1.14 documents).
+import { parseAllDocuments } from "yaml";
+import type { NodeIdentity } from "./node.ts";
+
+export interface ComponentImages {
+  kubelet: string;
+  apiServer?: string;
+  controllerManager?: string;
+  scheduler?: string;
+  proxy?: string;
+}
+
+export function renderMachineConfig(
+  node: NodeIdentity,
+  talosVersion: string,
+  kubernetesVersion: string,
+): string {
+  const controlPlane = node.role === "controlplane";
+  return [
+    "version: v1alpha1",
+    "machine:",
+    `  type: ${controlPlane ? "controlplane" : "worker"}`,
+    "  kubelet:",
+    `    image: ghcr.io/siderolabs/kubelet:${kubernetesVersion}`,
+    "  install:",
+    "    disk: /dev/sda",
+    `    image: factory.talos.dev/${node.platform}-installer/${node.schematic}:${talosVersion}`,
+    "cluster:",
+    "  controlPlane:",
+    "    endpoint: https://127.0.0.1:6443",
+    ...(controlPlane
+      ? [
+          "  apiServer:",
+          `    image: registry.k8s.io/kube-apiserver:${kubernetesVersion}`,
+          "  controllerManager:",
+          `    image: registry.k8s.io/kube-controller-manager:${kubernetesVersion}`,
+          "  scheduler:",
+          `    image: registry.k8s.io/kube-scheduler:${kubernetesVersion}`,
+          "  proxy:",
+          `    image: registry.k8s.io/kube-proxy:${kubernetesVersion}`,
+        ]
+      : []),
+    "",
+  ].join("\n");
+}
+
+type Doc = Record<string, unknown>;
+
+function at(doc: Doc | undefined, ...path: string[]): string | undefined {
+  let value: unknown = doc;
+  for (const key of path) value = (value as Doc | undefined)?.[key];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Component images, a v1.14 document (e.g. KubeAPIServerConfig) winning over the v1alpha1 field. */
+export function componentImages(config: string): ComponentImages {
+  const docs = parseAllDocuments(config).map((d) => (d.toJS() ?? {}) as Doc);
+  const v1alpha1 = docs.find((d) => d.version === "v1alpha1");
+  const kind = (name: string) =>
+    at(
+      docs.find((d) => d.kind === name),
+      "image",
+    );
+  return {
+    kubelet: kind("KubeletConfig") ?? at(v1alpha1, "machine", "kubelet", "image") ?? "",
+    apiServer: kind("KubeAPIServerConfig") ?? at(v1alpha1, "cluster", "apiServer", "image"),
+    controllerManager:
+      kind("KubeControllerManagerConfig") ?? at(v1alpha1, "cluster", "controllerManager", "image"),
+    scheduler: kind("KubeSchedulerConfig") ?? at(v1alpha1, "cluster", "scheduler", "image"),
+    proxy: kind("KubeProxyConfig") ?? at(v1alpha1, "cluster", "proxy", "image"),
+  };
+}
+
+/** The tag of an image reference ("registry.k8s.io/kube-apiserver:v1.35.2" → "v1.35.2"). */
+export function imageTag(image: string | undefined): string | undefined {
+  const match = /:([^:/@]+)(?:@sha256:[0-9a-f]+)?$/.exec(image ?? "");
+  return match?.[1];
+}
+
+/** v1.35.2 from a kubelet image tag such as v1.35.2-fat or v1.35.2-slim. */
+export function kubeletVersion(image: string): string {
+  return (imageTag(image) ?? "v0.0.0").replace(/-(fat|slim)$/, "");
+}
