@@ -19,6 +19,9 @@ describe("the fleet simulator, seen by the real talosctl", () => {
       workers: 2,
       talosVersion: "v1.12.4",
       versions: { "worker-2": "v1.13.0" },
+      extensions: [
+        { name: "iscsi-tools", version: "v0.2.0", image: "ghcr.io/siderolabs/iscsi-tools:v0.2.0" },
+      ],
       // Longer than talosctl's one-second retry interval, as a real reboot is: its tracker must
       // find the node gone before it comes back, or it waits for new events forever.
       timing: { rebootMs: 2_000 },
@@ -54,6 +57,56 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     const status = (await as("reader", ["etcd", "status"])).stdout;
     expect(status).toContain(fleet.memberId(fleet.node("cp-1")));
     expect(status).toMatch(/3\.6\.0/);
+  });
+
+  it("get members, extensions and machinestatus: COSI resources resolved by their aliases", async () => {
+    const worker = fleet.node("worker-1");
+    const members = (await as("reader", ["-n", worker.address, "get", "members"])).stdout;
+    for (const node of fleet.nodes()) {
+      expect(members).toMatch(
+        new RegExp(`${node.hostname}\\s+\\d+\\s+${node.hostname}\\s+${node.identity.role}`),
+      );
+    }
+    const extensions = (await as("reader", ["-n", worker.address, "get", "extensions"])).stdout;
+    expect(extensions).toMatch(/ExtensionStatus\s+0\s+\d+\s+iscsi-tools\s+v0\.2\.0/);
+    const status = (await as("reader", ["-n", worker.address, "get", "machinestatus"])).stdout;
+    expect(status).toMatch(/MachineStatus\s+machine\s+\d+\s+running\s+true/);
+  });
+
+  it("keeps sensitive resources from a reader, and serves them to an admin", async () => {
+    const cp = fleet.node("cp-1").address;
+    await expect(as("reader", ["-n", cp, "get", "machineconfig"])).rejects.toMatchObject({
+      stderr: expect.stringContaining("PermissionDenied"),
+    });
+    const { stdout } = await as("admin", ["-n", cp, "get", "machineconfig", "v1alpha1", "-o", "yaml"]);
+    expect(stdout).toContain("registry.k8s.io/kube-apiserver:v1.35.2");
+  });
+
+  it("patch mc --mode no-reboot: the component config and its static pod get a new version", async () => {
+    const cp = fleet.node("cp-1").address;
+    const before = (
+      await as("admin", ["-n", cp, "get", "apiserverconfig", "-o", "jsonpath={.metadata.version}"])
+    ).stdout;
+    const patch =
+      '[{"op":"replace","path":"/cluster/apiServer/image","value":"registry.k8s.io/kube-apiserver:v1.35.3"}]';
+    const applied = await as("admin", [
+      "-n",
+      cp,
+      "patch",
+      "machineconfig",
+      "--mode",
+      "no-reboot",
+      "--patch",
+      patch,
+    ]);
+    expect(applied.stdout + applied.stderr).toContain("Applied configuration without a reboot");
+    const after = (
+      await as("admin", ["-n", cp, "get", "apiserverconfig", "-o", "jsonpath={.metadata.version}"])
+    ).stdout;
+    expect(Number(after)).toBe(Number(before) + 1);
+    const pod = await as("admin", ["-n", cp, "get", "staticpod", "kube-apiserver", "-o", "jsonpath={.spec}"]);
+    expect(pod.stdout).toContain("registry.k8s.io/kube-apiserver:v1.35.3");
+    expect(pod.stdout).toMatch(new RegExp(`"talos.dev/config-version":\\s*"${Number(after)}"`));
   });
 
   it("refuses a reader's upgrade with PermissionDenied", async () => {
