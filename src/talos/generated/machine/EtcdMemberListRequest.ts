@@ -1,0 +1,10 @@
+// Original file: proto/machine/machine.proto
+
+
+export interface EtcdMemberListRequest {
+  'queryLocal'?: (boolean);
+}
+
+export interface EtcdMemberListRequest__Output {
+  'queryLocal': (boolean);
+}

@@ -1,0 +1,11 @@
+// Original file: proto/machine/machine.proto
+
+import type { Metadata as _common_Metadata, Metadata__Output as _common_Metadata__Output } from '../common/Metadata.ts';
+
+export interface Rollback {
+  'metadata'?: (_common_Metadata | null);
+}
+
+export interface Rollback__Output {
+  'metadata': (_common_Metadata__Output | null);
+}

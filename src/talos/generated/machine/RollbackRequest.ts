@@ -1,0 +1,8 @@
+// Original file: proto/machine/machine.proto
+
+
+export interface RollbackRequest {
+}
+
+export interface RollbackRequest__Output {
+}

@@ -1,0 +1,10 @@
+// Original file: proto/resource/definitions/etcd/etcd.proto
+
+
+export interface MemberSpec {
+  'memberId'?: (string);
+}
+
+export interface MemberSpec__Output {
+  'memberId': (string);
+}
