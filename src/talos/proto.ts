@@ -33,33 +33,41 @@ const files = [
 ];
 
 /** Field names in camelCase, 64-bit integers and enums as strings, absent fields as defaults. */
-export const loaderOptions: Options = {
+const loaderOptions: Options = {
   keepCase: false,
   longs: String,
   enums: String,
   defaults: true,
   oneofs: true,
-  includeDirs: [protoRoot],
 };
 
-export const packageDefinition = loadSync(files, loaderOptions);
-const grpcObject = loadPackageDefinition(packageDefinition);
-
-function lookup(path: string): ServiceClientConstructor {
-  let node: unknown = grpcObject;
-  for (const part of path.split(".")) node = (node as GrpcObject)[part];
-  if (typeof node !== "function") throw new Error(`no gRPC service ${path} in proto/`);
-  return node as ServiceClientConstructor;
-}
-
-export const services = {
-  machine: lookup("machine.MachineService"),
-  lifecycle: lookup("machine.LifecycleService"),
-  image: lookup("machine.ImageService"),
-  state: lookup("cosi.resource.State"),
+const servicePaths = {
+  machine: "machine.MachineService",
+  lifecycle: "machine.LifecycleService",
+  image: "machine.ImageService",
+  state: "cosi.resource.State",
 } as const;
 
-export type ServiceName = keyof typeof services;
+export type ServiceName = keyof typeof servicePaths;
+
+/** gRPC client constructors (with their service definitions) from the protos under `root`. */
+export function loadServices(root: string): Record<ServiceName, ServiceClientConstructor> {
+  const grpcObject = loadPackageDefinition(loadSync(files, { ...loaderOptions, includeDirs: [root] }));
+  const lookup = (path: string) => {
+    let node: unknown = grpcObject;
+    for (const part of path.split(".")) node = (node as GrpcObject)[part];
+    if (typeof node !== "function") throw new Error(`no gRPC service ${path} in ${root}`);
+    return node as ServiceClientConstructor;
+  };
+  return {
+    machine: lookup(servicePaths.machine),
+    lifecycle: lookup(servicePaths.lifecycle),
+    image: lookup(servicePaths.image),
+    state: lookup(servicePaths.state),
+  };
+}
+
+export const services = loadServices(protoRoot);
 
 export function serviceDefinition(name: ServiceName): ServiceDefinition {
   return services[name].service;

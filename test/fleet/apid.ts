@@ -1,6 +1,7 @@
 // apid for each simulated node: mTLS on <address>:50000, the caller's roles from its client
 // certificate, the per-method role table, and routing by the `node` / `nodes` headers.
 import { X509Certificate } from "node:crypto";
+import type { ServiceDefinition } from "@grpc/grpc-js";
 import * as grpc from "@grpc/grpc-js";
 import { type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
 import { compareVersions } from "../../src/talos/version.ts";
@@ -54,13 +55,16 @@ export class Apid {
   private readonly endpoint: SimNode;
   private readonly fleet: FleetView & { byAddress(address: string): SimNode | undefined };
   private readonly tls: ApidTls;
+  private readonly definitions: (name: ServiceName) => ServiceDefinition;
 
   constructor(
     endpoint: SimNode,
     fleet: FleetView & { byAddress(address: string): SimNode | undefined },
     tls: ApidTls,
     implementations: Implementations,
+    definitions: (name: ServiceName) => ServiceDefinition = serviceDefinition,
   ) {
+    this.definitions = definitions;
     this.endpoint = endpoint;
     this.fleet = fleet;
     this.tls = tls;
@@ -69,7 +73,7 @@ export class Apid {
       ServiceName,
       ServiceImplementation,
     ][]) {
-      this.server.addService(serviceDefinition(name), this.handlers(name, implementation));
+      this.server.addService(definitions(name), this.handlers(name, implementation));
     }
   }
 
@@ -203,7 +207,7 @@ export class Apid {
     service: ServiceName,
     implementation: ServiceImplementation,
   ): grpc.UntypedServiceImplementation {
-    const definition = serviceDefinition(service);
+    const definition = this.definitions(service);
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
       const path = method.path;

@@ -4,6 +4,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadServices, type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
 import { type Authority, createAuthority, issueCertificate } from "../harness/pki.ts";
 import { Apid } from "./apid.ts";
 import { cosiState } from "./cosi-state.ts";
@@ -28,6 +29,8 @@ export interface FleetOptions {
   timing?: Partial<Timing>;
   registry?: ImageRegistry;
   apidPort?: number;
+  /** Serve the gRPC services from the protos in this folder instead of proto/ (conformance self-tests). */
+  protoRoot?: string;
   /** System extensions on every node (ExtensionStatuses). */
   extensions?: NodeIdentity["extensions"];
   /** Prefix of every hostname, so that fleets sharing one Kubernetes cluster do not collide. */
@@ -145,6 +148,9 @@ export class Fleet implements FleetView {
         },
       });
     }
+    const alternative = options.protoRoot ? loadServices(options.protoRoot) : undefined;
+    const definitions = (name: ServiceName) =>
+      alternative ? alternative[name].service : serviceDefinition(name);
     const implementations = {
       machine: machineService,
       lifecycle: lifecycleService,
@@ -158,7 +164,7 @@ export class Fleet implements FleetView {
           sans: [node.address, node.hostname, "talos", "talos.default", "localhost"],
           usage: "server",
         });
-        const apid = new Apid(node, fleet, { caPem: ca.certPem, ...serving }, implementations);
+        const apid = new Apid(node, fleet, { caPem: ca.certPem, ...serving }, implementations, definitions);
         fleet.apids.push(apid);
         await apid.start(options.apidPort ?? 50000);
       }),
