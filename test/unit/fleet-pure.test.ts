@@ -1,0 +1,123 @@
+// The simulator's pure parts: which installer images exist, the event log's tail semantics, and
+// component images read from a machine config (v1alpha1 fields or v1.14 documents).
+import { EventLog } from "../fleet/events.ts";
+import { componentImages, imageTag, kubeletVersion } from "../fleet/machine-config.ts";
+import { ImageRegistry } from "../fleet/registry.ts";
+
+const schematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+
+describe("the simulated image registry", () => {
+  const registry = new ImageRegistry(["v1.12.4", "v1.13.0", "v1.14.0"]);
+
+  it.each([
+    [`factory.talos.dev/metal-installer/${schematic}:v1.13.0`, "v1.13.0"],
+    [`factory.talos.dev/aws-installer-secureboot/${schematic}:v1.14.0`, "v1.14.0"],
+    [`factory.talos.dev/installer/${schematic}:v1.12.4`, "v1.12.4"],
+    ["ghcr.io/siderolabs/installer:v1.13.0", "v1.13.0"],
+  ])("resolves %s to %s", (reference, version) => {
+    expect(registry.resolveInstaller(reference)).toEqual({ version });
+  });
+
+  it.each([
+    ["an unreleased version", `factory.talos.dev/metal-installer/${schematic}:v1.15.0`],
+    ["a malformed schematic", "factory.talos.dev/metal-installer/abc:v1.13.0"],
+    ["the plain installer after v1.13", "ghcr.io/siderolabs/installer:v1.14.0"],
+    ["another registry", "example.invalid/installer:v1.13.0"],
+    ["no tag", `factory.talos.dev/metal-installer/${schematic}`],
+  ])("refuses %s", (_what, reference) => {
+    expect(registry.resolveInstaller(reference)).toEqual({ error: expect.stringContaining("not found") });
+    expect(registry.exists(reference)).toBe(false);
+  });
+
+  it("serves what a test publishes", () => {
+    const custom = new ImageRegistry([]);
+    custom.publish("registry.example/custom-installer:v1.13.0");
+    expect(custom.resolveInstaller("registry.example/custom-installer:v1.13.0")).toEqual({
+      version: "v1.13.0",
+    });
+  });
+});
+
+describe("the event log", () => {
+  const log = new EventLog();
+  const ids = ["a", "b", "c"].map((step) => log.emit("machine.TaskEvent", { task: step }, "actor").id);
+
+  it.each([
+    [{ tailEvents: -1, tailId: "", tailSeconds: 0 }, ["a", "b", "c"]],
+    [{ tailEvents: 0, tailId: "", tailSeconds: 0 }, []],
+    [{ tailEvents: 2, tailId: "", tailSeconds: 0 }, ["b", "c"]],
+    [{ tailEvents: 0, tailId: ids[0] ?? "", tailSeconds: 0 }, ["b", "c"]],
+    [{ tailEvents: 0, tailId: "unknown", tailSeconds: 0 }, []],
+    [{ tailEvents: 0, tailId: "", tailSeconds: 60 }, ["a", "b", "c"]],
+  ])("returns the backlog for %j", (request, expected) => {
+    expect(log.backlog(request).map((e) => e.payload.task)).toEqual(expected);
+  });
+
+  it("gives event IDs that sort in emission order", () => {
+    expect([...ids].sort()).toEqual(ids);
+  });
+
+  it("streams new events to subscribers until they unsubscribe, and loses the buffer on clear", () => {
+    const seen: unknown[] = [];
+    const unsubscribe = log.subscribe((e) => seen.push(e.payload.task));
+    log.emit("machine.TaskEvent", { task: "d" });
+    unsubscribe();
+    log.emit("machine.TaskEvent", { task: "e" });
+    expect(seen).toEqual(["d"]);
+    log.clear();
+    expect(log.backlog({ tailEvents: -1, tailId: "", tailSeconds: 0 })).toEqual([]);
+  });
+
+  it("keeps at most 1000 events", () => {
+    const big = new EventLog();
+    for (let i = 0; i < 1005; i++) big.emit("machine.TaskEvent", { task: String(i) });
+    const all = big.backlog({ tailEvents: -1, tailId: "", tailSeconds: 0 });
+    expect(all).toHaveLength(1000);
+    expect(all[0]?.payload.task).toBe("5");
+  });
+});
+
+describe("machine config component images", () => {
+  const v1alpha1 = [
+    "version: v1alpha1",
+    "machine:",
+    "  kubelet:",
+    "    image: ghcr.io/siderolabs/kubelet:v1.35.2-fat",
+    "cluster:",
+    "  apiServer:",
+    "    image: registry.k8s.io/kube-apiserver:v1.35.2",
+    "  scheduler:",
+    "    image: registry.k8s.io/kube-scheduler:v1.35.1",
+  ].join("\n");
+
+  it("reads the v1alpha1 fields", () => {
+    expect(componentImages(v1alpha1)).toEqual({
+      kubelet: "ghcr.io/siderolabs/kubelet:v1.35.2-fat",
+      apiServer: "registry.k8s.io/kube-apiserver:v1.35.2",
+      controllerManager: undefined,
+      scheduler: "registry.k8s.io/kube-scheduler:v1.35.1",
+      proxy: undefined,
+    });
+  });
+
+  it("prefers the v1.14 documents", () => {
+    const multi = `${v1alpha1}\n---\napiVersion: v1alpha1\nkind: KubeAPIServerConfig\nimage: registry.k8s.io/kube-apiserver:v1.36.0\n`;
+    expect(componentImages(multi).apiServer).toBe("registry.k8s.io/kube-apiserver:v1.36.0");
+    expect(componentImages(multi).scheduler).toBe("registry.k8s.io/kube-scheduler:v1.35.1");
+  });
+
+  it.each([
+    ["registry.k8s.io/kube-apiserver:v1.35.2", "v1.35.2"],
+    ["localhost:5000/kube-apiserver:v1.35.2", "v1.35.2"],
+    ["registry.k8s.io/kube-apiserver:v1.35.2@sha256:0123abcd", "v1.35.2"],
+    ["registry.k8s.io/kube-apiserver", undefined],
+  ])("takes the tag of %s", (image, tag) => {
+    expect(imageTag(image)).toBe(tag);
+  });
+
+  it("drops the -fat/-slim suffix from kubelet versions", () => {
+    expect(kubeletVersion("ghcr.io/siderolabs/kubelet:v1.35.2-fat")).toBe("v1.35.2");
+    expect(kubeletVersion("ghcr.io/siderolabs/kubelet:v1.35.2-slim")).toBe("v1.35.2");
+    expect(kubeletVersion("ghcr.io/siderolabs/kubelet:v1.35.2")).toBe("v1.35.2");
+  });
+});
