@@ -1,7 +1,10 @@
-// `npm run fleet -- --control-planes 3 --workers 5 --talos v1.12.4 --kubernetes v1.35.2`: runs a
-// simulated Talos fleet until Ctrl-C and prints how to point talosctl at it.
+// `npm run fleet -- --control-planes 3 --workers 5 --talos v1.12.4 --kubernetes v1.35.2
+// [--kubeconfig FILE]`: runs a simulated Talos fleet until Ctrl-C and prints how to point talosctl
+// at it; with a kubeconfig (e.g. from `npm run demo`) its machines also become Nodes there.
 import { parseArgs } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
 import { Fleet } from "./fleet.ts";
+import { Kubelets } from "./kubelet.ts";
 
 const { values } = parseArgs({
   options: {
@@ -10,6 +13,7 @@ const { values } = parseArgs({
     talos: { type: "string", default: "v1.12.4" },
     kubernetes: { type: "string", default: "v1.35.2" },
     "reboot-ms": { type: "string", default: "2000" },
+    kubeconfig: { type: "string" },
   },
 });
 
@@ -21,6 +25,13 @@ const fleet = await Fleet.start({
   kubernetesVersion: values.kubernetes,
   timing: { rebootMs: Number(values["reboot-ms"]) },
 });
+// With a kubeconfig, each machine also registers as a Node there, run by the kubelet stand-in.
+let kubelets: Kubelets | undefined;
+if (values.kubeconfig) {
+  const kc = new KubeConfig();
+  kc.loadFromFile(values.kubeconfig);
+  kubelets = await Kubelets.start(fleet, kc);
+}
 const lines = fleet
   .nodes()
   .map((n) => `  ${n.hostname.padEnd(10)} ${n.identity.role.padEnd(13)} ${n.address}  ${n.version}`);
@@ -31,10 +42,10 @@ ${lines.join("\n")}
   talosctl version
   talosctl -n ${fleet.workers()[0]?.address ?? fleet.nodes()[0]?.address} service
 
-Reader and operator talosconfigs: ${fleet.talosconfig.reader}, ${fleet.talosconfig.operator}. Ctrl-C stops.`);
+${kubelets ? `Nodes registered in ${values.kubeconfig}.\n` : ""}Reader and operator talosconfigs: ${fleet.talosconfig.reader}, ${fleet.talosconfig.operator}. Ctrl-C stops.`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    void fleet.stop().then(() => process.exit(0));
+    void (kubelets?.stop() ?? Promise.resolve()).then(() => fleet.stop()).then(() => process.exit(0));
   });
 }
