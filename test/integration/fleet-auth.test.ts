@@ -31,6 +31,7 @@ describe("apid authentication and routing", () => {
     clients.push(made);
     return made;
   };
+  const clientWith = (pair: { certPem: string; keyPem: string }) => clientWith(pair);
 
   beforeAll(async () => {
     fleet = await Fleet.start({ controlPlanes: 1, workers: 2, talosVersion: "v1.12.4" });
@@ -53,13 +54,7 @@ describe("apid authentication and routing", () => {
       organizations: ["os:admin"],
       usage: "client",
     });
-    const stranger = client(
-      grpc.credentials.createSsl(
-        Buffer.from(fleet.ca.certPem),
-        Buffer.from(foreign.keyPem),
-        Buffer.from(foreign.certPem),
-      ),
-    );
+    const stranger = clientWith(foreign);
     await expect(call(stranger, "Hostname")).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
 
     const expired = await issueCertificate(fleet.ca, {
@@ -69,13 +64,7 @@ describe("apid authentication and routing", () => {
       notBefore: new Date(Date.now() - 7_200_000),
       notAfter: new Date(Date.now() - 3_600_000),
     });
-    const late = client(
-      grpc.credentials.createSsl(
-        Buffer.from(fleet.ca.certPem),
-        Buffer.from(expired.keyPem),
-        Buffer.from(expired.certPem),
-      ),
-    );
+    const late = clientWith(expired);
     await expect(call(late, "Hostname")).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
   });
 
@@ -85,13 +74,7 @@ describe("apid authentication and routing", () => {
       organizations: ["os:reader"],
       usage: "client",
     });
-    const caller = client(
-      grpc.credentials.createSsl(
-        Buffer.from(fleet.ca.certPem),
-        Buffer.from(reader.keyPem),
-        Buffer.from(reader.certPem),
-      ),
-    );
+    const caller = clientWith(reader);
     const [first, second] = fleet.workers();
     second?.apidOutage(5_000);
     const metadata = new grpc.Metadata();
