@@ -31,7 +31,14 @@ describe("apid authentication and routing", () => {
     clients.push(made);
     return made;
   };
-  const clientWith = (pair: { certPem: string; keyPem: string }) => clientWith(pair);
+  const clientWith = (pair: { certPem: string; keyPem: string }): MachineClient =>
+    client(
+      grpc.credentials.createSsl(
+        Buffer.from(fleet.ca.certPem),
+        Buffer.from(pair.keyPem),
+        Buffer.from(pair.certPem),
+      ),
+    );
 
   beforeAll(async () => {
     fleet = await Fleet.start({ controlPlanes: 1, workers: 2, talosVersion: "v1.12.4" });
