@@ -1,0 +1,300 @@
+// The TalosUpgradePlan contract (upgrade.talos-operator.dev/v1alpha1): zod schemas for spec and
+// status are the one source of truth; the TypeScript types are inferred and the CRD is generated
+// from them (crd.ts). Rules that admission can check are CEL rules on the schema; what it cannot
+// (time zones, version paths, reachability) becomes a Stalled condition at run time.
+import { z } from "zod";
+
+export const group = "upgrade.talos-operator.dev";
+export const version = "v1alpha1";
+export const kind = "TalosUpgradePlan";
+export const plural = "talosupgradeplans";
+
+const cel = (rule: string, message: string, fieldPath?: string) => ({
+  rule,
+  message,
+  ...(fieldPath ? { fieldPath } : {}),
+});
+
+/** A semantic version such as v1.12.4 (the leading v is optional). */
+const semver = z
+  .string()
+  .max(64)
+  .regex(
+    /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/,
+    "must be a version such as v1.12.4",
+  );
+
+/** A Go duration such as 30m, 1h30m or 0s. */
+const duration = z
+  .string()
+  .max(64)
+  .regex(/^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/, "must be a duration such as 30s, 10m or 1h30m");
+
+const name = z.string().min(1).max(253);
+
+const labelSelector = z
+  .object({
+    matchLabels: z.record(z.string().max(316), z.string().max(63)).optional(),
+    matchExpressions: z
+      .array(
+        z.object({
+          key: z.string().min(1).max(316),
+          operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]),
+          values: z.array(z.string().max(63)).max(256).optional(),
+        }),
+      )
+      .max(32)
+      .optional(),
+  })
+  .describe("A Kubernetes label selector; empty selects everything.");
+
+const talos = z
+  .object({
+    version: semver.describe("Target Talos version, e.g. v1.12.4."),
+    image: z
+      .string()
+      .max(512)
+      .optional()
+      .describe(
+        "Installer image override. Default: each node's own Image Factory schematic and platform, " +
+          "factory.talos.dev/<platform>-installer/<schematic>:<version>.",
+      ),
+    rebootMode: z.enum(["Default", "Powercycle"]).default("Default"),
+    intermediateVersions: z
+      .array(semver)
+      .max(16)
+      .default([])
+      .describe("Releases to pass through in order, when the target is more than one minor ahead."),
+  })
+  .describe("The Talos OS upgrade; omit for a Kubernetes-only plan.");
+
+const kubernetes = z
+  .object({
+    version: semver.describe("Target Kubernetes version, e.g. v1.35.2."),
+    intermediateVersions: z.array(semver).max(16).default([]),
+  })
+  .describe("The Kubernetes upgrade, run after the Talos phase; omit for a Talos-only plan.");
+
+const maxUnavailable = z
+  .union([z.number().int(), z.string().max(8)])
+  .meta({
+    "x-kubernetes-int-or-string": true,
+    "x-kubernetes-validations": [
+      cel(
+        "type(self) == int ? self >= 1 : self.matches('^([1-9][0-9]?|100)%$')",
+        "must be an integer of at least 1 or a percentage from 1% to 100%",
+      ),
+    ],
+  })
+  .describe("Workers upgraded at once (an integer or a percentage of the selected workers).");
+
+const rollout = z.object({
+  maxUnavailable: maxUnavailable.default(1),
+  nodeTimeout: duration.default("30m").describe("One node, from the upgrade call to verified healthy."),
+  soakTime: duration.default("0s").describe("Wait after each node or batch is verified."),
+});
+
+const drain = z.object({
+  enabled: z.boolean().default(true),
+  timeout: duration.default("10m"),
+  deleteEmptyDirData: z.boolean().default(true),
+  podSelector: labelSelector.optional(),
+});
+
+const celCheck = z.object({
+  name: z.string().min(1).max(63),
+  resource: z.object({
+    apiVersion: z.string().min(1).max(253),
+    kind: z.string().min(1).max(63),
+    namespace: z.string().max(63).optional(),
+    name,
+  }),
+  expression: z.string().min(1).max(4096).describe("CEL over `object`; true means healthy."),
+});
+
+const prometheusCheck = z.object({
+  name: z.string().min(1).max(63),
+  url: z
+    .string()
+    .max(2048)
+    .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL"),
+  query: z.string().min(1).max(4096).describe("PromQL; an empty result means healthy."),
+});
+
+const healthChecks = z.object({
+  timeout: duration.default("15m"),
+  builtin: z
+    .array(z.enum(["Nodes", "Etcd", "ControlPlane"]))
+    .max(3)
+    .default(["Nodes", "Etcd", "ControlPlane"]),
+  cel: z.array(celCheck).max(32).default([]),
+  prometheus: z.array(prometheusCheck).max(32).default([]),
+});
+
+const maintenanceWindow = z.object({
+  schedule: z
+    .string()
+    .max(128)
+    .regex(
+      /^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|([0-9A-Za-z*,/?-]+\s+){4}[0-9A-Za-z*,/?-]+)$/,
+      "must be a cron expression with five fields, e.g. '0 2 * * 6'",
+    ),
+  duration: duration.describe("How long the window stays open after each start."),
+  timeZone: z.string().max(64).default("UTC").describe("IANA time zone name, e.g. Europe/Berlin."),
+});
+
+const secretKeyRef = z.object({
+  name,
+  namespace: z.string().min(1).max(63),
+  key: z.string().min(1).max(253).default("config"),
+});
+
+export const planSpecSchema = z
+  .object({
+    talos: talos.optional(),
+    kubernetes: kubernetes.optional(),
+    nodeSelector: labelSelector.optional(),
+    rollout: rollout.default({ maxUnavailable: 1, nodeTimeout: "30m", soakTime: "0s" }),
+    drain: drain.default({ enabled: true, timeout: "10m", deleteEmptyDirData: true }),
+    healthChecks: healthChecks.default({
+      timeout: "15m",
+      builtin: ["Nodes", "Etcd", "ControlPlane"],
+      cel: [],
+      prometheus: [],
+    }),
+    maintenanceWindows: z.array(maintenanceWindow).max(16).default([]),
+    paused: z.boolean().default(false),
+    dryRun: z.boolean().default(false).describe("Compute and publish the plan in status; touch nothing."),
+    talosConfig: z
+      .object({ secretRef: secretKeyRef.optional() })
+      .optional()
+      .describe("Default: the talosconfig mounted at /var/run/secrets/talos.dev/config."),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      cel(
+        "has(self.talos) || has(self.kubernetes)",
+        "at least one of spec.talos and spec.kubernetes is required",
+      ),
+    ],
+  });
+
+export type PlanSpec = z.output<typeof planSpecSchema>;
+
+export const conditionSchema = z.object({
+  type: z.string().max(316),
+  status: z.enum(["True", "False", "Unknown"]),
+  reason: z.string().max(1024),
+  message: z.string().max(32768),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.number().int().optional(),
+});
+
+export type Condition = z.infer<typeof conditionSchema>;
+
+export const phases = [
+  "Pending",
+  "WaitingForWindow",
+  "UpgradingTalos",
+  "UpgradingKubernetes",
+  "Completed",
+  "Paused",
+  "Failed",
+] as const;
+
+export const nodeStates = [
+  "Pending",
+  "Draining",
+  "Upgrading",
+  "Rebooting",
+  "Verifying",
+  "Soaking",
+  "Done",
+  "Failed",
+  "Skipped",
+] as const;
+
+export const nodeStatusSchema = z.object({
+  name: z.string(),
+  role: z.enum(["controlplane", "worker"]),
+  state: z.enum(nodeStates),
+  fromVersion: z.string().optional(),
+  version: z.string().optional(),
+  image: z.string().optional(),
+  /** The boot ID seen before the upgrade call: the durable intent that makes the call happen once. */
+  bootIdBefore: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  attempts: z.number().int().default(0),
+  message: z.string().default(""),
+});
+
+export type NodeStatus = z.infer<typeof nodeStatusSchema>;
+
+export const planStatusSchema = z.object({
+  observedGeneration: z.number().int().optional(),
+  phase: z.enum(phases).optional(),
+  conditions: z.array(conditionSchema).default([]),
+  nodes: z.array(nodeStatusSchema).default([]),
+  summary: z
+    .object({
+      total: z.number().int(),
+      done: z.number().int(),
+      inProgress: z.number().int(),
+      failed: z.number().int(),
+      pending: z.number().int(),
+    })
+    .optional(),
+  kubernetes: z
+    .object({
+      fromVersion: z.string().optional(),
+      targetVersion: z.string().optional(),
+      step: z.string().optional(),
+      nodesDone: z.number().int().optional(),
+    })
+    .optional(),
+  /** Nodes done of nodes selected, "n/m", for the printer column. */
+  progress: z.string().optional(),
+  /** The talos.version the nodes are being taken to now: an intermediate release or the target. */
+  currentTalosStep: z.string().optional(),
+  nextWindow: z.string().optional(),
+  /** The last value of the retry annotation acted on. */
+  lastRetry: z.string().optional(),
+  history: z
+    .array(
+      z.object({
+        generation: z.number().int(),
+        talosVersion: z.string().optional(),
+        kubernetesVersion: z.string().optional(),
+        result: z.enum(["Completed", "Failed"]),
+        startedAt: z.string().optional(),
+        completedAt: z.string(),
+      }),
+    )
+    .max(10)
+    .default([]),
+});
+
+export type PlanStatus = z.infer<typeof planStatusSchema>;
+
+export const planSchema = z.object({
+  apiVersion: z.literal(`${group}/${version}`),
+  kind: z.literal(kind),
+  metadata: z.object({
+    name: z.string(),
+    generation: z.number().int().optional(),
+    resourceVersion: z.string().optional(),
+    uid: z.string().optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+    creationTimestamp: z.string().optional(),
+  }),
+  spec: planSpecSchema,
+  status: planStatusSchema.optional(),
+});
+
+export type Plan = z.output<typeof planSchema>;
+
+/** Annotation whose new value asks the operator to retry failed nodes. */
+export const retryAnnotation = `${group}/retry`;
+/** Node label that leaves a node out of every plan. */
+export const excludeLabel = `${group}/exclude`;

@@ -1,0 +1,125 @@
+// Invalid plans are refused by `kubectl apply` at admission, with a message naming the field; a
+// valid plan is stored with the schema's defaults filled in.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
+
+const run = promisify(execFile);
+const crd = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  "deploy",
+  "crds",
+  "upgrade.talos-operator.dev_talosupgradeplans.yaml",
+);
+
+function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  const child = run("kubectl", ["--kubeconfig", sharedKubeconfigPath(), ...args], { timeout: 30_000 });
+  child.child.stdin?.end(input ?? "");
+  return child;
+}
+
+function plan(name: string, spec: unknown): string {
+  return JSON.stringify({
+    apiVersion: "upgrade.talos-operator.dev/v1alpha1",
+    kind: "TalosUpgradePlan",
+    metadata: { name },
+    spec,
+  });
+}
+
+beforeAll(async () => {
+  await kubectl(["apply", "--server-side", "-f", crd]);
+  await kubectl([
+    "wait",
+    "--for=condition=Established",
+    "crd/talosupgradeplans.upgrade.talos-operator.dev",
+    "--timeout=30s",
+  ]);
+});
+
+it("stores a valid plan with defaults filled in", async () => {
+  const name = uniqueName("valid");
+  await kubectl(["apply", "-f", "-"], plan(name, { talos: { version: "v1.12.4" } }));
+  const { stdout } = await kubectl(["get", "tup", name, "-o", "json"]);
+  const stored = JSON.parse(stdout) as { spec: Record<string, Record<string, unknown>> };
+  expect(stored.spec.rollout).toEqual({ maxUnavailable: 1, nodeTimeout: "30m", soakTime: "0s" });
+  expect(stored.spec.drain).toMatchObject({ enabled: true, timeout: "10m", deleteEmptyDirData: true });
+  expect(stored.spec.healthChecks).toMatchObject({
+    timeout: "15m",
+    builtin: ["Nodes", "Etcd", "ControlPlane"],
+  });
+  expect(stored.spec.talos).toMatchObject({
+    version: "v1.12.4",
+    rebootMode: "Default",
+    intermediateVersions: [],
+  });
+  const columns = (await kubectl(["get", "tup", name])).stdout;
+  expect(columns.split("\n")[0]).toMatch(/NAME\s+PHASE\s+TALOS\s+KUBERNETES\s+PROGRESS\s+AGE/);
+});
+
+it.each([
+  ["neither talos nor kubernetes", {}, /at least one of spec\.talos and spec\.kubernetes is required/],
+  ["a bad Talos version", { talos: { version: "1.12" } }, /spec\.talos\.version/],
+  ["a bad Kubernetes version", { kubernetes: { version: "latest" } }, /spec\.kubernetes\.version/],
+  [
+    "maxUnavailable 0",
+    { talos: { version: "v1.12.4" }, rollout: { maxUnavailable: 0 } },
+    /spec\.rollout\.maxUnavailable/,
+  ],
+  [
+    "maxUnavailable 0%",
+    { talos: { version: "v1.12.4" }, rollout: { maxUnavailable: "0%" } },
+    /spec\.rollout\.maxUnavailable/,
+  ],
+  [
+    "maxUnavailable 150%",
+    { talos: { version: "v1.12.4" }, rollout: { maxUnavailable: "150%" } },
+    /spec\.rollout\.maxUnavailable/,
+  ],
+  [
+    "a bad duration",
+    { talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "30 minutes" } },
+    /spec\.rollout\.nodeTimeout/,
+  ],
+  [
+    "a bad drain timeout",
+    { talos: { version: "v1.12.4" }, drain: { timeout: "-1m" } },
+    /spec\.drain\.timeout/,
+  ],
+  [
+    "a bad cron",
+    { talos: { version: "v1.12.4" }, maintenanceWindows: [{ schedule: "every saturday", duration: "4h" }] },
+    /spec\.maintenanceWindows\[0\]\.schedule/,
+  ],
+  [
+    "an unknown reboot mode",
+    { talos: { version: "v1.12.4", rebootMode: "Kexec" } },
+    /spec\.talos\.rebootMode/,
+  ],
+  [
+    "an unknown builtin check",
+    { talos: { version: "v1.12.4" }, healthChecks: { builtin: ["Disk"] } },
+    /spec\.healthChecks\.builtin\[0\]/,
+  ],
+  ["a string for paused", { talos: { version: "v1.12.4" }, paused: "yes" }, /spec\.paused/],
+])("refuses %s, naming the field", async (_what, spec, field) => {
+  const name = uniqueName("invalid");
+  const refused = kubectl(["apply", "-f", "-"], plan(name, spec));
+  await expect(refused).rejects.toMatchObject({ stderr: expect.stringMatching(field) });
+  await expect(kubectl(["get", "tup", name])).rejects.toMatchObject({
+    stderr: expect.stringContaining("NotFound"),
+  });
+});
+
+it("refuses unknown fields with kubectl's strict validation", async () => {
+  const name = uniqueName("unknown");
+  await expect(
+    kubectl(
+      ["apply", "--validate=strict", "-f", "-"],
+      plan(name, { talos: { version: "v1.12.4", imagee: "x" } }),
+    ),
+  ).rejects.toMatchObject({ stderr: expect.stringContaining("imagee") });
+});
