@@ -223,7 +223,11 @@ export const nodeStatusSchema = z.object({
   image: z.string().optional(),
   /** The boot ID seen before the upgrade call: the durable intent that makes the call happen once. */
   bootIdBefore: z.string().optional(),
+  /** When work on the node began (cordon and drain). */
   startedAt: z.string().optional(),
+  /** When the upgrade call was accepted by Talos; unset after the intent is recorded but before the call. */
+  upgradeCalledAt: z.string().optional(),
+  /** When the node was verified on the new version. */
   finishedAt: z.string().optional(),
   attempts: z.number().int().default(0),
   message: z.string().default(""),
@@ -258,6 +262,8 @@ export const planStatusSchema = z.object({
   /** The talos.version the nodes are being taken to now: an intermediate release or the target. */
   currentTalosStep: z.string().optional(),
   nextWindow: z.string().optional(),
+  /** Since when the health checks have been failing without a break. */
+  gatesFailingSince: z.string().optional(),
   /** The last value of the retry annotation acted on. */
   lastRetry: z.string().optional(),
   history: z

@@ -1,0 +1,28 @@
+// kstatus conditions through small pure helpers: lastTransitionTime changes only when the status
+// flips, and every condition carries the generation it was computed for.
+import type { Condition } from "../api/v1alpha1/plan.ts";
+
+export type ConditionStatus = Condition["status"];
+
+export function setCondition(
+  conditions: Condition[],
+  next: { type: string; status: ConditionStatus; reason: string; message: string },
+  now: Date,
+  generation: number,
+): Condition[] {
+  const previous = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime =
+    previous && previous.status === next.status ? previous.lastTransitionTime : now.toISOString();
+  const condition: Condition = { ...next, lastTransitionTime, observedGeneration: generation };
+  return [...conditions.filter((c) => c.type !== next.type), condition].sort((a, b) =>
+    a.type.localeCompare(b.type),
+  );
+}
+
+export function removeCondition(conditions: Condition[], type: string): Condition[] {
+  return conditions.filter((c) => c.type !== type);
+}
+
+export function findCondition(conditions: Condition[], type: string): Condition | undefined {
+  return conditions.find((c) => c.type === type);
+}

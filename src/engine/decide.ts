@@ -1,0 +1,300 @@
+// decide(observation) → { status, actions, events, requeueAfterMs }: the whole upgrade policy as a
+// pure function. No I/O and no clock: everything it knows is in the observation.
+import { excludeLabel, type NodeStatus, type PlanStatus, retryAnnotation } from "../api/v1alpha1/plan.ts";
+import { evaluateWindows } from "../schedule/windows.ts";
+import { compareVersions } from "../talos/version.ts";
+import type { Action, PlanEvent } from "./actions.ts";
+import { parseDuration } from "./duration.ts";
+import { activeStates, stepNode } from "./node-steps.ts";
+import type { NodeView, Observation } from "./observation.ts";
+import { assembleStatus, type Verdict } from "./plan-status.ts";
+import { Reason } from "./reasons.ts";
+import { matchesSelector, upgradeOrder, workerBudget } from "./selection.ts";
+import { currentStep, upgradePath } from "./version-path.ts";
+
+export interface Decision {
+  status: PlanStatus;
+  actions: Action[];
+  events: PlanEvent[];
+  /** Look again after this long even if no watch fires (timeouts, soak, windows); undefined: only on change. */
+  requeueAfterMs?: number;
+}
+
+/** Re-observe in-progress work at least this often: a safety net under the watches. */
+const activeResync = 10_000;
+
+function selectedNodes(obs: Observation): NodeView[] {
+  const selector = obs.plan.spec.nodeSelector;
+  return upgradeOrder(
+    obs.nodes.filter((n) => n.labels[excludeLabel] !== "true" && matchesSelector(n.labels, selector)),
+  );
+}
+
+/** The status entries for this pass: existing ones kept, new nodes and new steps added as Pending. */
+function reconcileEntries(
+  previous: NodeStatus[],
+  selected: NodeView[],
+  step: string | undefined,
+  retry: boolean,
+): NodeStatus[] {
+  return selected.map((node) => {
+    const version = node.talos.version;
+    const existing = previous.find((e) => e.name === node.name);
+    const fresh = (state: NodeStatus["state"], message: string): NodeStatus => ({
+      name: node.name,
+      role: node.role,
+      state,
+      attempts: existing?.attempts ?? 0,
+      message,
+      ...(version ? { fromVersion: version } : {}),
+      ...(step ? { version: step } : {}),
+    });
+    if (existing && (activeStates.has(existing.state) || (existing.state === "Failed" && !retry)))
+      return existing;
+    if (existing?.state === "Done" && (existing.version === step || step === undefined)) return existing;
+    if (
+      step === undefined ||
+      (version !== undefined &&
+        compareVersions(version, step) >= 0 &&
+        (version === step || existing?.state === "Done"))
+    ) {
+      return existing?.state === "Done" ? existing : fresh("Done", `already at ${version ?? step}`);
+    }
+    return fresh("Pending", existing?.state === "Failed" ? "retry requested" : "");
+  });
+}
+
+export function decide(obs: Observation): Decision {
+  const { plan, now } = obs;
+  const spec = plan.spec;
+  const generation = plan.metadata.generation ?? 0;
+  const previous: PlanStatus = plan.status ?? { conditions: [], nodes: [], history: [] };
+  const selected = selectedNodes(obs);
+  const retryValue = plan.metadata.annotations?.[retryAnnotation];
+  const retry = retryValue !== undefined && retryValue !== previous.lastRetry;
+  const events: PlanEvent[] = [];
+  const actions: Action[] = [];
+  let wakeAt: number | undefined;
+  const wake = (at: number | undefined) => {
+    if (at !== undefined && (wakeAt === undefined || at < wakeAt)) wakeAt = at;
+  };
+  const base = { obs, generation, previous, selected, retryValue: retry ? retryValue : previous.lastRetry };
+  if (retry)
+    events.push({
+      type: "Normal",
+      reason: Reason.RetryRequested,
+      message: `retry requested (${retryValue})`,
+    });
+
+  if (obs.talosConfigError) {
+    return assembleStatus({
+      ...base,
+      entries: previous.nodes,
+      events,
+      verdict: { kind: "stalled", reason: Reason.TalosConfigError, message: obs.talosConfigError },
+    });
+  }
+
+  // The Talos path: every selected node from its version to the target, one minor at a time.
+  const versions = selected.map((n) => n.talos.version).filter((v): v is string => v !== undefined);
+  let step: string | undefined;
+  if (spec.talos) {
+    const path = upgradePath("Talos", versions, spec.talos.version, spec.talos.intermediateVersions);
+    if (!path.ok) {
+      return assembleStatus({
+        ...base,
+        entries: previous.nodes,
+        events,
+        verdict: { kind: "stalled", reason: path.reason, message: path.message },
+      });
+    }
+    step = currentStep(versions, path.steps);
+  }
+
+  const windows = evaluateWindows(spec.maintenanceWindows, now);
+  if (!windows.ok) {
+    return assembleStatus({
+      ...base,
+      entries: previous.nodes,
+      events,
+      verdict: { kind: "stalled", reason: windows.reason, message: windows.message },
+    });
+  }
+
+  // Entries first: the computed order is in status before any node is touched.
+  let entries = reconcileEntries(previous.nodes, selected, step, retry);
+  const byName = new Map(obs.nodes.map((n) => [n.name, n]));
+
+  if (spec.dryRun) {
+    return assembleStatus({ ...base, entries, events, verdict: { kind: "dryRun" } });
+  }
+  if (obs.blockingPlan) {
+    return assembleStatus({
+      ...base,
+      entries,
+      events,
+      verdict: {
+        kind: "waiting",
+        reason: Reason.WaitingForPlan,
+        message: `waiting for plan ${obs.blockingPlan} to finish`,
+      },
+    });
+  }
+
+  // Move every started node forward, whatever else holds new work back.
+  entries = entries.map((entry) => {
+    const result = stepNode(entry, byName.get(entry.name), spec, now);
+    actions.push(...result.actions);
+    events.push(...result.events);
+    wake(result.wakeAt);
+    return result.entry;
+  });
+
+  // Gates hold new work; failing longer than the health timeout stalls the plan.
+  const failingGates = obs.gates.filter((g) => !g.passing);
+  const gatesFailingSince =
+    failingGates.length === 0 ? undefined : (previous.gatesFailingSince ?? now.toISOString());
+  const gateTimeout = parseDuration(spec.healthChecks.timeout);
+
+  const failed = entries.filter((e) => e.state === "Failed");
+  const pending = entries.filter((e) => e.state === "Pending");
+  let verdict: Verdict = { kind: "progressing" };
+
+  if (failed.length > 0) {
+    const first = failed[0] as NodeStatus;
+    const reason = first.message.startsWith("rolled back") ? Reason.RolledBack : Reason.NodeFailed;
+    verdict = { kind: "failed", reason, message: `node ${first.name} failed: ${first.message}` };
+  } else if (pending.length > 0) {
+    const hold = holdReason(windows, failingGates, spec.paused);
+    if (hold) {
+      verdict = hold;
+      if (hold.kind === "waiting" && hold.reason === Reason.WaitingForHealthChecks && gatesFailingSince) {
+        const deadline = Date.parse(gatesFailingSince) + gateTimeout;
+        if (now.getTime() > deadline)
+          verdict = {
+            kind: "stalled",
+            reason: Reason.HealthCheckTimeout,
+            message: hold.message,
+            retrying: true,
+          };
+        else wake(deadline);
+      }
+      if (windows.nextOpen && !windows.open) wake(windows.nextOpen.getTime());
+    } else {
+      const started = startNodes(entries, byName, obs, now);
+      entries = started.entries;
+      actions.push(...started.actions);
+      events.push(...started.events);
+      if (started.hold && started.entries.every((e) => !activeStates.has(e.state))) verdict = started.hold;
+    }
+  }
+  if (windows.ok && windows.open && windows.closesAt) wake(windows.closesAt.getTime());
+
+  const decision = assembleStatus({
+    ...base,
+    entries,
+    events,
+    verdict,
+    gatesFailingSince,
+    nextWindow: windows.open ? undefined : windows.nextOpen,
+  });
+  const stillActive = decision.status.nodes.some((e) => activeStates.has(e.state));
+  const timers = wakeAt === undefined ? undefined : Math.max(0, wakeAt - now.getTime());
+  const requeue = stillActive ? Math.min(timers ?? activeResync, activeResync) : timers;
+  return {
+    ...decision,
+    actions: [...decision.actions, ...actions],
+    ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}),
+  };
+}
+
+function holdReason(
+  windows: { open: boolean; nextOpen?: Date },
+  failingGates: { name: string; message: string }[],
+  paused: boolean,
+): Verdict | undefined {
+  if (paused) return { kind: "paused" };
+  if (!windows.open) {
+    const next = windows.nextOpen ? `; the next opens at ${windows.nextOpen.toISOString()}` : "";
+    return {
+      kind: "waiting",
+      reason: Reason.WaitingForWindow,
+      message: `outside every maintenance window${next}`,
+    };
+  }
+  if (failingGates.length > 0) {
+    const list = failingGates.map((g) => `${g.name}: ${g.message}`).join("; ");
+    return {
+      kind: "waiting",
+      reason: Reason.WaitingForHealthChecks,
+      message: `health checks failing: ${list}`,
+    };
+  }
+  return undefined;
+}
+
+/** Starts as much new work as the rules allow: one control plane at a time, then workers within budget. */
+function startNodes(
+  entries: NodeStatus[],
+  byName: Map<string, NodeView>,
+  obs: Observation,
+  now: Date,
+): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[]; hold?: Verdict } {
+  const spec = obs.plan.spec;
+  const out = [...entries];
+  const actions: Action[] = [];
+  const start = (index: number) => {
+    const entry = out[index] as NodeStatus;
+    out[index] = { ...entry, state: "Draining", startedAt: now.toISOString(), message: "cordoning" };
+    actions.push({ kind: "cordon", node: entry.name });
+  };
+  const isActive = (e: NodeStatus) => activeStates.has(e.state);
+
+  const controlPlanes = out.filter((e) => e.role === "controlplane");
+  if (controlPlanes.some(isActive)) return { entries: out, actions, events: [] };
+  const nextControlPlane = out.findIndex((e) => e.role === "controlplane" && e.state === "Pending");
+  if (nextControlPlane >= 0) {
+    const node = byName.get(out[nextControlPlane]?.name ?? "");
+    if (!node?.talos.reachable || !node.talos.version) {
+      return {
+        entries: out,
+        actions,
+        events: [],
+        hold: {
+          kind: "waiting",
+          reason: Reason.Progressing,
+          message: `waiting for the Talos API of ${node?.name}: ${node?.talos.error ?? "no facts yet"}`,
+        },
+      };
+    }
+    const etcd = obs.etcd;
+    const quorum = etcd ? Math.floor(etcd.members / 2) + 1 : 0;
+    // Taking this member down must leave a quorum, unless there is nothing to keep (a single member).
+    if (!etcd?.healthy || (etcd.members > 1 && etcd.healthyMembers - 1 < quorum)) {
+      const message = etcd ? `etcd is not safe to lose ${node.name}: ${etcd.message}` : "etcd health unknown";
+      return {
+        entries: out,
+        actions,
+        events: [],
+        hold: { kind: "waiting", reason: Reason.WaitingForEtcd, message },
+      };
+    }
+    start(nextControlPlane);
+    return { entries: out, actions, events: [] };
+  }
+  if (controlPlanes.some((e) => e.state !== "Done")) return { entries: out, actions, events: [] };
+
+  // Workers: a budget of maxUnavailable, counting workers that are down for any reason.
+  const workers = out.filter((e) => e.role === "worker");
+  const budget = workerBudget(spec.rollout.maxUnavailable, workers.length);
+  let unavailable = workers.filter((e) => isActive(e) || !(byName.get(e.name)?.ready ?? false)).length;
+  for (let index = 0; index < out.length && unavailable < budget; index++) {
+    const entry = out[index] as NodeStatus;
+    if (entry.role !== "worker" || entry.state !== "Pending") continue;
+    const node = byName.get(entry.name);
+    if (!node?.ready || !node.talos.reachable || !node.talos.version) continue;
+    start(index);
+    unavailable++;
+  }
+  return { entries: out, actions, events: [] };
+}

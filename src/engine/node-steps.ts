@@ -1,0 +1,237 @@
+// One node's way through an upgrade, as a pure step: given its status entry and what is observed
+// now, the next entry and the actions to take. Work is started elsewhere (decide.ts); this moves
+// a started node forward: Draining → Upgrading → Rebooting → Verifying → Soaking → Done, or Failed.
+import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
+import { installerImage } from "../talos/image.ts";
+import { compareVersions } from "../talos/version.ts";
+import type { Action, PlanEvent } from "./actions.ts";
+import { parseDuration } from "./duration.ts";
+import type { NodeView } from "./observation.ts";
+import { Reason } from "./reasons.ts";
+
+export interface StepResult {
+  entry: NodeStatus;
+  actions: Action[];
+  events: PlanEvent[];
+  /** A deadline that a later pass must look at even if nothing else happens. */
+  wakeAt?: number;
+}
+
+export const activeStates = new Set<NodeStatus["state"]>([
+  "Draining",
+  "Upgrading",
+  "Rebooting",
+  "Verifying",
+  "Soaking",
+]);
+
+const elapsedSince = (iso: string | undefined, now: Date) => (iso ? now.getTime() - Date.parse(iso) : 0);
+
+export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec): Action {
+  const version = entry.version ?? "";
+  const from = node.talos.version ?? entry.fromVersion ?? version;
+  return {
+    kind: "upgrade",
+    node: node.name,
+    address: node.address ?? "",
+    image:
+      entry.image ??
+      installerImage(
+        { platform: node.talos.platform ?? "metal", schematic: node.talos.schematic },
+        version,
+        spec.talos?.image,
+      ),
+    version,
+    api: compareVersions(from, "v1.13.0") >= 0 ? "lifecycle" : "legacy",
+    rebootMode: spec.talos?.rebootMode ?? "Default",
+  };
+}
+
+function fail(entry: NodeStatus, now: Date, reason: string, message: string): StepResult {
+  return {
+    entry: { ...entry, state: "Failed", finishedAt: now.toISOString(), message },
+    actions: [],
+    events: [{ type: "Warning", reason, message: `${entry.name}: ${message}` }],
+  };
+}
+
+/** Advances a started node by one step. Pending and terminal entries come back unchanged. */
+export function stepNode(
+  entry: NodeStatus,
+  node: NodeView | undefined,
+  spec: PlanSpec,
+  now: Date,
+): StepResult {
+  const unchanged: StepResult = { entry, actions: [], events: [] };
+  if (!activeStates.has(entry.state)) return unchanged;
+  if (!node) return fail(entry, now, Reason.NodeFailed, "the Kubernetes Node disappeared during its upgrade");
+  const talos = node.talos;
+  const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
+
+  switch (entry.state) {
+    case "Draining": {
+      const actions: Action[] = node.unschedulable ? [] : [{ kind: "cordon", node: node.name }];
+      const drainTimeout = parseDuration(spec.drain.timeout);
+      if (spec.drain.enabled && node.evictablePods > 0) {
+        if (elapsedSince(entry.startedAt, now) > drainTimeout) {
+          const blocked = node.drainBlockedBy ? `: ${node.drainBlockedBy}` : "";
+          return fail(
+            entry,
+            now,
+            Reason.DrainTimeout,
+            `drain did not finish within ${spec.drain.timeout}, ${node.evictablePods} pod(s) left${blocked}`,
+          );
+        }
+        return {
+          entry: {
+            ...entry,
+            message: `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`,
+          },
+          actions: [...actions, { kind: "drain", node: node.name }],
+          events: [],
+          wakeAt: Date.parse(entry.startedAt ?? now.toISOString()) + drainTimeout,
+        };
+      }
+      if (!node.unschedulable || !talos.reachable || !talos.bootId) {
+        return {
+          entry: {
+            ...entry,
+            message: talos.reachable
+              ? "cordoning"
+              : `waiting for the Talos API: ${talos.error ?? "unreachable"}`,
+          },
+          actions,
+          events: [],
+        };
+      }
+      // The intent, with the boot ID seen before the call, is written to status before the call is made.
+      const next: NodeStatus = {
+        ...entry,
+        state: "Upgrading",
+        bootIdBefore: talos.bootId,
+        attempts: entry.attempts + 1,
+        message: `upgrading to ${entry.version}`,
+      };
+      delete next.upgradeCalledAt;
+      const upgrade = upgradeAction(node, entry, spec);
+      return {
+        entry: { ...next, image: upgrade.kind === "upgrade" ? upgrade.image : entry.image },
+        actions: [upgrade],
+        events: [
+          {
+            type: "Normal",
+            reason: Reason.NodeUpgradeStarted,
+            message: `${node.name}: upgrading Talos ${entry.fromVersion ?? "?"} → ${entry.version}`,
+          },
+        ],
+      };
+    }
+
+    case "Upgrading":
+    case "Rebooting": {
+      const rebooted = talos.reachable && talos.bootId !== undefined && talos.bootId !== entry.bootIdBefore;
+      const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
+      if (rebooted && talos.stage === "RUNNING" && talos.ready) {
+        if (talos.version !== entry.version) {
+          return fail(
+            entry,
+            now,
+            Reason.RolledBack,
+            `rolled back by Talos: the node booted ${talos.version ?? "an unknown version"} instead of ${entry.version}`,
+          );
+        }
+        return stepNode({ ...entry, state: "Verifying", message: "verifying" }, node, spec, now);
+      }
+      if (elapsed > nodeTimeout) {
+        const seen = talos.reachable
+          ? `last seen ${talos.stage ?? "?"} on ${talos.version ?? "?"}`
+          : `unreachable: ${talos.error ?? "no answer"}`;
+        return fail(
+          entry,
+          now,
+          Reason.NodeTimeout,
+          `not back on ${entry.version} within ${spec.rollout.nodeTimeout} (${seen})`,
+        );
+      }
+      const wakeAt = Date.parse(entry.upgradeCalledAt ?? entry.startedAt ?? now.toISOString()) + nodeTimeout;
+      const underway =
+        !talos.reachable || rebooted || (talos.stage !== undefined && talos.stage !== "RUNNING");
+      if (underway) {
+        return {
+          entry: {
+            ...entry,
+            state: "Rebooting",
+            message: talos.reachable ? `booting (${talos.stage})` : "rebooting",
+          },
+          actions: [],
+          events: [],
+          wakeAt,
+        };
+      }
+      if (entry.state === "Upgrading" && !entry.upgradeCalledAt) {
+        // The intent is recorded but the call was never confirmed: make it (again). The boot ID has not
+        // changed and the machine is running, so no upgrade is under way that this could repeat.
+        return { entry, actions: [upgradeAction(node, entry, spec)], events: [], wakeAt };
+      }
+      return {
+        entry: { ...entry, message: "upgrade accepted, waiting for the reboot" },
+        actions: [],
+        events: [],
+        wakeAt,
+      };
+    }
+
+    case "Verifying": {
+      if (!node.ready) {
+        const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
+        if (elapsed > nodeTimeout)
+          return fail(
+            entry,
+            now,
+            Reason.NodeTimeout,
+            `the Kubernetes Node is not Ready within ${spec.rollout.nodeTimeout}`,
+          );
+        return {
+          entry: { ...entry, message: "waiting for the Kubernetes Node to be Ready" },
+          actions: [],
+          events: [],
+          wakeAt: Date.parse(entry.upgradeCalledAt ?? now.toISOString()) + nodeTimeout,
+        };
+      }
+      return stepNode(
+        { ...entry, state: "Soaking", finishedAt: now.toISOString(), message: `running ${entry.version}` },
+        node,
+        spec,
+        now,
+      );
+    }
+
+    case "Soaking": {
+      const actions: Action[] = node.unschedulable ? [{ kind: "uncordon", node: node.name }] : [];
+      const soak = parseDuration(spec.rollout.soakTime);
+      const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;
+      if (now.getTime() >= soakedAt && !node.unschedulable) {
+        return {
+          entry: { ...entry, state: "Done", message: `upgraded to ${entry.version}` },
+          actions,
+          events: [
+            {
+              type: "Normal",
+              reason: Reason.NodeUpgraded,
+              message: `${node.name}: upgraded to Talos ${entry.version}`,
+            },
+          ],
+        };
+      }
+      return {
+        entry: { ...entry, message: now.getTime() < soakedAt ? "soaking" : "uncordoning" },
+        actions,
+        events: [],
+        wakeAt: soakedAt,
+      };
+    }
+
+    default:
+      return unchanged;
+  }
+}

@@ -1,0 +1,179 @@
+// The plan's status from a pass's verdict and node entries: phase, kstatus conditions (Ready,
+// Reconciling, Stalled) and TalosUpToDate/HealthChecksPassing, summary, progress and history.
+import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
+import type { Action, PlanEvent } from "./actions.ts";
+import { setCondition } from "./conditions.ts";
+import { activeStates } from "./node-steps.ts";
+import type { NodeView, Observation } from "./observation.ts";
+import { Reason } from "./reasons.ts";
+
+export type Verdict =
+  | { kind: "progressing" }
+  | { kind: "waiting"; reason: string; message: string }
+  | { kind: "paused" }
+  | { kind: "dryRun" }
+  | { kind: "stalled"; reason: string; message: string; retrying?: boolean }
+  | { kind: "failed"; reason: string; message: string };
+
+export interface StatusInput {
+  obs: Observation;
+  generation: number;
+  previous: PlanStatus;
+  selected: NodeView[];
+  entries: NodeStatus[];
+  events: PlanEvent[];
+  verdict: Verdict;
+  retryValue: string | undefined;
+  gatesFailingSince?: string | undefined;
+  nextWindow?: Date | undefined;
+}
+
+export function assembleStatus(input: StatusInput): {
+  status: PlanStatus;
+  actions: Action[];
+  events: PlanEvent[];
+} {
+  const { obs, generation, previous, entries, selected } = input;
+  const spec = obs.plan.spec;
+  const now = obs.now;
+  const events = [...input.events];
+  const count = (states: NodeStatus["state"][]) => entries.filter((e) => states.includes(e.state)).length;
+  const summary = {
+    total: entries.length,
+    done: count(["Done", "Skipped"]),
+    inProgress: entries.filter((e) => activeStates.has(e.state)).length,
+    failed: count(["Failed"]),
+    pending: count(["Pending"]),
+  };
+  const talosDone = entries.length > 0 && summary.done === summary.total;
+  let verdict = input.verdict;
+  if (verdict.kind === "progressing" && talosDone && spec.kubernetes) {
+    verdict = {
+      kind: "stalled",
+      reason: Reason.KubernetesPhaseNotAvailable,
+      message: "the Kubernetes upgrade phase is not available in this version of the operator",
+    };
+  }
+  const completed = verdict.kind === "progressing" && talosDone;
+
+  const phase: NonNullable<PlanStatus["phase"]> = completed
+    ? "Completed"
+    : verdict.kind === "failed"
+      ? "Failed"
+      : verdict.kind === "paused"
+        ? "Paused"
+        : verdict.kind === "waiting" && verdict.reason === Reason.WaitingForWindow
+          ? "WaitingForWindow"
+          : summary.inProgress > 0 || summary.done > 0
+            ? "UpgradingTalos"
+            : "Pending";
+
+  const [readyReason, readyMessage] = ((): [string, string] => {
+    switch (verdict.kind) {
+      case "progressing":
+        return completed
+          ? [Reason.Succeeded, describeTargets(obs)]
+          : [Reason.Progressing, `${summary.done}/${summary.total} nodes upgraded`];
+      case "paused":
+        return [Reason.Paused, "spec.paused is true: no new node is started"];
+      case "dryRun":
+        return [
+          Reason.DryRun,
+          `dry run: ${summary.pending} node(s) would be upgraded, in the order of status.nodes`,
+        ];
+      default:
+        return [verdict.reason, verdict.message];
+    }
+  })();
+
+  let conditions = previous.conditions;
+  const set = (type: string, status: "True" | "False", reason: string, message: string) => {
+    conditions = setCondition(conditions, { type, status, reason, message }, now, generation);
+  };
+  set("Ready", completed ? "True" : "False", readyReason, readyMessage);
+  const reconciling =
+    verdict.kind === "progressing"
+      ? !completed
+      : verdict.kind === "waiting" || (verdict.kind === "stalled" && verdict.retrying === true);
+  set(
+    "Reconciling",
+    reconciling ? "True" : "False",
+    reconciling ? readyReason : Reason.Succeeded,
+    reconciling ? readyMessage : "",
+  );
+  const stalled = verdict.kind === "stalled" || verdict.kind === "failed";
+  set(
+    "Stalled",
+    stalled ? "True" : "False",
+    stalled ? readyReason : Reason.Progressing,
+    stalled ? readyMessage : "",
+  );
+  if (spec.talos) {
+    const behind = selected.filter((n) => n.talos.version !== spec.talos?.version).map((n) => n.name);
+    set(
+      "TalosUpToDate",
+      behind.length === 0 ? "True" : "False",
+      behind.length === 0 ? Reason.UpToDate : Reason.NotUpToDate,
+      behind.length === 0
+        ? `all ${selected.length} node(s) run ${spec.talos.version}`
+        : `not on ${spec.talos.version} yet: ${behind.join(", ")}`,
+    );
+  }
+  const failing = obs.gates.filter((g) => !g.passing);
+  set(
+    "HealthChecksPassing",
+    failing.length === 0 ? "True" : "False",
+    failing.length === 0 ? Reason.HealthChecksPassing : Reason.HealthChecksFailing,
+    failing.length === 0
+      ? `${obs.gates.length} check(s) passing`
+      : failing.map((g) => `${g.name}: ${g.message}`).join("; "),
+  );
+
+  let history = previous.history;
+  const finished = phase === "Completed" || phase === "Failed";
+  if (finished && previous.phase !== phase) {
+    const startedAt = entries
+      .map((e) => e.startedAt)
+      .filter((s): s is string => s !== undefined)
+      .sort()[0];
+    history = [
+      ...history,
+      {
+        generation,
+        ...(spec.talos ? { talosVersion: spec.talos.version } : {}),
+        ...(spec.kubernetes ? { kubernetesVersion: spec.kubernetes.version } : {}),
+        result: phase,
+        ...(startedAt ? { startedAt } : {}),
+        completedAt: now.toISOString(),
+      },
+    ].slice(-10);
+    events.push({
+      type: phase === "Completed" ? "Normal" : "Warning",
+      reason: phase === "Completed" ? Reason.Succeeded : readyReason,
+      message: readyMessage,
+    });
+  }
+
+  const status: PlanStatus = {
+    observedGeneration: generation,
+    phase,
+    conditions,
+    nodes: entries,
+    summary,
+    progress: `${summary.done}/${summary.total}`,
+    history,
+    ...(spec.talos && !completed
+      ? { currentTalosStep: entries.find((e) => e.state !== "Done")?.version ?? spec.talos.version }
+      : {}),
+    ...(input.nextWindow ? { nextWindow: input.nextWindow.toISOString() } : {}),
+    ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),
+    ...(input.retryValue !== undefined ? { lastRetry: input.retryValue } : {}),
+    ...(previous.kubernetes ? { kubernetes: previous.kubernetes } : {}),
+  };
+  return { status, actions: [], events };
+}
+
+function describeTargets(obs: Observation): string {
+  const talos = obs.plan.spec.talos?.version;
+  return talos ? `all selected nodes run Talos ${talos}` : "nothing to do";
+}

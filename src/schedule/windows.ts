@@ -1,0 +1,55 @@
+// Maintenance windows: a cron start, a duration and an IANA time zone. A run only starts work on a
+// new node while a window is open. Invalid schedules and time zones are reported, not thrown.
+import { Cron } from "croner";
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
+import { parseDuration } from "../engine/duration.ts";
+
+export type WindowState =
+  | { ok: true; open: boolean; closesAt?: Date; nextOpen?: Date }
+  | { ok: false; reason: "InvalidSchedule" | "InvalidTimeZone"; message: string };
+
+function validTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Date): WindowState {
+  if (windows.length === 0) return { ok: true, open: true };
+  let open = false;
+  let closesAt: Date | undefined;
+  let nextOpen: Date | undefined;
+  for (const [index, window] of windows.entries()) {
+    const field = `spec.maintenanceWindows[${index}]`;
+    if (!validTimeZone(window.timeZone)) {
+      return {
+        ok: false,
+        reason: "InvalidTimeZone",
+        message: `${field}.timeZone: unknown time zone "${window.timeZone}"`,
+      };
+    }
+    let cron: Cron;
+    try {
+      cron = new Cron(window.schedule, { timezone: window.timeZone, paused: true });
+    } catch (error) {
+      return {
+        ok: false,
+        reason: "InvalidSchedule",
+        message: `${field}.schedule: ${(error as Error).message}`,
+      };
+    }
+    const length = parseDuration(window.duration);
+    const started = cron.previousRuns(1, now)[0];
+    if (started && now.getTime() < started.getTime() + length) {
+      open = true;
+      const end = new Date(started.getTime() + length);
+      if (!closesAt || end > closesAt) closesAt = end;
+    }
+    const next = cron.nextRun(now);
+    if (next && (!nextOpen || next < nextOpen)) nextOpen = next;
+  }
+  return { ok: true, open, ...(closesAt ? { closesAt } : {}), ...(nextOpen ? { nextOpen } : {}) };
+}

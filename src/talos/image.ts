@@ -1,0 +1,43 @@
+// Installer image references. The default keeps each node's own Image Factory schematic and
+// platform, so extensions survive the upgrade; an override is taken as given, re-tagged per step.
+import { z } from "zod";
+
+/** The schematic of a vanilla Talos image (no extensions, no customization). */
+export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+export const imageFactory = "factory.talos.dev";
+
+const schematicId = z.string().regex(/^[0-9a-f]{64}$/);
+
+export interface NodeImageFacts {
+  /** Talos' platform name (Version.platform.name): metal, aws, gcp, nocloud, ... */
+  platform: string;
+  /** Image Factory schematic ID, when the node reports one. */
+  schematic?: string;
+  secureBoot?: boolean;
+}
+
+/** The installer image that takes a node to `version`. */
+export function installerImage(node: NodeImageFacts, version: string, override?: string): string {
+  if (override) return retag(override, version);
+  const schematic = schematicId.safeParse(node.schematic).success
+    ? (node.schematic as string)
+    : vanillaSchematic;
+  const platform = /^[a-z0-9-]+$/.test(node.platform) ? node.platform : "metal";
+  return `${imageFactory}/${platform}-installer${node.secureBoot ? "-secureboot" : ""}/${schematic}:${version}`;
+}
+
+/** An image reference with its tag replaced (a digest pins content, so it is kept only without a tag change). */
+export function retag(reference: string, tag: string): string {
+  const withoutDigest = reference.replace(/@sha256:[0-9a-f]{64}$/, "");
+  const slash = withoutDigest.lastIndexOf("/");
+  const colon = withoutDigest.lastIndexOf(":");
+  const repository = colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
+  const current = colon > slash ? withoutDigest.slice(colon + 1) : undefined;
+  return current === tag && withoutDigest !== reference ? reference : `${repository}:${tag}`;
+}
+
+/** The schematic ID that Image Factory images carry as the `schematic` extension's version. */
+export function schematicFromExtensions(extensions: { name: string; version: string }[]): string | undefined {
+  const found = extensions.find((e) => e.name === "schematic")?.version;
+  return schematicId.safeParse(found).success ? found : undefined;
+}
