@@ -162,8 +162,11 @@ export function decide(obs: Observation): Decision {
 
   if (failed.length > 0) {
     const first = failed[0] as NodeStatus;
-    const reason = first.message.startsWith("rolled back") ? Reason.RolledBack : Reason.NodeFailed;
-    verdict = { kind: "failed", reason, message: `node ${first.name} failed: ${first.message}` };
+    verdict = {
+      kind: "failed",
+      reason: first.reason ?? Reason.NodeFailed,
+      message: `node ${first.name} failed: ${first.message}`,
+    };
   } else if (pending.length > 0) {
     const hold = holdReason(windows, failingGates, spec.paused);
     if (hold) {

@@ -49,7 +49,7 @@ export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec)
 
 function fail(entry: NodeStatus, now: Date, reason: string, message: string): StepResult {
   return {
-    entry: { ...entry, state: "Failed", finishedAt: now.toISOString(), message },
+    entry: { ...entry, state: "Failed", finishedAt: now.toISOString(), reason, message },
     actions: [],
     events: [{ type: "Warning", reason, message: `${entry.name}: ${message}` }],
   };

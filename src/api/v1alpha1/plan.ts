@@ -230,6 +230,8 @@ export const nodeStatusSchema = z.object({
   /** When the node was verified on the new version. */
   finishedAt: z.string().optional(),
   attempts: z.number().int().default(0),
+  /** Why the node failed, as a condition reason (RolledBack, NodeTimeout, DrainTimeout, ...). */
+  reason: z.string().optional(),
   message: z.string().default(""),
 });
 

@@ -1,0 +1,57 @@
+// Builders for decision tests: plans, nodes and observations with sensible defaults.
+import { type Plan, type PlanStatus, planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
+import type { GateResult, NodeView, Observation } from "../../../src/engine/observation.ts";
+
+export const t0 = new Date("2026-11-28T02:00:00Z");
+
+export function aPlan(
+  spec: Record<string, unknown> = {},
+  status?: PlanStatus,
+  annotations?: Record<string, string>,
+): Plan {
+  return {
+    apiVersion: "upgrade.talos-operator.dev/v1alpha1",
+    kind: "TalosUpgradePlan",
+    metadata: { name: "production", generation: 1, ...(annotations ? { annotations } : {}) },
+    spec: planSpecSchema.parse({ talos: { version: "v1.12.4" }, ...spec }),
+    ...(status ? { status } : {}),
+  };
+}
+
+let boot = 0;
+export const newBootId = () => `boot-${++boot}`;
+
+export function aNode(name: string, overrides: Partial<NodeView> & { version?: string } = {}): NodeView {
+  const { version = "v1.11.6", talos, ...rest } = overrides;
+  return {
+    name,
+    role: name.startsWith("cp") ? "controlplane" : "worker",
+    address: `10.0.0.${name.length}`,
+    labels: { "kubernetes.io/hostname": name },
+    ready: true,
+    unschedulable: false,
+    evictablePods: 0,
+    talos: {
+      reachable: true,
+      version,
+      bootId: `${name}-boot-0`,
+      stage: "RUNNING",
+      ready: true,
+      platform: "metal",
+      ...talos,
+    },
+    ...rest,
+  };
+}
+
+export const healthyEtcd = (members: number) => ({
+  healthy: true,
+  members,
+  healthyMembers: members,
+  message: "healthy",
+});
+
+export function anObservation(plan: Plan, nodes: NodeView[], extra: Partial<Observation> = {}): Observation {
+  const controlPlanes = nodes.filter((n) => n.role === "controlplane").length;
+  return { now: t0, plan, nodes, gates: [] as GateResult[], etcd: healthyEtcd(controlPlanes), ...extra };
+}

@@ -1,0 +1,418 @@
+// Table tests of the decision core: observation in, status and actions out. No I/O, no mocks.
+import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
+import { type Decision, decide } from "../../../src/engine/decide.ts";
+import type { NodeView, Observation } from "../../../src/engine/observation.ts";
+import { aNode, anObservation, aPlan, healthyEtcd, t0 } from "./builders.ts";
+
+const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
+const states = (d: Decision) => Object.fromEntries(d.status.nodes.map((n) => [n.name, n.state]));
+const kinds = (d: Decision) => d.actions.map((a) => `${a.kind}:${a.node}`);
+const condition = (d: Decision, type: string) => d.status.conditions.find((c) => c.type === type);
+const fleet = () => [aNode("worker-b"), aNode("cp-2"), aNode("worker-a"), aNode("cp-1"), aNode("cp-3")];
+
+/** The next pass, with the status the previous one wrote. */
+function next(previous: Decision, obs: Observation, changes: Partial<Observation> = {}): Observation {
+  return { ...obs, ...changes, plan: { ...obs.plan, ...(changes.plan ?? {}), status: previous.status } };
+}
+
+describe("ordering and selection", () => {
+  it("lists every selected node, control planes first, before touching any, and starts the first control plane", () => {
+    const d = decide(anObservation(aPlan(), fleet()));
+    expect(d.status.nodes.map((n) => n.name)).toEqual(["cp-1", "cp-2", "cp-3", "worker-a", "worker-b"]);
+    expect(d.status.nodes.every((n) => n.fromVersion === "v1.11.6" && n.version === "v1.12.4")).toBe(true);
+    expect(states(d)["cp-1"]).toBe("Draining");
+    expect(kinds(d)).toEqual(["cordon:cp-1"]);
+    expect(d.status.phase).toBe("UpgradingTalos");
+  });
+
+  it("marks nodes already at the target Done without touching them", () => {
+    const d = decide(anObservation(aPlan(), [aNode("cp-1", { version: "v1.12.4" }), aNode("worker-a")]));
+    expect(states(d)).toEqual({ "cp-1": "Done", "worker-a": "Draining" });
+    expect(d.status.nodes[0]?.message).toBe("already at v1.12.4");
+  });
+
+  it("honours the node selector and the exclude label", () => {
+    const nodes = [
+      aNode("cp-1", { version: "v1.12.4" }),
+      aNode("worker-a", { labels: { pool: "blue" } }),
+      aNode("worker-b", { labels: { pool: "green" } }),
+      aNode("worker-c", { labels: { pool: "blue", "upgrade.talos-operator.dev/exclude": "true" } }),
+    ];
+    const d = decide(anObservation(aPlan({ nodeSelector: { matchLabels: { pool: "blue" } } }), nodes));
+    expect(d.status.nodes.map((n) => n.name)).toEqual(["worker-a"]);
+  });
+});
+
+describe("control planes", () => {
+  it("works on one control plane at a time", () => {
+    const obs = anObservation(aPlan(), fleet());
+    const first = decide(obs);
+    const second = decide(
+      next(first, obs, {
+        nodes: obs.nodes.map((n) => (n.name === "cp-1" ? { ...n, unschedulable: true } : n)),
+      }),
+    );
+    expect(states(second)["cp-1"]).toBe("Upgrading");
+    expect(states(second)["cp-2"]).toBe("Pending");
+    expect(kinds(second)).toEqual(["upgrade:cp-1"]);
+  });
+
+  it.each([
+    ["etcd reports a problem", { healthy: false, members: 3, healthyMembers: 3, message: "alarm NOSPACE" }],
+    [
+      "quorum would not survive losing the node",
+      { healthy: true, members: 3, healthyMembers: 2, message: "1 member down" },
+    ],
+  ])("holds when %s", (_case, etcd) => {
+    const d = decide(anObservation(aPlan(), fleet(), { etcd }));
+    expect(d.actions).toEqual([]);
+    expect(condition(d, "Reconciling")).toMatchObject({ status: "True", reason: "WaitingForEtcd" });
+  });
+
+  it("upgrades a single-node cluster: there is no quorum to keep", () => {
+    const d = decide(anObservation(aPlan(), [aNode("cp-1")], { etcd: healthyEtcd(1) }));
+    expect(kinds(d)).toEqual(["cordon:cp-1"]);
+  });
+});
+
+describe("workers", () => {
+  const done = (name: string) => aNode(name, { version: "v1.12.4" });
+  const workers = (n: number) => Array.from({ length: n }, (_, i) => aNode(`worker-${i}`));
+
+  it("starts workers only after every control plane is done", () => {
+    const d = decide(
+      anObservation(aPlan({ rollout: { maxUnavailable: 3 } }), [aNode("cp-1"), ...workers(3)]),
+    );
+    expect(kinds(d)).toEqual(["cordon:cp-1"]);
+  });
+
+  it.each([
+    [1, 4, 1],
+    [2, 4, 2],
+    ["50%", 4, 2],
+    ["10%", 4, 1],
+    ["100%", 3, 3],
+  ])("maxUnavailable %s with %i workers starts %i at once", (maxUnavailable, count, started) => {
+    const d = decide(
+      anObservation(aPlan({ rollout: { maxUnavailable } }), [done("cp-1"), ...workers(count)]),
+    );
+    expect(d.actions.filter((a) => a.kind === "cordon")).toHaveLength(started);
+  });
+
+  it("counts a worker that is down for another reason against maxUnavailable", () => {
+    const nodes = [done("cp-1"), aNode("worker-0", { ready: false }), aNode("worker-1"), aNode("worker-2")];
+    const d = decide(anObservation(aPlan({ rollout: { maxUnavailable: 2 } }), nodes));
+    expect(kinds(d)).toEqual(["cordon:worker-1"]);
+  });
+});
+
+describe("one node's way through an upgrade", () => {
+  const plan = aPlan({ drain: { timeout: "10m" }, rollout: { nodeTimeout: "30m", soakTime: "5m" } });
+  const draining: PlanStatus = {
+    conditions: [],
+    history: [],
+    nodes: [
+      {
+        name: "cp-1",
+        role: "controlplane",
+        state: "Draining",
+        fromVersion: "v1.11.6",
+        version: "v1.12.4",
+        startedAt: t0.toISOString(),
+        attempts: 0,
+        message: "",
+      },
+    ],
+  };
+  const withStatus = (status: PlanStatus, node: NodeView, now = t0) =>
+    anObservation(aPlan(plan.spec, status), [node], { now });
+  const entry = (d: Decision) => d.status.nodes[0];
+
+  it("evicts while pods remain, and fails with the blocking reason when the drain times out", () => {
+    const node = aNode("cp-1", {
+      unschedulable: true,
+      evictablePods: 2,
+      drainBlockedBy: "PodDisruptionBudget web allows no disruption",
+    });
+    expect(kinds(decide(withStatus(draining, node)))).toEqual(["drain:cp-1"]);
+    const late = decide(withStatus(draining, node, minutes(11)));
+    expect(entry(late)?.state).toBe("Failed");
+    expect(entry(late)?.message).toContain("PodDisruptionBudget web allows no disruption");
+    expect(late.status.phase).toBe("Failed");
+    expect(condition(late, "Stalled")).toMatchObject({ status: "True", reason: "DrainTimeout" });
+  });
+
+  it("records the intent with the boot ID before the upgrade call, and picks the API by version", () => {
+    const legacy = decide(withStatus(draining, aNode("cp-1", { unschedulable: true })));
+    expect(entry(legacy)).toMatchObject({ state: "Upgrading", bootIdBefore: "cp-1-boot-0", attempts: 1 });
+    expect(entry(legacy)?.upgradeCalledAt).toBeUndefined();
+    expect(legacy.actions).toEqual([
+      {
+        kind: "upgrade",
+        node: "cp-1",
+        address: "10.0.0.4",
+        image:
+          "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.12.4",
+        version: "v1.12.4",
+        api: "legacy",
+        rebootMode: "Default",
+      },
+    ]);
+    const modern = decide(
+      anObservation(
+        aPlan(
+          { talos: { version: "v1.14.0" } },
+          { ...draining, nodes: [{ ...draining.nodes[0], version: "v1.14.0" } as PlanStatus["nodes"][0]] },
+        ),
+        [
+          aNode("cp-1", {
+            unschedulable: true,
+            version: "v1.13.1",
+            talos: {
+              reachable: true,
+              version: "v1.13.1",
+              bootId: "b",
+              stage: "RUNNING",
+              ready: true,
+              platform: "aws",
+              schematic: "a".repeat(64),
+            },
+          }),
+        ],
+      ),
+    );
+    expect(modern.actions[0]).toMatchObject({
+      api: "lifecycle",
+      image: `factory.talos.dev/aws-installer/${"a".repeat(64)}:v1.14.0`,
+    });
+  });
+
+  const upgrading = (extra: Partial<PlanStatus["nodes"][0]> = {}): PlanStatus => ({
+    ...draining,
+    nodes: [
+      {
+        ...(draining.nodes[0] as PlanStatus["nodes"][0]),
+        state: "Upgrading",
+        bootIdBefore: "cp-1-boot-0",
+        attempts: 1,
+        ...extra,
+      },
+    ],
+  });
+
+  it("makes the call again when the intent is recorded but the call was never confirmed", () => {
+    const node = aNode("cp-1", { unschedulable: true });
+    expect(kinds(decide(withStatus(upgrading(), node)))).toEqual(["upgrade:cp-1"]);
+    expect(kinds(decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), node)))).toEqual([]);
+  });
+
+  it("waits through the reboot, verifies, uncordons, soaks, and finishes", () => {
+    const called = upgrading({ upgradeCalledAt: t0.toISOString() });
+    const away = decide(
+      withStatus(
+        called,
+        aNode("cp-1", { unschedulable: true, talos: { reachable: false, error: "connection refused" } }),
+        minutes(1),
+      ),
+    );
+    expect(entry(away)?.state).toBe("Rebooting");
+    const back = aNode("cp-1", {
+      unschedulable: true,
+      version: "v1.12.4",
+      talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-1", stage: "RUNNING", ready: true },
+    });
+    const verified = decide(withStatus(away.status, back, minutes(2)));
+    expect(entry(verified)).toMatchObject({ state: "Soaking", finishedAt: minutes(2).toISOString() });
+    expect(kinds(verified)).toEqual(["uncordon:cp-1"]);
+    const uncordoned = { ...back, unschedulable: false };
+    expect(entry(decide(withStatus(verified.status, uncordoned, minutes(4))))?.state).toBe("Soaking");
+    const finished = decide(withStatus(verified.status, uncordoned, minutes(7)));
+    expect(entry(finished)?.state).toBe("Done");
+    expect(finished.status.phase).toBe("Completed");
+    expect(condition(finished, "Ready")).toMatchObject({
+      status: "True",
+      reason: "Succeeded",
+      observedGeneration: 1,
+    });
+    expect(condition(finished, "TalosUpToDate")?.status).toBe("True");
+    expect(finished.status.history).toHaveLength(1);
+    expect(finished.events.map((e) => e.reason)).toEqual(["NodeUpgraded", "Succeeded"]);
+  });
+
+  it("fails a node that Talos rolled back to its old version, and the plan with it", () => {
+    const rolledBack = aNode("cp-1", {
+      unschedulable: true,
+      talos: { reachable: true, version: "v1.11.6", bootId: "cp-1-boot-2", stage: "RUNNING", ready: true },
+    });
+    const d = decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), rolledBack, minutes(3)));
+    expect(entry(d)?.state).toBe("Failed");
+    expect(entry(d)?.message).toBe("rolled back by Talos: the node booted v1.11.6 instead of v1.12.4");
+    expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "RolledBack" });
+    expect(d.actions).toEqual([]);
+  });
+
+  it("fails a node that does not come back within nodeTimeout", () => {
+    const gone = aNode("cp-1", {
+      unschedulable: true,
+      talos: { reachable: false, error: "no route to host" },
+    });
+    const d = decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), gone, minutes(31)));
+    expect(entry(d)?.message).toBe("not back on v1.12.4 within 30m (unreachable: no route to host)");
+    expect(condition(d, "Stalled")?.reason).toBe("NodeTimeout");
+  });
+});
+
+describe("holding and stopping", () => {
+  it("starts nothing new while paused, but moves started nodes on", () => {
+    const obs = anObservation(aPlan({ paused: true }), [aNode("cp-1")]);
+    const d = decide(obs);
+    expect(d.actions).toEqual([]);
+    expect(d.status.phase).toBe("Paused");
+    expect(condition(d, "Ready")?.reason).toBe("Paused");
+  });
+
+  it("publishes the plan and touches nothing in a dry run", () => {
+    const d = decide(anObservation(aPlan({ dryRun: true }), fleet()));
+    expect(d.actions).toEqual([]);
+    expect(Object.values(states(d))).toEqual(["Pending", "Pending", "Pending", "Pending", "Pending"]);
+    expect(condition(d, "Ready")).toMatchObject({ status: "False", reason: "DryRun" });
+  });
+
+  it("waits for a maintenance window and says when the next one opens", () => {
+    const windows = [{ schedule: "0 2 * * 6", duration: "4h", timeZone: "UTC" }];
+    const closed = decide(
+      anObservation(aPlan({ maintenanceWindows: windows }), fleet(), {
+        now: new Date("2026-11-26T12:00:00Z"),
+      }),
+    );
+    expect(closed.actions).toEqual([]);
+    expect(closed.status.phase).toBe("WaitingForWindow");
+    expect(closed.status.nextWindow).toBe("2026-11-28T02:00:00.000Z");
+    expect(closed.requeueAfterMs).toBe(
+      Date.parse("2026-11-28T02:00:00Z") - Date.parse("2026-11-26T12:00:00Z"),
+    );
+    const open = decide(
+      anObservation(aPlan({ maintenanceWindows: windows }), fleet(), {
+        now: new Date("2026-11-28T03:00:00Z"),
+      }),
+    );
+    expect(kinds(open)).toEqual(["cordon:cp-1"]);
+  });
+
+  it("stalls on a time zone or schedule that cannot be used, naming the field", () => {
+    const d = decide(
+      anObservation(
+        aPlan({ maintenanceWindows: [{ schedule: "0 2 * * 6", duration: "1h", timeZone: "Mars/Olympus" }] }),
+        fleet(),
+      ),
+    );
+    expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "InvalidTimeZone" });
+    expect(condition(d, "Stalled")?.message).toContain("spec.maintenanceWindows[0].timeZone");
+  });
+
+  it("holds while a health check fails, and stalls once it has failed for the health timeout", () => {
+    const gates = [{ name: "ceph", passing: false, message: "HEALTH_WARN" }];
+    const obs = anObservation(aPlan({ healthChecks: { timeout: "15m" } }), fleet(), { gates });
+    const first = decide(obs);
+    expect(first.actions).toEqual([]);
+    expect(condition(first, "HealthChecksPassing")).toMatchObject({
+      status: "False",
+      message: "ceph: HEALTH_WARN",
+    });
+    const later = decide(next(first, obs, { now: minutes(16) }));
+    expect(condition(later, "Stalled")).toMatchObject({ status: "True", reason: "HealthCheckTimeout" });
+    const healed = decide(
+      next(later, obs, { now: minutes(17), gates: [{ name: "ceph", passing: true, message: "" }] }),
+    );
+    expect(kinds(healed)).toEqual(["cordon:cp-1"]);
+    expect(condition(healed, "Stalled")?.status).toBe("False");
+  });
+
+  it("waits for another plan that is progressing", () => {
+    const d = decide(anObservation(aPlan(), fleet(), { blockingPlan: "staging" }));
+    expect(d.actions).toEqual([]);
+    expect(condition(d, "Reconciling")).toMatchObject({
+      status: "True",
+      reason: "WaitingForPlan",
+      message: "waiting for plan staging to finish",
+    });
+  });
+
+  it("stalls without Talos credentials", () => {
+    const d = decide(
+      anObservation(aPlan(), fleet(), { talosConfigError: "secret talos-system/talosconfig not found" }),
+    );
+    expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "TalosConfigError" });
+  });
+
+  it("retries failed nodes when the retry annotation changes, once per value", () => {
+    const failed: PlanStatus = {
+      conditions: [],
+      history: [],
+      nodes: [
+        {
+          name: "cp-1",
+          role: "controlplane",
+          state: "Failed",
+          fromVersion: "v1.11.6",
+          version: "v1.12.4",
+          attempts: 1,
+          message: "rolled back",
+        },
+      ],
+    };
+    const stuck = decide(anObservation(aPlan({}, failed), [aNode("cp-1")]));
+    expect(stuck.actions).toEqual([]);
+    const retried = decide(
+      anObservation(aPlan({}, failed, { "upgrade.talos-operator.dev/retry": "1" }), [aNode("cp-1")]),
+    );
+    expect(kinds(retried)).toEqual(["cordon:cp-1"]);
+    expect(retried.status.lastRetry).toBe("1");
+    expect(retried.status.nodes[0]?.attempts).toBe(1);
+  });
+});
+
+describe("version paths", () => {
+  it("refuses a path that skips a minor, naming the release to add", () => {
+    const d = decide(
+      anObservation(aPlan({ talos: { version: "v1.13.0" } }), [aNode("cp-1", { version: "v1.11.6" })]),
+    );
+    expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "UpgradePathTooLong" });
+    expect(condition(d, "Stalled")?.message).toContain("v1.12.x");
+    expect(d.actions).toEqual([]);
+  });
+
+  it("takes listed intermediate releases first, each a full pass", () => {
+    const plan = aPlan({ talos: { version: "v1.13.0", intermediateVersions: ["v1.12.4"] } });
+    const d = decide(
+      anObservation(plan, [aNode("cp-1", { version: "v1.11.6" }), aNode("worker-a", { version: "v1.12.4" })]),
+    );
+    expect(d.status.nodes.map((n) => [n.name, n.state, n.version])).toEqual([
+      ["cp-1", "Draining", "v1.12.4"],
+      ["worker-a", "Done", "v1.12.4"],
+    ]);
+    expect(d.status.currentTalosStep).toBe("v1.12.4");
+  });
+
+  it("refuses a downgrade across minors", () => {
+    const d = decide(
+      anObservation(aPlan({ talos: { version: "v1.11.6" } }), [aNode("cp-1", { version: "v1.12.4" })]),
+    );
+    expect(condition(d, "Stalled")?.reason).toBe("DowngradeNotSupported");
+  });
+});
+
+it("keeps a condition's lastTransitionTime while its status holds", () => {
+  const obs = anObservation(aPlan(), fleet());
+  const first = decide(obs);
+  const second = decide(next(first, obs, { now: minutes(5) }));
+  expect(condition(second, "Reconciling")?.lastTransitionTime).toBe(t0.toISOString());
+});
+
+it("says plainly that a Kubernetes target is not handled yet, once Talos is done", () => {
+  const d = decide(
+    anObservation(aPlan({ kubernetes: { version: "v1.35.2" } }), [aNode("cp-1", { version: "v1.12.4" })]),
+  );
+  expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "KubernetesPhaseNotAvailable" });
+  expect(d.status.phase).not.toBe("Completed");
+});
