@@ -207,10 +207,11 @@ export function stepNode(
     }
 
     case "Soaking": {
-      const actions: Action[] = node.unschedulable ? [{ kind: "uncordon", node: node.name }] : [];
+      const ours = node.unschedulable && node.cordonedByOperator;
+      const actions: Action[] = ours ? [{ kind: "uncordon", node: node.name }] : [];
       const soak = parseDuration(spec.rollout.soakTime);
       const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;
-      if (now.getTime() >= soakedAt && !node.unschedulable) {
+      if (now.getTime() >= soakedAt && !ours) {
         return {
           entry: { ...entry, state: "Done", message: `upgraded to ${entry.version}` },
           actions,

@@ -34,6 +34,8 @@ export interface NodeView {
   /** Kubernetes Node Ready condition. */
   ready: boolean;
   unschedulable: boolean;
+  /** Cordoned by this operator (an annotation marks it), so it is ours to uncordon; a node a person cordoned stays cordoned. */
+  cordonedByOperator: boolean;
   talos: TalosFacts;
   /** Pods the drain must still evict (DaemonSet and mirror pods, and pods the podSelector excludes, are not counted). */
   evictablePods: number;

@@ -30,6 +30,7 @@ export function aNode(name: string, overrides: Partial<NodeView> & { version?: s
     labels: { "kubernetes.io/hostname": name },
     ready: true,
     unschedulable: false,
+    cordonedByOperator: overrides.unschedulable ?? false,
     evictablePods: 0,
     talos: {
       reachable: true,

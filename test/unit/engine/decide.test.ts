@@ -239,6 +239,21 @@ describe("one node's way through an upgrade", () => {
     expect(finished.events.map((e) => e.reason)).toEqual(["NodeUpgraded", "Succeeded"]);
   });
 
+  it("leaves a node cordoned by a person cordoned after its upgrade", () => {
+    const back = aNode("cp-1", {
+      unschedulable: true,
+      cordonedByOperator: false,
+      version: "v1.12.4",
+      talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-1", stage: "RUNNING", ready: true },
+    });
+    const d = decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), back, minutes(2)));
+    expect(kinds(d)).toEqual([]);
+    expect(entry(d)?.state).toBe("Soaking");
+    const soaked = decide(withStatus(d.status, back, minutes(8)));
+    expect(kinds(soaked)).toEqual([]);
+    expect(entry(soaked)?.state).toBe("Done");
+  });
+
   it("fails a node that Talos rolled back to its old version, and the plan with it", () => {
     const rolledBack = aNode("cp-1", {
       unschedulable: true,

@@ -67,6 +67,7 @@ function run(s: Scenario) {
     labels: {},
     ready: reachable(n),
     unschedulable: n.unschedulable,
+    cordonedByOperator: n.unschedulable,
     evictablePods: n.pods,
     talos: reachable(n)
       ? {

@@ -1,0 +1,216 @@
+// Typed Talos operations the operator needs, over TalosClient: node facts (version, boot ID,
+// machine status, schematic), both upgrade APIs, and the etcd view for control plane gating.
+import type { EtcdView, MachineStage, TalosFacts } from "../engine/observation.ts";
+import type { TalosClient } from "./client.ts";
+import { TalosError } from "./client.ts";
+import type { Data__Output } from "./generated/common/Data.ts";
+import type { GetResponse__Output } from "./generated/cosi/resource/GetResponse.ts";
+import type { ListResponse__Output } from "./generated/cosi/resource/ListResponse.ts";
+import type { Resource__Output } from "./generated/cosi/resource/Resource.ts";
+import type { EtcdAlarmListResponse__Output } from "./generated/machine/EtcdAlarmListResponse.ts";
+import type { EtcdMemberListResponse__Output } from "./generated/machine/EtcdMemberListResponse.ts";
+import type { EtcdStatusResponse__Output } from "./generated/machine/EtcdStatusResponse.ts";
+import type { ImageServicePullResponse__Output } from "./generated/machine/ImageServicePullResponse.ts";
+import type { LifecycleServiceUpgradeResponse__Output } from "./generated/machine/LifecycleServiceUpgradeResponse.ts";
+import type { UpgradeResponse__Output } from "./generated/machine/UpgradeResponse.ts";
+import type { VersionResponse__Output } from "./generated/machine/VersionResponse.ts";
+import { schematicFromExtensions } from "./image.ts";
+import { decodeMessage } from "./proto.ts";
+
+const containerd = { driver: "CRI", namespace: "NS_SYSTEM" };
+
+function specOf(resource: Resource__Output | null, protoType: string): Record<string, unknown> {
+  return decodeMessage(protoType, resource?.spec?.protoSpec ?? Buffer.alloc(0));
+}
+
+export async function version(client: TalosClient, node: string): Promise<{ tag: string; platform: string }> {
+  const response = await client.unary<VersionResponse__Output>("machine", "Version", {}, node);
+  const message = response.messages[0];
+  return { tag: message?.version?.tag ?? "", platform: message?.platform?.name ?? "" };
+}
+
+export async function bootId(client: TalosClient, node: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  await client.stream<Data__Output>(
+    "machine",
+    "Read",
+    { path: "/proc/sys/kernel/random/boot_id" },
+    node,
+    (m) => chunks.push(m.bytes),
+  );
+  return Buffer.concat(chunks).toString("utf8").trim();
+}
+
+export async function machineStatus(
+  client: TalosClient,
+  node: string,
+): Promise<{ stage: MachineStage; ready: boolean }> {
+  const response = await client.unary<GetResponse__Output>(
+    "state",
+    "Get",
+    { namespace: "runtime", type: "MachineStatuses.runtime.talos.dev", id: "machine" },
+    node,
+  );
+  const spec = specOf(response.resource, "talos.resource.definitions.runtime.MachineStatusSpec") as {
+    stage?: string;
+    status?: { ready?: boolean };
+  };
+  return {
+    stage: (spec.stage ?? "MACHINE_STAGE_UNKNOWN").replace("MACHINE_STAGE_", "") as MachineStage,
+    ready: spec.status?.ready ?? false,
+  };
+}
+
+export async function schematic(client: TalosClient, node: string): Promise<string | undefined> {
+  const extensions: { name: string; version: string }[] = [];
+  await client.stream<ListResponse__Output>(
+    "state",
+    "List",
+    { namespace: "runtime", type: "ExtensionStatuses.runtime.talos.dev" },
+    node,
+    (m) => {
+      const layer = specOf(m.resource, "talos.resource.definitions.extensions.Layer") as {
+        metadata?: { name?: string; version?: string };
+      };
+      extensions.push({ name: layer.metadata?.name ?? "", version: layer.metadata?.version ?? "" });
+    },
+  );
+  return schematicFromExtensions(extensions);
+}
+
+/** Everything decide() needs to know about a node's machine; an unreachable node says why. */
+export async function facts(client: TalosClient, node: string, withImageFacts: boolean): Promise<TalosFacts> {
+  try {
+    const [v, boot, status, schematicId] = await Promise.all([
+      version(client, node),
+      bootId(client, node),
+      machineStatus(client, node),
+      withImageFacts ? schematic(client, node) : Promise.resolve(undefined),
+    ]);
+    return {
+      reachable: true,
+      version: v.tag,
+      platform: v.platform,
+      bootId: boot,
+      stage: status.stage,
+      ready: status.ready,
+      ...(schematicId ? { schematic: schematicId } : {}),
+    };
+  } catch (error) {
+    if (error instanceof TalosError) return { reachable: false, error: error.message };
+    throw error;
+  }
+}
+
+/** MachineService.Upgrade (Talos < 1.13): Talos pulls, checks etcd, installs and reboots itself. */
+export async function upgradeLegacy(
+  client: TalosClient,
+  node: string,
+  image: string,
+  powercycle: boolean,
+): Promise<string> {
+  const response = await client.unary<UpgradeResponse__Output>(
+    "machine",
+    "Upgrade",
+    { image, preserve: false, stage: false, force: false, rebootMode: powercycle ? "POWERCYCLE" : "DEFAULT" },
+    node,
+    5 * 60_000,
+  );
+  return response.messages[0]?.actorId ?? "";
+}
+
+/** Talos ≥ 1.13: pull the installer, install it to the other boot entry, then reboot into it. */
+export async function upgradeLifecycle(
+  client: TalosClient,
+  node: string,
+  image: string,
+  powercycle: boolean,
+): Promise<void> {
+  let pulled = image;
+  await client.stream<ImageServicePullResponse__Output>(
+    "image",
+    "Pull",
+    { containerd, imageRef: image },
+    node,
+    (m) => {
+      if (m.name) pulled = m.name;
+    },
+    { deadlineMs: 10 * 60_000 },
+  );
+  let exitCode: number | undefined;
+  const messages: string[] = [];
+  await client.stream<LifecycleServiceUpgradeResponse__Output>(
+    "lifecycle",
+    "Upgrade",
+    { containerd, source: { imageName: pulled } },
+    node,
+    (m) => {
+      if (m.progress?.message) messages.push(m.progress.message);
+      if (m.progress?.response === "exitCode") exitCode = m.progress.exitCode;
+    },
+    { deadlineMs: 10 * 60_000 },
+  );
+  if (exitCode !== 0) {
+    throw new TalosError(
+      13,
+      "LifecycleService.Upgrade",
+      node,
+      `installer exited with ${exitCode ?? "no code"}: ${messages.at(-1) ?? ""}`,
+    );
+  }
+  await client.unary("machine", "Reboot", { mode: powercycle ? "POWERCYCLE" : "DEFAULT" }, node);
+}
+
+/** etcd as seen from every control plane: consistent membership, all healthy, no alarm. */
+export async function etcdView(client: TalosClient, controlPlanes: string[]): Promise<EtcdView> {
+  const problems: string[] = [];
+  const memberSets = new Set<string>();
+  let members = 0;
+  let healthy = 0;
+  await Promise.all(
+    controlPlanes.map(async (node) => {
+      try {
+        const [list, status] = await Promise.all([
+          client.unary<EtcdMemberListResponse__Output>(
+            "machine",
+            "EtcdMemberList",
+            { queryLocal: false },
+            node,
+          ),
+          client.unary<EtcdStatusResponse__Output>("machine", "EtcdStatus", {}, node),
+        ]);
+        const ids = (list.messages[0]?.members ?? [])
+          .map((m) => `${m.id}${m.isLearner ? "(learner)" : ""}`)
+          .sort();
+        memberSets.add(ids.join(","));
+        members = Math.max(members, ids.length);
+        const errors = status.messages[0]?.memberStatus?.errors ?? [];
+        if (errors.length > 0) problems.push(`${node}: ${errors.join(", ")}`);
+        else healthy++;
+      } catch (error) {
+        problems.push(error instanceof Error ? error.message : String(error));
+      }
+    }),
+  );
+  if (memberSets.size > 1) problems.push("control planes disagree on the etcd member list");
+  try {
+    const alarms = await client.unary<EtcdAlarmListResponse__Output>(
+      "machine",
+      "EtcdAlarmList",
+      {},
+      controlPlanes[0],
+    );
+    for (const alarm of alarms.messages.flatMap((m) => m.memberAlarms)) {
+      if (alarm.alarm !== "NONE") problems.push(`alarm ${alarm.alarm} on member ${alarm.memberId}`);
+    }
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  }
+  if (members === 0) members = controlPlanes.length;
+  return {
+    healthy: problems.length === 0,
+    members,
+    healthyMembers: healthy,
+    message: problems.join("; ") || `${healthy}/${members} members healthy`,
+  };
+}

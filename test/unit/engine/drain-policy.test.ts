@@ -1,0 +1,78 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
+import { drainPlan } from "../../../src/engine/drain-policy.ts";
+
+const drain = (overrides: Record<string, unknown> = {}) =>
+  planSpecSchema.parse({ talos: { version: "v1.12.4" }, drain: overrides }).drain;
+
+function aPod(
+  name: string,
+  extra: {
+    labels?: Record<string, string>;
+    owner?: string;
+    mirror?: boolean;
+    emptyDir?: boolean;
+    deleting?: boolean;
+    phase?: string;
+    node?: string;
+  } = {},
+): V1Pod {
+  return {
+    metadata: {
+      name,
+      namespace: "apps",
+      labels: extra.labels ?? {},
+      ...(extra.mirror ? { annotations: { "kubernetes.io/config.mirror": "x" } } : {}),
+      ...(extra.owner
+        ? {
+            ownerReferences: [
+              { apiVersion: "apps/v1", kind: extra.owner, name: "o", uid: "u", controller: true },
+            ],
+          }
+        : {}),
+      ...(extra.deleting ? { deletionTimestamp: new Date() } : {}),
+    },
+    spec: {
+      nodeName: extra.node ?? "worker-1",
+      containers: [],
+      ...(extra.emptyDir ? { volumes: [{ name: "scratch", emptyDir: {} }] } : {}),
+    },
+    status: { phase: extra.phase ?? "Running" },
+  };
+}
+
+const names = (pods: V1Pod[]) => pods.map((p) => p.metadata?.name);
+
+it("evicts ordinary pods and leaves DaemonSet, mirror, finished and other nodes' pods", () => {
+  const pods = [
+    aPod("web", { owner: "ReplicaSet" }),
+    aPod("bare"),
+    aPod("agent", { owner: "DaemonSet" }),
+    aPod("kube-proxy", { mirror: true }),
+    aPod("job", { phase: "Succeeded" }),
+    aPod("elsewhere", { node: "worker-2" }),
+  ];
+  const plan = drainPlan(pods, "worker-1", drain());
+  expect(names(plan.evict)).toEqual(["web", "bare"]);
+  expect(plan.blocked).toEqual([]);
+});
+
+it("waits for terminating pods without evicting them again", () => {
+  const plan = drainPlan([aPod("leaving", { deleting: true })], "worker-1", drain());
+  expect(names(plan.terminating)).toEqual(["leaving"]);
+  expect(plan.evict).toEqual([]);
+});
+
+it("blocks on emptyDir data unless deleteEmptyDirData allows it", () => {
+  const pods = [aPod("cache", { emptyDir: true })];
+  expect(drainPlan(pods, "worker-1", drain({ deleteEmptyDirData: false })).blocked).toEqual([
+    "pod apps/cache has emptyDir data (spec.drain.deleteEmptyDirData is false)",
+  ]);
+  expect(names(drainPlan(pods, "worker-1", drain({ deleteEmptyDirData: true })).evict)).toEqual(["cache"]);
+});
+
+it("evicts only pods the podSelector matches", () => {
+  const pods = [aPod("a", { labels: { tier: "stateless" } }), aPod("b", { labels: { tier: "db" } })];
+  const plan = drainPlan(pods, "worker-1", drain({ podSelector: { matchLabels: { tier: "stateless" } } }));
+  expect(names(plan.evict)).toEqual(["a"]);
+});
