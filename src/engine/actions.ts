@@ -4,6 +4,8 @@ export type Action =
   | { kind: "cordon"; node: string }
   | { kind: "uncordon"; node: string }
   | { kind: "drain"; node: string }
+  /** Pull the installer on the node first: a missing image fails the plan before anything is cordoned. */
+  | { kind: "prepull"; node: string; address: string; image: string; api: "legacy" | "lifecycle" }
   | {
       kind: "upgrade";
       node: string;

@@ -5,7 +5,7 @@ import { evaluateWindows } from "../schedule/windows.ts";
 import { compareVersions } from "../talos/version.ts";
 import type { Action, PlanEvent } from "./actions.ts";
 import { parseDuration } from "./duration.ts";
-import { activeStates, stepNode } from "./node-steps.ts";
+import { activeStates, stepNode, upgradeAction } from "./node-steps.ts";
 import type { NodeView, Observation } from "./observation.ts";
 import { assembleStatus, type Verdict } from "./plan-status.ts";
 import { Reason } from "./reasons.ts";
@@ -189,6 +189,14 @@ export function decide(obs: Observation): Decision {
       actions.push(...started.actions);
       events.push(...started.events);
       if (started.hold && started.entries.every((e) => !activeStates.has(e.state))) verdict = started.hold;
+      const newlyFailed = entries.find((e) => e.state === "Failed");
+      if (newlyFailed) {
+        verdict = {
+          kind: "failed",
+          reason: newlyFailed.reason ?? Reason.NodeFailed,
+          message: `node ${newlyFailed.name} failed: ${newlyFailed.message}`,
+        };
+      }
     }
   }
   if (windows.ok && windows.open && windows.closesAt) wake(windows.closesAt.getTime());
@@ -246,15 +254,51 @@ function startNodes(
   const spec = obs.plan.spec;
   const out = [...entries];
   const actions: Action[] = [];
-  const start = (index: number) => {
+  const events: PlanEvent[] = [];
+  // A node starts only once its installer image has been pulled on it: a missing image fails the
+  // plan before anything is cordoned.
+  const start = (index: number): boolean => {
     const entry = out[index] as NodeStatus;
-    out[index] = { ...entry, state: "Draining", startedAt: now.toISOString(), message: "cordoning" };
+    const node = byName.get(entry.name) as NodeView;
+    const upgrade = upgradeAction(node, entry, spec);
+    if (upgrade.kind !== "upgrade") return false;
+    if (node.installerPull?.image !== upgrade.image) {
+      out[index] = { ...entry, message: `pulling ${upgrade.image}` };
+      actions.push({
+        kind: "prepull",
+        node: node.name,
+        address: upgrade.address,
+        image: upgrade.image,
+        api: upgrade.api,
+      });
+      return false;
+    }
+    if (node.installerPull.error) {
+      const message = `the installer image ${upgrade.image} cannot be pulled: ${node.installerPull.error}`;
+      out[index] = {
+        ...entry,
+        state: "Failed",
+        reason: Reason.ImagePullFailed,
+        finishedAt: now.toISOString(),
+        message,
+      };
+      events.push({ type: "Warning", reason: Reason.ImagePullFailed, message: `${entry.name}: ${message}` });
+      return false;
+    }
+    out[index] = {
+      ...entry,
+      state: "Draining",
+      startedAt: now.toISOString(),
+      image: upgrade.image,
+      message: "cordoning",
+    };
     actions.push({ kind: "cordon", node: entry.name });
+    return true;
   };
   const isActive = (e: NodeStatus) => activeStates.has(e.state);
 
   const controlPlanes = out.filter((e) => e.role === "controlplane");
-  if (controlPlanes.some(isActive)) return { entries: out, actions, events: [] };
+  if (controlPlanes.some(isActive)) return { entries: out, actions, events };
   const nextControlPlane = out.findIndex((e) => e.role === "controlplane" && e.state === "Pending");
   if (nextControlPlane >= 0) {
     const node = byName.get(out[nextControlPlane]?.name ?? "");
@@ -262,7 +306,7 @@ function startNodes(
       return {
         entries: out,
         actions,
-        events: [],
+        events,
         hold: {
           kind: "waiting",
           reason: Reason.Progressing,
@@ -278,14 +322,14 @@ function startNodes(
       return {
         entries: out,
         actions,
-        events: [],
+        events,
         hold: { kind: "waiting", reason: Reason.WaitingForEtcd, message },
       };
     }
     start(nextControlPlane);
-    return { entries: out, actions, events: [] };
+    return { entries: out, actions, events };
   }
-  if (controlPlanes.some((e) => e.state !== "Done")) return { entries: out, actions, events: [] };
+  if (controlPlanes.some((e) => e.state !== "Done")) return { entries: out, actions, events };
 
   // Workers: a budget of maxUnavailable, counting workers that are down for any reason.
   const workers = out.filter((e) => e.role === "worker");
@@ -296,8 +340,8 @@ function startNodes(
     if (entry.role !== "worker" || entry.state !== "Pending") continue;
     const node = byName.get(entry.name);
     if (!node?.ready || !node.talos.reachable || !node.talos.version) continue;
-    start(index);
-    unavailable++;
+    if (start(index)) unavailable++;
+    else if (out[index]?.state === "Failed") break;
   }
-  return { entries: out, actions, events: [] };
+  return { entries: out, actions, events };
 }

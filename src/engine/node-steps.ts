@@ -168,6 +168,9 @@ export function stepNode(
           wakeAt,
         };
       }
+      if (entry.state === "Upgrading" && !entry.upgradeCalledAt && node.upgradeError) {
+        return fail(entry, now, Reason.UpgradeRefused, `Talos refused the upgrade: ${node.upgradeError}`);
+      }
       if (entry.state === "Upgrading" && !entry.upgradeCalledAt) {
         // The intent is recorded but the call was never confirmed: make it (again). The boot ID has not
         // changed and the machine is running, so no upgrade is under way that this could repeat.

@@ -41,6 +41,10 @@ export interface NodeView {
   evictablePods: number;
   /** Why the last eviction was refused, e.g. a PodDisruptionBudget. */
   drainBlockedBy?: string;
+  /** The pre-flight pull of the installer image on this node, before it is cordoned. */
+  installerPull?: { image: string; error?: string };
+  /** Talos refused the last upgrade call for a reason retrying will not change. */
+  upgradeError?: string;
 }
 
 export interface GateResult {

@@ -16,6 +16,8 @@ export const Reason = {
   NodeTimeout: "NodeTimeout",
   DrainTimeout: "DrainTimeout",
   UpgradeRefused: "UpgradeRefused",
+  ImagePullFailed: "ImagePullFailed",
+  PullingImage: "PullingImage",
   TalosConfigError: "TalosConfigError",
   KubernetesPhaseNotAvailable: "KubernetesPhaseNotAvailable",
   UpToDate: "UpToDate",

@@ -4,6 +4,9 @@ import type { GateResult, NodeView, Observation } from "../../../src/engine/obse
 
 export const t0 = new Date("2026-11-28T02:00:00Z");
 
+export const vanillaImage = (version: string) =>
+  `factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:${version}`;
+
 export function aPlan(
   spec: Record<string, unknown> = {},
   status?: PlanStatus,
@@ -32,6 +35,7 @@ export function aNode(name: string, overrides: Partial<NodeView> & { version?: s
     unschedulable: false,
     cordonedByOperator: overrides.unschedulable ?? false,
     evictablePods: 0,
+    installerPull: { image: vanillaImage("v1.12.4") },
     talos: {
       reachable: true,
       version,

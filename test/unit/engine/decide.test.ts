@@ -2,7 +2,7 @@
 import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
 import { type Decision, decide } from "../../../src/engine/decide.ts";
 import type { NodeView, Observation } from "../../../src/engine/observation.ts";
-import { aNode, anObservation, aPlan, healthyEtcd, t0 } from "./builders.ts";
+import { aNode, anObservation, aPlan, healthyEtcd, t0, vanillaImage } from "./builders.ts";
 
 const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
 const states = (d: Decision) => Object.fromEntries(d.status.nodes.map((n) => [n.name, n.state]));
@@ -40,6 +40,25 @@ describe("ordering and selection", () => {
     ];
     const d = decide(anObservation(aPlan({ nodeSelector: { matchLabels: { pool: "blue" } } }), nodes));
     expect(d.status.nodes.map((n) => n.name)).toEqual(["worker-a"]);
+  });
+});
+
+describe("the installer image pre-flight", () => {
+  it("pulls the installer on the next node before cordoning it", () => {
+    const d = decide(anObservation(aPlan(), [aNode("cp-1", { installerPull: undefined })]));
+    expect(d.actions).toEqual([
+      { kind: "prepull", node: "cp-1", address: "10.0.0.4", image: vanillaImage("v1.12.4"), api: "legacy" },
+    ]);
+    expect(d.status.nodes[0]?.state).toBe("Pending");
+  });
+
+  it("fails the plan before anything is cordoned when the image cannot be pulled", () => {
+    const missing = { image: vanillaImage("v1.12.4"), error: "not found" };
+    const d = decide(anObservation(aPlan(), [aNode("cp-1", { installerPull: missing }), aNode("worker-a")]));
+    expect(d.actions).toEqual([]);
+    expect(d.status.nodes[0]).toMatchObject({ state: "Failed", reason: "ImagePullFailed" });
+    expect(d.status.phase).toBe("Failed");
+    expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "ImagePullFailed" });
   });
 });
 

@@ -18,6 +18,7 @@ interface ModelNode {
   /** Set while an upgrade runs: when the machine goes down, when it is back, and on which version. */
   upgrade?: { downAt: number; upAt: number; version: string };
   rollsBack: boolean;
+  pulled?: string;
 }
 
 interface Scenario {
@@ -69,6 +70,7 @@ function run(s: Scenario) {
     unschedulable: n.unschedulable,
     cordonedByOperator: n.unschedulable,
     evictablePods: n.pods,
+    ...(n.pulled ? { installerPull: { image: n.pulled } } : {}),
     talos: reachable(n)
       ? {
           reachable: true,
@@ -127,6 +129,8 @@ function run(s: Scenario) {
           n.unschedulable = true;
         } else if (action.kind === "uncordon") {
           n.unschedulable = false;
+        } else if (action.kind === "prepull") {
+          n.pulled = action.image;
         } else if (action.kind === "drain") {
           n.pods = Math.max(0, n.pods - 1);
         } else if (action.kind === "upgrade" && reachable(n) && !n.upgrade) {

@@ -1,0 +1,128 @@
+// Leader election on a coordination.k8s.io Lease, as client-go does it: acquire when free or
+// expired, renew every retry period, and stop acting at once when a renewal cannot be made within
+// the renew deadline. Writes carry the read resourceVersion, so two candidates cannot both win.
+import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
+import { httpStatus } from "./client.ts";
+
+export interface LeaderOptions {
+  namespace: string;
+  name: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}
+
+export class LeaderElector {
+  private readonly api: CoordinationV1Api;
+  private readonly options: LeaderOptions;
+  private lastRenew = 0;
+  private leading = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(kc: KubeConfig, options: LeaderOptions) {
+    this.api = kc.makeApiClient(CoordinationV1Api);
+    this.options = options;
+  }
+
+  /** True only while the lease is held and was renewed within the renew deadline. */
+  isLeader(): boolean {
+    return this.leading && Date.now() - this.lastRenew < this.options.renewDeadlineMs;
+  }
+
+  /** Resolves once this candidate leads; `onLost` is called if it then loses the lease. */
+  async acquire(onLost: () => void): Promise<void> {
+    for (;;) {
+      if (this.stopped) throw new Error("leader election stopped");
+      if (await this.tryAcquireOrRenew().catch(() => false)) break;
+      await new Promise((resolve) => setTimeout(resolve, this.options.retryPeriodMs));
+    }
+    this.leading = true;
+    const renew = async () => {
+      const renewed = await this.tryAcquireOrRenew().catch(() => false);
+      if (!renewed && Date.now() - this.lastRenew >= this.options.renewDeadlineMs) {
+        this.leading = false;
+        onLost();
+        return;
+      }
+      if (!this.stopped) this.timer = setTimeout(renew, this.options.retryPeriodMs);
+    };
+    this.timer = setTimeout(renew, this.options.retryPeriodMs);
+  }
+
+  /** Gives the lease up so that another replica takes over without waiting for it to expire. */
+  async release(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (!this.leading) return;
+    this.leading = false;
+    const lease = await this.read();
+    if (lease?.spec?.holderIdentity !== this.options.identity) return;
+    await this.api
+      .replaceNamespacedLease({
+        namespace: this.options.namespace,
+        name: this.options.name,
+        body: { ...lease, spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1 } },
+      })
+      .catch(() => undefined);
+  }
+
+  private async read(): Promise<V1Lease | undefined> {
+    try {
+      return await this.api.readNamespacedLease({
+        namespace: this.options.namespace,
+        name: this.options.name,
+      });
+    } catch (error) {
+      if (httpStatus(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseDurationMs } = this.options;
+    const now = new V1MicroTime();
+    const seconds = Math.ceil(leaseDurationMs / 1000);
+    const lease = await this.read();
+    if (!lease) {
+      await this.api.createNamespacedLease({
+        namespace,
+        body: {
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds: seconds,
+            acquireTime: now,
+            renewTime: now,
+            leaseTransitions: 0,
+          },
+        },
+      });
+      this.lastRenew = Date.now();
+      return true;
+    }
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity ?? "";
+    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
+    const expired = renewedAt + (spec.leaseDurationSeconds ?? seconds) * 1000 < Date.now();
+    if (holder !== identity && holder !== "" && !expired) return false;
+    const taking = holder !== identity;
+    await this.api.replaceNamespacedLease({
+      namespace,
+      name,
+      body: {
+        ...lease,
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: seconds,
+          renewTime: now,
+          acquireTime: taking ? now : spec.acquireTime ? new V1MicroTime(spec.acquireTime) : now,
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (taking ? 1 : 0),
+        },
+      },
+    });
+    this.lastRenew = Date.now();
+    return true;
+  }
+}

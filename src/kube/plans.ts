@@ -1,0 +1,65 @@
+// TalosUpgradePlan reads and the one status writer: a PUT of /status carrying the resourceVersion
+// read, so a concurrent writer makes it fail with 409 instead of being overwritten.
+import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { group, type Plan, type PlanStatus, planSchema, plural, version } from "../api/v1alpha1/plan.ts";
+import { httpStatus } from "./client.ts";
+
+export type PlanParse = { ok: true; plan: Plan } | { ok: false; message: string };
+
+/** Validates what the apiserver returned; a plan that does not parse is reported, never acted on. */
+export function parsePlan(object: unknown): PlanParse {
+  const parsed = planSchema.safeParse(object);
+  if (parsed.success) return { ok: true, plan: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { ok: false, message: `${issue?.path.join(".") ?? ""}: ${issue?.message ?? "invalid"}` };
+}
+
+export class ConflictError extends Error {}
+
+export class PlanStore {
+  private readonly api: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.api = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async get(name: string): Promise<unknown | undefined> {
+    try {
+      return await this.api.getClusterCustomObject({ group, version, plural, name });
+    } catch (error) {
+      if (httpStatus(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async list(): Promise<unknown[]> {
+    const list = (await this.api.listClusterCustomObject({ group, version, plural })) as {
+      items?: unknown[];
+    };
+    return list.items ?? [];
+  }
+
+  /** Writes status; returns the new resourceVersion. Throws ConflictError when the plan changed meanwhile. */
+  async writeStatus(plan: Plan, status: PlanStatus): Promise<string> {
+    try {
+      const written = (await this.api.replaceClusterCustomObjectStatus({
+        group,
+        version,
+        plural,
+        name: plan.metadata.name,
+        body: {
+          apiVersion: plan.apiVersion,
+          kind: plan.kind,
+          metadata: { name: plan.metadata.name, resourceVersion: plan.metadata.resourceVersion },
+          spec: plan.spec,
+          status,
+        },
+      })) as { metadata?: { resourceVersion?: string } };
+      return written.metadata?.resourceVersion ?? "";
+    } catch (error) {
+      if (httpStatus(error) === 409)
+        throw new ConflictError(`plan ${plan.metadata.name} changed while reconciling`);
+      throw error;
+    }
+  }
+}
