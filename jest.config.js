@@ -16,6 +16,13 @@ export default {
       globalSetup: "<rootDir>/test/harness/global-setup.ts",
       globalTeardown: "<rootDir>/test/harness/global-teardown.ts",
     },
+    {
+      ...shared,
+      displayName: "e2e",
+      testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/harness/e2e-setup.ts",
+      globalTeardown: "<rootDir>/test/harness/e2e-teardown.ts",
+    },
   ],
   reporters: ["default", "<rootDir>/test/harness/summary-reporter.js"],
   testTimeout: 60_000,

@@ -1,13 +1,18 @@
-// Process entry. The manager (informers, leader election, reconcile loop) lands with the
-// TalosUpgradePlan controller; until then the binary answers --version and --help only.
+// Process entry: settings → logger → manager. SIGTERM and SIGINT stop it cleanly.
 import packageJson from "../package.json" with { type: "json" };
+import { runManager } from "./manager.ts";
+import { makeLogger } from "./observability/logger.ts";
+import { loadSettings, settingsHelp } from "./settings.ts";
 
 const { version } = packageJson;
 
 const usage = `talos-upgrade-operator ${version}
 Orchestrates Talos Linux upgrades declared in TalosUpgradePlan resources.
 
-Usage: talos-upgrade-operator [--version | --help]`;
+Usage: talos-upgrade-operator [--version | --help]
+
+Settings come from the environment:
+${settingsHelp()}`;
 
 const args = process.argv.slice(2);
 if (args.includes("--version")) {
@@ -15,6 +20,25 @@ if (args.includes("--version")) {
 } else if (args.includes("--help")) {
   process.stdout.write(`${usage}\n`);
 } else {
-  process.stderr.write(`${usage}\n\nThe operator's manager is not part of this build yet.\n`);
-  process.exitCode = 2;
+  const loaded = loadSettings(process.env);
+  if (!loaded.ok) {
+    process.stderr.write(`talos-upgrade-operator: ${loaded.message}\n`);
+    process.exit(2);
+  }
+  const logger = makeLogger(loaded.settings.logLevel);
+  let stopping = false;
+  const stopOn = (stop: () => Promise<void>) => {
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.on(signal, () => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, "stopping");
+        void stop().then(() => process.exit(0));
+      });
+    }
+  };
+  runManager(loaded.settings, logger, version).then(stopOn, (error: unknown) => {
+    logger.fatal({ error: error instanceof Error ? error.message : String(error) }, "cannot start");
+    process.exit(1);
+  });
 }

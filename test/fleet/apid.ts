@@ -251,7 +251,6 @@ export class Apid {
     if (!handler) throw new RpcError(grpc.status.UNIMPLEMENTED, path);
     const roles = this.roles(call);
     const { nodes, fanOut, names } = this.targets(call.metadata);
-    this.endpoint.calls.push({ method: path, at: Date.now() });
     if (!fanOut) {
       const target = nodes[0] as SimNode;
       this.check(service, path, roles, target);

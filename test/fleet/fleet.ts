@@ -59,6 +59,8 @@ export class Fleet implements FleetView {
   /** talosconfig paths by role; endpoints are the control plane addresses. */
   readonly talosconfig: { admin: string; operator: string; reader: string };
   readonly timing: Timing;
+  /** The name prefix, or "fleet": what the kubelet stand-in labels this fleet's Nodes with. */
+  readonly name: string;
   private readonly members: SimNode[];
   private readonly apids: Apid[];
   private readonly configs = new Map<SimNode, string>();
@@ -72,8 +74,10 @@ export class Fleet implements FleetView {
     apids: Apid[];
     talosconfig: Fleet["talosconfig"];
     timing: Timing;
+    name: string;
   }) {
     this.timing = init.timing;
+    this.name = init.name;
     this.dir = init.dir;
     this.registry = init.registry;
     this.ca = init.ca;
@@ -138,7 +142,16 @@ export class Fleet implements FleetView {
       ),
     ) as Fleet["talosconfig"];
 
-    const fleet: Fleet = new Fleet({ dir, registry, ca, nodes, apids: [], talosconfig: clients, timing });
+    const fleet: Fleet = new Fleet({
+      dir,
+      registry,
+      ca,
+      nodes,
+      apids: [],
+      talosconfig: clients,
+      timing,
+      name: (options.namePrefix ?? "").replace(/-$/, "") || "fleet",
+    });
     for (const node of nodes) {
       fleet.configs.set(node, renderMachineConfig(node.identity, node.version, kubernetesVersion));
       fleet.observeResources(node);

@@ -22,6 +22,9 @@ export interface KubeletOptions {
   podReadyMs?: number;
 }
 
+/** Every Node of a simulated fleet carries its fleet's name, for node selectors in tests. */
+export const fleetLabel = "fleet.talos-operator.dev/name";
+
 const mirrorComponents = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
 
 function podKey(pod: V1Pod): string {
@@ -115,6 +118,7 @@ export class Kubelets {
   private async register(node: SimNode): Promise<void> {
     const labels: Record<string, string> = {
       "kubernetes.io/hostname": node.hostname,
+      [fleetLabel]: this.fleet.name,
       "kubernetes.io/os": "linux",
       "kubernetes.io/arch": "amd64",
       ...(node.isControlPlane ? { "node-role.kubernetes.io/control-plane": "" } : {}),

@@ -1,17 +1,19 @@
-// Access for test files to the control plane that the jest global setup started for the run.
+// Access for test files to the control plane that the jest global setup started for the run: the
+// e2e project has one of its own, the integration project another.
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 
 export const kubeconfigEnv = "TUO_TEST_KUBECONFIG";
+export const e2eKubeconfigEnv = "TUO_E2E_KUBECONFIG";
 
 export function sharedKubeconfigPath(): string {
-  const path = process.env[kubeconfigEnv];
+  const inE2e = expect.getState().testPath?.includes(`${sep}test${sep}e2e${sep}`) ?? false;
+  const variable = inE2e ? e2eKubeconfigEnv : kubeconfigEnv;
+  const path = process.env[variable];
   if (!path)
-    throw new Error(
-      `${kubeconfigEnv} is not set: integration tests need the jest global setup's control plane`,
-    );
+    throw new Error(`${variable} is not set: these tests need the jest global setup's control plane`);
   return path;
 }
 

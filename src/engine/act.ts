@@ -1,0 +1,91 @@
+// act(): carries out a decision's actions through the Kubernetes and Talos adapters, and notes the
+// outcomes that the next observation must know (refused evictions, pulls, refused upgrades).
+import type { V1Pod } from "@kubernetes/client-node";
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
+import type { Evictions } from "../kube/evictions.ts";
+import type { NodeControl } from "../kube/nodes.ts";
+import { type TalosClient, TalosError } from "../talos/client.ts";
+import { upgradeLegacy, upgradeLifecycle } from "../talos/machine.ts";
+import type { Action } from "./actions.ts";
+import { drainPlan } from "./drain-policy.ts";
+import type { ShellMemory } from "./observe.ts";
+
+export interface ActPorts {
+  nodes: NodeControl;
+  evictions: Evictions;
+  talos: TalosClient | undefined;
+  pods: () => V1Pod[];
+  memory: ShellMemory;
+  planName: string;
+  drain: PlanSpec["drain"];
+}
+
+/** Runs one action; resolves to "called" when a Talos upgrade call was accepted. */
+export async function act(action: Action, ports: ActPorts): Promise<"called" | undefined> {
+  const { memory } = ports;
+  switch (action.kind) {
+    case "cordon":
+      await ports.nodes.cordon(action.node, ports.planName);
+      return undefined;
+    case "uncordon":
+      await ports.nodes.uncordon(action.node);
+      return undefined;
+    case "drain": {
+      const plan = drainPlan(ports.pods(), action.node, ports.drain);
+      const refused: string[] = [];
+      for (const pod of plan.evict) {
+        const result = await ports.evictions.evict(pod);
+        if (!result.evicted) refused.push(result.reason);
+      }
+      if (refused.length > 0) memory.drainBlocked.set(action.node, refused.join("; "));
+      else memory.drainBlocked.delete(action.node);
+      return undefined;
+    }
+    case "prepull": {
+      if (!ports.talos) return undefined;
+      try {
+        if (action.api === "lifecycle") {
+          await ports.talos.stream(
+            "image",
+            "Pull",
+            { containerd: { driver: "CRI", namespace: "NS_SYSTEM" }, imageRef: action.image },
+            action.address,
+            () => undefined,
+            {
+              deadlineMs: 10 * 60_000,
+            },
+          );
+        } else {
+          await ports.talos.unary(
+            "machine",
+            "ImagePull",
+            { namespace: "NS_SYSTEM", reference: action.image },
+            action.address,
+            10 * 60_000,
+          );
+        }
+        memory.installerPulls.set(action.node, { image: action.image });
+      } catch (error) {
+        // A node that is away answers later; any other answer is the image's verdict.
+        if (!(error instanceof TalosError) || error.unavailable) throw error;
+        memory.installerPulls.set(action.node, { image: action.image, error: error.message });
+      }
+      return undefined;
+    }
+    case "upgrade": {
+      if (!ports.talos) return undefined;
+      try {
+        const powercycle = action.rebootMode === "Powercycle";
+        if (action.api === "lifecycle")
+          await upgradeLifecycle(ports.talos, action.address, action.image, powercycle);
+        else await upgradeLegacy(ports.talos, action.address, action.image, powercycle);
+        memory.upgradeErrors.delete(action.node);
+        return "called";
+      } catch (error) {
+        if (!(error instanceof TalosError) || error.unavailable) throw error;
+        memory.upgradeErrors.set(action.node, error.message);
+        return undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,163 @@
+// One reconcile pass, top to bottom: read the plan fresh → observe → decide → write the status
+// (the intent) → act → confirm accepted upgrade calls in status → Events. Only the leader acts.
+import { isDeepStrictEqual } from "node:util";
+import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
+import type { Plan } from "../api/v1alpha1/plan.ts";
+import type { Caches } from "../kube/cache.ts";
+import type { EventRecorder } from "../kube/events.ts";
+import type { Evictions } from "../kube/evictions.ts";
+import type { NodeControl } from "../kube/nodes.ts";
+import { ConflictError, type PlanStore, parsePlan } from "../kube/plans.ts";
+import type { Logger } from "../observability/logger.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { TalosCredentials } from "../talos/credentials.ts";
+import { act } from "./act.ts";
+import { decide } from "./decide.ts";
+import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
+
+export interface ReconcilerPorts {
+  kubeconfig: KubeConfig;
+  caches: Caches;
+  store: PlanStore;
+  nodes: NodeControl;
+  evictions: Evictions;
+  events: EventRecorder;
+  credentials: TalosCredentials;
+  isLeader: () => boolean;
+  logger: Logger;
+  metrics: Metrics;
+  factsTtlMs: number;
+  now?: () => Date;
+}
+
+export class Reconciler {
+  private readonly ports: ReconcilerPorts;
+  private readonly memory = new Map<string, ShellMemory>();
+
+  constructor(ports: ReconcilerPorts) {
+    this.ports = ports;
+  }
+
+  private plans(): Plan[] {
+    return this.ports.caches.plans
+      .list()
+      .map(parsePlan)
+      .flatMap((p) => (p.ok ? [p.plan] : []));
+  }
+
+  async reconcile(name: string): Promise<number | undefined> {
+    const { ports } = this;
+    if (!ports.isLeader()) return undefined;
+    const timer = ports.metrics.reconcileDuration.startTimer();
+    try {
+      const raw = await ports.store.get(name);
+      if (raw === undefined) {
+        this.memory.delete(name);
+        return undefined;
+      }
+      const parsed = parsePlan(raw);
+      if (!parsed.ok) {
+        ports.logger.error(
+          { plan: name, reason: parsed.message },
+          "plan does not match the schema; not acting on it",
+        );
+        return undefined;
+      }
+      let plan = parsed.plan;
+      const memory = this.memory.get(name) ?? newShellMemory();
+      this.memory.set(name, memory);
+      const talos = await ports.credentials.clientFor(plan);
+      const observation = await observe({
+        plan,
+        otherPlans: this.plans(),
+        nodes: ports.caches.nodes.list() as V1Node[],
+        pods: ports.caches.pods.list() as V1Pod[],
+        talos,
+        kubeconfig: ports.kubeconfig,
+        memory,
+        now: ports.now?.() ?? new Date(),
+        factsTtlMs: ports.factsTtlMs,
+      });
+      const decision = decide(observation);
+      for (const gate of observation.gates)
+        ports.metrics.gateEvaluations.inc({ gate: gate.name, result: gate.passing ? "pass" : "fail" });
+
+      // The intent first: after a crash, status and the machines' facts are enough to go on.
+      if (!isDeepStrictEqual(plan.status, decision.status)) {
+        const resourceVersion = await ports.store.writeStatus(plan, decision.status);
+        plan = { ...plan, metadata: { ...plan.metadata, resourceVersion }, status: decision.status };
+      }
+      const called: string[] = [];
+      for (const action of decision.actions) {
+        if (!ports.isLeader()) return undefined;
+        const outcome = await act(action, {
+          nodes: ports.nodes,
+          evictions: ports.evictions,
+          talos: "error" in talos ? undefined : talos,
+          pods: () => ports.caches.pods.list() as V1Pod[],
+          memory,
+          planName: name,
+          drain: plan.spec.drain,
+        });
+        if (outcome === "called") called.push(action.node);
+        ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
+      }
+      if (called.length > 0) {
+        const at = new Date().toISOString();
+        const status = {
+          ...decision.status,
+          nodes: decision.status.nodes.map((e) =>
+            called.includes(e.name) ? { ...e, upgradeCalledAt: at } : e,
+          ),
+        };
+        await ports.store.writeStatus(plan, status);
+      }
+      for (const event of decision.events) {
+        await ports.events
+          .record(plan, event)
+          .catch((error: unknown) =>
+            ports.logger.warn({ plan: name, error: String(error) }, "event not recorded"),
+          );
+        ports.logger.info({ plan: name, reason: event.reason }, event.message);
+      }
+      this.record(name, decision.status);
+      return called.length > 0 || decision.actions.length > 0
+        ? Math.min(decision.requeueAfterMs ?? 1_000, 1_000)
+        : decision.requeueAfterMs;
+    } catch (error) {
+      if (error instanceof ConflictError) return 0;
+      ports.metrics.reconcileErrors.inc();
+      throw error;
+    } finally {
+      timer();
+    }
+  }
+
+  private record(name: string, status: Plan["status"]): void {
+    const { metrics } = this.ports;
+    for (const phase of [
+      "Pending",
+      "WaitingForWindow",
+      "UpgradingTalos",
+      "UpgradingKubernetes",
+      "Completed",
+      "Paused",
+      "Failed",
+    ]) {
+      metrics.planPhase.set({ plan: name, phase }, status?.phase === phase ? 1 : 0);
+    }
+    for (const state of [
+      "Pending",
+      "Draining",
+      "Upgrading",
+      "Rebooting",
+      "Verifying",
+      "Soaking",
+      "Done",
+      "Failed",
+      "Skipped",
+    ]) {
+      metrics.nodes.set({ plan: name, state }, status?.nodes.filter((n) => n.state === state).length ?? 0);
+    }
+  }
+}

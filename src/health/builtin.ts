@@ -1,0 +1,53 @@
+// The builtin health checks, evaluated over what the operator already observes: every node Ready
+// and none cordoned by someone else; etcd healthy; control plane static pods Ready.
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import type { EtcdView, GateResult } from "../engine/observation.ts";
+import { cordonedByOperator } from "../kube/nodes.ts";
+
+const ready = (conditions: { type: string; status: string }[] | undefined) =>
+  conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
+
+/** `busy` are the nodes the plan is working on right now: their state is expected. */
+export function nodesCheck(nodes: V1Node[], busy: Set<string>): GateResult {
+  const problems: string[] = [];
+  for (const node of nodes) {
+    const name = node.metadata?.name ?? "";
+    if (busy.has(name)) continue;
+    if (!ready(node.status?.conditions)) problems.push(`${name} is not Ready`);
+    if (node.spec?.unschedulable && !cordonedByOperator(node)) problems.push(`${name} is cordoned`);
+  }
+  return {
+    name: "Nodes",
+    passing: problems.length === 0,
+    message: problems.join(", ") || `${nodes.length} node(s) Ready`,
+  };
+}
+
+export function etcdCheck(etcd: EtcdView | undefined): GateResult {
+  if (!etcd) return { name: "Etcd", passing: false, message: "etcd health unknown" };
+  return { name: "Etcd", passing: etcd.healthy, message: etcd.message };
+}
+
+const components = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+
+export function controlPlaneCheck(controlPlanes: string[], pods: V1Pod[], busy: Set<string>): GateResult {
+  const problems: string[] = [];
+  for (const node of controlPlanes) {
+    if (busy.has(node)) continue;
+    for (const component of components) {
+      const pod = pods.find(
+        (p) =>
+          p.spec?.nodeName === node &&
+          p.metadata?.labels?.["k8s-app"] === component &&
+          p.metadata?.namespace === "kube-system",
+      );
+      if (!pod) problems.push(`${component} on ${node} is missing`);
+      else if (!ready(pod.status?.conditions)) problems.push(`${component} on ${node} is not Ready`);
+    }
+  }
+  return {
+    name: "ControlPlane",
+    passing: problems.length === 0,
+    message: problems.join(", ") || "control plane pods Ready",
+  };
+}

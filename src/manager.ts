@@ -1,0 +1,125 @@
+// The manager: watches → work queue → reconciler, behind leader election, with the health and
+// metrics server and a clean stop on SIGTERM.
+import type { Server } from "node:http";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { WorkQueue } from "./engine/queue.ts";
+import { Reconciler } from "./engine/reconciler.ts";
+import { makeCaches, startCaches } from "./kube/cache.ts";
+import { loadKubeConfig } from "./kube/client.ts";
+import { EventRecorder } from "./kube/events.ts";
+import { Evictions } from "./kube/evictions.ts";
+import { LeaderElector } from "./kube/leader.ts";
+import { NodeControl } from "./kube/nodes.ts";
+import { PlanStore } from "./kube/plans.ts";
+import type { Logger } from "./observability/logger.ts";
+import { makeMetrics } from "./observability/metrics.ts";
+import { startServer } from "./observability/server.ts";
+import type { Settings } from "./settings.ts";
+import { TalosCredentials } from "./talos/credentials.ts";
+
+/** "a=b,c=d" against an object's labels; an empty selector matches everything. */
+export function labelsMatch(
+  selector: string | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
+  if (!selector) return true;
+  return selector.split(",").every((term) => {
+    const [key, value] = term.split("=").map((s) => s.trim());
+    return key !== undefined && labels?.[key] === value;
+  });
+}
+
+export async function runManager(
+  settings: Settings,
+  logger: Logger,
+  version: string,
+): Promise<() => Promise<void>> {
+  const kc = loadKubeConfig(settings.kubeconfig);
+  const metrics = makeMetrics(version);
+  const caches = makeCaches(kc);
+  const leader = settings.leaderElection
+    ? new LeaderElector(kc, {
+        namespace: settings.namespace,
+        name: settings.leaseName,
+        identity: settings.identity,
+        leaseDurationMs: settings.leaseDurationMs,
+        renewDeadlineMs: settings.renewDeadlineMs,
+        retryPeriodMs: settings.retryPeriodMs,
+      })
+    : undefined;
+  const credentials = new TalosCredentials(kc, {
+    path: settings.talosconfig,
+    deadlineMs: settings.talosDeadlineMs,
+    observe: (method, outcome, seconds) => metrics.talosCalls.observe({ method, outcome }, seconds),
+  });
+  const reconciler = new Reconciler({
+    kubeconfig: kc,
+    caches,
+    store: new PlanStore(kc),
+    nodes: new NodeControl(kc),
+    evictions: new Evictions(kc),
+    events: new EventRecorder(kc),
+    credentials,
+    isLeader: () => leader?.isLeader() ?? true,
+    logger,
+    metrics,
+    factsTtlMs: settings.factsTtlMs,
+  });
+  const queue = new WorkQueue(
+    (name) => reconciler.reconcile(name),
+    (name, error) =>
+      logger.warn(
+        { plan: name, error: error instanceof Error ? error.message : String(error) },
+        "reconcile failed; retrying",
+      ),
+  );
+  const handled = (object: KubernetesObject) => labelsMatch(settings.planSelector, object.metadata?.labels);
+  const enqueueAll = () => {
+    for (const plan of caches.plans.list()) if (handled(plan)) queue.add(plan.metadata?.name ?? "");
+  };
+
+  let synced = false;
+  const server: Server = await startServer(
+    settings.metricsHost,
+    settings.metricsPort,
+    metrics.registry,
+    () => synced,
+  );
+  const stopCaches = await startCaches(
+    caches,
+    (kind, object) => {
+      if (!leader?.isLeader() && leader) return;
+      if (kind === "plans") {
+        if (handled(object)) queue.add(object.metadata?.name ?? "");
+      } else {
+        enqueueAll();
+      }
+    },
+    (kind, error) => logger.warn({ watch: kind, error: String(error) }, "watch interrupted; re-listing"),
+  );
+  synced = true;
+  logger.info({ identity: settings.identity }, "caches synced");
+
+  const stop = async () => {
+    queue.stop();
+    for (let i = 0; i < 100 && !queue.idle(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    await leader?.release();
+    await stopCaches();
+    credentials.close();
+    await new Promise((resolve) => server.close(resolve));
+  };
+
+  if (leader) {
+    logger.info({ lease: `${settings.namespace}/${settings.leaseName}` }, "waiting for leadership");
+    await leader.acquire(() => {
+      metrics.leader.set(0);
+      logger.error({ identity: settings.identity }, "leadership lost; stopping at once");
+      queue.stop();
+      process.exit(1);
+    });
+  }
+  metrics.leader.set(1);
+  logger.info({ identity: settings.identity }, "leading");
+  enqueueAll();
+  return stop;
+}

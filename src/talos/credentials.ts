@@ -1,0 +1,70 @@
+// Talos credentials per plan: the mounted talosconfig (re-read when the file changes: its
+// certificate rotates every few hours) or the Secret a plan names. One client per distinct config.
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
+import type { Plan } from "../api/v1alpha1/plan.ts";
+import { apiMessage, httpStatus } from "../kube/client.ts";
+import { type CallObserver, TalosClient } from "./client.ts";
+import { parseTalosconfig } from "./talosconfig.ts";
+
+export class TalosCredentials {
+  private readonly clients = new Map<string, TalosClient>();
+  private readonly core: CoreV1Api;
+  private readonly path: string;
+  private readonly deadlineMs: number;
+  private readonly observe: CallObserver | undefined;
+
+  constructor(kc: KubeConfig, options: { path: string; deadlineMs: number; observe?: CallObserver }) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.path = options.path;
+    this.deadlineMs = options.deadlineMs;
+    this.observe = options.observe;
+  }
+
+  async clientFor(plan: Plan): Promise<TalosClient | { error: string }> {
+    const ref = plan.spec.talosConfig?.secretRef;
+    let text: string;
+    let source: string;
+    if (ref) {
+      source = `secret ${ref.namespace}/${ref.name} key ${ref.key}`;
+      try {
+        const secret = await this.core.readNamespacedSecret({ namespace: ref.namespace, name: ref.name });
+        const data = secret.data?.[ref.key];
+        if (!data) return { error: `${source}: the key is missing` };
+        text = Buffer.from(data, "base64").toString("utf8");
+      } catch (error) {
+        return {
+          error: httpStatus(error) === 404 ? `${source}: not found` : `${source}: ${apiMessage(error)}`,
+        };
+      }
+    } else {
+      source = this.path;
+      try {
+        text = await readFile(this.path, "utf8");
+      } catch (error) {
+        return { error: `${source}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}` };
+      }
+    }
+    const key = createHash("sha256").update(text).digest("hex");
+    const known = this.clients.get(key);
+    if (known) return known;
+    const parsed = parseTalosconfig(text, source);
+    if (!parsed.ok) return { error: parsed.message };
+    if (parsed.config.notAfter.getTime() < Date.now())
+      return {
+        error: `${source}: the client certificate expired at ${parsed.config.notAfter.toISOString()}`,
+      };
+    const client = new TalosClient(parsed.config, {
+      deadlineMs: this.deadlineMs,
+      ...(this.observe ? { observe: this.observe } : {}),
+    });
+    this.clients.set(key, client);
+    return client;
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,45 @@
+// Runs the operator as a real process (node src/main.ts), as in production: its own settings from
+// the environment, its logs in a file, stopped by SIGTERM or killed by SIGKILL.
+import { join } from "node:path";
+import { logTail, type ManagedProcess, startProcess } from "../harness/process.ts";
+import { scratchDir } from "../harness/shared-control-plane.ts";
+
+export interface OperatorOptions {
+  kubeconfig: string;
+  talosconfig: string;
+  planSelector: string;
+  identity?: string;
+  env?: Record<string, string>;
+}
+
+export interface OperatorProcess extends ManagedProcess {
+  logs(): string;
+}
+
+const main = join(import.meta.dirname, "..", "..", "src", "main.ts");
+
+export function startOperator(options: OperatorOptions): OperatorProcess {
+  const logFile = join(scratchDir("operator"), "operator.log");
+  const proc = startProcess("operator", process.execPath, [main], {
+    logFile,
+    env: {
+      ...process.env,
+      KUBECONFIG: options.kubeconfig,
+      TALOSCONFIG: options.talosconfig,
+      OPERATOR_NAMESPACE: "default",
+      LEASE_NAME: `tuo-${options.planSelector.replace(/[^a-z0-9-]/g, "-")}`.slice(0, 63),
+      POD_NAME: options.identity ?? `operator-${process.pid}`,
+      PLAN_SELECTOR: options.planSelector,
+      METRICS_PORT: "0",
+      METRICS_HOST: "127.0.0.1",
+      LEASE_DURATION_MS: "3000",
+      RENEW_DEADLINE_MS: "2000",
+      RETRY_PERIOD_MS: "500",
+      FACTS_TTL_MS: "2000",
+      TALOS_DEADLINE_MS: "5000",
+      LOG_LEVEL: "info",
+      ...options.env,
+    },
+  });
+  return { ...proc, logs: () => logTail(logFile, 200) };
+}

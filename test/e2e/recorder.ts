@@ -1,0 +1,63 @@
+// Records node availability over a whole e2e run, from the machines (the simulator) and the Node
+// objects (a watch), and checks the safety invariants against it.
+import { CoreV1Api, type KubeConfig, makeInformer, type V1Node } from "@kubernetes/client-node";
+import type { Fleet } from "../fleet/fleet.ts";
+
+const upgradeMethods = ["/machine.MachineService/Upgrade", "/machine.LifecycleService/Upgrade"];
+
+export class Recorder {
+  maxControlPlanesDown = 0;
+  maxWorkersDown = 0;
+  readonly timeline: string[] = [];
+  private readonly cordoned = new Set<string>();
+  private readonly informer;
+  private readonly fleet: Fleet;
+
+  private constructor(fleet: Fleet, kc: KubeConfig) {
+    this.fleet = fleet;
+    const core = kc.makeApiClient(CoreV1Api);
+    this.informer = makeInformer<V1Node>(kc, "/api/v1/nodes", () => core.listNode());
+  }
+
+  static async start(fleet: Fleet, kc: KubeConfig): Promise<Recorder> {
+    const recorder = new Recorder(fleet, kc);
+    const onNode = (node: V1Node) => {
+      const name = node.metadata?.name ?? "";
+      if (node.spec?.unschedulable) recorder.cordoned.add(name);
+      else recorder.cordoned.delete(name);
+      recorder.sample(`${name} ${node.spec?.unschedulable ? "cordoned" : "schedulable"}`);
+    };
+    recorder.informer.on("add", onNode);
+    recorder.informer.on("update", onNode);
+    for (const machine of fleet.nodes()) {
+      machine.listen({
+        down: (m) => recorder.sample(`${m.hostname} down`),
+        up: (m) => recorder.sample(`${m.hostname} up on ${m.version}`),
+      });
+    }
+    await recorder.informer.start();
+    return recorder;
+  }
+
+  private sample(what: string): void {
+    this.timeline.push(what);
+    const down = (role: "controlplane" | "worker") =>
+      this.fleet.nodes().filter((n) => n.identity.role === role && (!n.up || this.cordoned.has(n.hostname)))
+        .length;
+    this.maxControlPlanesDown = Math.max(this.maxControlPlanesDown, down("controlplane"));
+    this.maxWorkersDown = Math.max(this.maxWorkersDown, down("worker"));
+  }
+
+  /** Upgrade calls that reached each machine. */
+  upgradeCalls(): Record<string, number> {
+    return Object.fromEntries(
+      this.fleet
+        .nodes()
+        .map((n) => [n.hostname, n.calls.filter((c) => upgradeMethods.includes(c.method)).length]),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.informer.stop();
+  }
+}

@@ -1,0 +1,5 @@
+import type { ControlPlane } from "./control-plane.ts";
+
+export default async function e2eTeardown(): Promise<void> {
+  await (globalThis as { tuoE2eControlPlane?: ControlPlane }).tuoE2eControlPlane?.stop();
+}
