@@ -1,0 +1,121 @@
+// One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
+// kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
+import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
+import { adminKubeConfig, sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
+import { type OperatorProcess, startOperator } from "./operator-process.ts";
+import { Recorder } from "./recorder.ts";
+
+const run = promisify(execFile);
+const crd = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  "deploy",
+  "crds",
+  "upgrade.talos-operator.dev_talosupgradeplans.yaml",
+);
+
+export function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  const child = run("kubectl", ["--kubeconfig", sharedKubeconfigPath(), ...args], { timeout: 240_000 });
+  child.child.stdin?.end(input ?? "");
+  return child;
+}
+
+export interface PlanStatusView {
+  phase?: string;
+  progress?: string;
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+  nodes?: { name: string; state: string; reason?: string; message: string; attempts: number }[];
+}
+
+export class Scenario {
+  readonly name = uniqueName("e2e");
+  readonly kc = adminKubeConfig();
+  fleet!: Fleet;
+  kubelets!: Kubelets;
+  recorder!: Recorder;
+  operator!: OperatorProcess;
+
+  async start(options: Partial<FleetOptions> & { operatorEnv?: Record<string, string> } = {}): Promise<this> {
+    await kubectl(["apply", "--server-side", "-f", crd]);
+    await kubectl([
+      "wait",
+      "--for=condition=Established",
+      "crd/talosupgradeplans.upgrade.talos-operator.dev",
+    ]);
+    this.fleet = await Fleet.start({
+      controlPlanes: 3,
+      workers: 3,
+      talosVersion: "v1.11.6",
+      timing: { rebootMs: 1_500 },
+      ...options,
+      namePrefix: `${this.name}-`,
+    });
+    this.kubelets = await Kubelets.start(this.fleet, this.kc, { leaseRenewMs: 2_000, podReadyMs: 100 });
+    this.recorder = await Recorder.start(this.fleet, this.kc);
+    this.startOperator(options.operatorEnv);
+    return this;
+  }
+
+  startOperator(env: Record<string, string> = {}, identity?: string): OperatorProcess {
+    this.operator = startOperator({
+      kubeconfig: sharedKubeconfigPath(),
+      talosconfig: this.fleet.talosconfig.admin,
+      planSelector: `test=${this.name}`,
+      env,
+      ...(identity ? { identity } : {}),
+    });
+    return this.operator;
+  }
+
+  node(short: string): string {
+    return `${this.name}-${short}`;
+  }
+
+  async apply(spec: Record<string, unknown>, annotations: Record<string, string> = {}): Promise<void> {
+    const plan = {
+      apiVersion: "upgrade.talos-operator.dev/v1alpha1",
+      kind: "TalosUpgradePlan",
+      metadata: { name: this.name, labels: { test: this.name }, annotations },
+      spec: { nodeSelector: { matchLabels: { [fleetLabel]: this.name } }, ...spec },
+    };
+    await kubectl(["apply", "-f", "-"], JSON.stringify(plan));
+  }
+
+  async status(): Promise<PlanStatusView> {
+    const { stdout } = await kubectl(["get", "tup", this.name, "-o", "jsonpath={.status}"]);
+    return stdout ? (JSON.parse(stdout) as PlanStatusView) : {};
+  }
+
+  /** `kubectl wait` on the plan, as a user would; on timeout the error carries status and operator log. */
+  async waitFor(condition: string, timeoutSeconds = 120): Promise<void> {
+    try {
+      await kubectl(["wait", `tup/${this.name}`, `--for=${condition}`, `--timeout=${timeoutSeconds}s`]);
+    } catch (error) {
+      const status = JSON.stringify(await this.status(), null, 1);
+      throw new Error(
+        `${(error as Error).message}\nstatus: ${status}\noperator log:\n${this.operator.logs()}`,
+      );
+    }
+  }
+
+  condition(status: PlanStatusView, type: string) {
+    return status.conditions?.find((c) => c.type === type);
+  }
+
+  async stop(): Promise<void> {
+    await this.operator?.stop();
+    await this.recorder?.stop();
+    await this.kubelets?.stop();
+    await this.fleet?.stop();
+    await kubectl(["delete", "tup", this.name, "--ignore-not-found"]).catch(() => undefined);
+    const core = this.kc.makeApiClient(CoreV1Api);
+    for (const node of this.fleet?.nodes() ?? [])
+      await core.deleteNode({ name: node.hostname }).catch(() => undefined);
+  }
+}
