@@ -20,7 +20,7 @@ export interface Decision {
   requeueAfterMs?: number;
 }
 
-/** Re-observe in-progress work at least this often: a safety net under the watches. */
+/** Re-observe in-progress or held work at least this often: a safety net under the watches, and the pace of polling what cannot be watched. */
 const activeResync = 10_000;
 
 function selectedNodes(obs: Observation): NodeView[] {
@@ -211,7 +211,12 @@ export function decide(obs: Observation): Decision {
   });
   const stillActive = decision.status.nodes.some((e) => activeStates.has(e.state));
   const timers = wakeAt === undefined ? undefined : Math.max(0, wakeAt - now.getTime());
-  const requeue = stillActive ? Math.min(timers ?? activeResync, activeResync) : timers;
+  // Health checks and etcd cannot be watched: while they hold the plan, look again regularly.
+  const polling =
+    stillActive ||
+    (verdict.kind === "waiting" && verdict.reason !== Reason.WaitingForWindow) ||
+    (verdict.kind === "stalled" && verdict.retrying === true);
+  const requeue = polling ? Math.min(timers ?? activeResync, activeResync) : timers;
   return {
     ...decision,
     actions: [...decision.actions, ...actions],

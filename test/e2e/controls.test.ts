@@ -1,0 +1,87 @@
+// What a person does with a plan: pause and resume, retry after a failure, keep to maintenance
+// windows, and hold the rollout on a health check of their own.
+import { kubectl, Scenario } from "./scenario.ts";
+
+describe("controls, end to end", () => {
+  let scenario: Scenario;
+
+  afterEach(async () => {
+    await scenario.stop();
+  });
+
+  it("pause holds new nodes and resume finishes the plan", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });
+    await scenario.apply({ talos: { version: "v1.12.4" }, paused: true });
+    await scenario.waitFor("jsonpath={.status.phase}=Paused", 60);
+    expect(scenario.condition(await scenario.status(), "Ready")?.reason).toBe("Paused");
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0, 0]);
+    await kubectl(["patch", "tup", scenario.name, "--type=merge", "-p", '{"spec":{"paused":false}}']);
+    await scenario.waitFor("condition=Ready");
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([1, 1, 1]);
+  });
+
+  it("the retry annotation retries a failed node, once", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
+    scenario.fleet.inject(scenario.node("worker-1"), { bootFailure: true });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("jsonpath={.status.phase}=Failed", 90);
+    // Nothing is retried blindly: the failed node waits for a person.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(1);
+    await kubectl(["annotate", "tup", scenario.name, "upgrade.talos-operator.dev/retry=1"]);
+    await scenario.waitFor("condition=Ready");
+    const worker = (await scenario.status()).nodes?.find((n) => n.name === scenario.node("worker-1"));
+    expect(worker).toMatchObject({ state: "Done", attempts: 2 });
+    expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(2);
+  });
+
+  it("waits outside its maintenance window and says when the next one opens", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
+    const hour = (new Date().getUTCHours() + 12) % 24;
+    await scenario.apply({
+      talos: { version: "v1.12.4" },
+      maintenanceWindows: [{ schedule: `0 ${hour} * * *`, duration: "1h", timeZone: "UTC" }],
+    });
+    await scenario.waitFor("jsonpath={.status.phase}=WaitingForWindow", 60);
+    const status = (await scenario.status()) as { nextWindow?: string };
+    expect(new Date(status.nextWindow ?? "").getUTCHours()).toBe(hour);
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0]);
+  });
+
+  it("a CEL health check holds the rollout until the object it reads is healthy", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
+    const configMap = `${scenario.name}-storage`;
+    await kubectl(["create", "configmap", configMap, "-n", "default", "--from-literal=health=HEALTH_WARN"]);
+    await scenario.apply({
+      talos: { version: "v1.12.4" },
+      healthChecks: {
+        cel: [
+          {
+            name: "storage",
+            resource: { apiVersion: "v1", kind: "ConfigMap", namespace: "default", name: configMap },
+            expression: "object.data.health == 'HEALTH_OK'",
+          },
+        ],
+      },
+    });
+    await scenario.waitFor("condition=HealthChecksPassing=False", 60);
+    const held = await scenario.status();
+    expect(scenario.condition(held, "HealthChecksPassing")?.message).toContain(
+      "cel/storage: expression is false",
+    );
+    expect(scenario.condition(held, "Reconciling")?.reason).toBe("WaitingForHealthChecks");
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0]);
+    await kubectl([
+      "patch",
+      "configmap",
+      configMap,
+      "-n",
+      "default",
+      "--type=merge",
+      "-p",
+      '{"data":{"health":"HEALTH_OK"}}',
+    ]);
+    await scenario.waitFor("condition=Ready");
+    await kubectl(["delete", "configmap", configMap, "-n", "default"]);
+  });
+});
