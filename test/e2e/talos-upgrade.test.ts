@@ -60,7 +60,13 @@ describe("Talos upgrades, end to end", () => {
   });
 
   it("v1.13+ API (v1.13 → v1.14) with maxUnavailable 2: Pull, Lifecycle Upgrade and Reboot, two workers at a time", async () => {
-    scenario = await new Scenario().start({ talosVersion: "v1.13.0", workers: 4 });
+    const schematic = "b".repeat(64);
+    scenario = await new Scenario().start({
+      talosVersion: "v1.13.0",
+      workers: 4,
+      platform: "aws",
+      schematic,
+    });
     await scenario.apply({
       talos: { version: "v1.14.0" },
       rollout: { maxUnavailable: 2, nodeTimeout: "2m" },
@@ -78,6 +84,10 @@ describe("Talos upgrades, end to end", () => {
       expect(methods).toContain("/machine.LifecycleService/Upgrade");
       expect(methods).toContain("/machine.MachineService/Reboot");
       expect(methods).not.toContain("/machine.MachineService/Upgrade");
+      // Each node keeps its platform and Image Factory schematic (its extensions).
+      expect([...node.pulled]).toContain(
+        `CRI:NS_SYSTEM/factory.talos.dev/aws-installer/${schematic}:v1.14.0`,
+      );
     }
   });
 

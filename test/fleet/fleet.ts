@@ -103,6 +103,7 @@ export class Fleet implements FleetView {
     const kubernetesVersion = options.kubernetesVersion ?? "v1.35.2";
     const ca = await createAuthority("talos", "ed25519");
     const identities: NodeIdentity[] = [];
+    const schematic = options.schematic ?? vanillaSchematic;
     for (let i = 0; i < options.controlPlanes + options.workers; i++) {
       const role: Role = i < options.controlPlanes ? "controlplane" : "worker";
       const prefix = options.namePrefix ?? "";
@@ -112,8 +113,12 @@ export class Fleet implements FleetView {
         address: addressFor(block, i),
         role,
         platform: options.platform ?? "metal",
-        schematic: options.schematic ?? vanillaSchematic,
-        extensions: options.extensions ?? [],
+        schematic,
+        // Image Factory images carry their schematic ID as the "schematic" extension, as Talos reports it.
+        extensions: [
+          ...(options.extensions ?? []),
+          ...(schematic === vanillaSchematic ? [] : [{ name: "schematic", version: schematic, image: "" }]),
+        ],
       });
     }
     const nodes = identities.map(

@@ -61,17 +61,23 @@ describe("a control plane of a test's own", () => {
   });
 
   it("dies with the process that started it, even on SIGKILL", async () => {
-    const demo = spawn(process.execPath, [join(import.meta.dirname, "..", "harness", "demo.ts"), "--json"], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const cli = spawn(
+      process.execPath,
+      [join(import.meta.dirname, "..", "harness", "control-plane-cli.ts"), "--json"],
+      {
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
     const firstLine = await new Promise<string>((resolve, reject) => {
-      createInterface({ input: demo.stdout }).once("line", resolve);
-      demo.once("exit", (code) => reject(new Error(`demo exited with ${code} before it was ready`)));
+      createInterface({ input: cli.stdout }).once("line", resolve);
+      cli.once("exit", (code) =>
+        reject(new Error(`control-plane-cli exited with ${code} before it was ready`)),
+      );
     });
     const { pids, kubeconfig } = JSON.parse(firstLine) as { pids: number[]; kubeconfig: string };
     expect(pids).toHaveLength(4);
     for (const pid of pids) expect(alive(pid)).toBe(true);
-    demo.kill("SIGKILL");
+    cli.kill("SIGKILL");
     await waitUntil(
       "the orphaned control plane processes exit",
       async () => pids.every((pid) => !alive(pid)),
