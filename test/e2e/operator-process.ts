@@ -27,7 +27,10 @@ export function startOperator(options: OperatorOptions): OperatorProcess {
       KUBECONFIG: options.kubeconfig,
       TALOSCONFIG: options.talosconfig,
       OPERATOR_NAMESPACE: "default",
-      LEASE_NAME: `tuo-${options.planSelector}`.replace(/[^a-z0-9-]/g, "-").slice(0, 63).replace(/-+$/, ""),
+      LEASE_NAME: `tuo-${options.planSelector}`
+        .replace(/[^a-z0-9-]/g, "-")
+        .slice(0, 63)
+        .replace(/-+$/, ""),
       POD_NAME: options.identity ?? `operator-${process.pid}`,
       PLAN_SELECTOR: options.planSelector,
       METRICS_PORT: "0",
