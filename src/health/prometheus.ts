@@ -17,22 +17,20 @@ const responseSchema = z.object({
 export async function evaluatePrometheus(check: PrometheusCheck, timeoutMs = 10_000): Promise<GateResult> {
   const name = `prometheus/${check.name}`;
   const url = `${check.url.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(check.query)}`;
+  let response: Response;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    const parsed = responseSchema.safeParse(await response.json());
-    if (!parsed.success)
-      return {
-        name,
-        passing: false,
-        message: `unexpected answer from ${check.url} (HTTP ${response.status})`,
-      };
-    if (parsed.data.status !== "success")
-      return { name, passing: false, message: `query failed: ${parsed.data.error ?? parsed.data.status}` };
-    const series = parsed.data.data?.result ?? [];
-    if (series.length === 0) return { name, passing: true, message: "no series" };
-    const labels = series.slice(0, 3).map((s) => s.metric.alertname ?? JSON.stringify(s.metric));
-    return { name, passing: false, message: `${series.length} series returned: ${labels.join(", ")}` };
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     return { name, passing: false, message: `${check.url} unreachable: ${(error as Error).message}` };
   }
+  const body: unknown = await response.json().catch(() => undefined);
+  const parsed = responseSchema.safeParse(body);
+  if (!parsed.success)
+    return { name, passing: false, message: `unexpected answer from ${check.url} (HTTP ${response.status})` };
+  if (parsed.data.status !== "success")
+    return { name, passing: false, message: `query failed: ${parsed.data.error ?? parsed.data.status}` };
+  const series = parsed.data.data?.result ?? [];
+  if (series.length === 0) return { name, passing: true, message: "no series" };
+  const labels = series.slice(0, 3).map((s) => s.metric.alertname ?? JSON.stringify(s.metric));
+  return { name, passing: false, message: `${series.length} series returned: ${labels.join(", ")}` };
 }

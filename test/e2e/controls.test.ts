@@ -6,7 +6,11 @@ describe("controls, end to end", () => {
   let scenario: Scenario;
 
   afterEach(async () => {
-    await scenario.stop();
+    try {
+      await scenario.assertInvariants();
+    } finally {
+      await scenario.stop();
+    }
   });
 
   it("pause holds new nodes and resume finishes the plan", async () => {
@@ -46,6 +50,42 @@ describe("controls, end to end", () => {
     const status = (await scenario.status()) as { nextWindow?: string };
     expect(new Date(status.nextWindow ?? "").getUTCHours()).toBe(hour);
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0]);
+  });
+
+  it("a talosconfig Secret that does not exist stalls the plan with a reason", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 0 });
+    await scenario.apply({
+      talos: { version: "v1.12.4" },
+      talosConfig: { secretRef: { name: "missing-talosconfig", namespace: "default" } },
+    });
+    await scenario.waitFor("condition=Stalled", 60);
+    const stalled = scenario.condition(await scenario.status(), "Stalled");
+    expect(stalled).toMatchObject({ reason: "TalosConfigError" });
+    expect(stalled?.message).toBe("secret default/missing-talosconfig key config: not found");
+  });
+
+  it("a talosconfig from a Secret is used instead of the mounted one", async () => {
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 0,
+      operatorEnv: { TALOSCONFIG: "/nonexistent" },
+    });
+    const secret = `${scenario.name}-talosconfig`;
+    await kubectl([
+      "create",
+      "secret",
+      "generic",
+      secret,
+      "-n",
+      "default",
+      `--from-file=config=${scenario.fleet.talosconfig.admin}`,
+    ]);
+    await scenario.apply({
+      talos: { version: "v1.12.4" },
+      talosConfig: { secretRef: { name: secret, namespace: "default" } },
+    });
+    await scenario.waitFor("condition=Ready");
+    await kubectl(["delete", "secret", secret, "-n", "default"]);
   });
 
   it("a CEL health check holds the rollout until the object it reads is healthy", async () => {

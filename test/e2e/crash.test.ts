@@ -8,7 +8,11 @@ describe("crashes, end to end", () => {
   let scenario: Scenario;
 
   afterEach(async () => {
-    await scenario.stop();
+    try {
+      await scenario.assertInvariants();
+    } finally {
+      await scenario.stop();
+    }
   });
 
   it("killed with SIGKILL three times mid-upgrade, a restarted operator finishes without repeating a call", async () => {

@@ -7,7 +7,11 @@ describe("failures, end to end", () => {
   let scenario: Scenario;
 
   afterEach(async () => {
-    await scenario.stop();
+    try {
+      await scenario.assertInvariants();
+    } finally {
+      await scenario.stop();
+    }
   });
 
   it("an installer image that does not exist fails the plan before any node is cordoned", async () => {

@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoreV1Api } from "@kubernetes/client-node";
+import { workerBudget } from "../../src/engine/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
 import { adminKubeConfig, sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
@@ -77,7 +78,31 @@ export class Scenario {
     return `${this.name}-${short}`;
   }
 
+  private maxUnavailable: number | string = 1;
+
+  /**
+   * The safety invariants over the whole run: at most one control plane and maxUnavailable workers
+   * down at any moment, and no upgrade call beyond the attempts the status records (one, unless a
+   * person asked for a retry).
+   */
+  async assertInvariants(): Promise<void> {
+    if (!this.recorder) return;
+    const workers = this.fleet.workers().length;
+    expect(this.recorder.maxControlPlanesDown).toBeLessThanOrEqual(1);
+    expect(this.recorder.maxWorkersDown).toBeLessThanOrEqual(workerBudget(this.maxUnavailable, workers));
+    const status = await this.status().catch(() => ({}) as PlanStatusView);
+    const calls = this.recorder.upgradeCalls();
+    for (const entry of status.nodes ?? []) {
+      expect({ node: entry.name, calls: calls[entry.name] ?? 0 }).toEqual({
+        node: entry.name,
+        calls: entry.attempts,
+      });
+    }
+  }
+
   async apply(spec: Record<string, unknown>, annotations: Record<string, string> = {}): Promise<void> {
+    this.maxUnavailable =
+      (spec.rollout as { maxUnavailable?: number | string } | undefined)?.maxUnavailable ?? 1;
     const plan = {
       apiVersion: "upgrade.talos-operator.dev/v1alpha1",
       kind: "TalosUpgradePlan",

@@ -6,7 +6,11 @@ describe("Talos upgrades, end to end", () => {
   let scenario: Scenario;
 
   afterEach(async () => {
-    await scenario.stop();
+    try {
+      await scenario.assertInvariants();
+    } finally {
+      await scenario.stop();
+    }
   });
 
   it("legacy API (v1.11 → v1.12): every node once, control planes one at a time, Ready at the end", async () => {
