@@ -16,6 +16,7 @@ import { makeMetrics } from "./observability/metrics.ts";
 import { startServer } from "./observability/server.ts";
 import type { Settings } from "./settings.ts";
 import { TalosCredentials } from "./talos/credentials.ts";
+import { MachineWatches } from "./talos/watch.ts";
 
 /** "a=b,c=d" against an object's labels; an empty selector matches everything. */
 export function labelsMatch(
@@ -52,6 +53,8 @@ export async function runManager(
     deadlineMs: settings.talosDeadlineMs,
     observe: (method, outcome, seconds) => metrics.talosCalls.observe({ method, outcome }, seconds),
   });
+  let wake: (plan: string) => void = () => undefined;
+  const watches = new MachineWatches((plan) => wake(plan));
   const reconciler = new Reconciler({
     kubeconfig: kc,
     caches,
@@ -61,6 +64,7 @@ export async function runManager(
     events: new EventRecorder(kc),
     credentials,
     isLeader: () => leader?.isLeader() ?? true,
+    watches,
     logger,
     metrics,
     factsTtlMs: settings.factsTtlMs,
@@ -73,6 +77,7 @@ export async function runManager(
         "reconcile failed; retrying",
       ),
   );
+  wake = (plan) => queue.add(plan);
   const handled = (object: KubernetesObject) => labelsMatch(settings.planSelector, object.metadata?.labels);
   const enqueueAll = () => {
     for (const plan of caches.plans.list()) if (handled(plan)) queue.add(plan.metadata?.name ?? "");
@@ -102,6 +107,7 @@ export async function runManager(
 
   const stop = async () => {
     queue.stop();
+    watches.stop();
     for (let i = 0; i < 100 && !queue.idle(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     await leader?.release();
     await stopCaches();

@@ -11,8 +11,10 @@ import { ConflictError, type PlanStore, parsePlan } from "../kube/plans.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
+import type { MachineWatches } from "../talos/watch.ts";
 import { act } from "./act.ts";
 import { decide } from "./decide.ts";
+import { activeStates } from "./node-steps.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 
 export interface ReconcilerPorts {
@@ -24,6 +26,8 @@ export interface ReconcilerPorts {
   events: EventRecorder;
   credentials: TalosCredentials;
   isLeader: () => boolean;
+  /** Keeps Talos watches open on the nodes being worked on, so their reboots wake the plan. */
+  watches: MachineWatches;
   logger: Logger;
   metrics: Metrics;
   factsTtlMs: number;
@@ -112,6 +116,11 @@ export class Reconciler {
         };
         await ports.store.writeStatus(plan, status);
       }
+      const busy = new Set(decision.status.nodes.filter((e) => activeStates.has(e.state)).map((e) => e.name));
+      const addresses = observation.nodes
+        .filter((n) => busy.has(n.name) && n.address)
+        .map((n) => n.address as string);
+      ports.watches.set(name, "error" in talos ? undefined : talos, addresses);
       for (const event of decision.events) {
         await ports.events
           .record(plan, event)

@@ -1,0 +1,73 @@
+// Talos-side watches for the nodes a plan is working on: a COSI watch on each node's MachineStatus,
+// so a reboot's end is seen when it happens instead of at the next poll. A stream that ends (the
+// node went down) is reopened with a growing pause; every event or end wakes the plan.
+import type { TalosClient } from "./client.ts";
+
+interface Watch {
+  controller: AbortController;
+}
+
+export class MachineWatches {
+  private readonly watches = new Map<string, Watch>();
+  private readonly wake: (plan: string) => void;
+
+  constructor(wake: (plan: string) => void) {
+    this.wake = wake;
+  }
+
+  /** Watches exactly these node addresses for the plan, opening and closing streams as needed. */
+  set(plan: string, client: TalosClient | undefined, addresses: string[]): void {
+    const wanted = new Set(client ? addresses.map((a) => `${plan}/${a}`) : []);
+    for (const [key, watch] of this.watches) {
+      if (key.startsWith(`${plan}/`) && !wanted.has(key)) {
+        watch.controller.abort();
+        this.watches.delete(key);
+      }
+    }
+    if (!client) return;
+    for (const address of addresses) {
+      const key = `${plan}/${address}`;
+      if (this.watches.has(key)) continue;
+      const watch = { controller: new AbortController() };
+      this.watches.set(key, watch);
+      void this.run(plan, client, address, watch.controller.signal);
+    }
+  }
+
+  stop(): void {
+    for (const watch of this.watches.values()) watch.controller.abort();
+    this.watches.clear();
+  }
+
+  private async run(plan: string, client: TalosClient, address: string, signal: AbortSignal): Promise<void> {
+    let pause = 250;
+    while (!signal.aborted) {
+      let events = 0;
+      await client
+        .stream(
+          "state",
+          "Watch",
+          {
+            namespace: "runtime",
+            type: "MachineStatuses.runtime.talos.dev",
+            id: "machine",
+            apiVersion: 1,
+            options: { tailEvents: 0 },
+          },
+          address,
+          () => {
+            events++;
+            // The first event is the current state; later ones are changes.
+            if (events > 1) this.wake(plan);
+          },
+          { signal },
+        )
+        .catch(() => undefined);
+      if (signal.aborted) return;
+      this.wake(plan);
+      if (events > 0) pause = 250;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, 5_000);
+    }
+  }
+}
