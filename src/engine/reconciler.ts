@@ -129,7 +129,7 @@ export class Reconciler {
           );
         ports.logger.info({ plan: name, reason: event.reason }, event.message);
       }
-      this.record(name, decision.status);
+      this.record(name, decision.status, parsed.plan.status);
       return called.length > 0 || decision.actions.length > 0
         ? Math.min(decision.requeueAfterMs ?? 1_000, 1_000)
         : decision.requeueAfterMs;
@@ -142,8 +142,23 @@ export class Reconciler {
     }
   }
 
-  private record(name: string, status: Plan["status"]): void {
+  private record(name: string, status: Plan["status"], previous: Plan["status"]): void {
     const { metrics } = this.ports;
+    for (const entry of status?.nodes ?? []) {
+      const before = previous?.nodes.find((e) => e.name === entry.name);
+      if (
+        entry.state === "Done" &&
+        before &&
+        before.state !== "Done" &&
+        entry.startedAt &&
+        entry.finishedAt
+      ) {
+        metrics.nodeDuration.observe(
+          { role: entry.role },
+          (Date.parse(entry.finishedAt) - Date.parse(entry.startedAt)) / 1000,
+        );
+      }
+    }
     for (const phase of [
       "Pending",
       "WaitingForWindow",
