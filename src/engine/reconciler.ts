@@ -2,7 +2,7 @@
 // (the intent) → act → confirm accepted upgrade calls in status → Events. Only the leader acts.
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
-import type { Plan } from "../api/v1alpha1/plan.ts";
+import { nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
 import type { Caches } from "../kube/cache.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import type { Evictions } from "../kube/evictions.ts";
@@ -159,28 +159,10 @@ export class Reconciler {
         );
       }
     }
-    for (const phase of [
-      "Pending",
-      "WaitingForWindow",
-      "UpgradingTalos",
-      "UpgradingKubernetes",
-      "Completed",
-      "Paused",
-      "Failed",
-    ]) {
+    for (const phase of phases) {
       metrics.planPhase.set({ plan: name, phase }, status?.phase === phase ? 1 : 0);
     }
-    for (const state of [
-      "Pending",
-      "Draining",
-      "Upgrading",
-      "Rebooting",
-      "Verifying",
-      "Soaking",
-      "Done",
-      "Failed",
-      "Skipped",
-    ]) {
+    for (const state of nodeStates) {
       metrics.nodes.set({ plan: name, state }, status?.nodes.filter((n) => n.state === state).length ?? 0);
     }
   }

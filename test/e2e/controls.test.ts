@@ -1,17 +1,11 @@
 // What a person does with a plan: pause and resume, retry after a failure, keep to maintenance
 // windows, and hold the rollout on a health check of their own.
-import { kubectl, Scenario } from "./scenario.ts";
+import { checkAndStopAfterEach, kubectl, Scenario } from "./scenario.ts";
 
 describe("controls, end to end", () => {
   let scenario: Scenario;
 
-  afterEach(async () => {
-    try {
-      await scenario.assertInvariants();
-    } finally {
-      await scenario.stop();
-    }
-  });
+  checkAndStopAfterEach(() => scenario);
 
   it("pause holds new nodes and resume finishes the plan", async () => {
     scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });

@@ -1,19 +1,13 @@
 // The operator dies mid-upgrade and comes back: it resumes from status and the machines' facts,
 // and no node is upgraded twice. Also when the node it runs on is the one being upgraded.
-import { Scenario } from "./scenario.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("crashes, end to end", () => {
   let scenario: Scenario;
 
-  afterEach(async () => {
-    try {
-      await scenario.assertInvariants();
-    } finally {
-      await scenario.stop();
-    }
-  });
+  checkAndStopAfterEach(() => scenario);
 
   it("killed with SIGKILL three times mid-upgrade, a restarted operator finishes without repeating a call", async () => {
     scenario = await new Scenario().start({ controlPlanes: 3, workers: 2 });

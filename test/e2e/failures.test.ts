@@ -1,18 +1,12 @@
 // When things go wrong: the plan stops touching new nodes, the condition says what and where, and
 // nothing is left cordoned without saying so.
 import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
-import { kubectl, Scenario } from "./scenario.ts";
+import { checkAndStopAfterEach, kubectl, Scenario } from "./scenario.ts";
 
 describe("failures, end to end", () => {
   let scenario: Scenario;
 
-  afterEach(async () => {
-    try {
-      await scenario.assertInvariants();
-    } finally {
-      await scenario.stop();
-    }
-  });
+  checkAndStopAfterEach(() => scenario);
 
   it("an installer image that does not exist fails the plan before any node is cordoned", async () => {
     scenario = await new Scenario().start();

@@ -144,3 +144,15 @@ export class Scenario {
       await core.deleteNode({ name: node.hostname }).catch(() => undefined);
   }
 }
+
+/** Registers the per-test cleanup: the invariants are checked after every scenario, then it stops. */
+export function checkAndStopAfterEach(current: () => Scenario | undefined): void {
+  afterEach(async () => {
+    const scenario = current();
+    try {
+      await scenario?.assertInvariants();
+    } finally {
+      await scenario?.stop();
+    }
+  });
+}

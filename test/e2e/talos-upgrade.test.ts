@@ -1,17 +1,11 @@
 // Talos upgrades end to end: a plan applied with kubectl, the operator as a process, the real
 // control plane, a simulated fleet with kubelets; the invariants are checked over each whole run.
-import { kubectl, Scenario } from "./scenario.ts";
+import { checkAndStopAfterEach, kubectl, Scenario } from "./scenario.ts";
 
 describe("Talos upgrades, end to end", () => {
   let scenario: Scenario;
 
-  afterEach(async () => {
-    try {
-      await scenario.assertInvariants();
-    } finally {
-      await scenario.stop();
-    }
-  });
+  checkAndStopAfterEach(() => scenario);
 
   it("legacy API (v1.11 → v1.12): every node once, control planes one at a time, Ready at the end", async () => {
     scenario = await new Scenario().start();
