@@ -86,6 +86,26 @@ describe("controls, end to end", () => {
     scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
     const configMap = `${scenario.name}-storage`;
     await kubectl(["create", "configmap", configMap, "-n", "default", "--from-literal=health=HEALTH_WARN"]);
+    // As a user must: let the operator read what the check reads.
+    await kubectl([
+      "create",
+      "role",
+      configMap,
+      "-n",
+      "default",
+      "--verb=get",
+      "--resource=configmaps",
+      `--resource-name=${configMap}`,
+    ]);
+    await kubectl([
+      "create",
+      "rolebinding",
+      configMap,
+      "-n",
+      "default",
+      `--role=${configMap}`,
+      "--serviceaccount=default:talos-upgrade-operator",
+    ]);
     await scenario.apply({
       talos: { version: "v1.12.4" },
       healthChecks: {
@@ -116,6 +136,6 @@ describe("controls, end to end", () => {
       '{"data":{"health":"HEALTH_OK"}}',
     ]);
     await scenario.waitFor("condition=Ready");
-    await kubectl(["delete", "configmap", configMap, "-n", "default"]);
+    await kubectl(["delete", "configmap,role,rolebinding", configMap, "-n", "default"]);
   });
 });

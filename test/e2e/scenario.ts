@@ -7,7 +7,12 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { workerBudget } from "../../src/engine/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
-import { adminKubeConfig, sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
+import {
+  adminKubeConfig,
+  operatorKubeconfigEnv,
+  sharedKubeconfigPath,
+  uniqueName,
+} from "../harness/shared-control-plane.ts";
 import { type OperatorProcess, startOperator } from "./operator-process.ts";
 import { Recorder } from "./recorder.ts";
 
@@ -64,8 +69,11 @@ export class Scenario {
   }
 
   startOperator(env: Record<string, string> = {}, identity?: string): OperatorProcess {
+    const leastPrivilege = process.env[operatorKubeconfigEnv];
+    if (!leastPrivilege)
+      throw new Error(`${operatorKubeconfigEnv} is not set: the e2e setup makes the operator's identity`);
     this.operator = startOperator({
-      kubeconfig: sharedKubeconfigPath(),
+      kubeconfig: leastPrivilege,
       talosconfig: this.fleet.talosconfig.admin,
       planSelector: `test=${this.name}`,
       env,

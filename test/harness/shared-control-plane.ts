@@ -7,6 +7,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 
 export const kubeconfigEnv = "TUO_TEST_KUBECONFIG";
 export const e2eKubeconfigEnv = "TUO_E2E_KUBECONFIG";
+/** The operator's own kubeconfig in e2e runs: a ServiceAccount token bound to the chart's RBAC. */
+export const operatorKubeconfigEnv = "TUO_E2E_OPERATOR_KUBECONFIG";
 
 export function sharedKubeconfigPath(): string {
   const inE2e = expect.getState().testPath?.includes(`${sep}test${sep}e2e${sep}`) ?? false;
