@@ -26,19 +26,25 @@ if (args.includes("--version")) {
     process.exit(2);
   }
   const logger = makeLogger(loaded.settings.logLevel);
+  // Signals are handled from the start: a stop while starting up exits at once, since nothing has
+  // been acted on yet; later, the manager drains its queue and hands back its lease first.
+  let stop: (() => Promise<void>) | undefined;
   let stopping = false;
-  const stopOn = (stop: () => Promise<void>) => {
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      process.on(signal, () => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, "stopping");
-        void stop().then(() => process.exit(0));
-      });
-    }
-  };
-  runManager(loaded.settings, logger, version).then(stopOn, (error: unknown) => {
-    logger.fatal({ error: error instanceof Error ? error.message : String(error) }, "cannot start");
-    process.exit(1);
-  });
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, "stopping");
+      void (stop ?? (async () => undefined))().then(() => process.exit(0));
+    });
+  }
+  runManager(loaded.settings, logger, version).then(
+    (started) => {
+      stop = started;
+    },
+    (error: unknown) => {
+      logger.fatal({ error: error instanceof Error ? error.message : String(error) }, "cannot start");
+      process.exit(1);
+    },
+  );
 }

@@ -25,6 +25,15 @@ it("answers --help with its settings, and refuses a bad setting naming the varia
 });
 
 it("serves health and metrics, leads through its Lease, and stops cleanly on SIGTERM", async () => {
+  // Installed as a user would: the CRD first.
+  await run("kubectl", [
+    "--kubeconfig",
+    sharedKubeconfigPath(),
+    "apply",
+    "--server-side",
+    "-f",
+    join(import.meta.dirname, "..", "..", "deploy", "crds"),
+  ]);
   const [port] = await freePorts(1);
   const selector = uniqueName("process");
   const operator = startOperator({
