@@ -61,7 +61,18 @@ case "$group" in
     ;;
   helm)
     v=$(mod_version helm.sh/helm/v3)
-    ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$v"
+    # `helm version` prints internal/version's version, gitCommit and gitTreeState; set them as
+    # helm's Makefile does for a tagged release (the proxy's origin record gives the tag's commit).
+    # Its Makefile also sets the Kubernetes version that `helm template` and `helm lint` assume
+    # offline (1.20 if unset) from client-go's: v0.X.Y means Kubernetes 1.X.
+    sha=$(go mod download -json "helm.sh/helm/v3@$v" 2>/dev/null |
+      sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{40\}\)".*/\1/p' || true)
+    k8s_minor=$(mod_version k8s.io/client-go | cut -d. -f2)
+    pkg=helm.sh/helm/v3/internal/version
+    ldflags="-s -w -X $pkg.version=$v${sha:+ -X $pkg.gitCommit=$sha -X $pkg.gitTreeState=clean}"
+    for p in helm.sh/helm/v3/pkg/chartutil helm.sh/helm/v3/pkg/lint/rules; do
+      ldflags+=" -X $p.k8sVersionMajor=1 -X $p.k8sVersionMinor=$k8s_minor"
+    done
     targets=(helm.sh/helm/v3/cmd/helm)
     label="helm $v"
     ;;

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { makeMetrics } from "../../src/observability/metrics.ts";
 
-const dir = join(import.meta.dirname, "..", "..", "deploy", "monitoring");
+const dir = join(import.meta.dirname, "..", "..", "charts", "talos-upgrade-operator", "files");
 
 async function exported(): Promise<Set<string>> {
   const metrics = makeMetrics("test");
