@@ -1,0 +1,126 @@
+// The Helm chart as users install it: `helm lint`, `helm template` with default values and with
+// every option, each rendering accepted by the real apiserver (server-side dry run); the values
+// schema refuses bad values; the chart's RBAC is the kustomize base's.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { sharedKubeconfigPath } from "../harness/shared-control-plane.ts";
+import { tool } from "../harness/tools.ts";
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, "..", "..");
+const chart = join(root, "charts", "talos-upgrade-operator");
+const allOptions = join(import.meta.dirname, "values-all-options.yaml");
+const namespace = "tuo-chart";
+
+const kubectl = (args: string[], input?: string) => {
+  const child = run("kubectl", ["--kubeconfig", sharedKubeconfigPath(), ...args], { timeout: 60_000 });
+  child.child.stdin?.end(input ?? "");
+  return child;
+};
+const helm = (args: string[]) =>
+  run(tool("helm", "helm"), args, {
+    timeout: 60_000,
+    env: {
+      ...process.env,
+      HELM_CACHE_HOME: "/tmp/tuo-helm-cache",
+      HELM_CONFIG_HOME: "/tmp/tuo-helm-config",
+      HELM_DATA_HOME: "/tmp/tuo-helm-data",
+    },
+  });
+
+/** Minimal CRDs for the third-party kinds the chart can render, as they exist on real clusters. */
+function thirdPartyCrd(group: string, kind: string, plural: string, version: string) {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `${plural}.${group}` },
+    spec: {
+      group,
+      scope: "Namespaced",
+      names: { kind, plural, singular: kind.toLowerCase() },
+      versions: [
+        {
+          name: version,
+          served: true,
+          storage: true,
+          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+        },
+      ],
+    },
+  };
+}
+
+beforeAll(async () => {
+  const crds = [
+    thirdPartyCrd("talos.dev", "ServiceAccount", "serviceaccounts", "v1alpha1"),
+    thirdPartyCrd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors", "v1"),
+    thirdPartyCrd("monitoring.coreos.com", "PrometheusRule", "prometheusrules", "v1"),
+  ];
+  await kubectl(["apply", "--server-side", "-f", "-"], crds.map((c) => JSON.stringify(c)).join("\n"));
+  await kubectl(["apply", "--server-side", "-f", join(root, "deploy", "crds")]);
+  for (const c of crds) await kubectl(["wait", "--for=condition=Established", `crd/${c.metadata.name}`]);
+  await kubectl(["create", "namespace", namespace]).catch(() => undefined);
+});
+
+it.each([
+  ["default values", [] as string[]],
+  ["every option", ["-f", allOptions]],
+])("lints, renders and is accepted by the apiserver with %s", async (_case, values) => {
+  await helm(["lint", chart, ...values]);
+  const { stdout } = await helm([
+    "template",
+    "talos-upgrade-operator",
+    chart,
+    "--namespace",
+    namespace,
+    ...values,
+  ]);
+  const kinds = parseAllDocuments(stdout)
+    .map((d) => (d.toJS() as { kind?: string } | null)?.kind)
+    .filter(Boolean);
+  expect(kinds).toEqual(
+    expect.arrayContaining([
+      "Deployment",
+      "ServiceAccount",
+      "ClusterRole",
+      "Role",
+      "Service",
+      "PodDisruptionBudget",
+    ]),
+  );
+  const applied = await kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], stdout);
+  expect(applied.stdout).toContain(
+    "deployment.apps/talos-upgrade-operator serverside-applied (server dry run)",
+  );
+  if (values.length > 0) {
+    for (const kind of ["ServiceMonitor", "PrometheusRule", "NetworkPolicy", "ConfigMap"])
+      expect(kinds).toContain(kind);
+  }
+});
+
+it("the values schema refuses a bad value, naming it", async () => {
+  await expect(helm(["template", "x", chart, "--set", "replicaCount=0"])).rejects.toMatchObject({
+    stderr: expect.stringContaining("replicaCount"),
+  });
+  await expect(helm(["template", "x", chart, "--set", "logLevel=loud"])).rejects.toMatchObject({
+    stderr: expect.stringContaining("logLevel"),
+  });
+});
+
+it("grants exactly the RBAC of the kustomize base", async () => {
+  type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+  const rules = (yaml: string) =>
+    parseAllDocuments(yaml)
+      .map((d) => d.toJS() as { kind?: string; rules?: Rule[] } | null)
+      .filter((o) => o?.kind === "ClusterRole" || o?.kind === "Role")
+      .map((o) => ({ kind: o?.kind, rules: o?.rules }))
+      .sort((a, b) => String(a.kind).localeCompare(String(b.kind)));
+  const fromChart = rules(
+    (await helm(["template", "talos-upgrade-operator", chart, "--namespace", namespace])).stdout,
+  );
+  const fromKustomize = rules((await run("kubectl", ["kustomize", join(root, "deploy")])).stdout);
+  expect(fromChart).toEqual(fromKustomize);
+  expect(fromChart).toHaveLength(2);
+});
