@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { planCrd, planCrdYaml, structural } from "../../src/api/v1alpha1/crd.ts";
-import { crdFiles } from "../../src/api/v1alpha1/generate.ts";
+import { apiReferenceFile, crdFiles } from "../../src/api/v1alpha1/generate.ts";
+import { apiReference } from "../../src/api/v1alpha1/reference.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -51,4 +52,10 @@ describe("structural schemas", () => {
     ).toEqual({ "x-kubernetes-int-or-string": true });
     expect(() => structural({ anyOf: [{ type: "integer" }, { type: "boolean" }] })).toThrow(/unions/);
   });
+});
+
+it(`${apiReferenceFile} is up to date (npm run generate:crd)`, () => {
+  const reference = readFileSync(join(root, apiReferenceFile), "utf8");
+  expect(reference).toBe(apiReference());
+  expect(reference).toContain("| `spec.rollout.maxUnavailable` | integer or string |");
 });

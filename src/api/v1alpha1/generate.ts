@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { planCrdYaml } from "./crd.ts";
 import { group, kind } from "./plan.ts";
+import { apiReference } from "./reference.ts";
 
 export const crdFiles = [
   "deploy/crds/upgrade.talos-operator.dev_talosupgradeplans.yaml",
@@ -12,6 +13,7 @@ export const crdFiles = [
 ];
 export const argocdHealthScript = "deploy/argocd/health.lua";
 export const argocdConfigMap = "deploy/argocd/argocd-cm.yaml";
+export const apiReferenceFile = "deploy/api-reference.md";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 
@@ -33,4 +35,5 @@ if (process.argv[1] === import.meta.filename) {
     writeFileSync(join(root, file), planCrdYaml());
   }
   writeFileSync(join(root, argocdConfigMap), argocdConfigMapYaml());
+  writeFileSync(join(root, apiReferenceFile), apiReference());
 }
