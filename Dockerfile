@@ -15,8 +15,13 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts
 
-# Runtime: non-root, and it writes nothing to its root filesystem, so it runs read-only.
+# Runtime: non-root, and it writes nothing to its root filesystem, so it runs read-only. Node
+# itself is PID 1 and handles SIGTERM: the operator drains its work and hands back its lease.
 FROM node:24-bookworm-slim
+LABEL org.opencontainers.image.title="talos-upgrade-operator" \
+      org.opencontainers.image.description="Upgrades Talos Linux clusters declaratively, node by node, gated on cluster health" \
+      org.opencontainers.image.version="0.1.0" \
+      org.opencontainers.image.licenses="Apache-2.0"
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist

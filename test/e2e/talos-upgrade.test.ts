@@ -1,5 +1,8 @@
 // Talos upgrades end to end: a plan applied with kubectl, the operator as a process, the real
 // control plane, a simulated fleet with kubelets; the invariants are checked over each whole run.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
 import { checkAndStopAfterEach, kubectl, Scenario } from "./scenario.ts";
 
 describe("Talos upgrades, end to end", () => {
@@ -9,10 +12,12 @@ describe("Talos upgrades, end to end", () => {
 
   it("legacy API (v1.11 → v1.12): every node once, control planes one at a time, Ready at the end", async () => {
     scenario = await new Scenario().start();
-    await scenario.apply({
-      talos: { version: "v1.12.4" },
-      rollout: { maxUnavailable: 1, nodeTimeout: "2m" },
-    });
+    // The example a user starts from, as it is in deploy/examples.
+    const examples = join(import.meta.dirname, "..", "..", "deploy", "examples");
+    const example = parse(readFileSync(join(examples, "talos-upgrade.yaml"), "utf8")) as {
+      spec: Record<string, unknown>;
+    };
+    await scenario.apply(example.spec);
     await scenario.waitFor("condition=Ready");
 
     const { fleet, recorder } = scenario;
