@@ -159,6 +159,8 @@ export class Reconciler {
         );
       }
     }
+    const stalled = status?.conditions.find((c) => c.type === "Stalled" && c.status === "True");
+    metrics.stalled.set({ plan: name }, stalled ? 1 : 0);
     for (const phase of phases) {
       metrics.planPhase.set({ plan: name, phase }, status?.phase === phase ? 1 : 0);
     }

@@ -23,6 +23,12 @@ export function makeMetrics(version: string) {
       labelNames: ["plan", "phase"],
       registers: [registry],
     }),
+    stalled: new Gauge({
+      name: "talos_upgrade_plan_stalled",
+      help: "1 while the plan's Stalled condition is True.",
+      labelNames: ["plan"],
+      registers: [registry],
+    }),
     nodes: new Gauge({
       name: "talos_upgrade_plan_nodes",
       help: "Nodes of a plan by state.",
