@@ -58,7 +58,10 @@ it("serves health and metrics, leads through its Lease, and stops cleanly on SIG
     );
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/talos_upgrade_build_info\{version="0\.1\.0"\} 1/);
-    expect(operator.logs()).toMatch(/"msg":"leading"/);
+    // Logs are written asynchronously: the line may trail the metric.
+    await waitUntil("the log says it leads", async () => /"msg":"leading"/.test(operator.logs()), {
+      timeoutMs: 10_000,
+    });
   } finally {
     await operator.stop(10_000);
   }
