@@ -46,4 +46,33 @@ describe("crashes, end to end", () => {
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([1, 1, 1]);
     expect((await scenario.status()).nodes?.find((n) => n.name === host.hostname)?.state).toBe("Done");
   });
+
+  it("two replicas: when the leader dies the other takes over within the lease duration, and they never both act", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 3, workers: 2 });
+    await scenario.operator.stop();
+    const [talosA, talosB] = await Promise.all([
+      scenario.fleet.talosconfigFor("replica-a"),
+      scenario.fleet.talosconfigFor("replica-b"),
+    ]);
+    const a = scenario.startOperator({ TALOSCONFIG: talosA }, "replica-a");
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("jsonpath={.status.nodes[1].state}=Draining", 90);
+    scenario.startOperator({ TALOSCONFIG: talosB }, "replica-b");
+    await sleep(1_500);
+    const killedAt = Date.now();
+    await a.kill();
+    const deadAt = Date.now();
+    await scenario.waitFor("condition=Ready", 150);
+
+    const calls = scenario.fleet.nodes().flatMap((n) => n.calls);
+    const byA = calls.filter((c) => c.caller === "replica-a").map((c) => c.at);
+    const byB = calls.filter((c) => c.caller === "replica-b").map((c) => c.at);
+    expect(byA.length).toBeGreaterThan(0);
+    expect(byB.length).toBeGreaterThan(0);
+    expect(Math.max(...byA)).toBeLessThanOrEqual(deadAt);
+    expect(Math.min(...byB)).toBeGreaterThanOrEqual(killedAt);
+    // The lease lasts 3 s (LEASE_DURATION_MS in operator-process.ts); the follower retries every 0.5 s.
+    expect(Math.min(...byB) - deadAt).toBeLessThan(3_000 + 500 + 2_000);
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual(Array(5).fill(1));
+  });
 });

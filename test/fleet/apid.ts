@@ -139,9 +139,10 @@ export class Apid {
     for (const abort of [...(this.aborts.get(node) ?? [])]) abort();
   }
 
-  private roles(
+  /** The caller's roles (Subject Organization) and name (Common Name) from its verified certificate. */
+  private identify(
     call: grpc.ServerUnaryCall<Message, Message> | grpc.ServerWritableStream<Message, Message>,
-  ): string[] {
+  ): { roles: string[]; caller: string } {
     const peer = call.getAuthContext()?.sslPeerCertificate;
     if (!peer?.raw) throw new RpcError(grpc.status.UNAUTHENTICATED, "no client certificate presented");
     const cert = new X509Certificate(peer.raw);
@@ -152,10 +153,11 @@ export class Apid {
     if (now < new Date(cert.validFrom).getTime() || now > new Date(cert.validTo).getTime()) {
       throw new RpcError(grpc.status.UNAUTHENTICATED, "client certificate has expired or is not yet valid");
     }
-    return cert.subject
-      .split("\n")
-      .filter((line) => line.startsWith("O="))
-      .map((line) => line.slice(2));
+    const lines = cert.subject.split("\n");
+    return {
+      roles: lines.filter((line) => line.startsWith("O=")).map((line) => line.slice(2)),
+      caller: lines.find((line) => line.startsWith("CN="))?.slice(3) ?? "",
+    };
   }
 
   /** The nodes a call goes to, from the `node` and `nodes` headers (none: the endpoint itself). */
@@ -249,12 +251,12 @@ export class Apid {
     envelope: boolean,
   ): Promise<Message> {
     if (!handler) throw new RpcError(grpc.status.UNIMPLEMENTED, path);
-    const roles = this.roles(call);
+    const { roles, caller } = this.identify(call);
     const { nodes, fanOut, names } = this.targets(call.metadata);
     if (!fanOut) {
       const target = nodes[0] as SimNode;
       this.check(service, path, roles, target);
-      target.calls.push({ method: path, at: Date.now() });
+      target.calls.push({ method: path, at: Date.now(), caller });
       const message = await handler(this.context(target, roles), call.request);
       return envelope ? { messages: [message] } : message;
     }
@@ -267,7 +269,7 @@ export class Apid {
         const hostname = names[i] ?? target.address;
         try {
           this.check(service, path, roles, target);
-          target.calls.push({ method: path, at: Date.now() });
+          target.calls.push({ method: path, at: Date.now(), caller });
           const message = await handler(this.context(target, roles), call.request);
           return { ...message, metadata: { hostname } };
         } catch (error) {
@@ -285,14 +287,14 @@ export class Apid {
     call: grpc.ServerWritableStream<Message, Message>,
     handler: (ctx: CallContext, request: Message, write: (m: Message) => void) => Promise<void>,
   ): Promise<void> {
-    const roles = this.roles(call);
+    const { roles, caller } = this.identify(call);
     const { nodes: targets, fanOut } = this.targets(call.metadata);
     if (fanOut && targets.length > 1) {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `one-to-many streaming is not simulated for ${path}`);
     }
     const target = targets[0] as SimNode;
     this.check(service, path, roles, target);
-    target.calls.push({ method: path, at: Date.now() });
+    target.calls.push({ method: path, at: Date.now(), caller });
     // The stream ends when the serving machine (or the endpoint it passes through) goes away, or
     // when the client cancels; either way the handler's listeners are told.
     const listeners = new Set<() => void>();

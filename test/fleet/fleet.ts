@@ -193,6 +193,25 @@ export class Fleet implements FleetView {
     return fleet;
   }
 
+  /** An extra os:admin talosconfig whose certificate names `caller`, to tell clients apart in `calls`. */
+  async talosconfigFor(caller: string): Promise<string> {
+    const cert = await issueCertificate(this.ca, {
+      commonName: caller,
+      organizations: ["os:admin"],
+      usage: "client",
+    });
+    const endpoints = this.controlPlanes().map((n) => n.address);
+    const path = join(this.dir, `talosconfig-${caller}`);
+    writeTalosconfig(path, {
+      name: "simulated",
+      endpoints,
+      nodes: endpoints.slice(0, 1),
+      caPem: this.ca.certPem,
+      ...cert,
+    });
+    return path;
+  }
+
   nodes(): SimNode[] {
     return this.members;
   }

@@ -93,7 +93,8 @@ export class SimNode {
   readonly pulled = new Set<string>();
   /** Node-local lock of the lifecycle installer, like the server's mutex. */
   installing = false;
-  readonly calls: { method: string; at: number }[] = [];
+  /** Calls served for this machine: method, time, and the caller's certificate Common Name. */
+  readonly calls: { method: string; at: number; caller: string }[] = [];
   private readonly timing: Timing;
   private readonly listeners: NodeListener[] = [];
   private timers = new Set<NodeJS.Timeout>();
