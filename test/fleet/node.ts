@@ -203,7 +203,7 @@ export class SimNode {
 
   /** Tells listeners (the kubelet stand-in, COSI watches) that the machine configuration changed. */
   configChanged(): void {
-    for (const listener of this.listeners) listener.config?.(this);
+    this.notify((listener) => listener.config?.(this));
   }
 
   /** Calls `fn` on every change a COSI watch may see: machine events and configuration changes. */
@@ -213,7 +213,8 @@ export class SimNode {
     this.listeners.push(listener);
     return () => {
       unsubscribe();
-      this.listeners.splice(this.listeners.indexOf(listener), 1);
+      const index = this.listeners.indexOf(listener);
+      if (index >= 0) this.listeners.splice(index, 1);
     };
   }
 
@@ -279,7 +280,24 @@ export class SimNode {
   private setUp(up: boolean): void {
     if (this.up === up) return;
     this.up = up;
-    for (const listener of this.listeners) (up ? listener.up : listener.down)?.(this);
+    this.notify((listener) => (up ? listener.up : listener.down)?.(this));
+  }
+
+  /**
+   * Every listener hears every change, from a copy of the list: a listener that unsubscribes
+   * another (a watch ending because the machine went down) must not make the loop skip one.
+   * One that throws is reported and does not silence the rest.
+   */
+  private notify(call: (listener: NodeListener) => void): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        call(listener);
+      } catch (error) {
+        console.error(
+          `${this.hostname}: a listener failed: ${error instanceof Error ? error.stack : String(error)}`,
+        );
+      }
+    }
   }
 
   private runSteps(steps: (() => void)[], done: () => void, extraMs: number): void {
