@@ -1,6 +1,7 @@
 // What a person does with a plan: pause and resume, retry after a failure, keep to maintenance
 // windows, and hold the rollout on a health check of their own.
-import { checkAndStopAfterEach, kubectl, Scenario } from "./scenario.ts";
+import { kubectl } from "../harness/kubectl.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 describe("controls, end to end", () => {
   let scenario: Scenario;

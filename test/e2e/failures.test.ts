@@ -1,7 +1,8 @@
 // When things go wrong: the plan stops touching new nodes, the condition says what and where, and
 // nothing is left cordoned without saying so.
 import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
-import { checkAndStopAfterEach, kubectl, Scenario } from "./scenario.ts";
+import { kubectl } from "../harness/kubectl.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 describe("failures, end to end", () => {
   let scenario: Scenario;

@@ -1,22 +1,15 @@
 // One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { workerBudget } from "../../src/engine/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
-import {
-  adminKubeConfig,
-  operatorKubeconfigEnv,
-  sharedKubeconfigPath,
-  uniqueName,
-} from "../harness/shared-control-plane.ts";
+import { kubectl } from "../harness/kubectl.ts";
+import { adminKubeConfig, operatorKubeconfigEnv, uniqueName } from "../harness/shared-control-plane.ts";
 import { type OperatorProcess, startOperator } from "./operator-process.ts";
 import { Recorder } from "./recorder.ts";
 
-const run = promisify(execFile);
 const crd = join(
   import.meta.dirname,
   "..",
@@ -25,12 +18,6 @@ const crd = join(
   "crds",
   "upgrade.talos-operator.dev_talosupgradeplans.yaml",
 );
-
-export function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
-  const child = run("kubectl", ["--kubeconfig", sharedKubeconfigPath(), ...args], { timeout: 240_000 });
-  child.child.stdin?.end(input ?? "");
-  return child;
-}
 
 export interface PlanStatusView {
   phase?: string;

@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { checkAndStopAfterEach, kubectl, Scenario } from "./scenario.ts";
+import { kubectl } from "../harness/kubectl.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 describe("Talos upgrades, end to end", () => {
   let scenario: Scenario;

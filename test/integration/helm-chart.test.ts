@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
-import { sharedKubeconfigPath } from "../harness/shared-control-plane.ts";
+import { kubectl } from "../harness/kubectl.ts";
 import { tool } from "../harness/tools.ts";
 
 const run = promisify(execFile);
@@ -14,11 +14,6 @@ const chart = join(root, "charts", "talos-upgrade-operator");
 const allOptions = join(import.meta.dirname, "values-all-options.yaml");
 const namespace = "tuo-chart";
 
-const kubectl = (args: string[], input?: string) => {
-  const child = run("kubectl", ["--kubeconfig", sharedKubeconfigPath(), ...args], { timeout: 60_000 });
-  child.child.stdin?.end(input ?? "");
-  return child;
-};
 const helm = (args: string[]) =>
   run(tool("helm", "helm"), args, {
     timeout: 60_000,

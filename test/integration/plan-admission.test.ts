@@ -1,11 +1,9 @@
 // Invalid plans are refused by `kubectl apply` at admission, with a message naming the field; a
 // valid plan is stored with the schema's defaults filled in.
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
+import { kubectl } from "../harness/kubectl.ts";
+import { uniqueName } from "../harness/shared-control-plane.ts";
 
-const run = promisify(execFile);
 const crd = join(
   import.meta.dirname,
   "..",
@@ -14,12 +12,6 @@ const crd = join(
   "crds",
   "upgrade.talos-operator.dev_talosupgradeplans.yaml",
 );
-
-function kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
-  const child = run("kubectl", ["--kubeconfig", sharedKubeconfigPath(), ...args], { timeout: 30_000 });
-  child.child.stdin?.end(input ?? "");
-  return child;
-}
 
 function plan(name: string, spec: unknown): string {
   return JSON.stringify({
