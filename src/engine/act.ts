@@ -1,11 +1,12 @@
 // act(): carries out a decision's actions through the Kubernetes and Talos adapters, and notes the
 // outcomes that the next observation must know (refused evictions, pulls, refused upgrades).
 import type { V1Pod } from "@kubernetes/client-node";
-import type { PlanSpec } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
 import type { Evictions } from "../kube/evictions.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
-import { upgradeLegacy, upgradeLifecycle } from "../talos/machine.ts";
+import { applyConfiguration, machineConfig, upgradeLegacy, upgradeLifecycle } from "../talos/machine.ts";
+import { withComponentImage } from "../talos/machine-config.ts";
 import type { Action } from "./actions.ts";
 import { drainPlan } from "./drain-policy.ts";
 import type { ShellMemory } from "./observe.ts";
@@ -20,8 +21,8 @@ export interface ActPorts {
   drain: PlanSpec["drain"];
 }
 
-/** Runs one action; resolves to "called" when a Talos upgrade call was accepted. */
-export async function act(action: Action, ports: ActPorts): Promise<"called" | undefined> {
+/** Runs one action; resolves to "called" when a Talos upgrade call was accepted, "patched" when a configuration is as asked. */
+export async function act(action: Action, ports: ActPorts): Promise<"called" | "patched" | undefined> {
   const { memory } = ports;
   switch (action.kind) {
     case "cordon":
@@ -43,12 +44,14 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | u
     }
     case "prepull": {
       if (!ports.talos) return undefined;
+      const pulls = memory.pulls.get(action.node) ?? new Map<string, { error?: string }>();
+      memory.pulls.set(action.node, pulls);
       try {
         if (action.api === "lifecycle") {
           await ports.talos.stream(
             "image",
             "Pull",
-            { containerd: { driver: "CRI", namespace: "NS_SYSTEM" }, imageRef: action.image },
+            { containerd: { driver: "CRI", namespace: action.namespace }, imageRef: action.image },
             action.address,
             () => undefined,
             {
@@ -59,18 +62,35 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | u
           await ports.talos.unary(
             "machine",
             "ImagePull",
-            { namespace: "NS_SYSTEM", reference: action.image },
+            { namespace: action.namespace, reference: action.image },
             action.address,
             10 * 60_000,
           );
         }
-        memory.installerPulls.set(action.node, { image: action.image });
+        pulls.set(action.image, {});
       } catch (error) {
         // A node that is away answers later; any other answer is the image's verdict.
         if (!(error instanceof TalosError) || error.unavailable) throw error;
-        memory.installerPulls.set(action.node, { image: action.image, error: error.message });
+        pulls.set(action.image, { error: error.message });
       }
       return undefined;
+    }
+    case "patchConfig": {
+      if (!ports.talos) return undefined;
+      const errors = memory.patchErrors.get(action.node) ?? new Map<KubeComponent, string>();
+      memory.patchErrors.set(action.node, errors);
+      try {
+        // Read fresh and patch only what differs: after a crash the same action is harmless.
+        const current = await machineConfig(ports.talos, action.address);
+        const patched = withComponentImage(current, action.component, action.image);
+        if (patched !== current) await applyConfiguration(ports.talos, action.address, patched);
+        errors.delete(action.component);
+        return "patched";
+      } catch (error) {
+        if (error instanceof TalosError && error.unavailable) throw error;
+        errors.set(action.component, error instanceof Error ? error.message : String(error));
+        return undefined;
+      }
     }
     case "upgrade": {
       if (!ports.talos) return undefined;

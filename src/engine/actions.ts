@@ -1,11 +1,26 @@
 // What a decision asks the shell to do: data, not calls. The shell writes the decided status
 // first (the durable intent), then runs these in order.
+import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+
 export type Action =
   | { kind: "cordon"; node: string }
   | { kind: "uncordon"; node: string }
   | { kind: "drain"; node: string }
-  /** Pull the installer on the node first: a missing image fails the plan before anything is cordoned. */
-  | { kind: "prepull"; node: string; address: string; image: string; api: "legacy" | "lifecycle" }
+  /**
+   * Pull an image on the node ahead of the disruptive step: the installer before the node is
+   * cordoned (NS_SYSTEM), Kubernetes images before any configuration is patched (the kubelet in
+   * NS_SYSTEM, static pod images in NS_CRI).
+   */
+  | {
+      kind: "prepull";
+      node: string;
+      address: string;
+      image: string;
+      api: "legacy" | "lifecycle";
+      namespace: "NS_SYSTEM" | "NS_CRI";
+    }
+  /** Set one component's image in the node's machine configuration, applied without a reboot. */
+  | { kind: "patchConfig"; node: string; address: string; component: KubeComponent; image: string }
   | {
       kind: "upgrade";
       node: string;

@@ -5,6 +5,8 @@ import { evaluateWindows } from "../schedule/windows.ts";
 import { compareVersions } from "../talos/version.ts";
 import type { Action, PlanEvent } from "./actions.ts";
 import { parseDuration } from "./duration.ts";
+import { unsupportedCombination } from "./kubernetes-compat.ts";
+import { kubernetesNodes, runningVersions, stepKubernetes, supportProblem } from "./kubernetes-phase.ts";
 import { activeStates, stepNode, upgradeAction } from "./node-steps.ts";
 import type { NodeView, Observation } from "./observation.ts";
 import { assembleStatus, type Verdict } from "./plan-status.ts";
@@ -111,6 +113,17 @@ export function decide(obs: Observation): Decision {
     step = currentStep(versions, path.steps);
   }
 
+  // Talos and Kubernetes must fit together on every node, before, between and after the phases.
+  const support = supportCheck(obs, selected);
+  if (support && !previous.nodes.some((e) => activeStates.has(e.state))) {
+    return assembleStatus({
+      ...base,
+      entries: previous.nodes,
+      events,
+      verdict: { kind: "stalled", reason: Reason.UnsupportedKubernetesVersion, message: support },
+    });
+  }
+
   const windows = evaluateWindows(spec.maintenanceWindows, now);
   if (!windows.ok) {
     return assembleStatus({
@@ -201,6 +214,25 @@ export function decide(obs: Observation): Decision {
   }
   if (windows.ok && windows.open && windows.closesAt) wake(windows.closesAt.getTime());
 
+  // The Kubernetes phase, once every selected node runs the Talos target.
+  const talosDone = entries.length > 0 && entries.every((e) => e.state === "Done" || e.state === "Skipped");
+  let kubernetes: ReturnType<typeof stepKubernetes> | undefined;
+  if (spec.kubernetes && talosDone && verdict.kind === "progressing") {
+    let hold = holdReason(windows, failingGates, spec.paused);
+    if (hold?.kind === "waiting" && hold.reason === Reason.WaitingForHealthChecks && gatesFailingSince) {
+      const deadline = Date.parse(gatesFailingSince) + gateTimeout;
+      if (now.getTime() > deadline)
+        hold = { kind: "stalled", reason: Reason.HealthCheckTimeout, message: hold.message, retrying: true };
+      else wake(deadline);
+    }
+    if (windows.nextOpen && !windows.open) wake(windows.nextOpen.getTime());
+    kubernetes = stepKubernetes(obs, hold, retry);
+    verdict = kubernetes.verdict;
+    actions.push(...kubernetes.actions);
+    events.push(...kubernetes.events);
+    wake(kubernetes.wakeAt);
+  }
+
   const decision = assembleStatus({
     ...base,
     entries,
@@ -208,8 +240,11 @@ export function decide(obs: Observation): Decision {
     verdict,
     gatesFailingSince,
     nextWindow: windows.open ? undefined : windows.nextOpen,
+    ...(kubernetes ? { kubernetes } : {}),
   });
-  const stillActive = decision.status.nodes.some((e) => activeStates.has(e.state));
+  const stillActive =
+    decision.status.nodes.some((e) => activeStates.has(e.state)) ||
+    (decision.status.kubernetes?.tasks.some((t) => t.state === "Applying") ?? false);
   const timers = wakeAt === undefined ? undefined : Math.max(0, wakeAt - now.getTime());
   // Health checks and etcd cannot be watched: while they hold the plan, look again regularly.
   const polling =
@@ -267,7 +302,8 @@ function startNodes(
     const node = byName.get(entry.name) as NodeView;
     const upgrade = upgradeAction(node, entry, spec);
     if (upgrade.kind !== "upgrade") return false;
-    if (node.installerPull?.image !== upgrade.image) {
+    const pull = node.pulls[upgrade.image];
+    if (!pull) {
       out[index] = { ...entry, message: `pulling ${upgrade.image}` };
       actions.push({
         kind: "prepull",
@@ -275,11 +311,12 @@ function startNodes(
         address: upgrade.address,
         image: upgrade.image,
         api: upgrade.api,
+        namespace: "NS_SYSTEM",
       });
       return false;
     }
-    if (node.installerPull.error) {
-      const message = `the installer image ${upgrade.image} cannot be pulled: ${node.installerPull.error}`;
+    if (pull.error) {
+      const message = `the installer image ${upgrade.image} cannot be pulled: ${pull.error}`;
       out[index] = {
         ...entry,
         state: "Failed",
@@ -349,4 +386,22 @@ function startNodes(
     else if (out[index]?.state === "Failed") break;
   }
   return { entries: out, actions, events };
+}
+
+/**
+ * Why the plan's versions do not fit together: a Talos target that cannot run the cluster's
+ * Kubernetes, or a Kubernetes target that some node's Talos (after this plan) cannot run.
+ */
+function supportCheck(obs: Observation, selected: NodeView[]): string | undefined {
+  const spec = obs.plan.spec;
+  const running = runningVersions(kubernetesNodes(obs.nodes)).sort(compareVersions);
+  const lowest = running[0];
+  if (spec.talos && lowest) {
+    const talosSteps = [...spec.talos.intermediateVersions, spec.talos.version];
+    for (const talos of talosSteps) {
+      const problem = unsupportedCombination(talos, lowest);
+      if (problem) return `${problem}: upgrade Kubernetes first`;
+    }
+  }
+  return supportProblem(obs, new Set(selected.map((n) => n.name)));
 }

@@ -1,6 +1,6 @@
 // One immutable snapshot of everything a decision needs, gathered by observe() (the only place
 // that reads the world) or built by hand in tests.
-import type { Plan } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent, Plan } from "../api/v1alpha1/plan.ts";
 
 export type MachineStage =
   | "UNKNOWN"
@@ -25,6 +25,30 @@ export interface TalosFacts {
   schematic?: string;
 }
 
+/** A node's Kubernetes components as the Talos API shows them; read only during the Kubernetes phase. */
+export interface KubernetesFacts {
+  reachable: boolean;
+  error?: string;
+  /** Images in the machine configuration: what a patch changes. */
+  images: Partial<Record<KubeComponent, string>>;
+  proxyDisabled: boolean;
+  /** Control plane configs as Talos rendered them; the version is what the mirror pod's talos.dev/config-version says. */
+  rendered: Partial<Record<KubeComponent, { image: string; version: string }>>;
+  /** The kubelet as Talos runs it (KubeletSpec) and whether its service is running and healthy. */
+  kubeletImage?: string;
+  kubeletArgs: string[];
+  kubeletHealthy: boolean;
+  /** Static pod command lines on control planes, for flags the target removed. */
+  staticPodArgs: Partial<Record<KubeComponent, string[]>>;
+}
+
+/** A mirror pod of a control plane static pod, from the Kubernetes API. */
+export interface MirrorPod {
+  image?: string;
+  configVersion?: string;
+  ready: boolean;
+}
+
 export interface NodeView {
   name: string;
   role: "controlplane" | "worker";
@@ -41,8 +65,16 @@ export interface NodeView {
   evictablePods: number;
   /** Why the last eviction was refused, e.g. a PodDisruptionBudget. */
   drainBlockedBy?: string;
-  /** The pre-flight pull of the installer image on this node, before it is cordoned. */
-  installerPull?: { image: string; error?: string };
+  /** Images this operator pulled on the node (installer, Kubernetes components), with the error of a failed pull. */
+  pulls: Record<string, { error?: string }>;
+  /** The kubelet version the Node reports (status.nodeInfo.kubeletVersion). */
+  kubeletVersion?: string;
+  /** Mirror pods of the control plane static pods on this node, by component. */
+  mirrorPods: Partial<Record<KubeComponent, MirrorPod>>;
+  /** Read during the Kubernetes phase only. */
+  kubernetes?: KubernetesFacts;
+  /** Talos refused a machine configuration patch, by component. */
+  patchErrors?: Partial<Record<KubeComponent, string>>;
   /** Talos refused the last upgrade call for a reason retrying will not change. */
   upgradeError?: string;
 }
@@ -70,6 +102,8 @@ export interface Observation {
   /** Health checks evaluated for this pass (builtin, CEL, Prometheus), in spec order. */
   gates: GateResult[];
   etcd?: EtcdView;
+  /** API resources the Kubernetes target no longer serves that still hold objects. */
+  removedApis?: { resource: string; count: number; error?: string }[];
   /** The Talos credentials could not be loaded; nothing can be observed or done on Talos. */
   talosConfigError?: string;
 }

@@ -7,27 +7,84 @@ import {
   type V1Node,
   type V1Pod,
 } from "@kubernetes/client-node";
-import type { Plan } from "../api/v1alpha1/plan.ts";
+import { type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { controlPlaneCheck, etcdCheck, nodesCheck } from "../health/builtin.ts";
 import { evaluateCel } from "../health/cel.ts";
 import { evaluatePrometheus } from "../health/prometheus.ts";
 import { cordonedByOperator } from "../kube/nodes.ts";
+import { removedApiUse } from "../kube/removed-apis.ts";
 import type { TalosClient } from "../talos/client.ts";
-import { etcdView, facts } from "../talos/machine.ts";
+import { etcdView, facts, kubernetesFacts } from "../talos/machine.ts";
+import { compareVersions } from "../talos/version.ts";
 import { drainPlan } from "./drain-policy.ts";
+import { removedBetween } from "./kubernetes-compat.ts";
+import { kubernetesNodes, nodesToInspect, runningVersions } from "./kubernetes-phase.ts";
 import { activeStates } from "./node-steps.ts";
-import type { EtcdView, GateResult, NodeView, Observation, TalosFacts } from "./observation.ts";
+import type {
+  EtcdView,
+  GateResult,
+  KubernetesFacts,
+  MirrorPod,
+  NodeView,
+  Observation,
+  TalosFacts,
+} from "./observation.ts";
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {
   drainBlocked: Map<string, string>;
-  installerPulls: Map<string, { image: string; error?: string }>;
+  /** Images pulled per node, with the error of a failed pull. */
+  pulls: Map<string, Map<string, { error?: string }>>;
   upgradeErrors: Map<string, string>;
+  /** Configuration patches Talos refused, per node and component. */
+  patchErrors: Map<string, Map<KubeComponent, string>>;
   facts: Map<string, { at: number; facts: TalosFacts }>;
+  /** The retry annotation value the errors above were last cleared for. */
+  retry?: string;
 }
 
 export function newShellMemory(): ShellMemory {
-  return { drainBlocked: new Map(), installerPulls: new Map(), upgradeErrors: new Map(), facts: new Map() };
+  return {
+    drainBlocked: new Map(),
+    pulls: new Map(),
+    upgradeErrors: new Map(),
+    patchErrors: new Map(),
+    facts: new Map(),
+  };
+}
+
+/** A new retry annotation value wipes what failed before, so that failed steps are tried again. */
+function forgetFailures(memory: ShellMemory, plan: Plan): void {
+  const retry = plan.metadata.annotations?.[retryAnnotation];
+  if (retry === undefined || retry === memory.retry) return;
+  memory.retry = retry;
+  memory.upgradeErrors.clear();
+  memory.patchErrors.clear();
+  for (const pulls of memory.pulls.values()) {
+    for (const [image, pull] of pulls) if (pull.error) pulls.delete(image);
+  }
+}
+
+const mirrorLabel = "k8s-app";
+
+/** Mirror pods of control plane static pods, by node and component. */
+function mirrorPods(pods: V1Pod[]): Map<string, Partial<Record<KubeComponent, MirrorPod>>> {
+  const out = new Map<string, Partial<Record<KubeComponent, MirrorPod>>>();
+  for (const pod of pods) {
+    const component = pod.metadata?.labels?.[mirrorLabel] as KubeComponent | undefined;
+    const node = pod.spec?.nodeName;
+    if (pod.metadata?.namespace !== "kube-system" || !component || !node) continue;
+    if (!pod.metadata?.annotations?.["kubernetes.io/config.mirror"]) continue;
+    const configVersion = pod.metadata.annotations["talos.dev/config-version"];
+    const perNode = out.get(node) ?? {};
+    perNode[component] = {
+      ready: pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false,
+      ...(pod.spec?.containers[0]?.image ? { image: pod.spec.containers[0].image } : {}),
+      ...(configVersion ? { configVersion } : {}),
+    };
+    out.set(node, perNode);
+  }
+  return out;
 }
 
 export interface ObserveInputs {
@@ -91,6 +148,15 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     return merged;
   };
 
+  forgetFailures(memory, plan);
+  const mirrors = mirrorPods(inputs.pods);
+  const inspect = nodesToInspect(plan);
+  const kubernetesOf = async (node: V1Node): Promise<KubernetesFacts | undefined> => {
+    const name = node.metadata?.name ?? "";
+    const address = internalIp(node);
+    if (!talos || !address || (inspect !== "all" && !inspect.has(name))) return undefined;
+    return kubernetesFacts(talos, address, isControlPlane(node));
+  };
   const views: NodeView[] = await Promise.all(
     inputs.nodes.map(async (node): Promise<NodeView> => {
       const name = node.metadata?.name ?? "";
@@ -99,9 +165,11 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         ...drain.blocked,
         ...(memory.drainBlocked.has(name) ? [memory.drainBlocked.get(name) as string] : []),
       ];
-      const pull = memory.installerPulls.get(name);
       const upgradeError = memory.upgradeErrors.get(name);
+      const patchErrors = memory.patchErrors.get(name);
       const address = internalIp(node);
+      const [talosFacts, kubernetes] = await Promise.all([nodeFacts(node), kubernetesOf(node)]);
+      const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
       return {
         name,
         role: isControlPlane(node) ? "controlplane" : "worker",
@@ -110,17 +178,28 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         ready: isReady(node),
         unschedulable: node.spec?.unschedulable ?? false,
         cordonedByOperator: cordonedByOperator(node),
-        talos: await nodeFacts(node),
+        talos: talosFacts,
         evictablePods: drain.evict.length + drain.terminating.length + drain.blocked.length,
+        pulls: Object.fromEntries(memory.pulls.get(name) ?? []),
+        mirrorPods: mirrors.get(name) ?? {},
         ...(blocked.length > 0 ? { drainBlockedBy: blocked.join("; ") } : {}),
-        ...(pull ? { installerPull: pull } : {}),
         ...(upgradeError ? { upgradeError } : {}),
+        ...(kubeletVersion ? { kubeletVersion } : {}),
+        ...(kubernetes ? { kubernetes } : {}),
+        ...(patchErrors ? { patchErrors: Object.fromEntries(patchErrors) } : {}),
       };
     }),
   );
 
-  const pending = [...entries.values()].some((e) => e.state === "Pending") || entries.size === 0;
-  const busy = new Set([...entries.values()].filter((e) => activeStates.has(e.state)).map((e) => e.name));
+  // Health gates matter where new work may start: a pending node, or a Kubernetes task to come.
+  const kubernetesPending =
+    inspect === "all" || (plan.status?.kubernetes?.tasks.some((t) => t.state === "Pending") ?? false);
+  const pending =
+    [...entries.values()].some((e) => e.state === "Pending") || entries.size === 0 || kubernetesPending;
+  const busy = new Set([
+    ...[...entries.values()].filter((e) => activeStates.has(e.state)).map((e) => e.name),
+    ...(plan.status?.kubernetes?.tasks ?? []).filter((t) => t.state === "Applying").map((t) => t.node),
+  ]);
   const controlPlanes = inputs.nodes.filter(isControlPlane);
   let etcd: EtcdView | undefined;
   const gates: GateResult[] = [];
@@ -147,6 +226,13 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     );
   }
 
+  let removedApis: Observation["removedApis"];
+  const target = plan.spec.kubernetes?.version;
+  const from = runningVersions(kubernetesNodes(views)).sort(compareVersions)[0];
+  if (inspect === "all" && target && from) {
+    removedApis = await removedApiUse(inputs.kubeconfig, removedBetween(from, target).apiResources);
+  }
+
   const blocking = blockingPlan(plan, inputs.otherPlans);
   return {
     now,
@@ -155,6 +241,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     gates,
     ...(etcd ? { etcd } : {}),
     ...(blocking ? { blockingPlan: blocking } : {}),
+    ...(removedApis ? { removedApis } : {}),
     ...("error" in inputs.talos ? { talosConfigError: inputs.talos.error } : {}),
   };
 }

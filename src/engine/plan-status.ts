@@ -3,6 +3,7 @@
 import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
 import type { Action, PlanEvent } from "./actions.ts";
 import { setCondition } from "./conditions.ts";
+import { type KubernetesPhase, kubernetesNodes, runningVersions } from "./kubernetes-phase.ts";
 import { activeStates } from "./node-steps.ts";
 import type { NodeView, Observation } from "./observation.ts";
 import { Reason } from "./reasons.ts";
@@ -26,6 +27,8 @@ export interface StatusInput {
   retryValue: string | undefined;
   gatesFailingSince?: string | undefined;
   nextWindow?: Date | undefined;
+  /** This pass of the Kubernetes phase, once the Talos phase is done. */
+  kubernetes?: KubernetesPhase;
 }
 
 export function assembleStatus(input: StatusInput): {
@@ -46,15 +49,14 @@ export function assembleStatus(input: StatusInput): {
     pending: count(["Pending"]),
   };
   const talosDone = entries.length > 0 && summary.done === summary.total;
-  let verdict = input.verdict;
-  if (verdict.kind === "progressing" && talosDone && spec.kubernetes) {
-    verdict = {
-      kind: "stalled",
-      reason: Reason.KubernetesPhaseNotAvailable,
-      message: "the Kubernetes upgrade phase is not available in this version of the operator",
-    };
-  }
-  const completed = verdict.kind === "progressing" && talosDone;
+  const verdict = input.verdict;
+  const kubernetes = input.kubernetes;
+  const completed =
+    verdict.kind === "progressing" && talosDone && (!spec.kubernetes || kubernetes?.done === true);
+  const upgradingKubernetes = kubernetes !== undefined && !kubernetes.done;
+  const kubernetesProgress = kubernetes
+    ? `${kubernetes.status.nodesDone ?? 0}/${kubernetesNodes(obs.nodes).length}`
+    : undefined;
 
   const phase: NonNullable<PlanStatus["phase"]> = completed
     ? "Completed"
@@ -64,16 +66,23 @@ export function assembleStatus(input: StatusInput): {
         ? "Paused"
         : verdict.kind === "waiting" && verdict.reason === Reason.WaitingForWindow
           ? "WaitingForWindow"
-          : summary.inProgress > 0 || summary.done > 0
-            ? "UpgradingTalos"
-            : "Pending";
+          : upgradingKubernetes
+            ? "UpgradingKubernetes"
+            : spec.talos && (summary.inProgress > 0 || summary.done > 0)
+              ? "UpgradingTalos"
+              : "Pending";
 
   const [readyReason, readyMessage] = ((): [string, string] => {
     switch (verdict.kind) {
       case "progressing":
         return completed
           ? [Reason.Succeeded, describeTargets(obs)]
-          : [Reason.Progressing, `${summary.done}/${summary.total} nodes upgraded`];
+          : upgradingKubernetes
+            ? [
+                Reason.Progressing,
+                `Kubernetes ${kubernetes?.status.version}: ${kubernetesProgress} nodes done, step ${kubernetes?.status.step}`,
+              ]
+            : [Reason.Progressing, `${summary.done}/${summary.total} nodes upgraded`];
       case "paused":
         return [Reason.Paused, "spec.paused is true: no new node is started"];
       case "dryRun":
@@ -119,6 +128,20 @@ export function assembleStatus(input: StatusInput): {
         : `not on ${spec.talos.version} yet: ${behind.join(", ")}`,
     );
   }
+  if (spec.kubernetes) {
+    const target = spec.kubernetes.version;
+    const behind = kubernetesNodes(obs.nodes)
+      .filter((n) => runningVersions([n]).some((v) => v !== target))
+      .map((n) => n.name);
+    set(
+      "KubernetesUpToDate",
+      behind.length === 0 ? "True" : "False",
+      behind.length === 0 ? Reason.UpToDate : Reason.NotUpToDate,
+      behind.length === 0
+        ? `every node runs Kubernetes ${target}`
+        : `not on ${target} yet: ${behind.join(", ")}`,
+    );
+  }
   const failing = obs.gates.filter((g) => !g.passing);
   set(
     "HealthChecksPassing",
@@ -132,7 +155,7 @@ export function assembleStatus(input: StatusInput): {
   let history = previous.history;
   const finished = phase === "Completed" || phase === "Failed";
   if (finished && previous.phase !== phase) {
-    const startedAt = entries
+    const startedAt = [...entries, ...(kubernetes?.status.tasks ?? [])]
       .map((e) => e.startedAt)
       .filter((s): s is string => s !== undefined)
       .sort()[0];
@@ -160,7 +183,8 @@ export function assembleStatus(input: StatusInput): {
     conditions,
     nodes: entries,
     summary,
-    progress: `${summary.done}/${summary.total}`,
+    progress:
+      upgradingKubernetes && kubernetesProgress ? kubernetesProgress : `${summary.done}/${summary.total}`,
     history,
     ...(spec.talos && !completed
       ? { currentTalosStep: entries.find((e) => e.state !== "Done")?.version ?? spec.talos.version }
@@ -168,12 +192,21 @@ export function assembleStatus(input: StatusInput): {
     ...(input.nextWindow ? { nextWindow: input.nextWindow.toISOString() } : {}),
     ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),
     ...(input.retryValue !== undefined ? { lastRetry: input.retryValue } : {}),
-    ...(previous.kubernetes ? { kubernetes: previous.kubernetes } : {}),
+    ...(kubernetes
+      ? { kubernetes: kubernetes.status }
+      : previous.kubernetes
+        ? { kubernetes: previous.kubernetes }
+        : {}),
   };
   return { status, actions: [], events };
 }
 
 function describeTargets(obs: Observation): string {
   const talos = obs.plan.spec.talos?.version;
-  return talos ? `all selected nodes run Talos ${talos}` : "nothing to do";
+  const kubernetes = obs.plan.spec.kubernetes?.version;
+  const parts = [
+    ...(talos ? [`all selected nodes run Talos ${talos}`] : []),
+    ...(kubernetes ? [`every node runs Kubernetes ${kubernetes}`] : []),
+  ];
+  return parts.join("; ") || "nothing to do";
 }

@@ -26,14 +26,40 @@ export function installerImage(node: NodeImageFacts, version: string, override?:
   return `${imageFactory}/${platform}-installer${node.secureBoot ? "-secureboot" : ""}/${schematic}:${version}`;
 }
 
-/** An image reference with its tag replaced (a digest pins content, so it is kept only without a tag change). */
-export function retag(reference: string, tag: string): string {
+/** An image reference split into repository and tag, without its digest. */
+function splitReference(reference: string): { repository: string; tag?: string } {
   const withoutDigest = reference.replace(/@sha256:[0-9a-f]{64}$/, "");
   const slash = withoutDigest.lastIndexOf("/");
   const colon = withoutDigest.lastIndexOf(":");
-  const repository = colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
-  const current = colon > slash ? withoutDigest.slice(colon + 1) : undefined;
-  return current === tag && withoutDigest !== reference ? reference : `${repository}:${tag}`;
+  return colon > slash
+    ? { repository: withoutDigest.slice(0, colon), tag: withoutDigest.slice(colon + 1) }
+    : { repository: withoutDigest };
+}
+
+/** An image reference with its tag replaced (a digest pins content, so it is kept only without a tag change). */
+export function retag(reference: string, tag: string): string {
+  const { repository, tag: current } = splitReference(reference);
+  return current === tag && /@sha256:/.test(reference) ? reference : `${repository}:${tag}`;
+}
+
+/**
+ * A Kubernetes component image at `version`: the repository in use is kept (a mirror stays a
+ * mirror), and so is the kubelet's -fat or -slim flavour.
+ */
+export function kubernetesImage(
+  current: string | undefined,
+  defaultRepository: string,
+  version: string,
+): string {
+  const parts = current ? splitReference(current) : undefined;
+  const flavour = /-(fat|slim)$/.exec(parts?.tag ?? "")?.[0] ?? "";
+  return `${parts?.repository || defaultRepository}:${version}${flavour}`;
+}
+
+/** The version an image's tag names ("…/kube-apiserver:v1.35.2" → "v1.35.2"), without a flavour suffix. */
+export function imageVersion(reference: string | undefined): string | undefined {
+  const tag = reference ? splitReference(reference).tag : undefined;
+  return tag?.replace(/-(fat|slim)$/, "");
 }
 
 /** The schematic ID that Image Factory images carry as the `schematic` extension's version. */

@@ -1,6 +1,6 @@
 // Typed Talos operations the operator needs, over TalosClient: node facts (version, boot ID,
 // machine status, schematic), both upgrade APIs, and the etcd view for control plane gating.
-import type { EtcdView, MachineStage, TalosFacts } from "../engine/observation.ts";
+import type { EtcdView, KubernetesFacts, MachineStage, TalosFacts } from "../engine/observation.ts";
 import type { TalosClient } from "./client.ts";
 import { TalosError } from "./client.ts";
 import type { Data__Output } from "./generated/common/Data.ts";
@@ -15,7 +15,8 @@ import type { LifecycleServiceUpgradeResponse__Output } from "./generated/machin
 import type { UpgradeResponse__Output } from "./generated/machine/UpgradeResponse.ts";
 import type { VersionResponse__Output } from "./generated/machine/VersionResponse.ts";
 import { schematicFromExtensions } from "./image.ts";
-import { decodeMessage } from "./proto.ts";
+import { configImages } from "./machine-config.ts";
+import { decodeMessage, structToJson } from "./proto.ts";
 
 const containerd = { driver: "CRI", namespace: "NS_SYSTEM" };
 
@@ -213,4 +214,112 @@ export async function etcdView(client: TalosClient, controlPlanes: string[]): Pr
     healthyMembers: healthy,
     message: problems.join("; ") || `${healthy}/${members} members healthy`,
   };
+}
+
+const cosiGet = (client: TalosClient, node: string, namespace: string, type: string, id: string) =>
+  client.unary<GetResponse__Output>("state", "Get", { namespace, type, id }, node);
+
+/** The raw machine configuration (COSI MachineConfigs; sensitive, needs os:admin). */
+export async function machineConfig(client: TalosClient, node: string): Promise<string> {
+  const response = await cosiGet(client, node, "config", "MachineConfigs.config.talos.dev", "v1alpha1");
+  const spec = specOf(response.resource, "resource.config.MachineConfigSpec") as { yamlMarshalled?: Buffer };
+  return Buffer.from(spec.yamlMarshalled ?? []).toString("utf8");
+}
+
+/** Replaces the machine configuration without a reboot, as `talosctl patch --mode no-reboot` does. */
+export async function applyConfiguration(client: TalosClient, node: string, config: string): Promise<void> {
+  await client.unary(
+    "machine",
+    "ApplyConfiguration",
+    { data: Buffer.from(config), mode: "NO_REBOOT", dryRun: false },
+    node,
+  );
+}
+
+const rendered = {
+  "kube-apiserver": ["APIServerConfigs", "APIServerConfigSpec"],
+  "kube-controller-manager": ["ControllerManagerConfigs", "ControllerManagerConfigSpec"],
+  "kube-scheduler": ["SchedulerConfigs", "SchedulerConfigSpec"],
+} as const;
+
+const isNotFound = (error: unknown) => error instanceof TalosError && error.code === 5;
+
+/** What the Kubernetes phase needs to know about a node's Kubernetes components, from the Talos API. */
+export async function kubernetesFacts(
+  client: TalosClient,
+  node: string,
+  controlPlane: boolean,
+): Promise<KubernetesFacts> {
+  try {
+    const [config, kubelet, service] = await Promise.all([
+      machineConfig(client, node),
+      cosiGet(client, node, "k8s", "KubeletSpecs.kubernetes.talos.dev", "kubelet"),
+      cosiGet(client, node, "runtime", "Services.v1alpha1.talos.dev", "kubelet").catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }),
+    ]);
+    const kubeletSpec = specOf(kubelet.resource, "talos.resource.definitions.k8s.KubeletSpecSpec") as {
+      image?: string;
+      args?: string[];
+    };
+    const serviceSpec = service
+      ? (specOf(service.resource, "talos.resource.definitions.v1alpha1.ServiceSpec") as {
+          running?: boolean;
+          healthy?: boolean;
+        })
+      : {};
+    const facts: KubernetesFacts = {
+      reachable: true,
+      ...configImages(config),
+      rendered: {},
+      kubeletArgs: kubeletSpec.args ?? [],
+      kubeletHealthy: (serviceSpec.running ?? false) && (serviceSpec.healthy ?? false),
+      staticPodArgs: {},
+      ...(kubeletSpec.image ? { kubeletImage: kubeletSpec.image } : {}),
+    };
+    if (controlPlane) {
+      await Promise.all(
+        (Object.keys(rendered) as (keyof typeof rendered)[]).map(async (component) => {
+          const [type, proto] = rendered[component];
+          const [config, pod] = await Promise.all([
+            cosiGet(client, node, "controlplane", `${type}.kubernetes.talos.dev`, component),
+            cosiGet(client, node, "k8s", "StaticPods.kubernetes.talos.dev", component),
+          ]);
+          const spec = specOf(config.resource, `talos.resource.definitions.k8s.${proto}`) as {
+            image?: string;
+          };
+          facts.rendered[component] = {
+            image: spec.image ?? "",
+            version: config.resource?.metadata?.version ?? "",
+          };
+          facts.staticPodArgs[component] = commandLine(pod.resource);
+        }),
+      );
+    }
+    return facts;
+  } catch (error) {
+    if (error instanceof TalosError) return { ...unreachableKubernetes, error: error.message };
+    throw error;
+  }
+}
+
+const unreachableKubernetes: KubernetesFacts = {
+  reachable: false,
+  images: {},
+  proxyDisabled: false,
+  rendered: {},
+  kubeletArgs: [],
+  kubeletHealthy: false,
+  staticPodArgs: {},
+};
+
+/** The first container's command and args of a static pod. */
+function commandLine(resource: Resource__Output | null): string[] {
+  const spec = specOf(resource, "talos.resource.definitions.k8s.StaticPodSpec") as {
+    pod?: Parameters<typeof structToJson>[0];
+  };
+  const pod = structToJson(spec.pod) as { spec?: { containers?: { command?: string[]; args?: string[] }[] } };
+  const container = pod.spec?.containers?.[0];
+  return [...(container?.command ?? []), ...(container?.args ?? [])];
 }

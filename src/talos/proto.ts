@@ -97,3 +97,34 @@ export function decodeMessage(fullName: string, bytes: Uint8Array): Record<strin
   const type = root.lookupType(fullName);
   return type.toObject(type.decode(bytes), conversion);
 }
+
+type StructValue = {
+  nullValue?: unknown;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: { fields?: Record<string, StructValue> };
+  listValue?: { values?: StructValue[] };
+  kind?: string;
+};
+
+/** A decoded google.protobuf.Struct as the plain JSON it stands for. */
+export function structToJson(struct: { fields?: Record<string, StructValue> } | null | undefined): unknown {
+  const value = (v: StructValue): unknown => {
+    switch (v.kind) {
+      case "numberValue":
+        return v.numberValue;
+      case "stringValue":
+        return v.stringValue;
+      case "boolValue":
+        return v.boolValue;
+      case "structValue":
+        return structToJson(v.structValue);
+      case "listValue":
+        return (v.listValue?.values ?? []).map(value);
+      default:
+        return null;
+    }
+  };
+  return Object.fromEntries(Object.entries(struct?.fields ?? {}).map(([k, v]) => [k, value(v)]));
+}

@@ -237,6 +237,49 @@ export const nodeStatusSchema = z.object({
 
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 
+/** The Kubernetes components, in the order the Kubernetes phase upgrades them. */
+export const kubeComponents = [
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kube-proxy",
+  "kubelet",
+] as const;
+
+export type KubeComponent = (typeof kubeComponents)[number];
+
+export const kubernetesTaskSchema = z.object({
+  component: z.enum(kubeComponents),
+  node: z.string(),
+  role: z.enum(["controlplane", "worker"]),
+  state: z.enum(["Pending", "Applying", "Done", "Failed"]),
+  /** The image the machine config is patched to. */
+  image: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  /** Why the task failed, as a condition reason. */
+  reason: z.string().optional(),
+  message: z.string().default(""),
+});
+
+export type KubernetesTask = z.infer<typeof kubernetesTaskSchema>;
+
+export const kubernetesStatusSchema = z.object({
+  /** The lowest version found when the phase began. */
+  fromVersion: z.string().optional(),
+  targetVersion: z.string().optional(),
+  /** The version being rolled out now: an intermediate release or the target. */
+  version: z.string().optional(),
+  /** Preflight, PrePull, a component name, or Done. */
+  step: z.string().optional(),
+  /** Nodes whose every component runs `version`. */
+  nodesDone: z.number().int().optional(),
+  /** One entry per component and node, in the order they are upgraded. */
+  tasks: z.array(kubernetesTaskSchema).default([]),
+});
+
+export type KubernetesStatus = z.infer<typeof kubernetesStatusSchema>;
+
 export const planStatusSchema = z.object({
   observedGeneration: z.number().int().optional(),
   phase: z.enum(phases).optional(),
@@ -251,14 +294,7 @@ export const planStatusSchema = z.object({
       pending: z.number().int(),
     })
     .optional(),
-  kubernetes: z
-    .object({
-      fromVersion: z.string().optional(),
-      targetVersion: z.string().optional(),
-      step: z.string().optional(),
-      nodesDone: z.number().int().optional(),
-    })
-    .optional(),
+  kubernetes: kubernetesStatusSchema.optional(),
   /** Nodes done of nodes selected, "n/m", for the printer column. */
   progress: z.string().optional(),
   /** The talos.version the nodes are being taken to now: an intermediate release or the target. */

@@ -35,7 +35,8 @@ export function aNode(name: string, overrides: Partial<NodeView> & { version?: s
     unschedulable: false,
     cordonedByOperator: overrides.unschedulable ?? false,
     evictablePods: 0,
-    installerPull: { image: vanillaImage("v1.12.4") },
+    pulls: { [vanillaImage("v1.12.4")]: {} },
+    mirrorPods: {},
     talos: {
       reachable: true,
       version,

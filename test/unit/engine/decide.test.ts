@@ -45,16 +45,23 @@ describe("ordering and selection", () => {
 
 describe("the installer image pre-flight", () => {
   it("pulls the installer on the next node before cordoning it", () => {
-    const d = decide(anObservation(aPlan(), [aNode("cp-1", { installerPull: undefined })]));
+    const d = decide(anObservation(aPlan(), [aNode("cp-1", { pulls: {} })]));
     expect(d.actions).toEqual([
-      { kind: "prepull", node: "cp-1", address: "10.0.0.4", image: vanillaImage("v1.12.4"), api: "legacy" },
+      {
+        kind: "prepull",
+        node: "cp-1",
+        address: "10.0.0.4",
+        image: vanillaImage("v1.12.4"),
+        api: "legacy",
+        namespace: "NS_SYSTEM",
+      },
     ]);
     expect(d.status.nodes[0]?.state).toBe("Pending");
   });
 
   it("fails the plan before anything is cordoned when the image cannot be pulled", () => {
-    const missing = { image: vanillaImage("v1.12.4"), error: "not found" };
-    const d = decide(anObservation(aPlan(), [aNode("cp-1", { installerPull: missing }), aNode("worker-a")]));
+    const missing = { [vanillaImage("v1.12.4")]: { error: "not found" } };
+    const d = decide(anObservation(aPlan(), [aNode("cp-1", { pulls: missing }), aNode("worker-a")]));
     expect(d.actions).toEqual([]);
     expect(d.status.nodes[0]).toMatchObject({ state: "Failed", reason: "ImagePullFailed" });
     expect(d.status.phase).toBe("Failed");
@@ -441,12 +448,4 @@ it("keeps a condition's lastTransitionTime while its status holds", () => {
   const first = decide(obs);
   const second = decide(next(first, obs, { now: minutes(5) }));
   expect(condition(second, "Reconciling")?.lastTransitionTime).toBe(t0.toISOString());
-});
-
-it("says plainly that a Kubernetes target is not handled yet, once Talos is done", () => {
-  const d = decide(
-    anObservation(aPlan({ kubernetes: { version: "v1.35.2" } }), [aNode("cp-1", { version: "v1.12.4" })]),
-  );
-  expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "KubernetesPhaseNotAvailable" });
-  expect(d.status.phase).not.toBe("Completed");
 });

@@ -70,7 +70,8 @@ function run(s: Scenario) {
     unschedulable: n.unschedulable,
     cordonedByOperator: n.unschedulable,
     evictablePods: n.pods,
-    ...(n.pulled ? { installerPull: { image: n.pulled } } : {}),
+    pulls: n.pulled ? { [n.pulled]: {} } : {},
+    mirrorPods: {},
     talos: reachable(n)
       ? {
           reachable: true,

@@ -1,0 +1,174 @@
+// What a Kubernetes upgrade must respect: which Kubernetes minors each Talos release runs, and what
+// each Kubernetes minor removed (flags, feature gates, admission plugins, served API versions), so
+// that a cluster still using one is stopped before anything is patched.
+import { parseVersion } from "../talos/version.ts";
+
+/** Kubernetes minors (of 1.x) each Talos minor (of 1.x) supports, from Talos' compatibility tables. */
+const supportedByTalos: Record<number, { min: number; max: number }> = {
+  7: { min: 25, max: 30 },
+  8: { min: 26, max: 31 },
+  9: { min: 27, max: 32 },
+  10: { min: 28, max: 33 },
+  11: { min: 29, max: 34 },
+  12: { min: 30, max: 35 },
+  13: { min: 31, max: 36 },
+  14: { min: 32, max: 37 },
+  15: { min: 33, max: 38 },
+};
+
+/** Why Talos `talos` cannot run Kubernetes `kubernetes`, or undefined when it can. */
+export function unsupportedCombination(talos: string, kubernetes: string): string | undefined {
+  const t = parseVersion(talos);
+  const k = parseVersion(kubernetes);
+  const range = t.major === 1 ? supportedByTalos[t.minor] : undefined;
+  if (!range) return `Talos ${talos} is not in this operator's support table (Talos v1.7 to v1.15)`;
+  if (k.major !== 1 || k.minor < range.min || k.minor > range.max)
+    return `Talos ${talos} supports Kubernetes v1.${range.min} to v1.${range.max}, not ${kubernetes}`;
+  return undefined;
+}
+
+export interface RemovedItems {
+  featureGates: string[];
+  kubeletFlags: string[];
+  apiServerFlags: string[];
+  controllerManagerFlags: string[];
+  admissionPlugins: string[];
+  /** Served API versions that are gone, as resource.version.group. */
+  apiResources: string[];
+}
+
+const none: RemovedItems = {
+  featureGates: [],
+  kubeletFlags: [],
+  apiServerFlags: [],
+  controllerManagerFlags: [],
+  admissionPlugins: [],
+  apiResources: [],
+};
+
+/** What the Kubernetes minor (of 1.x) named by the key removed, from the upstream changelogs. */
+const removedIn: Record<number, Partial<RemovedItems>> = {
+  30: {
+    featureGates: [
+      "ExpandedDNSConfig",
+      "ExperimentalHostUserNamespaceDefaultingGate",
+      "IPTablesOwnershipCleanup",
+      "KubeletPodResources",
+      "KubeletPodResourcesGetAllocatable",
+      "MinimizeIPTablesRestore",
+      "ProxyTerminatingEndpoints",
+      "RemoveSelfLink",
+    ],
+    admissionPlugins: ["SecurityContextDeny"],
+  },
+  31: {
+    featureGates: [
+      "APIPriorityAndFairness",
+      "CSINodeExpandSecret",
+      "ConsistentHTTPGetHandlers",
+      "DefaultHostNetworkHostPortsInPodTemplates",
+      "ServiceNodePortStaticSubrange",
+      "SkipReadOnlyValidationGCE",
+    ],
+    kubeletFlags: ["keep-terminated-pod-volumes", "iptables-masquerade-bit", "iptables-drop-bit"],
+    controllerManagerFlags: [
+      "volume-host-cidr-denylist",
+      "volume-host-allow-local-loopback",
+      "horizontal-pod-autoscaler-upscale-delay",
+      "horizontal-pod-autoscaler-downscale-delay",
+    ],
+  },
+  32: {
+    featureGates: [
+      "AllowServiceLBStatusOnNonLB",
+      "CloudDualStackNodeIPs",
+      "DRAControlPlaneController",
+      "HPAContainerMetrics",
+      "KMSv2",
+      "KMSv2KDF",
+      "LegacyServiceAccountTokenCleanUp",
+      "MinDomainsInPodTopologySpread",
+      "NewVolumeManagerReconstruction",
+      "NodeOutOfServiceVolumeDetach",
+      "ServerSideApply",
+      "ServerSideFieldValidation",
+      "StableLoadBalancerNodeSet",
+      "ValidatingAdmissionPolicy",
+      "ZeroLimitedNominalConcurrencyShares",
+    ],
+    apiResources: ["podschedulingcontexts.v1alpha3.resource.k8s.io"],
+  },
+  33: {
+    featureGates: [
+      "AppArmor",
+      "AppArmorFields",
+      "CPUManager",
+      "DisableCloudProviders",
+      "DisableKubeletCloudCredentialProviders",
+      "JobPodFailurePolicy",
+      "KubeProxyDrainingTerminatingNodes",
+      "PDBUnhealthyPodEvictionPolicy",
+      "PersistentVolumeLastPhaseTransitionTime",
+      "VolumeCapacityPriority",
+    ],
+    apiServerFlags: ["cloud-config"],
+  },
+  34: {
+    featureGates: ["DevicePluginCDIDevices", "LegacySidecarContainers", "PodDisruptionConditions"],
+    kubeletFlags: ["cloud-config"],
+  },
+  35: {
+    featureGates: ["SizeMemoryBackedVolumes", "UserNamespacesHostNetworkSupport"],
+    kubeletFlags: ["pod-infra-container-image"],
+  },
+  36: {
+    featureGates: [
+      "CSIMigrationPortworx",
+      "HonorPVReclaimPolicy",
+      "InTreePluginPortworxUnregister",
+      "WatchFromStorageWithoutResourceVersion",
+    ],
+  },
+};
+
+/** What moving from `from` to `to` removes: the union over every minor passed. */
+export function removedBetween(from: string, to: string): RemovedItems {
+  const a = parseVersion(from).minor;
+  const b = parseVersion(to).minor;
+  const out: RemovedItems = structuredClone(none);
+  for (let minor = a + 1; minor <= b; minor++) {
+    const items = removedIn[minor] ?? {};
+    for (const key of Object.keys(none) as (keyof RemovedItems)[]) out[key].push(...(items[key] ?? []));
+  }
+  return out;
+}
+
+/** Removed flags, feature gates and admission plugins still set in a component's command line. */
+export function removedInArgs(
+  args: string[],
+  component: "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubelet",
+  removed: RemovedItems,
+): string[] {
+  const flags: string[] = {
+    "kube-apiserver": removed.apiServerFlags,
+    "kube-controller-manager": removed.controllerManagerFlags,
+    "kube-scheduler": [],
+    kubelet: removed.kubeletFlags,
+  }[component];
+  const found: string[] = [];
+  for (const arg of args) {
+    const [name = "", value = ""] = arg.replace(/^--?/, "").split(/=(.*)/s);
+    if (flags.includes(name)) found.push(`flag --${name}`);
+    if (name === "feature-gates") {
+      for (const gate of value.split(",")) {
+        const gateName = gate.split("=")[0] ?? "";
+        if (removed.featureGates.includes(gateName)) found.push(`feature gate ${gateName}`);
+      }
+    }
+    if (name === "enable-admission-plugins" && component === "kube-apiserver") {
+      for (const plugin of value.split(","))
+        if (removed.admissionPlugins.includes(plugin)) found.push(`admission plugin ${plugin}`);
+    }
+  }
+  return found;
+}

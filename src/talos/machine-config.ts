@@ -1,0 +1,73 @@
+// The Kubernetes images in a Talos machine configuration, read and patched in place: the v1alpha1
+// fields (cluster.apiServer.image, machine.kubelet.image, ...) or, where a cluster has them, the
+// Talos ≥ 1.14 documents (KubeAPIServerConfig, KubeletConfig, ...). A patch changes one scalar and
+// leaves the rest of the text, comments included, as it was.
+import { type Document, isMap, parseAllDocuments } from "yaml";
+import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+
+const places: Record<KubeComponent, { kind: string; path: string[] }> = {
+  "kube-apiserver": { kind: "KubeAPIServerConfig", path: ["cluster", "apiServer", "image"] },
+  "kube-controller-manager": {
+    kind: "KubeControllerManagerConfig",
+    path: ["cluster", "controllerManager", "image"],
+  },
+  "kube-scheduler": { kind: "KubeSchedulerConfig", path: ["cluster", "scheduler", "image"] },
+  "kube-proxy": { kind: "KubeProxyConfig", path: ["cluster", "proxy", "image"] },
+  kubelet: { kind: "KubeletConfig", path: ["machine", "kubelet", "image"] },
+};
+
+/** The default repositories, as Talos renders them when the config names no image. */
+export const defaultRepositories: Record<KubeComponent, string> = {
+  "kube-apiserver": "registry.k8s.io/kube-apiserver",
+  "kube-controller-manager": "registry.k8s.io/kube-controller-manager",
+  "kube-scheduler": "registry.k8s.io/kube-scheduler",
+  "kube-proxy": "registry.k8s.io/kube-proxy",
+  kubelet: "ghcr.io/siderolabs/kubelet",
+};
+
+function documents(config: string): Document[] {
+  const docs = parseAllDocuments(config);
+  const failed = docs.find((d) => d.errors.length > 0);
+  if (failed) throw new Error(`the machine configuration is not valid YAML: ${failed.errors[0]?.message}`);
+  return docs.filter((d) => isMap(d.contents));
+}
+
+/** The document that holds a component's image: its own kind when present, else v1alpha1. */
+function holder(docs: Document[], component: KubeComponent): { doc: Document; path: string[] } | undefined {
+  const place = places[component];
+  const own = docs.find((d) => d.get("kind") === place.kind);
+  if (own) return { doc: own, path: ["image"] };
+  const v1alpha1 = docs.find((d) => d.get("version") === "v1alpha1");
+  return v1alpha1 ? { doc: v1alpha1, path: place.path } : undefined;
+}
+
+export interface ConfigImages {
+  images: Partial<Record<KubeComponent, string>>;
+  /** kube-proxy is turned off (cluster.proxy.disabled, or KubeProxyConfig disabled). */
+  proxyDisabled: boolean;
+}
+
+export function configImages(config: string): ConfigImages {
+  const docs = documents(config);
+  const images: Partial<Record<KubeComponent, string>> = {};
+  for (const component of Object.keys(places) as KubeComponent[]) {
+    const found = holder(docs, component);
+    const image = found?.doc.getIn(found.path);
+    if (typeof image === "string" && image !== "") images[component] = image;
+  }
+  const proxyDoc = docs.find((d) => d.get("kind") === places["kube-proxy"].kind);
+  const v1alpha1 = docs.find((d) => d.get("version") === "v1alpha1");
+  const proxyDisabled =
+    proxyDoc?.get("disabled") === true || v1alpha1?.getIn(["cluster", "proxy", "disabled"]) === true;
+  return { images, proxyDisabled };
+}
+
+/** The configuration with one component's image set; the same text when it already is. */
+export function withComponentImage(config: string, component: KubeComponent, image: string): string {
+  const docs = documents(config);
+  const found = holder(docs, component);
+  if (!found) throw new Error("the machine configuration has no v1alpha1 document");
+  if (found.doc.getIn(found.path) === image) return config;
+  found.doc.setIn(found.path, image);
+  return docs.map((d) => d.toString({ lineWidth: 0 })).join("");
+}

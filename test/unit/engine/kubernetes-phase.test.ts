@@ -1,0 +1,426 @@
+// The Kubernetes phase decided from observations: pre-flight refusals, pre-pull, the task order
+// and its one-at-a-time rule on control planes, waiting on the rendered config and mirror pod,
+// resuming without a second patch, failures and retries.
+import type { KubeComponent, KubernetesTask, PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
+import { decide } from "../../../src/engine/decide.ts";
+import { nodesToInspect } from "../../../src/engine/kubernetes-phase.ts";
+import type { KubernetesFacts, NodeView, Observation } from "../../../src/engine/observation.ts";
+import { aNode, anObservation, aPlan } from "./builders.ts";
+
+const statics: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
+const repo: Record<KubeComponent, string> = {
+  "kube-apiserver": "registry.k8s.io/kube-apiserver",
+  "kube-controller-manager": "registry.k8s.io/kube-controller-manager",
+  "kube-scheduler": "registry.k8s.io/kube-scheduler",
+  "kube-proxy": "registry.k8s.io/kube-proxy",
+  kubelet: "ghcr.io/siderolabs/kubelet",
+};
+const image = (c: KubeComponent, v: string) => `${repo[c]}:${v}`;
+
+/** A node on Talos v1.12.4 whose Kubernetes components all run `k8s`, read through the Talos API. */
+function k8sNode(name: string, k8s: string, extra: Partial<NodeView> = {}): NodeView {
+  const cp = name.startsWith("cp");
+  const facts: KubernetesFacts = {
+    reachable: true,
+    images: cp
+      ? Object.fromEntries((Object.keys(repo) as KubeComponent[]).map((c) => [c, image(c, k8s)]))
+      : { kubelet: image("kubelet", k8s) },
+    proxyDisabled: false,
+    rendered: cp ? Object.fromEntries(statics.map((c) => [c, { image: image(c, k8s), version: "1" }])) : {},
+    kubeletImage: image("kubelet", k8s),
+    kubeletArgs: [],
+    kubeletHealthy: true,
+    staticPodArgs: {},
+  };
+  return aNode(name, {
+    version: "v1.12.4",
+    kubeletVersion: k8s,
+    mirrorPods: cp
+      ? Object.fromEntries(statics.map((c) => [c, { image: image(c, k8s), configVersion: "1", ready: true }]))
+      : {},
+    kubernetes: facts,
+    pulls: {},
+    ...extra,
+  });
+}
+
+const fleet = (k8s = "v1.34.2") => [k8sNode("cp-1", k8s), k8sNode("cp-2", k8s), k8sNode("worker-a", k8s)];
+const k8sPlan = (
+  status?: PlanStatus,
+  spec: Record<string, unknown> = {},
+  annotations?: Record<string, string>,
+) => aPlan({ talos: undefined, kubernetes: { version: "v1.35.0" }, ...spec }, status, annotations);
+
+/** Runs passes: each decision's status fed back, `world` applied to the nodes between passes. */
+function run(
+  obs: Observation,
+  passes: number,
+  world: (nodes: NodeView[], d: ReturnType<typeof decide>) => NodeView[],
+) {
+  let current = obs;
+  let d = decide(current);
+  for (let i = 1; i < passes; i++) {
+    const nodes = world(current.nodes, d);
+    current = {
+      ...current,
+      now: new Date(current.now.getTime() + 1_000),
+      nodes,
+      plan: { ...current.plan, status: d.status },
+    };
+    d = decide(current);
+  }
+  return { d, obs: current };
+}
+
+const tasksOf = (d: ReturnType<typeof decide>) => d.status.kubernetes?.tasks ?? [];
+const condition = (d: ReturnType<typeof decide>, type: string) =>
+  d.status.conditions.find((c) => c.type === type);
+
+describe("Kubernetes phase pre-flight", () => {
+  it("plans the tasks in upgrade-k8s order once Talos is done, and starts nothing before the images are pulled", () => {
+    // The first pass has no Kubernetes facts yet (the shell reads them once the phase begins).
+    const unread = fleet().map((n) => ({ ...n, kubernetes: undefined }));
+    const first = decide(anObservation(k8sPlan(), unread));
+    expect(first.status.kubernetes).toMatchObject({ step: "Preflight", tasks: [] });
+    expect(nodesToInspect(k8sPlan(first.status))).toBe("all");
+    const d = decide(anObservation(k8sPlan(first.status), fleet()));
+    expect(tasksOf(d).map((t) => `${t.component}@${t.node}`)).toEqual([
+      "kube-apiserver@cp-1",
+      "kube-apiserver@cp-2",
+      "kube-controller-manager@cp-1",
+      "kube-controller-manager@cp-2",
+      "kube-scheduler@cp-1",
+      "kube-scheduler@cp-2",
+      "kube-proxy@cp-1",
+      "kube-proxy@cp-2",
+      "kubelet@cp-1",
+      "kubelet@cp-2",
+      "kubelet@worker-a",
+    ]);
+    expect(tasksOf(d).every((t) => t.state === "Pending")).toBe(true);
+    expect(d.status.phase).toBe("UpgradingKubernetes");
+    expect(d.status.kubernetes).toMatchObject({
+      fromVersion: "v1.34.2",
+      version: "v1.35.0",
+      step: "PrePull",
+    });
+    expect(d.actions.every((a) => a.kind === "prepull")).toBe(true);
+    expect(d.actions).toContainEqual({
+      kind: "prepull",
+      node: "cp-1",
+      address: "10.0.0.4",
+      image: image("kube-apiserver", "v1.35.0"),
+      api: "legacy",
+      namespace: "NS_CRI",
+    });
+    expect(d.actions).toContainEqual(
+      expect.objectContaining({
+        node: "worker-a",
+        image: image("kubelet", "v1.35.0"),
+        namespace: "NS_SYSTEM",
+      }),
+    );
+    expect(d.events.map((e) => e.reason)).toContain("KubernetesUpgradeStarted");
+  });
+
+  it("refuses a target the nodes' Talos does not support, naming the node, before touching anything", () => {
+    const nodes = [
+      k8sNode("cp-1", "v1.35.2"),
+      k8sNode("worker-a", "v1.35.2", { talos: { reachable: true, version: "v1.11.6" } }),
+    ];
+    const plan = aPlan({ talos: undefined, kubernetes: { version: "v1.36.0" } });
+    const d = decide(anObservation(plan, nodes));
+    expect(d.actions).toEqual([]);
+    expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "UnsupportedKubernetesVersion" });
+    expect(condition(d, "Stalled")?.message).toContain(
+      "cp-1: Talos v1.12.4 supports Kubernetes v1.30 to v1.35",
+    );
+    expect(condition(d, "Stalled")?.message).toContain("worker-a: Talos v1.11.6");
+  });
+
+  it("checks a combined plan against the Talos target, up front", () => {
+    const nodes = [k8sNode("cp-1", "v1.35.2", { talos: { reachable: true, version: "v1.12.4" } })];
+    const refused = decide(
+      anObservation(aPlan({ talos: { version: "v1.12.4" }, kubernetes: { version: "v1.36.0" } }), nodes),
+    );
+    expect(condition(refused, "Stalled")?.reason).toBe("UnsupportedKubernetesVersion");
+    const accepted = decide(
+      anObservation(
+        aPlan({ talos: { version: "v1.13.0" }, kubernetes: { version: "v1.36.0" } }),
+        nodes.map((n) => ({ ...n, pulls: {} })),
+      ),
+    );
+    expect(condition(accepted, "Stalled")?.status).toBe("False");
+    expect(accepted.actions.map((a) => a.kind)).toEqual(["prepull"]);
+  });
+
+  it("refuses a Talos target that cannot run the cluster's Kubernetes", () => {
+    const node = k8sNode("cp-1", "v1.31.4", { talos: { reachable: true, version: "v1.13.1" } });
+    const d = decide(anObservation(aPlan({ talos: { version: "v1.14.0" } }), [node]));
+    expect(condition(d, "Stalled")?.message).toBe(
+      "Talos v1.14.0 supports Kubernetes v1.32 to v1.37, not v1.31.4: upgrade Kubernetes first",
+    );
+  });
+
+  it("refuses a two-minor jump, naming the missing minor, and takes listed intermediate versions in order", () => {
+    const plan = (intermediateVersions: string[]) =>
+      k8sPlan(undefined, { kubernetes: { version: "v1.35.0", intermediateVersions } });
+    const refused = decide(anObservation(plan([]), fleet("v1.33.5")));
+    expect(condition(refused, "Stalled")).toMatchObject({ reason: "UpgradePathTooLong" });
+    expect(condition(refused, "Stalled")?.message).toContain(
+      "add the latest v1.34.x to intermediateVersions",
+    );
+    const first = decide(anObservation(plan(["v1.34.2"]), fleet("v1.33.5")));
+    const d = decide(anObservation({ ...plan(["v1.34.2"]), status: first.status }, fleet("v1.33.5")));
+    expect(d.status.kubernetes).toMatchObject({ version: "v1.34.2", targetVersion: "v1.35.0" });
+  });
+
+  it("lists removed flags, feature gates and served APIs in use, and stops there", () => {
+    const nodes = fleet("v1.34.2");
+    const cp = nodes[0] as NodeView;
+    cp.kubernetes = {
+      ...(cp.kubernetes as KubernetesFacts),
+      kubeletArgs: [
+        "--pod-infra-container-image=pause:3.9",
+        "--feature-gates=SizeMemoryBackedVolumes=true,Other=true",
+      ],
+      staticPodArgs: {
+        "kube-apiserver": [
+          "/usr/local/bin/kube-apiserver",
+          "--feature-gates=UserNamespacesHostNetworkSupport=false",
+        ],
+      },
+    };
+    const first = decide(anObservation(k8sPlan(), nodes));
+    const d = decide(anObservation(k8sPlan(first.status), nodes));
+    const stalled = condition(d, "Stalled");
+    expect(stalled?.reason).toBe("RemovedItemsInUse");
+    expect(stalled?.message).toContain("flag --pod-infra-container-image on the kubelet of cp-1");
+    expect(stalled?.message).toContain("feature gate SizeMemoryBackedVolumes on the kubelet of cp-1");
+    expect(stalled?.message).toContain(
+      "feature gate UserNamespacesHostNetworkSupport on kube-apiserver of cp-1",
+    );
+    expect(stalled?.message).not.toContain("Other");
+    expect(d.actions).toEqual([]);
+
+    const apis = decide(
+      anObservation(k8sPlan(first.status, { kubernetes: { version: "v1.32.0" } }), fleet("v1.31.4"), {
+        removedApis: [{ resource: "podschedulingcontexts.v1alpha3.resource.k8s.io", count: 2 }],
+      }),
+    );
+    expect(condition(apis, "Stalled")?.message).toContain(
+      "2 object(s) of podschedulingcontexts.v1alpha3.resource.k8s.io, which v1.32.0 no longer serves",
+    );
+  });
+
+  it("waits, without starting, while a node's machine configuration cannot be read", () => {
+    const nodes = fleet();
+    (nodes[2] as NodeView).kubernetes = undefined;
+    const first = decide(anObservation(k8sPlan(), nodes));
+    const d = decide(anObservation(k8sPlan(first.status), nodes));
+    expect(d.actions).toEqual([]);
+    expect(condition(d, "Ready")?.message).toContain("worker-a: not read yet");
+    expect(d.status.kubernetes?.step).toBe("Preflight");
+  });
+});
+
+/** The simulated cluster's reaction to an action, for multi-pass runs. */
+function apply(nodes: NodeView[], d: ReturnType<typeof decide>, version = "v1.35.0"): NodeView[] {
+  return nodes.map((node) => {
+    let n: NodeView = { ...node, pulls: { ...node.pulls }, mirrorPods: { ...node.mirrorPods } };
+    for (const action of d.actions) {
+      if (action.node !== node.name) continue;
+      if (action.kind === "prepull") n.pulls[action.image] = {};
+      if (action.kind === "patchConfig") {
+        const facts = n.kubernetes as KubernetesFacts;
+        const rendered = { ...facts.rendered };
+        const previous = rendered[action.component];
+        if (previous)
+          rendered[action.component] = { image: action.image, version: String(Number(previous.version) + 1) };
+        n.kubernetes = {
+          ...facts,
+          images: { ...facts.images, [action.component]: action.image },
+          rendered,
+          ...(action.component === "kubelet" ? { kubeletImage: action.image } : {}),
+        };
+        if (previous)
+          n.mirrorPods[action.component] = {
+            image: action.image,
+            configVersion: rendered[action.component]?.version as string,
+            ready: true,
+          };
+        if (action.component === "kubelet") n = { ...n, kubeletVersion: version };
+      }
+    }
+    return n;
+  });
+}
+
+describe("Kubernetes phase rollout", () => {
+  it("upgrades one control plane task at a time, patches each node once, and completes", () => {
+    const patches: string[] = [];
+    let maxActive = 0;
+    const { d } = run(anObservation(k8sPlan(), fleet()), 40, (nodes, decision) => {
+      for (const a of decision.actions)
+        if (a.kind === "patchConfig") patches.push(`${a.component}@${a.node}`);
+      const active = tasksOf(decision).filter((t) => t.state === "Applying");
+      maxActive = Math.max(maxActive, active.length);
+      return apply(nodes, decision);
+    });
+    expect(maxActive).toBe(1);
+    expect(patches).toEqual([
+      "kube-apiserver@cp-1",
+      "kube-apiserver@cp-2",
+      "kube-controller-manager@cp-1",
+      "kube-controller-manager@cp-2",
+      "kube-scheduler@cp-1",
+      "kube-scheduler@cp-2",
+      "kube-proxy@cp-1",
+      "kube-proxy@cp-2",
+      "kubelet@cp-1",
+      "kubelet@cp-2",
+      "kubelet@worker-a",
+    ]);
+    expect(d.status.phase).toBe("Completed");
+    expect(d.status.kubernetes).toMatchObject({ step: "Done", nodesDone: 3 });
+    expect(condition(d, "KubernetesUpToDate")).toMatchObject({ status: "True" });
+    expect(condition(d, "Ready")?.message).toBe("every node runs Kubernetes v1.35.0");
+  });
+
+  it("waits for the mirror pod with the new config version to be Ready before the next node", () => {
+    const { d, obs } = run(anObservation(k8sPlan(), fleet()), 4, (nodes, decision) => {
+      const after = apply(nodes, decision);
+      // cp-1's new kube-apiserver pod is there but not Ready.
+      const cp1 = after[0] as NodeView;
+      const pod = cp1.mirrorPods["kube-apiserver"];
+      if (pod?.image?.endsWith("v1.35.0")) cp1.mirrorPods["kube-apiserver"] = { ...pod, ready: false };
+      return after;
+    });
+    const apiserver = tasksOf(d).find((t) => t.component === "kube-apiserver" && t.node === "cp-1");
+    expect(apiserver?.state).toBe("Applying");
+    expect(apiserver?.message).toContain("mirror pod with config version 2 to be Ready");
+    expect(tasksOf(d).filter((t) => t.state === "Applying")).toHaveLength(1);
+    expect(d.actions).toEqual([]);
+    // Past the node timeout it fails, naming node and component.
+    const late = decide({
+      ...obs,
+      plan: { ...obs.plan, status: d.status },
+      now: new Date(obs.now.getTime() + 31 * 60_000),
+    });
+    expect(condition(late, "Stalled")).toMatchObject({ status: "True", reason: "ComponentTimeout" });
+    expect(condition(late, "Stalled")?.message).toContain("kube-apiserver on cp-1");
+    expect(late.status.phase).toBe("Failed");
+  });
+
+  it("resumes an applying task after a restart without patching again", () => {
+    const { d, obs } = run(anObservation(k8sPlan(), fleet()), 3, apply);
+    const applying = tasksOf(d).find((t) => t.state === "Applying") as KubernetesTask;
+    expect(d.actions).toContainEqual(expect.objectContaining({ kind: "patchConfig", node: applying.node }));
+    // The patch landed, then the operator died; a new process sees the status and the patched node.
+    const world = apply(obs.nodes, d);
+    const again = decide({ ...obs, nodes: world, plan: { ...obs.plan, status: d.status } });
+    expect(
+      again.actions.filter(
+        (a) => a.kind === "patchConfig" && a.node === applying.node && a.component === applying.component,
+      ),
+    ).toEqual([]);
+    // And one that died before its patch landed makes it, once.
+    const lost = decide({ ...obs, plan: { ...obs.plan, status: d.status } });
+    expect(lost.actions.filter((a) => a.kind === "patchConfig")).toHaveLength(1);
+  });
+
+  it("fails on a refused patch, and a retry tries that task again", () => {
+    const { d, obs } = run(anObservation(k8sPlan(), fleet()), 3, apply);
+    const applying = tasksOf(d).find((t) => t.state === "Applying") as KubernetesTask;
+    const nodes = obs.nodes.map((n) =>
+      n.name === applying.node ? { ...n, patchErrors: { [applying.component]: "bad config" } } : n,
+    );
+    const failed = decide({ ...obs, nodes, plan: { ...obs.plan, status: d.status } });
+    expect(condition(failed, "Stalled")).toMatchObject({ reason: "ConfigPatchRefused" });
+    expect(failed.status.phase).toBe("Failed");
+    const retried = decide({
+      ...obs,
+      plan: {
+        ...obs.plan,
+        metadata: { ...obs.plan.metadata, annotations: { "upgrade.talos-operator.dev/retry": "1" } },
+        status: failed.status,
+      },
+    });
+    expect(retried.actions).toContainEqual(
+      expect.objectContaining({ kind: "patchConfig", node: applying.node }),
+    );
+    expect(retried.status.phase).toBe("UpgradingKubernetes");
+  });
+
+  it("fails on an image that cannot be pulled, before any patch", () => {
+    const first = decide(anObservation(k8sPlan(), fleet()));
+    const nodes = fleet().map((n) => ({
+      ...n,
+      pulls: { [image("kubelet", "v1.35.0")]: { error: "not found" } },
+    }));
+    const d = decide(anObservation(k8sPlan(first.status), nodes));
+    expect(condition(d, "Stalled")).toMatchObject({ reason: "ImagePullFailed" });
+    expect(d.actions.filter((a) => a.kind === "patchConfig")).toEqual([]);
+  });
+
+  it("keeps a kubelet's -fat flavour and a mirrored repository", () => {
+    const nodes = fleet();
+    const worker = nodes[2] as NodeView;
+    worker.kubernetes = {
+      ...(worker.kubernetes as KubernetesFacts),
+      images: { kubelet: "mirror.example/kubelet:v1.34.2-fat" },
+    };
+    const first = decide(anObservation(k8sPlan(), nodes));
+    const d = decide(anObservation(k8sPlan(first.status), nodes));
+    expect(tasksOf(d).find((t) => t.node === "worker-a")?.image).toBe("mirror.example/kubelet:v1.35.0-fat");
+  });
+
+  it("skips tasks whose component already runs the target", () => {
+    const nodes = fleet().map((n) => (n.role === "worker" ? k8sNode("worker-a", "v1.35.0") : n));
+    const first = decide(anObservation(k8sPlan(), nodes));
+    const d = decide(anObservation(k8sPlan(first.status), nodes));
+    expect(tasksOf(d).find((t) => t.node === "worker-a")).toMatchObject({
+      state: "Done",
+      message: "already at v1.35.0",
+    });
+  });
+
+  it("upgrades worker kubelets maxUnavailable at a time", () => {
+    const nodes = [
+      k8sNode("cp-1", "v1.34.2"),
+      ...["a", "b", "c", "d", "e"].map((w) => k8sNode(`worker-${w}`, "v1.34.2")),
+    ];
+    let maxWorkers = 0;
+    const { d } = run(
+      anObservation(k8sPlan(undefined, { rollout: { maxUnavailable: 2 } }), nodes),
+      40,
+      (n, decision) => {
+        const active = tasksOf(decision).filter((t) => t.state === "Applying" && t.role === "worker").length;
+        maxWorkers = Math.max(maxWorkers, active);
+        return apply(n, decision);
+      },
+    );
+    expect(maxWorkers).toBe(2);
+    expect(d.status.phase).toBe("Completed");
+  });
+
+  it("holds new tasks while health checks fail", () => {
+    const first = decide(anObservation(k8sPlan(), fleet()));
+    const pulled = apply(fleet(), decide(anObservation(k8sPlan(first.status), fleet())));
+    const d = decide(
+      anObservation(k8sPlan(decide(anObservation(k8sPlan(first.status), fleet())).status), pulled, {
+        gates: [{ name: "Etcd", passing: false, message: "alarm" }],
+      }),
+    );
+    expect(d.actions).toEqual([]);
+    expect(condition(d, "Ready")).toMatchObject({ reason: "WaitingForHealthChecks" });
+  });
+});
+
+describe("which nodes the Kubernetes phase reads", () => {
+  it("reads none outside the phase, all to plan, then only the busy and the next", () => {
+    expect(nodesToInspect(aPlan())).toEqual(new Set());
+    const { d } = run(anObservation(k8sPlan(), fleet()), 3, apply);
+    expect(nodesToInspect(k8sPlan(d.status))).toEqual(new Set(["cp-1", "cp-2"]));
+  });
+});
