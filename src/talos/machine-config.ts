@@ -1,8 +1,8 @@
 // The Kubernetes images in a Talos machine configuration, read and patched in place: the v1alpha1
 // fields (cluster.apiServer.image, machine.kubelet.image, ...) or, where a cluster has them, the
-// Talos ≥ 1.14 documents (KubeAPIServerConfig, KubeletConfig, ...). A patch changes one scalar and
-// leaves the rest of the text, comments included, as it was.
-import { type Document, isMap, parseAllDocuments } from "yaml";
+// Talos ≥ 1.14 documents (KubeAPIServerConfig, KubeletConfig, ...). A patch replaces the text of
+// one scalar and leaves the rest, comments and layout included, as it was.
+import { type Document, isMap, isScalar, parseAllDocuments } from "yaml";
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
 
 const places: Record<KubeComponent, { kind: string; path: string[] }> = {
@@ -67,7 +67,11 @@ export function withComponentImage(config: string, component: KubeComponent, ima
   const docs = documents(config);
   const found = holder(docs, component);
   if (!found) throw new Error("the machine configuration has no v1alpha1 document");
-  if (found.doc.getIn(found.path) === image) return config;
+  const node = found.doc.getIn(found.path, true);
+  if (isScalar(node) && node.value === image) return config;
+  // The scalar is there: replace its text and nothing else.
+  if (isScalar(node) && node.range) return config.slice(0, node.range[0]) + image + config.slice(node.range[1]);
+  // The field is missing: add it, letting the library lay the documents out again.
   found.doc.setIn(found.path, image);
   return docs.map((d) => d.toString({ lineWidth: 0 })).join("");
 }
