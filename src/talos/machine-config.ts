@@ -70,7 +70,8 @@ export function withComponentImage(config: string, component: KubeComponent, ima
   const node = found.doc.getIn(found.path, true);
   if (isScalar(node) && node.value === image) return config;
   // The scalar is there: replace its text and nothing else.
-  if (isScalar(node) && node.range) return config.slice(0, node.range[0]) + image + config.slice(node.range[1]);
+  if (isScalar(node) && node.range)
+    return config.slice(0, node.range[0]) + image + config.slice(node.range[1]);
   // The field is missing: add it, letting the library lay the documents out again.
   found.doc.setIn(found.path, image);
   return docs.map((d) => d.toString({ lineWidth: 0 })).join("");

@@ -61,6 +61,8 @@ export class Fleet implements FleetView {
   readonly timing: Timing;
   /** The name prefix, or "fleet": what the kubelet stand-in labels this fleet's Nodes with. */
   readonly name: string;
+  /** Set by the kubelet stand-in when the fleet joins a Kubernetes cluster. */
+  kubeconfig?: string;
   private readonly members: SimNode[];
   private readonly apids: Apid[];
   private readonly configs = new Map<SimNode, string>();

@@ -23,6 +23,8 @@ export interface FleetView {
   setMachineConfig(node: SimNode, yaml: string): void;
   /** A COSI resource's version on a node: bumped each time its spec (YAML) changes. */
   resourceVersion(node: SimNode, key: string, yaml: string): number;
+  /** The admin kubeconfig control planes hand out (MachineService.Kubeconfig), once a cluster is attached. */
+  kubeconfig?: string;
 }
 
 export interface CallContext {

@@ -40,6 +40,12 @@ function isConflictOrGone(error: unknown): boolean {
   return code === 404 || code === 409;
 }
 
+/** A static pod the node's faults keep from becoming Ready. */
+function crashLooping(pod: V1Pod, node: SimNode): boolean {
+  const component = node.faults.staticPodNotReady;
+  return component !== undefined && pod.metadata?.labels?.["k8s-app"] === component;
+}
+
 export class Kubelets {
   private readonly core: CoreV1Api;
   private readonly leases: CoordinationV1Api;
@@ -69,6 +75,7 @@ export class Kubelets {
 
   static async start(fleet: Fleet, kubeconfig: KubeConfig, options: KubeletOptions = {}): Promise<Kubelets> {
     const kubelets = new Kubelets(fleet, kubeconfig, options);
+    fleet.kubeconfig = kubeconfig.exportConfig();
     await Promise.all(fleet.nodes().map((node) => kubelets.register(node)));
     kubelets.informer.on("add", (pod) => kubelets.onPod(pod));
     kubelets.informer.on("update", (pod) => kubelets.onPod(pod));
@@ -233,7 +240,7 @@ export class Kubelets {
       else
         this.later(
           this.options.podReadyMs,
-          () => void this.serial(podKey(pod), () => this.setPodReady(pod, true)),
+          () => void this.serial(podKey(pod), () => this.setPodReady(pod, !crashLooping(pod, node))),
         );
     }
     if (node.isControlPlane) await this.ensureMirrorPods(node);
@@ -261,11 +268,16 @@ export class Kubelets {
       void this.serial(key, () => this.finishDeletion(pod));
       return;
     }
-    if (this.started.has(key) || pod.status?.phase === "Running" || pod.status?.phase === "Succeeded") return;
-    this.started.add(key);
+    // By UID: a mirror pod replaced after a config change has the same name but is a new pod.
+    const uid = pod.metadata?.uid ?? key;
+    if (this.started.has(uid) || pod.status?.phase === "Running" || pod.status?.phase === "Succeeded") return;
+    this.started.add(uid);
     void this.serial(key, async () => {
       await this.setPodRunning(pod, node);
-      this.later(this.options.podReadyMs, () => void this.serial(key, () => this.setPodReady(pod, true)));
+      this.later(
+        this.options.podReadyMs,
+        () => void this.serial(key, () => this.setPodReady(pod, !crashLooping(pod, node))),
+      );
     });
   }
 
@@ -345,7 +357,7 @@ export class Kubelets {
     } catch (error) {
       if (!isConflictOrGone(error)) throw error;
     }
-    this.started.delete(podKey(pod));
+    this.started.delete(pod.metadata?.uid ?? podKey(pod));
   }
 
   /** Static pods of a control plane node, reflected as mirror pods that carry Talos' config version. */

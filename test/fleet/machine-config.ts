@@ -82,3 +82,18 @@ export function imageTag(image: string | undefined): string | undefined {
 export function kubeletVersion(image: string): string {
   return (imageTag(image) ?? "v0.0.0").replace(/-(fat|slim)$/, "");
 }
+
+/** Extra command line flags the configuration gives each component (machine.kubelet.extraArgs, cluster.apiServer.extraArgs, ...). */
+export function extraArgs(config: string, component: keyof ComponentImages): string[] {
+  const v1alpha1 = parseAllDocuments(config)
+    .map((d) => (d.toJS() ?? {}) as Doc)
+    .find((d) => d.version === "v1alpha1");
+  const section =
+    component === "kubelet"
+      ? ((v1alpha1?.machine as Doc | undefined)?.kubelet as Doc | undefined)
+      : ((v1alpha1?.cluster as Doc | undefined)?.[component] as Doc | undefined);
+  const args = (section?.extraArgs ?? {}) as Record<string, string | string[]>;
+  return Object.entries(args).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v) => `--${name}=${v}`),
+  );
+}

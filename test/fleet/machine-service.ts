@@ -1,5 +1,6 @@
 // machine.MachineService as machined serves it, over a simulated node.
 import { randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { status } from "@grpc/grpc-js";
 import { encodeMessage } from "../../src/talos/proto.ts";
 import { compareVersions } from "../../src/talos/version.ts";
@@ -12,6 +13,33 @@ import {
   timestamp,
 } from "./handlers.ts";
 import type { SimNode } from "./node.ts";
+
+/** A gzipped tar archive of one file, as Talos streams the kubeconfig. */
+function tarGz(name: string, content: string): Buffer {
+  const body = Buffer.from(content);
+  const header = Buffer.alloc(512);
+  const field = (text: string, offset: number, length: number) => header.write(text, offset, length, "ascii");
+  field(name, 0, 100);
+  field("0000600\0", 100, 8);
+  field("0000000\0", 108, 8);
+  field("0000000\0", 116, 8);
+  field(`${body.length.toString(8).padStart(11, "0")}\0`, 124, 12);
+  field(
+    `${Math.floor(Date.now() / 1000)
+      .toString(8)
+      .padStart(11, "0")}\0`,
+    136,
+    12,
+  );
+  field("        ", 148, 8);
+  field("0", 156, 1);
+  field("ustar\0", 257, 6);
+  field("00", 263, 2);
+  const sum = header.reduce((total, byte) => total + byte, 0);
+  field(`${sum.toString(8).padStart(6, "0")}\0 `, 148, 8);
+  const padding = Buffer.alloc((512 - (body.length % 512)) % 512);
+  return gzipSync(Buffer.concat([header, body, padding, Buffer.alloc(1024)]));
+}
 
 function requireUp(node: SimNode): void {
   if (!node.up) throw new RpcError(status.UNAVAILABLE, `connection to ${node.address}:50000 refused`);
@@ -211,6 +239,11 @@ export const machineService: ServiceImplementation = {
           resolve();
         });
       });
+    },
+    Kubeconfig: async ({ node, fleet }, _request, write) => {
+      requireControlPlane(node);
+      if (!fleet.kubeconfig) throw new RpcError(status.NOT_FOUND, "kubeconfig is not available yet");
+      write({ bytes: tarGz("kubeconfig", fleet.kubeconfig) });
     },
     Read: async ({ node, fleet }, request, write) => {
       const path = String(request.path ?? "");

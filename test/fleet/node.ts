@@ -42,6 +42,8 @@ export interface Faults {
   kubeletNotReady?: boolean;
   /** ApplyConfiguration fails with this message. */
   applyConfigurationError?: string;
+  /** This control plane component's mirror pod never becomes Ready (a bad flag, a crash loop). */
+  staticPodNotReady?: "kube-apiserver" | "kube-controller-manager" | "kube-scheduler";
 }
 
 export interface NodeListener {

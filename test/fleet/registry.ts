@@ -1,5 +1,5 @@
-// The simulated image registry: which installer (and later Kubernetes) images exist, so that a
-// wrong reference fails at pull time as it does against the real registries.
+// The simulated image registry: which installer and Kubernetes images exist, so that a wrong
+// reference fails at pull time as it does against the real registries.
 import { compareVersions } from "../../src/talos/version.ts";
 
 export const defaultTalosReleases = [
@@ -15,6 +15,23 @@ export const defaultTalosReleases = [
   "v1.14.1",
 ];
 
+/** Kubernetes releases whose component and kubelet images the registry serves. */
+export const defaultKubernetesReleases = [
+  "v1.31.4",
+  "v1.32.3",
+  "v1.33.5",
+  "v1.34.0",
+  "v1.34.2",
+  "v1.35.0",
+  "v1.35.2",
+  "v1.36.0",
+  "v1.36.1",
+  "v1.37.0",
+];
+
+const kubernetesImage =
+  /^(?:registry\.k8s\.io\/kube-(?:apiserver|controller-manager|scheduler|proxy):(v[0-9.]+)|ghcr\.io\/siderolabs\/kubelet:(v[0-9.]+)(?:-fat|-slim)?)$/;
+
 const factory =
   /^factory\.talos\.dev\/(?:([a-z0-9-]+)-)?installer(?:-secureboot)?\/([0-9a-f]{64}):(v[0-9][^@]*)$/;
 const plainInstaller = /^ghcr\.io\/siderolabs\/installer:(v[0-9].*)$/;
@@ -23,8 +40,11 @@ export class ImageRegistry {
   private readonly releases: Set<string>;
   private readonly extra = new Set<string>();
 
-  constructor(releases: string[] = defaultTalosReleases) {
+  private readonly kubernetes: Set<string>;
+
+  constructor(releases: string[] = defaultTalosReleases, kubernetes: string[] = defaultKubernetesReleases) {
     this.releases = new Set(releases);
+    this.kubernetes = new Set(kubernetes);
   }
 
   /** Makes an arbitrary reference pullable (custom installers, Kubernetes images). */
@@ -52,6 +72,8 @@ export class ImageRegistry {
   }
 
   exists(reference: string): boolean {
+    const k8s = kubernetesImage.exec(reference);
+    if (k8s) return this.kubernetes.has(k8s[1] ?? k8s[2] ?? "") || this.extra.has(reference);
     return this.extra.has(reference) || !("error" in this.resolveInstaller(reference));
   }
 }

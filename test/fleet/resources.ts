@@ -4,7 +4,7 @@
 import { stringify } from "yaml";
 import { compareVersions } from "../../src/talos/version.ts";
 import type { FleetView } from "./handlers.ts";
-import { componentImages } from "./machine-config.ts";
+import { componentImages, extraArgs } from "./machine-config.ts";
 import type { SimNode } from "./node.ts";
 
 export interface Spec {
@@ -107,6 +107,8 @@ export function staticPodImage(node: SimNode, fleet: FleetView, id: ComponentId)
 
 function staticPod(node: SimNode, fleet: FleetView, id: ComponentId): { [key: string]: Json } {
   const image = staticPodImage(node, fleet, id);
+  const key = components.find((c) => c.id === id)?.key ?? "apiServer";
+  const command = [`/usr/local/bin/${id}`, ...extraArgs(fleet.machineConfig(node), key)];
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -119,7 +121,7 @@ function staticPod(node: SimNode, fleet: FleetView, id: ComponentId): { [key: st
     spec: {
       hostNetwork: true,
       priorityClassName: "system-cluster-critical",
-      containers: [{ name: id, image }],
+      containers: [{ name: id, image, command }],
     },
   };
 }
@@ -237,7 +239,11 @@ export const resourceKinds: ResourceKind[] = [
     sensitive: since("v1.14.0-alpha.0"),
     specs: (node, fleet) => {
       const image = componentImages(fleet.machineConfig(node)).kubelet;
-      const args = [`--hostname-override=${node.hostname}`, `--node-ip=${node.address}`];
+      const args = [
+        `--hostname-override=${node.hostname}`,
+        `--node-ip=${node.address}`,
+        ...extraArgs(fleet.machineConfig(node), "kubelet"),
+      ];
       return {
         kubelet: spec(
           { image, args, expectedNodename: node.hostname },
@@ -265,6 +271,16 @@ export const resourceKinds: ResourceKind[] = [
       },
     }),
   ),
+  {
+    // Talos renders bootstrap manifests (CoreDNS, kube-proxy, ...); this cluster has none to sync.
+    type: "Manifests.kubernetes.talos.dev",
+    namespace: "controlplane",
+    protoType: "talos.resource.definitions.k8s.ManifestSpec",
+    aliases: ["manifest", "manifests"],
+    printColumns: [],
+    sensitive: never,
+    specs: () => ({}),
+  },
   {
     type: "StaticPods.kubernetes.talos.dev",
     namespace: "k8s",

@@ -1,0 +1,323 @@
+// The Kubernetes phase end to end: plans applied with kubectl, the operator as a process, the real
+// control plane, a simulated fleet whose machine configurations the operator patches through the
+// Talos API, and mirror pods and kubelets that follow those configurations.
+import { jest } from "@jest/globals";
+import { componentImages } from "../fleet/machine-config.ts";
+import { kubectl } from "../harness/kubectl.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+
+const applyConfiguration = "/machine.MachineService/ApplyConfiguration";
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface KubernetesStatusView {
+  fromVersion?: string;
+  targetVersion?: string;
+  version?: string;
+  step?: string;
+  nodesDone?: number;
+  tasks?: { component: string; node: string; state: string; message: string; reason?: string }[];
+}
+
+async function kubernetesStatus(scenario: Scenario): Promise<KubernetesStatusView> {
+  const { stdout } = await kubectl(["get", "tup", scenario.name, "-o", "jsonpath={.status.kubernetes}"]);
+  return stdout ? (JSON.parse(stdout) as KubernetesStatusView) : {};
+}
+
+/** The plan's Events in the order they were written (their resourceVersion; timestamps have one-second resolution). */
+async function events(scenario: Scenario): Promise<{ reason: string; message: string; time: string }[]> {
+  const { stdout } = await kubectl([
+    "get",
+    "events",
+    "-n",
+    "default",
+    "--field-selector",
+    `involvedObject.name=${scenario.name}`,
+    "-o",
+    "json",
+  ]);
+  const items = (
+    JSON.parse(stdout) as {
+      items: {
+        reason: string;
+        message: string;
+        metadata: { creationTimestamp: string; resourceVersion: string };
+      }[];
+    }
+  ).items;
+  return items
+    .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+    .map((e) => ({ reason: e.reason, message: e.message, time: e.metadata.creationTimestamp }));
+}
+
+/** Every node's component images and kubelet version, as the machines and the Nodes show them. */
+async function clusterVersions(scenario: Scenario): Promise<Record<string, string[]>> {
+  const { stdout } = await kubectl([
+    "get",
+    "nodes",
+    "-l",
+    `fleet.talos-operator.dev/name=${scenario.name}`,
+    "-o",
+    "json",
+  ]);
+  const nodes = JSON.parse(stdout) as {
+    items: { metadata: { name: string }; status: { nodeInfo: { kubeletVersion: string } } }[];
+  };
+  const kubelets = new Map(nodes.items.map((n) => [n.metadata.name, n.status.nodeInfo.kubeletVersion]));
+  return Object.fromEntries(
+    scenario.fleet.nodes().map((node) => {
+      const images = componentImages(scenario.fleet.machineConfig(node));
+      return [
+        node.hostname,
+        [
+          ...Object.values(images).filter((i): i is string => i !== undefined),
+          `node ${kubelets.get(node.hostname)}`,
+        ].map((i) => i.replace(/^.*\//, "")),
+      ];
+    }),
+  );
+}
+
+const patchesPerNode = (scenario: Scenario) =>
+  Object.fromEntries(
+    scenario.fleet
+      .nodes()
+      .map((n) => [n.hostname, n.calls.filter((c) => c.method === applyConfiguration).length]),
+  );
+
+/** Every component of every node at `version`: five images on a control plane, the kubelet on a worker. */
+function allAt(scenario: Scenario, version: string): Record<string, string[]> {
+  return Object.fromEntries(
+    scenario.fleet
+      .nodes()
+      .map((n) => [
+        n.hostname,
+        n.isControlPlane
+          ? [
+              `kubelet:${version}`,
+              `kube-apiserver:${version}`,
+              `kube-controller-manager:${version}`,
+              `kube-scheduler:${version}`,
+              `kube-proxy:${version}`,
+              `node ${version}`,
+            ]
+          : [`kubelet:${version}`, `node ${version}`],
+      ]),
+  );
+}
+
+async function mirrorPodsReadyAt(scenario: Scenario, version: string): Promise<string[]> {
+  const { stdout } = await kubectl(["get", "pods", "-n", "kube-system", "-o", "json"]);
+  const pods = JSON.parse(stdout) as {
+    items: {
+      spec: { nodeName: string; containers: { image: string }[] };
+      status: { conditions?: { type: string; status: string }[] };
+    }[];
+  };
+  const names = new Set(scenario.fleet.controlPlanes().map((n) => n.hostname));
+  return pods.items
+    .filter((p) => names.has(p.spec.nodeName))
+    .filter(
+      (p) =>
+        !p.spec.containers[0]?.image.endsWith(`:${version}`) ||
+        !p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+    )
+    .map((p) => `${p.spec.nodeName}: ${p.spec.containers[0]?.image}`);
+}
+
+// A Kubernetes upgrade restarts 18 to 21 components one after another: longer than jest's default.
+jest.setTimeout(300_000);
+
+describe("Kubernetes upgrades, end to end", () => {
+  let scenario: Scenario;
+
+  checkAndStopAfterEach(() => scenario);
+
+  it("a Kubernetes-only plan (v1.34 → v1.35): every component once, in upgrade-k8s order, Ready at the end", async () => {
+    scenario = await new Scenario().start({
+      talosVersion: "v1.12.4",
+      kubernetesVersion: "v1.34.2",
+      workers: 2,
+    });
+    await scenario.apply({ kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("condition=Ready", 180);
+
+    expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.35.0"));
+    expect(await mirrorPodsReadyAt(scenario, "v1.35.0")).toEqual([]);
+    // One patch per component and node: 5 on each control plane, the kubelet on each worker.
+    expect(patchesPerNode(scenario)).toEqual(
+      Object.fromEntries(scenario.fleet.nodes().map((n) => [n.hostname, n.isControlPlane ? 5 : 1])),
+    );
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual(Array(5).fill(0));
+
+    const status = await scenario.status();
+    expect(status.phase).toBe("Completed");
+    expect(scenario.condition(status, "KubernetesUpToDate")).toMatchObject({ status: "True" });
+    expect(await kubernetesStatus(scenario)).toMatchObject({
+      fromVersion: "v1.34.2",
+      targetVersion: "v1.35.0",
+      version: "v1.35.0",
+      step: "Done",
+      nodesDone: 5,
+    });
+
+    // Static pods one control plane at a time and in order, then kube-proxy, then kubelets.
+    const upgraded = (await events(scenario))
+      .filter((e) => e.reason === "ComponentUpgraded")
+      .map((e) => e.message);
+    const order = upgraded.map((m) => m.split(" ")[0]);
+    expect(order).toEqual([
+      ...Array(3).fill("kube-apiserver"),
+      ...Array(3).fill("kube-controller-manager"),
+      ...Array(3).fill("kube-scheduler"),
+      ...Array(3).fill("kube-proxy"),
+      ...Array(5).fill("kubelet"),
+    ]);
+    // Every image was pulled on its node before the first patch.
+    for (const node of scenario.fleet.nodes()) {
+      const firstPatch = node.calls.find((c) => c.method === applyConfiguration)?.at ?? 0;
+      const pulls = node.calls.filter((c) => c.method === "/machine.MachineService/ImagePull");
+      expect(pulls.length).toBe(node.isControlPlane ? 4 : 1);
+      expect(pulls.every((c) => c.at < firstPatch)).toBe(true);
+    }
+  });
+
+  it("a combined plan (Talos v1.12 → v1.13, then Kubernetes v1.35 → v1.36) in one apply, Talos first", async () => {
+    scenario = await new Scenario().start({ talosVersion: "v1.12.4", kubernetesVersion: "v1.35.2" });
+    await scenario.apply({
+      talos: { version: "v1.13.0" },
+      kubernetes: { version: "v1.36.0" },
+      rollout: { nodeTimeout: "2m" },
+    });
+    await scenario.waitFor("condition=Ready", 240);
+
+    expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(6).fill("v1.13.0"));
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual(Array(6).fill(1));
+    expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.36.0"));
+
+    const timeline = await events(scenario);
+    const reasons = timeline.map((e) => e.reason);
+    const lastTalos = reasons.lastIndexOf("NodeUpgraded");
+    const firstKubernetes = reasons.indexOf("KubernetesUpgradeStarted");
+    expect(reasons.filter((r) => r === "NodeUpgraded")).toHaveLength(6);
+    expect(firstKubernetes).toBeGreaterThan(lastTalos);
+    // No machine configuration was patched before the last Talos node was back.
+    const lastReboot = Math.max(
+      ...scenario.fleet
+        .nodes()
+        .flatMap((n) => n.calls.filter((c) => c.method.endsWith("/Reboot")).map((c) => c.at)),
+    );
+    const firstPatch = Math.min(
+      ...scenario.fleet
+        .nodes()
+        .flatMap((n) => n.calls.filter((c) => c.method === applyConfiguration).map((c) => c.at)),
+    );
+    expect(firstPatch).toBeGreaterThan(lastReboot);
+    const status = await scenario.status();
+    expect(scenario.condition(status, "TalosUpToDate")?.status).toBe("True");
+    expect(scenario.condition(status, "KubernetesUpToDate")?.status).toBe("True");
+    const start = Date.parse(timeline[0]?.time ?? "");
+    console.log(
+      `combined plan timeline:\n${timeline
+        .filter((e) => e.reason !== "ComponentUpgraded" || e.message.startsWith("kube-apiserver"))
+        .map((e) => `+${((Date.parse(e.time) - start) / 1000).toFixed(0)}s ${e.reason}: ${e.message}`)
+        .join("\n")}`,
+    );
+  });
+
+  it("refuses a Kubernetes target the nodes' Talos does not support, and touches nothing", async () => {
+    scenario = await new Scenario().start({
+      talosVersion: "v1.12.4",
+      kubernetesVersion: "v1.35.2",
+      workers: 1,
+    });
+    await scenario.apply({ kubernetes: { version: "v1.36.0" } });
+    await scenario.waitFor("condition=Stalled");
+    const stalled = scenario.condition(await scenario.status(), "Stalled");
+    expect(stalled?.reason).toBe("UnsupportedKubernetesVersion");
+    expect(stalled?.message).toContain(
+      `${scenario.node("cp-1")}: Talos v1.12.4 supports Kubernetes v1.30 to v1.35, not v1.36.0`,
+    );
+    await sleep(2_000);
+    for (const node of scenario.fleet.nodes()) {
+      expect(node.calls.filter((c) => c.method === applyConfiguration || c.method.endsWith("Pull"))).toEqual(
+        [],
+      );
+    }
+  });
+
+  it("a two-minor jump is refused naming the missing minor, and done in two passes with intermediateVersions", async () => {
+    scenario = await new Scenario().start({
+      talosVersion: "v1.13.0",
+      kubernetesVersion: "v1.34.2",
+      workers: 1,
+    });
+    await scenario.apply({ kubernetes: { version: "v1.36.0" } });
+    await scenario.waitFor("condition=Stalled");
+    const refused = scenario.condition(await scenario.status(), "Stalled");
+    expect(refused?.reason).toBe("UpgradePathTooLong");
+    expect(refused?.message).toContain("add the latest v1.35.x to intermediateVersions");
+    expect(Object.values(patchesPerNode(scenario))).toEqual([0, 0, 0, 0]);
+
+    await scenario.apply({
+      kubernetes: { version: "v1.36.0", intermediateVersions: ["v1.35.0"] },
+      rollout: { nodeTimeout: "2m" },
+    });
+    await scenario.waitFor("condition=Ready", 240);
+    expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.36.0"));
+    expect(patchesPerNode(scenario)).toEqual(
+      Object.fromEntries(scenario.fleet.nodes().map((n) => [n.hostname, n.isControlPlane ? 10 : 2])),
+    );
+    const started = (await events(scenario)).filter((e) => e.reason === "KubernetesUpgradeStarted");
+    expect(started.map((e) => e.message)).toEqual([
+      "upgrading Kubernetes v1.34.2 → v1.35.0 (on the way to v1.36.0)",
+      "upgrading Kubernetes v1.35.0 → v1.36.0",
+    ]);
+  });
+
+  it("a control plane component whose pod never becomes Ready stalls the plan, naming node and component", async () => {
+    scenario = await new Scenario().start({
+      talosVersion: "v1.12.4",
+      kubernetesVersion: "v1.34.2",
+      workers: 1,
+    });
+    scenario.fleet.inject(scenario.node("cp-2"), { staticPodNotReady: "kube-controller-manager" });
+    await scenario.apply({ kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "15s" } });
+    await scenario.waitFor("condition=Stalled", 120);
+    const status = await scenario.status();
+    expect(status.phase).toBe("Failed");
+    const stalled = scenario.condition(status, "Stalled");
+    expect(stalled?.reason).toBe("ComponentTimeout");
+    expect(stalled?.message).toContain(`kube-controller-manager on ${scenario.node("cp-2")}`);
+    expect(stalled?.message).toContain("mirror pod");
+    // Nothing after it was started: cp-3's controller manager and every scheduler are untouched.
+    const tasks = (await kubernetesStatus(scenario)).tasks ?? [];
+    expect(tasks.filter((t) => t.state === "Done").map((t) => `${t.component}@${t.node.slice(-4)}`)).toEqual([
+      "kube-apiserver@cp-1",
+      "kube-apiserver@cp-2",
+      "kube-apiserver@cp-3",
+      "kube-controller-manager@cp-1",
+    ]);
+    expect(patchesPerNode(scenario)[scenario.node("cp-3")]).toBe(1);
+  });
+
+  it("killed between component patches, a restarted operator resumes and applies nothing twice", async () => {
+    scenario = await new Scenario().start({
+      talosVersion: "v1.12.4",
+      kubernetesVersion: "v1.34.2",
+      workers: 2,
+    });
+    await scenario.apply({ kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "2m" } });
+    const patches = () => Object.values(patchesPerNode(scenario)).reduce((a, b) => a + b, 0);
+    for (const [index, after] of [2, 7, 13].entries()) {
+      for (let i = 0; i < 600 && patches() < after; i++) await sleep(50);
+      await scenario.operator.kill();
+      await sleep(300);
+      scenario.startOperator({}, `operator-${index + 2}`);
+    }
+    await scenario.waitFor("condition=Ready", 180);
+    expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.35.0"));
+    expect(patchesPerNode(scenario)).toEqual(
+      Object.fromEntries(scenario.fleet.nodes().map((n) => [n.hostname, n.isControlPlane ? 5 : 1])),
+    );
+  });
+});
