@@ -2,6 +2,7 @@
 // so a reboot's end is seen when it happens instead of at the next poll. A stream that ends (the
 // node went down) is reopened with a growing pause; every event or end wakes the plan.
 import type { TalosClient } from "./client.ts";
+import type { WatchResponse__Output } from "./generated/cosi/resource/WatchResponse.ts";
 
 interface Watch {
   controller: AbortController;
@@ -44,7 +45,7 @@ export class MachineWatches {
     while (!signal.aborted) {
       let events = 0;
       await client
-        .stream(
+        .stream<WatchResponse__Output>(
           "state",
           "Watch",
           {
@@ -55,9 +56,10 @@ export class MachineWatches {
             options: { tailEvents: 0 },
           },
           address,
-          () => {
+          (message: WatchResponse__Output) => {
+            // Talos opens a watch with an empty message; then the current state; then changes.
+            if (message.event.length === 0) return;
             events++;
-            // The first event is the current state; later ones are changes.
             if (events > 1) this.wake(plan);
           },
           { signal },

@@ -4,6 +4,7 @@
 import { jest } from "@jest/globals";
 import { componentImages } from "../fleet/machine-config.ts";
 import { kubectl } from "../harness/kubectl.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 const applyConfiguration = "/machine.MachineService/ApplyConfiguration";
@@ -280,8 +281,14 @@ describe("Kubernetes upgrades, end to end", () => {
       kubernetesVersion: "v1.34.2",
       workers: 1,
     });
-    scenario.fleet.inject(scenario.node("cp-2"), { staticPodNotReady: "kube-controller-manager" });
     await scenario.apply({ kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "15s" } });
+    // Once the API servers are done, cp-2's next kube-controller-manager pod will never be Ready.
+    await waitUntil(
+      "the API servers upgraded",
+      async () => (await kubernetesStatus(scenario)).tasks?.[2]?.state === "Done",
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    scenario.fleet.inject(scenario.node("cp-2"), { staticPodNotReady: "kube-controller-manager" });
     await scenario.waitFor("condition=Stalled", 120);
     const status = await scenario.status();
     expect(status.phase).toBe("Failed");

@@ -121,6 +121,8 @@ export const cosiState: ServiceImplementation = {
         }
         if (events.length > 0) write({ event: events });
       };
+      // The server's first message is empty: clients take it as "the watch is established".
+      write({ event: [] });
       send();
       const options = (request.options ?? {}) as { bootstrapContents?: boolean };
       if (Number(request.apiVersion ?? 0) >= 1 && options.bootstrapContents) {
