@@ -12,6 +12,7 @@ export class Recorder {
   private readonly cordoned = new Set<string>();
   private readonly informer;
   private readonly fleet: Fleet;
+  private stopped = false;
 
   private constructor(fleet: Fleet, kc: KubeConfig) {
     this.fleet = fleet;
@@ -29,6 +30,10 @@ export class Recorder {
     };
     recorder.informer.on("add", onNode);
     recorder.informer.on("update", onNode);
+    recorder.informer.on("error", () => {
+      // The informer stops on errors (e.g. a kube-apiserver restart); it re-lists after a pause.
+      if (!recorder.stopped) setTimeout(() => void recorder.informer.start().catch(() => undefined), 500);
+    });
     for (const machine of fleet.nodes()) {
       machine.listen({
         down: (m) => recorder.sample(`${m.hostname} down`),
@@ -58,6 +63,7 @@ export class Recorder {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.informer.stop();
   }
 }
