@@ -13,6 +13,7 @@ export class Recorder {
   private readonly informer;
   private readonly fleet: Fleet;
   private stopped = false;
+  private readonly cordonWaiters: { node: string; resolve: () => void }[] = [];
 
   private constructor(fleet: Fleet, kc: KubeConfig) {
     this.fleet = fleet;
@@ -26,6 +27,7 @@ export class Recorder {
       const name = node.metadata?.name ?? "";
       if (node.spec?.unschedulable) recorder.cordoned.add(name);
       else recorder.cordoned.delete(name);
+      if (node.spec?.unschedulable) recorder.wake(name);
       recorder.sample(`${name} ${node.spec?.unschedulable ? "cordoned" : "schedulable"}`);
     };
     recorder.informer.on("add", onNode);
@@ -51,6 +53,19 @@ export class Recorder {
         .length;
     this.maxControlPlanesDown = Math.max(this.maxControlPlanesDown, down("controlplane"));
     this.maxWorkersDown = Math.max(this.maxWorkersDown, down("worker"));
+  }
+
+  /** Resolves as soon as the watch sees `node` cordoned (a moment to inject a fault at). */
+  whenCordoned(node: string): Promise<void> {
+    if (this.cordoned.has(node)) return Promise.resolve();
+    return new Promise((resolve) => this.cordonWaiters.push({ node, resolve }));
+  }
+
+  private wake(node: string): void {
+    for (const waiter of this.cordonWaiters.filter((w) => w.node === node)) {
+      this.cordonWaiters.splice(this.cordonWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
   }
 
   /** Upgrade calls that reached each machine. */
