@@ -39,8 +39,12 @@ function row(c: FaultCase): string[] {
 
 function table(cases: FaultCase[]): string {
   if (cases.length === 0) return "_No rows yet._";
-  const lines = [header, header.map(() => "---"), ...cases.map(row)];
-  return lines.map((cells) => `| ${cells.join(" | ")} |`).join("\n");
+  const rows = [header, ...cases.map(row)];
+  // Columns padded to their widest cell, as the formatter (biome) lays Markdown tables out.
+  const widths = header.map((_, i) => Math.max(...rows.map((cells) => (cells[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  const [first, ...rest] = rows;
+  return [line(first ?? []), line(widths.map((w) => "-".repeat(w))), ...rest.map(line)].join("\n");
 }
 
 export function renderFaultsMatrix(): string {
