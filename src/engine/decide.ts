@@ -38,6 +38,7 @@ function reconcileEntries(
   selected: NodeView[],
   step: string | undefined,
   retry: boolean,
+  talos: boolean,
 ): NodeStatus[] {
   return selected.map((node) => {
     const version = node.talos.version;
@@ -54,6 +55,9 @@ function reconcileEntries(
     if (existing && (activeStates.has(existing.state) || (existing.state === "Failed" && !retry)))
       return existing;
     if (existing?.state === "Done" && (existing.version === step || step === undefined)) return existing;
+    // A node whose Talos version is unknown (its API unreachable) is not done: it waits to be seen.
+    if (talos && version === undefined)
+      return fresh("Pending", existing?.state === "Failed" ? "retry requested" : "");
     if (
       step === undefined ||
       (version !== undefined &&
@@ -135,7 +139,7 @@ export function decide(obs: Observation): Decision {
   }
 
   // Entries first: the computed order is in status before any node is touched.
-  let entries = reconcileEntries(previous.nodes, selected, step, retry);
+  let entries = reconcileEntries(previous.nodes, selected, step, retry, spec.talos !== undefined);
   const byName = new Map(obs.nodes.map((n) => [n.name, n]));
 
   if (spec.dryRun) {
@@ -175,10 +179,15 @@ export function decide(obs: Observation): Decision {
 
   if (failed.length > 0) {
     const first = failed[0] as NodeStatus;
+    // Failed nodes keep the cordon the operator put on them; the condition says which.
+    const cordoned = failed
+      .filter((e) => byName.get(e.name)?.unschedulable && byName.get(e.name)?.cordonedByOperator)
+      .map((e) => e.name);
+    const left = cordoned.length > 0 ? `; left cordoned: ${cordoned.join(", ")}` : "";
     verdict = {
       kind: "failed",
       reason: first.reason ?? Reason.NodeFailed,
-      message: `node ${first.name} failed: ${first.message}`,
+      message: `node ${first.name} failed: ${first.message}${left}`,
     };
   } else if (pending.length > 0) {
     const hold = holdReason(windows, failingGates, spec.paused);

@@ -144,7 +144,7 @@ export function stepNode(
       }
       if (elapsed > nodeTimeout) {
         const seen = talos.reachable
-          ? `last seen ${talos.stage ?? "?"} on ${talos.version ?? "?"}`
+          ? `last seen ${talos.stage ?? "?"} on ${talos.version ?? "?"}${talos.ready === false ? ", not ready" : ""}`
           : `unreachable: ${talos.error ?? "no answer"}`;
         return fail(
           entry,

@@ -13,6 +13,8 @@ export interface OperatorOptions {
 }
 
 export interface OperatorProcess extends ManagedProcess {
+  /** Its POD_NAME: the holder identity in the Lease. */
+  identity: string;
   logs(): string;
 }
 
@@ -20,6 +22,7 @@ const main = join(import.meta.dirname, "..", "..", "src", "main.ts");
 
 export function startOperator(options: OperatorOptions): OperatorProcess {
   const logFile = join(scratchDir("operator"), "operator.log");
+  const identity = options.identity ?? `operator-${process.pid}`;
   const proc = startProcess("operator", process.execPath, [main], {
     logFile,
     env: {
@@ -31,7 +34,7 @@ export function startOperator(options: OperatorOptions): OperatorProcess {
         .replace(/[^a-z0-9-]/g, "-")
         .slice(0, 63)
         .replace(/-+$/, ""),
-      POD_NAME: options.identity ?? `operator-${process.pid}`,
+      POD_NAME: identity,
       PLAN_SELECTOR: options.planSelector,
       METRICS_PORT: "0",
       METRICS_HOST: "127.0.0.1",
@@ -44,5 +47,5 @@ export function startOperator(options: OperatorOptions): OperatorProcess {
       ...options.env,
     },
   });
-  return { ...proc, logs: () => logTail(logFile, 200) };
+  return { ...proc, identity, logs: () => logTail(logFile, 200) };
 }

@@ -12,6 +12,8 @@ export class Recorder {
   private readonly cordoned = new Set<string>();
   private readonly informer;
   private readonly fleet: Fleet;
+  private stopped = false;
+  private readonly cordonWaiters: { node: string; resolve: () => void }[] = [];
 
   private constructor(fleet: Fleet, kc: KubeConfig) {
     this.fleet = fleet;
@@ -25,10 +27,15 @@ export class Recorder {
       const name = node.metadata?.name ?? "";
       if (node.spec?.unschedulable) recorder.cordoned.add(name);
       else recorder.cordoned.delete(name);
+      if (node.spec?.unschedulable) recorder.wake(name);
       recorder.sample(`${name} ${node.spec?.unschedulable ? "cordoned" : "schedulable"}`);
     };
     recorder.informer.on("add", onNode);
     recorder.informer.on("update", onNode);
+    recorder.informer.on("error", () => {
+      // The informer stops on errors (e.g. a kube-apiserver restart); it re-lists after a pause.
+      if (!recorder.stopped) setTimeout(() => void recorder.informer.start().catch(() => undefined), 500);
+    });
     for (const machine of fleet.nodes()) {
       machine.listen({
         down: (m) => recorder.sample(`${m.hostname} down`),
@@ -48,6 +55,19 @@ export class Recorder {
     this.maxWorkersDown = Math.max(this.maxWorkersDown, down("worker"));
   }
 
+  /** Resolves as soon as the watch sees `node` cordoned (a moment to inject a fault at). */
+  whenCordoned(node: string): Promise<void> {
+    if (this.cordoned.has(node)) return Promise.resolve();
+    return new Promise((resolve) => this.cordonWaiters.push({ node, resolve }));
+  }
+
+  private wake(node: string): void {
+    for (const waiter of this.cordonWaiters.filter((w) => w.node === node)) {
+      this.cordonWaiters.splice(this.cordonWaiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+
   /** Upgrade calls that reached each machine. */
   upgradeCalls(): Record<string, number> {
     return Object.fromEntries(
@@ -58,6 +78,7 @@ export class Recorder {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.informer.stop();
   }
 }

@@ -1,12 +1,13 @@
 // One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
 import { join } from "node:path";
-import { CoreV1Api } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { workerBudget } from "../../src/engine/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { adminKubeConfig, operatorKubeconfigEnv, uniqueName } from "../harness/shared-control-plane.ts";
+import { type E2eCluster, sharedE2eCluster } from "../harness/e2e-cluster.ts";
+import { kubectl as kubectlOn } from "../harness/kubectl.ts";
+import { uniqueName } from "../harness/shared-control-plane.ts";
 import { type OperatorProcess, startOperator } from "./operator-process.ts";
 import { Recorder } from "./recorder.ts";
 
@@ -28,15 +29,27 @@ export interface PlanStatusView {
 
 export class Scenario {
   readonly name = uniqueName("e2e");
-  readonly kc = adminKubeConfig();
+  readonly cluster: E2eCluster;
+  readonly kc = new KubeConfig();
   fleet!: Fleet;
   kubelets!: Kubelets;
   recorder!: Recorder;
   operator!: OperatorProcess;
 
+  /** By default the run's e2e cluster (the jest global setup's); a test may bring its own. */
+  constructor(cluster: E2eCluster = sharedE2eCluster()) {
+    this.cluster = cluster;
+    this.kc.loadFromFile(cluster.kubeconfig);
+  }
+
+  /** kubectl against this scenario's cluster. */
+  kubectl(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+    return kubectlOn(args, input, { kubeconfig: this.cluster.kubeconfig });
+  }
+
   async start(options: Partial<FleetOptions> & { operatorEnv?: Record<string, string> } = {}): Promise<this> {
-    await kubectl(["apply", "--server-side", "-f", crd]);
-    await kubectl([
+    await this.kubectl(["apply", "--server-side", "-f", crd]);
+    await this.kubectl([
       "wait",
       "--for=condition=Established",
       "crd/talosupgradeplans.upgrade.talos-operator.dev",
@@ -56,11 +69,8 @@ export class Scenario {
   }
 
   startOperator(env: Record<string, string> = {}, identity?: string): OperatorProcess {
-    const leastPrivilege = process.env[operatorKubeconfigEnv];
-    if (!leastPrivilege)
-      throw new Error(`${operatorKubeconfigEnv} is not set: the e2e setup makes the operator's identity`);
     this.operator = startOperator({
-      kubeconfig: leastPrivilege,
+      kubeconfig: this.cluster.operatorKubeconfig,
       talosconfig: this.fleet.talosconfig.admin,
       planSelector: `test=${this.name}`,
       env,
@@ -104,18 +114,18 @@ export class Scenario {
       metadata: { name: this.name, labels: { test: this.name }, annotations },
       spec: { nodeSelector: { matchLabels: { [fleetLabel]: this.name } }, ...spec },
     };
-    await kubectl(["apply", "-f", "-"], JSON.stringify(plan));
+    await this.kubectl(["apply", "-f", "-"], JSON.stringify(plan));
   }
 
   async status(): Promise<PlanStatusView> {
-    const { stdout } = await kubectl(["get", "tup", this.name, "-o", "jsonpath={.status}"]);
+    const { stdout } = await this.kubectl(["get", "tup", this.name, "-o", "jsonpath={.status}"]);
     return stdout ? (JSON.parse(stdout) as PlanStatusView) : {};
   }
 
   /** `kubectl wait` on the plan, as a user would; on timeout the error carries status and operator log. */
   async waitFor(condition: string, timeoutSeconds = 120): Promise<void> {
     try {
-      await kubectl(["wait", `tup/${this.name}`, `--for=${condition}`, `--timeout=${timeoutSeconds}s`]);
+      await this.kubectl(["wait", `tup/${this.name}`, `--for=${condition}`, `--timeout=${timeoutSeconds}s`]);
     } catch (error) {
       const status = JSON.stringify(await this.status(), null, 1);
       throw new Error(
@@ -128,12 +138,19 @@ export class Scenario {
     return status.conditions?.find((c) => c.type === type);
   }
 
+  /** This scenario's Nodes that are cordoned now, as the kube-apiserver has them. */
+  async cordonedNodes(): Promise<string[]> {
+    const core = this.kc.makeApiClient(CoreV1Api);
+    const nodes = await core.listNode({ labelSelector: `${fleetLabel}=${this.name}` });
+    return nodes.items.filter((n) => n.spec?.unschedulable).map((n) => n.metadata?.name ?? "");
+  }
+
   async stop(): Promise<void> {
     await this.operator?.stop();
     await this.recorder?.stop();
     await this.kubelets?.stop();
     await this.fleet?.stop();
-    await kubectl(["delete", "tup", this.name, "--ignore-not-found"]).catch(() => undefined);
+    await this.kubectl(["delete", "tup", this.name, "--ignore-not-found"]).catch(() => undefined);
     const core = this.kc.makeApiClient(CoreV1Api);
     for (const node of this.fleet?.nodes() ?? [])
       await core.deleteNode({ name: node.hostname }).catch(() => undefined);

@@ -1,4 +1,5 @@
-// kubectl against the run's control plane, as a user would type it, with optional stdin.
+// kubectl against the run's control plane (or the one `kubeconfig` names), as a user would type it,
+// with optional stdin.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { sharedKubeconfigPath } from "./shared-control-plane.ts";
@@ -8,9 +9,12 @@ const run = promisify(execFile);
 export function kubectl(
   args: string[],
   input?: string,
-  timeoutMs = 240_000,
+  options: { timeoutMs?: number; kubeconfig?: string } = {},
 ): Promise<{ stdout: string; stderr: string }> {
-  const child = run("kubectl", ["--kubeconfig", sharedKubeconfigPath(), ...args], { timeout: timeoutMs });
+  const kubeconfig = options.kubeconfig ?? sharedKubeconfigPath();
+  const child = run("kubectl", ["--kubeconfig", kubeconfig, ...args], {
+    timeout: options.timeoutMs ?? 240_000,
+  });
   child.child.stdin?.end(input ?? "");
   return child;
 }

@@ -31,6 +31,16 @@ describe("ordering and selection", () => {
     expect(d.status.nodes[0]?.message).toBe("already at v1.12.4");
   });
 
+  it("does not call a plan done while no node's Talos version can be read", () => {
+    const unreachable = { talos: { reachable: false, version: undefined, error: "connection refused" } };
+    const d = decide(anObservation(aPlan(), [aNode("cp-1", unreachable), aNode("worker-a", unreachable)]));
+    expect(states(d)).toEqual({ "cp-1": "Pending", "worker-a": "Pending" });
+    expect(d.status.phase).toBe("Pending");
+    expect(condition(d, "Ready")).toMatchObject({ status: "False" });
+    expect(condition(d, "Ready")?.message).toContain("waiting for the Talos API of cp-1");
+    expect(d.status.history).toEqual([]);
+  });
+
   it("honours the node selector and the exclude label", () => {
     const nodes = [
       aNode("cp-1", { version: "v1.12.4" }),
@@ -289,7 +299,27 @@ describe("one node's way through an upgrade", () => {
     expect(entry(d)?.state).toBe("Failed");
     expect(entry(d)?.message).toBe("rolled back by Talos: the node booted v1.11.6 instead of v1.12.4");
     expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "RolledBack" });
+    expect(condition(d, "Stalled")?.message).toMatch(/; left cordoned: cp-1$/);
     expect(d.actions).toEqual([]);
+  });
+
+  it("names no cordon left behind once the failed node is uncordoned", () => {
+    const rolledBack = aNode("cp-1", {
+      talos: { reachable: true, version: "v1.11.6", bootId: "cp-1-boot-2", stage: "RUNNING", ready: true },
+    });
+    const d = decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), rolledBack, minutes(3)));
+    expect(condition(d, "Stalled")?.message).not.toContain("left cordoned");
+  });
+
+  it("says a node that came back on the target but never ready timed out not ready", () => {
+    const notReady = aNode("cp-1", {
+      unschedulable: true,
+      talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-2", stage: "RUNNING", ready: false },
+    });
+    const d = decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), notReady, minutes(31)));
+    expect(entry(d)?.message).toBe(
+      "not back on v1.12.4 within 30m (last seen RUNNING on v1.12.4, not ready)",
+    );
   });
 
   it("fails a node that does not come back within nodeTimeout", () => {

@@ -1,0 +1,325 @@
+// The faults matrix: every fault the Talos fleet simulator can inject, at each step of a node's
+// upgrade where it can strike, with the outcome the operator must produce. faults-matrix.test.ts
+// runs each row; docs/faults.md shows the same rows (rendered by faults-doc.ts, kept in sync by a test).
+import type { Faults } from "../fleet/node.ts";
+
+/** Where in a node's upgrade the fault strikes. */
+export type Step =
+  | "pre-flight pull"
+  | "gates before a node"
+  | "drain → upgrade call"
+  | "upgrade call"
+  | "reboot"
+  | "verification"
+  | "not reached";
+
+/** When the test injects it. */
+export type Moment = "before the plan" | "when the node is cordoned" | "when the node is back up";
+
+export type UpgradePhase = "Talos" | "Kubernetes";
+
+export interface FaultCase {
+  phase: UpgradePhase;
+  /** The Faults field (or `apidOutage`, `spec.talos.image`), as the table names it. */
+  fault: string;
+  /** What is injected: simulator faults, an apid outage of this long, or a plan image the registry lacks. */
+  inject: { faults?: Faults; apidOutageMs?: number; image?: string };
+  /** The node it hits, by its short name in a fleet of cp-1, worker-1, worker-2. */
+  node: "cp-1" | "worker-1";
+  moment: Moment;
+  step: Step;
+  /** Plan spec fields that the row needs (short timeouts), over the defaults of the test. */
+  spec?: { rollout?: { nodeTimeout: string }; healthChecks?: { timeout: string } };
+  expected: {
+    planPhase: "Completed" | "Failed" | "Pending" | "UpgradingTalos";
+    /** The Stalled condition's reason, or the Ready condition's when the plan completes. */
+    reason: string;
+    node: { state: "Done" | "Failed" | "Pending"; reason?: string; message?: string };
+    /** Nodes left cordoned at the end (short names). */
+    cordoned: string[];
+    /** Whether the nodes after the faulty one in the upgrade order get an upgrade call. */
+    laterNodes: "upgraded" | "untouched";
+  };
+}
+
+const short = { rollout: { nodeTimeout: "5s" } };
+const gateTimeout = { healthChecks: { timeout: "3s" } };
+
+export const talosPhaseCases: FaultCase[] = [
+  {
+    phase: "Talos",
+    fault: "spec.talos.image not in the registry",
+    inject: { image: "factory.talos.dev/metal-installer/0000:v1.12.4" },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "pre-flight pull",
+    expected: {
+      planPhase: "Failed",
+      reason: "ImagePullFailed",
+      node: { state: "Failed", reason: "ImagePullFailed", message: "cannot be pulled" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "pullFailure",
+    inject: { faults: { pullFailure: true } },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "pre-flight pull",
+    expected: {
+      planPhase: "Failed",
+      reason: "ImagePullFailed",
+      node: { state: "Failed", reason: "ImagePullFailed", message: "cannot be pulled" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "pullFailure",
+    inject: { faults: { pullFailure: true } },
+    node: "cp-1",
+    moment: "when the node is cordoned",
+    step: "upgrade call",
+    expected: {
+      planPhase: "Failed",
+      reason: "UpgradeRefused",
+      node: { state: "Failed", reason: "UpgradeRefused", message: "failed to pull image" },
+      cordoned: ["cp-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "etcdUnhealthy",
+    inject: { faults: { etcdUnhealthy: true } },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "gates before a node",
+    spec: gateTimeout,
+    expected: {
+      planPhase: "Pending",
+      reason: "HealthCheckTimeout",
+      node: { state: "Pending" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "etcdUnhealthy",
+    inject: { faults: { etcdUnhealthy: true } },
+    node: "cp-1",
+    moment: "when the node is cordoned",
+    step: "upgrade call",
+    expected: {
+      planPhase: "Failed",
+      reason: "UpgradeRefused",
+      node: { state: "Failed", reason: "UpgradeRefused", message: "failed the quorum read" },
+      cordoned: ["cp-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "etcdUnhealthy",
+    inject: { faults: { etcdUnhealthy: true } },
+    node: "cp-1",
+    moment: "when the node is back up",
+    step: "gates before a node",
+    spec: gateTimeout,
+    expected: {
+      planPhase: "UpgradingTalos",
+      reason: "HealthCheckTimeout",
+      node: { state: "Done" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "etcdAlarm",
+    inject: { faults: { etcdAlarm: "NOSPACE" } },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "gates before a node",
+    spec: gateTimeout,
+    expected: {
+      planPhase: "Pending",
+      reason: "HealthCheckTimeout",
+      node: { state: "Pending" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "etcdAlarm",
+    inject: { faults: { etcdAlarm: "CORRUPT" } },
+    node: "cp-1",
+    moment: "when the node is cordoned",
+    step: "upgrade call",
+    spec: gateTimeout,
+    expected: {
+      // Talos' own pre-checks look at member health, not alarms: the node upgrades, the gates then hold the workers.
+      planPhase: "UpgradingTalos",
+      reason: "HealthCheckTimeout",
+      node: { state: "Done" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "apidOutage (4 s)",
+    inject: { apidOutageMs: 4_000 },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "pre-flight pull",
+    expected: {
+      planPhase: "Completed",
+      reason: "Succeeded",
+      node: { state: "Done" },
+      cordoned: [],
+      laterNodes: "upgraded",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "apidOutage (4 s)",
+    inject: { apidOutageMs: 4_000 },
+    node: "worker-1",
+    moment: "when the node is cordoned",
+    step: "drain → upgrade call",
+    expected: {
+      planPhase: "Completed",
+      reason: "Succeeded",
+      node: { state: "Done" },
+      cordoned: [],
+      laterNodes: "upgraded",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "apidOutage (4 s)",
+    inject: { apidOutageMs: 4_000 },
+    node: "worker-1",
+    moment: "when the node is back up",
+    step: "verification",
+    expected: {
+      planPhase: "Completed",
+      reason: "Succeeded",
+      node: { state: "Done" },
+      cordoned: [],
+      laterNodes: "upgraded",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "bootFailure",
+    inject: { faults: { bootFailure: true } },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "reboot",
+    expected: {
+      planPhase: "Failed",
+      reason: "RolledBack",
+      node: { state: "Failed", reason: "RolledBack", message: "rolled back by Talos" },
+      cordoned: ["cp-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "neverReturns",
+    inject: { faults: { neverReturns: true } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "reboot",
+    spec: short,
+    expected: {
+      planPhase: "Failed",
+      reason: "NodeTimeout",
+      node: { state: "Failed", reason: "NodeTimeout", message: "not back on v1.12.4 within 5s" },
+      cordoned: ["worker-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "slowBootMs (3 s, under nodeTimeout)",
+    inject: { faults: { slowBootMs: 3_000 } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "reboot",
+    expected: {
+      planPhase: "Completed",
+      reason: "Succeeded",
+      node: { state: "Done" },
+      cordoned: [],
+      laterNodes: "upgraded",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "slowBootMs (20 s, over nodeTimeout)",
+    inject: { faults: { slowBootMs: 20_000 } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "reboot",
+    spec: short,
+    expected: {
+      planPhase: "Failed",
+      reason: "NodeTimeout",
+      node: { state: "Failed", reason: "NodeTimeout", message: "not back on v1.12.4 within 5s" },
+      cordoned: ["worker-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "kubeletNotReady",
+    inject: { faults: { kubeletNotReady: true } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "verification",
+    spec: short,
+    expected: {
+      planPhase: "Failed",
+      reason: "NodeTimeout",
+      node: {
+        state: "Failed",
+        reason: "NodeTimeout",
+        message: "within 5s (last seen RUNNING on v1.12.4, not ready)",
+      },
+      cordoned: ["worker-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "applyConfigurationError",
+    inject: { faults: { applyConfigurationError: "config rejected by the simulator" } },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "not reached",
+    expected: {
+      planPhase: "Completed",
+      reason: "Succeeded",
+      node: { state: "Done" },
+      cordoned: [],
+      laterNodes: "upgraded",
+    },
+  },
+];
+
+/**
+ * The Kubernetes phase's rows (ApplyConfiguration errors, a control plane pod that never comes
+ * back with the new config version, ...) go here as that phase is built; the Talos phase never
+ * calls ApplyConfiguration.
+ */
+export const kubernetesPhaseCases: FaultCase[] = [];
+
+export const faultCases: FaultCase[] = [...talosPhaseCases, ...kubernetesPhaseCases];

@@ -1,0 +1,71 @@
+// What an e2e scenario needs from a control plane: an admin kubeconfig and the operator's own
+// least-privilege one (a ServiceAccount bound to exactly deploy/base/rbac.yaml, not an admin), with
+// the CRD installed. The e2e global setup prepares one for the run; a test that restarts the
+// kube-apiserver (the chaos test) starts its own, so other tests never see the outage.
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { ControlPlane } from "./control-plane.ts";
+import { serviceAccountKubeconfig } from "./service-accounts.ts";
+import { e2eKubeconfigEnv, operatorKubeconfigEnv, scratchDir } from "./shared-control-plane.ts";
+
+export interface E2eCluster {
+  /** Admin (system:masters) kubeconfig: what the test, kubectl and the kubelet stand-in use. */
+  kubeconfig: string;
+  /** The operator's ServiceAccount kubeconfig. */
+  operatorKubeconfig: string;
+}
+
+const deploy = join(import.meta.dirname, "..", "..", "deploy");
+
+/** A control plane with the real controllers (node lifecycle on a short grace period), ready for e2e. */
+export async function startE2eControlPlane(): Promise<{ plane: ControlPlane; cluster: E2eCluster }> {
+  const plane = await ControlPlane.start({
+    controllers: true,
+    controllerManagerFlags: ["--node-monitor-grace-period=20s"],
+  });
+  try {
+    return { plane, cluster: await prepareE2eCluster(plane) };
+  } catch (error) {
+    await plane.stop();
+    throw error;
+  }
+}
+
+async function prepareE2eCluster(plane: ControlPlane): Promise<E2eCluster> {
+  const kubectl = (args: string[], input?: string) =>
+    execFileSync("kubectl", ["--kubeconfig", plane.kubeconfigPath, ...args], {
+      encoding: "utf8",
+      ...(input ? { input } : {}),
+    });
+  kubectl(["apply", "--server-side", "-f", join(deploy, "crds")]);
+  kubectl(["wait", "--for=condition=Established", "crd/talosupgradeplans.upgrade.talos-operator.dev"]);
+  // The chart's RBAC, moved to the namespace the e2e operators use.
+  const overlay = scratchDir("rbac");
+  writeFileSync(
+    join(overlay, "kustomization.yaml"),
+    `namespace: default\nresources:\n  - ${join(deploy, "base", "serviceaccount.yaml")}\n  - ${join(deploy, "base", "rbac.yaml")}\n`,
+  );
+  kubectl(["apply", "-f", "-"], kubectl(["kustomize", "--load-restrictor=LoadRestrictionsNone", overlay]));
+  const admin = new KubeConfig();
+  admin.loadFromFile(plane.kubeconfigPath);
+  const operatorKubeconfig = await serviceAccountKubeconfig(
+    admin,
+    overlay,
+    "default",
+    "talos-upgrade-operator",
+  );
+  return { kubeconfig: plane.kubeconfigPath, operatorKubeconfig };
+}
+
+/** The run's e2e cluster, prepared by the jest global setup (e2e-setup.ts). */
+export function sharedE2eCluster(): E2eCluster {
+  const kubeconfig = process.env[e2eKubeconfigEnv];
+  const operatorKubeconfig = process.env[operatorKubeconfigEnv];
+  if (!kubeconfig || !operatorKubeconfig)
+    throw new Error(
+      `${e2eKubeconfigEnv} / ${operatorKubeconfigEnv} are not set: the e2e global setup prepares the cluster`,
+    );
+  return { kubeconfig, operatorKubeconfig };
+}
