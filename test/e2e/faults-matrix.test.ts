@@ -7,6 +7,7 @@ import { faultCases as cases, type FaultCase } from "./faults-table.ts";
 import { checkAndStopAfterEach, type PlanStatusView, Scenario } from "./scenario.ts";
 
 const target = "v1.12.4";
+const kubernetesTarget = "v1.35.0";
 
 async function inject(scenario: Scenario, row: FaultCase): Promise<void> {
   const machine = scenario.fleet.node(scenario.node(row.node));
@@ -28,12 +29,27 @@ async function inject(scenario: Scenario, row: FaultCase): Promise<void> {
   }
 }
 
+const patchCalls = (scenario: Scenario): Record<string, number> =>
+  Object.fromEntries(
+    scenario.fleet
+      .nodes()
+      .map((n) => [
+        n.hostname,
+        n.calls.filter((c) => c.method === "/machine.MachineService/ApplyConfiguration").length,
+      ]),
+  );
+
 function outcome(scenario: Scenario, row: FaultCase, status: PlanStatusView, cordoned: string[]) {
-  const order = (status.nodes ?? []).map((n) => n.name);
+  const kubernetes = row.phase === "Kubernetes";
+  const order = kubernetes
+    ? scenario.fleet.nodes().map((n) => n.hostname)
+    : (status.nodes ?? []).map((n) => n.name);
   const faulty = scenario.node(row.node);
   const later = order.slice(order.indexOf(faulty) + 1);
-  const calls = scenario.recorder.upgradeCalls();
-  const entry = status.nodes?.find((n) => n.name === faulty);
+  const calls = kubernetes ? patchCalls(scenario) : scenario.recorder.upgradeCalls();
+  const entry = kubernetes
+    ? status.kubernetes?.tasks?.find((t) => t.node === faulty && t.state !== "Done")
+    : status.nodes?.find((n) => n.name === faulty);
   const stalled = scenario.condition(status, "Stalled");
   const ready = scenario.condition(status, "Ready");
   return {
@@ -57,10 +73,20 @@ describe("faults matrix, end to end", () => {
   it.each(cases.map((row) => [`${row.phase}: ${row.fault} | ${row.moment} | ${row.step}`, row] as const))(
     "%s",
     async (_title, row) => {
-      scenario = await new Scenario().start({ controlPlanes: 1, workers: 2, timing: { rebootMs: 500 } });
+      const kubernetes = row.phase === "Kubernetes";
+      scenario = await new Scenario().start({
+        controlPlanes: 1,
+        workers: 2,
+        timing: { rebootMs: 500 },
+        ...(kubernetes ? { talosVersion: "v1.12.4", kubernetesVersion: "v1.34.2" } : {}),
+      });
+      // A Kubernetes-phase fault strikes a healthy cluster: its mirror pods are Ready first.
+      if (kubernetes) await scenario.mirrorPodsReady();
       await inject(scenario, row);
       await scenario.apply({
-        talos: { version: target, ...(row.inject.image ? { image: row.inject.image } : {}) },
+        ...(kubernetes
+          ? { kubernetes: { version: kubernetesTarget } }
+          : { talos: { version: target, ...(row.inject.image ? { image: row.inject.image } : {}) } }),
         rollout: { nodeTimeout: "30s", ...row.spec?.rollout },
         ...(row.spec?.healthChecks ? { healthChecks: row.spec.healthChecks } : {}),
       });

@@ -11,6 +11,9 @@ export type Step =
   | "upgrade call"
   | "reboot"
   | "verification"
+  | "Kubernetes pre-pull"
+  | "control plane component"
+  | "kubelet"
   | "not reached";
 
 /** When the test injects it. */
@@ -31,13 +34,14 @@ export interface FaultCase {
   /** Plan spec fields that the row needs (short timeouts), over the defaults of the test. */
   spec?: { rollout?: { nodeTimeout: string }; healthChecks?: { timeout: string } };
   expected: {
-    planPhase: "Completed" | "Failed" | "Pending" | "UpgradingTalos";
+    planPhase: "Completed" | "Failed" | "Pending" | "UpgradingTalos" | "UpgradingKubernetes";
     /** The Stalled condition's reason, or the Ready condition's when the plan completes. */
     reason: string;
+    /** The node's entry in status.nodes; in the Kubernetes phase, its first task not Done. */
     node: { state: "Done" | "Failed" | "Pending"; reason?: string; message?: string };
     /** Nodes left cordoned at the end (short names). */
     cordoned: string[];
-    /** Whether the nodes after the faulty one in the upgrade order get an upgrade call. */
+    /** Whether the nodes after the faulty one get an upgrade call (Kubernetes phase: a configuration patch). */
     laterNodes: "upgraded" | "untouched";
   };
 }
@@ -316,10 +320,87 @@ export const talosPhaseCases: FaultCase[] = [
 ];
 
 /**
- * The Kubernetes phase's rows (ApplyConfiguration errors, a control plane pod that never comes
- * back with the new config version, ...) go here as that phase is built; the Talos phase never
- * calls ApplyConfiguration.
+ * The Kubernetes phase (v1.34.2 → v1.35.0 on Talos v1.12.4): each fault is injected once the
+ * cluster is healthy, just before the plan is applied.
  */
-export const kubernetesPhaseCases: FaultCase[] = [];
+export const kubernetesPhaseCases: FaultCase[] = [
+  {
+    phase: "Kubernetes",
+    fault: "pullFailure",
+    inject: { faults: { pullFailure: true } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "Kubernetes pre-pull",
+    expected: {
+      planPhase: "Failed",
+      reason: "ImagePullFailed",
+      node: { state: "Failed", reason: "ImagePullFailed", message: "cannot be pulled" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Kubernetes",
+    fault: "applyConfigurationError",
+    inject: { faults: { applyConfigurationError: "config rejected by the simulator" } },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "control plane component",
+    expected: {
+      planPhase: "Failed",
+      reason: "ConfigPatchRefused",
+      node: { state: "Failed", reason: "ConfigPatchRefused", message: "config rejected by the simulator" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Kubernetes",
+    fault: "applyConfigurationError",
+    inject: { faults: { applyConfigurationError: "config rejected by the simulator" } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "kubelet",
+    expected: {
+      planPhase: "Failed",
+      reason: "ConfigPatchRefused",
+      node: { state: "Failed", reason: "ConfigPatchRefused", message: "config rejected by the simulator" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Kubernetes",
+    fault: "staticPodNotReady",
+    inject: { faults: { staticPodNotReady: "kube-apiserver" } },
+    node: "cp-1",
+    moment: "before the plan",
+    step: "control plane component",
+    spec: short,
+    expected: {
+      planPhase: "Failed",
+      reason: "ComponentTimeout",
+      node: { state: "Failed", reason: "ComponentTimeout", message: "mirror pod with config version" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Kubernetes",
+    fault: "kubeletNotReady",
+    inject: { faults: { kubeletNotReady: true } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "kubelet",
+    spec: short,
+    expected: {
+      planPhase: "Failed",
+      reason: "ComponentTimeout",
+      node: { state: "Failed", reason: "ComponentTimeout", message: "waiting for the Node to be Ready" },
+      cordoned: [],
+      laterNodes: "untouched",
+    },
+  },
+];
 
 export const faultCases: FaultCase[] = [...talosPhaseCases, ...kubernetesPhaseCases];

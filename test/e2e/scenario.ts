@@ -8,6 +8,7 @@ import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
 import { type E2eCluster, sharedE2eCluster } from "../harness/e2e-cluster.ts";
 import { kubectl as kubectlOn } from "../harness/kubectl.ts";
 import { uniqueName } from "../harness/shared-control-plane.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { type OperatorProcess, startOperator } from "./operator-process.ts";
 import { Recorder } from "./recorder.ts";
 
@@ -25,6 +26,11 @@ export interface PlanStatusView {
   progress?: string;
   conditions?: { type: string; status: string; reason: string; message: string }[];
   nodes?: { name: string; state: string; reason?: string; message: string; attempts: number }[];
+  kubernetes?: {
+    version?: string;
+    step?: string;
+    tasks?: { component: string; node: string; state: string; reason?: string; message: string }[];
+  };
 }
 
 export class Scenario {
@@ -132,6 +138,25 @@ export class Scenario {
         `${(error as Error).message}\nstatus: ${status}\noperator log:\n${this.operator.logs()}`,
       );
     }
+  }
+
+  /** Waits until the control plane mirror pods of this fleet are Ready (the kubelets start them). */
+  async mirrorPodsReady(): Promise<void> {
+    const names = new Set(this.fleet.controlPlanes().map((n) => n.hostname));
+    const core = this.kc.makeApiClient(CoreV1Api);
+    await waitUntil(
+      "mirror pods Ready",
+      async () => {
+        const pods = (await core.listNamespacedPod({ namespace: "kube-system" })).items.filter((p) =>
+          names.has(p.spec?.nodeName ?? ""),
+        );
+        return (
+          pods.length === names.size * 3 &&
+          pods.every((p) => p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
   }
 
   condition(status: PlanStatusView, type: string) {

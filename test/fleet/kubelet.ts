@@ -252,7 +252,11 @@ export class Kubelets {
     if (node.isControlPlane) await this.ensureMirrorPods(node);
     this.later(
       this.fleet.timing.kubeletRestartMs,
-      () => void this.serial(node.hostname, () => this.postStatus(node, node.up && node.ready)),
+      // A kubelet that comes back from its restart unable to get Ready (the kubeletNotReady fault).
+      () =>
+        void this.serial(node.hostname, () =>
+          this.postStatus(node, node.up && node.ready && !node.faults.kubeletNotReady),
+        ),
     );
   }
 
