@@ -24,7 +24,7 @@ describe("objects in API versions an upgrade removes", () => {
               name: "v1alpha1",
               served: true,
               storage: true,
-              schema: { openAPIV3Schema: { type: "object", xKubernetesPreserveUnknownFields: true } },
+              schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } },
             },
           ],
         },
