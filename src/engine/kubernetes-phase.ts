@@ -196,17 +196,23 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const events: PlanEvent[] = [];
   const actions: Action[] = [];
+  // A new target starts afresh; the same target resumes what status says.
+  const sameTarget = previous?.targetVersion === spec.version;
+  const running = runningVersions(nodes);
+  const from = lowest(running);
   const base = {
-    ...(previous?.fromVersion ? { fromVersion: previous.fromVersion } : {}),
+    ...((sameTarget && previous?.fromVersion) || from
+      ? { fromVersion: (sameTarget && previous?.fromVersion) || from }
+      : {}),
     targetVersion: spec.version,
   };
   const result = (
-    status: Omit<KubernetesStatus, "targetVersion">,
+    status: Omit<KubernetesStatus, "targetVersion" | "fromVersion">,
     verdict: Verdict,
     done = false,
     wakeAt?: number,
   ): KubernetesPhase => ({
-    status: { ...base, ...status },
+    status: { ...status, ...base },
     actions,
     events,
     verdict,
@@ -215,16 +221,14 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
   });
   const stalled = (reason: string, message: string, retrying = false): KubernetesPhase =>
     result(
-      { ...previous, step: "Preflight", tasks: previous?.tasks ?? [] },
+      { ...previous, step: "Preflight", tasks: sameTarget ? (previous?.tasks ?? []) : [] },
       { kind: "stalled", reason, message, retrying },
     );
 
-  const running = runningVersions(nodes);
-  const from = lowest(running);
   if (!from) return stalled(Reason.KubernetesVersionUnknown, "no Kubernetes version found on any node", true);
 
   // The version being rolled out: the one in status until its tasks are done, else the next step.
-  const unfinished = previous?.version && previous.tasks.some((t) => t.state !== "Done");
+  const unfinished = sameTarget && previous?.version && previous.tasks.some((t) => t.state !== "Done");
   let version = unfinished ? previous?.version : undefined;
   if (!version) {
     const path = upgradePath("Kubernetes", running, spec.version, spec.intermediateVersions);
@@ -234,22 +238,17 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
   if (!version) {
     return result(
       {
-        ...previous,
-        ...(previous?.fromVersion ? {} : { fromVersion: from }),
         version: spec.version,
         step: "Done",
         nodesDone: nodes.length,
-        tasks: previous?.tasks ?? [],
+        tasks: sameTarget ? (previous?.tasks ?? []) : [],
       },
       { kind: "progressing" },
       true,
     );
   }
-  if (!base.fromVersion) {
-    Object.assign(base, { fromVersion: from });
-  }
 
-  let tasks = previous?.version === version ? previous.tasks : [];
+  let tasks = sameTarget && previous?.version === version ? previous.tasks : [];
   if (tasks.length === 0) {
     const support = supportProblem(obs, new Set());
     if (support) return stalled(Reason.UnsupportedKubernetesVersion, support);

@@ -10,19 +10,7 @@ import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 const applyConfiguration = "/machine.MachineService/ApplyConfiguration";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface KubernetesStatusView {
-  fromVersion?: string;
-  targetVersion?: string;
-  version?: string;
-  step?: string;
-  nodesDone?: number;
-  tasks?: { component: string; node: string; state: string; message: string; reason?: string }[];
-}
-
-async function kubernetesStatus(scenario: Scenario): Promise<KubernetesStatusView> {
-  const { stdout } = await kubectl(["get", "tup", scenario.name, "-o", "jsonpath={.status.kubernetes}"]);
-  return stdout ? (JSON.parse(stdout) as KubernetesStatusView) : {};
-}
+const kubernetesStatus = async (scenario: Scenario) => (await scenario.status()).kubernetes ?? {};
 
 /** The plan's Events in the order they were written (their resourceVersion; timestamps have one-second resolution). */
 async function events(scenario: Scenario): Promise<{ reason: string; message: string; time: string }[]> {

@@ -27,8 +27,11 @@ export interface PlanStatusView {
   conditions?: { type: string; status: string; reason: string; message: string }[];
   nodes?: { name: string; state: string; reason?: string; message: string; attempts: number }[];
   kubernetes?: {
+    fromVersion?: string;
+    targetVersion?: string;
     version?: string;
     step?: string;
+    nodesDone?: number;
     tasks?: { component: string; node: string; state: string; reason?: string; message: string }[];
   };
 }

@@ -404,6 +404,20 @@ describe("Kubernetes phase rollout", () => {
     expect(d.status.phase).toBe("Completed");
   });
 
+  it("starts afresh when the target changes after a completed run", () => {
+    const { d, obs } = run(anObservation(k8sPlan(), fleet()), 40, apply);
+    expect(d.status.phase).toBe("Completed");
+    const moved = k8sPlan(d.status, { kubernetes: { version: "v1.35.2" } });
+    const next = decide({ ...obs, plan: moved });
+    expect(next.status.kubernetes).toMatchObject({
+      fromVersion: "v1.35.0",
+      targetVersion: "v1.35.2",
+      version: "v1.35.2",
+      step: "PrePull",
+    });
+    expect(tasksOf(next).every((t) => t.state === "Pending" && t.image?.endsWith(":v1.35.2"))).toBe(true);
+  });
+
   it("holds new tasks while health checks fail", () => {
     const first = decide(anObservation(k8sPlan(), fleet()));
     const pulled = apply(fleet(), decide(anObservation(k8sPlan(first.status), fleet())));
