@@ -12,32 +12,6 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const kubernetesStatus = async (scenario: Scenario) => (await scenario.status()).kubernetes ?? {};
 
-/** The plan's Events in the order they were written (their resourceVersion; timestamps have one-second resolution). */
-async function events(scenario: Scenario): Promise<{ reason: string; message: string; time: string }[]> {
-  const { stdout } = await kubectl([
-    "get",
-    "events",
-    "-n",
-    "default",
-    "--field-selector",
-    `involvedObject.name=${scenario.name}`,
-    "-o",
-    "json",
-  ]);
-  const items = (
-    JSON.parse(stdout) as {
-      items: {
-        reason: string;
-        message: string;
-        metadata: { creationTimestamp: string; resourceVersion: string };
-      }[];
-    }
-  ).items;
-  return items
-    .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
-    .map((e) => ({ reason: e.reason, message: e.message, time: e.metadata.creationTimestamp }));
-}
-
 /** Every node's component images and kubelet version, as the machines and the Nodes show them. */
 async function clusterVersions(scenario: Scenario): Promise<Record<string, string[]>> {
   const { stdout } = await kubectl([
@@ -150,7 +124,7 @@ describe("Kubernetes upgrades, end to end", () => {
     });
 
     // Static pods one control plane at a time and in order, then kube-proxy, then kubelets.
-    const upgraded = (await events(scenario))
+    const upgraded = (await scenario.events())
       .filter((e) => e.reason === "ComponentUpgraded")
       .map((e) => e.message);
     const order = upgraded.map((m) => m.split(" ")[0]);
@@ -183,7 +157,7 @@ describe("Kubernetes upgrades, end to end", () => {
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual(Array(6).fill(1));
     expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.36.0"));
 
-    const timeline = await events(scenario);
+    const timeline = await scenario.events();
     const reasons = timeline.map((e) => e.reason);
     const lastTalos = reasons.lastIndexOf("NodeUpgraded");
     const firstKubernetes = reasons.indexOf("KubernetesUpgradeStarted");
@@ -256,7 +230,7 @@ describe("Kubernetes upgrades, end to end", () => {
     expect(patchesPerNode(scenario)).toEqual(
       Object.fromEntries(scenario.fleet.nodes().map((n) => [n.hostname, n.isControlPlane ? 10 : 2])),
     );
-    const started = (await events(scenario)).filter((e) => e.reason === "KubernetesUpgradeStarted");
+    const started = (await scenario.events()).filter((e) => e.reason === "KubernetesUpgradeStarted");
     expect(started.map((e) => e.message)).toEqual([
       "upgrading Kubernetes v1.34.2 → v1.35.0 (on the way to v1.36.0)",
       "upgrading Kubernetes v1.35.0 → v1.36.0",

@@ -143,6 +143,32 @@ export class Scenario {
     }
   }
 
+  /** The plan's Events in the order they were written (their resourceVersion; timestamps have one-second resolution). */
+  async events(): Promise<{ reason: string; message: string; time: string }[]> {
+    const { stdout } = await this.kubectl([
+      "get",
+      "events",
+      "-n",
+      "default",
+      "--field-selector",
+      `involvedObject.name=${this.name}`,
+      "-o",
+      "json",
+    ]);
+    const items = (
+      JSON.parse(stdout) as {
+        items: {
+          reason: string;
+          message: string;
+          metadata: { creationTimestamp: string; resourceVersion: string };
+        }[];
+      }
+    ).items;
+    return items
+      .sort((a, b) => Number(a.metadata.resourceVersion) - Number(b.metadata.resourceVersion))
+      .map((e) => ({ reason: e.reason, message: e.message, time: e.metadata.creationTimestamp }));
+  }
+
   /** Waits until the control plane mirror pods of this fleet are Ready (the kubelets start them). */
   async mirrorPodsReady(): Promise<void> {
     const names = new Set(this.fleet.controlPlanes().map((n) => n.hostname));

@@ -46,21 +46,8 @@ describe("Talos upgrades, end to end", () => {
     ]);
     expect(cordoned.stdout.trim()).toBe("");
 
-    const events = JSON.parse(
-      (
-        await kubectl([
-          "get",
-          "events",
-          "-n",
-          "default",
-          "--field-selector",
-          `involvedObject.name=${scenario.name}`,
-          "-o",
-          "json",
-        ])
-      ).stdout,
-    ) as { items: { reason: string; message: string }[] };
-    expect(events.items.filter((e) => e.reason === "NodeUpgraded")).toHaveLength(6);
+    const events = await scenario.events();
+    expect(events.filter((e) => e.reason === "NodeUpgraded")).toHaveLength(6);
   });
 
   it("v1.13+ API (v1.13 → v1.14) with maxUnavailable 2: Pull, Lifecycle Upgrade and Reboot, two workers at a time", async () => {

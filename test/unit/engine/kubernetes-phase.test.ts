@@ -44,6 +44,21 @@ function k8sNode(name: string, k8s: string, extra: Partial<NodeView> = {}): Node
   });
 }
 
+/** The order of `talosctl upgrade-k8s` on the fleet below: component by component, node by node. */
+const upgradeK8sOrder = [
+  "kube-apiserver@cp-1",
+  "kube-apiserver@cp-2",
+  "kube-controller-manager@cp-1",
+  "kube-controller-manager@cp-2",
+  "kube-scheduler@cp-1",
+  "kube-scheduler@cp-2",
+  "kube-proxy@cp-1",
+  "kube-proxy@cp-2",
+  "kubelet@cp-1",
+  "kubelet@cp-2",
+  "kubelet@worker-a",
+];
+
 const fleet = (k8s = "v1.34.2") => [k8sNode("cp-1", k8s), k8sNode("cp-2", k8s), k8sNode("worker-a", k8s)];
 const k8sPlan = (
   status?: PlanStatus,
@@ -84,19 +99,7 @@ describe("Kubernetes phase pre-flight", () => {
     expect(first.status.kubernetes).toMatchObject({ step: "Preflight", tasks: [] });
     expect(nodesToInspect(k8sPlan(first.status))).toBe("all");
     const d = decide(anObservation(k8sPlan(first.status), fleet()));
-    expect(tasksOf(d).map((t) => `${t.component}@${t.node}`)).toEqual([
-      "kube-apiserver@cp-1",
-      "kube-apiserver@cp-2",
-      "kube-controller-manager@cp-1",
-      "kube-controller-manager@cp-2",
-      "kube-scheduler@cp-1",
-      "kube-scheduler@cp-2",
-      "kube-proxy@cp-1",
-      "kube-proxy@cp-2",
-      "kubelet@cp-1",
-      "kubelet@cp-2",
-      "kubelet@worker-a",
-    ]);
+    expect(tasksOf(d).map((t) => `${t.component}@${t.node}`)).toEqual(upgradeK8sOrder);
     expect(tasksOf(d).every((t) => t.state === "Pending")).toBe(true);
     expect(d.status.phase).toBe("UpgradingKubernetes");
     expect(d.status.kubernetes).toMatchObject({
@@ -268,19 +271,7 @@ describe("Kubernetes phase rollout", () => {
       return apply(nodes, decision);
     });
     expect(maxActive).toBe(1);
-    expect(patches).toEqual([
-      "kube-apiserver@cp-1",
-      "kube-apiserver@cp-2",
-      "kube-controller-manager@cp-1",
-      "kube-controller-manager@cp-2",
-      "kube-scheduler@cp-1",
-      "kube-scheduler@cp-2",
-      "kube-proxy@cp-1",
-      "kube-proxy@cp-2",
-      "kubelet@cp-1",
-      "kubelet@cp-2",
-      "kubelet@worker-a",
-    ]);
+    expect(patches).toEqual(upgradeK8sOrder);
     expect(d.status.phase).toBe("Completed");
     expect(d.status.kubernetes).toMatchObject({ step: "Done", nodesDone: 3 });
     expect(condition(d, "KubernetesUpToDate")).toMatchObject({ status: "True" });
