@@ -106,14 +106,33 @@ const isReady = (node: V1Node) =>
 const isControlPlane = (node: V1Node) =>
   node.metadata?.labels?.["node-role.kubernetes.io/control-plane"] !== undefined;
 
+/**
+ * A plan stalled (for the spec it has now) before it started any node: its own input is wrong (a
+ * missing talosconfig, an unknown time zone...) and only a person can fix it, so it holds no place
+ * in the queue. Once a node was started it keeps its place: the cluster is mid-upgrade.
+ */
+function stalledUntouched(p: Plan): boolean {
+  const stalled = p.status?.conditions.find((c) => c.type === "Stalled");
+  return (
+    stalled?.status === "True" &&
+    stalled.observedGeneration === p.metadata.generation &&
+    !(p.status?.nodes ?? []).some((e) => e.startedAt !== undefined)
+  );
+}
+
 /** The plan that goes first when several want to progress: one already progressing, else the oldest. */
 export function blockingPlan(plan: Plan, others: Plan[]): string | undefined {
   const progressing = (p: Plan) =>
-    (p.status?.summary?.inProgress ?? 0) > 0 ||
-    p.status?.phase === "UpgradingTalos" ||
-    p.status?.phase === "UpgradingKubernetes";
+    ((p.status?.summary?.inProgress ?? 0) > 0 ||
+      p.status?.phase === "UpgradingTalos" ||
+      p.status?.phase === "UpgradingKubernetes") &&
+    !stalledUntouched(p);
   const waiting = (p: Plan) =>
-    !p.spec.paused && !p.spec.dryRun && p.status?.phase !== "Completed" && p.status?.phase !== "Failed";
+    !p.spec.paused &&
+    !p.spec.dryRun &&
+    p.status?.phase !== "Completed" &&
+    p.status?.phase !== "Failed" &&
+    !stalledUntouched(p);
   const age = (p: Plan) => `${p.metadata.creationTimestamp ?? ""}/${p.metadata.name}`;
   const ahead = others.find((o) => o.metadata.name !== plan.metadata.name && progressing(o));
   if (ahead) return ahead.metadata.name;

@@ -21,6 +21,38 @@ const progressing: Plan["status"] = {
   summary: { total: 3, done: 1, inProgress: 1, failed: 0, pending: 1 },
 };
 const completed: Plan["status"] = { phase: "Completed", conditions: [], nodes: [], history: [] };
+const stalledCondition = (generation: number) => ({
+  type: "Stalled",
+  status: "True" as const,
+  reason: "TalosConfigError",
+  message: "secret default/missing key config: not found",
+  lastTransitionTime: "2026-01-01T00:00:00Z",
+  observedGeneration: generation,
+});
+/** Stalled on its own bad input before any node was started (one node already at the target). */
+const stalledUntouched: Plan["status"] = {
+  phase: "UpgradingTalos",
+  conditions: [stalledCondition(1)],
+  nodes: [{ name: "cp-1", role: "controlplane", state: "Done", attempts: 0, message: "already at v1.12.4" }],
+  history: [],
+  summary: { total: 2, done: 1, inProgress: 0, failed: 0, pending: 1 },
+};
+/** The same plan, edited since it stalled: its condition is for an older generation. */
+const stalledThenEdited: Plan["status"] = { ...stalledUntouched, conditions: [stalledCondition(0)] };
+/** Stalled after a node was started: the cluster is mid-upgrade, the plan keeps its place. */
+const stalledMidRun: Plan["status"] = {
+  ...stalledUntouched,
+  nodes: [
+    {
+      name: "cp-1",
+      role: "controlplane",
+      state: "Done",
+      attempts: 1,
+      startedAt: "2026-01-01T00:00:00Z",
+      message: "",
+    },
+  ],
+};
 
 it.each([
   ["nothing else exists", named("b", "2026-02-01"), [], undefined],
@@ -45,6 +77,30 @@ it.each([
     named("b", "2026-02-01"),
     [named("a", "2026-01-01", undefined, { dryRun: true })],
     undefined,
+  ],
+  [
+    "an older plan stalled on its own input before touching a node",
+    named("b", "2026-02-01"),
+    [named("a", "2026-01-01", stalledUntouched)],
+    undefined,
+  ],
+  [
+    "an older stalled plan was edited since",
+    named("b", "2026-02-01"),
+    [named("a", "2026-01-01", stalledThenEdited)],
+    "a",
+  ],
+  [
+    "an older plan stalled after starting a node",
+    named("b", "2026-02-01"),
+    [named("a", "2026-01-01", stalledMidRun)],
+    "a",
+  ],
+  [
+    "this plan stalled untouched and an older one waits",
+    named("b", "2026-02-01", stalledUntouched),
+    [named("a", "2026-01-01")],
+    "a",
   ],
 ])("when %s, the blocking plan is %s", (_case, plan, others, expected) => {
   expect(blockingPlan(plan, [plan, ...others])).toBe(expected);
