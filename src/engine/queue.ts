@@ -1,5 +1,11 @@
 // A per-key serialized work queue: a key is never worked on twice at once; a key added while it
 // is being worked on runs once more afterwards; failures come back with growing delays.
+/**
+ * Node fires a timer longer than 2^31-1 ms at once: a window a month away would make a busy loop.
+ * Looking again earlier is harmless (every pass recomputes), so long delays are capped.
+ */
+export const maxTimerMs = 2 ** 31 - 1;
+
 export class WorkQueue {
   private readonly pending = new Set<string>();
   private readonly running = new Set<string>();
@@ -33,10 +39,13 @@ export class WorkQueue {
     if (existing) clearTimeout(existing);
     this.timers.set(
       key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.add(key);
-      }, delayMs),
+      setTimeout(
+        () => {
+          this.timers.delete(key);
+          this.add(key);
+        },
+        Math.min(delayMs, maxTimerMs),
+      ),
     );
   }
 

@@ -42,13 +42,30 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
       };
     }
     const length = parseDuration(window.duration);
-    const started = cron.previousRuns(1, now)[0];
-    if (started && now.getTime() < started.getTime() + length) {
+    if (length === 0)
+      return { ok: false, reason: "InvalidSchedule", message: `${field}.duration: a window of 0s never opens` };
+    let started: Date | null;
+    let next: Date | null;
+    try {
+      // The first start after (now - duration), not the previous run: croner's previousRuns throws
+      // on schedules that fire rarely or never (29 or 31 February).
+      started = cron.nextRun(new Date(now.getTime() - length));
+      next = cron.nextRun(now);
+    } catch (error) {
+      return { ok: false, reason: "InvalidSchedule", message: `${field}.schedule: ${(error as Error).message}` };
+    }
+    if (!next && !(started && started <= now)) {
+      return {
+        ok: false,
+        reason: "InvalidSchedule",
+        message: `${field}.schedule: "${window.schedule}" never starts a window`,
+      };
+    }
+    if (started && started <= now && now.getTime() < started.getTime() + length) {
       open = true;
       const end = new Date(started.getTime() + length);
       if (!closesAt || end > closesAt) closesAt = end;
     }
-    const next = cron.nextRun(now);
     if (next && (!nextOpen || next < nextOpen)) nextOpen = next;
   }
   return { ok: true, open, ...(closesAt ? { closesAt } : {}), ...(nextOpen ? { nextOpen } : {}) };

@@ -1,25 +1,16 @@
 // One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
-import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { workerBudget } from "../../src/engine/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
 import { type E2eCluster, sharedE2eCluster } from "../harness/e2e-cluster.ts";
 import { kubectl as kubectlOn } from "../harness/kubectl.ts";
+import { crdPath, planManifest } from "../harness/plans.ts";
 import { uniqueName } from "../harness/shared-control-plane.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { type OperatorProcess, startOperator } from "./operator-process.ts";
 import { Recorder } from "./recorder.ts";
-
-const crd = join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "deploy",
-  "crds",
-  "upgrade.talos-operator.dev_talosupgradeplans.yaml",
-);
 
 export interface PlanStatusView {
   phase?: string;
@@ -57,7 +48,7 @@ export class Scenario {
   }
 
   async start(options: Partial<FleetOptions> & { operatorEnv?: Record<string, string> } = {}): Promise<this> {
-    await this.kubectl(["apply", "--server-side", "-f", crd]);
+    await this.kubectl(["apply", "--server-side", "-f", crdPath]);
     await this.kubectl([
       "wait",
       "--for=condition=Established",
@@ -114,29 +105,34 @@ export class Scenario {
     }
   }
 
-  async apply(spec: Record<string, unknown>, annotations: Record<string, string> = {}): Promise<void> {
-    this.maxUnavailable =
-      (spec.rollout as { maxUnavailable?: number | string } | undefined)?.maxUnavailable ?? 1;
-    const plan = {
-      apiVersion: "upgrade.talos-operator.dev/v1alpha1",
-      kind: "TalosUpgradePlan",
-      metadata: { name: this.name, labels: { test: this.name }, annotations },
-      spec: { nodeSelector: { matchLabels: { [fleetLabel]: this.name } }, ...spec },
-    };
-    await this.kubectl(["apply", "-f", "-"], JSON.stringify(plan));
+  /** Applies a plan of this scenario: by default the scenario's own, or another one named `plan`. */
+  async apply(
+    spec: Record<string, unknown>,
+    annotations: Record<string, string> = {},
+    plan = this.name,
+  ): Promise<void> {
+    if (plan === this.name)
+      this.maxUnavailable =
+        (spec.rollout as { maxUnavailable?: number | string } | undefined)?.maxUnavailable ?? 1;
+    const manifest = planManifest(
+      plan,
+      { nodeSelector: { matchLabels: { [fleetLabel]: this.name } }, ...spec },
+      { labels: { test: this.name }, annotations },
+    );
+    await this.kubectl(["apply", "-f", "-"], manifest);
   }
 
-  async status(): Promise<PlanStatusView> {
-    const { stdout } = await this.kubectl(["get", "tup", this.name, "-o", "jsonpath={.status}"]);
+  async status(plan = this.name): Promise<PlanStatusView> {
+    const { stdout } = await this.kubectl(["get", "tup", plan, "-o", "jsonpath={.status}"]);
     return stdout ? (JSON.parse(stdout) as PlanStatusView) : {};
   }
 
-  /** `kubectl wait` on the plan, as a user would; on timeout the error carries status and operator log. */
-  async waitFor(condition: string, timeoutSeconds = 120): Promise<void> {
+  /** `kubectl wait` on a plan, as a user would; on timeout the error carries status and operator log. */
+  async waitFor(condition: string, timeoutSeconds = 120, plan = this.name): Promise<void> {
     try {
-      await this.kubectl(["wait", `tup/${this.name}`, `--for=${condition}`, `--timeout=${timeoutSeconds}s`]);
+      await this.kubectl(["wait", `tup/${plan}`, `--for=${condition}`, `--timeout=${timeoutSeconds}s`]);
     } catch (error) {
-      const status = JSON.stringify(await this.status(), null, 1);
+      const status = JSON.stringify(await this.status(plan), null, 1);
       throw new Error(
         `${(error as Error).message}\nstatus: ${status}\noperator log:\n${this.operator.logs()}`,
       );
@@ -204,7 +200,9 @@ export class Scenario {
     await this.recorder?.stop();
     await this.kubelets?.stop();
     await this.fleet?.stop();
-    await this.kubectl(["delete", "tup", this.name, "--ignore-not-found"]).catch(() => undefined);
+    await this.kubectl(["delete", "tup", "-l", `test=${this.name}`, "--ignore-not-found"]).catch(
+      () => undefined,
+    );
     const core = this.kc.makeApiClient(CoreV1Api);
     for (const node of this.fleet?.nodes() ?? [])
       await core.deleteNode({ name: node.hostname }).catch(() => undefined);

@@ -1,36 +1,10 @@
 // Invalid plans are refused by `kubectl apply` at admission, with a message naming the field; a
 // valid plan is stored with the schema's defaults filled in.
-import { join } from "node:path";
 import { kubectl } from "../harness/kubectl.ts";
+import { installCrd, planManifest as plan } from "../harness/plans.ts";
 import { uniqueName } from "../harness/shared-control-plane.ts";
 
-const crd = join(
-  import.meta.dirname,
-  "..",
-  "..",
-  "deploy",
-  "crds",
-  "upgrade.talos-operator.dev_talosupgradeplans.yaml",
-);
-
-function plan(name: string, spec: unknown): string {
-  return JSON.stringify({
-    apiVersion: "upgrade.talos-operator.dev/v1alpha1",
-    kind: "TalosUpgradePlan",
-    metadata: { name },
-    spec,
-  });
-}
-
-beforeAll(async () => {
-  await kubectl(["apply", "--server-side", "-f", crd]);
-  await kubectl([
-    "wait",
-    "--for=condition=Established",
-    "crd/talosupgradeplans.upgrade.talos-operator.dev",
-    "--timeout=30s",
-  ]);
-});
+beforeAll(installCrd);
 
 it("stores a valid plan with defaults filled in", async () => {
   const name = uniqueName("valid");
