@@ -8,6 +8,9 @@ export type WindowState =
   | { ok: true; open: boolean; closesAt?: Date; nextOpen?: Date }
   | { ok: false; reason: "InvalidSchedule" | "InvalidTimeZone"; message: string };
 
+/** How far back a window's start is looked for: a longer window is open for good once started. */
+const lookbackMs = 10 * 366 * 24 * 3_600_000;
+
 function validTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
@@ -49,7 +52,7 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
     try {
       // The first start after (now - duration), not the previous run: croner's previousRuns throws
       // on schedules that fire rarely or never (29 or 31 February).
-      started = cron.nextRun(new Date(now.getTime() - length));
+      started = cron.nextRun(new Date(now.getTime() - Math.min(length, lookbackMs)));
       next = cron.nextRun(now);
     } catch (error) {
       return { ok: false, reason: "InvalidSchedule", message: `${field}.schedule: ${(error as Error).message}` };

@@ -15,6 +15,12 @@ it.each([
     new Date("2028-02-29T12:00:00Z"),
     { ok: true, open: true },
   ],
+  [
+    "inside a window of millennia",
+    [window("0 2 * * 6", "9999999h9999999h")],
+    saturday3am,
+    { ok: true, open: true },
+  ],
 ])("%s", (_case, windows, now, expected) => {
   expect(evaluateWindows(windows, now)).toMatchObject(expected);
 });

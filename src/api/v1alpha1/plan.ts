@@ -24,11 +24,14 @@ const semver = z
     "must be a version such as v1.12.4",
   );
 
-/** A Go duration such as 30m, 1h30m or 0s. */
+/** A Go duration such as 30m, 1h30m or 0s; seven digits a part keep it within a date's range. */
 const duration = z
   .string()
   .max(64)
-  .regex(/^(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/, "must be a duration such as 30s, 10m or 1h30m");
+  .regex(
+    /^(0|(\d{1,7}(\.\d{1,9})?(ns|us|µs|ms|s|m|h))+)$/,
+    "must be a duration such as 30s, 10m or 1h30m (at most seven digits a part)",
+  );
 
 const name = z.string().min(1).max(253);
 
