@@ -270,10 +270,19 @@ export function decide(obs: Observation): Decision {
 
 function holdReason(
   windows: { open: boolean; nextOpen?: Date },
-  failingGates: { name: string; message: string }[],
+  failingGates: { name: string; message: string; invalid?: boolean }[],
   paused: boolean,
 ): Verdict | undefined {
   if (paused) return { kind: "paused" };
+  const invalid = failingGates.filter((g) => g.invalid);
+  if (invalid.length > 0) {
+    const list = invalid.map((g) => `${g.name}: ${g.message}`).join("; ");
+    return {
+      kind: "stalled",
+      reason: Reason.InvalidHealthCheck,
+      message: `health check cannot run: ${list}`,
+    };
+  }
   if (!windows.open) {
     const next = windows.nextOpen ? `; the next opens at ${windows.nextOpen.toISOString()}` : "";
     return {

@@ -83,6 +83,8 @@ export interface GateResult {
   name: string;
   passing: boolean;
   message: string;
+  /** The check itself is wrong (a CEL expression that does not compile): waiting cannot help. */
+  invalid?: boolean;
 }
 
 export interface EtcdView {

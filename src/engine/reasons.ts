@@ -11,6 +11,7 @@ export const Reason = {
   HealthChecksPassing: "HealthChecksPassing",
   HealthChecksFailing: "HealthChecksFailing",
   HealthCheckTimeout: "HealthCheckTimeout",
+  InvalidHealthCheck: "InvalidHealthCheck",
   NodeFailed: "NodeFailed",
   RolledBack: "RolledBack",
   NodeTimeout: "NodeTimeout",

@@ -25,7 +25,8 @@ export function evaluateCel(
 ): GateResult {
   const name = `cel/${check.name}`;
   const compileError = celCompileError(check.expression);
-  if (compileError) return { name, passing: false, message: `expression does not compile: ${compileError}` };
+  if (compileError)
+    return { name, passing: false, invalid: true, message: `expression does not compile: ${compileError}` };
   if (!object)
     return {
       name,

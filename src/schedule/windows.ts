@@ -46,7 +46,11 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
     }
     const length = parseDuration(window.duration);
     if (length === 0)
-      return { ok: false, reason: "InvalidSchedule", message: `${field}.duration: a window of 0s never opens` };
+      return {
+        ok: false,
+        reason: "InvalidSchedule",
+        message: `${field}.duration: a window of 0s never opens`,
+      };
     let started: Date | null;
     let next: Date | null;
     try {
@@ -55,7 +59,11 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
       started = cron.nextRun(new Date(now.getTime() - Math.min(length, lookbackMs)));
       next = cron.nextRun(now);
     } catch (error) {
-      return { ok: false, reason: "InvalidSchedule", message: `${field}.schedule: ${(error as Error).message}` };
+      return {
+        ok: false,
+        reason: "InvalidSchedule",
+        message: `${field}.schedule: ${(error as Error).message}`,
+      };
     }
     if (!next && !(started && started <= now)) {
       return {

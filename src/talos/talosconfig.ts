@@ -67,6 +67,17 @@ export function parseTalosconfig(text: string, source: string): TalosconfigResul
     if (!cert.checkPrivateKey(createPrivateKey(context.key))) {
       return { ok: false, message: `${source}: the client key does not match its certificate` };
     }
+    // Talos signs client and server certificates with the same OS CA (a bundle while it rotates):
+    // a client certificate from another CA can never be accepted, so it is a config error now.
+    const authorities = (
+      context.ca.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? []
+    ).map((pem) => new X509Certificate(pem));
+    if (!authorities.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
+      return {
+        ok: false,
+        message: `${source}: the client certificate is not signed by the talosconfig's CA`,
+      };
+    }
     const notAfter = new Date(cert.validTo);
     const roles = cert.subject
       .split("\n")

@@ -399,6 +399,19 @@ describe("holding and stopping", () => {
     expect(condition(healed, "Stalled")?.status).toBe("False");
   });
 
+  it("stalls at once on a health check that cannot run, without waiting for the timeout", () => {
+    const gates = [
+      { name: "cel/ceph", passing: false, invalid: true, message: "expression does not compile: x" },
+    ];
+    const d = decide(anObservation(aPlan(), fleet(), { gates }));
+    expect(d.actions).toEqual([]);
+    expect(condition(d, "Stalled")).toMatchObject({
+      status: "True",
+      reason: "InvalidHealthCheck",
+      message: "health check cannot run: cel/ceph: expression does not compile: x",
+    });
+  });
+
   it("waits for another plan that is progressing", () => {
     const d = decide(anObservation(aPlan(), fleet(), { blockingPlan: "staging" }));
     expect(d.actions).toEqual([]);

@@ -1,0 +1,49 @@
+// Talosconfig parsing: what is wrong is named without echoing key material.
+import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
+import { renderTalosconfig } from "../fleet/talosconfig.ts";
+import { createAuthority, issueCertificate } from "../harness/pki.ts";
+
+const client = { commonName: "operator", organizations: ["os:operator"], usage: "client" } as const;
+
+async function talosconfig(signedBy: "same" | "other" | "rotating") {
+  const ca = await createAuthority("talos", "ed25519");
+  const other = await createAuthority("other", "ed25519");
+  const cert = await issueCertificate(signedBy === "same" ? ca : other, client);
+  const caPem = signedBy === "rotating" ? `${ca.certPem}\n${other.certPem}` : ca.certPem;
+  return renderTalosconfig({ name: "c", endpoints: ["127.0.0.1"], caPem, ...cert });
+}
+
+it("accepts a client certificate signed by the CA, or by one CA of a rotating bundle", async () => {
+  expect(parseTalosconfig(await talosconfig("same"), "file")).toMatchObject({
+    ok: true,
+    config: { roles: ["os:operator"] },
+  });
+  expect(parseTalosconfig(await talosconfig("rotating"), "file").ok).toBe(true);
+});
+
+it("refuses a client certificate from another CA", async () => {
+  const result = parseTalosconfig(await talosconfig("other"), "secret ns/x key config");
+  expect(result).toEqual({
+    ok: false,
+    message: "secret ns/x key config: the client certificate is not signed by the talosconfig's CA",
+  });
+});
+
+it.each([
+  ["not YAML", "contexts: [", /is not valid YAML/],
+  ["a context that is not defined", "context: a\ncontexts: {}\n", /context "a" is not defined/],
+  [
+    "no endpoints",
+    "context: a\ncontexts:\n  a: {endpoints: [], ca: eA==, crt: eA==, key: eA==}\n",
+    /endpoints lists no endpoints/,
+  ],
+  [
+    "a CA that is not PEM",
+    "context: a\ncontexts:\n  a: {endpoints: [x], ca: bm90IHBlbQ==, crt: eA==, key: eA==}\n",
+    /ca is not base64-encoded PEM/,
+  ],
+])("names what is wrong in %s", (_case, text, message) => {
+  const result = parseTalosconfig(text, "file");
+  expect(result.ok).toBe(false);
+  expect(result.ok ? "" : result.message).toMatch(message);
+});
