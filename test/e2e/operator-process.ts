@@ -2,6 +2,7 @@
 // the environment, its logs in a file, stopped by SIGTERM or killed by SIGKILL.
 import { join } from "node:path";
 import { logTail, type ManagedProcess, startProcess } from "../harness/process.ts";
+import { testLogDirEnv } from "../harness/secret-scan.ts";
 import { scratchDir } from "../harness/shared-control-plane.ts";
 
 export interface OperatorOptions {
@@ -18,10 +19,16 @@ export interface OperatorProcess extends ManagedProcess {
   logs(): string;
 }
 
+let started = 0;
+
 const main = join(import.meta.dirname, "..", "..", "src", "main.ts");
 
 export function startOperator(options: OperatorOptions): OperatorProcess {
-  const logFile = join(scratchDir("operator"), "operator.log");
+  // In `npm run test:all` every operator log goes to the run's log folder, which is scanned for keys.
+  const folder = process.env[testLogDirEnv];
+  const logFile = folder
+    ? join(folder, `operator-${process.pid}-${++started}.log`)
+    : join(scratchDir("operator"), "operator.log");
   const identity = options.identity ?? `operator-${process.pid}`;
   const proc = startProcess("operator", process.execPath, [main], {
     logFile,
