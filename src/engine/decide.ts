@@ -146,7 +146,8 @@ export function decide(obs: Observation): Decision {
     return assembleStatus({ ...base, entries, events, verdict: { kind: "dryRun" } });
   }
   if (obs.blockingPlan) {
-    return assembleStatus({
+    // The other plan's progress or stall changes no Node this plan watches: look again regularly.
+    const waiting = assembleStatus({
       ...base,
       entries,
       events,
@@ -156,6 +157,7 @@ export function decide(obs: Observation): Decision {
         message: `waiting for plan ${obs.blockingPlan} to finish`,
       },
     });
+    return { ...waiting, requeueAfterMs: activeResync };
   }
 
   // Move every started node forward, whatever else holds new work back.

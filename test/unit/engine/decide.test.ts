@@ -415,6 +415,7 @@ describe("holding and stopping", () => {
   it("waits for another plan that is progressing", () => {
     const d = decide(anObservation(aPlan(), fleet(), { blockingPlan: "staging" }));
     expect(d.actions).toEqual([]);
+    expect(d.requeueAfterMs).toBe(10_000);
     expect(condition(d, "Reconciling")).toMatchObject({
       status: "True",
       reason: "WaitingForPlan",
