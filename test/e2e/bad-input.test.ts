@@ -38,7 +38,7 @@ describe("bad input, end to end", () => {
     scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
     const { fleet } = scenario;
     const endpoints = fleet.controlPlanes().map((n) => n.address);
-    const client = { commonName: "operator", organizations: ["os:admin"], usage: "client" } as const;
+    const client = { commonName: "operator", organizations: ["os:admin"], usage: "client" as const };
     const otherCa = await createAuthority("another-cluster", "ed25519");
     const expired = await issueCertificate(fleet.ca, {
       ...client,

@@ -3,7 +3,7 @@ import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
 import { renderTalosconfig } from "../fleet/talosconfig.ts";
 import { createAuthority, issueCertificate } from "../harness/pki.ts";
 
-const client = { commonName: "operator", organizations: ["os:operator"], usage: "client" } as const;
+const client = { commonName: "operator", organizations: ["os:operator"], usage: "client" as const };
 
 async function talosconfig(signedBy: "same" | "other" | "rotating") {
   const ca = await createAuthority("talos", "ed25519");
