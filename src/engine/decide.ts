@@ -145,6 +145,23 @@ export function decide(obs: Observation): Decision {
   if (spec.dryRun) {
     return assembleStatus({ ...base, entries, events, verdict: { kind: "dryRun" } });
   }
+  // Move every started node forward, whatever else holds new work back: another plan going first
+  // included, or a node would stay cordoned half-way.
+  entries = entries.map((entry) => {
+    const result = stepNode(entry, byName.get(entry.name), spec, now);
+    actions.push(...result.actions);
+    events.push(...result.events);
+    wake(result.wakeAt);
+    return result.entry;
+  });
+
+  // Gates hold new work; failing longer than the health timeout stalls the plan. The clock runs
+  // while another plan goes first: held back, a plan does not wait out the timeout again.
+  const failingGates = obs.gates.filter((g) => !g.passing);
+  const gatesFailingSince =
+    failingGates.length === 0 ? undefined : (previous.gatesFailingSince ?? now.toISOString());
+  const gateTimeout = parseDuration(spec.healthChecks.timeout);
+
   if (obs.blockingPlan) {
     // The other plan's progress or stall changes no Node this plan watches: look again regularly.
     const waiting = assembleStatus({
@@ -156,24 +173,15 @@ export function decide(obs: Observation): Decision {
         reason: Reason.WaitingForPlan,
         message: `waiting for plan ${obs.blockingPlan} to finish`,
       },
+      gatesFailingSince,
     });
-    return { ...waiting, requeueAfterMs: activeResync };
+    const timers = wakeAt === undefined ? activeResync : Math.max(0, wakeAt - now.getTime());
+    return {
+      ...waiting,
+      actions: [...waiting.actions, ...actions],
+      requeueAfterMs: Math.min(timers, activeResync),
+    };
   }
-
-  // Move every started node forward, whatever else holds new work back.
-  entries = entries.map((entry) => {
-    const result = stepNode(entry, byName.get(entry.name), spec, now);
-    actions.push(...result.actions);
-    events.push(...result.events);
-    wake(result.wakeAt);
-    return result.entry;
-  });
-
-  // Gates hold new work; failing longer than the health timeout stalls the plan.
-  const failingGates = obs.gates.filter((g) => !g.passing);
-  const gatesFailingSince =
-    failingGates.length === 0 ? undefined : (previous.gatesFailingSince ?? now.toISOString());
-  const gateTimeout = parseDuration(spec.healthChecks.timeout);
 
   const failed = entries.filter((e) => e.state === "Failed");
   const pending = entries.filter((e) => e.state === "Pending");

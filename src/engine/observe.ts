@@ -120,12 +120,27 @@ function stalledUntouched(p: Plan): boolean {
   );
 }
 
-/** The plan that goes first when several want to progress: one already progressing, else the oldest. */
+/**
+ * A plan that has worked on the cluster in its current run. Nodes found at the target already are
+ * Done without being touched, so a phase of UpgradingTalos alone says nothing: a plan whose nodes
+ * another plan upgraded would otherwise count as progressing and hold that plan back in turn.
+ */
+function touched(p: Plan): boolean {
+  return (
+    (p.status?.nodes ?? []).some((e) => e.startedAt !== undefined) ||
+    (p.status?.kubernetes?.tasks ?? []).some((t) => t.startedAt !== undefined)
+  );
+}
+
+/**
+ * The plan that goes first when several want to progress: one already progressing, else the oldest.
+ * Should two be progressing (both started from a stale view of the other), the older goes on, so
+ * that they never wait for each other.
+ */
 export function blockingPlan(plan: Plan, others: Plan[]): string | undefined {
   const progressing = (p: Plan) =>
     ((p.status?.summary?.inProgress ?? 0) > 0 ||
-      p.status?.phase === "UpgradingTalos" ||
-      p.status?.phase === "UpgradingKubernetes") &&
+      ((p.status?.phase === "UpgradingTalos" || p.status?.phase === "UpgradingKubernetes") && touched(p))) &&
     !stalledUntouched(p);
   const waiting = (p: Plan) =>
     !p.spec.paused &&
@@ -134,11 +149,13 @@ export function blockingPlan(plan: Plan, others: Plan[]): string | undefined {
     p.status?.phase !== "Failed" &&
     !stalledUntouched(p);
   const age = (p: Plan) => `${p.metadata.creationTimestamp ?? ""}/${p.metadata.name}`;
-  const ahead = others.find((o) => o.metadata.name !== plan.metadata.name && progressing(o));
-  if (ahead) return ahead.metadata.name;
-  if (progressing(plan)) return undefined;
-  return others.find((o) => o.metadata.name !== plan.metadata.name && waiting(o) && age(o) < age(plan))
-    ?.metadata.name;
+  const rest = others
+    .filter((o) => o.metadata.name !== plan.metadata.name)
+    .sort((a, b) => (age(a) < age(b) ? -1 : 1));
+  const ahead = rest.filter(progressing);
+  if (progressing(plan)) return ahead.find((o) => age(o) < age(plan))?.metadata.name;
+  if (ahead.length > 0) return ahead[0]?.metadata.name;
+  return rest.find((o) => waiting(o) && age(o) < age(plan))?.metadata.name;
 }
 
 export async function observe(inputs: ObserveInputs): Promise<Observation> {

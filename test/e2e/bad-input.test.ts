@@ -9,9 +9,12 @@ import { renderTalosconfig } from "../fleet/talosconfig.ts";
 import { kubectl } from "../harness/kubectl.ts";
 import { createAuthority, issueCertificate } from "../harness/pki.ts";
 import { scratchDir } from "../harness/shared-control-plane.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
-const talos = { version: "v1.12.4" };
+const target = { version: "v1.12.4" };
+// The bad plans aim one patch further, so the good plan's work does not complete them for them.
+const talos = { version: "v1.12.5" };
 const dayMs = 24 * 60 * 60 * 1000;
 
 describe("bad input, end to end", () => {
@@ -145,18 +148,43 @@ describe("bad input, end to end", () => {
     const plan = (suffix: string) => `${scenario.name}-${suffix}`;
     for (const [suffix, spec] of corpus) await scenario.apply(spec, {}, plan(suffix));
     // Accepted on purpose: an empty selector selects every node (shown by a dry run).
-    await scenario.apply({ talos, nodeSelector: {}, dryRun: true }, {}, plan("everything"));
+    await scenario.apply({ talos: target, nodeSelector: {}, dryRun: true }, {}, plan("everything"));
     // The good plan is the youngest: every bad one is older and would go first.
-    await scenario.apply({ talos });
+    await scenario.apply({ talos: target });
 
     await scenario.waitFor("condition=Ready", 180);
-    for (const [suffix, , reason, message] of corpus) {
-      await scenario.waitFor("condition=Stalled", 60, plan(suffix));
-      const status = await scenario.status(plan(suffix));
-      const stalled = scenario.condition(status, "Stalled");
+    // Held back while the good plan ran, the bad plans look again and stall, oldest first; in the
+    // end all of them are stalled at once, each with its own reason.
+    const stalledNow = async () => {
+      const statuses = await Promise.all(corpus.map(([suffix]) => scenario.status(plan(suffix))));
+      return corpus.map(([suffix], i) => {
+        const stalled = scenario.condition(statuses[i] ?? {}, "Stalled");
+        return {
+          plan: suffix,
+          status: statuses[i],
+          stalled: stalled?.status === "True" ? stalled : undefined,
+        };
+      });
+    };
+    let outcome = await stalledNow();
+    await waitUntil(
+      "every bad plan stalled",
+      async () => {
+        outcome = await stalledNow();
+        return outcome.every((o) => o.stalled);
+      },
+      {
+        timeoutMs: 120_000,
+        intervalMs: 1_000,
+        describe: () =>
+          JSON.stringify(outcome.map((o) => ({ plan: o.plan, conditions: o.status?.conditions }))),
+      },
+    );
+    for (const [i, [suffix, , reason, message]] of corpus.entries()) {
+      const { stalled, status } = outcome[i] ?? {};
       expect({ plan: suffix, reason: stalled?.reason }).toEqual({ plan: suffix, reason });
       expect(stalled?.message).toMatch(message);
-      expect(status.nodes?.filter((n) => n.state !== "Pending" && n.state !== "Done") ?? []).toEqual([]);
+      expect(status?.nodes?.filter((n) => n.state !== "Pending" && n.state !== "Done") ?? []).toEqual([]);
     }
     const everything = await scenario.status(plan("everything"));
     expect(scenario.condition(everything, "Ready")?.reason).toBe("DryRun");

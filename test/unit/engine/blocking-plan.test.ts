@@ -54,6 +54,17 @@ const stalledMidRun: Plan["status"] = {
   ],
 };
 
+/** Its nodes found at the target (another plan upgraded them), waiting: nothing of its own started. */
+const foundDone: Plan["status"] = {
+  phase: "UpgradingTalos",
+  conditions: [],
+  nodes: [{ name: "cp-1", role: "controlplane", state: "Done", attempts: 0, message: "already at v1.12.4" }],
+  history: [],
+  summary: { total: 2, done: 1, inProgress: 0, failed: 0, pending: 1 },
+};
+/** Between two nodes: the first done by this plan, none in progress. */
+const betweenNodes: Plan["status"] = { ...stalledMidRun, conditions: [] };
+
 it.each([
   ["nothing else exists", named("b", "2026-02-01"), [], undefined],
   ["an older plan waits to start", named("b", "2026-02-01"), [named("a", "2026-01-01")], "a"],
@@ -100,6 +111,36 @@ it.each([
     "this plan stalled untouched and an older one waits",
     named("b", "2026-02-01", stalledUntouched),
     [named("a", "2026-01-01")],
+    "a",
+  ],
+  [
+    "this plan is progressing and an older one only found its nodes at the target",
+    named("b", "2026-02-01", progressing),
+    [named("a", "2026-01-01", foundDone)],
+    undefined,
+  ],
+  [
+    "an older plan only found its nodes at the target and waits",
+    named("b", "2026-02-01"),
+    [named("a", "2026-01-01", foundDone)],
+    "a",
+  ],
+  [
+    "an older plan is between two of its nodes",
+    named("b", "2026-02-01"),
+    [named("a", "2026-01-01", betweenNodes)],
+    "a",
+  ],
+  [
+    "both are progressing and this one is older",
+    named("a", "2026-01-01", progressing),
+    [named("b", "2026-02-01", progressing)],
+    undefined,
+  ],
+  [
+    "both are progressing and this one is newer",
+    named("b", "2026-02-01", progressing),
+    [named("a", "2026-01-01", progressing)],
     "a",
   ],
 ])("when %s, the blocking plan is %s", (_case, plan, others, expected) => {

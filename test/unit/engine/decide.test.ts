@@ -275,6 +275,27 @@ describe("one node's way through an upgrade", () => {
     expect(finished.events.map((e) => e.reason)).toEqual(["NodeUpgraded", "Succeeded"]);
   });
 
+  it("moves a started node forward while another plan goes first, and starts no other node", () => {
+    const called = upgrading({ upgradeCalledAt: t0.toISOString() });
+    const back = aNode("cp-1", {
+      unschedulable: true,
+      version: "v1.12.4",
+      talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-1", stage: "RUNNING", ready: true },
+    });
+    const obs = anObservation(aPlan(plan.spec, called), [back, aNode("cp-2")], {
+      now: minutes(2),
+      blockingPlan: "staging",
+    });
+    const d = decide(obs);
+    expect(kinds(d)).toEqual(["uncordon:cp-1"]);
+    expect(d.status.nodes.map((e) => [e.name, e.state])).toEqual([
+      ["cp-1", "Soaking"],
+      ["cp-2", "Pending"],
+    ]);
+    expect(condition(d, "Reconciling")?.reason).toBe("WaitingForPlan");
+    expect(d.requeueAfterMs).toBeLessThanOrEqual(10_000);
+  });
+
   it("leaves a node cordoned by a person cordoned after its upgrade", () => {
     const back = aNode("cp-1", {
       unschedulable: true,
@@ -421,6 +442,16 @@ describe("holding and stopping", () => {
       reason: "WaitingForPlan",
       message: "waiting for plan staging to finish",
     });
+  });
+
+  it("keeps the failing gates' clock while another plan goes first, and stalls when it may go", () => {
+    const failing = [{ name: "prometheus/alerts", passing: false, message: "unreachable" }];
+    const held = decide(anObservation(aPlan(), fleet(), { blockingPlan: "staging", gates: failing }));
+    expect(held.status.gatesFailingSince).toBe(t0.toISOString());
+    const free = decide(
+      next(held, anObservation(aPlan(), fleet(), { gates: failing }), { now: minutes(16) }),
+    );
+    expect(condition(free, "Stalled")).toMatchObject({ status: "True", reason: "HealthCheckTimeout" });
   });
 
   it("stalls without Talos credentials", () => {
