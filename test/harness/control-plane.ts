@@ -19,6 +19,8 @@ export interface ControlPlaneOptions {
   controllerManagerFlags?: string[];
   /** Keep the data folder after stop() for post-mortems. */
   keepDir?: boolean;
+  /** An audit policy (YAML): kube-apiserver then writes what it records to `auditLogPath`, as JSON lines. */
+  auditPolicy?: string;
 }
 
 export interface ControlPlaneVersions {
@@ -69,6 +71,8 @@ export class ControlPlane {
   readonly dir: string;
   readonly server: string;
   readonly kubeconfigPath: string;
+  /** The audit log, when started with an audit policy. */
+  readonly auditLogPath: string | undefined;
   readonly caPem: string;
   readonly admin: KeyPairPem;
   readonly versions: ControlPlaneVersions;
@@ -92,6 +96,7 @@ export class ControlPlane {
     this.options = init.options;
     this.server = `https://127.0.0.1:${init.ports.apiServer}`;
     this.kubeconfigPath = join(init.dir, "admin.kubeconfig");
+    this.auditLogPath = init.options.auditPolicy ? join(init.dir, "audit.log") : undefined;
   }
 
   static async start(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -180,6 +185,16 @@ export class ControlPlane {
   }
 
   async startApiServer(): Promise<void> {
+    const audit: string[] = [];
+    if (this.options.auditPolicy && this.auditLogPath) {
+      const policy = join(this.dir, "audit-policy.yaml");
+      writeFileSync(policy, this.options.auditPolicy);
+      audit.push(
+        `--audit-policy-file=${policy}`,
+        `--audit-log-path=${this.auditLogPath}`,
+        "--audit-log-format=json",
+      );
+    }
     await this.launch(
       "kube-apiserver",
       tool("kube", "kube-apiserver"),
@@ -200,6 +215,7 @@ export class ControlPlane {
         "--allow-privileged=true",
         "--enable-admission-plugins=NodeRestriction",
         "--profiling=false",
+        ...audit,
         ...(this.options.apiServerFlags ?? []),
       ],
       () => this.apiGetOk("/readyz"),

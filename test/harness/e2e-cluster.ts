@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { ControlPlane } from "./control-plane.ts";
+import { ControlPlane, type ControlPlaneOptions } from "./control-plane.ts";
 import { serviceAccountKubeconfig } from "./service-accounts.ts";
 import { e2eKubeconfigEnv, operatorKubeconfigEnv, scratchDir } from "./shared-control-plane.ts";
 
@@ -20,10 +20,13 @@ export interface E2eCluster {
 const deploy = join(import.meta.dirname, "..", "..", "deploy");
 
 /** A control plane with the real controllers (node lifecycle on a short grace period), ready for e2e. */
-export async function startE2eControlPlane(): Promise<{ plane: ControlPlane; cluster: E2eCluster }> {
+export async function startE2eControlPlane(
+  options: Pick<ControlPlaneOptions, "auditPolicy"> = {},
+): Promise<{ plane: ControlPlane; cluster: E2eCluster }> {
   const plane = await ControlPlane.start({
     controllers: true,
     controllerManagerFlags: ["--node-monitor-grace-period=20s"],
+    ...options,
   });
   try {
     return { plane, cluster: await prepareE2eCluster(plane) };
