@@ -73,6 +73,7 @@ export function counterTotal(metricsText: string, name: string): number {
 
 export interface AuditCount {
   requests: number;
+  /** By verb and resource, e.g. `update leases`. */
   byVerb: Record<string, number>;
 }
 
@@ -88,6 +89,7 @@ export function auditRequests(auditLog: string, username: string, from: number, 
     const event = JSON.parse(line) as {
       auditID: string;
       verb: string;
+      objectRef?: { resource?: string; subresource?: string };
       user?: { username?: string };
       requestReceivedTimestamp: string;
     };
@@ -95,7 +97,9 @@ export function auditRequests(auditLog: string, username: string, from: number, 
     const at = Date.parse(event.requestReceivedTimestamp);
     if (at < from || at > to) continue;
     seen.add(event.auditID);
-    byVerb[event.verb] = (byVerb[event.verb] ?? 0) + 1;
+    const resource = [event.objectRef?.resource, event.objectRef?.subresource].filter(Boolean).join("/");
+    const key = `${event.verb} ${resource}`;
+    byVerb[key] = (byVerb[key] ?? 0) + 1;
   }
   return { requests: seen.size, byVerb };
 }

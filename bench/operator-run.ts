@@ -115,8 +115,16 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       kubeconfig: operatorKubeconfig,
       talosconfig: await fleet.talosconfigFor("bench-operator"),
       planSelector: "",
-      // The production defaults where the e2e tests shorten them (facts are cached for 60 s).
-      env: { FACTS_TTL_MS: "60000", TALOS_DEADLINE_MS: "15000", LOG_LEVEL: "info" },
+      // The production defaults where the e2e tests shorten them: facts cached for 60 s, the
+      // leader Lease renewed every 2 s (it counts in the operator's Kubernetes requests).
+      env: {
+        FACTS_TTL_MS: "60000",
+        TALOS_DEADLINE_MS: "15000",
+        LEASE_DURATION_MS: "15000",
+        RENEW_DEADLINE_MS: "10000",
+        RETRY_PERIOD_MS: "2000",
+        LOG_LEVEL: "info",
+      },
     });
     const op = operator;
     await waitUntil("the operator leads", async () => /"msg":"leading"/.test(op.logs()), {
