@@ -48,6 +48,7 @@ const timing = { ...defaultTiming, rebootMs: Number(values["reboot-ms"]) };
 const maxIdealMs = Number(values["max-ideal-s"]) * 1000;
 
 const startedAt = new Date();
+const out = resolve(values.out);
 const operatorResults: OperatorResult[] = [];
 const loopResults: LoopResult[] = [];
 const skipped: { nodes: number; maxUnavailable: number | string; why: string }[] = [];
@@ -59,20 +60,29 @@ say(
 );
 say(idealFormula);
 
+function results() {
+  return {
+    date: startedAt.toISOString(),
+    machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? "unknown" },
+    versions: {
+      from: fromVersion,
+      to: targetVersion,
+      apiPath: "MachineService.Upgrade (legacy), both tools",
+    },
+    timing,
+    controlPlanes,
+    idealFormula,
+    operator: operatorResults,
+    talosctlLoop: loopResults,
+    skipped,
+    targets: evaluateTargets(operatorResults, loopResults),
+  };
+}
+/** Written after every case, so that a run cut short keeps what it measured. */
+const save = () => writeFileSync(out, `${JSON.stringify(results(), null, 2)}\n`);
+
 for (const nodes of sizes) {
   const workers = nodes - controlPlanes;
-  if (!values["no-talosctl"]) {
-    say(`\n${nodes} nodes: the talosctl loop`);
-    const started = Date.now();
-    const loop = await runTalosctlLoop(
-      { nodes, controlPlanes, timing, maxNodes: Number(values["talosctl-max-nodes"]) },
-      say,
-    );
-    loopResults.push(loop);
-    say(
-      `  ${(loop.measuredWallMs / 1000).toFixed(1)} s for ${loop.upgraded} nodes${loop.extrapolated ? `, ${(loop.wallMs / 1000).toFixed(0)} s extrapolated to ${nodes}` : ""} (case ${((Date.now() - started) / 1000).toFixed(0)} s)`,
-    );
-  }
   for (const maxUnavailable of budgets) {
     const budget = workerBudget(maxUnavailable, workers);
     const ideal = idealMs({ controlPlanes, workers, budget, timing, drainMs: 0 });
@@ -85,32 +95,32 @@ for (const nodes of sizes) {
     say(`\n${nodes} nodes, maxUnavailable ${maxUnavailable} (${budget} workers at once): the operator`);
     const started = Date.now();
     const result = await runOperatorCase(
-      { nodes, controlPlanes, maxUnavailable, timing, timeoutMs: Math.max(600_000, ideal * 4) },
+      { nodes, controlPlanes, maxUnavailable, timing, timeoutMs: Math.max(900_000, ideal * 6) },
       say,
     );
     operatorResults.push(result);
+    save();
     say(
       `  ${result.phase} in ${(result.wallMs / 1000).toFixed(1)} s, ideal ${(ideal / 1000).toFixed(1)} s (case ${((Date.now() - started) / 1000).toFixed(0)} s)`,
     );
   }
+  if (!values["no-talosctl"]) {
+    say(`\n${nodes} nodes: the talosctl loop`);
+    const started = Date.now();
+    const loop = await runTalosctlLoop(
+      { nodes, controlPlanes, timing, maxNodes: Number(values["talosctl-max-nodes"]) },
+      say,
+    );
+    loopResults.push(loop);
+    save();
+    say(
+      `  ${(loop.measuredWallMs / 1000).toFixed(1)} s for ${loop.upgraded} nodes${loop.extrapolated ? `, ${(loop.wallMs / 1000).toFixed(0)} s extrapolated to ${nodes}` : ""} (case ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+    );
+  }
 }
 
-const targets = evaluateTargets(operatorResults, loopResults);
-const results = {
-  date: startedAt.toISOString(),
-  machine: { cpus: availableParallelism(), model: cpus()[0]?.model ?? "unknown" },
-  versions: { from: fromVersion, to: targetVersion, apiPath: "MachineService.Upgrade (legacy), both tools" },
-  timing,
-  controlPlanes,
-  idealFormula,
-  operator: operatorResults,
-  talosctlLoop: loopResults,
-  skipped,
-  targets,
-};
-const out = resolve(values.out);
-writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+save();
 say(`\n${table(operatorResults, loopResults, skipped)}`);
 say("\nTargets:");
-for (const t of targets) say(`  ${t.met ? "met   " : "MISSED"} ${t.target}: ${t.value}`);
+for (const t of results().targets) say(`  ${t.met ? "met   " : "MISSED"} ${t.target}: ${t.value}`);
 say(`\nResults: ${out}`);

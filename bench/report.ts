@@ -84,25 +84,27 @@ export function table(
     "loop s",
     "op÷loop",
   ];
-  const rows = results.map((r) => {
-    const loop = loopFor(loops, r.nodes);
-    return [
-      String(r.nodes),
-      String(r.maxUnavailable),
-      s(r.wallMs),
-      s(r.idealMs),
-      r.wallOverIdeal.toFixed(2),
-      `${ms(r.gapVerifiedToCallMs.p50)}/${ms(r.gapVerifiedToCallMs.p99)}`,
-      `${ms(r.gapBackToCallMs.p50)}/${ms(r.gapBackToCallMs.p99)}`,
-      r.kubeRequestsPerNode.toFixed(1),
-      r.apiserverRequestsPerNode.toFixed(1),
-      r.talosCallsPerNode.toFixed(1),
-      r.peakRssMiB.toFixed(0),
-      r.cpuSeconds.toFixed(1),
-      loop ? `${s(loop.wallMs)}${loop.extrapolated ? "*" : ""}` : "-",
-      loop ? (r.wallMs / loop.wallMs).toFixed(2) : "-",
-    ];
-  });
+  const rows = [...results]
+    .sort((a, b) => a.nodes - b.nodes)
+    .map((r) => {
+      const loop = loopFor(loops, r.nodes);
+      return [
+        String(r.nodes),
+        String(r.maxUnavailable),
+        s(r.wallMs),
+        s(r.idealMs),
+        r.wallOverIdeal.toFixed(2),
+        `${ms(r.gapVerifiedToCallMs.p50)}/${ms(r.gapVerifiedToCallMs.p99)}`,
+        `${ms(r.gapBackToCallMs.p50)}/${ms(r.gapBackToCallMs.p99)}`,
+        r.kubeRequestsPerNode.toFixed(1),
+        r.apiserverRequestsPerNode.toFixed(1),
+        r.talosCallsPerNode.toFixed(1),
+        r.peakRssMiB.toFixed(0),
+        r.cpuSeconds.toFixed(1),
+        loop ? `${s(loop.wallMs)}${loop.extrapolated ? "*" : ""}` : "-",
+        loop ? (r.wallMs / loop.wallMs).toFixed(2) : "-",
+      ];
+    });
   for (const skip of skipped)
     rows.push([String(skip.nodes), String(skip.maxUnavailable), `skipped: ${skip.why}`]);
   const widths = header.map((h, i) =>
