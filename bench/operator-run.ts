@@ -154,12 +154,15 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     let status: StatusView = {};
     let lastSaid = 0;
     for (;;) {
-      const object = (await plans.getClusterCustomObject({
-        group: "upgrade.talos-operator.dev",
-        version: "v1alpha1",
-        plural: "talosupgradeplans",
-        name: "bench",
-      })) as { status?: StatusView & { progress?: string } };
+      // A poll that fails (the apiserver closing a busy HTTP/2 connection) is retried, not fatal.
+      const object = (await plans
+        .getClusterCustomObject({
+          group: "upgrade.talos-operator.dev",
+          version: "v1alpha1",
+          plural: "talosupgradeplans",
+          name: "bench",
+        })
+        .catch(() => ({ status }))) as { status?: StatusView & { progress?: string } };
       status = object.status ?? {};
       if (status.phase === "Completed" || status.phase === "Failed") break;
       if (Date.now() - applied > c.timeoutMs) break;
