@@ -11,7 +11,7 @@ import { Fleet } from "../test/fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../test/fleet/kubelet.ts";
 import type { Timing } from "../test/fleet/node.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
-import { installOperatorIdentity, operatorServiceAccount } from "../test/harness/operator-identity.ts";
+import { prepareE2eCluster } from "../test/harness/e2e-cluster.ts";
 import { scratchDir } from "../test/harness/shared-control-plane.ts";
 import { waitUntil } from "../test/harness/wait.ts";
 import { auditRequests, counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
@@ -50,7 +50,8 @@ export interface OperatorResult {
 }
 
 const upgradeMethod = "/machine.MachineService/Upgrade";
-const operatorUser = `system:serviceaccount:default:${operatorServiceAccount}`;
+/** The ServiceAccount prepareE2eCluster binds to the chart's RBAC. */
+const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
 
 interface StatusView {
   phase?: string;
@@ -98,7 +99,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
   let kubelets: Kubelets | undefined;
   let operator: ReturnType<typeof startOperator> | undefined;
   try {
-    const operatorKubeconfig = await installOperatorIdentity(plane.kubeconfigPath);
+    const { operatorKubeconfig } = await prepareE2eCluster(plane);
     const started = Date.now();
     fleet = await Fleet.start({
       controlPlanes: c.controlPlanes,
