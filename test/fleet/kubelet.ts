@@ -76,7 +76,10 @@ export class Kubelets {
   static async start(fleet: Fleet, kubeconfig: KubeConfig, options: KubeletOptions = {}): Promise<Kubelets> {
     const kubelets = new Kubelets(fleet, kubeconfig, options);
     fleet.kubeconfig = kubeconfig.exportConfig();
-    await Promise.all(fleet.nodes().map((node) => kubelets.register(node)));
+    // In slices: a thousand registrations at once overrun the apiserver's HTTP/2 stream limit.
+    const nodes = fleet.nodes();
+    for (let i = 0; i < nodes.length; i += 50)
+      await Promise.all(nodes.slice(i, i + 50).map((node) => kubelets.register(node)));
     kubelets.informer.on("add", (pod) => kubelets.onPod(pod));
     kubelets.informer.on("update", (pod) => kubelets.onPod(pod));
     kubelets.informer.on("error", () => {

@@ -36,7 +36,8 @@ export async function startE2eControlPlane(
   }
 }
 
-async function prepareE2eCluster(plane: ControlPlane): Promise<E2eCluster> {
+/** The CRDs and the operator's ServiceAccount on a running control plane (the benchmark uses it too). */
+export async function prepareE2eCluster(plane: ControlPlane): Promise<E2eCluster> {
   const kubectl = (args: string[], input?: string) =>
     execFileSync("kubectl", ["--kubeconfig", plane.kubeconfigPath, ...args], {
       encoding: "utf8",

@@ -1,0 +1,119 @@
+// The benchmark's arithmetic, kept pure: the ideal time of a rollout, percentiles, the gap from a
+// node verified to the next upgrade call, and counts read from the apiserver's metrics and audit log.
+import type { Timing } from "../test/fleet/node.ts";
+
+/**
+ * Steps of the simulator's legacy upgrade sequence (MachineService.Upgrade, test/fleet/node.ts):
+ * sequence start and machine status, then nine phases with a start and a stop step and the reboot
+ * phase's start: 2 + 9 × 2 + 1. Each is followed by `stepMs`; the install (`installMs`) comes last.
+ */
+export const legacyUpgradeSteps = 21;
+
+/** Simulated time one node takes on the legacy path, from the upgrade call until its apid answers again. */
+export function nodeCriticalMs(timing: Pick<Timing, "rebootMs" | "installMs" | "stepMs">): number {
+  return legacyUpgradeSteps * timing.stepMs + timing.installMs + timing.rebootMs;
+}
+
+export const idealFormula =
+  "ideal = (controlPlanes + ceil(workers / budget)) × (drainMs + 21 × stepMs + installMs + rebootMs)";
+
+/**
+ * The least time any tool could take: control planes one at a time, then the workers in waves of
+ * `budget`, each node costing its drain plus the simulated install and reboot. Nothing else
+ * (gates, verification, status writes) is on it.
+ */
+export function idealMs(input: {
+  controlPlanes: number;
+  workers: number;
+  budget: number;
+  timing: Pick<Timing, "rebootMs" | "installMs" | "stepMs">;
+  drainMs: number;
+}): number {
+  const waves = input.controlPlanes + Math.ceil(input.workers / Math.max(1, input.budget));
+  return waves * (input.drainMs + nodeCriticalMs(input.timing));
+}
+
+/** Nearest-rank percentile; undefined for no samples. */
+export function percentile(samples: number[], p: number): number | undefined {
+  if (samples.length === 0) return undefined;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1];
+}
+
+/**
+ * For every upgrade call after the first verification: the time since the latest node verified
+ * before it. With maxUnavailable 1 that is "node verified → next node's upgrade call"; with wider
+ * budgets it also counts how long the calls of a wave trail the verification that opened the slot.
+ */
+export function gapsMs(verifiedAt: number[], calledAt: number[]): number[] {
+  const verified = [...verifiedAt].sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (const at of [...calledAt].sort((a, b) => a - b)) {
+    let latest: number | undefined;
+    for (const v of verified) {
+      if (v > at) break;
+      latest = v;
+    }
+    if (latest !== undefined) gaps.push(at - latest);
+  }
+  return gaps;
+}
+
+/** The sum of all samples of one counter in Prometheus text format. */
+export function counterTotal(metricsText: string, name: string): number {
+  let total = 0;
+  for (const line of metricsText.split("\n")) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+    if (Number.isFinite(value)) total += value;
+  }
+  return total;
+}
+
+export interface AuditCount {
+  requests: number;
+  /** By verb and resource, e.g. `update leases`. */
+  byVerb: Record<string, number>;
+}
+
+/**
+ * Requests one user made, from a kube-apiserver audit log (JSON lines). A request can appear in
+ * several stages (a watch: ResponseStarted, then ResponseComplete), so requests count by auditID.
+ */
+export function auditRequests(auditLog: string, username: string, from: number, to: number): AuditCount {
+  const seen = new Set<string>();
+  const byVerb: Record<string, number> = {};
+  for (const line of auditLog.split("\n")) {
+    if (!line.includes(username)) continue;
+    const event = JSON.parse(line) as {
+      auditID: string;
+      verb: string;
+      objectRef?: { resource?: string; subresource?: string };
+      user?: { username?: string };
+      requestReceivedTimestamp: string;
+    };
+    if (event.user?.username !== username || seen.has(event.auditID)) continue;
+    const at = Date.parse(event.requestReceivedTimestamp);
+    if (at < from || at > to) continue;
+    seen.add(event.auditID);
+    const resource = [event.objectRef?.resource, event.objectRef?.subresource].filter(Boolean).join("/");
+    const key = `${event.verb} ${resource}`;
+    byVerb[key] = (byVerb[key] ?? 0) + 1;
+  }
+  return { requests: seen.size, byVerb };
+}
+
+/** Peak resident memory (VmHWM) and CPU seconds (user + system) of a live process, from /proc. */
+export function parseProcUsage(
+  status: string,
+  stat: string,
+  ticksPerSecond = 100,
+): { peakRssMiB: number; cpuSeconds: number } {
+  const hwmKiB = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
+  // Fields after the command name, which is in parentheses and may hold spaces: utime is field 14.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return { peakRssMiB: hwmKiB / 1024, cpuSeconds: (utime + stime) / ticksPerSecond };
+}

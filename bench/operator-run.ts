@@ -1,0 +1,246 @@
+// One operator case: a fresh control plane (etcd + kube-apiserver, with an audit log of the
+// operator's requests), a simulated fleet with its kubelet stand-in, the operator as a process
+// under its least-privilege ServiceAccount, and one plan applied; measured until it completes.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { workerBudget } from "../src/engine/selection.ts";
+import { startOperator } from "../test/e2e/operator-process.ts";
+import { Fleet } from "../test/fleet/fleet.ts";
+import { fleetLabel, Kubelets } from "../test/fleet/kubelet.ts";
+import type { Timing } from "../test/fleet/node.ts";
+import { ControlPlane } from "../test/harness/control-plane.ts";
+import { prepareE2eCluster } from "../test/harness/e2e-cluster.ts";
+import { scratchDir } from "../test/harness/shared-control-plane.ts";
+import { waitUntil } from "../test/harness/wait.ts";
+import { auditRequests, counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
+import { fromVersion, targetVersion } from "./versions.ts";
+
+export interface OperatorCase {
+  nodes: number;
+  controlPlanes: number;
+  maxUnavailable: number | string;
+  timing: Timing;
+  timeoutMs: number;
+}
+
+export interface OperatorResult {
+  nodes: number;
+  maxUnavailable: number | string;
+  budget: number;
+  phase: string;
+  wallMs: number;
+  idealMs: number;
+  wallOverIdeal: number;
+  /** Status finishedAt (the operator's verification) → the next upgrade call the simulator served. */
+  gapVerifiedToCallMs: { p50?: number; p99?: number; max?: number; samples: number };
+  /** The machine's apid answering again after its reboot → the next upgrade call. */
+  gapBackToCallMs: { p50?: number; p99?: number; max?: number; samples: number };
+  /** Upgrade call → apid up again, as the simulator's timers really ran (the nominal is in idealMs). */
+  simulatedNodeMs: { p50?: number; max?: number };
+  kubeRequestsPerNode: number;
+  kubeRequestsByVerb: Record<string, number>;
+  apiserverRequestsPerNode: number;
+  talosCallsPerNode: number;
+  talosCallsByMethod: Record<string, number>;
+  peakRssMiB: number;
+  cpuSeconds: number;
+  operatorLog: string;
+}
+
+const upgradeMethod = "/machine.MachineService/Upgrade";
+/** The ServiceAccount prepareE2eCluster binds to the chart's RBAC. */
+const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
+
+interface StatusView {
+  phase?: string;
+  nodes?: { name: string; state: string; finishedAt?: string; message?: string }[];
+  conditions?: { type: string; status: string; reason: string; message: string }[];
+}
+
+function auditPolicy(dir: string): string {
+  const path = join(dir, "audit-policy.yaml");
+  // Only the operator's requests are logged, at Metadata level: enough to count them by verb.
+  writeFileSync(
+    path,
+    [
+      "apiVersion: audit.k8s.io/v1",
+      "kind: Policy",
+      "omitStages: [RequestReceived]",
+      "rules:",
+      "  - level: Metadata",
+      `    users: ["${operatorUser}"]`,
+      "  - level: None",
+      "",
+    ].join("\n"),
+  );
+  return path;
+}
+
+const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+
+export async function runOperatorCase(c: OperatorCase, say: (line: string) => void): Promise<OperatorResult> {
+  const dir = scratchDir("bench");
+  const auditLog = join(dir, "audit.log");
+  const plane = await ControlPlane.start({
+    controllers: false,
+    apiServerFlags: [`--audit-policy-file=${auditPolicy(dir)}`, `--audit-log-path=${auditLog}`],
+  });
+  const admin = new KubeConfig();
+  admin.loadFromFile(plane.kubeconfigPath);
+  const kubectl = (args: string[], input?: string) =>
+    execFileSync("kubectl", ["--kubeconfig", plane.kubeconfigPath, ...args], {
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      ...(input ? { input } : {}),
+    });
+  let fleet: Fleet | undefined;
+  let kubelets: Kubelets | undefined;
+  let operator: ReturnType<typeof startOperator> | undefined;
+  try {
+    const { operatorKubeconfig } = await prepareE2eCluster(plane);
+    const started = Date.now();
+    fleet = await Fleet.start({
+      controlPlanes: c.controlPlanes,
+      workers: c.nodes - c.controlPlanes,
+      talosVersion: fromVersion,
+      timing: c.timing,
+      namePrefix: "bench-",
+    });
+    // No controller-manager runs, so node leases matter to nobody: renew them rarely.
+    kubelets = await Kubelets.start(fleet, admin, { leaseRenewMs: 60_000, podReadyMs: 100 });
+    say(`  fleet of ${c.nodes} and its Nodes ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    operator = startOperator({
+      kubeconfig: operatorKubeconfig,
+      talosconfig: await fleet.talosconfigFor("bench-operator"),
+      planSelector: "",
+      // The production defaults where the e2e tests shorten them: facts cached for 60 s, the
+      // leader Lease renewed every 2 s (it counts in the operator's Kubernetes requests).
+      env: {
+        FACTS_TTL_MS: "60000",
+        TALOS_DEADLINE_MS: "15000",
+        LEASE_DURATION_MS: "15000",
+        RENEW_DEADLINE_MS: "10000",
+        RETRY_PERIOD_MS: "2000",
+        LOG_LEVEL: "info",
+      },
+    });
+    const op = operator;
+    await waitUntil("the operator leads", async () => /"msg":"leading"/.test(op.logs()), {
+      timeoutMs: 120_000,
+      alive: () => op.running(),
+      describe: () => op.logs(),
+    });
+
+    const metricsBefore = counterTotal(kubectl(["get", "--raw", "/metrics"]), "apiserver_request_total");
+    const backAt = new Map<string, number[]>();
+    for (const node of fleet.nodes())
+      node.listen({ up: (n) => backAt.set(n.hostname, [...(backAt.get(n.hostname) ?? []), Date.now()]) });
+
+    const plan = {
+      apiVersion: "upgrade.talos-operator.dev/v1alpha1",
+      kind: "TalosUpgradePlan",
+      metadata: { name: "bench" },
+      spec: {
+        talos: { version: targetVersion },
+        nodeSelector: { matchLabels: { [fleetLabel]: fleet.name } },
+        rollout: { maxUnavailable: c.maxUnavailable, nodeTimeout: "10m" },
+      },
+    };
+    const applied = Date.now();
+    kubectl(["apply", "-f", "-"], JSON.stringify(plan));
+    const plans = admin.makeApiClient(CustomObjectsApi);
+    let status: StatusView = {};
+    let lastSaid = 0;
+    for (;;) {
+      // A poll that fails (the apiserver closing a busy HTTP/2 connection) is retried, not fatal.
+      const object = (await plans
+        .getClusterCustomObject({
+          group: "upgrade.talos-operator.dev",
+          version: "v1alpha1",
+          plural: "talosupgradeplans",
+          name: "bench",
+        })
+        .catch(() => ({ status }))) as { status?: StatusView & { progress?: string } };
+      status = object.status ?? {};
+      if (status.phase === "Completed" || status.phase === "Failed") break;
+      if (Date.now() - applied > c.timeoutMs) break;
+      if (Date.now() - lastSaid > 15_000) {
+        say(
+          `  ${((Date.now() - applied) / 1000).toFixed(0)} s: ${status.phase ?? "Pending"} ${object.status?.progress ?? ""}`,
+        );
+        lastSaid = Date.now();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const wallMs = Date.now() - applied;
+    const usage = parseProcUsage(
+      readFileSync(`/proc/${op.pid}/status`, "utf8"),
+      readFileSync(`/proc/${op.pid}/stat`, "utf8"),
+      clockTicks,
+    );
+    const metricsAfter = counterTotal(kubectl(["get", "--raw", "/metrics"]), "apiserver_request_total");
+    const ended = Date.now();
+    await op.stop();
+    if (status.phase !== "Completed") {
+      say(`  the plan did not complete: ${JSON.stringify(status.conditions)}`);
+    }
+
+    const calls = fleet.nodes().flatMap((n) => n.calls.filter((call) => call.caller === "bench-operator"));
+    const byMethod: Record<string, number> = {};
+    for (const call of calls) byMethod[call.method] = (byMethod[call.method] ?? 0) + 1;
+    const upgradeCalls = fleet.nodes().flatMap((n) =>
+      n.calls
+        .filter((x) => x.caller === "bench-operator" && x.method === upgradeMethod)
+        .map((x) => ({
+          node: n.hostname,
+          at: x.at,
+        })),
+    );
+    const verified = (status.nodes ?? []).flatMap((e) => (e.finishedAt ? [Date.parse(e.finishedAt)] : []));
+    const back = [...backAt.values()].flat();
+    const calledAt = upgradeCalls.map((u) => u.at);
+    const simulated = upgradeCalls.flatMap((u) => {
+      const up = (backAt.get(u.node) ?? []).find((t) => t > u.at);
+      return up ? [up - u.at] : [];
+    });
+    const summarize = (gaps: number[]) => ({
+      p50: percentile(gaps, 50),
+      p99: percentile(gaps, 99),
+      max: percentile(gaps, 100),
+      samples: gaps.length,
+    });
+    const audit = auditRequests(readFileSync(auditLog, "utf8"), operatorUser, applied - 1_000, ended);
+    const workers = c.nodes - c.controlPlanes;
+    const budget = workerBudget(c.maxUnavailable, workers);
+    // No workload pods run in the bench fleet (no scheduler): the drain evicts nothing.
+    const ideal = idealMs({ controlPlanes: c.controlPlanes, workers, budget, timing: c.timing, drainMs: 0 });
+    return {
+      nodes: c.nodes,
+      maxUnavailable: c.maxUnavailable,
+      budget,
+      phase: status.phase ?? "none",
+      wallMs,
+      idealMs: ideal,
+      wallOverIdeal: wallMs / ideal,
+      gapVerifiedToCallMs: summarize(gapsMs(verified, calledAt)),
+      gapBackToCallMs: summarize(gapsMs(back, calledAt)),
+      simulatedNodeMs: { p50: percentile(simulated, 50), max: percentile(simulated, 100) },
+      kubeRequestsPerNode: audit.requests / c.nodes,
+      kubeRequestsByVerb: audit.byVerb,
+      apiserverRequestsPerNode: (metricsAfter - metricsBefore) / c.nodes,
+      talosCallsPerNode: calls.length / c.nodes,
+      talosCallsByMethod: byMethod,
+      peakRssMiB: usage.peakRssMiB,
+      cpuSeconds: usage.cpuSeconds,
+      operatorLog: op.logFile,
+    };
+  } finally {
+    await operator?.stop();
+    await kubelets?.stop();
+    await fleet?.stop();
+    await plane.stop();
+  }
+}

@@ -1,0 +1,132 @@
+// The printed table and the targets the issue sets, each with the measured value and the margin.
+import type { OperatorResult } from "./operator-run.ts";
+import type { LoopResult } from "./talosctl-loop.ts";
+
+export interface TargetCheck {
+  target: string;
+  value: string;
+  met: boolean;
+}
+
+const s = (ms: number | undefined) => (ms === undefined ? "-" : (ms / 1000).toFixed(1));
+const ms = (value: number | undefined) => (value === undefined ? "-" : value.toFixed(0));
+
+function margin(value: number, limit: number, lowerIsBetter = true): string {
+  const over = lowerIsBetter ? value / limit - 1 : limit / value - 1;
+  return over > 0
+    ? `${(over * 100).toFixed(0)}% ${lowerIsBetter ? "over" : "short of"} the target`
+    : "within";
+}
+
+function loopFor(loops: LoopResult[], nodes: number): LoopResult | undefined {
+  return loops.find((l) => l.nodes === nodes);
+}
+
+export function evaluateTargets(results: OperatorResult[], loops: LoopResult[]): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  for (const r of results) {
+    const label = `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}`;
+    if (r.phase !== "Completed")
+      checks.push({ target: `${label}: the plan completes`, value: r.phase, met: false });
+    if (r.nodes === 100)
+      checks.push({
+        target: `${label}: wall/ideal ≤ 1.05`,
+        value: `${r.wallOverIdeal.toFixed(2)} (${margin(r.wallOverIdeal, 1.05)})`,
+        met: r.wallOverIdeal <= 1.05,
+      });
+    const p99 = r.gapVerifiedToCallMs.p99;
+    if (p99 !== undefined)
+      checks.push({
+        target: `${label}: gap p99 ≤ 250 ms`,
+        value: `${p99} ms (${margin(p99, 250)})`,
+        met: p99 <= 250,
+      });
+    if (r.nodes === 1000)
+      checks.push({
+        target: `${label}: peak RSS ≤ 200 MiB`,
+        value: `${r.peakRssMiB.toFixed(0)} MiB (${margin(r.peakRssMiB, 200)})`,
+        met: r.peakRssMiB <= 200,
+      });
+    const loop = loopFor(loops, r.nodes);
+    if (loop) {
+      const ratio = r.wallMs / loop.wallMs;
+      const percent = typeof r.maxUnavailable === "string";
+      const limit = percent ? 0.2 : 1;
+      const note = loop.extrapolated ? `, loop extrapolated from ${loop.upgraded} nodes` : "";
+      checks.push({
+        target: `${label}: operator ÷ talosctl loop ${percent ? "≤ 0.2 (5× faster)" : "< 1 (faster)"}`,
+        value: `${ratio.toFixed(2)} (${(1 / ratio).toFixed(1)}× faster${note}; ${margin(ratio, limit)})`,
+        met: percent ? ratio <= limit : ratio < limit,
+      });
+    }
+  }
+  return checks;
+}
+
+export function table(
+  results: OperatorResult[],
+  loops: LoopResult[],
+  skipped: { nodes: number; maxUnavailable: number | string; why: string }[],
+): string {
+  const header = [
+    "nodes",
+    "maxUnav",
+    "wall s",
+    "ideal s",
+    "wall/ideal",
+    "gap p50/p99 ms",
+    "back→call p50/p99",
+    "kube req/node",
+    "apiserver req/node",
+    "talos calls/node",
+    "RSS MiB",
+    "CPU s",
+    "loop s",
+    "op÷loop",
+  ];
+  const rows = [...results]
+    .sort((a, b) => a.nodes - b.nodes)
+    .map((r) => {
+      const loop = loopFor(loops, r.nodes);
+      return [
+        String(r.nodes),
+        String(r.maxUnavailable),
+        s(r.wallMs),
+        s(r.idealMs),
+        r.wallOverIdeal.toFixed(2),
+        `${ms(r.gapVerifiedToCallMs.p50)}/${ms(r.gapVerifiedToCallMs.p99)}`,
+        `${ms(r.gapBackToCallMs.p50)}/${ms(r.gapBackToCallMs.p99)}`,
+        r.kubeRequestsPerNode.toFixed(1),
+        r.apiserverRequestsPerNode.toFixed(1),
+        r.talosCallsPerNode.toFixed(1),
+        r.peakRssMiB.toFixed(0),
+        r.cpuSeconds.toFixed(1),
+        loop ? `${s(loop.wallMs)}${loop.extrapolated ? "*" : ""}` : "-",
+        loop ? (r.wallMs / loop.wallMs).toFixed(2) : "-",
+      ];
+    });
+  for (const skip of skipped)
+    rows.push([String(skip.nodes), String(skip.maxUnavailable), `skipped: ${skip.why}`]);
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((row) => (row.length > 3 ? (row[i] ?? "").length : 0))),
+  );
+  const line = (cells: string[]) =>
+    cells.length === 3 && cells[2]?.startsWith("skipped")
+      ? `${cells[0]?.padStart(widths[0] ?? 0)}  ${cells[1]?.padStart(widths[1] ?? 0)}  ${cells[2]}`
+      : cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ");
+  const loopLines = loops.map(
+    (l) =>
+      `talosctl loop, ${l.nodes} nodes: ${s(l.measuredWallMs)} s for ${l.upgraded} node(s), ${s(l.perNodeMs)} s per node` +
+      `${l.extrapolated ? `, ${s(l.wallMs)} s extrapolated to ${l.nodes} (*)` : ""}; ideal ${s(l.idealMs)} s; ` +
+      `back→call p50/p99 ${ms(l.gapBackToCallMs.p50)}/${ms(l.gapBackToCallMs.p99)} ms; ${l.talosCallsPerNode.toFixed(1)} Talos calls/node`,
+  );
+  return [
+    line(header),
+    ...rows.map(line),
+    "",
+    "gap: status finishedAt (the operator verified the node) → the next upgrade call the simulator served",
+    "back→call: the machine's apid answering again after its reboot → the next upgrade call",
+    "kube req/node: the operator's own requests (apiserver audit log, its ServiceAccount); apiserver req/node: apiserver_request_total, everyone",
+    ...loopLines,
+  ].join("\n");
+}

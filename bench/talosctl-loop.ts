@@ -1,0 +1,93 @@
+// The baseline: what a person would script. A bash loop of the real `talosctl upgrade --wait`, one
+// node after another (control planes first), against a simulated fleet of the same size and timing.
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { Fleet, vanillaSchematic } from "../test/fleet/fleet.ts";
+import type { Timing } from "../test/fleet/node.ts";
+import { scratchDir } from "../test/harness/shared-control-plane.ts";
+import { tool } from "../test/harness/tools.ts";
+import { gapsMs, nodeCriticalMs, percentile } from "./measures.ts";
+import { fromVersion, targetVersion } from "./versions.ts";
+
+const run = promisify(execFile);
+
+export interface LoopResult {
+  nodes: number;
+  /** Nodes the loop really upgraded; fewer than `nodes` when the rest is extrapolated. */
+  upgraded: number;
+  measuredWallMs: number;
+  /** Wall time for the whole fleet: measured, or measured per node × nodes when `extrapolated`. */
+  wallMs: number;
+  extrapolated: boolean;
+  idealMs: number;
+  perNodeMs: number;
+  /** The machine's apid answering again → the loop's next upgrade call (talosctl's own verification). */
+  gapBackToCallMs: { p50?: number; p99?: number; samples: number };
+  talosCallsPerNode: number;
+  talosctlVersion: string;
+  script: string;
+}
+
+export async function runTalosctlLoop(
+  c: { nodes: number; controlPlanes: number; timing: Timing; maxNodes: number },
+  say: (line: string) => void,
+): Promise<LoopResult> {
+  const talosctl = tool("talosctl", "talosctl");
+  const fleet = await Fleet.start({
+    controlPlanes: c.controlPlanes,
+    workers: c.nodes - c.controlPlanes,
+    talosVersion: fromVersion,
+    timing: c.timing,
+  });
+  try {
+    const talosconfig = await fleet.talosconfigFor("bench-talosctl");
+    const targets = fleet.nodes().slice(0, Math.min(c.nodes, c.maxNodes));
+    const dir = scratchDir("bench-talosctl");
+    const script = join(dir, "upgrade-all.sh");
+    const image = `factory.talos.dev/metal-installer/${vanillaSchematic}:${targetVersion}`;
+    writeFileSync(
+      script,
+      [
+        "#!/usr/bin/env bash",
+        "set -euo pipefail",
+        `export TALOSCONFIG=${talosconfig}`,
+        `for node in ${targets.map((n) => n.address).join(" ")}; do`,
+        `  ${talosctl} -n "$node" upgrade --image ${image} --wait --progress=plain`,
+        "done",
+        "",
+      ].join("\n"),
+    );
+    const backAt: number[] = [];
+    for (const node of targets) node.listen({ up: () => backAt.push(Date.now()) });
+    const version =
+      (await run(talosctl, ["version", "--client", "--short"])).stdout.trim().split("\n").at(-1) ?? "";
+    say(`  ${version}: ${targets.length} of ${c.nodes} nodes, one after another (${script})`);
+    const started = Date.now();
+    await run("bash", [script], { maxBuffer: 512 * 1024 * 1024, timeout: 4 * 3600_000 });
+    const measuredWallMs = Date.now() - started;
+    const notUpgraded = targets.filter((n) => n.version !== targetVersion).map((n) => n.hostname);
+    if (notUpgraded.length > 0) throw new Error(`the talosctl loop left ${notUpgraded.join(", ")} behind`);
+    const calls = fleet.nodes().flatMap((n) => n.calls.filter((x) => x.caller === "bench-talosctl"));
+    const calledAt = calls.filter((x) => x.method === "/machine.MachineService/Upgrade").map((x) => x.at);
+    const gaps = gapsMs(backAt, calledAt);
+    const perNodeMs = measuredWallMs / targets.length;
+    const extrapolated = targets.length < c.nodes;
+    return {
+      nodes: c.nodes,
+      upgraded: targets.length,
+      measuredWallMs,
+      wallMs: extrapolated ? perNodeMs * c.nodes : measuredWallMs,
+      extrapolated,
+      idealMs: c.nodes * nodeCriticalMs(c.timing),
+      perNodeMs,
+      gapBackToCallMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), samples: gaps.length },
+      talosCallsPerNode: calls.length / targets.length,
+      talosctlVersion: version,
+      script,
+    };
+  } finally {
+    await fleet.stop();
+  }
+}
