@@ -312,6 +312,17 @@ function holdReason(
   return undefined;
 }
 
+function installerPull(node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): Action {
+  return {
+    kind: "prepull",
+    node: node.name,
+    address: upgrade.address,
+    image: upgrade.image,
+    api: upgrade.api,
+    namespace: "NS_SYSTEM",
+  };
+}
+
 /** Starts as much new work as the rules allow: one control plane at a time, then workers within budget. */
 function startNodes(
   entries: NodeStatus[],
@@ -333,14 +344,7 @@ function startNodes(
     const pull = node.pulls[upgrade.image];
     if (!pull) {
       out[index] = { ...entry, message: `pulling ${upgrade.image}` };
-      actions.push({
-        kind: "prepull",
-        node: node.name,
-        address: upgrade.address,
-        image: upgrade.image,
-        api: upgrade.api,
-        namespace: "NS_SYSTEM",
-      });
+      actions.push(installerPull(node, upgrade));
       return false;
     }
     if (pull.error) {
@@ -366,9 +370,26 @@ function startNodes(
     return true;
   };
   const isActive = (e: NodeStatus) => activeStates.has(e.state);
+  // While the rules hold new work back, the next nodes' installers are pulled ahead (a pull does
+  // not disturb a node), so that a freed slot is taken in the same pass.
+  const pullAhead = (count: number) => {
+    const next = out.filter((e) => e.state === "Pending").slice(0, count);
+    for (const entry of next) {
+      const node = byName.get(entry.name);
+      if (!node?.talos.reachable || !node.talos.version) continue;
+      const upgrade = upgradeAction(node, entry, spec);
+      if (upgrade.kind === "upgrade" && !node.pulls[upgrade.image])
+        actions.push(installerPull(node, upgrade));
+    }
+  };
+  const workerCount = out.filter((e) => e.role === "worker").length;
+  const budget = workerBudget(spec.rollout.maxUnavailable, workerCount);
 
   const controlPlanes = out.filter((e) => e.role === "controlplane");
-  if (controlPlanes.some(isActive)) return { entries: out, actions, events };
+  if (controlPlanes.some(isActive)) {
+    pullAhead(1);
+    return { entries: out, actions, events };
+  }
   const nextControlPlane = out.findIndex((e) => e.role === "controlplane" && e.state === "Pending");
   if (nextControlPlane >= 0) {
     const node = byName.get(out[nextControlPlane]?.name ?? "");
@@ -396,14 +417,13 @@ function startNodes(
         hold: { kind: "waiting", reason: Reason.WaitingForEtcd, message },
       };
     }
-    start(nextControlPlane);
+    if (start(nextControlPlane)) pullAhead(1);
     return { entries: out, actions, events };
   }
   if (controlPlanes.some((e) => e.state !== "Done")) return { entries: out, actions, events };
 
   // Workers: a budget of maxUnavailable, counting workers that are down for any reason.
   const workers = out.filter((e) => e.role === "worker");
-  const budget = workerBudget(spec.rollout.maxUnavailable, workers.length);
   let unavailable = workers.filter((e) => isActive(e) || !(byName.get(e.name)?.ready ?? false)).length;
   for (let index = 0; index < out.length && unavailable < budget; index++) {
     const entry = out[index] as NodeStatus;
@@ -413,6 +433,7 @@ function startNodes(
     if (start(index)) unavailable++;
     else if (out[index]?.state === "Failed") break;
   }
+  if (unavailable >= budget) pullAhead(budget);
   return { entries: out, actions, events };
 }
 

@@ -69,6 +69,30 @@ describe("the installer image pre-flight", () => {
     expect(d.status.nodes[0]?.state).toBe("Pending");
   });
 
+  it("pulls the next node's installer ahead while the rules hold it back", () => {
+    const d = decide(
+      anObservation(aPlan(), [
+        aNode("cp-1"),
+        aNode("cp-2", { pulls: {} }),
+        aNode("cp-3", { pulls: {} }),
+        aNode("worker-a", { pulls: {} }),
+      ]),
+    );
+    // cp-1 starts; cp-2 waits its turn with its installer already pulled; the others wait.
+    expect(d.actions).toEqual([
+      { kind: "cordon", node: "cp-1" },
+      {
+        kind: "prepull",
+        node: "cp-2",
+        address: "10.0.0.4",
+        image: vanillaImage("v1.12.4"),
+        api: "legacy",
+        namespace: "NS_SYSTEM",
+      },
+    ]);
+    expect(d.status.nodes.find((n) => n.name === "cp-2")?.state).toBe("Pending");
+  });
+
   it("fails the plan before anything is cordoned when the image cannot be pulled", () => {
     const missing = { [vanillaImage("v1.12.4")]: { error: "not found" } };
     const d = decide(anObservation(aPlan(), [aNode("cp-1", { pulls: missing }), aNode("worker-a")]));
