@@ -200,12 +200,8 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
   const sameTarget = previous?.targetVersion === spec.version;
   const running = runningVersions(nodes);
   const from = lowest(running);
-  const base = {
-    ...((sameTarget && previous?.fromVersion) || from
-      ? { fromVersion: (sameTarget && previous?.fromVersion) || from }
-      : {}),
-    targetVersion: spec.version,
-  };
+  const fromVersion = (sameTarget ? previous?.fromVersion : undefined) ?? from;
+  const base = { ...(fromVersion ? { fromVersion } : {}), targetVersion: spec.version };
   const result = (
     status: Omit<KubernetesStatus, "targetVersion" | "fromVersion">,
     verdict: Verdict,
@@ -254,9 +250,11 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
     if (support) return stalled(Reason.UnsupportedKubernetesVersion, support);
     const blockers = removedInUse(nodes, obs, from, version);
     if (blockers.length > 0) {
+      // Looked at again regularly: once the flags and objects are gone, the plan goes on.
       return stalled(
         Reason.RemovedItemsInUse,
         `Kubernetes ${version} removed what the cluster still uses: ${blockers.join("; ")}`,
+        true,
       );
     }
     const planned = plannedTasks(nodes, version, now);

@@ -205,6 +205,8 @@ describe("Kubernetes phase pre-flight", () => {
     );
     expect(stalled?.message).not.toContain("Other");
     expect(d.actions).toEqual([]);
+    // It keeps looking, so that removing them lets the plan go on without a new apply.
+    expect(d.requeueAfterMs).toBeGreaterThan(0);
 
     const apis = decide(
       anObservation(k8sPlan(first.status, { kubernetes: { version: "v1.32.0" } }), fleet("v1.31.4"), {
