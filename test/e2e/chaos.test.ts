@@ -38,7 +38,8 @@ describe("chaos, end to end", () => {
     scenario = await new Scenario(cluster).start({
       controlPlanes: 3,
       workers: 10,
-      timing: { rebootMs: 1_500 },
+      // Reboots long enough that the rollout outlasts the kill schedule (about 2.25 s per kill).
+      timing: { rebootMs: Math.max(1_500, kills * 350) },
     });
     // A killed operator comes back as a restarted container (same pod name, so it takes its Lease
     // back at once) or as a new pod (a new name, so it waits for the old Lease to expire).
