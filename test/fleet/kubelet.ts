@@ -106,11 +106,31 @@ export class Kubelets {
 
   /** Runs API writes for one node in order, so that they never race each other. */
   private serial(key: string, work: () => Promise<void>): Promise<void> {
-    const next = (this.queue.get(key) ?? Promise.resolve()).then(work).catch((error: unknown) => {
-      if (!this.stopped) this.errors.push(error);
-    });
+    const next = (this.queue.get(key) ?? Promise.resolve())
+      .then(() => this.retrying(work))
+      .catch((error: unknown) => {
+        if (!this.stopped) this.errors.push(error);
+      });
     this.queue.set(key, next);
     return next;
+  }
+
+  /**
+   * Retries a write the apiserver could not take (it restarts, or is overloaded), as a kubelet
+   * keeps trying; a refusal (4xx) is final.
+   */
+  private async retrying(work: () => Promise<void>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await work();
+        return;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        const refused = typeof code === "number" && code >= 400 && code < 500;
+        if (refused || this.stopped || attempt >= 30) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 2_000)));
+      }
+    }
   }
 
   private later(ms: number, fn: () => void): void {
@@ -331,11 +351,25 @@ export class Kubelets {
   private async setPodReady(pod: V1Pod, ready: boolean): Promise<void> {
     const namespace = pod.metadata?.namespace ?? "";
     const name = pod.metadata?.name ?? "";
-    const now = new Date();
     const status = ready ? "True" : "False";
+    // A status written in between (409) means read again: readiness must not be lost.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (await this.writePodReady(pod, namespace, name, status, ready)) return;
+    }
+  }
+
+  /** One read-and-replace of a pod's readiness; false when another write came in between. */
+  private async writePodReady(
+    pod: V1Pod,
+    namespace: string,
+    name: string,
+    status: "True" | "False",
+    ready: boolean,
+  ): Promise<boolean> {
+    const now = new Date();
     try {
       const current = await this.core.readNamespacedPod({ namespace, name });
-      if (current.metadata?.uid !== pod.metadata?.uid || current.metadata?.deletionTimestamp) return;
+      if (current.metadata?.uid !== pod.metadata?.uid || current.metadata?.deletionTimestamp) return true;
       const conditions = (current.status?.conditions ?? []).map((c) =>
         c.type === "Ready" || c.type === "ContainersReady" ? { ...c, status, lastTransitionTime: now } : c,
       );
@@ -345,8 +379,12 @@ export class Kubelets {
         name,
         body: { ...current, status: { ...current.status, phase: "Running", conditions, containerStatuses } },
       });
+      return true;
     } catch (error) {
-      if (!isConflictOrGone(error)) throw error;
+      const code = (error as { code?: number }).code;
+      if (code === 404) return true;
+      if (code === 409) return false;
+      throw error;
     }
   }
 
