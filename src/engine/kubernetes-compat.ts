@@ -1,6 +1,7 @@
 // What a Kubernetes upgrade must respect: which Kubernetes minors each Talos release runs, and what
 // each Kubernetes minor removed (flags, feature gates, admission plugins, served API versions), so
 // that a cluster still using one is stopped before anything is patched.
+import type { KubeComponent } from "../api/v1alpha1/plan.ts";
 import { parseVersion } from "../talos/version.ts";
 
 /** Kubernetes minors (of 1.x) each Talos minor (of 1.x) supports, from Talos' compatibility tables. */
@@ -144,21 +145,18 @@ export function removedBetween(from: string, to: string): RemovedItems {
 }
 
 /** Removed flags, feature gates and admission plugins still set in a component's command line. */
-export function removedInArgs(
-  args: string[],
-  component: "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kubelet",
-  removed: RemovedItems,
-): string[] {
-  const flags: string[] = {
+export function removedInArgs(args: string[], component: KubeComponent, removed: RemovedItems): string[] {
+  const flags: Record<KubeComponent, string[]> = {
     "kube-apiserver": removed.apiServerFlags,
     "kube-controller-manager": removed.controllerManagerFlags,
     "kube-scheduler": [],
+    "kube-proxy": [],
     kubelet: removed.kubeletFlags,
-  }[component];
+  };
   const found: string[] = [];
   for (const arg of args) {
     const [name = "", value = ""] = arg.replace(/^--?/, "").split(/=(.*)/s);
-    if (flags.includes(name)) found.push(`flag --${name}`);
+    if (flags[component].includes(name)) found.push(`flag --${name}`);
     if (name === "feature-gates") {
       for (const gate of value.split(",")) {
         const gateName = gate.split("=")[0] ?? "";

@@ -148,8 +148,8 @@ function removedInUse(nodes: NodeView[], obs: Observation, from: string, version
   for (const node of nodes) {
     const facts = node.kubernetes;
     if (!facts) continue;
-    for (const [component, args] of Object.entries(facts.staticPodArgs)) {
-      for (const item of removedInArgs(args, component as "kube-apiserver", removed))
+    for (const component of staticPods) {
+      for (const item of removedInArgs(facts.staticPodArgs[component] ?? [], component, removed))
         found.push(`${item} on ${component} of ${node.name}`);
     }
     for (const item of removedInArgs(facts.kubeletArgs, "kubelet", removed))

@@ -29,16 +29,6 @@ async function inject(scenario: Scenario, row: FaultCase): Promise<void> {
   }
 }
 
-const patchCalls = (scenario: Scenario): Record<string, number> =>
-  Object.fromEntries(
-    scenario.fleet
-      .nodes()
-      .map((n) => [
-        n.hostname,
-        n.calls.filter((c) => c.method === "/machine.MachineService/ApplyConfiguration").length,
-      ]),
-  );
-
 function outcome(scenario: Scenario, row: FaultCase, status: PlanStatusView, cordoned: string[]) {
   const kubernetes = row.phase === "Kubernetes";
   const order = kubernetes
@@ -46,7 +36,7 @@ function outcome(scenario: Scenario, row: FaultCase, status: PlanStatusView, cor
     : (status.nodes ?? []).map((n) => n.name);
   const faulty = scenario.node(row.node);
   const later = order.slice(order.indexOf(faulty) + 1);
-  const calls = kubernetes ? patchCalls(scenario) : scenario.recorder.upgradeCalls();
+  const calls = kubernetes ? scenario.recorder.configPatches() : scenario.recorder.upgradeCalls();
   const entry = kubernetes
     ? status.kubernetes?.tasks?.find((t) => t.node === faulty && t.state !== "Done")
     : status.nodes?.find((n) => n.name === faulty);

@@ -40,12 +40,7 @@ async function clusterVersions(scenario: Scenario): Promise<Record<string, strin
   );
 }
 
-const patchesPerNode = (scenario: Scenario) =>
-  Object.fromEntries(
-    scenario.fleet
-      .nodes()
-      .map((n) => [n.hostname, n.calls.filter((c) => c.method === applyConfiguration).length]),
-  );
+const patchesPerNode = (scenario: Scenario) => scenario.recorder.configPatches();
 
 /** Every component of every node at `version`: five images on a control plane, the kubelet on a worker. */
 function allAt(scenario: Scenario, version: string): Record<string, string[]> {

@@ -4,6 +4,7 @@ import { CoreV1Api, type KubeConfig, makeInformer, type V1Node } from "@kubernet
 import type { Fleet } from "../fleet/fleet.ts";
 
 const upgradeMethods = ["/machine.MachineService/Upgrade", "/machine.LifecycleService/Upgrade"];
+const applyConfiguration = "/machine.MachineService/ApplyConfiguration";
 
 export class Recorder {
   maxControlPlanesDown = 0;
@@ -74,6 +75,15 @@ export class Recorder {
       this.fleet
         .nodes()
         .map((n) => [n.hostname, n.calls.filter((c) => upgradeMethods.includes(c.method)).length]),
+    );
+  }
+
+  /** Machine configuration patches (ApplyConfiguration calls) that reached each machine. */
+  configPatches(): Record<string, number> {
+    return Object.fromEntries(
+      this.fleet
+        .nodes()
+        .map((n) => [n.hostname, n.calls.filter((c) => c.method === applyConfiguration).length]),
     );
   }
 

@@ -9,7 +9,6 @@ import { tool } from "../harness/tools.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 const run = promisify(execFile);
-const applyConfiguration = "/machine.MachineService/ApplyConfiguration";
 
 jest.setTimeout(300_000);
 
@@ -18,11 +17,7 @@ describe("talosctl upgrade-k8s and the operator", () => {
 
   checkAndStopAfterEach(() => scenario);
 
-  const patches = () =>
-    scenario.fleet
-      .nodes()
-      .map((n) => n.calls.filter((c) => c.method === applyConfiguration).length)
-      .reduce((a, b) => a + b, 0);
+  const patches = () => Object.values(scenario.recorder.configPatches()).reduce((a, b) => a + b, 0);
   const images = () =>
     scenario.fleet
       .nodes()

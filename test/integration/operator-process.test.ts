@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { startOperator } from "../e2e/operator-process.ts";
+import { kubectl } from "../harness/kubectl.ts";
 import { freePorts } from "../harness/process.ts";
 import { adminKubeConfig, sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -26,14 +27,7 @@ it("answers --help with its settings, and refuses a bad setting naming the varia
 
 it("serves health and metrics, leads through its Lease, and stops cleanly on SIGTERM", async () => {
   // Installed as a user would: the CRD first.
-  await run("kubectl", [
-    "--kubeconfig",
-    sharedKubeconfigPath(),
-    "apply",
-    "--server-side",
-    "-f",
-    join(import.meta.dirname, "..", "..", "deploy", "crds"),
-  ]);
+  await kubectl(["apply", "--server-side", "-f", join(import.meta.dirname, "..", "..", "deploy", "crds")]);
   const [port] = await freePorts(1);
   const selector = uniqueName("process");
   const operator = startOperator({
