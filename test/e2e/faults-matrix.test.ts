@@ -84,7 +84,7 @@ describe("faults matrix, end to end", () => {
         row.expected.planPhase === "Completed" ? "condition=Ready" : "condition=Stalled",
         90,
       );
-      const status = await scenario.status();
+      const status = await scenario.settledStatus();
       const seen = outcome(scenario, row, status, await scenario.cordonedNodes());
       const { message, ...node } = row.expected.node;
       expect(seen).toEqual({

@@ -1,6 +1,8 @@
 // One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import type { NodeStatus } from "../../src/api/v1alpha1/plan.ts";
+import { activeStates } from "../../src/engine/node-steps.ts";
 import { workerBudget } from "../../src/engine/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
@@ -137,6 +139,26 @@ export class Scenario {
         `${(error as Error).message}\nstatus: ${status}\noperator log:\n${this.operator.logs()}`,
       );
     }
+  }
+
+  /**
+   * The plan's status once no node and no Kubernetes task is in flight: a plan can stall on its
+   * gates while a node it started still finishes, and the outcome is read after that node lands.
+   */
+  async settledStatus(timeoutMs = 30_000, plan = this.name): Promise<PlanStatusView> {
+    let status: PlanStatusView = {};
+    await waitUntil(
+      "no node in flight",
+      async () => {
+        status = await this.status(plan);
+        return (
+          !(status.nodes ?? []).some((n) => activeStates.has(n.state as NodeStatus["state"])) &&
+          !(status.kubernetes?.tasks ?? []).some((t) => t.state === "Applying")
+        );
+      },
+      { timeoutMs, intervalMs: 200, describe: () => JSON.stringify(status, null, 1) },
+    );
+    return status;
   }
 
   /** The plan's Events in the order they were written (their resourceVersion; timestamps have one-second resolution). */
