@@ -209,7 +209,32 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     if (!talos || !address || (inspect !== "all" && !inspect.has(name))) return undefined;
     return kubernetesFacts(talos, address, isControlPlane(node));
   };
-  const views: NodeView[] = await Promise.all(
+  // Health gates matter where new work may start: a pending node, or a Kubernetes task to come.
+  const kubernetesPending =
+    inspect === "all" || (plan.status?.kubernetes?.tasks.some((t) => t.state === "Pending") ?? false);
+  const pending =
+    [...entries.values()].some((e) => e.state === "Pending") || entries.size === 0 || kubernetesPending;
+  const busy = new Set([
+    ...[...entries.values()].filter((e) => activeStates.has(e.state)).map((e) => e.name),
+    ...(plan.status?.kubernetes?.tasks ?? []).filter((t) => t.state === "Applying").map((t) => t.node),
+  ]);
+  const controlPlanes = inputs.nodes.filter(isControlPlane);
+  // etcd and the plan's own checks are asked while the nodes' facts are gathered: a pass waits
+  // for the slowest of them, not for their sum.
+  const gating = pending && talos !== undefined;
+  const etcdAsked: Promise<EtcdView | undefined> = gating
+    ? etcdView(
+        talos,
+        controlPlanes.map(internalIp).filter((a): a is string => a !== undefined),
+      )
+    : Promise.resolve(undefined);
+  const celAsked = gating
+    ? Promise.all(plan.spec.healthChecks.cel.map((check) => celGate(inputs.kubeconfig, check)))
+    : Promise.resolve([]);
+  const prometheusAsked = gating
+    ? Promise.all(plan.spec.healthChecks.prometheus.map((check) => evaluatePrometheus(check)))
+    : Promise.resolve([]);
+  const viewsAsked: Promise<NodeView[]> = Promise.all(
     inputs.nodes.map(async (node): Promise<NodeView> => {
       const name = node.metadata?.name ?? "";
       const drain = drainPlan(inputs.pods, name, plan.spec.drain);
@@ -243,21 +268,15 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     }),
   );
 
-  // Health gates matter where new work may start: a pending node, or a Kubernetes task to come.
-  const kubernetesPending =
-    inspect === "all" || (plan.status?.kubernetes?.tasks.some((t) => t.state === "Pending") ?? false);
-  const pending =
-    [...entries.values()].some((e) => e.state === "Pending") || entries.size === 0 || kubernetesPending;
-  const busy = new Set([
-    ...[...entries.values()].filter((e) => activeStates.has(e.state)).map((e) => e.name),
-    ...(plan.status?.kubernetes?.tasks ?? []).filter((t) => t.state === "Applying").map((t) => t.node),
+  // One await over all of them: a rejection of one leaves none of the others unhandled.
+  const [views, etcd, cel, prometheus] = await Promise.all([
+    viewsAsked,
+    etcdAsked,
+    celAsked,
+    prometheusAsked,
   ]);
-  const controlPlanes = inputs.nodes.filter(isControlPlane);
-  let etcd: EtcdView | undefined;
   const gates: GateResult[] = [];
-  if (pending && talos) {
-    const addresses = controlPlanes.map(internalIp).filter((a): a is string => a !== undefined);
-    etcd = await etcdView(talos, addresses);
+  if (gating) {
     const builtin = plan.spec.healthChecks.builtin;
     if (builtin.includes("Nodes")) gates.push(nodesCheck(inputs.nodes, busy));
     if (builtin.includes("Etcd")) gates.push(etcdCheck(etcd));
@@ -270,12 +289,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         ),
       );
     }
-    gates.push(
-      ...(await Promise.all(plan.spec.healthChecks.cel.map((check) => celGate(inputs.kubeconfig, check)))),
-    );
-    gates.push(
-      ...(await Promise.all(plan.spec.healthChecks.prometheus.map((check) => evaluatePrometheus(check)))),
-    );
+    gates.push(...cel, ...prometheus);
   }
 
   let removedApis: Observation["removedApis"];

@@ -168,6 +168,17 @@ export async function etcdView(client: TalosClient, controlPlanes: string[]): Pr
   const memberSets = new Set<string>();
   let members = 0;
   let healthy = 0;
+  // Alarms are asked for alongside the members, so one pass waits for one round trip.
+  const alarmProblems = client
+    .unary<EtcdAlarmListResponse__Output>("machine", "EtcdAlarmList", {}, controlPlanes[0])
+    .then(
+      (alarms) =>
+        alarms.messages
+          .flatMap((m) => m.memberAlarms)
+          .filter((alarm) => alarm.alarm !== "NONE")
+          .map((alarm) => `alarm ${alarm.alarm} on member ${alarm.memberId}`),
+      (error: unknown) => [error instanceof Error ? error.message : String(error)],
+    );
   await Promise.all(
     controlPlanes.map(async (node) => {
       try {
@@ -194,19 +205,7 @@ export async function etcdView(client: TalosClient, controlPlanes: string[]): Pr
     }),
   );
   if (memberSets.size > 1) problems.push("control planes disagree on the etcd member list");
-  try {
-    const alarms = await client.unary<EtcdAlarmListResponse__Output>(
-      "machine",
-      "EtcdAlarmList",
-      {},
-      controlPlanes[0],
-    );
-    for (const alarm of alarms.messages.flatMap((m) => m.memberAlarms)) {
-      if (alarm.alarm !== "NONE") problems.push(`alarm ${alarm.alarm} on member ${alarm.memberId}`);
-    }
-  } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error));
-  }
+  problems.push(...(await alarmProblems));
   if (members === 0) members = controlPlanes.length;
   return {
     healthy: problems.length === 0,

@@ -1,0 +1,56 @@
+// What the Etcd gate sees, read by the operator's own Talos client (its os:operator talosconfig)
+// from the simulated fleet over the wire: members and their health from every control plane,
+// and the alarm list, each problem named in the message.
+import { readFileSync } from "node:fs";
+import { TalosClient } from "../../src/talos/client.ts";
+import { etcdView } from "../../src/talos/machine.ts";
+import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
+import { Fleet } from "../fleet/fleet.ts";
+
+describe("etcd as the operator sees it", () => {
+  let fleet: Fleet;
+  let client: TalosClient;
+  let controlPlanes: string[];
+
+  beforeEach(async () => {
+    fleet = await Fleet.start({ controlPlanes: 3, workers: 1, talosVersion: "v1.12.4" });
+    const parsed = parseTalosconfig(readFileSync(fleet.talosconfig.operator, "utf8"), "fleet");
+    if (!parsed.ok) throw new Error(parsed.message);
+    client = new TalosClient(parsed.config, { deadlineMs: 2_000 });
+    controlPlanes = fleet.controlPlanes().map((n) => n.address);
+  });
+
+  afterEach(async () => {
+    client.close();
+    await fleet.stop();
+  });
+
+  it("is healthy when every member answers and no alarm is raised", async () => {
+    expect(await etcdView(client, controlPlanes)).toEqual({
+      healthy: true,
+      members: 3,
+      healthyMembers: 3,
+      message: "3/3 members healthy",
+    });
+  });
+
+  it("names an unhealthy member and a raised alarm, in that order", async () => {
+    const cp2 = fleet.node("cp-2");
+    fleet.inject(cp2.hostname, { etcdUnhealthy: true, etcdAlarm: "NOSPACE" });
+    const view = await etcdView(client, controlPlanes);
+    expect(view).toMatchObject({ healthy: false, members: 3, healthyMembers: 2 });
+    const [member, alarm, ...rest] = view.message.split("; ");
+    expect(member).toContain(cp2.address);
+    expect(alarm).toBe(`alarm NOSPACE on member ${BigInt(`0x${fleet.memberId(cp2)}`).toString()}`);
+    expect(rest).toEqual([]);
+  });
+
+  it("counts a control plane whose Talos API does not answer as a problem", async () => {
+    const cp3 = fleet.node("cp-3");
+    cp3.apidOutage(10_000);
+    const view = await etcdView(client, controlPlanes);
+    expect(view.healthy).toBe(false);
+    expect(view.healthyMembers).toBe(2);
+    expect(view.message).toContain(cp3.address);
+  });
+});
