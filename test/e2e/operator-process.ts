@@ -1,6 +1,8 @@
-// Runs the operator as a real process (node src/main.ts), as in production: its own settings from
+// Runs the operator as a real process (node src/main.ts, with the image's Node.js flags), as in
+// production: its own settings from
 // the environment, its logs in a file, stopped by SIGTERM or killed by SIGKILL.
 import { join } from "node:path";
+import { entrypointNodeFlags } from "../harness/image-entrypoint.ts";
 import { logTail, type ManagedProcess, startProcess } from "../harness/process.ts";
 import { testLogDirEnv } from "../harness/secret-scan.ts";
 import { scratchDir } from "../harness/shared-control-plane.ts";
@@ -30,7 +32,7 @@ export function startOperator(options: OperatorOptions): OperatorProcess {
     ? join(folder, `operator-${process.pid}-${++started}.log`)
     : join(scratchDir("operator"), "operator.log");
   const identity = options.identity ?? `operator-${process.pid}`;
-  const proc = startProcess("operator", process.execPath, [main], {
+  const proc = startProcess("operator", process.execPath, [...entrypointNodeFlags(), main], {
     logFile,
     env: {
       ...process.env,

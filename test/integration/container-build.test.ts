@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { chmodSync, cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { entrypointNodeFlags } from "../harness/image-entrypoint.ts";
 import { freePorts, logTail, startProcess } from "../harness/process.ts";
 import { scratchDir, sharedKubeconfigPath } from "../harness/shared-control-plane.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -42,12 +43,13 @@ it("builds and runs the way the Dockerfile does, on a read-only tree", async () 
   chmodSync(app, 0o555);
 
   const entry = join(app, "dist", "src", "main.js");
-  const help = await run(process.execPath, [entry, "--help"], { cwd: app });
+  const flags = entrypointNodeFlags();
+  const help = await run(process.execPath, [...flags, entry, "--help"], { cwd: app });
   expect(help.stdout).toContain("Usage: talos-upgrade-operator");
 
   const [port] = await freePorts(1);
   const logFile = join(scratchDir("image-run"), "operator.log");
-  const operator = startProcess("operator", process.execPath, [entry], {
+  const operator = startProcess("operator", process.execPath, [...flags, entry], {
     logFile,
     env: {
       PATH: process.env.PATH,
