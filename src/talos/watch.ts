@@ -6,6 +6,7 @@ import type { WatchResponse__Output } from "./generated/cosi/resource/WatchRespo
 
 interface Watch {
   controller: AbortController;
+  client: TalosClient;
 }
 
 export class MachineWatches {
@@ -16,11 +17,15 @@ export class MachineWatches {
     this.wake = wake;
   }
 
-  /** Watches exactly these node addresses for the plan, opening and closing streams as needed. */
+  /**
+   * Watches exactly these node addresses for the plan, opening and closing streams as needed. A
+   * stream opened with another client (the talosconfig rotated) is reopened with this one, before
+   * the old certificate expires under it.
+   */
   set(plan: string, client: TalosClient | undefined, addresses: string[]): void {
     const wanted = new Set(client ? addresses.map((a) => `${plan}/${a}`) : []);
     for (const [key, watch] of this.watches) {
-      if (key.startsWith(`${plan}/`) && !wanted.has(key)) {
+      if (key.startsWith(`${plan}/`) && (!wanted.has(key) || watch.client !== client)) {
         watch.controller.abort();
         this.watches.delete(key);
       }
@@ -29,7 +34,7 @@ export class MachineWatches {
     for (const address of addresses) {
       const key = `${plan}/${address}`;
       if (this.watches.has(key)) continue;
-      const watch = { controller: new AbortController() };
+      const watch = { controller: new AbortController(), client };
       this.watches.set(key, watch);
       void this.run(plan, client, address, watch.controller.signal);
     }
