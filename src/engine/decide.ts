@@ -6,7 +6,13 @@ import { compareVersions } from "../talos/version.ts";
 import type { Action, PlanEvent } from "./actions.ts";
 import { parseDuration } from "./duration.ts";
 import { unsupportedCombination } from "./kubernetes-compat.ts";
-import { kubernetesNodes, runningVersions, stepKubernetes, supportProblem } from "./kubernetes-phase.ts";
+import {
+  kubernetesNodes,
+  previewKubernetes,
+  runningVersions,
+  stepKubernetes,
+  supportProblem,
+} from "./kubernetes-phase.ts";
 import { activeStates, stepNode, upgradeAction } from "./node-steps.ts";
 import type { NodeView, Observation } from "./observation.ts";
 import { assembleStatus, type Verdict } from "./plan-status.ts";
@@ -143,7 +149,21 @@ export function decide(obs: Observation): Decision {
   const byName = new Map(obs.nodes.map((n) => [n.name, n]));
 
   if (spec.dryRun) {
-    return assembleStatus({ ...base, entries, events, verdict: { kind: "dryRun" } });
+    // The Kubernetes tasks can be listed once the Talos phase has nothing left to do.
+    const talosLeft = entries.some((e) => e.state !== "Done" && e.state !== "Skipped");
+    const preview = spec.kubernetes && !talosLeft ? previewKubernetes(obs) : undefined;
+    const detail = !spec.kubernetes
+      ? undefined
+      : preview
+        ? `Kubernetes ${preview.phase.status.fromVersion ?? "?"} → ${spec.kubernetes.version}: ${preview.phase.status.tasks.length} task(s), in the order of status.kubernetes.tasks`
+        : "the Kubernetes tasks are listed once the Talos phase is done";
+    return assembleStatus({
+      ...base,
+      entries,
+      events,
+      verdict: preview?.refusal ?? { kind: "dryRun", ...(detail ? { detail } : {}) },
+      ...(preview ? { kubernetes: preview.phase } : {}),
+    });
   }
   // Move every started node forward, whatever else holds new work back: another plan going first
   // included, or a node would stay cordoned half-way.

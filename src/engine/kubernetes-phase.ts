@@ -223,8 +223,12 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
 
   if (!from) return stalled(Reason.KubernetesVersionUnknown, "no Kubernetes version found on any node", true);
 
+  // Tasks listed but never started (by a dry run, or before a pre-flight stall) are planned
+  // again, pre-flight first: the cluster may have changed since.
+  const listedOnly = previous?.step === "Preflight" && !previous.tasks.some((t) => t.startedAt);
   // The version being rolled out: the one in status until its tasks are done, else the next step.
-  const unfinished = sameTarget && previous?.version && previous.tasks.some((t) => t.state !== "Done");
+  const unfinished =
+    sameTarget && !listedOnly && previous?.version && previous.tasks.some((t) => t.state !== "Done");
   let version = unfinished ? previous?.version : undefined;
   if (!version) {
     const path = upgradePath("Kubernetes", running, spec.version, spec.intermediateVersions);
@@ -244,7 +248,7 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
     );
   }
 
-  let tasks = sameTarget && previous?.version === version ? previous.tasks : [];
+  let tasks = sameTarget && previous?.version === version && !listedOnly ? previous.tasks : [];
   if (tasks.length === 0) {
     const support = supportProblem(obs, new Set());
     if (support) return stalled(Reason.UnsupportedKubernetesVersion, support);
@@ -462,4 +466,23 @@ function stepName(tasks: KubernetesTask[]): string {
 function nodesDone(tasks: KubernetesTask[]): number {
   const open = new Set(tasks.filter((t) => t.state !== "Done").map((t) => t.node));
   return new Set(tasks.map((t) => t.node).filter((n) => !open.has(n))).size;
+}
+
+/**
+ * The Kubernetes phase as a dry run shows it: the pre-flight and the tasks the first pass would
+ * plan, with nothing pulled, patched or announced. A pre-flight refusal comes back as `refusal`.
+ */
+export function previewKubernetes(obs: Observation): { phase: KubernetesPhase; refusal?: Verdict } {
+  const { kubernetes: _listed, ...status } = obs.plan.status ?? { conditions: [], nodes: [], history: [] };
+  const phase = stepKubernetes({ ...obs, plan: { ...obs.plan, status } }, { kind: "dryRun" }, false);
+  const refused = phase.verdict.kind === "stalled" || phase.verdict.kind === "failed";
+  return {
+    phase: {
+      ...phase,
+      actions: [],
+      events: [],
+      status: { ...phase.status, step: phase.done ? "Done" : "Preflight" },
+    },
+    ...(refused ? { refusal: phase.verdict } : {}),
+  };
 }

@@ -12,7 +12,7 @@ export type Verdict =
   | { kind: "progressing" }
   | { kind: "waiting"; reason: string; message: string }
   | { kind: "paused" }
-  | { kind: "dryRun" }
+  | { kind: "dryRun"; detail?: string }
   | { kind: "stalled"; reason: string; message: string; retrying?: boolean }
   | { kind: "failed"; reason: string; message: string };
 
@@ -53,7 +53,8 @@ export function assembleStatus(input: StatusInput): {
   const kubernetes = input.kubernetes;
   const completed =
     verdict.kind === "progressing" && talosDone && (!spec.kubernetes || kubernetes?.done === true);
-  const upgradingKubernetes = kubernetes !== undefined && !kubernetes.done;
+  // A dry run's preview of the Kubernetes phase upgrades nothing.
+  const upgradingKubernetes = kubernetes !== undefined && !kubernetes.done && !spec.dryRun;
   const kubernetesProgress = kubernetes
     ? `${kubernetes.status.nodesDone ?? 0}/${kubernetesNodes(obs.nodes).length}`
     : undefined;
@@ -88,7 +89,7 @@ export function assembleStatus(input: StatusInput): {
       case "dryRun":
         return [
           Reason.DryRun,
-          `dry run: ${summary.pending} node(s) would be upgraded, in the order of status.nodes`,
+          `dry run: ${summary.pending} node(s) would be upgraded, in the order of status.nodes${verdict.detail ? `; ${verdict.detail}` : ""}`,
         ];
       default:
         return [verdict.reason, verdict.message];

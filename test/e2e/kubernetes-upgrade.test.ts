@@ -90,13 +90,31 @@ describe("Kubernetes upgrades, end to end", () => {
 
   checkAndStopAfterEach(() => scenario);
 
-  it("a Kubernetes-only plan (v1.34 → v1.35): every component once, in upgrade-k8s order, Ready at the end", async () => {
+  it("a Kubernetes-only plan (v1.34 → v1.35), dry run first: every component once, in upgrade-k8s order, Ready at the end", async () => {
     scenario = await new Scenario().start({
       talosVersion: "v1.12.4",
       kubernetesVersion: "v1.34.2",
       workers: 2,
     });
-    await scenario.apply({ kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "2m" } });
+    // A dry run first: the 17 tasks are listed in status, and nothing is pulled or patched.
+    const spec = { kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "2m" } };
+    await scenario.apply({ ...spec, dryRun: true });
+    await waitUntil(
+      "the dry run lists the tasks",
+      async () => ((await kubernetesStatus(scenario)).tasks ?? []).length === 17,
+      { timeoutMs: 30_000 },
+    );
+    const preview = await scenario.status();
+    expect(preview.phase).toBe("Pending");
+    expect(scenario.condition(preview, "Ready")?.reason).toBe("DryRun");
+    expect(preview.kubernetes?.tasks?.every((t) => t.state === "Pending")).toBe(true);
+    const touched = scenario.fleet
+      .nodes()
+      .flatMap((n) => n.calls)
+      .filter((c) => c.method === applyConfiguration || c.method === "/machine.MachineService/ImagePull");
+    expect(touched).toEqual([]);
+
+    await scenario.apply(spec);
     await scenario.waitFor("condition=Ready", 180);
 
     expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.35.0"));

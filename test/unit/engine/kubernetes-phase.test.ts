@@ -431,3 +431,53 @@ describe("which nodes the Kubernetes phase reads", () => {
     expect(nodesToInspect(k8sPlan(d.status))).toEqual(new Set(["cp-1", "cp-2"]));
   });
 });
+
+describe("a dry run of the Kubernetes phase", () => {
+  const dryPlan = (status?: PlanStatus, kubernetes = "v1.35.0") =>
+    k8sPlan(status, { kubernetes: { version: kubernetes }, dryRun: true });
+
+  it("lists the tasks in upgrade-k8s order and pulls, patches and announces nothing; the real run then starts afresh", () => {
+    const unread = fleet().map((n) => ({ ...n, kubernetes: undefined }));
+    const first = decide(anObservation(dryPlan(), unread));
+    expect(nodesToInspect(dryPlan(first.status))).toBe("all");
+    const d = decide(anObservation(dryPlan(first.status), fleet()));
+    expect(d.actions).toEqual([]);
+    expect(d.events).toEqual([]);
+    expect(tasksOf(d).map((t) => `${t.component}@${t.node}`)).toEqual(upgradeK8sOrder);
+    expect(tasksOf(d).every((t) => t.state === "Pending" && t.startedAt === undefined)).toBe(true);
+    expect(d.status.kubernetes).toMatchObject({
+      fromVersion: "v1.34.2",
+      version: "v1.35.0",
+      step: "Preflight",
+    });
+    expect(d.status.phase).toBe("Pending");
+    expect(condition(d, "Ready")).toMatchObject({ status: "False", reason: "DryRun" });
+    expect(condition(d, "Ready")?.message).toContain(
+      "Kubernetes v1.34.2 → v1.35.0: 11 task(s), in the order of status.kubernetes.tasks",
+    );
+    // The same status, with dryRun off: the pre-flight runs again and the phase starts as usual.
+    const real = decide(anObservation(k8sPlan(d.status), fleet()));
+    expect(real.events.map((e) => e.reason)).toContain("KubernetesUpgradeStarted");
+    expect(real.actions.length).toBeGreaterThan(0);
+    expect(real.actions.every((a) => a.kind === "prepull")).toBe(true);
+    expect(real.status.kubernetes?.step).toBe("PrePull");
+  });
+
+  it("shows the refusal the real run would meet", () => {
+    const d = decide(anObservation(dryPlan(undefined, "v1.36.0"), fleet("v1.35.2")));
+    expect(d.actions).toEqual([]);
+    expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "UnsupportedKubernetesVersion" });
+    expect(d.status.phase).toBe("Pending");
+  });
+
+  it("in a combined plan, lists the Kubernetes tasks only once the Talos phase is done", () => {
+    const plan = aPlan({ talos: { version: "v1.13.0" }, kubernetes: { version: "v1.35.0" }, dryRun: true });
+    const d = decide(anObservation(plan, fleet()));
+    expect(d.actions).toEqual([]);
+    expect(d.status.kubernetes).toBeUndefined();
+    expect(d.status.nodes.every((e) => e.state === "Pending")).toBe(true);
+    expect(condition(d, "Ready")?.message).toBe(
+      "dry run: 3 node(s) would be upgraded, in the order of status.nodes; the Kubernetes tasks are listed once the Talos phase is done",
+    );
+  });
+});
