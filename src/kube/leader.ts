@@ -35,7 +35,12 @@ export class LeaderElector {
   async acquire(onLost: () => void): Promise<void> {
     for (;;) {
       if (this.stopped) throw new Error("leader election stopped");
-      if (await this.tryAcquireOrRenew().catch(() => false)) break;
+      if (await this.tryAcquireOrRenew().catch(() => false)) {
+        if (!this.stopped) break;
+        // Stopped while the lease was being taken: hand it back rather than hold it to expiry.
+        await this.handBack();
+        throw new Error("leader election stopped");
+      }
       await new Promise((resolve) => setTimeout(resolve, this.options.retryPeriodMs));
     }
     this.leading = true;
@@ -57,7 +62,11 @@ export class LeaderElector {
     clearTimeout(this.timer);
     if (!this.leading) return;
     this.leading = false;
-    const lease = await this.read();
+    await this.handBack();
+  }
+
+  private async handBack(): Promise<void> {
+    const lease = await this.read().catch(() => undefined);
     if (lease?.spec?.holderIdentity !== this.options.identity) return;
     await this.api
       .replaceNamespacedLease({

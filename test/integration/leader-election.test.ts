@@ -36,18 +36,23 @@ describe("leader election", () => {
   });
 
   it("lets exactly one of five racing candidates lead", async () => {
-    const racers = ["a", "b", "c", "d", "e"].map(candidate);
-    const won = racers.map((r) => campaign(r));
+    const names = ["a", "b", "c", "d", "e"];
+    const racers = names.map(candidate);
+    const won = racers.map(() => false);
+    racers.forEach((r, i) => {
+      void campaign(r).then((leads) => {
+        won[i] = leads;
+      });
+    });
     await waitUntil("someone leads", async () => racers.some((r) => r.isLeader()), { timeoutMs: 5_000 });
-    // Several renewal rounds: the losers keep trying, and still only one leads.
+    // Several renewal rounds: the others keep trying, and still only one leads.
     for (let round = 0; round < 5; round++) {
       expect(racers.filter((r) => r.isLeader())).toHaveLength(1);
+      expect(won.filter(Boolean)).toHaveLength(1);
       await new Promise((resolve) => setTimeout(resolve, timing.retryPeriodMs));
     }
     const leader = racers.findIndex((r) => r.isLeader());
-    expect(await holder()).toBe(["a", "b", "c", "d", "e"][leader]);
-    for (const r of racers) await r.release();
-    expect((await Promise.all(won)).filter(Boolean)).toHaveLength(1);
+    expect(await holder()).toBe(names[leader]);
   });
 
   it("hands over at once when the leader releases, and after expiry when it dies", async () => {
@@ -102,5 +107,15 @@ describe("leader election", () => {
       timing.renewDeadlineMs + timing.retryPeriodMs + 500,
     );
     expect(await holder()).toBe("thief");
+  });
+
+  it("hands the lease back when stopped while taking it", async () => {
+    const quitter = candidate("quitter");
+    const leads = campaign(quitter);
+    // Stopped while its first attempt, which creates the Lease, is on the wire.
+    await quitter.release();
+    expect(await leads).toBe(false);
+    expect(quitter.isLeader()).toBe(false);
+    expect(await holder()).toBe("");
   });
 });
