@@ -48,6 +48,24 @@ export interface FaultCase {
 
 const short = { rollout: { nodeTimeout: "5s" } };
 const gateTimeout = { healthChecks: { timeout: "3s" } };
+const refusal = "config rejected by the simulator";
+
+/** Talos refuses the configuration patch of a Kubernetes task: the plan fails on that task. */
+const patchRefused = (node: FaultCase["node"], step: Step): FaultCase => ({
+  phase: "Kubernetes",
+  fault: "applyConfigurationError",
+  inject: { faults: { applyConfigurationError: refusal } },
+  node,
+  moment: "before the plan",
+  step,
+  expected: {
+    planPhase: "Failed",
+    reason: "ConfigPatchRefused",
+    node: { state: "Failed", reason: "ConfigPatchRefused", message: refusal },
+    cordoned: [],
+    laterNodes: "untouched",
+  },
+});
 
 export const talosPhaseCases: FaultCase[] = [
   {
@@ -305,7 +323,7 @@ export const talosPhaseCases: FaultCase[] = [
   {
     phase: "Talos",
     fault: "applyConfigurationError",
-    inject: { faults: { applyConfigurationError: "config rejected by the simulator" } },
+    inject: { faults: { applyConfigurationError: refusal } },
     node: "cp-1",
     moment: "before the plan",
     step: "not reached",
@@ -339,36 +357,8 @@ export const kubernetesPhaseCases: FaultCase[] = [
       laterNodes: "untouched",
     },
   },
-  {
-    phase: "Kubernetes",
-    fault: "applyConfigurationError",
-    inject: { faults: { applyConfigurationError: "config rejected by the simulator" } },
-    node: "cp-1",
-    moment: "before the plan",
-    step: "control plane component",
-    expected: {
-      planPhase: "Failed",
-      reason: "ConfigPatchRefused",
-      node: { state: "Failed", reason: "ConfigPatchRefused", message: "config rejected by the simulator" },
-      cordoned: [],
-      laterNodes: "untouched",
-    },
-  },
-  {
-    phase: "Kubernetes",
-    fault: "applyConfigurationError",
-    inject: { faults: { applyConfigurationError: "config rejected by the simulator" } },
-    node: "worker-1",
-    moment: "before the plan",
-    step: "kubelet",
-    expected: {
-      planPhase: "Failed",
-      reason: "ConfigPatchRefused",
-      node: { state: "Failed", reason: "ConfigPatchRefused", message: "config rejected by the simulator" },
-      cordoned: [],
-      laterNodes: "untouched",
-    },
-  },
+  patchRefused("cp-1", "control plane component"),
+  patchRefused("worker-1", "kubelet"),
   {
     phase: "Kubernetes",
     fault: "staticPodNotReady",

@@ -1,11 +1,10 @@
 // What the Etcd gate sees, read by the operator's own Talos client (its os:operator talosconfig)
 // from the simulated fleet over the wire: members and their health from every control plane,
 // and the alarm list, each problem named in the message.
-import { readFileSync } from "node:fs";
-import { TalosClient } from "../../src/talos/client.ts";
+import type { TalosClient } from "../../src/talos/client.ts";
 import { etcdView } from "../../src/talos/machine.ts";
-import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
 import { Fleet } from "../fleet/fleet.ts";
+import { clientFor } from "../fleet/talosconfig.ts";
 
 describe("etcd as the operator sees it", () => {
   let fleet: Fleet;
@@ -14,9 +13,7 @@ describe("etcd as the operator sees it", () => {
 
   beforeEach(async () => {
     fleet = await Fleet.start({ controlPlanes: 3, workers: 1, talosVersion: "v1.12.4" });
-    const parsed = parseTalosconfig(readFileSync(fleet.talosconfig.operator, "utf8"), "fleet");
-    if (!parsed.ok) throw new Error(parsed.message);
-    client = new TalosClient(parsed.config, { deadlineMs: 2_000 });
+    client = clientFor(fleet.talosconfig.operator);
     controlPlanes = fleet.controlPlanes().map((n) => n.address);
   });
 

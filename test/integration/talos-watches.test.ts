@@ -1,11 +1,10 @@
 // The COSI watches that wake a plan when a node it works on reboots, against the simulated fleet:
 // a reboot wakes the plan, and after the talosconfig rotates the stream is reopened with the new
 // client (the old certificate would otherwise expire under it).
-import { readFileSync } from "node:fs";
-import { TalosClient } from "../../src/talos/client.ts";
-import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
+import type { TalosClient } from "../../src/talos/client.ts";
 import { MachineWatches } from "../../src/talos/watch.ts";
 import { Fleet } from "../fleet/fleet.ts";
+import { clientFor } from "../fleet/talosconfig.ts";
 import { waitUntil } from "../harness/wait.ts";
 
 const watchMethod = "/cosi.resource.State/Watch";
@@ -17,9 +16,7 @@ describe("machine watches", () => {
   const wakes: string[] = [];
 
   async function clientNamed(caller: string): Promise<TalosClient> {
-    const parsed = parseTalosconfig(readFileSync(await fleet.talosconfigFor(caller), "utf8"), caller);
-    if (!parsed.ok) throw new Error(parsed.message);
-    const client = new TalosClient(parsed.config, { deadlineMs: 2_000 });
+    const client = clientFor(await fleet.talosconfigFor(caller));
     clients.push(client);
     return client;
   }
