@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { workerBudget } from "../src/engine/selection.ts";
 import { defaultTiming } from "../test/fleet/fleet.ts";
+import { buildTools } from "../test/harness/build-tools.ts";
 import { idealFormula, idealMs } from "./measures.ts";
 import { type OperatorResult, runOperatorCase } from "./operator-run.ts";
 import { evaluateTargets, table } from "./report.ts";
@@ -40,6 +41,7 @@ if (values.help) {
   process.exit(0);
 }
 
+buildTools(values["no-talosctl"] ? ["kube"] : ["kube", "talosctl"]);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sizes = values.sizes.split(",").map(Number);
 const budgets = values["max-unavailable"].split(",").map((v) => (v.endsWith("%") ? v : Number(v)));

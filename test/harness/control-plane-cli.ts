@@ -1,9 +1,11 @@
 // `npm run control-plane`: starts the local control plane (etcd, kube-apiserver,
 // controller-manager, scheduler) and keeps it running until Ctrl-C. With --json it prints one JSON
 // line instead of prose (kubeconfig path, server, process ids), for scripts and the harness' tests.
+import { buildTools } from "./build-tools.ts";
 import { ControlPlane } from "./control-plane.ts";
 
 const json = process.argv.includes("--json");
+buildTools(["kube"]);
 const started = Date.now();
 const plane = await ControlPlane.start({ controllers: true });
 if (json) {

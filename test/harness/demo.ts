@@ -10,12 +10,14 @@ import { parse } from "yaml";
 import { startOperator } from "../e2e/operator-process.ts";
 import { Fleet } from "../fleet/fleet.ts";
 import { Kubelets } from "../fleet/kubelet.ts";
+import { buildTools } from "./build-tools.ts";
 import { ControlPlane } from "./control-plane.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const once = process.argv.includes("--once");
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+buildTools(["kube"]);
 say("Starting a local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler)...");
 const plane = await ControlPlane.start({ controllers: true });
 const kubectl = (...args: string[]) =>

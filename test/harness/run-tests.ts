@@ -1,16 +1,23 @@
-// `npm run test:all`: jest with a log folder for this run (every operator process started by a test
-// writes its log there), then a scan of those logs and of jest's own output for key material.
-// A hit fails the run.
+// `npm run test:all` (and test:unit, test:integration, test:e2e): first the test tools, built or
+// found in the cache before any test starts (a test only looks them up); then jest with a log folder
+// for this run (every operator process started by a test writes its log there), then a scan of those
+// logs and of jest's own output for key material. A hit fails the run.
 import { spawn } from "node:child_process";
 import { createWriteStream, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildTools } from "./build-tools.ts";
 import { scanDir, testLogDirEnv } from "./secret-scan.ts";
+
+const jestArgs = process.argv.slice(2);
+// Unit tests start no tool; every other project may start any of them.
+const unitOnly = jestArgs.join(" ").match(/--selectProjects[ =]unit$/) !== null;
+if (!unitOnly) buildTools();
 
 const logDir = mkdtempSync(join(tmpdir(), "tuo-test-logs-"));
 const output = createWriteStream(join(logDir, "jest-output.log"));
 const jest = join(import.meta.dirname, "..", "..", "node_modules", "jest", "bin", "jest.js");
-const child = spawn(process.execPath, ["--experimental-vm-modules", jest, ...process.argv.slice(2)], {
+const child = spawn(process.execPath, ["--experimental-vm-modules", jest, ...jestArgs], {
   env: { ...process.env, [testLogDirEnv]: logDir, ...(process.stdout.isTTY ? { FORCE_COLOR: "1" } : {}) },
   stdio: ["inherit", "pipe", "pipe"],
 });

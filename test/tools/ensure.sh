@@ -3,13 +3,19 @@
 # helm) from their published Go modules into a cache folder outside the clone, once per pinned
 # version set, and prints the folder that holds the binaries on its last line.
 #
-#   test/tools/ensure.sh kube|talosctl|helm
+#   test/tools/ensure.sh kube|talosctl|helm            find in the cache, or build
+#   test/tools/ensure.sh --lookup kube|talosctl|helm   find in the cache, or exit 3 at once
+#
+# Tests only ever look up (test/harness/tools.ts); `npm run tools` and `npm test` build every group
+# before the first test starts (test/harness/build-tools.ts), so no build runs inside a test's timeout.
 #
 # TUO_TOOLS_CACHE overrides the cache root (default: $XDG_CACHE_HOME/talos-upgrade-operator/tools).
 # For the kube group, KUBEBUILDER_ASSETS pointing at a folder with etcd and kube-apiserver wins.
 set -euo pipefail
 
-group=${1:?usage: ensure.sh kube|talosctl|helm}
+lookup=false
+if [ "${1:-}" = --lookup ]; then lookup=true; shift; fi
+group=${1:?usage: ensure.sh [--lookup] kube|talosctl|helm}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src="$here/$group"
 [ -f "$src/go.mod" ] || { echo "ensure.sh: unknown tool group '$group'" >&2; exit 2; }
@@ -19,10 +25,8 @@ if [ "$group" = kube ] && [ -n "${KUBEBUILDER_ASSETS:-}" ]; then
     echo "$KUBEBUILDER_ASSETS"
     exit 0
   fi
-  echo "ensure.sh: KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no etcd and kube-apiserver; building instead" >&2
+  echo "ensure.sh: KUBEBUILDER_ASSETS=$KUBEBUILDER_ASSETS has no etcd and kube-apiserver; using the tool cache instead" >&2
 fi
-
-command -v go >/dev/null || { echo "ensure.sh: Go is needed to build the $group tools and is not on PATH" >&2; exit 1; }
 
 root=${TUO_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/talos-upgrade-operator/tools}
 # The cache key covers the group's sources (go.mod pins the versions) and this recipe's revision:
@@ -34,6 +38,11 @@ if [ -f "$out/.complete" ]; then
   echo "$out"
   exit 0
 fi
+if $lookup; then
+  echo "ensure.sh: the $group tools are not built (no $out); run \`npm run tools\` first (npm test does)" >&2
+  exit 3
+fi
+command -v go >/dev/null || { echo "ensure.sh: Go is needed to build the $group tools and is not on PATH" >&2; exit 1; }
 
 cd "$src"
 mod_version() { go list -m -f '{{.Version}}' "$1"; }

@@ -1,0 +1,84 @@
+// The tool cache is filled before any test starts (test/harness/build-tools.ts, run by npm test);
+// a test only looks a tool up. These checks keep it so: no test reaches the build, and the lookup
+// answers at once, building nothing, when the cache is empty.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const buildModule = join(root, "test", "harness", "build-tools.ts");
+const lookupModule = join(root, "test", "harness", "tools.ts");
+const thisFile = join(root, "test", "integration", "tool-cache.test.ts");
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Relative imports of a module: static, side-effect and dynamic forms. */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)];
+  return specifiers.map((m) => resolve(dirname(file), m[1] ?? ""));
+}
+
+function reachable(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [entry];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file) || !file.endsWith(".ts")) continue;
+    seen.add(file);
+    queue.push(...relativeImports(file));
+  }
+  return seen;
+}
+
+const testFiles = ["unit", "integration", "e2e"]
+  .flatMap((project) => filesUnder(join(root, "test", project)))
+  .filter((f) => f.endsWith(".test.ts"));
+
+describe("test tools", () => {
+  it("are never built by a test: no test file reaches the build or the build script", () => {
+    expect(testFiles.length).toBeGreaterThan(30);
+    const offenders: string[] = [];
+    for (const test of testFiles) {
+      for (const file of reachable(test)) {
+        const reachesBuild = file === buildModule;
+        const mayNameScript = file === lookupModule || file === thisFile;
+        const callsScript = !mayNameScript && /ensure\.sh|ensureScript/.test(readFileSync(file, "utf8"));
+        if (reachesBuild || callsScript) offenders.push(`${test} → ${file}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+    // The check sees through the harness: the control plane reaches the lookup module.
+    expect(reachable(join(root, "test", "integration", "apiserver-is-real.test.ts")).has(lookupModule)).toBe(
+      true,
+    );
+  });
+
+  it("the lookup fails at once with what to run when the cache is empty, and builds nothing", () => {
+    const cache = mkdtempSync(join(tmpdir(), "tuo-empty-tools-"));
+    try {
+      const started = Date.now();
+      const run = spawnSync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `import { toolDir } from ${JSON.stringify(lookupModule)}; toolDir("helm");`,
+        ],
+        { encoding: "utf8", env: { ...process.env, TUO_TOOLS_CACHE: cache, KUBEBUILDER_ASSETS: "" } },
+      );
+      expect(run.status).not.toBe(0);
+      expect(run.stderr).toContain("the helm test tools are not in the tool cache");
+      expect(run.stderr).toContain("npm run tools");
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(readdirSync(cache)).toEqual([]);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+});
