@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { workerBudget } from "../src/engine/selection.ts";
+import { workerBudget } from "../src/core/selection.ts";
 import { defaultTiming } from "../test/fleet/fleet.ts";
 import { buildTools } from "../test/harness/build-tools.ts";
 import { idealFormula, idealMs } from "./measures.ts";

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
-import { workerBudget } from "../src/engine/selection.ts";
+import { workerBudget } from "../src/core/selection.ts";
 import { startOperator } from "../test/e2e/operator-process.ts";
 import { Fleet } from "../test/fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../test/fleet/kubelet.ts";

@@ -2,8 +2,8 @@
 // metrics server and a clean stop on SIGTERM.
 import type { Server } from "node:http";
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { WorkQueue } from "./engine/queue.ts";
-import { Reconciler } from "./engine/reconciler.ts";
+import { WorkQueue } from "./controller/queue.ts";
+import { Reconciler } from "./controller/reconciler.ts";
 import { makeCaches, startCaches } from "./kube/cache.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";

@@ -1,8 +1,8 @@
 // The builtin health checks, evaluated over what the operator already observes: every node Ready
 // and none cordoned by someone else; etcd healthy; control plane static pods Ready.
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import type { EtcdView, GateResult } from "../engine/observation.ts";
 import { cordonedByOperator } from "../kube/nodes.ts";
+import type { EtcdView, GateResult } from "../model/observation.ts";
 
 const ready = (conditions: { type: string; status: string }[] | undefined) =>
   conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;

@@ -4,7 +4,7 @@
 import { isCelError, parse, run } from "@bufbuild/cel";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { PlanSpec } from "../api/v1alpha1/plan.ts";
-import type { GateResult } from "../engine/observation.ts";
+import type { GateResult } from "../model/observation.ts";
 
 type CelCheck = PlanSpec["healthChecks"]["cel"][number];
 

@@ -2,7 +2,7 @@
 // alert firing). An unreachable server or a bad query fails the check, with the reason.
 import { z } from "zod";
 import type { PlanSpec } from "../api/v1alpha1/plan.ts";
-import type { GateResult } from "../engine/observation.ts";
+import type { GateResult } from "../model/observation.ts";
 
 type PrometheusCheck = PlanSpec["healthChecks"]["prometheus"][number];
 

@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Plan } from "../api/v1alpha1/plan.ts";
-import type { PlanEvent } from "../engine/actions.ts";
+import type { PlanEvent } from "../model/actions.ts";
 
 export const eventComponent = "talos-upgrade-operator";
 

@@ -16,15 +16,6 @@ const places: Record<KubeComponent, { kind: string; path: string[] }> = {
   kubelet: { kind: "KubeletConfig", path: ["machine", "kubelet", "image"] },
 };
 
-/** The default repositories, as Talos renders them when the config names no image. */
-export const defaultRepositories: Record<KubeComponent, string> = {
-  "kube-apiserver": "registry.k8s.io/kube-apiserver",
-  "kube-controller-manager": "registry.k8s.io/kube-controller-manager",
-  "kube-scheduler": "registry.k8s.io/kube-scheduler",
-  "kube-proxy": "registry.k8s.io/kube-proxy",
-  kubelet: "ghcr.io/siderolabs/kubelet",
-};
-
 function documents(config: string): Document[] {
   const docs = parseAllDocuments(config);
   const failed = docs.find((d) => d.errors.length > 0);

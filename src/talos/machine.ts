@@ -1,6 +1,6 @@
 // Typed Talos operations the operator needs, over TalosClient: node facts (version, boot ID,
 // machine status, schematic), both upgrade APIs, and the etcd view for control plane gating.
-import type { EtcdView, KubernetesFacts, MachineStage, TalosFacts } from "../engine/observation.ts";
+import type { EtcdView, KubernetesFacts, MachineStage, TalosFacts } from "../model/observation.ts";
 import type { TalosClient } from "./client.ts";
 import { TalosError } from "./client.ts";
 import type { Data__Output } from "./generated/common/Data.ts";
@@ -14,9 +14,9 @@ import type { ImageServicePullResponse__Output } from "./generated/machine/Image
 import type { LifecycleServiceUpgradeResponse__Output } from "./generated/machine/LifecycleServiceUpgradeResponse.ts";
 import type { UpgradeResponse__Output } from "./generated/machine/UpgradeResponse.ts";
 import type { VersionResponse__Output } from "./generated/machine/VersionResponse.ts";
-import { schematicFromExtensions } from "./image.ts";
 import { configImages } from "./machine-config.ts";
 import { decodeMessage, structToJson } from "./proto.ts";
+import { schematicFromExtensions } from "./schematic.ts";
 
 const containerd = { driver: "CRI", namespace: "NS_SYSTEM" };
 

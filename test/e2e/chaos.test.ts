@@ -2,7 +2,7 @@
 // and the kube-apiserver is restarted once. The moments come from a seeded PRNG (CHAOS_SEED replays
 // a run's schedule; CHAOS_KILLS sets the count: 6 here by default, 30 in `npm run test:chaos`). The
 // safety invariants hold over the whole run, and the plan completes with every node upgraded once.
-import { workerBudget } from "../../src/engine/selection.ts";
+import { workerBudget } from "../../src/core/selection.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
 import { seededRandom, seedFrom } from "../harness/prng.ts";

@@ -2,8 +2,8 @@
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { NodeStatus } from "../../src/api/v1alpha1/plan.ts";
-import { activeStates } from "../../src/engine/node-steps.ts";
-import { workerBudget } from "../../src/engine/selection.ts";
+import { activeStates } from "../../src/core/node-steps.ts";
+import { workerBudget } from "../../src/core/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
 import { type E2eCluster, sharedE2eCluster } from "../harness/e2e-cluster.ts";

@@ -3,8 +3,8 @@
 import { X509Certificate } from "node:crypto";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import * as grpc from "@grpc/grpc-js";
+import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
-import { compareVersions } from "../../src/talos/version.ts";
 import {
   type CallContext,
   type FleetView,

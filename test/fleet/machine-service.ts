@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { status } from "@grpc/grpc-js";
+import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { encodeMessage } from "../../src/talos/proto.ts";
-import { compareVersions } from "../../src/talos/version.ts";
 import type { FleetEvent } from "./events.ts";
 import {
   type CallContext,

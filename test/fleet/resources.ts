@@ -2,7 +2,7 @@
 // type, namespace, the ResourceDefinition talosctl resolves aliases with, and each spec both as a
 // proto message and as YAML. Versions bump whenever a spec's content changes, as in COSI.
 import { stringify } from "yaml";
-import { compareVersions } from "../../src/talos/version.ts";
+import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import type { FleetView } from "./handlers.ts";
 import { componentImages, extraArgs } from "./machine-config.ts";
 import type { SimNode } from "./node.ts";

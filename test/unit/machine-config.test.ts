@@ -1,7 +1,8 @@
 // Reading and patching Kubernetes images in Talos machine configurations, and the image and
 // compatibility rules the Kubernetes phase relies on.
-import { removedBetween, removedInArgs, unsupportedCombination } from "../../src/engine/kubernetes-compat.ts";
-import { imageVersion, kubernetesImage } from "../../src/talos/image.ts";
+
+import { imageVersion, kubernetesImage } from "../../src/core/image-refs.ts";
+import { removedBetween, removedInArgs, unsupportedCombination } from "../../src/core/kubernetes-compat.ts";
 import { configImages, withComponentImage } from "../../src/talos/machine-config.ts";
 
 const v1alpha1 = `# written by a person

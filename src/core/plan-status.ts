@@ -1,20 +1,13 @@
 // The plan's status from a pass's verdict and node entries: phase, kstatus conditions (Ready,
 // Reconciling, Stalled) and TalosUpToDate/HealthChecksPassing, summary, progress and history.
 import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
-import type { Action, PlanEvent } from "./actions.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
+import type { Action, PlanEvent } from "../model/actions.ts";
+import type { NodeView, Observation } from "../model/observation.ts";
+import type { Verdict } from "../model/verdict.ts";
 import { setCondition } from "./conditions.ts";
 import { type KubernetesPhase, kubernetesNodes, runningVersions } from "./kubernetes-phase.ts";
 import { activeStates } from "./node-steps.ts";
-import type { NodeView, Observation } from "./observation.ts";
-import { Reason } from "./reasons.ts";
-
-export type Verdict =
-  | { kind: "progressing" }
-  | { kind: "waiting"; reason: string; message: string }
-  | { kind: "paused" }
-  | { kind: "dryRun"; detail?: string }
-  | { kind: "stalled"; reason: string; message: string; retrying?: boolean }
-  | { kind: "failed"; reason: string; message: string };
 
 export interface StatusInput {
   obs: Observation;

@@ -4,6 +4,8 @@
 // (control planes, then workers maxUnavailable at a time). Each task patches one image in one
 // machine configuration and waits for the result; a patch is made only while the configuration
 // still differs, so a restart resumes where the status says without applying anything twice.
+
+import { parseDuration } from "../api/v1alpha1/duration.ts";
 import {
   excludeLabel,
   type KubeComponent,
@@ -12,15 +14,13 @@ import {
   type Plan,
   type PlanSpec,
 } from "../api/v1alpha1/plan.ts";
-import { imageVersion, kubernetesImage } from "../talos/image.ts";
-import { defaultRepositories } from "../talos/machine-config.ts";
-import { compareVersions } from "../talos/version.ts";
-import type { Action, PlanEvent } from "./actions.ts";
-import { parseDuration } from "./duration.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
+import { compareVersions } from "../api/v1alpha1/version.ts";
+import type { Action, PlanEvent } from "../model/actions.ts";
+import type { NodeView, Observation } from "../model/observation.ts";
+import type { Verdict } from "../model/verdict.ts";
+import { defaultRepositories, imageVersion, kubernetesImage } from "./image-refs.ts";
 import { removedBetween, removedInArgs, unsupportedCombination } from "./kubernetes-compat.ts";
-import type { NodeView, Observation } from "./observation.ts";
-import type { Verdict } from "./plan-status.ts";
-import { Reason } from "./reasons.ts";
 import { upgradeOrder, workerBudget } from "./selection.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
 

@@ -2,7 +2,7 @@
 // each Kubernetes minor removed (flags, feature gates, admission plugins, served API versions), so
 // that a cluster still using one is stopped before anything is patched.
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
-import { parseVersion } from "../talos/version.ts";
+import { parseVersion } from "../api/v1alpha1/version.ts";
 
 /** Kubernetes minors (of 1.x) each Talos minor (of 1.x) supports, from Talos' compatibility tables. */
 const supportedByTalos: Record<number, { min: number; max: number }> = {

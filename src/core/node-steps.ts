@@ -1,13 +1,14 @@
 // One node's way through an upgrade, as a pure step: given its status entry and what is observed
 // now, the next entry and the actions to take. Work is started elsewhere (decide.ts); this moves
 // a started node forward: Draining → Upgrading → Rebooting → Verifying → Soaking → Done, or Failed.
+
+import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
-import { installerImage } from "../talos/image.ts";
-import { compareVersions } from "../talos/version.ts";
-import type { Action, PlanEvent } from "./actions.ts";
-import { parseDuration } from "./duration.ts";
-import type { NodeView } from "./observation.ts";
-import { Reason } from "./reasons.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
+import { compareVersions } from "../api/v1alpha1/version.ts";
+import type { Action, PlanEvent } from "../model/actions.ts";
+import type { NodeView } from "../model/observation.ts";
+import { installerImage } from "./image-refs.ts";
 
 export interface StepResult {
   entry: NodeStatus;

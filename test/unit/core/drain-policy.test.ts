@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
-import { drainPlan } from "../../../src/engine/drain-policy.ts";
+import { drainPlan } from "../../../src/core/drain-policy.ts";
 
 const drain = (overrides: Record<string, unknown> = {}) =>
   planSpecSchema.parse({ talos: { version: "v1.12.4" }, drain: overrides }).drain;

@@ -3,9 +3,9 @@
 // and timing the safety invariants hold, and a fault-free rollout completes.
 import fc from "fast-check";
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
-import { decide } from "../../../src/engine/decide.ts";
-import type { NodeView } from "../../../src/engine/observation.ts";
-import { workerBudget } from "../../../src/engine/selection.ts";
+import { decide } from "../../../src/core/decide.ts";
+import { workerBudget } from "../../../src/core/selection.ts";
+import type { NodeView } from "../../../src/model/observation.ts";
 import { aPlan, t0 } from "./builders.ts";
 
 interface ModelNode {

@@ -1,6 +1,6 @@
 // Builders for decision tests: plans, nodes and observations with sensible defaults.
 import { type Plan, type PlanStatus, planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
-import type { GateResult, NodeView, Observation } from "../../../src/engine/observation.ts";
+import type { GateResult, NodeView, Observation } from "../../../src/model/observation.ts";
 
 export const t0 = new Date("2026-11-28T02:00:00Z");
 

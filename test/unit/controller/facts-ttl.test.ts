@@ -1,6 +1,6 @@
 // Talos facts of idle nodes expire spread over half the TTL to the TTL, by node name, so that a large
 // fleet's refreshes do not fall into one reconcile pass.
-import { factsTtlFor } from "../../../src/engine/observe.ts";
+import { factsTtlFor } from "../../../src/controller/observe.ts";
 
 describe("factsTtlFor", () => {
   const names = Array.from({ length: 1000 }, (_, i) => `worker-${i + 1}`);

@@ -2,9 +2,9 @@
 // and its one-at-a-time rule on control planes, waiting on the rendered config and mirror pod,
 // resuming without a second patch, failures and retries.
 import type { KubeComponent, KubernetesTask, PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
-import { decide } from "../../../src/engine/decide.ts";
-import { nodesToInspect } from "../../../src/engine/kubernetes-phase.ts";
-import type { KubernetesFacts, NodeView, Observation } from "../../../src/engine/observation.ts";
+import { decide } from "../../../src/core/decide.ts";
+import { nodesToInspect } from "../../../src/core/kubernetes-phase.ts";
+import type { KubernetesFacts, NodeView, Observation } from "../../../src/model/observation.ts";
 import { aNode, anObservation, aPlan } from "./builders.ts";
 
 const statics: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];

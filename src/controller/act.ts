@@ -2,13 +2,13 @@
 // outcomes that the next observation must know (refused evictions, pulls, refused upgrades).
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
+import { drainPlan } from "../core/drain-policy.ts";
 import type { Evictions } from "../kube/evictions.ts";
 import type { NodeControl } from "../kube/nodes.ts";
+import type { Action } from "../model/actions.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
 import { applyConfiguration, machineConfig, upgradeLegacy, upgradeLifecycle } from "../talos/machine.ts";
 import { withComponentImage } from "../talos/machine-config.ts";
-import type { Action } from "./actions.ts";
-import { drainPlan } from "./drain-policy.ts";
 import type { ShellMemory } from "./observe.ts";
 
 export interface ActPorts {

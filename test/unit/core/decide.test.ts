@@ -1,7 +1,7 @@
 // Table tests of the decision core: observation in, status and actions out. No I/O, no mocks.
 import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
-import { type Decision, decide } from "../../../src/engine/decide.ts";
-import type { NodeView, Observation } from "../../../src/engine/observation.ts";
+import { type Decision, decide } from "../../../src/core/decide.ts";
+import type { NodeView, Observation } from "../../../src/model/observation.ts";
 import { aNode, anObservation, aPlan, healthyEtcd, t0, vanillaImage } from "./builders.ts";
 
 const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);

@@ -1,6 +1,6 @@
 // Upgrade paths: Talos and Kubernetes move one minor release at a time; a longer path needs the
 // releases in between listed in intermediateVersions, each a full pass over the nodes.
-import { compareVersions, parseVersion } from "../talos/version.ts";
+import { compareVersions, parseVersion } from "../api/v1alpha1/version.ts";
 
 export type PathCheck = { ok: true; steps: string[] } | { ok: false; reason: string; message: string };
 

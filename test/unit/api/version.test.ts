@@ -1,4 +1,10 @@
-import { atLeast, compareVersions, formatVersion, minorOf, parseVersion } from "../../src/talos/version.ts";
+import {
+  atLeast,
+  compareVersions,
+  formatVersion,
+  minorOf,
+  parseVersion,
+} from "../../../src/api/v1alpha1/version.ts";
 
 describe("semantic versions", () => {
   it.each([

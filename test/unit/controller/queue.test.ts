@@ -1,6 +1,6 @@
 // The work queue: a delay past Node's timer limit waits (capped), instead of firing at once.
 import { jest } from "@jest/globals";
-import { maxTimerMs, WorkQueue } from "../../../src/engine/queue.ts";
+import { maxTimerMs, WorkQueue } from "../../../src/controller/queue.ts";
 
 afterEach(() => jest.useRealTimers());
 

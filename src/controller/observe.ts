@@ -8,18 +8,16 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
+import { compareVersions } from "../api/v1alpha1/version.ts";
+import { drainPlan } from "../core/drain-policy.ts";
+import { removedBetween } from "../core/kubernetes-compat.ts";
+import { kubernetesNodes, nodesToInspect, runningVersions } from "../core/kubernetes-phase.ts";
+import { activeStates } from "../core/node-steps.ts";
 import { controlPlaneCheck, etcdCheck, nodesCheck } from "../health/builtin.ts";
 import { evaluateCel } from "../health/cel.ts";
 import { evaluatePrometheus } from "../health/prometheus.ts";
 import { cordonedByOperator } from "../kube/nodes.ts";
 import { removedApiUse } from "../kube/removed-apis.ts";
-import type { TalosClient } from "../talos/client.ts";
-import { etcdView, facts, kubernetesFacts } from "../talos/machine.ts";
-import { compareVersions } from "../talos/version.ts";
-import { drainPlan } from "./drain-policy.ts";
-import { removedBetween } from "./kubernetes-compat.ts";
-import { kubernetesNodes, nodesToInspect, runningVersions } from "./kubernetes-phase.ts";
-import { activeStates } from "./node-steps.ts";
 import type {
   EtcdView,
   GateResult,
@@ -28,7 +26,9 @@ import type {
   NodeView,
   Observation,
   TalosFacts,
-} from "./observation.ts";
+} from "../model/observation.ts";
+import type { TalosClient } from "../talos/client.ts";
+import { etcdView, facts, kubernetesFacts } from "../talos/machine.ts";
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {

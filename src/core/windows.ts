@@ -1,8 +1,8 @@
 // Maintenance windows: a cron start, a duration and an IANA time zone. A run only starts work on a
 // new node while a window is open. Invalid schedules and time zones are reported, not thrown.
 import { Cron } from "croner";
+import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { PlanSpec } from "../api/v1alpha1/plan.ts";
-import { parseDuration } from "../engine/duration.ts";
 
 export type WindowState =
   | { ok: true; open: boolean; closesAt?: Date; nextOpen?: Date }

@@ -1,6 +1,6 @@
 // Maintenance windows: open and closed around a schedule, and every bad window reported as a
 // reason and a message naming the field, never thrown.
-import { evaluateWindows } from "../../src/schedule/windows.ts";
+import { evaluateWindows } from "../../../src/core/windows.ts";
 
 const window = (schedule: string, duration = "4h", timeZone = "UTC") => ({ schedule, duration, timeZone });
 const saturday3am = new Date("2026-11-28T03:00:00Z");

@@ -1,7 +1,7 @@
 // Only one plan progresses at a time: one already progressing goes on, else the oldest waiting one.
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
-import { blockingPlan } from "../../../src/engine/observe.ts";
-import { aPlan } from "./builders.ts";
+import { blockingPlan } from "../../../src/controller/observe.ts";
+import { aPlan } from "../core/builders.ts";
 
 function named(
   name: string,

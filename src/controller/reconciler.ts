@@ -3,6 +3,8 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
 import { nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
+import { decide } from "../core/decide.ts";
+import { activeStates } from "../core/node-steps.ts";
 import type { Caches } from "../kube/cache.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import type { Evictions } from "../kube/evictions.ts";
@@ -13,8 +15,6 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
 import type { MachineWatches } from "../talos/watch.ts";
 import { act } from "./act.ts";
-import { decide } from "./decide.ts";
-import { activeStates } from "./node-steps.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 
 export interface ReconcilerPorts {

@@ -1,10 +1,13 @@
 // decide(observation) → { status, actions, events, requeueAfterMs }: the whole upgrade policy as a
 // pure function. No I/O and no clock: everything it knows is in the observation.
+
+import { parseDuration } from "../api/v1alpha1/duration.ts";
 import { excludeLabel, type NodeStatus, type PlanStatus, retryAnnotation } from "../api/v1alpha1/plan.ts";
-import { evaluateWindows } from "../schedule/windows.ts";
-import { compareVersions } from "../talos/version.ts";
-import type { Action, PlanEvent } from "./actions.ts";
-import { parseDuration } from "./duration.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
+import { compareVersions } from "../api/v1alpha1/version.ts";
+import type { Action, PlanEvent } from "../model/actions.ts";
+import type { NodeView, Observation } from "../model/observation.ts";
+import type { Verdict } from "../model/verdict.ts";
 import { unsupportedCombination } from "./kubernetes-compat.ts";
 import {
   kubernetesNodes,
@@ -14,11 +17,10 @@ import {
   supportProblem,
 } from "./kubernetes-phase.ts";
 import { activeStates, stepNode, upgradeAction } from "./node-steps.ts";
-import type { NodeView, Observation } from "./observation.ts";
-import { assembleStatus, type Verdict } from "./plan-status.ts";
-import { Reason } from "./reasons.ts";
+import { assembleStatus } from "./plan-status.ts";
 import { matchesSelector, upgradeOrder, workerBudget } from "./selection.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
+import { evaluateWindows } from "./windows.ts";
 
 export interface Decision {
   status: PlanStatus;

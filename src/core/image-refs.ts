@@ -1,12 +1,11 @@
 // Installer image references. The default keeps each node's own Image Factory schematic and
 // platform, so extensions survive the upgrade; an override is taken as given, re-tagged per step.
-import { z } from "zod";
+import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import { schematicId } from "../model/schematic.ts";
 
 /** The schematic of a vanilla Talos image (no extensions, no customization). */
 export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 export const imageFactory = "factory.talos.dev";
-
-const schematicId = z.string().regex(/^[0-9a-f]{64}$/);
 
 export interface NodeImageFacts {
   /** Talos' platform name (Version.platform.name): metal, aws, gcp, nocloud, ... */
@@ -62,8 +61,11 @@ export function imageVersion(reference: string | undefined): string | undefined 
   return tag?.replace(/-(fat|slim)$/, "");
 }
 
-/** The schematic ID that Image Factory images carry as the `schematic` extension's version. */
-export function schematicFromExtensions(extensions: { name: string; version: string }[]): string | undefined {
-  const found = extensions.find((e) => e.name === "schematic")?.version;
-  return schematicId.safeParse(found).success ? found : undefined;
-}
+/** The default repositories, as Talos renders them when the config names no image. */
+export const defaultRepositories: Record<KubeComponent, string> = {
+  "kube-apiserver": "registry.k8s.io/kube-apiserver",
+  "kube-controller-manager": "registry.k8s.io/kube-controller-manager",
+  "kube-scheduler": "registry.k8s.io/kube-scheduler",
+  "kube-proxy": "registry.k8s.io/kube-proxy",
+  kubelet: "ghcr.io/siderolabs/kubelet",
+};
