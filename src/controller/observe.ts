@@ -16,7 +16,7 @@ import { activeStates } from "../core/node-steps.ts";
 import { controlPlaneCheck, etcdCheck, nodesCheck } from "../health/builtin.ts";
 import { evaluateCel } from "../health/cel.ts";
 import { evaluatePrometheus } from "../health/prometheus.ts";
-import { cordonedByOperator } from "../kube/nodes.ts";
+import { cordonedBy } from "../kube/nodes.ts";
 import { removedApiUse } from "../kube/removed-apis.ts";
 import type {
   EtcdView,
@@ -254,7 +254,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         labels: node.metadata?.labels ?? {},
         ready: isReady(node),
         unschedulable: node.spec?.unschedulable ?? false,
-        cordonedByOperator: cordonedByOperator(node),
+        ...(cordonedBy(node) !== undefined ? { cordonedBy: cordonedBy(node) } : {}),
         talos: talosFacts,
         evictablePods: drain.evict.length + drain.terminating.length + drain.blocked.length,
         pulls: Object.fromEntries(memory.pulls.get(name) ?? []),

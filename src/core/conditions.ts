@@ -1,6 +1,7 @@
 // kstatus conditions through small pure helpers: lastTransitionTime changes only when the status
 // flips, and every condition carries the generation it was computed for.
 import type { Condition } from "../api/v1alpha1/plan.ts";
+import { boundMessage } from "./names.ts";
 
 export type ConditionStatus = Condition["status"];
 
@@ -13,7 +14,12 @@ export function setCondition(
   const previous = conditions.find((c) => c.type === next.type);
   const lastTransitionTime =
     previous && previous.status === next.status ? previous.lastTransitionTime : now.toISOString();
-  const condition: Condition = { ...next, lastTransitionTime, observedGeneration: generation };
+  const condition: Condition = {
+    ...next,
+    message: boundMessage(next.message),
+    lastTransitionTime,
+    observedGeneration: generation,
+  };
   return [...conditions.filter((c) => c.type !== next.type), condition].sort((a, b) =>
     a.type.localeCompare(b.type),
   );

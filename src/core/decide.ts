@@ -1,25 +1,23 @@
 // decide(observation) → { status, actions, events, requeueAfterMs }: the whole upgrade policy as a
-// pure function. No I/O and no clock: everything it knows is in the observation.
-
-import { parseDuration } from "../api/v1alpha1/duration.ts";
-import { excludeLabel, type NodeStatus, type PlanStatus, retryAnnotation } from "../api/v1alpha1/plan.ts";
+// pure function. No I/O and no clock: everything it knows is in the observation. A short
+// orchestrator: pre-flight chain → advance every node already in flight (always) → start new
+// nodes within the rules → the Kubernetes phase → release cordons nothing needs.
+import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
+import { retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
-import { unsupportedCombination } from "./kubernetes-compat.ts";
-import {
-  kubernetesNodes,
-  previewKubernetes,
-  runningVersions,
-  stepKubernetes,
-  supportProblem,
-} from "./kubernetes-phase.ts";
-import { activeStates, stepNode, upgradeAction } from "./node-steps.ts";
+import { holdReason } from "./holds.ts";
+import { previewKubernetes, stepKubernetes } from "./kubernetes-phase.ts";
+import { nameList } from "./names.ts";
+import { activeStates, stepNode } from "./node-steps.ts";
 import { assembleStatus } from "./plan-status.ts";
-import { matchesSelector, upgradeOrder, workerBudget } from "./selection.ts";
-import { currentStep, upgradePath } from "./version-path.ts";
+import { preflight } from "./preflight.ts";
+import { selectedNodes } from "./selection.ts";
+import { startNodes } from "./start-nodes.ts";
+import { lastKnownVersion, reconcileEntries, type TalosPass, talosPass } from "./talos-targets.ts";
 import { evaluateWindows } from "./windows.ts";
 
 export interface Decision {
@@ -33,446 +31,219 @@ export interface Decision {
 /** Re-observe in-progress or held work at least this often: a safety net under the watches, and the pace of polling what cannot be watched. */
 const activeResync = 10_000;
 
-function selectedNodes(obs: Observation): NodeView[] {
-  const selector = obs.plan.spec.nodeSelector;
-  return upgradeOrder(
-    obs.nodes.filter((n) => n.labels[excludeLabel] !== "true" && matchesSelector(n.labels, selector)),
-  );
-}
-
-/** The status entries for this pass: existing ones kept, new nodes and new steps added as Pending. */
-function reconcileEntries(
-  previous: NodeStatus[],
-  selected: NodeView[],
-  step: string | undefined,
-  retry: boolean,
-  talos: boolean,
-): NodeStatus[] {
-  return selected.map((node) => {
-    const version = node.talos.version;
-    const existing = previous.find((e) => e.name === node.name);
-    const fresh = (state: NodeStatus["state"], message: string): NodeStatus => ({
-      name: node.name,
-      role: node.role,
-      state,
-      attempts: existing?.attempts ?? 0,
-      message,
-      ...(version ? { fromVersion: version } : {}),
-      ...(step ? { version: step } : {}),
-    });
-    if (existing && (activeStates.has(existing.state) || (existing.state === "Failed" && !retry)))
-      return existing;
-    if (existing?.state === "Done" && (existing.version === step || step === undefined)) return existing;
-    // A node whose Talos version is unknown (its API unreachable) is not done: it waits to be seen.
-    if (talos && version === undefined)
-      return fresh("Pending", existing?.state === "Failed" ? "retry requested" : "");
-    if (
-      step === undefined ||
-      (version !== undefined &&
-        compareVersions(version, step) >= 0 &&
-        (version === step || existing?.state === "Done"))
-    ) {
-      return existing?.state === "Done" ? existing : fresh("Done", `already at ${version ?? step}`);
-    }
-    return fresh("Pending", existing?.state === "Failed" ? "retry requested" : "");
-  });
+/** What every step of a pass adds: actions, events, and the earliest time to look again. */
+class Effects {
+  readonly actions: Action[] = [];
+  readonly events: PlanEvent[] = [];
+  wakeAt: number | undefined;
+  add(part: { actions?: Action[]; events?: PlanEvent[]; wakeAt?: number | undefined }): void {
+    this.actions.push(...(part.actions ?? []));
+    this.events.push(...(part.events ?? []));
+    this.wake(part.wakeAt);
+  }
+  wake(at: number | undefined): void {
+    if (at !== undefined && (this.wakeAt === undefined || at < this.wakeAt)) this.wakeAt = at;
+  }
 }
 
 export function decide(obs: Observation): Decision {
   const { plan, now } = obs;
   const spec = plan.spec;
-  const generation = plan.metadata.generation ?? 0;
   const previous: PlanStatus = plan.status ?? { conditions: [], nodes: [], history: [] };
-  const selected = selectedNodes(obs);
   const retryValue = plan.metadata.annotations?.[retryAnnotation];
   const retry = retryValue !== undefined && retryValue !== previous.lastRetry;
-  const events: PlanEvent[] = [];
-  const actions: Action[] = [];
-  let wakeAt: number | undefined;
-  const wake = (at: number | undefined) => {
-    if (at !== undefined && (wakeAt === undefined || at < wakeAt)) wakeAt = at;
-  };
-  const base = { obs, generation, previous, selected, retryValue: retry ? retryValue : previous.lastRetry };
+  const effects = new Effects();
   if (retry)
-    events.push({
+    effects.events.push({
       type: "Normal",
       reason: Reason.RetryRequested,
       message: `retry requested (${retryValue})`,
     });
 
-  if (obs.talosConfigError) {
-    return assembleStatus({
-      ...base,
-      entries: previous.nodes,
-      events,
-      verdict: { kind: "stalled", reason: Reason.TalosConfigError, message: obs.talosConfigError },
-    });
-  }
-
-  // The Talos path: every selected node from its version to the target, one minor at a time.
-  const versions = selected.map((n) => n.talos.version).filter((v): v is string => v !== undefined);
-  let step: string | undefined;
-  if (spec.talos) {
-    const path = upgradePath("Talos", versions, spec.talos.version, spec.talos.intermediateVersions);
-    if (!path.ok) {
-      return assembleStatus({
-        ...base,
-        entries: previous.nodes,
-        events,
-        verdict: { kind: "stalled", reason: path.reason, message: path.message },
-      });
-    }
-    step = currentStep(versions, path.steps);
-  }
-
-  // Talos and Kubernetes must fit together on every node, before, between and after the phases.
-  const support = supportCheck(obs, selected);
-  if (support && !previous.nodes.some((e) => activeStates.has(e.state))) {
-    return assembleStatus({
-      ...base,
-      entries: previous.nodes,
-      events,
-      verdict: { kind: "stalled", reason: Reason.UnsupportedKubernetesVersion, message: support },
-    });
-  }
-
-  const windows = evaluateWindows(spec.maintenanceWindows, now);
-  if (!windows.ok) {
-    return assembleStatus({
-      ...base,
-      entries: previous.nodes,
-      events,
-      verdict: { kind: "stalled", reason: windows.reason, message: windows.message },
-    });
-  }
-
-  // Entries first: the computed order is in status before any node is touched.
-  let entries = reconcileEntries(previous.nodes, selected, step, retry, spec.talos !== undefined);
+  const selected = selectedNodes(obs.nodes, spec.nodeSelector);
   const byName = new Map(obs.nodes.map((n) => [n.name, n]));
+  const talos = spec.talos ? fleetPass(spec.talos, selected, previous.nodes) : undefined;
+  const windows = evaluateWindows(spec.maintenanceWindows, now);
+  const refusal = preflight({ obs, selected: new Set(selected.map((n) => n.name)), talos, windows });
 
-  if (spec.dryRun) {
-    // The Kubernetes tasks can be listed once the Talos phase has nothing left to do.
-    const talosLeft = entries.some((e) => e.state !== "Done" && e.state !== "Skipped");
-    const preview = spec.kubernetes && !talosLeft ? previewKubernetes(obs) : undefined;
-    const detail = !spec.kubernetes
-      ? undefined
-      : preview
-        ? `Kubernetes ${preview.phase.status.fromVersion ?? "?"} → ${spec.kubernetes.version}: ${preview.phase.status.tasks.length} task(s), in the order of status.kubernetes.tasks`
-        : "the Kubernetes tasks are listed once the Talos phase is done";
-    return assembleStatus({
-      ...base,
-      entries,
-      events,
-      verdict: preview?.refusal ?? { kind: "dryRun", ...(detail ? { detail } : {}) },
-      ...(preview ? { kubernetes: preview.phase } : {}),
-    });
-  }
-  // Move every started node forward, whatever else holds new work back: another plan going first
-  // included, or a node would stay cordoned half-way.
+  // Entries first: the computed order is in status before any node is touched. A refused path
+  // leaves them as they were, apart from the nodes in flight, which move on below.
+  let entries =
+    talos && !talos.path.ok
+      ? previous.nodes
+      : reconcileEntries({
+          previous: previous.nodes,
+          selected,
+          byName,
+          talos: spec.talos,
+          step: talos?.step,
+          retry,
+        });
+
+  // Every started node moves forward, whatever holds new work back, or it would stay cordoned half-way.
   entries = entries.map((entry) => {
     const result = stepNode(entry, byName.get(entry.name), spec, now);
-    actions.push(...result.actions);
-    events.push(...result.events);
-    wake(result.wakeAt);
+    effects.add(result);
     return result.entry;
   });
 
-  // Gates hold new work; failing longer than the health timeout stalls the plan. The clock runs
-  // while another plan goes first: held back, a plan does not wait out the timeout again.
   const failingGates = obs.gates.filter((g) => !g.passing);
   const gatesFailingSince =
     failingGates.length === 0 ? undefined : (previous.gatesFailingSince ?? now.toISOString());
-  const gateTimeout = parseDuration(spec.healthChecks.timeout);
+  const base = {
+    obs,
+    generation: plan.metadata.generation ?? 0,
+    previous,
+    selected,
+    retryValue: retry ? retryValue : previous.lastRetry,
+    gatesFailingSince,
+  };
 
-  if (obs.blockingPlan) {
-    // The other plan's progress or stall changes no Node this plan watches: look again regularly.
-    const waiting = assembleStatus({
-      ...base,
-      entries,
-      events,
-      verdict: {
-        kind: "waiting",
-        reason: Reason.WaitingForPlan,
-        message: `waiting for plan ${obs.blockingPlan} to finish`,
-      },
-      gatesFailingSince,
-    });
-    const timers = wakeAt === undefined ? activeResync : Math.max(0, wakeAt - now.getTime());
-    return {
-      ...waiting,
-      actions: [...waiting.actions, ...actions],
-      requeueAfterMs: Math.min(timers, activeResync),
-    };
-  }
+  if (spec.dryRun) return finish(dryRun({ ...base, entries, effects, refusal }), effects, now);
 
-  const failed = entries.filter((e) => e.state === "Failed");
-  const pending = entries.filter((e) => e.state === "Pending");
-  let verdict: Verdict = { kind: "progressing" };
-
-  if (failed.length > 0) {
-    const first = failed[0] as NodeStatus;
-    // Failed nodes keep the cordon the operator put on them; the condition says which.
-    const cordoned = failed
-      .filter((e) => byName.get(e.name)?.unschedulable && byName.get(e.name)?.cordonedByOperator)
-      .map((e) => e.name);
-    const left = cordoned.length > 0 ? `; left cordoned: ${cordoned.join(", ")}` : "";
-    verdict = {
-      kind: "failed",
-      reason: first.reason ?? Reason.NodeFailed,
-      message: `node ${first.name} failed: ${first.message}${left}`,
-    };
-  } else if (pending.length > 0) {
-    const hold = holdReason(windows, failingGates, spec.paused);
-    if (hold) {
-      verdict = hold;
-      if (hold.kind === "waiting" && hold.reason === Reason.WaitingForHealthChecks && gatesFailingSince) {
-        const deadline = Date.parse(gatesFailingSince) + gateTimeout;
-        if (now.getTime() > deadline)
-          verdict = {
-            kind: "stalled",
-            reason: Reason.HealthCheckTimeout,
-            message: hold.message,
-            retrying: true,
-          };
-        else wake(deadline);
-      }
-      if (windows.nextOpen && !windows.open) wake(windows.nextOpen.getTime());
-    } else {
+  const hold = holdReason({
+    spec,
+    now,
+    windows,
+    gates: obs.gates,
+    gatesFailingSince,
+    blockingPlan: obs.blockingPlan,
+  });
+  effects.wake(hold.wakeAt);
+  let verdict: Verdict = failedVerdict(entries, byName) ?? refusal ?? { kind: "progressing" };
+  if (verdict.kind === "progressing" && entries.some((e) => e.state === "Pending")) {
+    if (hold.verdict) verdict = hold.verdict;
+    else {
       const started = startNodes(entries, byName, obs, now);
       entries = started.entries;
-      actions.push(...started.actions);
-      events.push(...started.events);
-      if (started.hold && started.entries.every((e) => !activeStates.has(e.state))) verdict = started.hold;
-      const newlyFailed = entries.find((e) => e.state === "Failed");
-      if (newlyFailed) {
-        verdict = {
-          kind: "failed",
-          reason: newlyFailed.reason ?? Reason.NodeFailed,
-          message: `node ${newlyFailed.name} failed: ${newlyFailed.message}`,
-        };
-      }
+      effects.add(started);
+      if (started.hold && !entries.some((e) => activeStates.has(e.state))) verdict = started.hold;
+      verdict = failedVerdict(entries, byName) ?? verdict;
     }
   }
-  if (windows.ok && windows.open && windows.closesAt) wake(windows.closesAt.getTime());
+  if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
 
-  // The Kubernetes phase, once every selected node runs the Talos target.
-  const talosDone = entries.length > 0 && entries.every((e) => e.state === "Done" || e.state === "Skipped");
-  let kubernetes: ReturnType<typeof stepKubernetes> | undefined;
-  if (spec.kubernetes && talosDone && verdict.kind === "progressing") {
-    let hold = holdReason(windows, failingGates, spec.paused);
-    if (hold?.kind === "waiting" && hold.reason === Reason.WaitingForHealthChecks && gatesFailingSince) {
-      const deadline = Date.parse(gatesFailingSince) + gateTimeout;
-      if (now.getTime() > deadline)
-        hold = { kind: "stalled", reason: Reason.HealthCheckTimeout, message: hold.message, retrying: true };
-      else wake(deadline);
-    }
-    if (windows.nextOpen && !windows.open) wake(windows.nextOpen.getTime());
-    kubernetes = stepKubernetes(obs, hold, retry);
+  // The Kubernetes phase, once every selected node is verified on the Talos target.
+  const talosDone = talosComplete(entries, spec.talos?.version);
+  const kubernetes =
+    spec.kubernetes && talosDone && verdict.kind === "progressing"
+      ? stepKubernetes(obs, hold.verdict, retry)
+      : undefined;
+  if (kubernetes) {
     verdict = kubernetes.verdict;
-    actions.push(...kubernetes.actions);
-    events.push(...kubernetes.events);
-    wake(kubernetes.wakeAt);
+    effects.add(kubernetes);
   }
+  effects.add({ actions: releaseCordons(plan.metadata.name ?? "", entries, obs.nodes) });
 
   const decision = assembleStatus({
     ...base,
     entries,
-    events,
+    events: effects.events,
     verdict,
-    gatesFailingSince,
-    nextWindow: windows.open ? undefined : windows.nextOpen,
+    nextWindow: windows.ok && !windows.open ? windows.nextOpen : undefined,
     ...(kubernetes ? { kubernetes } : {}),
   });
   const stillActive =
     decision.status.nodes.some((e) => activeStates.has(e.state)) ||
     (decision.status.kubernetes?.tasks.some((t) => t.state === "Applying") ?? false);
-  const timers = wakeAt === undefined ? undefined : Math.max(0, wakeAt - now.getTime());
-  // Health checks and etcd cannot be watched: while they hold the plan, look again regularly.
+  // Health checks, etcd and other plans cannot be watched: while they hold the plan, look again regularly.
   const polling =
     stillActive ||
     (verdict.kind === "waiting" && verdict.reason !== Reason.WaitingForWindow) ||
     (verdict.kind === "stalled" && verdict.retrying === true);
-  const requeue = polling ? Math.min(timers ?? activeResync, activeResync) : timers;
+  return finish({ ...decision, polling }, effects, now);
+}
+
+/** The fleet's Talos pass, placing each selected node by its last known version. */
+function fleetPass(
+  talos: NonNullable<Observation["plan"]["spec"]["talos"]>,
+  selected: NodeView[],
+  previous: NodeStatus[],
+): TalosPass {
+  const entries = new Map(previous.map((e) => [e.name, e]));
+  const known = selected
+    .map((n) => lastKnownVersion(n, entries.get(n.name)))
+    .filter((v): v is string => v !== undefined);
+  return talosPass(talos, known);
+}
+
+/** Done with the Talos phase: every entry verified on the target, or left alone ahead of it. */
+function talosComplete(entries: NodeStatus[], target: string | undefined): boolean {
+  if (entries.length === 0) return false;
+  return entries.every(
+    (e) =>
+      e.state === "Skipped" ||
+      (e.state === "Done" &&
+        (target === undefined || (e.version !== undefined && compareVersions(e.version, target) === 0))),
+  );
+}
+
+function failedVerdict(entries: NodeStatus[], byName: Map<string, NodeView>): Verdict | undefined {
+  const failed = entries.filter((e) => e.state === "Failed");
+  const first = failed[0];
+  if (!first) return undefined;
+  // Failed nodes keep the cordon the operator put on them; the condition says which.
+  const cordoned = failed.filter((e) => byName.get(e.name)?.cordonedBy !== undefined).map((e) => e.name);
+  const left = cordoned.length > 0 ? `; left cordoned: ${nameList(cordoned)}` : "";
   return {
-    ...decision,
-    actions: [...decision.actions, ...actions],
-    ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}),
+    kind: "failed",
+    reason: first.reason ?? Reason.NodeFailed,
+    message: `node ${first.name} failed: ${first.message}${left}`,
   };
-}
-
-function holdReason(
-  windows: { open: boolean; nextOpen?: Date },
-  failingGates: { name: string; message: string; invalid?: boolean }[],
-  paused: boolean,
-): Verdict | undefined {
-  if (paused) return { kind: "paused" };
-  const invalid = failingGates.filter((g) => g.invalid);
-  if (invalid.length > 0) {
-    const list = invalid.map((g) => `${g.name}: ${g.message}`).join("; ");
-    return {
-      kind: "stalled",
-      reason: Reason.InvalidHealthCheck,
-      message: `health check cannot run: ${list}`,
-    };
-  }
-  if (!windows.open) {
-    const next = windows.nextOpen ? `; the next opens at ${windows.nextOpen.toISOString()}` : "";
-    return {
-      kind: "waiting",
-      reason: Reason.WaitingForWindow,
-      message: `outside every maintenance window${next}`,
-    };
-  }
-  if (failingGates.length > 0) {
-    const list = failingGates.map((g) => `${g.name}: ${g.message}`).join("; ");
-    return {
-      kind: "waiting",
-      reason: Reason.WaitingForHealthChecks,
-      message: `health checks failing: ${list}`,
-    };
-  }
-  return undefined;
-}
-
-function installerPull(node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): Action {
-  return {
-    kind: "prepull",
-    node: node.name,
-    address: upgrade.address,
-    image: upgrade.image,
-    api: upgrade.api,
-    namespace: "NS_SYSTEM",
-  };
-}
-
-/** Starts as much new work as the rules allow: one control plane at a time, then workers within budget. */
-function startNodes(
-  entries: NodeStatus[],
-  byName: Map<string, NodeView>,
-  obs: Observation,
-  now: Date,
-): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[]; hold?: Verdict } {
-  const spec = obs.plan.spec;
-  const out = [...entries];
-  const actions: Action[] = [];
-  const events: PlanEvent[] = [];
-  // A node starts only once its installer image has been pulled on it: a missing image fails the
-  // plan before anything is cordoned.
-  const start = (index: number): boolean => {
-    const entry = out[index] as NodeStatus;
-    const node = byName.get(entry.name) as NodeView;
-    const upgrade = upgradeAction(node, entry, spec);
-    if (upgrade.kind !== "upgrade") return false;
-    const pull = node.pulls[upgrade.image];
-    if (!pull) {
-      out[index] = { ...entry, message: `pulling ${upgrade.image}` };
-      actions.push(installerPull(node, upgrade));
-      return false;
-    }
-    if (pull.error) {
-      const message = `the installer image ${upgrade.image} cannot be pulled: ${pull.error}`;
-      out[index] = {
-        ...entry,
-        state: "Failed",
-        reason: Reason.ImagePullFailed,
-        finishedAt: now.toISOString(),
-        message,
-      };
-      events.push({ type: "Warning", reason: Reason.ImagePullFailed, message: `${entry.name}: ${message}` });
-      return false;
-    }
-    out[index] = {
-      ...entry,
-      state: "Draining",
-      startedAt: now.toISOString(),
-      image: upgrade.image,
-      message: "cordoning",
-    };
-    actions.push({ kind: "cordon", node: entry.name });
-    return true;
-  };
-  const isActive = (e: NodeStatus) => activeStates.has(e.state);
-  // While the rules hold new work back, the next nodes' installers are pulled ahead (a pull does
-  // not disturb a node), so that a freed slot is taken in the same pass.
-  const pullAhead = (count: number) => {
-    const next = out.filter((e) => e.state === "Pending").slice(0, count);
-    for (const entry of next) {
-      const node = byName.get(entry.name);
-      if (!node?.talos.reachable || !node.talos.version) continue;
-      const upgrade = upgradeAction(node, entry, spec);
-      if (upgrade.kind === "upgrade" && !node.pulls[upgrade.image])
-        actions.push(installerPull(node, upgrade));
-    }
-  };
-  const workerCount = out.filter((e) => e.role === "worker").length;
-  const budget = workerBudget(spec.rollout.maxUnavailable, workerCount);
-
-  const controlPlanes = out.filter((e) => e.role === "controlplane");
-  if (controlPlanes.some(isActive)) {
-    pullAhead(1);
-    return { entries: out, actions, events };
-  }
-  const nextControlPlane = out.findIndex((e) => e.role === "controlplane" && e.state === "Pending");
-  if (nextControlPlane >= 0) {
-    const node = byName.get(out[nextControlPlane]?.name ?? "");
-    if (!node?.talos.reachable || !node.talos.version) {
-      return {
-        entries: out,
-        actions,
-        events,
-        hold: {
-          kind: "waiting",
-          reason: Reason.Progressing,
-          message: `waiting for the Talos API of ${node?.name}: ${node?.talos.error ?? "no facts yet"}`,
-        },
-      };
-    }
-    const etcd = obs.etcd;
-    const quorum = etcd ? Math.floor(etcd.members / 2) + 1 : 0;
-    // Taking this member down must leave a quorum, unless there is nothing to keep (a single member).
-    if (!etcd?.healthy || (etcd.members > 1 && etcd.healthyMembers - 1 < quorum)) {
-      const message = etcd ? `etcd is not safe to lose ${node.name}: ${etcd.message}` : "etcd health unknown";
-      return {
-        entries: out,
-        actions,
-        events,
-        hold: { kind: "waiting", reason: Reason.WaitingForEtcd, message },
-      };
-    }
-    if (start(nextControlPlane)) pullAhead(1);
-    return { entries: out, actions, events };
-  }
-  if (controlPlanes.some((e) => e.state !== "Done")) return { entries: out, actions, events };
-
-  // Workers: a budget of maxUnavailable, counting workers that are down for any reason.
-  const workers = out.filter((e) => e.role === "worker");
-  let unavailable = workers.filter((e) => isActive(e) || !(byName.get(e.name)?.ready ?? false)).length;
-  for (let index = 0; index < out.length && unavailable < budget; index++) {
-    const entry = out[index] as NodeStatus;
-    if (entry.role !== "worker" || entry.state !== "Pending") continue;
-    const node = byName.get(entry.name);
-    if (!node?.ready || !node.talos.reachable || !node.talos.version) continue;
-    if (start(index)) unavailable++;
-    else if (out[index]?.state === "Failed") break;
-  }
-  if (unavailable >= budget) pullAhead(budget);
-  return { entries: out, actions, events };
 }
 
 /**
- * Why the plan's versions do not fit together: a Talos target that cannot run the cluster's
- * Kubernetes, or a Kubernetes target that some node's Talos (after this plan) cannot run.
+ * The cordons this plan put on nodes it no longer works on (done, left alone, retried back to
+ * pending, out of its selection) are released. A failed node keeps its cordon, and says so.
  */
-function supportCheck(obs: Observation, selected: NodeView[]): string | undefined {
+function releaseCordons(plan: string, entries: NodeStatus[], nodes: NodeView[]): Action[] {
+  const held = new Set(
+    entries.filter((e) => activeStates.has(e.state) || e.state === "Failed").map((e) => e.name),
+  );
+  return nodes
+    .filter((n) => n.unschedulable && n.cordonedBy === plan && !held.has(n.name))
+    .map((n) => ({ kind: "uncordon", node: n.name }));
+}
+
+type Assembled = ReturnType<typeof assembleStatus> & { polling: boolean };
+
+function dryRun(input: {
+  obs: Observation;
+  generation: number;
+  previous: PlanStatus;
+  selected: NodeView[];
+  retryValue: string | undefined;
+  gatesFailingSince: string | undefined;
+  entries: NodeStatus[];
+  effects: Effects;
+  refusal: Verdict | undefined;
+}): Assembled {
+  const { obs, entries, effects, refusal } = input;
   const spec = obs.plan.spec;
-  const running = runningVersions(kubernetesNodes(obs.nodes)).sort(compareVersions);
-  const lowest = running[0];
-  if (spec.talos && lowest) {
-    const talosSteps = [...spec.talos.intermediateVersions, spec.talos.version];
-    for (const talos of talosSteps) {
-      const problem = unsupportedCombination(talos, lowest);
-      if (problem) return `${problem}: upgrade Kubernetes first`;
-    }
-  }
-  return supportProblem(obs, new Set(selected.map((n) => n.name)));
+  // The Kubernetes tasks can be listed once the Talos phase has nothing left to do.
+  const talosLeft = !talosComplete(entries, spec.talos?.version);
+  const preview = spec.kubernetes && !talosLeft && !refusal ? previewKubernetes(obs) : undefined;
+  const detail = !spec.kubernetes
+    ? undefined
+    : preview
+      ? `Kubernetes ${preview.phase.status.fromVersion ?? "?"} → ${spec.kubernetes.version}: ${preview.phase.status.tasks.length} task(s), in the order of status.kubernetes.tasks`
+      : "the Kubernetes tasks are listed once the Talos phase is done";
+  const assembled = assembleStatus({
+    ...input,
+    events: effects.events,
+    verdict: refusal ?? preview?.refusal ?? { kind: "dryRun", ...(detail ? { detail } : {}) },
+    ...(preview ? { kubernetes: preview.phase } : {}),
+  });
+  return { ...assembled, polling: entries.some((e) => activeStates.has(e.state)) };
+}
+
+function finish(assembled: Assembled, effects: Effects, now: Date): Decision {
+  const timers = effects.wakeAt === undefined ? undefined : Math.max(0, effects.wakeAt - now.getTime());
+  const requeue = assembled.polling ? Math.min(timers ?? activeResync, activeResync) : timers;
+  return {
+    status: assembled.status,
+    actions: [...assembled.actions, ...effects.actions],
+    events: assembled.events,
+    ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}),
+  };
 }

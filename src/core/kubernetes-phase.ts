@@ -6,13 +6,12 @@
 // still differs, so a restart resumes where the status says without applying anything twice.
 
 import { parseDuration } from "../api/v1alpha1/duration.ts";
-import {
-  excludeLabel,
-  type KubeComponent,
-  type KubernetesStatus,
-  type KubernetesTask,
-  type Plan,
-  type PlanSpec,
+import type {
+  KubeComponent,
+  KubernetesStatus,
+  KubernetesTask,
+  Plan,
+  PlanSpec,
 } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
@@ -21,14 +20,14 @@ import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { defaultRepositories, imageVersion, kubernetesImage } from "./image-refs.ts";
 import { removedBetween, removedInArgs, unsupportedCombination } from "./kubernetes-compat.ts";
-import { upgradeOrder, workerBudget } from "./selection.ts";
+import { excluded, upgradeOrder, workerBudget } from "./selection.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
 
 const staticPods: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
 
 /** The nodes whose kubelets the phase upgrades: every node but the excluded ones. */
 export function kubernetesNodes(nodes: NodeView[]): NodeView[] {
-  return upgradeOrder(nodes.filter((n) => n.labels[excludeLabel] !== "true"));
+  return upgradeOrder(nodes.filter((n) => !excluded(n)));
 }
 
 /** Every Kubernetes version running: control plane mirror pod images and kubelets. */

@@ -48,6 +48,18 @@ export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec)
   };
 }
 
+/** Pulling the installer a node will boot, ahead of its cordon: a missing image fails nothing. */
+export function installerPull(node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): Action {
+  return {
+    kind: "prepull",
+    node: node.name,
+    address: upgrade.address,
+    image: upgrade.image,
+    api: upgrade.api,
+    namespace: "NS_SYSTEM",
+  };
+}
+
 function fail(entry: NodeStatus, now: Date, reason: string, message: string): StepResult {
   return {
     entry: { ...entry, state: "Failed", finishedAt: now.toISOString(), reason, message },
@@ -65,7 +77,11 @@ export function stepNode(
 ): StepResult {
   const unchanged: StepResult = { entry, actions: [], events: [] };
   if (!activeStates.has(entry.state)) return unchanged;
-  if (!node) return fail(entry, now, Reason.NodeFailed, "the Kubernetes Node disappeared during its upgrade");
+  if (!node) {
+    const message =
+      "the Kubernetes Node was deleted during its upgrade (its machine may still be rebooting); retry once it is back";
+    return fail(entry, now, Reason.NodeGone, message);
+  }
   const talos = node.talos;
   const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
 
@@ -105,6 +121,15 @@ export function stepNode(
           events: [],
         };
       }
+      // A node retargeted while draining boots the new installer: it is pulled before the call.
+      const upgrade = upgradeAction(node, entry, spec);
+      if (upgrade.kind === "upgrade" && !entry.image && !node.pulls[upgrade.image]) {
+        return {
+          entry: { ...entry, message: `pulling ${upgrade.image}` },
+          actions: [installerPull(node, upgrade)],
+          events: [],
+        };
+      }
       // The intent, with the boot ID seen before the call, is written to status before the call is made.
       const next: NodeStatus = {
         ...entry,
@@ -114,7 +139,6 @@ export function stepNode(
         message: `upgrading to ${entry.version}`,
       };
       delete next.upgradeCalledAt;
-      const upgrade = upgradeAction(node, entry, spec);
       return {
         entry: { ...next, image: upgrade.kind === "upgrade" ? upgrade.image : entry.image },
         actions: [upgrade],
@@ -211,7 +235,7 @@ export function stepNode(
     }
 
     case "Soaking": {
-      const ours = node.unschedulable && node.cordonedByOperator;
+      const ours = node.unschedulable && node.cordonedBy !== undefined;
       const actions: Action[] = ours ? [{ kind: "uncordon", node: node.name }] : [];
       const soak = parseDuration(spec.rollout.soakTime);
       const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;

@@ -2,11 +2,13 @@
 // Reconciling, Stalled) and TalosUpToDate/HealthChecksPassing, summary, progress and history.
 import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
+import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { setCondition } from "./conditions.ts";
 import { type KubernetesPhase, kubernetesNodes, runningVersions } from "./kubernetes-phase.ts";
+import { nameList } from "./names.ts";
 import { activeStates } from "./node-steps.ts";
 
 export interface StatusInput {
@@ -70,7 +72,7 @@ export function assembleStatus(input: StatusInput): {
     switch (verdict.kind) {
       case "progressing":
         return completed
-          ? [Reason.Succeeded, describeTargets(obs)]
+          ? [Reason.Succeeded, describeTargets(obs, aheadNames(entries))]
           : upgradingKubernetes
             ? [
                 Reason.Progressing,
@@ -112,14 +114,20 @@ export function assembleStatus(input: StatusInput): {
     stalled ? readyMessage : "",
   );
   if (spec.talos) {
-    const behind = selected.filter((n) => n.talos.version !== spec.talos?.version).map((n) => n.name);
+    const target = spec.talos.version;
+    const ahead = aheadNames(entries);
+    const behind = selected
+      .filter((n) => !ahead.includes(n.name))
+      .filter((n) => n.talos.version === undefined || compareVersions(n.talos.version, target) !== 0)
+      .map((n) => n.name);
+    const aside = ahead.length > 0 ? `; ahead of the target, left alone: ${nameList(ahead)}` : "";
     set(
       "TalosUpToDate",
       behind.length === 0 ? "True" : "False",
       behind.length === 0 ? Reason.UpToDate : Reason.NotUpToDate,
       behind.length === 0
-        ? `all ${selected.length} node(s) run ${spec.talos.version}`
-        : `not on ${spec.talos.version} yet: ${behind.join(", ")}`,
+        ? `all ${selected.length - ahead.length} node(s) run ${target}${aside}`
+        : `not on ${target} yet: ${nameList(behind)}${aside}`,
     );
   }
   if (spec.kubernetes) {
@@ -133,7 +141,7 @@ export function assembleStatus(input: StatusInput): {
       behind.length === 0 ? Reason.UpToDate : Reason.NotUpToDate,
       behind.length === 0
         ? `every node runs Kubernetes ${target}`
-        : `not on ${target} yet: ${behind.join(", ")}`,
+        : `not on ${target} yet: ${nameList(behind)}`,
     );
   }
   const failing = obs.gates.filter((g) => !g.passing);
@@ -195,11 +203,15 @@ export function assembleStatus(input: StatusInput): {
   return { status, actions: [], events };
 }
 
-function describeTargets(obs: Observation): string {
+const aheadNames = (entries: NodeStatus[]) =>
+  entries.filter((e) => e.reason === Reason.AheadOfTarget).map((e) => e.name);
+
+function describeTargets(obs: Observation, ahead: string[]): string {
   const talos = obs.plan.spec.talos?.version;
   const kubernetes = obs.plan.spec.kubernetes?.version;
+  const aside = ahead.length > 0 ? ` (ahead of it and left alone: ${nameList(ahead)})` : "";
   const parts = [
-    ...(talos ? [`all selected nodes run Talos ${talos}`] : []),
+    ...(talos ? [`all selected nodes run Talos ${talos}${aside}`] : []),
     ...(kubernetes ? [`every node runs Kubernetes ${kubernetes}`] : []),
   ];
   return parts.join("; ") || "nothing to do";

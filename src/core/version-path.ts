@@ -55,12 +55,12 @@ export function upgradePath(
   return { ok: true, steps };
 }
 
-/** Where a node at `version` goes next: the first step above it, or the target if it differs. */
+/**
+ * Where a node at `version` goes next: the first step above it; undefined at or beyond the target.
+ * Never a step below the node's version: a downgrade is never planned here.
+ */
 export function nextStep(version: string, steps: string[]): string | undefined {
-  const target = steps.at(-1);
-  return (
-    steps.find((step) => compareVersions(version, step) < 0) ?? (version === target ? undefined : target)
-  );
+  return steps.find((step) => compareVersions(version, step) < 0);
 }
 
 /** The step the fleet is on: the lowest next step of any node; undefined when all are at the target. */

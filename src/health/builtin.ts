@@ -1,7 +1,7 @@
 // The builtin health checks, evaluated over what the operator already observes: every node Ready
 // and none cordoned by someone else; etcd healthy; control plane static pods Ready.
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import { cordonedByOperator } from "../kube/nodes.ts";
+import { cordonedBy } from "../kube/nodes.ts";
 import type { EtcdView, GateResult } from "../model/observation.ts";
 
 const ready = (conditions: { type: string; status: string }[] | undefined) =>
@@ -14,7 +14,7 @@ export function nodesCheck(nodes: V1Node[], busy: Set<string>): GateResult {
     const name = node.metadata?.name ?? "";
     if (busy.has(name)) continue;
     if (!ready(node.status?.conditions)) problems.push(`${name} is not Ready`);
-    if (node.spec?.unschedulable && !cordonedByOperator(node)) problems.push(`${name} is cordoned`);
+    if (node.spec?.unschedulable && cordonedBy(node) === undefined) problems.push(`${name} is cordoned`);
   }
   return {
     name: "Nodes",

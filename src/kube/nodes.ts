@@ -6,8 +6,9 @@ import { group } from "../api/v1alpha1/plan.ts";
 export const cordonedByAnnotation = `${group}/cordoned-by`;
 const annotationPath = `/metadata/annotations/${cordonedByAnnotation.replace("/", "~1")}`;
 
-export function cordonedByOperator(node: V1Node): boolean {
-  return node.metadata?.annotations?.[cordonedByAnnotation] !== undefined;
+/** The plan this operator cordoned the node for, from the annotation; undefined if it did not. */
+export function cordonedBy(node: V1Node): string | undefined {
+  return node.metadata?.annotations?.[cordonedByAnnotation];
 }
 
 export class NodeControl {
@@ -30,7 +31,7 @@ export class NodeControl {
 
   async uncordon(name: string): Promise<void> {
     const node = await this.core.readNode({ name });
-    if (!cordonedByOperator(node)) return;
+    if (cordonedBy(node) === undefined) return;
     await this.core.patchNode({
       name,
       body: [

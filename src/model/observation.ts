@@ -58,8 +58,11 @@ export interface NodeView {
   /** Kubernetes Node Ready condition. */
   ready: boolean;
   unschedulable: boolean;
-  /** Cordoned by this operator (an annotation marks it), so it is ours to uncordon; a node a person cordoned stays cordoned. */
-  cordonedByOperator: boolean;
+  /**
+   * The plan this operator cordoned the node for (an annotation names it), so it is that plan's to
+   * uncordon; undefined for a node a person cordoned (it stays cordoned) or one not cordoned.
+   */
+  cordonedBy?: string;
   talos: TalosFacts;
   /** Pods the drain must still evict (DaemonSet and mirror pods, and pods the podSelector excludes, are not counted). */
   evictablePods: number;

@@ -10,9 +10,19 @@ import { buildTools } from "./build-tools.ts";
 import { scanDir, testLogDirEnv } from "./secret-scan.ts";
 
 const jestArgs = process.argv.slice(2);
+/** The projects named by --selectProjects (its values run to the next flag); empty: all. */
+function selectedProjects(args: string[]): string[] {
+  const at = args.findIndex((a) => a === "--selectProjects" || a.startsWith("--selectProjects="));
+  if (at < 0) return [];
+  const inline = args[at]?.split("=")[1];
+  if (inline) return [inline];
+  const rest = args.slice(at + 1);
+  const end = rest.findIndex((a) => a.startsWith("-") || a.includes("/"));
+  return end < 0 ? rest : rest.slice(0, end);
+}
 // Unit tests start no tool; every other project may start any of them.
-const unitOnly = jestArgs.join(" ").match(/--selectProjects[ =]unit$/) !== null;
-if (!unitOnly) buildTools();
+const projects = selectedProjects(jestArgs);
+if (!(projects.length > 0 && projects.every((p) => p === "unit"))) buildTools();
 
 const logDir = mkdtempSync(join(tmpdir(), "tuo-test-logs-"));
 const output = createWriteStream(join(logDir, "jest-output.log"));

@@ -15,13 +15,16 @@ const cel = (rule: string, message: string, fieldPath?: string) => ({
   ...(fieldPath ? { fieldPath } : {}),
 });
 
-/** A semantic version such as v1.12.4 (the leading v is optional). */
+/**
+ * A semantic version such as v1.12.4, written as Talos and Kubernetes write theirs: with the leading
+ * v, so that the installer tag and every comparison with a node's reported version agree.
+ */
 const semver = z
   .string()
   .max(64)
   .regex(
-    /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/,
-    "must be a version such as v1.12.4",
+    /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/,
+    "must be a version with its leading v, such as v1.12.4",
   );
 
 /** A Go duration such as 30m, 1h30m or 0s; seven digits a part keep it within a date's range. */
@@ -63,6 +66,13 @@ const talos = z
           "factory.talos.dev/<platform>-installer/<schematic>:<version>.",
       ),
     rebootMode: z.enum(["Default", "Powercycle"]).default("Default"),
+    allowDowngrade: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Take nodes on a newer patch release of the target's minor down to the target. Off: such " +
+          "nodes, and nodes on a newer minor always, are left alone and reported as AheadOfTarget.",
+      ),
     intermediateVersions: z
       .array(semver)
       .max(16)

@@ -33,4 +33,6 @@ export const Reason = {
   NodeUpgradeStarted: "NodeUpgradeStarted",
   NodeUpgraded: "NodeUpgraded",
   RetryRequested: "RetryRequested",
+  AheadOfTarget: "AheadOfTarget",
+  NodeGone: "NodeGone",
 } as const;

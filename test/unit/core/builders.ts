@@ -1,8 +1,18 @@
 // Builders for decision tests: plans, nodes and observations with sensible defaults.
 import { type Plan, type PlanStatus, planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
+import type { Decision } from "../../../src/core/decide.ts";
 import type { GateResult, NodeView, Observation } from "../../../src/model/observation.ts";
 
 export const t0 = new Date("2026-11-28T02:00:00Z");
+export const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
+export const states = (d: Decision) => Object.fromEntries(d.status.nodes.map((n) => [n.name, n.state]));
+export const kinds = (d: Decision) => d.actions.map((a) => `${a.kind}:${a.node}`);
+export const condition = (d: Decision, type: string) => d.status.conditions.find((c) => c.type === type);
+
+/** The next pass, with the status the previous one wrote. */
+export function next(previous: Decision, obs: Observation, changes: Partial<Observation> = {}): Observation {
+  return { ...obs, ...changes, plan: { ...obs.plan, ...(changes.plan ?? {}), status: previous.status } };
+}
 
 export const vanillaImage = (version: string) =>
   `factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:${version}`;
@@ -33,7 +43,7 @@ export function aNode(name: string, overrides: Partial<NodeView> & { version?: s
     labels: { "kubernetes.io/hostname": name },
     ready: true,
     unschedulable: false,
-    cordonedByOperator: overrides.unschedulable ?? false,
+    ...(overrides.unschedulable ? { cordonedBy: "production" } : {}),
     evictablePods: 0,
     pulls: { [vanillaImage("v1.12.4")]: {} },
     mirrorPods: {},

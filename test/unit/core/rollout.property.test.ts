@@ -68,7 +68,7 @@ function run(s: Scenario) {
     labels: {},
     ready: reachable(n),
     unschedulable: n.unschedulable,
-    cordonedByOperator: n.unschedulable,
+    ...(n.unschedulable ? { cordonedBy: "production" } : {}),
     evictablePods: n.pods,
     pulls: n.pulled ? { [n.pulled]: {} } : {},
     mirrorPods: {},

@@ -1,0 +1,68 @@
+// Pre-flight checks, in order: each says why no new node may start, or nothing. They only ever
+// hold back new work; nodes already in flight are carried on by decide whatever they say.
+
+import { Reason } from "../api/v1alpha1/reasons.ts";
+import { compareVersions } from "../api/v1alpha1/version.ts";
+import type { Observation } from "../model/observation.ts";
+import type { Verdict } from "../model/verdict.ts";
+import { unsupportedCombination } from "./kubernetes-compat.ts";
+import { kubernetesNodes, runningVersions, supportProblem } from "./kubernetes-phase.ts";
+import type { TalosPass } from "./talos-targets.ts";
+import type { WindowState } from "./windows.ts";
+
+export interface PreflightInput {
+  obs: Observation;
+  selected: Set<string>;
+  talos: TalosPass | undefined;
+  windows: WindowState;
+}
+
+type Check = (input: PreflightInput) => Verdict | undefined;
+
+const talosConfig: Check = ({ obs }) =>
+  obs.talosConfigError
+    ? { kind: "stalled", reason: Reason.TalosConfigError, message: obs.talosConfigError }
+    : undefined;
+
+const talosPath: Check = ({ talos }) =>
+  talos && !talos.path.ok
+    ? { kind: "stalled", reason: talos.path.reason, message: talos.path.message }
+    : undefined;
+
+/**
+ * Talos and Kubernetes must fit together on every node, before, between and after the phases: a
+ * Talos target that cannot run the cluster's Kubernetes, or a Kubernetes target that some node's
+ * Talos (after this plan) cannot run.
+ */
+const support: Check = ({ obs, selected }) => {
+  const spec = obs.plan.spec;
+  const lowest = runningVersions(kubernetesNodes(obs.nodes)).sort(compareVersions)[0];
+  let problem: string | undefined;
+  if (spec.talos && lowest) {
+    for (const talos of [...spec.talos.intermediateVersions, spec.talos.version]) {
+      const found = unsupportedCombination(talos, lowest);
+      if (found) {
+        problem = `${found}: upgrade Kubernetes first`;
+        break;
+      }
+    }
+  }
+  problem ??= supportProblem(obs, selected);
+  return problem
+    ? { kind: "stalled", reason: Reason.UnsupportedKubernetesVersion, message: problem }
+    : undefined;
+};
+
+const windowsValid: Check = ({ windows }) =>
+  windows.ok ? undefined : { kind: "stalled", reason: windows.reason, message: windows.message };
+
+const chain: Check[] = [talosConfig, talosPath, support, windowsValid];
+
+/** The first refusal of the chain, or undefined when new work may be considered. */
+export function preflight(input: PreflightInput): Verdict | undefined {
+  for (const check of chain) {
+    const verdict = check(input);
+    if (verdict) return verdict;
+  }
+  return undefined;
+}

@@ -1,0 +1,140 @@
+// Where each selected node goes in this pass of the Talos phase, and the status entries that say
+// so. The fleet moves one step at a time (an intermediate release, then the target); a node's
+// place is its last known version, so a node rebooting out of sight keeps the fleet on its step.
+import type { NodeStatus, PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
+import { compareVersions, minorOf } from "../api/v1alpha1/version.ts";
+import type { NodeView } from "../model/observation.ts";
+import { activeStates } from "./node-steps.ts";
+import { currentStep, type PathCheck, upgradePath } from "./version-path.ts";
+
+type TalosSpec = NonNullable<PlanSpec["talos"]>;
+
+/** The node's Talos version as last known: reported now, else what its entry last recorded. */
+export function lastKnownVersion(
+  node: NodeView | undefined,
+  entry: NodeStatus | undefined,
+): string | undefined {
+  if (node?.talos.version) return node.talos.version;
+  if (!entry) return undefined;
+  return entry.state === "Done" ? entry.version : entry.fromVersion;
+}
+
+/** Newer than the target and not to be taken down: a newer minor always, a newer patch unless allowed. */
+export function aheadOfTarget(version: string, talos: TalosSpec): boolean {
+  if (compareVersions(version, talos.version) <= 0) return false;
+  return !talos.allowDowngrade || minorOf(version) !== minorOf(talos.version);
+}
+
+/** A node taken down to the target's patch release, which the plan allows. */
+const downgradeAllowed = (version: string, talos: TalosSpec) =>
+  compareVersions(version, talos.version) > 0 && !aheadOfTarget(version, talos);
+
+export interface TalosPass {
+  path: PathCheck;
+  /** The step the fleet is on; undefined when every node is at (or allowed beyond) the target. */
+  step?: string;
+}
+
+/** The fleet's path and current step, from every selected node's last known version. */
+export function talosPass(talos: TalosSpec, known: string[]): TalosPass {
+  const climbing = known.filter((v) => compareVersions(v, talos.version) <= 0);
+  const path = upgradePath("Talos", climbing, talos.version, talos.intermediateVersions);
+  if (!path.ok) return { path };
+  const step = currentStep(climbing, path.steps);
+  const descending = known.some((v) => downgradeAllowed(v, talos));
+  return { path, step: step ?? (descending ? talos.version : undefined) };
+}
+
+/** What this pass wants of a node at `version`: a release to go to, nothing, or to be left alone. */
+function wanted(version: string, step: string | undefined, talos: TalosSpec): string | "ahead" | undefined {
+  if (aheadOfTarget(version, talos)) return "ahead";
+  if (step === undefined) return undefined;
+  if (compareVersions(version, step) < 0) return step;
+  if (step === talos.version && downgradeAllowed(version, talos)) return talos.version;
+  return undefined;
+}
+
+export interface EntryInput {
+  previous: PlanStatus["nodes"];
+  selected: NodeView[];
+  byName: Map<string, NodeView>;
+  talos: TalosSpec | undefined;
+  step: string | undefined;
+  retry: boolean;
+}
+
+/**
+ * The entries for this pass: one per selected node, in upgrade order, then every node still in
+ * flight that left the selection (its labels changed, it was excluded, its Node was deleted): a
+ * started node keeps its entry and its budget slot until it is verified or failed.
+ */
+export function reconcileEntries(input: EntryInput): NodeStatus[] {
+  const { previous, selected, talos, step, retry } = input;
+  const previousByName = new Map(previous.map((e) => [e.name, e]));
+  const entries = selected.map((node) => entryFor(node, previousByName.get(node.name), talos, step, retry));
+  const chosen = new Set(selected.map((n) => n.name));
+  const leftInFlight = previous.filter((e) => !chosen.has(e.name) && activeStates.has(e.state));
+  return [...entries, ...leftInFlight];
+}
+
+function entryFor(
+  node: NodeView,
+  existing: NodeStatus | undefined,
+  talos: TalosSpec | undefined,
+  step: string | undefined,
+  retry: boolean,
+): NodeStatus {
+  const version = lastKnownVersion(node, existing);
+  const fresh = (state: NodeStatus["state"], message: string, to?: string): NodeStatus => ({
+    name: node.name,
+    role: node.role,
+    state,
+    attempts: existing?.attempts ?? 0,
+    message,
+    ...(version ? { fromVersion: version } : {}),
+    ...(to ? { version: to } : {}),
+  });
+  const retried = existing?.state === "Failed" ? "retry requested" : "";
+  if (existing?.state === "Failed" && !retry) return existing;
+  if (existing && activeStates.has(existing.state)) return retarget(existing, node, talos, step);
+  if (!talos) return fresh("Done", "");
+  // A node whose Talos version was never read (its API unreachable) is not done: it waits to be seen.
+  if (version === undefined) return fresh("Pending", retried, step);
+  const want = wanted(version, step, talos);
+  if (want === "ahead") {
+    if (existing?.state === "Skipped") return existing;
+    return {
+      ...fresh("Skipped", `runs ${version}, ahead of the target ${talos.version}: left alone`),
+      reason: Reason.AheadOfTarget,
+    };
+  }
+  if (want === undefined) {
+    if (existing?.state === "Done" && existing.version === version) return existing;
+    return { ...fresh("Done", `already at ${version}`), version };
+  }
+  return fresh("Pending", retried, want);
+}
+
+/**
+ * A node cordoned for a step that the plan no longer takes (its target was edited) goes to the new
+ * step before its upgrade call, so it reboots once; a node already called finishes its step.
+ */
+function retarget(
+  entry: NodeStatus,
+  node: NodeView,
+  talos: TalosSpec | undefined,
+  step: string | undefined,
+): NodeStatus {
+  if (entry.state !== "Draining" || !talos || entry.version === undefined) return entry;
+  const version = lastKnownVersion(node, entry);
+  const want = version === undefined ? step : wanted(version, step, talos);
+  if (want === entry.version) return entry;
+  if ((want === undefined || want === "ahead") && version !== undefined) {
+    // Nothing to do any more: the node is released (its cordon with it) without a reboot.
+    return { ...entry, state: "Done", version, message: `the target changed: already at ${version}` };
+  }
+  if (want === undefined || want === "ahead") return entry;
+  const { image: _old, ...rest } = entry;
+  return { ...rest, version: want, message: `retargeted from ${entry.version} to ${want}` };
+}
