@@ -29,6 +29,12 @@ it("stores a valid plan with defaults filled in", async () => {
 it.each([
   ["neither talos nor kubernetes", {}, /at least one of spec\.talos and spec\.kubernetes is required/],
   ["a bad Talos version", { talos: { version: "1.12" } }, /spec\.talos\.version/],
+  ["a Talos version without its leading v", { talos: { version: "1.12.4" } }, /spec\.talos\.version/],
+  [
+    "a Kubernetes version without its leading v",
+    { kubernetes: { version: "1.35.2" } },
+    /spec\.kubernetes\.version/,
+  ],
   ["a bad Kubernetes version", { kubernetes: { version: "latest" } }, /spec\.kubernetes\.version/],
   [
     "maxUnavailable 0",
