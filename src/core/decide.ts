@@ -5,7 +5,6 @@
 import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
-import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
@@ -17,7 +16,13 @@ import { assembleStatus } from "./plan-status.ts";
 import { preflight } from "./preflight.ts";
 import { selectedNodes } from "./selection.ts";
 import { startNodes } from "./start-nodes.ts";
-import { lastKnownVersion, reconcileEntries, type TalosPass, talosPass } from "./talos-targets.ts";
+import {
+  lastKnownVersion,
+  reconcileEntries,
+  type TalosPass,
+  talosComplete,
+  talosPass,
+} from "./talos-targets.ts";
 import { evaluateWindows } from "./windows.ts";
 
 export interface Decision {
@@ -81,11 +86,15 @@ export function decide(obs: Observation): Decision {
         });
 
   // Every started node moves forward, whatever holds new work back, or it would stay cordoned half-way.
-  entries = entries.map((entry) => {
-    const result = stepNode(entry, byName.get(entry.name), spec, now);
-    effects.add(result);
-    return result.entry;
-  });
+  const chosen = new Set(selected.map((n) => n.name));
+  entries = entries
+    .map((entry) => {
+      const result = stepNode(entry, byName.get(entry.name), spec, now);
+      effects.add(result);
+      return result.entry;
+    })
+    // A node that left the selection stays only while in flight, or to report its failure.
+    .filter((e) => chosen.has(e.name) || activeStates.has(e.state) || e.state === "Failed");
 
   const failingGates = obs.gates.filter((g) => !g.passing);
   const gatesFailingSince =
@@ -111,6 +120,11 @@ export function decide(obs: Observation): Decision {
   });
   effects.wake(hold.wakeAt);
   let verdict: Verdict = failedVerdict(entries, byName) ?? refusal ?? { kind: "progressing" };
+  if (verdict.kind === "progressing" && spec.talos && entries.length === 0) {
+    const message =
+      "no node matches spec.nodeSelector (nodes labelled upgrade.talos-operator.dev/exclude are left out)";
+    verdict = { kind: "waiting", reason: Reason.NoNodesSelected, message };
+  }
   if (verdict.kind === "progressing" && entries.some((e) => e.state === "Pending")) {
     if (hold.verdict) verdict = hold.verdict;
     else {
@@ -165,17 +179,6 @@ function fleetPass(
     .map((n) => lastKnownVersion(n, entries.get(n.name)))
     .filter((v): v is string => v !== undefined);
   return talosPass(talos, known);
-}
-
-/** Done with the Talos phase: every entry verified on the target, or left alone ahead of it. */
-function talosComplete(entries: NodeStatus[], target: string | undefined): boolean {
-  if (entries.length === 0) return false;
-  return entries.every(
-    (e) =>
-      e.state === "Skipped" ||
-      (e.state === "Done" &&
-        (target === undefined || (e.version !== undefined && compareVersions(e.version, target) === 0))),
-  );
 }
 
 function failedVerdict(entries: NodeStatus[], byName: Map<string, NodeView>): Verdict | undefined {

@@ -21,6 +21,7 @@ import type { Verdict } from "../model/verdict.ts";
 import { defaultRepositories, imageVersion, kubernetesImage } from "./image-refs.ts";
 import { removedBetween, removedInArgs, unsupportedCombination } from "./kubernetes-compat.ts";
 import { excluded, upgradeOrder, workerBudget } from "./selection.ts";
+import { talosComplete } from "./talos-targets.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
 
 const staticPods: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
@@ -171,9 +172,7 @@ const isActive = (t: KubernetesTask) => t.state === "Applying";
  */
 export function nodesToInspect(plan: Plan): "all" | Set<string> {
   const status = plan.status;
-  const talosDone =
-    (status?.nodes.length ?? 0) > 0 &&
-    status?.nodes.every((e) => e.state === "Done" || e.state === "Skipped");
+  const talosDone = talosComplete(status?.nodes ?? [], plan.spec.talos?.version);
   if (!plan.spec.kubernetes || !talosDone) return new Set();
   const tasks = status?.kubernetes?.tasks ?? [];
   if (tasks.length === 0 || status?.kubernetes?.step === "Preflight") return "all";

@@ -26,6 +26,9 @@ export const activeStates = new Set<NodeStatus["state"]>([
   "Soaking",
 ]);
 
+/** Nothing left to do for the node in the Talos phase: verified, or left alone ahead of the target. */
+export const settledStates = new Set<NodeStatus["state"]>(["Done", "Skipped"]);
+
 const elapsedSince = (iso: string | undefined, now: Date) => (iso ? now.getTime() - Date.parse(iso) : 0);
 
 export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec): Action {

@@ -9,7 +9,8 @@ import type { Verdict } from "../model/verdict.ts";
 import { setCondition } from "./conditions.ts";
 import { type KubernetesPhase, kubernetesNodes, runningVersions } from "./kubernetes-phase.ts";
 import { nameList } from "./names.ts";
-import { activeStates } from "./node-steps.ts";
+import { activeStates, settledStates } from "./node-steps.ts";
+import { talosComplete } from "./talos-targets.ts";
 
 export interface StatusInput {
   obs: Observation;
@@ -38,12 +39,12 @@ export function assembleStatus(input: StatusInput): {
   const count = (states: NodeStatus["state"][]) => entries.filter((e) => states.includes(e.state)).length;
   const summary = {
     total: entries.length,
-    done: count(["Done", "Skipped"]),
+    done: entries.filter((e) => settledStates.has(e.state)).length,
     inProgress: entries.filter((e) => activeStates.has(e.state)).length,
     failed: count(["Failed"]),
     pending: count(["Pending"]),
   };
-  const talosDone = entries.length > 0 && summary.done === summary.total;
+  const talosDone = talosComplete(entries, spec.talos?.version);
   const verdict = input.verdict;
   const kubernetes = input.kubernetes;
   const completed =
@@ -189,7 +190,7 @@ export function assembleStatus(input: StatusInput): {
       upgradingKubernetes && kubernetesProgress ? kubernetesProgress : `${summary.done}/${summary.total}`,
     history,
     ...(spec.talos && !completed
-      ? { currentTalosStep: entries.find((e) => e.state !== "Done")?.version ?? spec.talos.version }
+      ? { currentTalosStep: entries.find((e) => !settledStates.has(e.state))?.version ?? spec.talos.version }
       : {}),
     ...(input.nextWindow ? { nextWindow: input.nextWindow.toISOString() } : {}),
     ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),

@@ -5,7 +5,7 @@ import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
-import { activeStates, installerPull, upgradeAction } from "./node-steps.ts";
+import { activeStates, installerPull, settledStates, upgradeAction } from "./node-steps.ts";
 import { workerBudget } from "./selection.ts";
 
 /** Starts as much new work as the rules allow: one control plane at a time, then workers within budget. */
@@ -105,7 +105,7 @@ export function startNodes(
     if (start(nextControlPlane)) pullAhead(1);
     return { entries: out, actions, events };
   }
-  if (controlPlanes.some((e) => e.state !== "Done")) return { entries: out, actions, events };
+  if (controlPlanes.some((e) => !settledStates.has(e.state))) return { entries: out, actions, events };
 
   // Workers: a budget of maxUnavailable, counting workers that are down for any reason.
   const workers = out.filter((e) => e.role === "worker");

@@ -103,7 +103,6 @@ function entryFor(
   if (version === undefined) return fresh("Pending", retried, step);
   const want = wanted(version, step, talos);
   if (want === "ahead") {
-    if (existing?.state === "Skipped") return existing;
     return {
       ...fresh("Skipped", `runs ${version}, ahead of the target ${talos.version}: left alone`),
       reason: Reason.AheadOfTarget,
@@ -137,4 +136,15 @@ function retarget(
   if (want === undefined || want === "ahead") return entry;
   const { image: _old, ...rest } = entry;
   return { ...rest, version: want, message: `retargeted from ${entry.version} to ${want}` };
+}
+
+/** Done with the Talos phase: every entry verified on the target, or left alone ahead of it. */
+export function talosComplete(entries: NodeStatus[], target: string | undefined): boolean {
+  if (entries.length === 0) return false;
+  return entries.every(
+    (e) =>
+      e.state === "Skipped" ||
+      (e.state === "Done" &&
+        (target === undefined || (e.version !== undefined && compareVersions(e.version, target) === 0))),
+  );
 }

@@ -35,4 +35,5 @@ export const Reason = {
   RetryRequested: "RetryRequested",
   AheadOfTarget: "AheadOfTarget",
   NodeGone: "NodeGone",
+  NoNodesSelected: "NoNodesSelected",
 } as const;

@@ -71,3 +71,12 @@ export function anObservation(plan: Plan, nodes: NodeView[], extra: Partial<Obse
   const controlPlanes = nodes.filter((n) => n.role === "controlplane").length;
   return { now: t0, plan, nodes, gates: [] as GateResult[], etcd: healthyEtcd(controlPlanes), ...extra };
 }
+
+/**
+ * maxUnavailable as a worker count, by the API's definition (percentages round down, at least
+ * one), computed here so that invariants never use the function under test.
+ */
+export function budgetOf(maxUnavailable: number | string, workers: number): number {
+  if (typeof maxUnavailable === "number") return Math.max(1, maxUnavailable);
+  return Math.max(1, Math.floor((workers * Number(maxUnavailable.replace("%", ""))) / 100));
+}

@@ -4,9 +4,8 @@
 import fc from "fast-check";
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
-import { workerBudget } from "../../../src/core/selection.ts";
 import type { NodeView } from "../../../src/model/observation.ts";
-import { aPlan, t0 } from "./builders.ts";
+import { aPlan, budgetOf, t0 } from "./builders.ts";
 
 interface ModelNode {
   name: string;
@@ -50,7 +49,7 @@ function run(s: Scenario) {
     pods: s.pods[i] ?? 0,
     rollsBack: s.rollbackNode === i,
   }));
-  const budget = workerBudget(s.maxUnavailable, s.workers);
+  const budget = budgetOf(s.maxUnavailable, s.workers);
   let plan: Plan = aPlan({
     rollout: { maxUnavailable: s.maxUnavailable, nodeTimeout: "30m", soakTime: "0s" },
   });

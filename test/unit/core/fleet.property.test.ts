@@ -1,0 +1,275 @@
+// Property test over the paths real fleets take: decide() driven against a model cluster whose
+// nodes start behind by one or two minors, at the target or ahead of it, that join, leave and are
+// excluded mid-rollout, under a target edited mid-rollout, with status writes refused (409) and the
+// shell crashing between any two effects. The invariants are computed here from the model, by the
+// test's own arithmetic, never by the functions under test.
+import fc from "fast-check";
+import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
+import { decide } from "../../../src/core/decide.ts";
+import type { NodeView } from "../../../src/model/observation.ts";
+import { aPlan, budgetOf, t0 } from "./builders.ts";
+
+const excludeLabel = "upgrade.talos-operator.dev/exclude";
+const releases = ["v1.10.9", "v1.11.6", "v1.12.4", "v1.12.5", "v1.13.0"] as const;
+/** The index of a release in `releases`: the model's own version order. */
+const rank = (v: string) => releases.indexOf(v as (typeof releases)[number]);
+const minor = (v: string) => v.split(".").slice(0, 2).join(".");
+
+interface ModelNode {
+  name: string;
+  role: "controlplane" | "worker";
+  version: string;
+  boot: number;
+  unschedulable: boolean;
+  cordonedBy?: string;
+  pods: number;
+  excluded: boolean;
+  exists: boolean;
+  upgrade?: { downAt: number; upAt: number; version: string };
+  pulled: Set<string>;
+}
+
+interface Scenario {
+  controlPlanes: number;
+  workers: number;
+  start: number[];
+  maxUnavailable: number | string;
+  allowDowngrade: boolean;
+  rebootSeconds: number[];
+  pods: number[];
+  crashRate: number;
+  conflictRate: number;
+  editAt: number | undefined;
+  excludeAt: number | undefined;
+  excludeNode: number;
+  includeAgainAt: number | undefined;
+  joinAt: number | undefined;
+  leaveAt: number | undefined;
+  leaveNode: number;
+  seed: number;
+}
+
+function run(s: Scenario) {
+  let random = s.seed;
+  const chance = () => {
+    random = (random * 1103515245 + 12345) % 2 ** 31;
+    return random / 2 ** 31;
+  };
+  const make = (i: number, role: ModelNode["role"], version: string): ModelNode => ({
+    name: role === "controlplane" ? `cp-${i}` : `worker-${String(i).padStart(2, "0")}`,
+    role,
+    version,
+    boot: 0,
+    unschedulable: false,
+    pods: s.pods[i] ?? 0,
+    excluded: false,
+    exists: true,
+    pulled: new Set(),
+  });
+  const nodes: ModelNode[] = Array.from({ length: s.controlPlanes + s.workers }, (_, i) =>
+    make(i, i < s.controlPlanes ? "controlplane" : "worker", releases[s.start[i] ?? 1] ?? "v1.11.6"),
+  );
+  const initial = new Map(nodes.map((n) => [n.name, n.version]));
+  let target = "v1.12.4";
+  let plan: Plan = aPlan({
+    talos: { version: target, intermediateVersions: ["v1.11.6"], allowDowngrade: s.allowDowngrade },
+    rollout: { maxUnavailable: s.maxUnavailable, nodeTimeout: "30m", soakTime: "0s" },
+  });
+  const calls = new Map<string, number>();
+  const excludedBeforeStart = new Set<string>();
+  const violations: string[] = [];
+  let now = t0.getTime();
+
+  const reachable = (n: ModelNode) => !n.upgrade || now < n.upgrade.downAt || now >= n.upgrade.upAt;
+  const view = (n: ModelNode): NodeView => ({
+    name: n.name,
+    role: n.role,
+    address: n.name,
+    labels: n.excluded ? { [excludeLabel]: "true" } : {},
+    ready: reachable(n),
+    unschedulable: n.unschedulable,
+    ...(n.cordonedBy ? { cordonedBy: n.cordonedBy } : {}),
+    evictablePods: n.pods,
+    pulls: Object.fromEntries([...n.pulled].map((image) => [image, {}])),
+    mirrorPods: {},
+    talos: reachable(n)
+      ? {
+          reachable: true,
+          version: n.version,
+          bootId: `${n.name}-${n.boot}`,
+          stage: n.upgrade && now < n.upgrade.downAt ? "UPGRADING" : "RUNNING",
+          ready: true,
+          platform: "metal",
+        }
+      : { reachable: false, error: "connection refused" },
+  });
+  const inFlight = (n: ModelNode) => n.unschedulable || n.upgrade !== undefined;
+
+  let tick = 0;
+  for (; tick < 6_000; tick++) {
+    for (const n of nodes) {
+      if (n.upgrade && now >= n.upgrade.upAt) {
+        n.version = n.upgrade.version;
+        n.boot++;
+        n.upgrade = undefined;
+      }
+    }
+    // The fleet changes under the plan.
+    if (tick === s.editAt) {
+      target = "v1.12.5";
+      const spec = {
+        ...plan.spec,
+        talos: { ...(plan.spec.talos as NonNullable<Plan["spec"]["talos"]>), version: target },
+      };
+      plan = { ...plan, spec, metadata: { ...plan.metadata, generation: 2 } };
+    }
+    const excludeVictim = nodes[s.excludeNode % nodes.length] as ModelNode;
+    if (tick === s.excludeAt) {
+      if (!inFlight(excludeVictim) && excludeVictim.version === initial.get(excludeVictim.name))
+        excludedBeforeStart.add(excludeVictim.name);
+      excludeVictim.excluded = true;
+    }
+    if (tick === s.includeAgainAt) {
+      excludeVictim.excluded = false;
+      excludedBeforeStart.delete(excludeVictim.name);
+    }
+    if (tick === s.joinAt) {
+      const joined = make(nodes.length, "worker", "v1.11.6");
+      nodes.push(joined);
+      initial.set(joined.name, joined.version);
+    }
+    const leaver = nodes[s.leaveNode % nodes.length] as ModelNode;
+    if (tick === s.leaveAt && leaver.role === "worker" && !inFlight(leaver)) leaver.exists = false;
+
+    const present = nodes.filter((n) => n.exists);
+    const cps = present.filter((n) => n.role === "controlplane");
+    const down = (n: ModelNode) => n.unschedulable || !reachable(n);
+    const cpDown = cps.filter(down).length;
+    // The plan's workers: those it selects, and those it is still upgrading after they left.
+    const workers = present.filter((n) => n.role === "worker" && (!n.excluded || n.upgrade !== undefined));
+    const budget = budgetOf(s.maxUnavailable, workers.length);
+    const workersDown = workers.filter(down).length;
+    if (cpDown > 1) violations.push(`${cpDown} control planes unavailable at tick ${tick}`);
+
+    const healthy = cps.filter(reachable).length;
+    const decision = decide({
+      now: new Date(now),
+      plan,
+      nodes: present.map(view),
+      gates: [],
+      etcd: { healthy: healthy === cps.length, members: cps.length, healthyMembers: healthy, message: "" },
+    });
+    if (decision.status.phase === "Completed" && decision.actions.length === 0) {
+      plan = { ...plan, status: decision.status };
+      break;
+    }
+    // The status write (the intent) may be refused with a conflict: the pass then acts on nothing.
+    if (chance() < s.conflictRate) {
+      now += 2_000;
+      continue;
+    }
+    plan = { ...plan, status: decision.status };
+    // The shell may crash between any two effects: only a prefix of the actions is carried out.
+    const crashed = chance() < s.crashRate;
+    const carried = crashed ? Math.floor(chance() * (decision.actions.length + 1)) : decision.actions.length;
+    let takenDown = workersDown;
+    for (const action of decision.actions.slice(0, carried)) {
+      const n = present.find((m) => m.name === action.node);
+      if (!n) continue;
+      if (action.kind === "cordon") {
+        // A worker is taken down only within the budget of the moment (a budget that shrinks while
+        // workers are down, as the selection narrows, cannot bring them back up).
+        if (n.role === "worker" && !down(n) && ++takenDown > budget)
+          violations.push(
+            `worker ${n.name} cordoned with ${takenDown - 1} down (budget ${budget}) at tick ${tick}`,
+          );
+        if (!n.unschedulable) n.cordonedBy = plan.metadata.name;
+        n.unschedulable = true;
+      } else if (action.kind === "uncordon") {
+        if (n.cordonedBy) n.unschedulable = false;
+        n.cordonedBy = undefined;
+      } else if (action.kind === "prepull") {
+        n.pulled.add(action.image);
+      } else if (action.kind === "drain") {
+        n.pods = Math.max(0, n.pods - 1);
+      } else if (action.kind === "upgrade" && reachable(n) && !n.upgrade) {
+        const key = `${n.name}→${action.version}`;
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        const down = rank(action.version) < rank(n.version);
+        if (down && !(s.allowDowngrade && minor(action.version) === minor(n.version)))
+          violations.push(`${n.name} taken down from ${n.version} to ${action.version}`);
+        if (excludedBeforeStart.has(n.name)) violations.push(`${n.name} upgraded while excluded`);
+        const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
+        n.upgrade = { downAt: now + 5_000, upAt: now + 5_000 + seconds * 1000, version: action.version };
+        if (chance() >= s.crashRate) {
+          const entries = plan.status?.nodes.map((e) =>
+            e.name === n.name ? { ...e, upgradeCalledAt: new Date(now).toISOString() } : e,
+          );
+          plan = {
+            ...plan,
+            status: { ...(plan.status as NonNullable<Plan["status"]>), nodes: entries ?? [] },
+          };
+        }
+      }
+    }
+    now += 2_000;
+  }
+  return { plan, nodes, calls, violations, target, tick };
+}
+
+const optionalTick = fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined });
+const scenario = fc
+  .record({
+    controlPlanes: fc.constantFrom(1, 3),
+    workers: fc.integer({ min: 0, max: 7 }),
+    maxUnavailable: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constantFrom("25%", "50%", "100%")),
+    allowDowngrade: fc.boolean(),
+    crashRate: fc.constantFrom(0, 0.2, 0.5),
+    conflictRate: fc.constantFrom(0, 0.1, 0.3),
+    editAt: optionalTick,
+    excludeAt: optionalTick,
+    excludeNode: fc.nat(),
+    includeAgainAt: optionalTick,
+    joinAt: optionalTick,
+    leaveAt: optionalTick,
+    leaveNode: fc.nat(),
+    seed: fc.integer({ min: 1, max: 2 ** 30 }),
+  })
+  .chain((base) => {
+    const size = base.controlPlanes + base.workers + 1;
+    return fc.record({
+      ...Object.fromEntries(Object.entries(base).map(([k, v]) => [k, fc.constant(v)])),
+      start: fc.array(fc.integer({ min: 0, max: releases.length - 1 }), { minLength: size, maxLength: size }),
+      rebootSeconds: fc.array(fc.integer({ min: 10, max: 200 }), { minLength: size, maxLength: size }),
+      pods: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: size, maxLength: size }),
+    }) as fc.Arbitrary<Scenario>;
+  });
+
+it("holds the safety invariants on fleets that change under the plan, and completes", () => {
+  fc.assert(
+    fc.property(scenario, (s) => {
+      const result = run(s);
+      expect(result.violations).toEqual([]);
+      const ready = result.plan.status?.conditions.find((c) => c.type === "Ready");
+      if (result.nodes.every((n) => !n.exists || n.excluded)) {
+        expect(ready?.reason).toBe("NoNodesSelected");
+        return;
+      }
+      expect(result.plan.status?.phase).toBe("Completed");
+      // No node called twice for one step.
+      expect([...result.calls].filter(([, count]) => count > 1)).toEqual([]);
+      for (const n of result.nodes.filter((m) => m.exists)) {
+        expect({ node: n.name, cordoned: n.unschedulable }).toEqual({ node: n.name, cordoned: false });
+        if (n.excluded) continue;
+        const ahead =
+          rank(n.version) > rank(result.target) &&
+          !(s.allowDowngrade && minor(n.version) === minor(result.target));
+        expect({ node: n.name, onTarget: n.version === result.target || ahead }).toEqual({
+          node: n.name,
+          onTarget: true,
+        });
+      }
+    }),
+    { numRuns: Number(process.env.FLEET_PROPERTY_RUNS ?? 1000) },
+  );
+});
