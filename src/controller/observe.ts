@@ -226,6 +226,12 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ? etcdView(
         talos,
         controlPlanes.map(internalIp).filter((a): a is string => a !== undefined),
+        new Set(
+          controlPlanes
+            .filter((n) => busy.has(n.metadata?.name ?? ""))
+            .map(internalIp)
+            .filter((a): a is string => a !== undefined),
+        ),
       )
     : Promise.resolve(undefined);
   const celAsked = gating

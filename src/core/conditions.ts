@@ -1,7 +1,7 @@
 // kstatus conditions through small pure helpers: lastTransitionTime changes only when the status
 // flips, and every condition carries the generation it was computed for.
 import type { Condition } from "../api/v1alpha1/plan.ts";
-import { boundMessage } from "./names.ts";
+import { boundMessage } from "../model/messages.ts";
 
 export type ConditionStatus = Condition["status"];
 

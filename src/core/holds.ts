@@ -4,9 +4,9 @@
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
+import { nameList } from "../model/messages.ts";
 import type { GateResult } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
-import { nameList } from "./names.ts";
 import type { WindowState } from "./windows.ts";
 
 export interface HoldInput {

@@ -6,12 +6,13 @@
 // still differs, so a restart resumes where the status says without applying anything twice.
 
 import { parseDuration } from "../api/v1alpha1/duration.ts";
-import type {
-  KubeComponent,
-  KubernetesStatus,
-  KubernetesTask,
-  Plan,
-  PlanSpec,
+import {
+  excluded,
+  type KubeComponent,
+  type KubernetesStatus,
+  type KubernetesTask,
+  type Plan,
+  type PlanSpec,
 } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
@@ -20,7 +21,7 @@ import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { defaultRepositories, imageVersion, kubernetesImage } from "./image-refs.ts";
 import { removedBetween, removedInArgs, unsupportedCombination } from "./kubernetes-compat.ts";
-import { excluded, upgradeOrder, workerBudget } from "./selection.ts";
+import { upgradeOrder, workerBudget } from "./selection.ts";
 import { talosComplete } from "./talos-targets.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
 
@@ -28,7 +29,7 @@ const staticPods: KubeComponent[] = ["kube-apiserver", "kube-controller-manager"
 
 /** The nodes whose kubelets the phase upgrades: every node but the excluded ones. */
 export function kubernetesNodes(nodes: NodeView[]): NodeView[] {
-  return upgradeOrder(nodes.filter((n) => !excluded(n)));
+  return upgradeOrder(nodes.filter((n) => !excluded(n.labels)));
 }
 
 /** Every Kubernetes version running: control plane mirror pod images and kubelets. */

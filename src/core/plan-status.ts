@@ -4,11 +4,11 @@ import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
+import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { setCondition } from "./conditions.ts";
 import { type KubernetesPhase, kubernetesNodes, runningVersions } from "./kubernetes-phase.ts";
-import { nameList } from "./names.ts";
 import { activeStates, settledStates } from "./node-steps.ts";
 import { talosComplete } from "./talos-targets.ts";
 

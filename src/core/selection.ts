@@ -1,5 +1,5 @@
 // Which nodes a plan covers and in which order, and how many workers may be down at once.
-import { excludeLabel, type PlanSpec } from "../api/v1alpha1/plan.ts";
+import { excluded, type PlanSpec } from "../api/v1alpha1/plan.ts";
 
 type Selector = NonNullable<PlanSpec["nodeSelector"]>;
 
@@ -24,16 +24,11 @@ export function matchesSelector(labels: Record<string, string>, selector: Select
   return true;
 }
 
-/** A node its label leaves out of every plan, both phases. */
-export function excluded(node: { labels: Record<string, string> }): boolean {
-  return node.labels[excludeLabel] === "true";
-}
-
 /** The nodes a plan's Talos phase covers: its selector's, less the excluded, in upgrade order. */
 export function selectedNodes<
   T extends { name: string; role: "controlplane" | "worker"; labels: Record<string, string> },
 >(nodes: T[], selector: Selector | undefined): T[] {
-  return upgradeOrder(nodes.filter((n) => !excluded(n) && matchesSelector(n.labels, selector)));
+  return upgradeOrder(nodes.filter((n) => !excluded(n.labels) && matchesSelector(n.labels, selector)));
 }
 
 /** Control plane nodes first, then workers; by name within each, so the order is stable. */

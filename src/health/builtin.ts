@@ -1,7 +1,9 @@
 // The builtin health checks, evaluated over what the operator already observes: every node Ready
 // and none cordoned by someone else; etcd healthy; control plane static pods Ready.
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import { excluded } from "../api/v1alpha1/plan.ts";
 import { cordonedBy } from "../kube/nodes.ts";
+import { nameList } from "../model/messages.ts";
 import type { EtcdView, GateResult } from "../model/observation.ts";
 
 const ready = (conditions: { type: string; status: string }[] | undefined) =>
@@ -12,14 +14,15 @@ export function nodesCheck(nodes: V1Node[], busy: Set<string>): GateResult {
   const problems: string[] = [];
   for (const node of nodes) {
     const name = node.metadata?.name ?? "";
-    if (busy.has(name)) continue;
+    // Nodes every plan leaves out are not the fleet's health: a person's cordon there blocks nothing.
+    if (busy.has(name) || excluded(node.metadata?.labels ?? {})) continue;
     if (!ready(node.status?.conditions)) problems.push(`${name} is not Ready`);
     if (node.spec?.unschedulable && cordonedBy(node) === undefined) problems.push(`${name} is cordoned`);
   }
   return {
     name: "Nodes",
     passing: problems.length === 0,
-    message: problems.join(", ") || `${nodes.length} node(s) Ready`,
+    message: nameList(problems) || `${nodes.length} node(s) Ready`,
   };
 }
 

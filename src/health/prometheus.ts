@@ -19,7 +19,8 @@ export async function evaluatePrometheus(check: PrometheusCheck, timeoutMs = 10_
   const url = `${check.url.replace(/\/$/, "")}/api/v1/query?query=${encodeURIComponent(check.query)}`;
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    // A redirect is refused, not followed: the URL the plan names is the one asked.
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: "error" });
   } catch (error) {
     return { name, passing: false, message: `${check.url} unreachable: ${(error as Error).message}` };
   }

@@ -91,8 +91,9 @@ export interface GateResult {
 }
 
 export interface EtcdView {
-  /** Members consistent across control planes, all started and healthy, no alarm. */
+  /** Members consistent across control planes, all healthy but those down for their upgrade, no alarm. */
   healthy: boolean;
+  /** Voting members: learners do not count towards quorum. */
   members: number;
   healthyMembers: number;
   message: string;

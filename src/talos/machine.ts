@@ -162,15 +162,30 @@ export async function upgradeLifecycle(
   await client.unary("machine", "Reboot", { mode: powercycle ? "POWERCYCLE" : "DEFAULT" }, node);
 }
 
-/** etcd as seen from every control plane: consistent membership, all healthy, no alarm. */
-export async function etcdView(client: TalosClient, controlPlanes: string[]): Promise<EtcdView> {
+/**
+ * etcd as seen from every control plane: consistent membership, all healthy, no alarm. Quorum is
+ * a matter of voters: learners are members that do not vote, so they count in neither `members`
+ * nor `healthyMembers`. `expectedDown` are the control planes the plan is upgrading: their silence
+ * is expected, not a problem (it would otherwise turn a long reboot into a failing gate).
+ */
+export async function etcdView(
+  client: TalosClient,
+  controlPlanes: string[],
+  expectedDown: ReadonlySet<string> = new Set(),
+): Promise<EtcdView> {
   const problems: string[] = [];
   const memberSets = new Set<string>();
-  let members = 0;
+  const quiet: string[] = [];
+  let voters = 0;
   let healthy = 0;
   // Alarms are asked for alongside the members, so one pass waits for one round trip.
   const alarmProblems = client
-    .unary<EtcdAlarmListResponse__Output>("machine", "EtcdAlarmList", {}, controlPlanes[0])
+    .unary<EtcdAlarmListResponse__Output>(
+      "machine",
+      "EtcdAlarmList",
+      {},
+      controlPlanes.find((n) => !expectedDown.has(n)) ?? controlPlanes[0],
+    )
     .then(
       (alarms) =>
         alarms.messages
@@ -191,27 +206,33 @@ export async function etcdView(client: TalosClient, controlPlanes: string[]): Pr
           ),
           client.unary<EtcdStatusResponse__Output>("machine", "EtcdStatus", {}, node),
         ]);
-        const ids = (list.messages[0]?.members ?? [])
-          .map((m) => `${m.id}${m.isLearner ? "(learner)" : ""}`)
-          .sort();
-        memberSets.add(ids.join(","));
-        members = Math.max(members, ids.length);
-        const errors = status.messages[0]?.memberStatus?.errors ?? [];
+        const listed = list.messages[0]?.members ?? [];
+        memberSets.add(
+          listed
+            .map((m) => `${m.id}${m.isLearner ? "(learner)" : ""}`)
+            .sort()
+            .join(","),
+        );
+        voters = Math.max(voters, listed.filter((m) => !m.isLearner).length);
+        const member = status.messages[0]?.memberStatus;
+        const errors = member?.errors ?? [];
         if (errors.length > 0) problems.push(`${node}: ${errors.join(", ")}`);
-        else healthy++;
+        else if (!member?.isLearner) healthy++;
       } catch (error) {
-        problems.push(error instanceof Error ? error.message : String(error));
+        if (expectedDown.has(node)) quiet.push(node);
+        else problems.push(error instanceof Error ? error.message : String(error));
       }
     }),
   );
   if (memberSets.size > 1) problems.push("control planes disagree on the etcd member list");
   problems.push(...(await alarmProblems));
-  if (members === 0) members = controlPlanes.length;
+  if (voters === 0) voters = controlPlanes.length;
+  const upgrading = quiet.length > 0 ? `; ${quiet.join(", ")} down for its upgrade` : "";
   return {
     healthy: problems.length === 0,
-    members,
+    members: voters,
     healthyMembers: healthy,
-    message: problems.join("; ") || `${healthy}/${members} members healthy`,
+    message: problems.join("; ") || `${healthy}/${voters} voting members healthy${upgrading}`,
   };
 }
 

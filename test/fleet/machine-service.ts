@@ -150,7 +150,7 @@ export const machineService: ServiceImplementation = {
             hostname: member.hostname,
             peerUrls: [`https://${member.address}:2380`],
             clientUrls: [`https://${member.address}:2379`],
-            isLearner: false,
+            isLearner: member.faults.etcdLearner === true,
           })),
       };
     },
@@ -169,7 +169,7 @@ export const machineService: ServiceImplementation = {
           raftTerm: "2",
           raftAppliedIndex: "1000",
           errors: node.faults.etcdUnhealthy ? ["etcdserver: request timed out"] : [],
-          isLearner: false,
+          isLearner: node.faults.etcdLearner === true,
         },
       };
     },

@@ -38,6 +38,8 @@ export interface Faults {
   /** etcd on this node reports errors (a failed quorum read) / an alarm. */
   etcdUnhealthy?: boolean;
   etcdAlarm?: "NOSPACE" | "CORRUPT";
+  /** etcd on this node is a learner: a member still catching up, which does not vote. */
+  etcdLearner?: boolean;
   /** The kubelet does not report Ready after boot. */
   kubeletNotReady?: boolean;
   /** ApplyConfiguration fails with this message. */

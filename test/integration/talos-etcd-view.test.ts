@@ -27,7 +27,7 @@ describe("etcd as the operator sees it", () => {
       healthy: true,
       members: 3,
       healthyMembers: 3,
-      message: "3/3 members healthy",
+      message: "3/3 voting members healthy",
     });
   });
 
@@ -49,5 +49,27 @@ describe("etcd as the operator sees it", () => {
     expect(view.healthy).toBe(false);
     expect(view.healthyMembers).toBe(2);
     expect(view.message).toContain(cp3.address);
+  });
+
+  it("counts voters only: a learner is neither a member for quorum nor a healthy one", async () => {
+    fleet.inject(fleet.node("cp-3").hostname, { etcdLearner: true });
+    expect(await etcdView(client, controlPlanes)).toEqual({
+      healthy: true,
+      members: 2,
+      healthyMembers: 2,
+      message: "2/2 voting members healthy",
+    });
+  });
+
+  it("takes the silence of the control plane being upgraded as expected, not as a failure", async () => {
+    const cp1 = fleet.node("cp-1");
+    cp1.apidOutage(10_000);
+    const view = await etcdView(client, controlPlanes, new Set([cp1.address]));
+    expect(view).toEqual({
+      healthy: true,
+      members: 3,
+      healthyMembers: 2,
+      message: `2/3 voting members healthy; ${cp1.address} down for its upgrade`,
+    });
   });
 });

@@ -13,15 +13,25 @@ const cluster = {
 };
 
 it.each([
-  ["a true expression passes", "object.status.ceph.health == 'HEALTH_OK'", true, "true"],
-  ["a false expression fails", "object.status.ceph.health == 'HEALTH_WARN'", false, "expression is false"],
+  ["a true expression passes", "object.status.ceph.health == 'HEALTH_OK'", true, "passed"],
+  [
+    "a false expression fails",
+    "object.status.ceph.health == 'HEALTH_WARN'",
+    false,
+    "failed: the expression is false",
+  ],
   [
     "a missing field fails, saying so",
     "object.status.missing == 1",
     false,
     "evaluation failed: field not found: missing",
   ],
-  ["a non-boolean result fails", "object.status.ceph.health", false, "expression is HEALTH_OK"],
+  [
+    "a non-boolean result fails, naming its type",
+    "object.status.ceph.health",
+    false,
+    "returned a string, not a boolean",
+  ],
   ["an expression that does not compile fails", "object.status ==", false, "expression does not compile"],
 ])("%s", (_case, expression, passing, message) => {
   const result = evaluateCel(check(expression), cluster);
@@ -35,4 +45,31 @@ it("a missing object fails with the read error", () => {
     passing: false,
     message: "CephCluster rook-ceph not found",
   });
+});
+
+it("never puts the value it read into the message: a check pointed at a Secret's key", () => {
+  const key =
+    "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIPlanted0000000000000000000000000000\n-----END EC PRIVATE KEY-----";
+  const secret = {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: { name: "talos-upgrade-operator", namespace: "talos-upgrade-system" },
+    data: { config: Buffer.from(key).toString("base64") },
+    stringData: { key },
+  };
+  const results = [
+    "object.data.config",
+    "object.stringData.key",
+    "object.stringData",
+    "[object.stringData.key]",
+    "object.stringData.key == 'x'",
+    "object.stringData.key + 1",
+    "int(object.stringData.key)",
+  ].map((expression) => evaluateCel(check(expression), secret));
+  for (const result of results) {
+    expect(result.passing).toBe(false);
+    expect(result.message).not.toContain("Planted");
+    expect(result.message).not.toContain("BEGIN");
+    expect(result.message).not.toContain(secret.data.config.slice(0, 16));
+  }
 });

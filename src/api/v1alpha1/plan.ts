@@ -355,3 +355,8 @@ export type Plan = z.output<typeof planSchema>;
 export const retryAnnotation = `${group}/retry`;
 /** Node label that leaves a node out of every plan. */
 export const excludeLabel = `${group}/exclude`;
+
+/** A node its label leaves out of every plan, both phases, and out of the Nodes gate. */
+export function excluded(labels: Record<string, string>): boolean {
+  return labels[excludeLabel] === "true";
+}
