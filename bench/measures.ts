@@ -9,13 +9,18 @@ import type { Timing } from "../test/fleet/node.ts";
  */
 export const legacyUpgradeSteps = 21;
 
-/** Simulated time one node takes on the legacy path, from the upgrade call until its apid answers again. */
-export function nodeCriticalMs(timing: Pick<Timing, "rebootMs" | "installMs" | "stepMs">): number {
-  return legacyUpgradeSteps * timing.stepMs + timing.installMs + timing.rebootMs;
+/**
+ * Simulated time one node takes on the legacy path, from the upgrade call until its apid answers
+ * again: the sequence starts `sequenceDelayMs` after the call.
+ */
+export function nodeCriticalMs(
+  timing: Pick<Timing, "sequenceDelayMs" | "rebootMs" | "installMs" | "stepMs">,
+): number {
+  return timing.sequenceDelayMs + legacyUpgradeSteps * timing.stepMs + timing.installMs + timing.rebootMs;
 }
 
 export const idealFormula =
-  "ideal = (controlPlanes + ceil(workers / budget)) × (drainMs + 21 × stepMs + installMs + rebootMs)";
+  "ideal = (controlPlanes + ceil(workers / budget)) × (drainMs + sequenceDelayMs + 21 × stepMs + installMs + rebootMs)";
 
 /**
  * The least time any tool could take: control planes one at a time, then the workers in waves of
@@ -26,7 +31,7 @@ export function idealMs(input: {
   controlPlanes: number;
   workers: number;
   budget: number;
-  timing: Pick<Timing, "rebootMs" | "installMs" | "stepMs">;
+  timing: Pick<Timing, "sequenceDelayMs" | "rebootMs" | "installMs" | "stepMs">;
   drainMs: number;
 }): number {
   const waves = input.controlPlanes + Math.ceil(input.workers / Math.max(1, input.budget));

@@ -7,7 +7,13 @@ import type { Evictions } from "../kube/evictions.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import type { Action } from "../model/actions.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
-import { applyConfiguration, machineConfig, upgradeLegacy, upgradeLifecycle } from "../talos/machine.ts";
+import {
+  applyConfiguration,
+  facts,
+  machineConfig,
+  upgradeLegacy,
+  upgradeLifecycle,
+} from "../talos/machine.ts";
 import { withComponentImage } from "../talos/machine-config.ts";
 import type { ShellMemory } from "./observe.ts";
 
@@ -94,12 +100,19 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
     }
     case "upgrade": {
       if (!ports.talos) return undefined;
+      // Never twice for one boot: a call this process made, or one the machine shows it took (it
+      // booted since, or a sequence runs: Talos answers before its sequence starts), counts as made.
+      if (memory.upgradeCalls.get(action.node) === action.bootIdBefore) return "called";
+      const fresh = await facts(ports.talos, action.address, false);
+      if (!fresh.reachable) return undefined;
+      if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
       try {
         const powercycle = action.rebootMode === "Powercycle";
         if (action.api === "lifecycle")
           await upgradeLifecycle(ports.talos, action.address, action.image, powercycle);
         else await upgradeLegacy(ports.talos, action.address, action.image, powercycle);
         memory.upgradeErrors.delete(action.node);
+        memory.upgradeCalls.set(action.node, action.bootIdBefore);
         return "called";
       } catch (error) {
         if (!(error instanceof TalosError) || error.unavailable) throw error;

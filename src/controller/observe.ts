@@ -39,6 +39,8 @@ export interface ShellMemory {
   /** Configuration patches Talos refused, per node and component. */
   patchErrors: Map<string, Map<KubeComponent, string>>;
   facts: Map<string, { at: number; facts: TalosFacts }>;
+  /** Upgrade calls this process made, by node: the boot ID they were made from. */
+  upgradeCalls: Map<string, string>;
   /** The retry annotation value the errors above were last cleared for. */
   retry?: string;
 }
@@ -50,6 +52,7 @@ export function newShellMemory(): ShellMemory {
     upgradeErrors: new Map(),
     patchErrors: new Map(),
     facts: new Map(),
+    upgradeCalls: new Map(),
   };
 }
 
@@ -59,6 +62,8 @@ function forgetFailures(memory: ShellMemory, plan: Plan): void {
   if (retry === undefined || retry === memory.retry) return;
   memory.retry = retry;
   memory.upgradeErrors.clear();
+  // A retried node may be called again from the boot it failed on (an upgrade that never happened).
+  memory.upgradeCalls.clear();
   memory.patchErrors.clear();
   for (const pulls of memory.pulls.values()) {
     for (const [image, pull] of pulls) if (pull.error) pulls.delete(image);

@@ -48,6 +48,7 @@ export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec)
     version,
     api: compareVersions(from, "v1.13.0") >= 0 ? "lifecycle" : "legacy",
     rebootMode: spec.talos?.rebootMode ?? "Default",
+    bootIdBefore: entry.bootIdBefore ?? node.talos.bootId ?? "",
   };
 }
 

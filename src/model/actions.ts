@@ -30,6 +30,8 @@ export type Action =
       /** legacy: MachineService.Upgrade (< v1.13); lifecycle: ImageService.Pull + LifecycleService.Upgrade + Reboot. */
       api: "legacy" | "lifecycle";
       rebootMode: "Default" | "Powercycle";
+      /** The boot ID recorded with the intent: a machine on another boot, or busy, took a call already. */
+      bootIdBefore: string;
     };
 
 export interface PlanEvent {

@@ -37,7 +37,13 @@ export interface FleetOptions {
   namePrefix?: string;
 }
 
-export const defaultTiming: Timing = { rebootMs: 200, installMs: 50, stepMs: 5, kubeletRestartMs: 100 };
+export const defaultTiming: Timing = {
+  rebootMs: 200,
+  installMs: 50,
+  stepMs: 5,
+  kubeletRestartMs: 100,
+  sequenceDelayMs: 20,
+};
 
 /** The Image Factory schematic of a vanilla image (no extensions). */
 export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";

@@ -18,6 +18,12 @@ export interface NodeIdentity {
 export interface Timing {
   /** Time from the reboot call until the machine answers again. */
   rebootMs: number;
+  /**
+   * Time from answering Upgrade or Reboot until the sequence starts (the stage changes): Talos
+   * answers first and runs the sequence after, so a client that asks again at once still sees
+   * RUNNING. A second call in that window is accepted as Talos accepts it; tests count it.
+   */
+  sequenceDelayMs: number;
   /** Time the installer takes to write the new boot entry. */
   installMs: number;
   /** Gap between consecutive sequence steps (events). */
@@ -169,6 +175,17 @@ export class SimNode {
 
   /** The legacy upgrade sequence (MachineService.Upgrade), run after the RPC has answered. */
   startLegacyUpgrade(targetVersion: string, actorId: string): void {
+    this.afterAnswer(() => this.runLegacyUpgrade(targetVersion, actorId));
+  }
+
+  /** Runs a sequence once the RPC has answered; a machine already in a sequence keeps its own (Talos' lock). */
+  private afterAnswer(sequence: () => void): void {
+    this.later(this.timing.sequenceDelayMs, () => {
+      if (this.stage === "RUNNING" && this.up) sequence();
+    });
+  }
+
+  private runLegacyUpgrade(targetVersion: string, actorId: string): void {
     this.stage = "UPGRADING";
     this.ready = false;
     const steps: (() => void)[] = [
@@ -192,6 +209,10 @@ export class SimNode {
 
   /** The reboot sequence (MachineService.Reboot): stop everything, then boot the pending entry. */
   startReboot(actorId: string): void {
+    this.afterAnswer(() => this.runReboot(actorId));
+  }
+
+  private runReboot(actorId: string): void {
     this.stage = "REBOOTING";
     this.ready = false;
     const steps: (() => void)[] = [

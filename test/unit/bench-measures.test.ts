@@ -17,7 +17,7 @@ describe("the ideal time", () => {
 
   it("matches the simulator's legacy upgrade: from the call until apid answers again", () => {
     jest.useFakeTimers();
-    const timing = { rebootMs: 2_000, installMs: 50, stepMs: 5, kubeletRestartMs: 100 };
+    const timing = { rebootMs: 2_000, installMs: 50, stepMs: 5, kubeletRestartMs: 100, sequenceDelayMs: 20 };
     const node = new SimNode(
       {
         hostname: "w",
@@ -41,7 +41,7 @@ describe("the ideal time", () => {
   });
 
   it("counts control planes one at a time, then worker waves of the budget", () => {
-    const timing = { rebootMs: 1_000, installMs: 0, stepMs: 0 };
+    const timing = { rebootMs: 1_000, installMs: 0, stepMs: 0, sequenceDelayMs: 0 };
     expect(idealMs({ controlPlanes: 3, workers: 97, budget: 1, timing, drainMs: 0 })).toBe(100_000);
     expect(idealMs({ controlPlanes: 3, workers: 97, budget: 9, timing, drainMs: 0 })).toBe(14_000);
     expect(idealMs({ controlPlanes: 3, workers: 97, budget: 9, timing, drainMs: 500 })).toBe(21_000);

@@ -219,6 +219,7 @@ describe("one node's way through an upgrade", () => {
         version: "v1.12.4",
         api: "legacy",
         rebootMode: "Default",
+        bootIdBefore: "cp-1-boot-0",
       },
     ]);
     const modern = decide(
