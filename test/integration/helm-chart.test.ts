@@ -95,6 +95,20 @@ it.each([
   }
 });
 
+it("fits its PodDisruptionBudget to the replicas: none for one replica, always one that may move", async () => {
+  const budgets = async (...set: string[]) => {
+    const { stdout } = await helm(["template", "x", chart, ...set.flatMap((s) => ["--set", s])]);
+    return parseAllDocuments(stdout)
+      .map((d) => d.toJSON() as { kind?: string; spec?: { minAvailable?: number } } | null)
+      .filter((d) => d?.kind === "PodDisruptionBudget")
+      .map((d) => d?.spec?.minAvailable);
+  };
+  expect(await budgets("replicaCount=1")).toEqual([]);
+  expect(await budgets("replicaCount=2")).toEqual([1]);
+  expect(await budgets("replicaCount=2", "podDisruptionBudget.minAvailable=2")).toEqual([1]);
+  expect(await budgets("replicaCount=3", "podDisruptionBudget.minAvailable=2")).toEqual([2]);
+});
+
 it("the values schema refuses a bad value, naming it", async () => {
   await expect(helm(["template", "x", chart, "--set", "replicaCount=0"])).rejects.toMatchObject({
     stderr: expect.stringContaining("replicaCount"),
