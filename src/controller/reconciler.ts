@@ -2,7 +2,7 @@
 // (the intent) → act → confirm accepted upgrade calls in status → Events. Only the leader acts.
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
-import { nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
+import { cordonsFinalizer, nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
 import { decide } from "../core/decide.ts";
 import { activeStates } from "../core/node-steps.ts";
 import type { Caches } from "../kube/cache.ts";
@@ -68,6 +68,13 @@ export class Reconciler {
         return undefined;
       }
       let plan = parsed.plan;
+      // The finalizer before anything is touched: a plan deleted from here on releases its cordons.
+      const deleting = plan.metadata.deletionTimestamp !== undefined;
+      if (!deleting && !(plan.metadata.finalizers ?? []).includes(cordonsFinalizer)) {
+        const resourceVersion = await ports.store.setFinalizer(plan, true);
+        const finalizers = [...(plan.metadata.finalizers ?? []), cordonsFinalizer];
+        plan = { ...plan, metadata: { ...plan.metadata, resourceVersion, finalizers } };
+      }
       const memory = this.memory.get(name) ?? newShellMemory();
       this.memory.set(name, memory);
       const talos = await ports.credentials.clientFor(plan);
@@ -130,6 +137,12 @@ export class Reconciler {
         ports.logger.info({ plan: name, reason: event.reason }, event.message);
       }
       this.record(name, decision.status, parsed.plan.status);
+      if (decision.release && (plan.metadata.finalizers ?? []).includes(cordonsFinalizer)) {
+        await ports.store.setFinalizer(plan, false);
+        ports.logger.info({ plan: name }, "deleted plan released: nothing in flight, no cordon left");
+        this.memory.delete(name);
+        return undefined;
+      }
       return called.length > 0 || decision.actions.length > 0
         ? Math.min(decision.requeueAfterMs ?? 1_000, 1_000)
         : decision.requeueAfterMs;

@@ -31,6 +31,8 @@ export interface Decision {
   events: PlanEvent[];
   /** Look again after this long even if no watch fires (timeouts, soak, windows); undefined: only on change. */
   requeueAfterMs?: number;
+  /** A deleted plan has nothing in flight and no cordon left to release: its finalizer may go. */
+  release?: true;
 }
 
 /** Re-observe in-progress or held work at least this often: a safety net under the watches, and the pace of polling what cannot be watched. */
@@ -65,6 +67,7 @@ export function decide(obs: Observation): Decision {
       message: `retry requested (${retryValue})`,
     });
 
+  const deleting = plan.metadata.deletionTimestamp !== undefined;
   const selected = selectedNodes(obs.nodes, spec.nodeSelector);
   const byName = new Map(obs.nodes.map((n) => [n.name, n]));
   const talos = spec.talos ? fleetPass(spec.talos, selected, previous.nodes) : undefined;
@@ -117,6 +120,7 @@ export function decide(obs: Observation): Decision {
     gates: obs.gates,
     gatesFailingSince,
     blockingPlan: obs.blockingPlan,
+    deleting,
   });
   effects.wake(hold.wakeAt);
   let verdict: Verdict = failedVerdict(entries, byName) ?? refusal ?? { kind: "progressing" };
@@ -135,6 +139,8 @@ export function decide(obs: Observation): Decision {
       verdict = failedVerdict(entries, byName) ?? verdict;
     }
   }
+  // A plan going away says so, whatever is left: it finishes nothing but the nodes in flight.
+  if (deleting && verdict.kind === "progressing" && hold.verdict) verdict = hold.verdict;
   if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
 
   // The Kubernetes phase, once every selected node is verified on the Talos target.
@@ -147,7 +153,7 @@ export function decide(obs: Observation): Decision {
     verdict = kubernetes.verdict;
     effects.add(kubernetes);
   }
-  effects.add({ actions: releaseCordons(plan.metadata.name ?? "", entries, obs.nodes) });
+  effects.add({ actions: releaseCordons(plan.metadata.name, entries, obs.nodes, deleting) });
 
   const decision = assembleStatus({
     ...base,
@@ -165,7 +171,9 @@ export function decide(obs: Observation): Decision {
     stillActive ||
     (verdict.kind === "waiting" && verdict.reason !== Reason.WaitingForWindow) ||
     (verdict.kind === "stalled" && verdict.retrying === true);
-  return finish({ ...decision, polling }, effects, now);
+  const decided = finish({ ...decision, polling }, effects, now);
+  const idle = !stillActive && decided.actions.length === 0;
+  return deleting && idle ? { ...decided, release: true } : decided;
 }
 
 /** The fleet's Talos pass, placing each selected node by its last known version. */
@@ -197,12 +205,12 @@ function failedVerdict(entries: NodeStatus[], byName: Map<string, NodeView>): Ve
 
 /**
  * The cordons this plan put on nodes it no longer works on (done, left alone, retried back to
- * pending, out of its selection) are released. A failed node keeps its cordon, and says so.
+ * pending, out of its selection) are released. A failed node keeps its cordon, and says so,
+ * unless the plan is being deleted: nothing would release it after.
  */
-function releaseCordons(plan: string, entries: NodeStatus[], nodes: NodeView[]): Action[] {
-  const held = new Set(
-    entries.filter((e) => activeStates.has(e.state) || e.state === "Failed").map((e) => e.name),
-  );
+function releaseCordons(plan: string, entries: NodeStatus[], nodes: NodeView[], deleting: boolean): Action[] {
+  const kept = (e: NodeStatus) => activeStates.has(e.state) || (e.state === "Failed" && !deleting);
+  const held = new Set(entries.filter(kept).map((e) => e.name));
   return nodes
     .filter((n) => n.unschedulable && n.cordonedBy === plan && !held.has(n.name))
     .map((n) => ({ kind: "uncordon", node: n.name }));

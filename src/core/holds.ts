@@ -17,6 +17,7 @@ export interface HoldInput {
   /** When the gates began failing (kept across passes), if they are failing. */
   gatesFailingSince: string | undefined;
   blockingPlan: string | undefined;
+  deleting: boolean;
 }
 
 export interface Hold {
@@ -33,6 +34,11 @@ const describeGates = (gates: GateResult[]) =>
 
 export function holdReason(input: HoldInput): Hold {
   const { spec, windows, gates, now } = input;
+  if (input.deleting) {
+    const message =
+      "the plan is being deleted: nodes in flight finish, then every cordon it placed is released";
+    return { verdict: { kind: "waiting", reason: Reason.Deleting, message } };
+  }
   if (spec.paused) return { verdict: { kind: "paused" } };
   const failing = gates.filter((g) => !g.passing);
   const invalid = failing.filter((g) => g.invalid);

@@ -1,7 +1,15 @@
 // TalosUpgradePlan reads and the one status writer: a PUT of /status carrying the resourceVersion
 // read, so a concurrent writer makes it fail with 409 instead of being overwritten.
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
-import { group, type Plan, type PlanStatus, planSchema, plural, version } from "../api/v1alpha1/plan.ts";
+import {
+  cordonsFinalizer,
+  group,
+  type Plan,
+  type PlanStatus,
+  planSchema,
+  plural,
+  version,
+} from "../api/v1alpha1/plan.ts";
 import { httpStatus } from "./client.ts";
 
 export type PlanParse = { ok: true; plan: Plan } | { ok: false; message: string };
@@ -37,6 +45,36 @@ export class PlanStore {
       items?: unknown[];
     };
     return list.items ?? [];
+  }
+
+  /**
+   * Adds or removes the cordons finalizer; returns the new resourceVersion. The patch tests the
+   * resourceVersion read, so a concurrent change makes it fail with 409 instead of being lost.
+   */
+  async setFinalizer(plan: Plan, present: boolean): Promise<string> {
+    const current = plan.metadata.finalizers ?? [];
+    const finalizers = present
+      ? [...new Set([...current, cordonsFinalizer])]
+      : current.filter((f) => f !== cordonsFinalizer);
+    try {
+      const written = (await this.api.patchClusterCustomObject({
+        group,
+        version,
+        plural,
+        name: plan.metadata.name,
+        body: [
+          { op: "test", path: "/metadata/resourceVersion", value: plan.metadata.resourceVersion },
+          { op: "add", path: "/metadata/finalizers", value: finalizers },
+        ],
+      })) as { metadata?: { resourceVersion?: string } };
+      return written.metadata?.resourceVersion ?? "";
+    } catch (error) {
+      const code = httpStatus(error);
+      if (code === 409 || code === 422)
+        throw new ConflictError(`plan ${plan.metadata.name} changed while reconciling`);
+      if (code === 404 && !present) return "";
+      throw error;
+    }
   }
 
   /** Writes status; returns the new resourceVersion. Throws ConflictError when the plan changed meanwhile. */

@@ -1,6 +1,7 @@
 // What a person does with a plan: pause and resume, retry after a failure, keep to maintenance
 // windows, and hold the rollout on a health check of their own.
 import { kubectl } from "../harness/kubectl.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 describe("controls, end to end", () => {
@@ -17,6 +18,44 @@ describe("controls, end to end", () => {
     await kubectl(["patch", "tup", scenario.name, "--type=merge", "-p", '{"spec":{"paused":false}}']);
     await scenario.waitFor("condition=Ready");
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([1, 1, 1]);
+  });
+
+  it("a plan deleted mid-rollout lets the node in flight finish, releases every cordon, then goes", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 3 });
+    await scenario.apply({ talos: { version: "v1.12.4" } });
+    let inFlight = "";
+    await waitUntil(
+      "a worker in flight",
+      async () => {
+        const nodes = (await scenario.status()).nodes ?? [];
+        inFlight =
+          nodes.find(
+            (n) =>
+              n.name !== scenario.node("cp-1") && ["Draining", "Upgrading", "Rebooting"].includes(n.state),
+          )?.name ?? "";
+        return inFlight !== "";
+      },
+      { timeoutMs: 60_000, intervalMs: 50 },
+    );
+    const finalizers = await kubectl(["get", "tup", scenario.name, "-o", "jsonpath={.metadata.finalizers}"]);
+    expect(finalizers.stdout).toContain("upgrade.talos-operator.dev/release-cordons");
+    await kubectl(["delete", "tup", scenario.name, "--wait=false"]);
+    await waitUntil(
+      "the deleted plan gone",
+      async () =>
+        (await kubectl(["get", "tup", scenario.name, "--ignore-not-found", "-o", "name"])).stdout === "",
+      { timeoutMs: 60_000, intervalMs: 200, describe: () => scenario.operator.logs() },
+    );
+    expect(await scenario.cordonedNodes()).toEqual([]);
+    const calls = scenario.recorder.upgradeCalls();
+    // The node in flight finished on the target; no node started after the deletion.
+    expect(scenario.fleet.nodes().find((n) => n.hostname === inFlight)?.version).toBe("v1.12.4");
+    expect(calls[inFlight]).toBe(1);
+    const started = Object.entries(calls)
+      .filter(([, count]) => count > 0)
+      .map(([name]) => name);
+    expect(started).toContain(scenario.node("cp-1"));
+    expect(started.length).toBeLessThan(4);
   });
 
   it("the retry annotation retries a failed node, once", async () => {

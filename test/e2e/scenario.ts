@@ -222,6 +222,16 @@ export class Scenario {
     await this.recorder?.stop();
     await this.kubelets?.stop();
     await this.fleet?.stop();
+    // The operator is gone: the finalizer it put on the plans is taken off by hand, as a person would.
+    const { stdout } = await this.kubectl(["get", "tup", "-l", `test=${this.name}`, "-o", "name"]).catch(
+      () => ({
+        stdout: "",
+      }),
+    );
+    for (const plan of stdout.split("\n").filter(Boolean))
+      await this.kubectl(["patch", plan, "--type=merge", "-p", '{"metadata":{"finalizers":null}}']).catch(
+        () => undefined,
+      );
     await this.kubectl(["delete", "tup", "-l", `test=${this.name}`, "--ignore-not-found"]).catch(
       () => undefined,
     );

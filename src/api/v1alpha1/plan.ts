@@ -344,6 +344,8 @@ export const planSchema = z.object({
     uid: z.string().optional(),
     annotations: z.record(z.string(), z.string()).optional(),
     creationTimestamp: z.string().optional(),
+    deletionTimestamp: z.string().optional(),
+    finalizers: z.array(z.string()).optional(),
   }),
   spec: planSpecSchema,
   status: planStatusSchema.optional(),
@@ -355,6 +357,9 @@ export type Plan = z.output<typeof planSchema>;
 export const retryAnnotation = `${group}/retry`;
 /** Node label that leaves a node out of every plan. */
 export const excludeLabel = `${group}/exclude`;
+
+/** Held on every plan until the nodes it cordoned are released, so deleting a plan mid-rollout strands none. */
+export const cordonsFinalizer = `${group}/release-cordons`;
 
 /** A node its label leaves out of every plan, both phases, and out of the Nodes gate. */
 export function excluded(labels: Record<string, string>): boolean {

@@ -36,4 +36,5 @@ export const Reason = {
   AheadOfTarget: "AheadOfTarget",
   NodeGone: "NodeGone",
   NoNodesSelected: "NoNodesSelected",
+  Deleting: "Deleting",
 } as const;

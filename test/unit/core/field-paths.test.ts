@@ -371,3 +371,91 @@ describe("status at fleet scale", () => {
     expect(condition(d, "TalosUpToDate")?.message).toContain("and 990 more");
   });
 });
+
+describe("a plan being deleted", () => {
+  const deleted = (status?: PlanStatus) => {
+    const plan = aPlan({}, status);
+    return { ...plan, metadata: { ...plan.metadata, deletionTimestamp: minutes(1).toISOString() } };
+  };
+
+  it("starts nothing, finishes the node in flight, then may go once every cordon is released", () => {
+    const soaking: PlanStatus = {
+      conditions: [],
+      history: [],
+      nodes: [
+        {
+          name: "worker-1",
+          role: "worker",
+          state: "Soaking",
+          fromVersion: "v1.11.6",
+          version: "v1.12.4",
+          finishedAt: t0.toISOString(),
+          attempts: 1,
+          message: "",
+        },
+        {
+          name: "worker-2",
+          role: "worker",
+          state: "Failed",
+          reason: "DrainTimeout",
+          fromVersion: "v1.11.6",
+          version: "v1.12.4",
+          attempts: 1,
+          message: "drain",
+        },
+        {
+          name: "worker-3",
+          role: "worker",
+          state: "Pending",
+          fromVersion: "v1.11.6",
+          version: "v1.12.4",
+          attempts: 0,
+          message: "",
+        },
+      ],
+    };
+    const nodes = [
+      aNode("worker-1", { version: "v1.12.4", unschedulable: true }),
+      aNode("worker-2", { unschedulable: true }),
+      withPulls(aNode("worker-3"), "v1.12.4"),
+    ];
+    const d = decide(anObservation(deleted(soaking), nodes, { now: minutes(2) }));
+    expect(kinds(d).sort()).toEqual(["uncordon:worker-1", "uncordon:worker-2"]);
+    // The failure stays the plan's verdict while it goes; the failed node's cordon goes with it.
+    expect(condition(d, "Ready")).toMatchObject({ reason: "DrainTimeout" });
+    expect(d.release).toBeUndefined();
+    const released = nodes.map((n) => ({ ...n, unschedulable: false }));
+    const after = decide(next(d, anObservation(deleted(soaking), released, { now: minutes(3) })));
+    expect(kinds(after)).toEqual([]);
+    expect(after.release).toBe(true);
+  });
+
+  it("holds its finalizer while a node is still rebooting", () => {
+    const rebooting: PlanStatus = {
+      conditions: [],
+      history: [],
+      nodes: [
+        {
+          name: "worker-1",
+          role: "worker",
+          state: "Rebooting",
+          fromVersion: "v1.11.6",
+          version: "v1.12.4",
+          bootIdBefore: "worker-1-boot-0",
+          startedAt: t0.toISOString(),
+          upgradeCalledAt: t0.toISOString(),
+          attempts: 1,
+          message: "",
+        },
+      ],
+    };
+    const node = {
+      ...aNode("worker-1", { unschedulable: true }),
+      talos: { reachable: false, error: "refused" },
+    };
+    const d = decide(anObservation(deleted(rebooting), [node], { now: minutes(1) }));
+    expect(d.release).toBeUndefined();
+    expect(kinds(d)).toEqual([]);
+    expect(condition(d, "Ready")).toMatchObject({ reason: "Deleting" });
+  });
+});
