@@ -87,21 +87,10 @@ export function decide(obs: Observation): Decision {
           step: talos?.step,
           retry,
         });
+  entries = advanceInFlight(entries, new Set(selected.map((n) => n.name)), byName, obs, effects);
 
-  // Every started node moves forward, whatever holds new work back, or it would stay cordoned half-way.
-  const chosen = new Set(selected.map((n) => n.name));
-  entries = entries
-    .map((entry) => {
-      const result = stepNode(entry, byName.get(entry.name), spec, now);
-      effects.add(result);
-      return result.entry;
-    })
-    // A node that left the selection stays only while in flight, or to report its failure.
-    .filter((e) => chosen.has(e.name) || activeStates.has(e.state) || e.state === "Failed");
-
-  const failingGates = obs.gates.filter((g) => !g.passing);
-  const gatesFailingSince =
-    failingGates.length === 0 ? undefined : (previous.gatesFailingSince ?? now.toISOString());
+  const failing = obs.gates.some((g) => !g.passing);
+  const gatesFailingSince = failing ? (previous.gatesFailingSince ?? now.toISOString()) : undefined;
   const base = {
     obs,
     generation: plan.metadata.generation ?? 0,
@@ -110,7 +99,6 @@ export function decide(obs: Observation): Decision {
     retryValue: retry ? retryValue : previous.lastRetry,
     gatesFailingSince,
   };
-
   if (spec.dryRun) return finish(dryRun({ ...base, entries, effects, refusal }), effects, now);
 
   const hold = holdReason({
@@ -123,30 +111,16 @@ export function decide(obs: Observation): Decision {
     deleting,
   });
   effects.wake(hold.wakeAt);
-  let verdict: Verdict = failedVerdict(entries, byName) ?? refusal ?? { kind: "progressing" };
-  if (verdict.kind === "progressing" && spec.talos && entries.length === 0) {
-    const message =
-      "no node matches spec.nodeSelector (nodes labelled upgrade.talos-operator.dev/exclude are left out)";
-    verdict = { kind: "waiting", reason: Reason.NoNodesSelected, message };
-  }
-  if (verdict.kind === "progressing" && entries.some((e) => e.state === "Pending")) {
-    if (hold.verdict) verdict = hold.verdict;
-    else {
-      const started = startNodes(entries, byName, obs, now);
-      entries = started.entries;
-      effects.add(started);
-      if (started.hold && !entries.some((e) => activeStates.has(e.state))) verdict = started.hold;
-      verdict = failedVerdict(entries, byName) ?? verdict;
-    }
-  }
+  if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
+  const started = startNew(entries, byName, obs, refusal, hold.verdict, effects);
+  entries = started.entries;
+  let verdict = started.verdict;
   // A plan going away says so, whatever is left: it finishes nothing but the nodes in flight.
   if (deleting && verdict.kind === "progressing" && hold.verdict) verdict = hold.verdict;
-  if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
 
   // The Kubernetes phase, once every selected node is verified on the Talos target.
-  const talosDone = talosComplete(entries, spec.talos?.version);
   const kubernetes =
-    spec.kubernetes && talosDone && verdict.kind === "progressing"
+    spec.kubernetes && talosComplete(entries, spec.talos?.version) && verdict.kind === "progressing"
       ? stepKubernetes(obs, hold.verdict, retry)
       : undefined;
   if (kubernetes) {
@@ -163,6 +137,64 @@ export function decide(obs: Observation): Decision {
     nextWindow: windows.ok && !windows.open ? windows.nextOpen : undefined,
     ...(kubernetes ? { kubernetes } : {}),
   });
+  return conclude(decision, verdict, effects, now, deleting);
+}
+
+/** Every started node moves forward, whatever holds new work back, or it would stay cordoned half-way. */
+function advanceInFlight(
+  entries: NodeStatus[],
+  chosen: Set<string>,
+  byName: Map<string, NodeView>,
+  obs: Observation,
+  effects: Effects,
+): NodeStatus[] {
+  return (
+    entries
+      .map((entry) => {
+        const result = stepNode(entry, byName.get(entry.name), obs.plan.spec, obs.now);
+        effects.add(result);
+        return result.entry;
+      })
+      // A node that left the selection stays only while in flight, or to report its failure.
+      .filter((e) => chosen.has(e.name) || activeStates.has(e.state) || e.state === "Failed")
+  );
+}
+
+/** The verdict on the Talos phase, and new nodes started when nothing refuses or holds them. */
+function startNew(
+  entries: NodeStatus[],
+  byName: Map<string, NodeView>,
+  obs: Observation,
+  refusal: Verdict | undefined,
+  hold: Verdict | undefined,
+  effects: Effects,
+): { entries: NodeStatus[]; verdict: Verdict } {
+  const verdict = failedVerdict(entries, byName) ?? refusal ?? { kind: "progressing" };
+  if (verdict.kind !== "progressing") return { entries, verdict };
+  if (obs.plan.spec.talos && entries.length === 0) {
+    const message =
+      "no node matches spec.nodeSelector (nodes labelled upgrade.talos-operator.dev/exclude are left out)";
+    return { entries, verdict: { kind: "waiting", reason: Reason.NoNodesSelected, message } };
+  }
+  if (!entries.some((e) => e.state === "Pending")) return { entries, verdict };
+  if (hold) return { entries, verdict: hold };
+  const started = startNodes(entries, byName, obs, obs.now);
+  effects.add(started);
+  const waiting = started.hold && !started.entries.some((e) => activeStates.has(e.state));
+  return {
+    entries: started.entries,
+    verdict: failedVerdict(started.entries, byName) ?? (waiting && started.hold ? started.hold : verdict),
+  };
+}
+
+/** When to look again, and whether a deleted plan may go. */
+function conclude(
+  decision: ReturnType<typeof assembleStatus>,
+  verdict: Verdict,
+  effects: Effects,
+  now: Date,
+  deleting: boolean,
+): Decision {
   const stillActive =
     decision.status.nodes.some((e) => activeStates.has(e.state)) ||
     (decision.status.kubernetes?.tasks.some((t) => t.state === "Applying") ?? false);
