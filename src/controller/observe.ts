@@ -258,12 +258,14 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       const address = internalIp(node);
       const [talosFacts, kubernetes] = await Promise.all([nodeFacts(node), kubernetesOf(node)]);
       const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
+      const kubeletBootId = node.status?.nodeInfo?.bootID;
       return {
         name,
         role: isControlPlane(node) ? "controlplane" : "worker",
         ...(address ? { address } : {}),
         labels: node.metadata?.labels ?? {},
         ready: isReady(node),
+        ...(kubeletBootId ? { kubeletBootId } : {}),
         unschedulable: node.spec?.unschedulable ?? false,
         ...(cordonedBy(node) !== undefined ? { cordonedBy: cordonedBy(node) } : {}),
         talos: talosFacts,

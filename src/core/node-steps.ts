@@ -214,17 +214,22 @@ export function stepNode(
     }
 
     case "Verifying": {
-      if (!node.ready) {
+      // Ready from before the reboot does not count: the kubelet must report from the new boot.
+      const stale = node.kubeletBootId !== undefined && node.kubeletBootId !== talos.bootId;
+      if (!node.ready || stale) {
         const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
         if (elapsed > nodeTimeout)
           return fail(
             entry,
             now,
             Reason.NodeTimeout,
-            `the Kubernetes Node is not Ready within ${spec.rollout.nodeTimeout}`,
+            stale
+              ? `the kubelet did not report from the new boot within ${spec.rollout.nodeTimeout}`
+              : `the Kubernetes Node is not Ready within ${spec.rollout.nodeTimeout}`,
           );
+        const waiting = stale ? "the kubelet to report since the reboot" : "the Kubernetes Node to be Ready";
         return {
-          entry: { ...entry, message: "waiting for the Kubernetes Node to be Ready" },
+          entry: { ...entry, message: `waiting for ${waiting}` },
           actions: [],
           events: [],
           wakeAt: Date.parse(entry.upgradeCalledAt ?? now.toISOString()) + nodeTimeout,

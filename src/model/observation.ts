@@ -57,6 +57,11 @@ export interface NodeView {
   labels: Record<string, string>;
   /** Kubernetes Node Ready condition. */
   ready: boolean;
+  /**
+   * The boot ID the kubelet last reported (status.nodeInfo.bootID): a Ready condition counts for a
+   * reboot only once the kubelet reports from the new boot, not a Ready left from before it.
+   */
+  kubeletBootId?: string;
   unschedulable: boolean;
   /**
    * The plan this operator cordoned the node for (an annotation names it), so it is that plan's to

@@ -270,6 +270,34 @@ describe("one node's way through an upgrade", () => {
     expect(kinds(decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), node)))).toEqual([]);
   });
 
+  it("does not take a Ready left from before the reboot: the kubelet must report from the new boot", () => {
+    const called = upgrading({ upgradeCalledAt: t0.toISOString() });
+    const talos = {
+      reachable: true,
+      version: "v1.12.4",
+      bootId: "cp-1-boot-1",
+      stage: "RUNNING" as const,
+      ready: true,
+    };
+    const stale = aNode("cp-1", {
+      unschedulable: true,
+      version: "v1.12.4",
+      kubeletBootId: "cp-1-boot-0",
+      talos,
+    });
+    const waiting = decide(withStatus(called, stale, minutes(2)));
+    expect(entry(waiting)).toMatchObject({
+      state: "Verifying",
+      message: "waiting for the kubelet to report since the reboot",
+    });
+    expect(kinds(waiting)).toEqual([]);
+    const late = decide(withStatus(waiting.status, stale, minutes(31)));
+    expect(entry(late)).toMatchObject({ state: "Failed", reason: "NodeTimeout" });
+    expect(entry(late)?.message).toContain("did not report from the new boot");
+    const fresh = { ...stale, kubeletBootId: "cp-1-boot-1" };
+    expect(entry(decide(withStatus(waiting.status, fresh, minutes(3))))?.state).toBe("Soaking");
+  });
+
   it("waits through the reboot, verifies, uncordons, soaks, and finishes", () => {
     const called = upgrading({ upgradeCalledAt: t0.toISOString() });
     const away = decide(
