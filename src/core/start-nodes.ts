@@ -3,6 +3,7 @@
 import type { NodeStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
+import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { activeStates, installerPull, settledStates, upgradeAction } from "./node-steps.ts";
@@ -114,10 +115,34 @@ export function startNodes(
     const entry = out[index] as NodeStatus;
     if (entry.role !== "worker" || entry.state !== "Pending") continue;
     const node = byName.get(entry.name);
-    if (!node?.ready || !node.talos.reachable || !node.talos.version) continue;
+    const away = unavailableBecause(node);
+    if (away) {
+      out[index] = { ...entry, message: away };
+      continue;
+    }
     if (start(index)) unavailable++;
     else if (out[index]?.state === "Failed") break;
   }
   if (unavailable >= budget) pullAhead(budget);
+  // Nothing could start and nothing is in flight: say which workers wait, and on what.
+  const waiting = out.filter(
+    (e) => e.role === "worker" && e.state === "Pending" && unavailableBecause(byName.get(e.name)),
+  );
+  if (!out.some(isActive) && waiting.length > 0) {
+    const message = `no worker can start: ${nameList(
+      waiting.map((e) => `${e.name} (${e.message})`),
+      5,
+    )}`;
+    return { entries: out, actions, events, hold: { kind: "waiting", reason: Reason.Progressing, message } };
+  }
   return { entries: out, actions, events };
+}
+
+/** Why a node cannot be started now, or undefined: its Node not Ready, or its Talos API not answering. */
+function unavailableBecause(node: NodeView | undefined): string | undefined {
+  if (!node) return "its Node is gone";
+  if (!node.talos.reachable || !node.talos.version)
+    return `waiting for its Talos API: ${(node.talos.error ?? "no facts yet").slice(0, 200)}`;
+  if (!node.ready) return "waiting for its Node to be Ready";
+  return undefined;
 }

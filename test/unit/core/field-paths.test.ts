@@ -459,3 +459,44 @@ describe("a plan being deleted", () => {
     expect(condition(d, "Ready")).toMatchObject({ reason: "Deleting" });
   });
 });
+
+describe("nodes that cannot be reached", () => {
+  it("say so in their entry and in the plan's condition, instead of waiting with nothing said", () => {
+    const away = (name: string) => ({
+      ...aNode(name),
+      talos: { reachable: false, error: "dial tcp 10.0.0.9:50000: connect: connection refused" },
+    });
+    const status: PlanStatus = {
+      conditions: [],
+      history: [],
+      nodes: [
+        {
+          name: "cp-1",
+          role: "controlplane",
+          state: "Done",
+          fromVersion: "v1.11.6",
+          version: "v1.12.4",
+          attempts: 1,
+          message: "",
+        },
+        {
+          name: "worker-1",
+          role: "worker",
+          state: "Pending",
+          fromVersion: "v1.11.6",
+          version: "v1.12.4",
+          attempts: 0,
+          message: "",
+        },
+      ],
+    };
+    const d = decide(
+      anObservation(aPlan({}, status), [aNode("cp-1", { version: "v1.12.4" }), away("worker-1")]),
+    );
+    expect(entry(d, "worker-1")?.message).toContain("waiting for its Talos API: dial tcp");
+    expect(condition(d, "Ready")?.message).toContain(
+      "no worker can start: worker-1 (waiting for its Talos API",
+    );
+    expect(kinds(d)).toEqual([]);
+  });
+});
