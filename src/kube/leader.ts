@@ -1,6 +1,8 @@
 // Leader election on a coordination.k8s.io Lease, as client-go does it: acquire when free or
 // expired, renew every retry period, and stop acting at once when a renewal cannot be made within
 // the renew deadline. Writes carry the read resourceVersion, so two candidates cannot both win.
+// Expiry is judged by this process' own clock, from when it last saw the lease record change:
+// another host's renewTime says nothing about this one's clock.
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import { httpStatus } from "./client.ts";
 
@@ -17,6 +19,8 @@ export class LeaderElector {
   private readonly api: CoordinationV1Api;
   private readonly options: LeaderOptions;
   private lastRenew = 0;
+  /** The lease record last seen (holder, renewTime, resourceVersion) and when, by the local clock. */
+  private observed = { record: "", at: 0 };
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -45,7 +49,15 @@ export class LeaderElector {
     }
     this.leading = true;
     const renew = async () => {
-      const renewed = await this.tryAcquireOrRenew().catch(() => false);
+      // A renewal that hangs is cut at the renew deadline: the leader stops acting then, not when
+      // the request finally fails.
+      const left = this.lastRenew + this.options.renewDeadlineMs - Date.now();
+      let timeout: NodeJS.Timeout | undefined;
+      const deadline = new Promise<false>((resolve) => {
+        timeout = setTimeout(() => resolve(false), Math.max(0, left));
+      });
+      const renewed = await Promise.race([this.tryAcquireOrRenew().catch(() => false), deadline]);
+      clearTimeout(timeout);
       if (!renewed && Date.now() - this.lastRenew >= this.options.renewDeadlineMs) {
         this.leading = false;
         onLost();
@@ -113,8 +125,9 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? "";
-    const renewedAt = spec.renewTime ? new Date(spec.renewTime).getTime() : 0;
-    const expired = renewedAt + (spec.leaseDurationSeconds ?? seconds) * 1000 < Date.now();
+    const record = `${holder}/${String(spec.renewTime ?? "")}/${lease.metadata?.resourceVersion ?? ""}`;
+    if (record !== this.observed.record) this.observed = { record, at: Date.now() };
+    const expired = this.observed.at + (spec.leaseDurationSeconds ?? seconds) * 1000 < Date.now();
     if (holder !== identity && holder !== "" && !expired) return false;
     const taking = holder !== identity;
     await this.api.replaceNamespacedLease({

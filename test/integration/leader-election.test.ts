@@ -1,6 +1,7 @@
 // Leader election on a real Lease: one winner among racing candidates, a take-over once the lease
 // is released or expires, and a leader that loses its lease stops acting within the renew deadline.
-import { CoordinationV1Api, type KubeConfig, V1MicroTime } from "@kubernetes/client-node";
+import { connect, createServer, type Server, type Socket } from "node:net";
+import { CoordinationV1Api, KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import { LeaderElector } from "../../src/kube/leader.ts";
 import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -117,5 +118,87 @@ describe("leader election", () => {
     expect(await leads).toBe(false);
     expect(quitter.isLeader()).toBe(false);
     expect(await holder()).toBe("");
+  });
+
+  it("judges expiry by its own clock: a holder whose clock runs an hour behind keeps the lease while it renews", async () => {
+    const hourAgo = () => new V1MicroTime(Date.now() - 3_600_000);
+    await leases.createNamespacedLease({
+      namespace,
+      body: {
+        metadata: { name, namespace },
+        spec: {
+          holderIdentity: "skewed",
+          leaseDurationSeconds: 2,
+          renewTime: hourAgo(),
+          acquireTime: hourAgo(),
+        },
+      },
+    });
+    let renewing = true;
+    const renewals = (async () => {
+      while (renewing) {
+        const lease = await leases.readNamespacedLease({ namespace, name });
+        await leases.replaceNamespacedLease({
+          namespace,
+          name,
+          body: { ...lease, spec: { ...lease.spec, renewTime: hourAgo() } },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+    })();
+    const patient = candidate("patient");
+    const leads = campaign(patient);
+    await new Promise((resolve) => setTimeout(resolve, 3 * timing.leaseDurationMs));
+    expect(patient.isLeader()).toBe(false);
+    expect(await holder()).toBe("skewed");
+    renewing = false;
+    await renewals;
+    const stoppedAt = Date.now();
+    expect(await leads).toBe(true);
+    expect(Date.now() - stoppedAt).toBeLessThan(timing.leaseDurationMs + 1_500);
+    expect(await holder()).toBe("patient");
+  });
+
+  it("stops leading at the renew deadline when a renewal hangs, not when the request gives up", async () => {
+    // The leader talks to the apiserver through a proxy that can stop passing bytes, as a network
+    // that drops packets without resetting connections does.
+    const target = new URL(kc.getCurrentCluster()?.server ?? "");
+    let frozen = false;
+    const sockets = new Set<Socket>();
+    const proxy: Server = createServer((client) => {
+      sockets.add(client);
+      if (frozen) return;
+      const upstream = connect(Number(target.port), target.hostname);
+      sockets.add(upstream);
+      client.pipe(upstream).pipe(client);
+      client.on("error", () => upstream.destroy());
+      upstream.on("error", () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    const address = proxy.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    const proxied = new KubeConfig();
+    proxied.loadFromString(kc.exportConfig());
+    const cluster = proxied.getCurrentCluster();
+    proxied.clusters = proxied.clusters.map((c) =>
+      c.name === cluster?.name ? { ...c, server: `https://127.0.0.1:${port}` } : c,
+    );
+    const leader = new LeaderElector(proxied, { namespace, name, identity: "behind-proxy", ...timing });
+    electors.push(leader);
+    let lostAt: number | undefined;
+    try {
+      expect(await campaign(leader, () => (lostAt = Date.now()))).toBe(true);
+      frozen = true;
+      for (const socket of sockets) socket.pause();
+      const frozenAt = Date.now();
+      await waitUntil("the loss is reported", async () => lostAt !== undefined, { timeoutMs: 10_000 });
+      expect(leader.isLeader()).toBe(false);
+      expect((lostAt as number) - frozenAt).toBeLessThanOrEqual(
+        timing.renewDeadlineMs + timing.retryPeriodMs + 500,
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
