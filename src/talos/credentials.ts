@@ -9,7 +9,7 @@ import { type CallObserver, TalosClient } from "./client.ts";
 import { parseTalosconfig } from "./talosconfig.ts";
 
 export class TalosCredentials {
-  private readonly clients = new Map<string, TalosClient>();
+  private readonly clients = new Map<string, { client: TalosClient; notAfter: Date }>();
   private readonly core: CoreV1Api;
   private readonly path: string;
   private readonly deadlineMs: number;
@@ -46,25 +46,32 @@ export class TalosCredentials {
         return { error: `${source}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}` };
       }
     }
+    const expired = (notAfter: Date) => ({
+      error: `${source}: the client certificate expired at ${notAfter.toISOString()}`,
+    });
     const key = createHash("sha256").update(text).digest("hex");
     const known = this.clients.get(key);
-    if (known) return known;
+    // A client made while its certificate was valid is checked again on every use: the same
+    // config read later may have expired meanwhile.
+    if (known && known.notAfter.getTime() >= Date.now()) return known.client;
+    if (known) {
+      known.client.close();
+      this.clients.delete(key);
+      return expired(known.notAfter);
+    }
     const parsed = parseTalosconfig(text, source);
     if (!parsed.ok) return { error: parsed.message };
-    if (parsed.config.notAfter.getTime() < Date.now())
-      return {
-        error: `${source}: the client certificate expired at ${parsed.config.notAfter.toISOString()}`,
-      };
+    if (parsed.config.notAfter.getTime() < Date.now()) return expired(parsed.config.notAfter);
     const client = new TalosClient(parsed.config, {
       deadlineMs: this.deadlineMs,
       ...(this.observe ? { observe: this.observe } : {}),
     });
-    this.clients.set(key, client);
+    this.clients.set(key, { client, notAfter: parsed.config.notAfter });
     return client;
   }
 
   close(): void {
-    for (const client of this.clients.values()) client.close();
+    for (const { client } of this.clients.values()) client.close();
     this.clients.clear();
   }
 }

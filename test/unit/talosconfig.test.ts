@@ -1,7 +1,15 @@
 // Talosconfig parsing: what is wrong is named without echoing key material.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jest } from "@jest/globals";
+import { KubeConfig } from "@kubernetes/client-node";
+import { TalosClient } from "../../src/talos/client.ts";
+import { TalosCredentials } from "../../src/talos/credentials.ts";
 import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
 import { renderTalosconfig } from "../fleet/talosconfig.ts";
 import { createAuthority, issueCertificate } from "../harness/pki.ts";
+import { aPlan } from "./core/builders.ts";
 
 const client = { commonName: "operator", organizations: ["os:operator"], usage: "client" as const };
 
@@ -46,4 +54,34 @@ it.each([
   const result = parseTalosconfig(text, "file");
   expect(result.ok).toBe(false);
   expect(result.ok ? "" : result.message).toMatch(message);
+});
+
+it("checks a cached client's certificate again on every use, and stops using it once expired", async () => {
+  const ca = await createAuthority("talos", "ed25519");
+  const notAfter = new Date(Math.floor(Date.now() / 1000) * 1000 + 60_000);
+  const cert = await issueCertificate(ca, { ...client, notAfter });
+  const path = join(mkdtempSync(join(tmpdir(), "tuo-talosconfig-")), "config");
+  writeFileSync(path, renderTalosconfig({ name: "c", endpoints: ["127.0.0.1"], caPem: ca.certPem, ...cert }));
+  // The mounted file is read; no Kubernetes request is made (the server below is never called).
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: "none", server: "https://127.0.0.1:1" }],
+    users: [{ name: "none" }],
+    contexts: [{ name: "none", cluster: "none", user: "none" }],
+    currentContext: "none",
+  });
+  const credentials = new TalosCredentials(kc, { path, deadlineMs: 1_000 });
+  try {
+    expect(await credentials.clientFor(aPlan())).toBeInstanceOf(TalosClient);
+    const later = jest.spyOn(Date, "now").mockReturnValue(notAfter.getTime() + 1_000);
+    try {
+      expect(await credentials.clientFor(aPlan())).toEqual({
+        error: `${path}: the client certificate expired at ${notAfter.toISOString()}`,
+      });
+    } finally {
+      later.mockRestore();
+    }
+  } finally {
+    credentials.close();
+  }
 });
