@@ -37,6 +37,15 @@ export interface ReconcilerPorts {
 export class Reconciler {
   private readonly ports: ReconcilerPorts;
   private readonly memory = new Map<string, ShellMemory>();
+  /**
+   * The plan that holds the fleet, as this leader knows it: taken, without an await between the
+   * check and the taking, by the pass that starts a plan's first node, and given up once the plan
+   * has nothing left in flight or under way. Passes of different plans run concurrently and read
+   * other plans from a cache; this is what keeps two of them from starting at once.
+   */
+  private holder: string | undefined;
+  /** The status each plan's last pass wrote, fresher than the cache. */
+  private readonly written = new Map<string, Plan["status"]>();
 
   constructor(ports: ReconcilerPorts) {
     this.ports = ports;
@@ -57,6 +66,8 @@ export class Reconciler {
       const raw = await ports.store.get(name);
       if (raw === undefined) {
         this.memory.delete(name);
+        this.written.delete(name);
+        if (this.holder === name) this.holder = undefined;
         return undefined;
       }
       const parsed = parsePlan(raw);
@@ -89,7 +100,13 @@ export class Reconciler {
         now: ports.now?.() ?? new Date(),
         factsTtlMs: ports.factsTtlMs,
       });
-      const decision = decide(observation);
+      let decision = decide(observation);
+      if (startsWork(plan.status, decision.status)) {
+        const holder = this.fleetHolder(name);
+        if (holder !== undefined && holder !== name)
+          decision = decide({ ...observation, blockingPlan: holder });
+        else this.holder = name;
+      }
       for (const gate of observation.gates)
         ports.metrics.gateEvaluations.inc({ gate: gate.name, result: gate.passing ? "pass" : "fail" });
 
@@ -98,6 +115,8 @@ export class Reconciler {
         const resourceVersion = await ports.store.writeStatus(plan, decision.status);
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion }, status: decision.status };
       }
+      this.written.set(name, decision.status);
+      if (this.holder === name && !underWay(decision.status)) this.holder = undefined;
       const called: string[] = [];
       for (const action of decision.actions) {
         if (!ports.isLeader()) return undefined;
@@ -155,6 +174,19 @@ export class Reconciler {
     }
   }
 
+  /**
+   * Who holds the fleet: the plan this leader gave it to, else (a new leader) a plan whose status,
+   * the last written or the cached one, shows work under way.
+   */
+  private fleetHolder(name: string): string | undefined {
+    if (this.holder !== undefined) return this.holder;
+    const busy = this.plans().find(
+      (p) => p.metadata.name !== name && underWay(this.written.get(p.metadata.name) ?? p.status),
+    );
+    this.holder = busy?.metadata.name;
+    return this.holder;
+  }
+
   private record(name: string, status: Plan["status"], previous: Plan["status"]): void {
     const { metrics } = this.ports;
     for (const entry of status?.nodes ?? []) {
@@ -181,4 +213,32 @@ export class Reconciler {
       metrics.nodes.set({ plan: name, state }, status?.nodes.filter((n) => n.state === state).length ?? 0);
     }
   }
+}
+
+/** A pass that takes a node or a Kubernetes task from pending to under way. */
+function startsWork(before: Plan["status"], after: Plan["status"]): boolean {
+  const was = new Map((before?.nodes ?? []).map((e) => [e.name, e.state]));
+  const startedNode = (after?.nodes ?? []).some(
+    (e) => activeStates.has(e.state) && !activeStates.has(was.get(e.name) ?? "Pending"),
+  );
+  const applying = new Set(
+    (before?.kubernetes?.tasks ?? [])
+      .filter((t) => t.state === "Applying")
+      .map((t) => `${t.component}/${t.node}`),
+  );
+  const startedTask = (after?.kubernetes?.tasks ?? []).some(
+    (t) => t.state === "Applying" && !applying.has(`${t.component}/${t.node}`),
+  );
+  return startedNode || startedTask;
+}
+
+/** Work a plan has under way: a node or task in flight, or a rollout begun and not finished. */
+function underWay(status: Plan["status"]): boolean {
+  if (!status) return false;
+  return (
+    status.nodes.some((e) => activeStates.has(e.state)) ||
+    (status.kubernetes?.tasks.some((t) => t.state === "Applying") ?? false) ||
+    status.phase === "UpgradingTalos" ||
+    status.phase === "UpgradingKubernetes"
+  );
 }

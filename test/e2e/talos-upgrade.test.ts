@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { fleetLabel } from "../fleet/kubelet.ts";
 import { kubectl } from "../harness/kubectl.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
@@ -48,6 +49,42 @@ describe("Talos upgrades, end to end", () => {
 
     const events = await scenario.events();
     expect(events.filter((e) => e.reason === "NodeUpgraded")).toHaveLength(6);
+  });
+
+  it("two plans bumped in one sync: one plan at a time, never two control planes down", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 3, workers: 2 });
+    const only = (...short: string[]) => ({
+      matchLabels: { [fleetLabel]: scenario.name },
+      matchExpressions: [
+        { key: "kubernetes.io/hostname", operator: "In", values: short.map((n) => scenario.node(n)) },
+      ],
+    });
+    const [first, second] = [`${scenario.name}-a`, `${scenario.name}-b`];
+    // As a GitOps sync applies them: both at once.
+    await Promise.all([
+      scenario.apply({ talos: { version: "v1.12.4" }, nodeSelector: only("cp-1", "worker-1") }, {}, first),
+      scenario.apply(
+        { talos: { version: "v1.12.4" }, nodeSelector: only("cp-2", "cp-3", "worker-2") },
+        {},
+        second,
+      ),
+    ]);
+    await scenario.waitFor("condition=Ready", 180, first);
+    await scenario.waitFor("condition=Ready", 180, second);
+    const { recorder, fleet } = scenario;
+    expect(recorder.maxControlPlanesDown).toBe(1);
+    expect(recorder.maxWorkersDown).toBe(1);
+    expect(Object.values(recorder.upgradeCalls())).toEqual(Array(5).fill(1));
+    expect(fleet.nodes().map((n) => n.version)).toEqual(Array(5).fill("v1.12.4"));
+    // One writer at a time: the plans' node windows (first start to last finish) do not overlap.
+    const windowOf = async (plan: string) => {
+      const nodes = (await scenario.status(plan)).nodes ?? [];
+      const starts = nodes.map((n) => Date.parse((n as { startedAt?: string }).startedAt ?? ""));
+      const ends = nodes.map((n) => Date.parse((n as { finishedAt?: string }).finishedAt ?? ""));
+      return [Math.min(...starts), Math.max(...ends)] as const;
+    };
+    const [a, b] = [await windowOf(first), await windowOf(second)];
+    expect(a[1] <= b[0] || b[1] <= a[0]).toBe(true);
   });
 
   it("v1.13+ API (v1.13 → v1.14) with maxUnavailable 2: Pull, Lifecycle Upgrade and Reboot, two workers at a time", async () => {
