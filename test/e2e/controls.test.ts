@@ -161,7 +161,7 @@ describe("controls, end to end", () => {
     await scenario.waitFor("condition=HealthChecksPassing=False", 60);
     const held = await scenario.status();
     expect(scenario.condition(held, "HealthChecksPassing")?.message).toContain(
-      "cel/storage: expression is false",
+      "cel/storage: failed: the expression is false",
     );
     expect(scenario.condition(held, "Reconciling")?.reason).toBe("WaitingForHealthChecks");
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0]);
