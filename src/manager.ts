@@ -68,6 +68,8 @@ export async function runManager(
     logger,
     metrics,
     factsTtlMs: settings.factsTtlMs,
+    // POD_NAME and OPERATOR_NAMESPACE come from the downward API in the Deployment.
+    self: { namespace: settings.namespace, name: settings.identity },
   });
   const queue = new WorkQueue(
     (name) => reconciler.reconcile(name),

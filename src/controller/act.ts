@@ -2,7 +2,7 @@
 // outcomes that the next observation must know (refused evictions, pulls, refused upgrades).
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
-import { drainPlan } from "../core/drain-policy.ts";
+import { drainPlan, type PodRef } from "../core/drain-policy.ts";
 import type { Evictions } from "../kube/evictions.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import type { Action } from "../model/actions.ts";
@@ -25,6 +25,7 @@ export interface ActPorts {
   memory: ShellMemory;
   planName: string;
   drain: PlanSpec["drain"];
+  self?: PodRef;
 }
 
 /** Runs one action; resolves to "called" when a Talos upgrade call was accepted, "patched" when a configuration is as asked. */
@@ -38,7 +39,7 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       await ports.nodes.uncordon(action.node);
       return undefined;
     case "drain": {
-      const plan = drainPlan(ports.pods(), action.node, ports.drain);
+      const plan = drainPlan(ports.pods(), action.node, ports.drain, ports.self);
       const refused: string[] = [];
       for (const pod of plan.evict) {
         const result = await ports.evictions.evict(pod);

@@ -9,7 +9,7 @@ import {
 } from "@kubernetes/client-node";
 import { type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
-import { drainPlan } from "../core/drain-policy.ts";
+import { drainPlan, type PodRef } from "../core/drain-policy.ts";
 import { removedBetween } from "../core/kubernetes-compat.ts";
 import { kubernetesNodes, nodesToInspect, runningVersions } from "../core/kubernetes-phase.ts";
 import { activeStates } from "../core/node-steps.ts";
@@ -103,6 +103,8 @@ export interface ObserveInputs {
   now: Date;
   /** How long facts of a node that is not being worked on stay good. */
   factsTtlMs: number;
+  /** The operator's own pod, which no drain evicts. */
+  self?: PodRef;
 }
 
 const internalIp = (node: V1Node) => node.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
@@ -248,7 +250,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const viewsAsked: Promise<NodeView[]> = Promise.all(
     inputs.nodes.map(async (node): Promise<NodeView> => {
       const name = node.metadata?.name ?? "";
-      const drain = drainPlan(inputs.pods, name, plan.spec.drain);
+      const drain = drainPlan(inputs.pods, name, plan.spec.drain, inputs.self);
       const blocked = [
         ...drain.blocked,
         ...(memory.drainBlocked.has(name) ? [memory.drainBlocked.get(name) as string] : []),

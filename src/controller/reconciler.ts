@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
 import { cordonsFinalizer, nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
 import { decide } from "../core/decide.ts";
+import type { PodRef } from "../core/drain-policy.ts";
 import { activeStates } from "../core/node-steps.ts";
 import type { Caches } from "../kube/cache.ts";
 import type { EventRecorder } from "../kube/events.ts";
@@ -31,6 +32,8 @@ export interface ReconcilerPorts {
   logger: Logger;
   metrics: Metrics;
   factsTtlMs: number;
+  /** The operator's own pod (downward API), which no drain evicts. */
+  self?: PodRef;
   now?: () => Date;
 }
 
@@ -99,6 +102,7 @@ export class Reconciler {
         memory,
         now: ports.now?.() ?? new Date(),
         factsTtlMs: ports.factsTtlMs,
+        ...(ports.self ? { self: ports.self } : {}),
       });
       let decision = decide(observation);
       if (startsWork(plan.status, decision.status)) {
@@ -128,6 +132,7 @@ export class Reconciler {
           memory,
           planName: name,
           drain: plan.spec.drain,
+          ...(ports.self ? { self: ports.self } : {}),
         });
         if (outcome === "called") called.push(action.node);
         ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");

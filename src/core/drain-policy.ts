@@ -22,10 +22,26 @@ export function isDaemonSetPod(pod: V1Pod): boolean {
   return (pod.metadata?.ownerReferences ?? []).some((o) => o.kind === "DaemonSet" && o.controller);
 }
 
-export function drainPlan(pods: V1Pod[], nodeName: string, drain: PlanSpec["drain"]): DrainPlan {
+/** A pod by namespace and name: the operator's own, which a drain never evicts. */
+export interface PodRef {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * `self` is the operator's own pod: evicting it mid-drain would stop the drain (and on a
+ * single-node cluster leave nothing to finish); it stays, and goes down with the node's reboot.
+ */
+export function drainPlan(
+  pods: V1Pod[],
+  nodeName: string,
+  drain: PlanSpec["drain"],
+  self?: PodRef,
+): DrainPlan {
   const plan: DrainPlan = { evict: [], terminating: [], blocked: [] };
   for (const pod of pods) {
     if (pod.spec?.nodeName !== nodeName) continue;
+    if (self && pod.metadata?.namespace === self.namespace && pod.metadata?.name === self.name) continue;
     if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") continue;
     if (isMirrorPod(pod) || isDaemonSetPod(pod)) continue;
     if (!matchesSelector(pod.metadata?.labels ?? {}, drain.podSelector)) continue;

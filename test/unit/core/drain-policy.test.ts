@@ -76,3 +76,17 @@ it("evicts only pods the podSelector matches", () => {
   const plan = drainPlan(pods, "worker-1", drain({ podSelector: { matchLabels: { tier: "stateless" } } }));
   expect(names(plan.evict)).toEqual(["a"]);
 });
+
+it("never evicts the operator's own pod, and nothing else by its name alone", () => {
+  const pods = [
+    aPod("talos-upgrade-operator-0", { owner: "ReplicaSet" }),
+    aPod("web", { owner: "ReplicaSet" }),
+  ];
+  const self = { namespace: "apps", name: "talos-upgrade-operator-0" };
+  expect(names(drainPlan(pods, "worker-1", drain(), self).evict)).toEqual(["web"]);
+  // The same name in another namespace is someone else's pod.
+  expect(names(drainPlan(pods, "worker-1", drain(), { ...self, namespace: "other" }).evict)).toEqual([
+    "talos-upgrade-operator-0",
+    "web",
+  ]);
+});
