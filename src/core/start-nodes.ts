@@ -91,6 +91,21 @@ export function startNodes(
         },
       };
     }
+    // Another control plane cordoned or not Ready is one down already: never a second.
+    const down = out
+      .filter((e) => e.role === "controlplane" && e.name !== node.name)
+      .map((e) => byName.get(e.name))
+      .filter((n) => n !== undefined && (n.unschedulable || !n.ready))
+      .map((n) => n?.name);
+    if (down.length > 0) {
+      const message = `waiting for control plane ${nameList(down as string[])} to be Ready and uncordoned`;
+      return {
+        entries: out,
+        actions,
+        events,
+        hold: { kind: "waiting", reason: Reason.Progressing, message },
+      };
+    }
     const etcd = obs.etcd;
     const quorum = etcd ? Math.floor(etcd.members / 2) + 1 : 0;
     // Taking this member down must leave a quorum, unless there is nothing to keep (a single member).
@@ -110,7 +125,12 @@ export function startNodes(
 
   // Workers: a budget of maxUnavailable, counting workers that are down for any reason.
   const workers = out.filter((e) => e.role === "worker");
-  let unavailable = workers.filter((e) => isActive(e) || !(byName.get(e.name)?.ready ?? false)).length;
+  // Cordoned counts as down: a cordon this pass releases is carried out after its new cordons.
+  const down = (e: NodeStatus) => {
+    const node = byName.get(e.name);
+    return isActive(e) || !(node?.ready ?? false) || (node?.unschedulable ?? false);
+  };
+  let unavailable = workers.filter(down).length;
   for (let index = 0; index < out.length && unavailable < budget; index++) {
     const entry = out[index] as NodeStatus;
     if (entry.role !== "worker" || entry.state !== "Pending") continue;
