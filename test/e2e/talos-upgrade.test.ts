@@ -51,6 +51,24 @@ describe("Talos upgrades, end to end", () => {
     expect(events.filter((e) => e.reason === "NodeUpgraded")).toHaveLength(6);
   });
 
+  it("a node ahead of the target is left alone and named, and the plan completes", async () => {
+    scenario = new Scenario();
+    const ahead = scenario.node("worker-2");
+    await scenario.start({ controlPlanes: 1, workers: 2, versions: { [ahead]: "v1.12.5" } });
+    await scenario.apply({ talos: { version: "v1.12.4" } });
+    await scenario.waitFor("condition=Ready");
+    const { fleet, recorder } = scenario;
+    expect(fleet.nodes().find((n) => n.hostname === ahead)?.version).toBe("v1.12.5");
+    expect(recorder.upgradeCalls()[ahead] ?? 0).toBe(0);
+    const status = await scenario.status();
+    expect(status.nodes?.find((n) => n.name === ahead)).toMatchObject({
+      state: "Skipped",
+      reason: "AheadOfTarget",
+    });
+    expect(scenario.condition(status, "Ready")?.message).toContain(`ahead of it and left alone: ${ahead}`);
+    expect(await scenario.cordonedNodes()).toEqual([]);
+  });
+
   it("two plans bumped in one sync: one plan at a time, never two control planes down", async () => {
     scenario = await new Scenario().start({ controlPlanes: 3, workers: 2 });
     const only = (...short: string[]) => ({
