@@ -1,5 +1,10 @@
 // Builders for decision tests: plans, nodes and observations with sensible defaults.
-import { type Plan, type PlanStatus, planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
+import {
+  type NodeStatus,
+  type Plan,
+  type PlanStatus,
+  planSpecSchema,
+} from "../../../src/api/v1alpha1/plan.ts";
 import type { Decision } from "../../../src/core/decide.ts";
 import type { GateResult, NodeView, Observation } from "../../../src/model/observation.ts";
 
@@ -80,3 +85,26 @@ export function budgetOf(maxUnavailable: number | string, workers: number): numb
   if (typeof maxUnavailable === "number") return Math.max(1, maxUnavailable);
   return Math.max(1, Math.floor((workers * Number(maxUnavailable.replace("%", ""))) / 100));
 }
+
+/**
+ * A status entry: role by name (cp-* are control planes), from v1.11.6 towards v1.12.4, one attempt
+ * once started; everything else as the test says.
+ */
+export function anEntry(
+  name: string,
+  state: NodeStatus["state"],
+  extra: Partial<NodeStatus> = {},
+): NodeStatus {
+  return {
+    name,
+    role: name.startsWith("cp") ? "controlplane" : "worker",
+    state,
+    fromVersion: "v1.11.6",
+    version: "v1.12.4",
+    attempts: state === "Pending" ? 0 : 1,
+    message: "",
+    ...extra,
+  };
+}
+
+export const aStatus = (...nodes: NodeStatus[]): PlanStatus => ({ conditions: [], history: [], nodes });

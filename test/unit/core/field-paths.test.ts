@@ -6,8 +6,10 @@ import { type Decision, decide } from "../../../src/core/decide.ts";
 import type { NodeView, Observation } from "../../../src/model/observation.ts";
 import {
   aNode,
+  anEntry,
   anObservation,
   aPlan,
+  aStatus,
   condition,
   kinds,
   minutes,
@@ -98,24 +100,15 @@ describe("versions", () => {
 });
 
 describe("nodes in flight always move on", () => {
-  const soaking = (extra: Partial<PlanStatus["nodes"][number]> = {}): PlanStatus => ({
-    conditions: [],
-    history: [],
-    nodes: [
-      {
-        name: "worker-1",
-        role: "worker",
-        state: "Soaking",
-        fromVersion: "v1.11.6",
-        version: "v1.12.4",
+  const soaking = (extra: Partial<PlanStatus["nodes"][number]> = {}): PlanStatus =>
+    aStatus(
+      anEntry("worker-1", "Soaking", {
         startedAt: t0.toISOString(),
         finishedAt: t0.toISOString(),
-        attempts: 1,
         message: "soaking",
         ...extra,
-      },
-    ],
-  });
+      }),
+    );
   const back = () =>
     aNode("worker-1", {
       version: "v1.12.4",
@@ -188,42 +181,16 @@ describe("an intermediate path", () => {
   it("keeps the fleet on its step while a node reboots out of sight, and completes only on the target", () => {
     const plan = aPlan(
       { talos: { version: "v1.13.0", intermediateVersions: ["v1.12.4"] } },
-      {
-        conditions: [],
-        history: [],
-        nodes: [
-          {
-            name: "cp-1",
-            role: "controlplane",
-            state: "Done",
-            fromVersion: "v1.11.6",
-            version: "v1.12.4",
-            attempts: 1,
-            message: "",
-          },
-          {
-            name: "worker-1",
-            role: "worker",
-            state: "Done",
-            fromVersion: "v1.11.6",
-            version: "v1.12.4",
-            attempts: 1,
-            message: "",
-          },
-          {
-            name: "worker-2",
-            role: "worker",
-            state: "Rebooting",
-            fromVersion: "v1.11.6",
-            version: "v1.12.4",
-            bootIdBefore: "worker-2-boot-0",
-            startedAt: t0.toISOString(),
-            upgradeCalledAt: t0.toISOString(),
-            attempts: 1,
-            message: "rebooting",
-          },
-        ],
-      },
+      aStatus(
+        anEntry("cp-1", "Done"),
+        anEntry("worker-1", "Done"),
+        anEntry("worker-2", "Rebooting", {
+          bootIdBefore: "worker-2-boot-0",
+          startedAt: t0.toISOString(),
+          upgradeCalledAt: t0.toISOString(),
+          message: "rebooting",
+        }),
+      ),
     );
     const nodes = [
       withPulls(aNode("cp-1", { version: "v1.12.4" }), "v1.13.0"),
@@ -251,23 +218,14 @@ describe("an intermediate path", () => {
 });
 
 describe("a target edited mid-rollout", () => {
-  const draining: PlanStatus = {
-    conditions: [],
-    history: [],
-    nodes: [
-      {
-        name: "worker-1",
-        role: "worker",
-        state: "Draining",
-        fromVersion: "v1.11.6",
-        version: "v1.12.4",
-        image: vanillaImage("v1.12.4"),
-        startedAt: t0.toISOString(),
-        attempts: 0,
-        message: "cordoning",
-      },
-    ],
-  };
+  const draining: PlanStatus = aStatus(
+    anEntry("worker-1", "Draining", {
+      image: vanillaImage("v1.12.4"),
+      startedAt: t0.toISOString(),
+      attempts: 0,
+      message: "cordoning",
+    }),
+  );
   const cordoned = (...pulled: string[]) => withPulls(aNode("worker-1", { unschedulable: true }), ...pulled);
 
   it("retargets a node not yet called, so it reboots once, into the new target", () => {
@@ -294,22 +252,9 @@ describe("a target edited mid-rollout", () => {
 });
 
 describe("cordons", () => {
-  const failed: PlanStatus = {
-    conditions: [],
-    history: [],
-    nodes: [
-      {
-        name: "worker-1",
-        role: "worker",
-        state: "Failed",
-        reason: "NodeTimeout",
-        fromVersion: "v1.11.6",
-        version: "v1.12.4",
-        attempts: 1,
-        message: "not back on v1.12.4 within 30m",
-      },
-    ],
-  };
+  const failed: PlanStatus = aStatus(
+    anEntry("worker-1", "Failed", { reason: "NodeTimeout", message: "not back on v1.12.4 within 30m" }),
+  );
   const retried = (status: PlanStatus) => aPlan({}, status, { "upgrade.talos-operator.dev/retry": "1" });
 
   it("a retried node that did come back is Done and uncordoned", () => {
@@ -379,41 +324,11 @@ describe("a plan being deleted", () => {
   };
 
   it("starts nothing, finishes the node in flight, then may go once every cordon is released", () => {
-    const soaking: PlanStatus = {
-      conditions: [],
-      history: [],
-      nodes: [
-        {
-          name: "worker-1",
-          role: "worker",
-          state: "Soaking",
-          fromVersion: "v1.11.6",
-          version: "v1.12.4",
-          finishedAt: t0.toISOString(),
-          attempts: 1,
-          message: "",
-        },
-        {
-          name: "worker-2",
-          role: "worker",
-          state: "Failed",
-          reason: "DrainTimeout",
-          fromVersion: "v1.11.6",
-          version: "v1.12.4",
-          attempts: 1,
-          message: "drain",
-        },
-        {
-          name: "worker-3",
-          role: "worker",
-          state: "Pending",
-          fromVersion: "v1.11.6",
-          version: "v1.12.4",
-          attempts: 0,
-          message: "",
-        },
-      ],
-    };
+    const soaking: PlanStatus = aStatus(
+      anEntry("worker-1", "Soaking", { finishedAt: t0.toISOString() }),
+      anEntry("worker-2", "Failed", { reason: "DrainTimeout", message: "drain" }),
+      anEntry("worker-3", "Pending"),
+    );
     const nodes = [
       aNode("worker-1", { version: "v1.12.4", unschedulable: true }),
       aNode("worker-2", { unschedulable: true }),
@@ -431,24 +346,13 @@ describe("a plan being deleted", () => {
   });
 
   it("holds its finalizer while a node is still rebooting", () => {
-    const rebooting: PlanStatus = {
-      conditions: [],
-      history: [],
-      nodes: [
-        {
-          name: "worker-1",
-          role: "worker",
-          state: "Rebooting",
-          fromVersion: "v1.11.6",
-          version: "v1.12.4",
-          bootIdBefore: "worker-1-boot-0",
-          startedAt: t0.toISOString(),
-          upgradeCalledAt: t0.toISOString(),
-          attempts: 1,
-          message: "",
-        },
-      ],
-    };
+    const rebooting: PlanStatus = aStatus(
+      anEntry("worker-1", "Rebooting", {
+        bootIdBefore: "worker-1-boot-0",
+        startedAt: t0.toISOString(),
+        upgradeCalledAt: t0.toISOString(),
+      }),
+    );
     const node = {
       ...aNode("worker-1", { unschedulable: true }),
       talos: { reachable: false, error: "refused" },
@@ -466,30 +370,7 @@ describe("nodes that cannot be reached", () => {
       ...aNode(name),
       talos: { reachable: false, error: "dial tcp 10.0.0.9:50000: connect: connection refused" },
     });
-    const status: PlanStatus = {
-      conditions: [],
-      history: [],
-      nodes: [
-        {
-          name: "cp-1",
-          role: "controlplane",
-          state: "Done",
-          fromVersion: "v1.11.6",
-          version: "v1.12.4",
-          attempts: 1,
-          message: "",
-        },
-        {
-          name: "worker-1",
-          role: "worker",
-          state: "Pending",
-          fromVersion: "v1.11.6",
-          version: "v1.12.4",
-          attempts: 0,
-          message: "",
-        },
-      ],
-    };
+    const status: PlanStatus = aStatus(anEntry("cp-1", "Done"), anEntry("worker-1", "Pending"));
     const d = decide(
       anObservation(aPlan({}, status), [aNode("cp-1", { version: "v1.12.4" }), away("worker-1")]),
     );

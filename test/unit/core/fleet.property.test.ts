@@ -1,4 +1,4 @@
-// Property test over the paths real fleets take: decide() driven against a model cluster whose
+// Property tests over the paths real fleets take: decide() driven against a model cluster whose
 // nodes start behind by one or two minors, at the target or ahead of it, that join, leave and are
 // excluded mid-rollout, under a target edited mid-rollout, with status writes refused (409) and the
 // shell crashing between any two effects. The invariants are computed here from the model, by the
@@ -46,6 +46,8 @@ interface Scenario {
   joinAt: number | undefined;
   leaveAt: number | undefined;
   leaveNode: number;
+  /** A node whose next boot into a new version fails: Talos' A/B fallback boots the old one. */
+  rollbackNode?: number;
   seed: number;
 }
 
@@ -78,6 +80,8 @@ function run(s: Scenario) {
   const calls = new Map<string, number>();
   const excludedBeforeStart = new Set<string>();
   const violations: string[] = [];
+  const cordonedAfterFailure: string[] = [];
+  let failed = false;
   let now = t0.getTime();
 
   const reachable = (n: ModelNode) => !n.upgrade || now < n.upgrade.downAt || now >= n.upgrade.upAt;
@@ -115,7 +119,7 @@ function run(s: Scenario) {
   for (; tick < 6_000; tick++) {
     for (const n of nodes) {
       if (n.upgrade && now >= n.upgrade.upAt) {
-        n.version = n.upgrade.version;
+        if (nodes.indexOf(n) !== s.rollbackNode) n.version = n.upgrade.version;
         n.boot++;
         n.upgrade = undefined;
       }
@@ -157,6 +161,8 @@ function run(s: Scenario) {
     const workersDown = workers.filter(down).length;
     if (cpDown > 1) violations.push(`${cpDown} control planes unavailable at tick ${tick}`);
 
+    // Nodes the plan had started before this pass (a cordon lost in a crash is made again).
+    const startedBefore = new Set(present.filter(inFlight).map((n) => n.name));
     const healthy = cps.filter(reachable).length;
     const decision = decide({
       now: new Date(now),
@@ -168,6 +174,13 @@ function run(s: Scenario) {
     if (decision.status.phase === "Completed" && decision.actions.length === 0) {
       plan = { ...plan, status: decision.status };
       break;
+    }
+    if (decision.status.phase === "Failed") {
+      failed = true;
+      if (decision.status.summary?.inProgress === 0) {
+        plan = { ...plan, status: decision.status };
+        break;
+      }
     }
     // The status write (the intent) may be refused with a conflict: the pass then acts on nothing.
     if (chance() < s.conflictRate) {
@@ -183,12 +196,14 @@ function run(s: Scenario) {
       const n = present.find((m) => m.name === action.node);
       if (!n) continue;
       if (action.kind === "cordon") {
-        // A worker is taken down only within the budget of the moment (a budget that shrinks while
-        // workers are down, as the selection narrows, cannot bring them back up).
-        if (n.role === "worker" && !down(n) && ++takenDown > budget)
+        // A worker is newly taken down only within the budget of the moment (a budget that shrinks
+        // while workers are down, as the selection narrows, cannot bring them back up).
+        if (n.role === "worker" && !down(n) && !startedBefore.has(n.name) && ++takenDown > budget)
           violations.push(
             `worker ${n.name} cordoned with ${takenDown - 1} down (budget ${budget}) at tick ${tick}`,
           );
+        // After a failure nothing new starts; a node already in flight is carried on.
+        if (!n.unschedulable && failed && !startedBefore.has(n.name)) cordonedAfterFailure.push(n.name);
         if (!n.unschedulable) n.cordonedBy = plan.metadata.name;
         n.unschedulable = true;
       } else if (action.kind === "uncordon") {
@@ -220,7 +235,7 @@ function run(s: Scenario) {
     }
     now += 2_000;
   }
-  return { plan, nodes, calls, violations, target, tick };
+  return { plan, nodes, calls, violations, target, tick, cordonedAfterFailure };
 }
 
 const optionalTick = fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined });
@@ -280,5 +295,26 @@ it("holds the safety invariants on fleets that change under the plan, and comple
       numRuns: Number(process.env.FLEET_PROPERTY_RUNS ?? 1000),
       ...(process.env.FLEET_PROPERTY_SEED ? { seed: Number(process.env.FLEET_PROPERTY_SEED) } : {}),
     },
+  );
+});
+
+it("stops at a Talos rollback: the plan fails, names the node, and starts nothing new", () => {
+  const quiet = scenario
+    .map((s) => ({ ...s, editAt: undefined, excludeAt: undefined, joinAt: undefined, leaveAt: undefined }))
+    // A node that needs an upgrade (behind the target) rolls back.
+    .filter((s) => s.start.slice(0, s.controlPlanes + s.workers).some((r) => r < 2));
+  fc.assert(
+    fc.property(quiet, (s) => {
+      const victim = s.start.findIndex((r, i) => r < 2 && i < s.controlPlanes + s.workers);
+      const result = run({ ...s, rollbackNode: victim });
+      const name = result.nodes[victim]?.name ?? "";
+      expect(result.violations).toEqual([]);
+      expect(result.plan.status?.phase).toBe("Failed");
+      const failedEntries = result.plan.status?.nodes.filter((e) => e.state === "Failed") ?? [];
+      expect(failedEntries.map((e) => [e.name, e.reason])).toEqual([[name, "RolledBack"]]);
+      expect(result.cordonedAfterFailure).toEqual([]);
+      expect([...result.calls].filter(([key]) => key.startsWith(`${name}→`)).map(([, n]) => n)).toEqual([1]);
+    }),
+    { numRuns: 200 },
   );
 });
