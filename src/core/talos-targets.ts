@@ -21,7 +21,7 @@ export function lastKnownVersion(
 }
 
 /** Newer than the target and not to be taken down: a newer minor always, a newer patch unless allowed. */
-export function aheadOfTarget(version: string, talos: TalosSpec): boolean {
+function aheadOfTarget(version: string, talos: TalosSpec): boolean {
   if (compareVersions(version, talos.version) <= 0) return false;
   return !talos.allowDowngrade || minorOf(version) !== minorOf(talos.version);
 }
@@ -55,7 +55,7 @@ function wanted(version: string, step: string | undefined, talos: TalosSpec): st
   return undefined;
 }
 
-export interface EntryInput {
+interface EntryInput {
   previous: PlanStatus["nodes"];
   selected: NodeView[];
   byName: Map<string, NodeView>;

@@ -2,7 +2,7 @@
 // 32 KiB limit whatever the fleet's size, or the status write is refused and the plan says nothing.
 
 /** How many names a message lists before "and N more". */
-export const listedNames = 10;
+const listedNames = 10;
 
 /** "a, b, c" or "a, b, … and 990 more". */
 export function nameList(names: readonly string[], max = listedNames): string {
@@ -11,7 +11,7 @@ export function nameList(names: readonly string[], max = listedNames): string {
 }
 
 /** Messages longer than this are cut (an error text from another system can be any length). */
-export const maxMessageLength = 2048;
+const maxMessageLength = 2048;
 
 export function boundMessage(message: string): string {
   return message.length <= maxMessageLength ? message : `${message.slice(0, maxMessageLength - 1)}…`;
