@@ -70,6 +70,7 @@ export async function runManager(
     factsTtlMs: settings.factsTtlMs,
     // POD_NAME and OPERATOR_NAMESPACE come from the downward API in the Deployment.
     self: { namespace: settings.namespace, name: settings.identity },
+    requeue: (plan) => wake(plan),
   });
   const queue = new WorkQueue(
     (name) => reconciler.reconcile(name),

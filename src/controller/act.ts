@@ -26,6 +26,8 @@ export interface ActPorts {
   planName: string;
   drain: PlanSpec["drain"];
   self?: PodRef;
+  /** Called when a pull started by a prepull action ends, so that the plan is looked at again. */
+  pulled: () => void;
 }
 
 /** Runs one action; resolves to "called" when a Talos upgrade call was accepted, "patched" when a configuration is as asked. */
@@ -51,35 +53,15 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
     }
     case "prepull": {
       if (!ports.talos) return undefined;
-      const pulls = memory.pulls.get(action.node) ?? new Map<string, { error?: string }>();
-      memory.pulls.set(action.node, pulls);
-      try {
-        if (action.api === "lifecycle") {
-          await ports.talos.stream(
-            "image",
-            "Pull",
-            { containerd: { driver: "CRI", namespace: action.namespace }, imageRef: action.image },
-            action.address,
-            () => undefined,
-            {
-              deadlineMs: 10 * 60_000,
-            },
-          );
-        } else {
-          await ports.talos.unary(
-            "machine",
-            "ImagePull",
-            { namespace: action.namespace, reference: action.image },
-            action.address,
-            10 * 60_000,
-          );
-        }
-        pulls.set(action.image, {});
-      } catch (error) {
-        // A node that is away answers later; any other answer is the image's verdict.
-        if (!(error instanceof TalosError) || error.unavailable) throw error;
-        pulls.set(action.image, { error: error.message });
-      }
+      // Off the pass: a pull may take minutes, and the pass that asked for it must not wait on it.
+      const pulling = memory.pulling.get(action.node) ?? new Set<string>();
+      memory.pulling.set(action.node, pulling);
+      if (pulling.has(action.image)) return undefined;
+      pulling.add(action.image);
+      void pull(action, ports.talos, memory).finally(() => {
+        pulling.delete(action.image);
+        ports.pulled();
+      });
       return undefined;
     }
     case "patchConfig": {
@@ -121,5 +103,39 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         return undefined;
       }
     }
+  }
+}
+
+/** Pulls an image and notes the verdict; a node that is away is asked again by a later pass. */
+async function pull(
+  action: Extract<Action, { kind: "prepull" }>,
+  talos: TalosClient,
+  memory: ShellMemory,
+): Promise<void> {
+  const pulls = memory.pulls.get(action.node) ?? new Map<string, { error?: string }>();
+  memory.pulls.set(action.node, pulls);
+  try {
+    if (action.api === "lifecycle") {
+      await talos.stream(
+        "image",
+        "Pull",
+        { containerd: { driver: "CRI", namespace: action.namespace }, imageRef: action.image },
+        action.address,
+        () => undefined,
+        { deadlineMs: 10 * 60_000 },
+      );
+    } else {
+      await talos.unary(
+        "machine",
+        "ImagePull",
+        { namespace: action.namespace, reference: action.image },
+        action.address,
+        10 * 60_000,
+      );
+    }
+    pulls.set(action.image, {});
+  } catch (error) {
+    // Any answer from Talos is the image's verdict; no answer (a node away, a closed client) is none.
+    if (error instanceof TalosError && !error.unavailable) pulls.set(action.image, { error: error.message });
   }
 }

@@ -35,6 +35,8 @@ export interface ShellMemory {
   drainBlocked: Map<string, string>;
   /** Images pulled per node, with the error of a failed pull. */
   pulls: Map<string, Map<string, { error?: string }>>;
+  /** Pulls under way per node (run off the pass), by image. */
+  pulling: Map<string, Set<string>>;
   upgradeErrors: Map<string, string>;
   /** Configuration patches Talos refused, per node and component. */
   patchErrors: Map<string, Map<KubeComponent, string>>;
@@ -49,6 +51,7 @@ export function newShellMemory(): ShellMemory {
   return {
     drainBlocked: new Map(),
     pulls: new Map(),
+    pulling: new Map(),
     upgradeErrors: new Map(),
     patchErrors: new Map(),
     facts: new Map(),
@@ -261,6 +264,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       const [talosFacts, kubernetes] = await Promise.all([nodeFacts(node), kubernetesOf(node)]);
       const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
       const kubeletBootId = node.status?.nodeInfo?.bootID;
+      const pulling = [...(memory.pulling.get(name) ?? [])];
       return {
         name,
         role: isControlPlane(node) ? "controlplane" : "worker",
@@ -273,6 +277,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         talos: talosFacts,
         evictablePods: drain.evict.length + drain.terminating.length + drain.blocked.length,
         pulls: Object.fromEntries(memory.pulls.get(name) ?? []),
+        ...(pulling.length > 0 ? { pulling } : {}),
         mirrorPods: mirrors.get(name) ?? {},
         ...(blocked.length > 0 ? { drainBlockedBy: blocked.join("; ") } : {}),
         ...(upgradeError ? { upgradeError } : {}),

@@ -34,6 +34,8 @@ export interface ReconcilerPorts {
   factsTtlMs: number;
   /** The operator's own pod (downward API), which no drain evicts. */
   self?: PodRef;
+  /** Looks at a plan again soon (the work queue's add). */
+  requeue: (plan: string) => void;
   now?: () => Date;
 }
 
@@ -133,6 +135,7 @@ export class Reconciler {
           planName: name,
           drain: plan.spec.drain,
           ...(ports.self ? { self: ports.self } : {}),
+          pulled: () => ports.requeue(name),
         });
         if (outcome === "called") called.push(action.node);
         ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");

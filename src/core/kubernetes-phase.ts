@@ -308,6 +308,7 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
         const key = `${node.name} ${task.image}`;
         if (seen.has(key) || !node.address) continue;
         seen.add(key);
+        if (node.pulling?.includes(task.image as string)) continue;
         actions.push({
           kind: "prepull",
           node: node.name,

@@ -130,7 +130,7 @@ export function stepNode(
       if (upgrade.kind === "upgrade" && !entry.image && !node.pulls[upgrade.image]) {
         return {
           entry: { ...entry, message: `pulling ${upgrade.image}` },
-          actions: [installerPull(node, upgrade)],
+          actions: node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
           events: [],
         };
       }

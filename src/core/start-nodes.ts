@@ -20,6 +20,17 @@ export function startNodes(
   const out = [...entries];
   const actions: Action[] = [];
   const events: PlanEvent[] = [];
+  const workerCount = out.filter((e) => e.role === "worker").length;
+  const budget = workerBudget(spec.rollout.maxUnavailable, workerCount);
+  // Pulls run off the pass, at most a budget's worth at once across the plan's nodes.
+  let pullsUnderWay = out.filter((e) => (byName.get(e.name)?.pulling?.length ?? 0) > 0).length;
+  const pull = (node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): string => {
+    if (node.pulling?.includes(upgrade.image)) return `pulling ${upgrade.image}`;
+    if (pullsUnderWay >= budget) return `waiting to pull ${upgrade.image} (${budget} at a time)`;
+    pullsUnderWay++;
+    actions.push(installerPull(node, upgrade));
+    return `pulling ${upgrade.image}`;
+  };
   // A node starts only once its installer image has been pulled on it: a missing image fails the
   // plan before anything is cordoned.
   const start = (index: number): boolean => {
@@ -27,14 +38,13 @@ export function startNodes(
     const node = byName.get(entry.name) as NodeView;
     const upgrade = upgradeAction(node, entry, spec);
     if (upgrade.kind !== "upgrade") return false;
-    const pull = node.pulls[upgrade.image];
-    if (!pull) {
-      out[index] = { ...entry, message: `pulling ${upgrade.image}` };
-      actions.push(installerPull(node, upgrade));
+    const pulled = node.pulls[upgrade.image];
+    if (!pulled) {
+      out[index] = { ...entry, message: pull(node, upgrade) };
       return false;
     }
-    if (pull.error) {
-      const message = `the installer image ${upgrade.image} cannot be pulled: ${pull.error}`;
+    if (pulled.error) {
+      const message = `the installer image ${upgrade.image} cannot be pulled: ${pulled.error}`;
       out[index] = {
         ...entry,
         state: "Failed",
@@ -64,12 +74,9 @@ export function startNodes(
       const node = byName.get(entry.name);
       if (!node?.talos.reachable || !node.talos.version) continue;
       const upgrade = upgradeAction(node, entry, spec);
-      if (upgrade.kind === "upgrade" && !node.pulls[upgrade.image])
-        actions.push(installerPull(node, upgrade));
+      if (upgrade.kind === "upgrade" && !node.pulls[upgrade.image]) pull(node, upgrade);
     }
   };
-  const workerCount = out.filter((e) => e.role === "worker").length;
-  const budget = workerBudget(spec.rollout.maxUnavailable, workerCount);
 
   const controlPlanes = out.filter((e) => e.role === "controlplane");
   if (controlPlanes.some(isActive)) {

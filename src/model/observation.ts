@@ -75,6 +75,8 @@ export interface NodeView {
   drainBlockedBy?: string;
   /** Images this operator pulled on the node (installer, Kubernetes components), with the error of a failed pull. */
   pulls: Record<string, { error?: string }>;
+  /** Images being pulled on the node now: asked for by an earlier pass, not answered yet. */
+  pulling?: string[];
   /** The kubelet version the Node reports (status.nodeInfo.kubeletVersion). */
   kubeletVersion?: string;
   /** Mirror pods of the control plane static pods on this node, by component. */

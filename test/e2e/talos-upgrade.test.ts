@@ -137,6 +137,45 @@ describe("Talos upgrades, end to end", () => {
     }
   });
 
+  it("slow pulls: at most maxUnavailable at once, in parallel, and no pass waits on one", async () => {
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 5,
+      timing: { rebootMs: 1_500, pullMs: 3_000 },
+    });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { maxUnavailable: 2 } });
+    await scenario.waitFor("condition=Ready");
+
+    const { fleet, recorder } = scenario;
+    expect(fleet.nodes().map((n) => n.version)).toEqual(Array(6).fill("v1.12.4"));
+    expect(recorder.maxWorkersDown).toBe(2);
+    const spans = fleet.nodes().flatMap((n) => n.pulls.map((p) => ({ node: n.hostname, ...p })));
+    // Every node's installer pulled, and a pull under way never asked for again (a pull cut off by
+    // the control plane's reboot, the API endpoint, is asked for again once it answers).
+    expect(new Set(spans.map((p) => p.node))).toEqual(new Set(fleet.nodes().map((n) => n.hostname)));
+    for (const [i, a] of spans.entries()) {
+      const twice = spans.filter(
+        (b, j) => j !== i && b.node === a.node && b.start >= a.start && b.start < (a.end ?? Infinity),
+      );
+      expect(twice).toEqual([]);
+    }
+    const overlap = (at: number) => spans.filter((p) => p.start <= at && at < (p.end ?? Infinity)).length;
+    // Parallel (two at once) and capped (never three).
+    expect(Math.max(...spans.map((p) => overlap(p.start)))).toBe(2);
+    // Off the pass: some node's upgrade call is made while a pull on another node is under way.
+    const upgradeCalls = fleet
+      .nodes()
+      .flatMap((n) =>
+        n.calls
+          .filter((c) => c.method === "/machine.MachineService/Upgrade")
+          .map((c) => ({ node: n.hostname, at: c.at })),
+      );
+    const duringPull = upgradeCalls.filter((c) =>
+      spans.some((p) => p.node !== c.node && p.start < c.at && c.at < (p.end ?? Infinity)),
+    );
+    expect(duringPull.length).toBeGreaterThan(0);
+  });
+
   it("a single-node cluster: one control plane, nothing to drain to", async () => {
     scenario = await new Scenario().start({ controlPlanes: 1, workers: 0 });
     await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });

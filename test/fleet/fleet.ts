@@ -43,6 +43,7 @@ export const defaultTiming: Timing = {
   stepMs: 5,
   kubeletRestartMs: 100,
   sequenceDelayMs: 20,
+  pullMs: 0,
 };
 
 /** The Image Factory schematic of a vanilla image (no extensions). */

@@ -12,7 +12,7 @@ export const imageService: ServiceImplementation = {
   stream: {
     Pull: async ({ node, fleet }, request, write) => {
       const reference = String(request.imageRef ?? "");
-      const failure = node.pull(containerdKey(request), reference, (r) => fleet.registry.exists(r));
+      const failure = await node.pull(containerdKey(request), reference, (r) => fleet.registry.exists(r));
       if (failure) throw new RpcError(status.INTERNAL, failure);
       write({
         pullProgress: {

@@ -208,9 +208,9 @@ export const machineService: ServiceImplementation = {
         modeDetails: "Applied configuration without a reboot",
       };
     },
-    ImagePull: ({ node, fleet }, request) => {
+    ImagePull: async ({ node, fleet }, request) => {
       const reference = String(request.reference ?? "");
-      const failure = node.pull(String(request.namespace ?? "NS_SYSTEM"), reference, (r) =>
+      const failure = await node.pull(String(request.namespace ?? "NS_SYSTEM"), reference, (r) =>
         fleet.registry.exists(r),
       );
       if (failure) throw new RpcError(status.INTERNAL, failure);

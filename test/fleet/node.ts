@@ -30,6 +30,8 @@ export interface Timing {
   stepMs: number;
   /** How long the kubelet service is gone when Talos restarts it for a new image. */
   kubeletRestartMs: number;
+  /** Time an image pull takes before it answers (a registry far away, a large installer). */
+  pullMs: number;
 }
 
 export interface Faults {
@@ -101,6 +103,8 @@ export class SimNode {
   pendingVersion: string | undefined;
   /** Images pulled into containerd, by `<namespace>/<reference>`. */
   readonly pulled = new Set<string>();
+  /** Every pull served: when it started and, once answered, when it ended (ms since the epoch). */
+  readonly pulls: { reference: string; start: number; end?: number }[] = [];
   /** Node-local lock of the lifecycle installer, like the server's mutex. */
   installing = false;
   /** Calls served for this machine: method, time, and the caller's certificate Common Name. */
@@ -164,8 +168,17 @@ export class SimNode {
     });
   }
 
-  /** Pulls an image into a containerd namespace; resolves the failure reason or undefined. */
-  pull(namespace: string, reference: string, exists: (ref: string) => boolean): string | undefined {
+  /** Pulls an image into a containerd namespace, taking Timing.pullMs; resolves the failure reason or undefined. */
+  async pull(
+    namespace: string,
+    reference: string,
+    exists: (ref: string) => boolean,
+  ): Promise<string | undefined> {
+    const span: { reference: string; start: number; end?: number } = { reference, start: Date.now() };
+    this.pulls.push(span);
+    if (this.timing.pullMs > 0)
+      await new Promise((resolve) => this.later(this.timing.pullMs, () => resolve(undefined)));
+    span.end = Date.now();
     if (this.faults.pullFailure || !exists(reference)) {
       return `failed to pull image "${reference}": not found`;
     }

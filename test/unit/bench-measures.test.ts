@@ -10,6 +10,7 @@ import {
   parseProcUsage,
   percentile,
 } from "../../bench/measures.ts";
+import { defaultTiming } from "../fleet/fleet.ts";
 import { SimNode } from "../fleet/node.ts";
 
 describe("the ideal time", () => {
@@ -17,7 +18,7 @@ describe("the ideal time", () => {
 
   it("matches the simulator's legacy upgrade: from the call until apid answers again", () => {
     jest.useFakeTimers();
-    const timing = { rebootMs: 2_000, installMs: 50, stepMs: 5, kubeletRestartMs: 100, sequenceDelayMs: 20 };
+    const timing = { ...defaultTiming, rebootMs: 2_000 };
     const node = new SimNode(
       {
         hostname: "w",

@@ -96,6 +96,39 @@ describe("the installer image pre-flight", () => {
     expect(d.status.nodes.find((n) => n.name === "cp-2")?.state).toBe("Pending");
   });
 
+  it("pulls at most the worker budget at once, and never asks again for a pull under way", () => {
+    const done = { version: "v1.12.4" };
+    const workers = ["worker-a", "worker-b", "worker-c", "worker-d", "worker-e"];
+    const plan = aPlan({ rollout: { maxUnavailable: 2 } });
+    const first = decide(
+      anObservation(plan, [aNode("cp-1", done), ...workers.map((w) => aNode(w, { pulls: {} }))]),
+    );
+    expect(kinds(first)).toEqual(["prepull:worker-a", "prepull:worker-b"]);
+    expect(first.status.nodes.find((n) => n.name === "worker-c")?.message).toContain("waiting to pull");
+
+    // Two pulls under way (started by the pass before, not answered yet): no new one, no repeat.
+    const pulling = [vanillaImage("v1.12.4")];
+    const busy = decide(
+      anObservation(plan, [
+        aNode("cp-1", done),
+        ...workers.map((w, i) => aNode(w, { pulls: {}, ...(i < 2 ? { pulling } : {}) })),
+      ]),
+    );
+    expect(kinds(busy)).toEqual([]);
+    expect(busy.status.nodes.find((n) => n.name === "worker-a")?.message).toContain("pulling");
+
+    // One answered: that worker starts, and one more pull takes the freed slot.
+    const oneDone = decide(
+      anObservation(plan, [
+        aNode("cp-1", done),
+        aNode("worker-a"),
+        aNode("worker-b", { pulls: {}, pulling }),
+        ...workers.slice(2).map((w) => aNode(w, { pulls: {} })),
+      ]),
+    );
+    expect(kinds(oneDone)).toEqual(["cordon:worker-a", "prepull:worker-c"]);
+  });
+
   it("fails the plan before anything is cordoned when the image cannot be pulled", () => {
     const missing = { [vanillaImage("v1.12.4")]: { error: "not found" } };
     const d = decide(anObservation(aPlan(), [aNode("cp-1", { pulls: missing }), aNode("worker-a")]));
