@@ -131,7 +131,13 @@ const prometheusCheck = z.object({
     .string()
     .max(2048)
     .regex(/^https?:\/\/[^\s]+$/, "must be an http(s) URL"),
-  query: z.string().min(1).max(4096).describe("PromQL; an empty result means healthy."),
+  query: z.string().min(1).max(4096).describe("PromQL, evaluated as an instant query."),
+  expect: z
+    .enum(["Empty", "NonEmpty"])
+    .default("Empty")
+    .describe(
+      'Empty: healthy when the query returns no series (e.g. no critical alert firing). NonEmpty: healthy when it returns at least one (e.g. `up{job="etcd"} == 1`). Either way, a metric the query names that Prometheus has no series of fails the check: a misspelt name would otherwise pass forever.',
+    ),
 });
 
 const healthChecks = z.object({
