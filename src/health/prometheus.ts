@@ -68,7 +68,6 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
 export async function evaluatePrometheus(check: PrometheusCheck, timeoutMs = 10_000): Promise<GateResult> {
   const name = `prometheus/${check.name}`;
   const base = check.url.replace(/\/$/, "");
-  const expect = check.expect ?? "Empty";
   try {
     const answer = await getJson(`${base}/api/v1/query?query=${encodeURIComponent(check.query)}`, timeoutMs);
     const parsed = queryAnswer.safeParse(answer.body);
@@ -78,7 +77,8 @@ export async function evaluatePrometheus(check: PrometheusCheck, timeoutMs = 10_
       return { name, passing: false, message: `query failed: ${parsed.data.error ?? parsed.data.status}` };
     const series = parsed.data.data?.result ?? [];
     if (series.length > 0) {
-      if (expect === "NonEmpty") return { name, passing: true, message: `${series.length} series returned` };
+      if (check.expect === "NonEmpty")
+        return { name, passing: true, message: `${series.length} series returned` };
       const labels = series.map((s) => s.metric.alertname ?? JSON.stringify(s.metric));
       return { name, passing: false, message: `${series.length} series returned: ${nameList(labels, 3)}` };
     }
@@ -87,7 +87,7 @@ export async function evaluatePrometheus(check: PrometheusCheck, timeoutMs = 10_
       const message = `no series, and Prometheus has none of ${nameList(unknown, 3)} at all: is the name spelt right?`;
       return { name, passing: false, message };
     }
-    return expect === "Empty"
+    return check.expect === "Empty"
       ? { name, passing: true, message: "no series" }
       : { name, passing: false, message: "no series; at least one expected" };
   } catch (error) {

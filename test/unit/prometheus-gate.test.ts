@@ -90,7 +90,10 @@ it.each([
 });
 
 it("an unreachable server fails with the reason", async () => {
-  const result = await evaluatePrometheus({ name: "p", url: "http://127.0.0.1:1", query: "up" }, 2_000);
+  const result = await evaluatePrometheus(
+    { name: "p", url: "http://127.0.0.1:1", query: "up", expect: "Empty" },
+    2_000,
+  );
   expect(result).toMatchObject({ name: "prometheus/p", passing: false });
   expect(result.message).toContain("unreachable");
 });
