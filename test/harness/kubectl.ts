@@ -15,6 +15,9 @@ export function kubectl(
   const child = run("kubectl", ["--kubeconfig", kubeconfig, ...args], {
     timeout: options.timeoutMs ?? 240_000,
   });
+  // A kubectl that exits before reading its stdin (nothing to read) closes the pipe: its exit status,
+  // not the write, is the answer.
+  child.child.stdin?.on("error", () => undefined);
   child.child.stdin?.end(input ?? "");
   return child;
 }
