@@ -4,11 +4,8 @@
 // (control planes, then workers maxUnavailable at a time). Each task patches one image in one
 // machine configuration and waits for the result; a patch is made only while the configuration
 // still differs, so a restart resumes where the status says without applying anything twice.
-
-import { parseDuration } from "../api/v1alpha1/duration.ts";
 import {
   excluded,
-  type KubeComponent,
   type KubernetesStatus,
   type KubernetesTask,
   type Plan,
@@ -19,13 +16,21 @@ import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
-import { defaultRepositories, imageVersion, kubernetesImage } from "./image-refs.ts";
+import { imageVersion } from "./image-refs.ts";
 import { removedBetween, removedInArgs, unsupportedCombination } from "./kubernetes-compat.ts";
+import {
+  advanceTasks,
+  isActive,
+  nodesDone,
+  plannedTasks,
+  prePull,
+  startTasks,
+  staticPods,
+  stepName,
+} from "./kubernetes-tasks.ts";
 import { upgradeOrder, workerBudget } from "./selection.ts";
 import { talosComplete } from "./talos-targets.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
-
-const staticPods: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
 
 /** The nodes whose kubelets the phase upgrades: every node but the excluded ones. */
 export function kubernetesNodes(nodes: NodeView[]): NodeView[] {
@@ -81,67 +86,6 @@ export interface KubernetesPhase {
   wakeAt?: number;
 }
 
-function imageFor(node: NodeView, component: KubeComponent, version: string): string {
-  const current =
-    component === "kubelet"
-      ? (node.kubernetes?.images.kubelet ?? node.kubernetes?.kubeletImage)
-      : node.kubernetes?.images[component];
-  return kubernetesImage(current, defaultRepositories[component], version);
-}
-
-/** A task is already done when the configuration names its image and the component runs it. */
-function converged(task: KubernetesTask, node: NodeView, version: string): boolean {
-  const facts = node.kubernetes;
-  if (!facts?.reachable || facts.images[task.component] !== task.image) return false;
-  if (task.component === "kube-proxy") return true;
-  if (task.component === "kubelet") {
-    return (
-      facts.kubeletImage === task.image &&
-      facts.kubeletHealthy &&
-      node.kubeletVersion === version &&
-      node.ready
-    );
-  }
-  const rendered = facts.rendered[task.component];
-  const pod = node.mirrorPods[task.component];
-  return (
-    rendered !== undefined &&
-    rendered.image === task.image &&
-    pod?.configVersion === rendered.version &&
-    pod.image === task.image &&
-    pod.ready
-  );
-}
-
-/** Tasks for one version, in order: each static pod on every control plane, kube-proxy, kubelets. */
-function plannedTasks(nodes: NodeView[], version: string, now: Date): KubernetesTask[] | string {
-  const unreadable = nodes.filter((n) => !n.kubernetes?.reachable);
-  if (unreadable.length > 0) {
-    return unreadable.map((n) => `${n.name}: ${n.kubernetes?.error ?? "not read yet"}`).join("; ");
-  }
-  const controlPlanes = nodes.filter((n) => n.role === "controlplane");
-  const pairs: [NodeView, KubeComponent][] = [
-    ...staticPods.flatMap((c) => controlPlanes.map((n): [NodeView, KubeComponent] => [n, c])),
-    ...controlPlanes
-      .filter((n) => !n.kubernetes?.proxyDisabled)
-      .map((n): [NodeView, KubeComponent] => [n, "kube-proxy"]),
-    ...nodes.map((n): [NodeView, KubeComponent] => [n, "kubelet"]),
-  ];
-  return pairs.map(([node, component]) => {
-    const task: KubernetesTask = {
-      component,
-      node: node.name,
-      role: node.role,
-      state: "Pending",
-      image: imageFor(node, component, version),
-      message: "",
-    };
-    return converged(task, node, version)
-      ? { ...task, state: "Done", finishedAt: now.toISOString(), message: `already at ${version}` }
-      : task;
-  });
-}
-
 /** What the pre-flight finds in the way of `version`: removed flags, feature gates and APIs. */
 function removedInUse(nodes: NodeView[], obs: Observation, from: string, version: string): string[] {
   const removed = removedBetween(from, version);
@@ -165,8 +109,6 @@ function removedInUse(nodes: NodeView[], obs: Observation, from: string, version
   return found;
 }
 
-const isActive = (t: KubernetesTask) => t.state === "Applying";
-
 /**
  * Which nodes' Kubernetes facts the next pass needs from the Talos API: all of them to plan a
  * version's tasks, else those applying and those that may start next; none outside the phase.
@@ -183,244 +125,168 @@ export function nodesToInspect(plan: Plan): "all" | Set<string> {
   return new Set([...tasks.filter(isActive), ...next].map((t) => t.node));
 }
 
+/** What a pass of the phase knows before it decides anything. */
+interface PhaseContext {
+  obs: Observation;
+  spec: NonNullable<PlanSpec["kubernetes"]>;
+  now: Date;
+  /** The phase's status from the last pass, with failed tasks back to Pending on a retry. */
+  previous: KubernetesStatus | undefined;
+  nodes: NodeView[];
+  byName: Map<string, NodeView>;
+  /** The target is the one status was written for: resume it (a new target starts afresh). */
+  sameTarget: boolean;
+  running: string[];
+  from: string | undefined;
+}
+
+/** The version a pass rolls out and its tasks, the phase done, or why it cannot go on. */
+type Rollout =
+  | { kind: "rollout"; version: string; tasks: KubernetesTask[]; events: PlanEvent[] }
+  | { kind: "done" }
+  | { kind: "refused"; status: Omit<KubernetesStatus, "targetVersion" | "fromVersion">; verdict: Verdict };
+
 /**
- * One pass of the Kubernetes phase. `hold` is why no new task may start now (paused, window
- * closed, health checks failing); tasks already applying go on regardless.
+ * One pass of the Kubernetes phase: the version and its tasks (resumed from status, else planned
+ * after the pre-flight) → pre-pull → advance the tasks already applying → start new ones unless
+ * `hold` (paused, window closed, health checks failing) says no. A version with tasks under way
+ * is always resumed, so no pre-flight finding ever stops a task in flight.
  */
 export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retry: boolean): KubernetesPhase {
-  const spec = obs.plan.spec.kubernetes as NonNullable<PlanSpec["kubernetes"]>;
-  const now = obs.now;
-  const previous = retried(obs.plan.status?.kubernetes, retry);
-  const nodes = kubernetesNodes(obs.nodes);
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  const events: PlanEvent[] = [];
-  const actions: Action[] = [];
-  // A new target starts afresh; the same target resumes what status says.
-  const sameTarget = previous?.targetVersion === spec.version;
-  const running = runningVersions(nodes);
-  const from = lowest(running);
-  const fromVersion = (sameTarget ? previous?.fromVersion : undefined) ?? from;
-  const base = { ...(fromVersion ? { fromVersion } : {}), targetVersion: spec.version };
-  const result = (
-    status: Omit<KubernetesStatus, "targetVersion" | "fromVersion">,
-    verdict: Verdict,
-    done = false,
-    wakeAt?: number,
-  ): KubernetesPhase => ({
-    status: { ...status, ...base },
-    actions,
-    events,
-    verdict,
-    done,
-    ...(wakeAt !== undefined ? { wakeAt } : {}),
-  });
-  const stalled = (reason: string, message: string, retrying = false): KubernetesPhase =>
-    result(
-      { ...previous, step: "Preflight", tasks: sameTarget ? (previous?.tasks ?? []) : [] },
-      { kind: "stalled", reason, message, retrying },
-    );
-
-  if (!from) return stalled(Reason.KubernetesVersionUnknown, "no Kubernetes version found on any node", true);
-
-  // Tasks listed but never started (by a dry run, or before a pre-flight stall) are planned
-  // again, pre-flight first: the cluster may have changed since.
-  const listedOnly = previous?.step === "Preflight" && !previous.tasks.some((t) => t.startedAt);
-  // The version being rolled out: the one in status until its tasks are done, else the next step.
-  const unfinished =
-    sameTarget && !listedOnly && previous?.version && previous.tasks.some((t) => t.state !== "Done");
-  let version = unfinished ? previous?.version : undefined;
-  if (!version) {
-    const path = upgradePath("Kubernetes", running, spec.version, spec.intermediateVersions);
-    if (!path.ok) return stalled(path.reason, path.message);
-    version = currentStep(running, path.steps);
+  const ctx = phaseContext(obs, retry);
+  const current = rollout(ctx);
+  if (current.kind === "done") {
+    const tasks = ctx.sameTarget ? (ctx.previous?.tasks ?? []) : [];
+    const status = { version: ctx.spec.version, step: "Done", nodesDone: ctx.nodes.length, tasks };
+    return phaseResult(ctx, status, { kind: "progressing" }, { done: true });
   }
-  if (!version) {
-    return result(
-      {
-        version: spec.version,
-        step: "Done",
-        nodesDone: nodes.length,
-        tasks: sameTarget ? (previous?.tasks ?? []) : [],
-      },
-      { kind: "progressing" },
-      true,
-    );
-  }
-
-  let tasks = sameTarget && previous?.version === version && !listedOnly ? previous.tasks : [];
-  if (tasks.length === 0) {
-    const support = supportProblem(obs, new Set());
-    if (support) return stalled(Reason.UnsupportedKubernetesVersion, support);
-    const blockers = removedInUse(nodes, obs, from, version);
-    if (blockers.length > 0) {
-      // Looked at again regularly: once the flags and objects are gone, the plan goes on.
-      return stalled(
-        Reason.RemovedItemsInUse,
-        `Kubernetes ${version} removed what the cluster still uses: ${blockers.join("; ")}`,
-        true,
-      );
-    }
-    const planned = plannedTasks(nodes, version, now);
-    if (typeof planned === "string") {
-      return result(
-        { ...previous, version, step: "Preflight", tasks: [] },
-        {
-          kind: "waiting",
-          reason: Reason.Progressing,
-          message: `reading the Kubernetes components: ${planned}`,
-        },
-      );
-    }
-    tasks = planned;
-    events.push({
-      type: "Normal",
-      reason: Reason.KubernetesUpgradeStarted,
-      message: `upgrading Kubernetes ${from} → ${version}${version === spec.version ? "" : ` (on the way to ${spec.version})`}`,
-    });
-  }
-
-  // Pre-pull what the remaining tasks run, before anything is patched.
-  const pulls: { task: KubernetesTask; node: NodeView }[] = tasks
-    .filter((t) => t.state === "Pending" && t.component !== "kube-proxy" && t.image)
-    .map((task) => ({ task, node: byName.get(task.node) as NodeView }))
-    .filter((p) => p.node !== undefined);
-  const started = tasks.some((t) => t.state !== "Pending" && t.startedAt);
-  if (!started) {
-    const missing = pulls.filter((p) => !p.node.pulls[p.task.image as string]);
-    const failed = pulls.find((p) => p.node.pulls[p.task.image as string]?.error);
-    if (failed) {
-      const error = failed.node.pulls[failed.task.image as string]?.error;
-      const message = `${failed.task.image} cannot be pulled on ${failed.node.name}: ${error}`;
-      tasks = tasks.map((t) =>
-        t === failed.task
-          ? { ...t, state: "Failed", reason: Reason.ImagePullFailed, finishedAt: now.toISOString(), message }
-          : t,
-      );
-      events.push({ type: "Warning", reason: Reason.ImagePullFailed, message });
-      return result(
-        { version, step: "PrePull", tasks, nodesDone: nodesDone(tasks) },
-        { kind: "failed", reason: Reason.ImagePullFailed, message },
-      );
-    }
-    if (missing.length > 0) {
-      const seen = new Set<string>();
-      for (const { task, node } of missing) {
-        const key = `${node.name} ${task.image}`;
-        if (seen.has(key) || !node.address) continue;
-        seen.add(key);
-        if (node.pulling?.includes(task.image as string)) continue;
-        actions.push({
-          kind: "prepull",
-          node: node.name,
-          address: node.address,
-          image: task.image as string,
-          api: compareVersions(node.talos.version ?? "v0.0.0", "v1.13.0") >= 0 ? "lifecycle" : "legacy",
-          namespace: task.component === "kubelet" ? "NS_SYSTEM" : "NS_CRI",
-        });
-      }
-      return result(
-        { version, step: "PrePull", tasks, nodesDone: nodesDone(tasks) },
-        {
-          kind: "waiting",
-          reason: Reason.PullingImage,
-          message: `pre-pulling ${seen.size} image(s) for Kubernetes ${version}`,
-        },
-      );
-    }
-  }
-
-  // Move applying tasks forward.
-  const timeout = parseDuration(obs.plan.spec.rollout.nodeTimeout);
-  let wakeAt: number | undefined;
-  tasks = tasks.map((task) => {
-    if (!isActive(task)) return task;
-    const node = byName.get(task.node);
-    const fail = (reason: string, message: string): KubernetesTask => {
-      events.push({ type: "Warning", reason, message: `${task.component} on ${task.node}: ${message}` });
-      return { ...task, state: "Failed", reason, finishedAt: now.toISOString(), message };
-    };
-    if (!node) return fail(Reason.NodeFailed, "the Kubernetes Node disappeared");
-    const refused = node.patchErrors?.[task.component];
-    if (refused) return fail(Reason.ConfigPatchRefused, `Talos refused the configuration patch: ${refused}`);
-    if (converged(task, node, version)) {
-      events.push({
-        type: "Normal",
-        reason: Reason.ComponentUpgraded,
-        message: `${task.component} on ${task.node} runs ${version}`,
-      });
-      return { ...task, state: "Done", finishedAt: now.toISOString(), message: `running ${version}` };
-    }
-    const deadline = Date.parse(task.startedAt ?? now.toISOString()) + timeout;
-    if (now.getTime() > deadline)
-      return fail(
-        Reason.ComponentTimeout,
-        `not running ${version} within ${obs.plan.spec.rollout.nodeTimeout}: ${waitingFor(task, node, version)}`,
-      );
-    wakeAt = wakeAt === undefined ? deadline : Math.min(wakeAt, deadline);
-    const facts = node.kubernetes;
-    if (facts?.reachable && facts.images[task.component] !== task.image && node.address) {
-      actions.push(patch(node, task));
-      return { ...task, message: `patching the machine configuration to ${task.image}` };
-    }
-    return { ...task, message: waitingFor(task, node, version) };
+  if (current.kind === "refused") return phaseResult(ctx, current.status, current.verdict);
+  const { version } = current;
+  const events = [...current.events];
+  const summary = (tasks: KubernetesTask[]) => ({
+    version,
+    step: stepName(tasks),
+    tasks,
+    nodesDone: nodesDone(tasks),
   });
 
-  const failed = tasks.find((t) => t.state === "Failed");
+  const pulled = prePull(ctx.byName, version, current.tasks, ctx.now);
+  events.push(...pulled.events);
+  if (pulled.verdict) {
+    const status = { version, step: "PrePull", tasks: pulled.tasks, nodesDone: nodesDone(pulled.tasks) };
+    return phaseResult(ctx, status, pulled.verdict, { actions: pulled.actions, events });
+  }
+
+  const advanced = advanceTasks(ctx.byName, version, pulled.tasks, obs.plan.spec.rollout, ctx.now);
+  events.push(...advanced.events);
+  const failed = advanced.tasks.find((t) => t.state === "Failed");
   if (failed) {
     const message = `${failed.component} on ${failed.node}: ${failed.message}`;
-    return result(
-      { version, step: stepName(tasks), tasks, nodesDone: nodesDone(tasks) },
-      { kind: "failed", reason: failed.reason ?? Reason.NodeFailed, message },
-    );
+    const verdict: Verdict = { kind: "failed", reason: failed.reason ?? Reason.NodeFailed, message };
+    return phaseResult(ctx, summary(advanced.tasks), verdict, { actions: advanced.actions, events });
   }
 
-  // Start new work: one control plane task at a time, then worker kubelets within the budget.
-  const active = tasks.filter(isActive);
-  const next = tasks.findIndex((t) => t.state === "Pending");
-  let verdict: Verdict = { kind: "progressing" };
-  if (next >= 0 && hold && active.length === 0) verdict = hold;
-  else if (next >= 0 && !hold) {
-    const start = (index: number) => {
-      const task = tasks[index] as KubernetesTask;
-      const node = byName.get(task.node);
-      if (!node?.address) return;
-      tasks[index] = { ...task, state: "Applying", startedAt: now.toISOString(), message: "patching" };
-      if (node.kubernetes?.images[task.component] !== task.image) actions.push(patch(node, task));
-    };
-    tasks = [...tasks];
-    const first = tasks[next] as KubernetesTask;
-    if (first.role === "controlplane" || first.component !== "kubelet") {
-      if (active.length === 0) start(next);
-    } else {
-      const workers = tasks.filter((t) => t.component === "kubelet" && t.role === "worker");
-      const budget = workerBudget(obs.plan.spec.rollout.maxUnavailable, workers.length);
-      const down = new Set([
-        ...active.map((t) => t.node),
-        ...nodes.filter((n) => n.role === "worker" && !n.ready).map((n) => n.name),
-      ]);
-      let busy = down.size;
-      for (let i = next; i < tasks.length && busy < budget; i++) {
-        const task = tasks[i] as KubernetesTask;
-        if (task.state !== "Pending" || task.component !== "kubelet") continue;
-        if (!byName.get(task.node)?.ready) continue;
-        start(i);
-        busy++;
-      }
-    }
-  }
-  if (tasks.every((t) => t.state === "Done")) {
+  const started = startTasks(ctx.nodes, advanced.tasks, hold, obs.plan.spec.rollout.maxUnavailable, ctx.now);
+  if (started.tasks.every((t) => t.state === "Done")) {
     events.push({
       type: "Normal",
       reason: Reason.KubernetesStepDone,
-      message: `Kubernetes ${version} runs on all ${nodes.length} node(s)`,
+      message: `Kubernetes ${version} runs on all ${ctx.nodes.length} node(s)`,
     });
   }
-  return result(
-    { version, step: stepName(tasks), tasks, nodesDone: nodesDone(tasks) },
+  return phaseResult(ctx, summary(started.tasks), started.verdict, {
+    actions: [...advanced.actions, ...started.actions],
+    events,
+    ...(advanced.wakeAt !== undefined ? { wakeAt: advanced.wakeAt } : {}),
+  });
+}
+
+function phaseContext(obs: Observation, retry: boolean): PhaseContext {
+  const spec = obs.plan.spec.kubernetes as NonNullable<PlanSpec["kubernetes"]>;
+  const previous = retried(obs.plan.status?.kubernetes, retry);
+  const nodes = kubernetesNodes(obs.nodes);
+  const running = runningVersions(nodes);
+  return {
+    obs,
+    spec,
+    now: obs.now,
+    previous,
+    nodes,
+    byName: new Map(nodes.map((n) => [n.name, n])),
+    sameTarget: previous?.targetVersion === spec.version,
+    running,
+    from: lowest(running),
+  };
+}
+
+function phaseResult(
+  ctx: PhaseContext,
+  status: Omit<KubernetesStatus, "targetVersion" | "fromVersion">,
+  verdict: Verdict,
+  more: { actions?: Action[]; events?: PlanEvent[]; done?: boolean; wakeAt?: number } = {},
+): KubernetesPhase {
+  const fromVersion = (ctx.sameTarget ? ctx.previous?.fromVersion : undefined) ?? ctx.from;
+  return {
+    status: { ...status, ...(fromVersion ? { fromVersion } : {}), targetVersion: ctx.spec.version },
+    actions: more.actions ?? [],
+    events: more.events ?? [],
     verdict,
-    false,
-    wakeAt,
-  );
+    done: more.done ?? false,
+    ...(more.wakeAt !== undefined ? { wakeAt: more.wakeAt } : {}),
+  };
+}
+
+/** The version to roll out: the one in status while its tasks are unfinished, else the path's next step. */
+function rollout(ctx: PhaseContext): Rollout {
+  const { previous, sameTarget, spec } = ctx;
+  // Tasks listed but never started (by a dry run, or before a pre-flight stall) are planned
+  // again, pre-flight first: the cluster may have changed since.
+  const listedOnly = previous?.step === "Preflight" && !previous.tasks.some((t) => t.startedAt);
+  const resumable = sameTarget && !listedOnly && previous?.version !== undefined;
+  if (resumable && previous?.version && previous.tasks.some((t) => t.state !== "Done"))
+    return { kind: "rollout", version: previous.version, tasks: previous.tasks, events: [] };
+  const refused = (reason: string, message: string, retrying = false): Rollout => ({
+    kind: "refused",
+    status: { ...previous, step: "Preflight", tasks: sameTarget ? (previous?.tasks ?? []) : [] },
+    verdict: { kind: "stalled", reason, message, retrying },
+  });
+  if (!ctx.from)
+    return refused(Reason.KubernetesVersionUnknown, "no Kubernetes version found on any node", true);
+  const path = upgradePath("Kubernetes", ctx.running, spec.version, spec.intermediateVersions);
+  if (!path.ok) return refused(path.reason, path.message);
+  const version = currentStep(ctx.running, path.steps);
+  if (!version) return { kind: "done" };
+  if (resumable && previous?.version === version && previous.tasks.length > 0)
+    return { kind: "rollout", version, tasks: previous.tasks, events: [] };
+
+  // A version's first pass: the pre-flight, then its tasks.
+  const support = supportProblem(ctx.obs, new Set());
+  if (support) return refused(Reason.UnsupportedKubernetesVersion, support);
+  const blockers = removedInUse(ctx.nodes, ctx.obs, ctx.from, version);
+  if (blockers.length > 0) {
+    // Looked at again regularly: once the flags and objects are gone, the plan goes on.
+    const message = `Kubernetes ${version} removed what the cluster still uses: ${blockers.join("; ")}`;
+    return refused(Reason.RemovedItemsInUse, message, true);
+  }
+  const planned = plannedTasks(ctx.nodes, version, ctx.now);
+  if (typeof planned === "string") {
+    return {
+      kind: "refused",
+      status: { ...previous, version, step: "Preflight", tasks: [] },
+      verdict: {
+        kind: "waiting",
+        reason: Reason.Progressing,
+        message: `reading the Kubernetes components: ${planned}`,
+      },
+    };
+  }
+  const onTheWay = version === spec.version ? "" : ` (on the way to ${spec.version})`;
+  const started: PlanEvent = {
+    type: "Normal",
+    reason: Reason.KubernetesUpgradeStarted,
+    message: `upgrading Kubernetes ${ctx.from} → ${version}${onTheWay}`,
+  };
+  return { kind: "rollout", version, tasks: planned, events: [started] };
 }
 
 /** Failed tasks back to Pending when a retry is requested. */
@@ -432,40 +298,6 @@ function retried(status: KubernetesStatus | undefined, retry: boolean): Kubernet
     return { ...rest, state: "Pending", message: "retry requested" };
   });
   return { ...status, tasks };
-}
-
-function patch(node: NodeView, task: KubernetesTask): Action {
-  return {
-    kind: "patchConfig",
-    node: node.name,
-    address: node.address as string,
-    component: task.component,
-    image: task.image as string,
-  };
-}
-
-function waitingFor(task: KubernetesTask, node: NodeView, version: string): string {
-  const facts = node.kubernetes;
-  if (!facts?.reachable) return `the Talos API does not answer: ${facts?.error ?? "not read yet"}`;
-  if (facts.images[task.component] !== task.image) return "the configuration patch is not applied yet";
-  if (task.component === "kubelet") {
-    if (facts.kubeletImage !== task.image || !facts.kubeletHealthy)
-      return "waiting for the kubelet service to restart healthy";
-    return `waiting for the Node to be Ready on kubelet ${version} (reports ${node.kubeletVersion ?? "none"})`;
-  }
-  const rendered = facts.rendered[task.component];
-  if (!rendered || rendered.image !== task.image) return "waiting for Talos to render the new configuration";
-  const pod = node.mirrorPods[task.component];
-  return `waiting for the mirror pod with config version ${rendered.version} to be Ready (${pod ? `has ${pod.configVersion ?? "none"}, ${pod.ready ? "Ready" : "not Ready"}` : "no pod"})`;
-}
-
-function stepName(tasks: KubernetesTask[]): string {
-  return tasks.find((t) => t.state !== "Done")?.component ?? "Done";
-}
-
-function nodesDone(tasks: KubernetesTask[]): number {
-  const open = new Set(tasks.filter((t) => t.state !== "Done").map((t) => t.node));
-  return new Set(tasks.map((t) => t.node).filter((n) => !open.has(n))).size;
 }
 
 /**

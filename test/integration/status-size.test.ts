@@ -61,6 +61,8 @@ it("a 1000-node plan with 60-character names: every status write is accepted, ev
   const stored = (await read()).status as PlanStatus;
   // Messages that name nodes name a few and count the rest.
   const upToDate = stored.conditions.find((c) => c.type === "TalosUpToDate")?.message ?? "";
-  expect(upToDate).toMatch(/^not on v1\.12\.4 yet: .* and 657 more; ahead of the target, left alone: .* and 323 more$/);
+  expect(upToDate).toMatch(
+    /^not on v1\.12\.4 yet: .* and 657 more; ahead of the target, left alone: .* and 323 more$/,
+  );
   expect(stored.nodes.filter((n) => n.state === "Skipped" && n.reason === "AheadOfTarget")).toHaveLength(333);
 });

@@ -322,6 +322,21 @@ describe("Kubernetes phase rollout", () => {
     expect(lost.actions.filter((a) => a.kind === "patchConfig")).toHaveLength(1);
   });
 
+  it("a task applying goes on whatever the pre-flight would say now: no running version readable", () => {
+    const { d, obs } = run(anObservation(k8sPlan(), fleet()), 3, apply);
+    const applying = tasksOf(d).find((t) => t.state === "Applying") as KubernetesTask;
+    // Every kubelet version and mirror pod gone from view (the Nodes' status being rewritten).
+    const unread = apply(obs.nodes, d).map((n) => {
+      const { kubeletVersion: _version, ...rest } = n;
+      return { ...rest, mirrorPods: {} };
+    });
+    const next = decide({ ...obs, nodes: unread, plan: { ...obs.plan, status: d.status } });
+    expect(condition(next, "Stalled")?.status).toBe("False");
+    const same = tasksOf(next).find((t) => t.node === applying.node && t.component === applying.component);
+    expect(same).toMatchObject({ state: "Applying" });
+    expect(same?.message).toContain("waiting for the mirror pod");
+  });
+
   it("fails on a refused patch, and a retry tries that task again", () => {
     const { d, obs } = run(anObservation(k8sPlan(), fleet()), 3, apply);
     const applying = tasksOf(d).find((t) => t.state === "Applying") as KubernetesTask;
