@@ -79,197 +79,205 @@ export function stepNode(
   spec: PlanSpec,
   now: Date,
 ): StepResult {
-  const unchanged: StepResult = { entry, actions: [], events: [] };
-  if (!activeStates.has(entry.state)) return unchanged;
+  if (!activeStates.has(entry.state)) return { entry, actions: [], events: [] };
   if (!node) {
     const message =
       "the Kubernetes Node was deleted during its upgrade (its machine may still be rebooting); retry once it is back";
     return fail(entry, now, Reason.NodeGone, message);
   }
-  const talos = node.talos;
-  const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
-
   switch (entry.state) {
-    case "Draining": {
-      const actions: Action[] = node.unschedulable ? [] : [{ kind: "cordon", node: node.name }];
-      const drainTimeout = parseDuration(spec.drain.timeout);
-      if (spec.drain.enabled && node.evictablePods > 0) {
-        if (elapsedSince(entry.startedAt, now) > drainTimeout) {
-          const blocked = node.drainBlockedBy ? `: ${node.drainBlockedBy}` : "";
-          return fail(
-            entry,
-            now,
-            Reason.DrainTimeout,
-            `drain did not finish within ${spec.drain.timeout}, ${node.evictablePods} pod(s) left${blocked}`,
-          );
-        }
-        return {
-          entry: {
-            ...entry,
-            message: `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`,
-          },
-          actions: [...actions, { kind: "drain", node: node.name }],
-          events: [],
-          wakeAt: Date.parse(entry.startedAt ?? now.toISOString()) + drainTimeout,
-        };
-      }
-      if (!node.unschedulable || !talos.reachable || !talos.bootId) {
-        return {
-          entry: {
-            ...entry,
-            message: talos.reachable
-              ? "cordoning"
-              : `waiting for the Talos API: ${talos.error ?? "unreachable"}`,
-          },
-          actions,
-          events: [],
-        };
-      }
-      // A node retargeted while draining boots the new installer: it is pulled before the call.
-      const upgrade = upgradeAction(node, entry, spec);
-      if (upgrade.kind === "upgrade" && !entry.image && !node.pulls[upgrade.image]) {
-        return {
-          entry: { ...entry, message: `pulling ${upgrade.image}` },
-          actions: node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
-          events: [],
-        };
-      }
-      // The intent, with the boot ID seen before the call, is written to status before the call is made.
-      const next: NodeStatus = {
-        ...entry,
-        state: "Upgrading",
-        bootIdBefore: talos.bootId,
-        attempts: entry.attempts + 1,
-        message: `upgrading to ${entry.version}`,
-      };
-      delete next.upgradeCalledAt;
-      return {
-        entry: { ...next, image: upgrade.kind === "upgrade" ? upgrade.image : entry.image },
-        actions: [upgrade],
-        events: [
-          {
-            type: "Normal",
-            reason: Reason.NodeUpgradeStarted,
-            message: `${node.name}: upgrading Talos ${entry.fromVersion ?? "?"} → ${entry.version}`,
-          },
-        ],
-      };
-    }
-
+    case "Draining":
+      return stepDraining(entry, node, spec, now);
     case "Upgrading":
-    case "Rebooting": {
-      const rebooted = talos.reachable && talos.bootId !== undefined && talos.bootId !== entry.bootIdBefore;
-      const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
-      if (rebooted && talos.stage === "RUNNING" && talos.ready) {
-        if (talos.version !== entry.version) {
-          return fail(
-            entry,
-            now,
-            Reason.RolledBack,
-            `rolled back by Talos: the node booted ${talos.version ?? "an unknown version"} instead of ${entry.version}`,
-          );
-        }
-        return stepNode({ ...entry, state: "Verifying", message: "verifying" }, node, spec, now);
-      }
-      if (elapsed > nodeTimeout) {
-        const seen = talos.reachable
-          ? `last seen ${talos.stage ?? "?"} on ${talos.version ?? "?"}${talos.ready === false ? ", not ready" : ""}`
-          : `unreachable: ${talos.error ?? "no answer"}`;
-        return fail(
-          entry,
-          now,
-          Reason.NodeTimeout,
-          `not back on ${entry.version} within ${spec.rollout.nodeTimeout} (${seen})`,
-        );
-      }
-      const wakeAt = Date.parse(entry.upgradeCalledAt ?? entry.startedAt ?? now.toISOString()) + nodeTimeout;
-      const underway =
-        !talos.reachable || rebooted || (talos.stage !== undefined && talos.stage !== "RUNNING");
-      if (underway) {
-        return {
-          entry: {
-            ...entry,
-            state: "Rebooting",
-            message: talos.reachable ? `booting (${talos.stage})` : "rebooting",
-          },
-          actions: [],
-          events: [],
-          wakeAt,
-        };
-      }
-      if (entry.state === "Upgrading" && !entry.upgradeCalledAt && node.upgradeError) {
-        return fail(entry, now, Reason.UpgradeRefused, `Talos refused the upgrade: ${node.upgradeError}`);
-      }
-      if (entry.state === "Upgrading" && !entry.upgradeCalledAt) {
-        // The intent is recorded but the call was never confirmed: make it (again). The boot ID has not
-        // changed and the machine is running, so no upgrade is under way that this could repeat.
-        return { entry, actions: [upgradeAction(node, entry, spec)], events: [], wakeAt };
-      }
-      return {
-        entry: { ...entry, message: "upgrade accepted, waiting for the reboot" },
-        actions: [],
-        events: [],
-        wakeAt,
-      };
-    }
+    case "Rebooting":
+      return stepUpgrading(entry, node, spec, now);
+    case "Verifying":
+      return stepVerifying(entry, node, spec, now);
+    default:
+      return stepSoaking(entry, node, spec, now);
+  }
+}
 
-    case "Verifying": {
-      // Ready from before the reboot does not count: the kubelet must report from the new boot.
-      const stale = node.kubeletBootId !== undefined && node.kubeletBootId !== talos.bootId;
-      if (!node.ready || stale) {
-        const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
-        if (elapsed > nodeTimeout)
-          return fail(
-            entry,
-            now,
-            Reason.NodeTimeout,
-            stale
-              ? `the kubelet did not report from the new boot within ${spec.rollout.nodeTimeout}`
-              : `the Kubernetes Node is not Ready within ${spec.rollout.nodeTimeout}`,
-          );
-        const waiting = stale ? "the kubelet to report since the reboot" : "the Kubernetes Node to be Ready";
-        return {
-          entry: { ...entry, message: `waiting for ${waiting}` },
-          actions: [],
-          events: [],
-          wakeAt: Date.parse(entry.upgradeCalledAt ?? now.toISOString()) + nodeTimeout,
-        };
-      }
-      return stepNode(
-        { ...entry, state: "Soaking", finishedAt: now.toISOString(), message: `running ${entry.version}` },
-        node,
-        spec,
+/** Cordon, drain, pull the installer if the target moved, then the upgrade call, its intent written first. */
+function stepDraining(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+  const talos = node.talos;
+  const actions: Action[] = node.unschedulable ? [] : [{ kind: "cordon", node: node.name }];
+  const drainTimeout = parseDuration(spec.drain.timeout);
+  if (spec.drain.enabled && node.evictablePods > 0) {
+    if (elapsedSince(entry.startedAt, now) > drainTimeout) {
+      const blocked = node.drainBlockedBy ? `: ${node.drainBlockedBy}` : "";
+      return fail(
+        entry,
         now,
+        Reason.DrainTimeout,
+        `drain did not finish within ${spec.drain.timeout}, ${node.evictablePods} pod(s) left${blocked}`,
       );
     }
-
-    case "Soaking": {
-      const ours = node.unschedulable && node.cordonedBy !== undefined;
-      const actions: Action[] = ours ? [{ kind: "uncordon", node: node.name }] : [];
-      const soak = parseDuration(spec.rollout.soakTime);
-      const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;
-      if (now.getTime() >= soakedAt && !ours) {
-        return {
-          entry: { ...entry, state: "Done", message: `upgraded to ${entry.version}` },
-          actions,
-          events: [
-            {
-              type: "Normal",
-              reason: Reason.NodeUpgraded,
-              message: `${node.name}: upgraded to Talos ${entry.version}`,
-            },
-          ],
-        };
-      }
-      return {
-        entry: { ...entry, message: now.getTime() < soakedAt ? "soaking" : "uncordoning" },
-        actions,
-        events: [],
-        wakeAt: soakedAt,
-      };
-    }
-
-    default:
-      return unchanged;
+    return {
+      entry: {
+        ...entry,
+        message: `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`,
+      },
+      actions: [...actions, { kind: "drain", node: node.name }],
+      events: [],
+      wakeAt: Date.parse(entry.startedAt ?? now.toISOString()) + drainTimeout,
+    };
   }
+  if (!node.unschedulable || !talos.reachable || !talos.bootId) {
+    return {
+      entry: {
+        ...entry,
+        message: talos.reachable ? "cordoning" : `waiting for the Talos API: ${talos.error ?? "unreachable"}`,
+      },
+      actions,
+      events: [],
+    };
+  }
+  // A node retargeted while draining boots the new installer: it is pulled before the call.
+  const upgrade = upgradeAction(node, entry, spec);
+  if (upgrade.kind === "upgrade" && !entry.image && !node.pulls[upgrade.image]) {
+    return {
+      entry: { ...entry, message: `pulling ${upgrade.image}` },
+      actions: node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
+      events: [],
+    };
+  }
+  // The intent, with the boot ID seen before the call, is written to status before the call is made.
+  const next: NodeStatus = {
+    ...entry,
+    state: "Upgrading",
+    bootIdBefore: talos.bootId,
+    attempts: entry.attempts + 1,
+    message: `upgrading to ${entry.version}`,
+  };
+  delete next.upgradeCalledAt;
+  return {
+    entry: { ...next, image: upgrade.kind === "upgrade" ? upgrade.image : entry.image },
+    actions: [upgrade],
+    events: [
+      {
+        type: "Normal",
+        reason: Reason.NodeUpgradeStarted,
+        message: `${node.name}: upgrading Talos ${entry.fromVersion ?? "?"} → ${entry.version}`,
+      },
+    ],
+  };
+}
+
+/** After the call: wait for the new boot, on the target (else rolled back), within nodeTimeout. */
+function stepUpgrading(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+  const talos = node.talos;
+  const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
+  const rebooted = talos.reachable && talos.bootId !== undefined && talos.bootId !== entry.bootIdBefore;
+  const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
+  if (rebooted && talos.stage === "RUNNING" && talos.ready) {
+    if (talos.version !== entry.version) {
+      return fail(
+        entry,
+        now,
+        Reason.RolledBack,
+        `rolled back by Talos: the node booted ${talos.version ?? "an unknown version"} instead of ${entry.version}`,
+      );
+    }
+    return stepNode({ ...entry, state: "Verifying", message: "verifying" }, node, spec, now);
+  }
+  if (elapsed > nodeTimeout) {
+    const seen = talos.reachable
+      ? `last seen ${talos.stage ?? "?"} on ${talos.version ?? "?"}${talos.ready === false ? ", not ready" : ""}`
+      : `unreachable: ${talos.error ?? "no answer"}`;
+    return fail(
+      entry,
+      now,
+      Reason.NodeTimeout,
+      `not back on ${entry.version} within ${spec.rollout.nodeTimeout} (${seen})`,
+    );
+  }
+  const wakeAt = Date.parse(entry.upgradeCalledAt ?? entry.startedAt ?? now.toISOString()) + nodeTimeout;
+  const underway = !talos.reachable || rebooted || (talos.stage !== undefined && talos.stage !== "RUNNING");
+  if (underway) {
+    return {
+      entry: {
+        ...entry,
+        state: "Rebooting",
+        message: talos.reachable ? `booting (${talos.stage})` : "rebooting",
+      },
+      actions: [],
+      events: [],
+      wakeAt,
+    };
+  }
+  if (entry.state === "Upgrading" && !entry.upgradeCalledAt && node.upgradeError) {
+    return fail(entry, now, Reason.UpgradeRefused, `Talos refused the upgrade: ${node.upgradeError}`);
+  }
+  if (entry.state === "Upgrading" && !entry.upgradeCalledAt) {
+    // The intent is recorded but the call was never confirmed: make it (again). The boot ID has not
+    // changed and the machine is running, so no upgrade is under way that this could repeat.
+    return { entry, actions: [upgradeAction(node, entry, spec)], events: [], wakeAt };
+  }
+  return {
+    entry: { ...entry, message: "upgrade accepted, waiting for the reboot" },
+    actions: [],
+    events: [],
+    wakeAt,
+  };
+}
+
+/** The Node Ready, as the kubelet reports it from the new boot. */
+function stepVerifying(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+  const talos = node.talos;
+  const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
+  // Ready from before the reboot does not count: the kubelet must report from the new boot.
+  const stale = node.kubeletBootId !== undefined && node.kubeletBootId !== talos.bootId;
+  if (!node.ready || stale) {
+    const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
+    if (elapsed > nodeTimeout)
+      return fail(
+        entry,
+        now,
+        Reason.NodeTimeout,
+        stale
+          ? `the kubelet did not report from the new boot within ${spec.rollout.nodeTimeout}`
+          : `the Kubernetes Node is not Ready within ${spec.rollout.nodeTimeout}`,
+      );
+    const waiting = stale ? "the kubelet to report since the reboot" : "the Kubernetes Node to be Ready";
+    return {
+      entry: { ...entry, message: `waiting for ${waiting}` },
+      actions: [],
+      events: [],
+      wakeAt: Date.parse(entry.upgradeCalledAt ?? now.toISOString()) + nodeTimeout,
+    };
+  }
+  return stepNode(
+    { ...entry, state: "Soaking", finishedAt: now.toISOString(), message: `running ${entry.version}` },
+    node,
+    spec,
+    now,
+  );
+}
+
+/** Uncordon (a cordon this operator placed), then soak before the node counts as Done. */
+function stepSoaking(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+  const ours = node.unschedulable && node.cordonedBy !== undefined;
+  const actions: Action[] = ours ? [{ kind: "uncordon", node: node.name }] : [];
+  const soak = parseDuration(spec.rollout.soakTime);
+  const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;
+  if (now.getTime() >= soakedAt && !ours) {
+    return {
+      entry: { ...entry, state: "Done", message: `upgraded to ${entry.version}` },
+      actions,
+      events: [
+        {
+          type: "Normal",
+          reason: Reason.NodeUpgraded,
+          message: `${node.name}: upgraded to Talos ${entry.version}`,
+        },
+      ],
+    };
+  }
+  return {
+    entry: { ...entry, message: now.getTime() < soakedAt ? "soaking" : "uncordoning" },
+    actions,
+    events: [],
+    wakeAt: soakedAt,
+  };
 }

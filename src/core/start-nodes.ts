@@ -1,13 +1,107 @@
 // Starting new work, within the rules: one control plane at a time, gated on etcd keeping its
 // quorum, then workers within maxUnavailable; a node starts only once its installer is pulled.
-import type { NodeStatus } from "../api/v1alpha1/plan.ts";
+import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";
-import type { NodeView, Observation } from "../model/observation.ts";
+import type { EtcdView, NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { activeStates, installerPull, settledStates, upgradeAction } from "./node-steps.ts";
 import { workerBudget } from "./selection.ts";
+
+const isActive = (e: NodeStatus) => activeStates.has(e.state);
+
+/** One pass's starts: the entries as they become, and the pulls, cordons and events on the way. */
+class Starts {
+  readonly out: NodeStatus[];
+  readonly actions: Action[] = [];
+  readonly events: PlanEvent[] = [];
+  /** Workers that may be down at once; pulls under way are capped at it too. */
+  readonly budget: number;
+  private pullsUnderWay: number;
+  private readonly byName: Map<string, NodeView>;
+  private readonly spec: PlanSpec;
+  private readonly now: Date;
+
+  constructor(entries: NodeStatus[], byName: Map<string, NodeView>, spec: PlanSpec, now: Date) {
+    this.out = [...entries];
+    this.byName = byName;
+    this.spec = spec;
+    this.now = now;
+    const workers = entries.filter((e) => e.role === "worker").length;
+    this.budget = workerBudget(spec.rollout.maxUnavailable, workers);
+    // Pulls run off the pass, at most a budget's worth at once across the plan's nodes.
+    this.pullsUnderWay = entries.filter((e) => (byName.get(e.name)?.pulling?.length ?? 0) > 0).length;
+  }
+
+  node(entry: NodeStatus | undefined): NodeView | undefined {
+    return entry ? this.byName.get(entry.name) : undefined;
+  }
+
+  /** Asks for an installer pull within the cap; says what the node waits on. */
+  private pull(node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): string {
+    if (node.pulling?.includes(upgrade.image)) return `pulling ${upgrade.image}`;
+    if (this.pullsUnderWay >= this.budget)
+      return `waiting to pull ${upgrade.image} (${this.budget} at a time)`;
+    this.pullsUnderWay++;
+    this.actions.push(installerPull(node, upgrade));
+    return `pulling ${upgrade.image}`;
+  }
+
+  /**
+   * Starts the node at `index` (cordon first) once its installer image is on it; a missing image
+   * fails the node before anything is cordoned. True when the node started.
+   */
+  start(index: number): boolean {
+    const entry = this.out[index] as NodeStatus;
+    const node = this.byName.get(entry.name) as NodeView;
+    const upgrade = upgradeAction(node, entry, this.spec);
+    if (upgrade.kind !== "upgrade") return false;
+    const pulled = node.pulls[upgrade.image];
+    if (!pulled) {
+      this.out[index] = { ...entry, message: this.pull(node, upgrade) };
+      return false;
+    }
+    if (pulled.error) {
+      const message = `the installer image ${upgrade.image} cannot be pulled: ${pulled.error}`;
+      this.out[index] = {
+        ...entry,
+        state: "Failed",
+        reason: Reason.ImagePullFailed,
+        finishedAt: this.now.toISOString(),
+        message,
+      };
+      this.events.push({
+        type: "Warning",
+        reason: Reason.ImagePullFailed,
+        message: `${entry.name}: ${message}`,
+      });
+      return false;
+    }
+    this.out[index] = {
+      ...entry,
+      state: "Draining",
+      startedAt: this.now.toISOString(),
+      image: upgrade.image,
+      message: "cordoning",
+    };
+    this.actions.push({ kind: "cordon", node: entry.name });
+    return true;
+  }
+
+  /**
+   * While the rules hold new work back, the next nodes' installers are pulled ahead (a pull does
+   * not disturb a node), so that a freed slot is taken in the same pass.
+   */
+  pullAhead(count: number): void {
+    for (const entry of this.out.filter((e) => e.state === "Pending").slice(0, count)) {
+      const node = this.byName.get(entry.name);
+      if (!node?.talos.reachable || !node.talos.version) continue;
+      const upgrade = upgradeAction(node, entry, this.spec);
+      if (upgrade.kind === "upgrade" && !node.pulls[upgrade.image]) this.pull(node, upgrade);
+    }
+  }
+}
 
 /** Starts as much new work as the rules allow: one control plane at a time, then workers within budget. */
 export function startNodes(
@@ -16,153 +110,81 @@ export function startNodes(
   obs: Observation,
   now: Date,
 ): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[]; hold?: Verdict } {
-  const spec = obs.plan.spec;
-  const out = [...entries];
-  const actions: Action[] = [];
-  const events: PlanEvent[] = [];
-  const workerCount = out.filter((e) => e.role === "worker").length;
-  const budget = workerBudget(spec.rollout.maxUnavailable, workerCount);
-  // Pulls run off the pass, at most a budget's worth at once across the plan's nodes.
-  let pullsUnderWay = out.filter((e) => (byName.get(e.name)?.pulling?.length ?? 0) > 0).length;
-  const pull = (node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): string => {
-    if (node.pulling?.includes(upgrade.image)) return `pulling ${upgrade.image}`;
-    if (pullsUnderWay >= budget) return `waiting to pull ${upgrade.image} (${budget} at a time)`;
-    pullsUnderWay++;
-    actions.push(installerPull(node, upgrade));
-    return `pulling ${upgrade.image}`;
-  };
-  // A node starts only once its installer image has been pulled on it: a missing image fails the
-  // plan before anything is cordoned.
-  const start = (index: number): boolean => {
-    const entry = out[index] as NodeStatus;
-    const node = byName.get(entry.name) as NodeView;
-    const upgrade = upgradeAction(node, entry, spec);
-    if (upgrade.kind !== "upgrade") return false;
-    const pulled = node.pulls[upgrade.image];
-    if (!pulled) {
-      out[index] = { ...entry, message: pull(node, upgrade) };
-      return false;
-    }
-    if (pulled.error) {
-      const message = `the installer image ${upgrade.image} cannot be pulled: ${pulled.error}`;
-      out[index] = {
-        ...entry,
-        state: "Failed",
-        reason: Reason.ImagePullFailed,
-        finishedAt: now.toISOString(),
-        message,
-      };
-      events.push({ type: "Warning", reason: Reason.ImagePullFailed, message: `${entry.name}: ${message}` });
-      return false;
-    }
-    out[index] = {
-      ...entry,
-      state: "Draining",
-      startedAt: now.toISOString(),
-      image: upgrade.image,
-      message: "cordoning",
-    };
-    actions.push({ kind: "cordon", node: entry.name });
-    return true;
-  };
-  const isActive = (e: NodeStatus) => activeStates.has(e.state);
-  // While the rules hold new work back, the next nodes' installers are pulled ahead (a pull does
-  // not disturb a node), so that a freed slot is taken in the same pass.
-  const pullAhead = (count: number) => {
-    const next = out.filter((e) => e.state === "Pending").slice(0, count);
-    for (const entry of next) {
-      const node = byName.get(entry.name);
-      if (!node?.talos.reachable || !node.talos.version) continue;
-      const upgrade = upgradeAction(node, entry, spec);
-      if (upgrade.kind === "upgrade" && !node.pulls[upgrade.image]) pull(node, upgrade);
-    }
-  };
+  const starts = new Starts(entries, byName, obs.plan.spec, now);
+  const controlPlanes = starts.out.filter((e) => e.role === "controlplane");
+  const hold = controlPlanes.some((e) => !settledStates.has(e.state))
+    ? controlPlaneTurn(starts, obs.etcd)
+    : workersTurn(starts);
+  return { entries: starts.out, actions: starts.actions, events: starts.events, ...(hold ? { hold } : {}) };
+}
 
-  const controlPlanes = out.filter((e) => e.role === "controlplane");
-  if (controlPlanes.some(isActive)) {
-    pullAhead(1);
-    return { entries: out, actions, events };
+/** The next control plane starts when no other is down and etcd keeps its quorum without it. */
+function controlPlaneTurn(starts: Starts, etcd: EtcdView | undefined): Verdict | undefined {
+  const { out } = starts;
+  if (out.some((e) => e.role === "controlplane" && isActive(e))) {
+    starts.pullAhead(1);
+    return undefined;
   }
-  const nextControlPlane = out.findIndex((e) => e.role === "controlplane" && e.state === "Pending");
-  if (nextControlPlane >= 0) {
-    const node = byName.get(out[nextControlPlane]?.name ?? "");
-    if (!node?.talos.reachable || !node.talos.version) {
-      return {
-        entries: out,
-        actions,
-        events,
-        hold: {
-          kind: "waiting",
-          reason: Reason.Progressing,
-          message: `waiting for the Talos API of ${node?.name}: ${node?.talos.error ?? "no facts yet"}`,
-        },
-      };
-    }
-    // Another control plane cordoned or not Ready is one down already: never a second.
-    const down = out
-      .filter((e) => e.role === "controlplane" && e.name !== node.name)
-      .map((e) => byName.get(e.name))
-      .filter((n) => n !== undefined && (n.unschedulable || !n.ready))
-      .map((n) => n?.name);
-    if (down.length > 0) {
-      const message = `waiting for control plane ${nameList(down as string[])} to be Ready and uncordoned`;
-      return {
-        entries: out,
-        actions,
-        events,
-        hold: { kind: "waiting", reason: Reason.Progressing, message },
-      };
-    }
-    const etcd = obs.etcd;
-    const quorum = etcd ? Math.floor(etcd.members / 2) + 1 : 0;
-    // Taking this member down must leave a quorum, unless there is nothing to keep (a single member).
-    if (!etcd?.healthy || (etcd.members > 1 && etcd.healthyMembers - 1 < quorum)) {
-      const message = etcd ? `etcd is not safe to lose ${node.name}: ${etcd.message}` : "etcd health unknown";
-      return {
-        entries: out,
-        actions,
-        events,
-        hold: { kind: "waiting", reason: Reason.WaitingForEtcd, message },
-      };
-    }
-    if (start(nextControlPlane)) pullAhead(1);
-    return { entries: out, actions, events };
+  const next = out.findIndex((e) => e.role === "controlplane" && e.state === "Pending");
+  if (next < 0) return undefined;
+  const node = starts.node(out[next]);
+  const waiting = (reason: string, message: string): Verdict => ({ kind: "waiting", reason, message });
+  if (!node?.talos.reachable || !node.talos.version) {
+    const why = node?.talos.error ?? "no facts yet";
+    return waiting(Reason.Progressing, `waiting for the Talos API of ${node?.name}: ${why}`);
   }
-  if (controlPlanes.some((e) => !settledStates.has(e.state))) return { entries: out, actions, events };
+  // Another control plane cordoned or not Ready is one down already: never a second.
+  const down = out
+    .filter((e) => e.role === "controlplane" && e.name !== node.name)
+    .map((e) => starts.node(e))
+    .filter((n): n is NodeView => n !== undefined && (n.unschedulable || !n.ready))
+    .map((n) => n.name);
+  if (down.length > 0)
+    return waiting(
+      Reason.Progressing,
+      `waiting for control plane ${nameList(down)} to be Ready and uncordoned`,
+    );
+  const quorum = etcd ? Math.floor(etcd.members / 2) + 1 : 0;
+  // Taking this member down must leave a quorum, unless there is nothing to keep (a single member).
+  if (!etcd?.healthy || (etcd.members > 1 && etcd.healthyMembers - 1 < quorum)) {
+    const message = etcd ? `etcd is not safe to lose ${node.name}: ${etcd.message}` : "etcd health unknown";
+    return waiting(Reason.WaitingForEtcd, message);
+  }
+  if (starts.start(next)) starts.pullAhead(1);
+  return undefined;
+}
 
-  // Workers: a budget of maxUnavailable, counting workers that are down for any reason.
-  const workers = out.filter((e) => e.role === "worker");
+/** Workers start within a budget of maxUnavailable, counting workers down for any reason. */
+function workersTurn(starts: Starts): Verdict | undefined {
+  const { out, budget } = starts;
   // Cordoned counts as down: a cordon this pass releases is carried out after its new cordons.
   const down = (e: NodeStatus) => {
-    const node = byName.get(e.name);
+    const node = starts.node(e);
     return isActive(e) || !(node?.ready ?? false) || (node?.unschedulable ?? false);
   };
-  let unavailable = workers.filter(down).length;
+  let unavailable = out.filter((e) => e.role === "worker" && down(e)).length;
   for (let index = 0; index < out.length && unavailable < budget; index++) {
     const entry = out[index] as NodeStatus;
     if (entry.role !== "worker" || entry.state !== "Pending") continue;
-    const node = byName.get(entry.name);
-    const away = unavailableBecause(node);
+    const away = unavailableBecause(starts.node(entry));
     if (away) {
       out[index] = { ...entry, message: away };
       continue;
     }
-    if (start(index)) unavailable++;
+    if (starts.start(index)) unavailable++;
     else if (out[index]?.state === "Failed") break;
   }
-  if (unavailable >= budget) pullAhead(budget);
+  if (unavailable >= budget) starts.pullAhead(budget);
   // Nothing could start and nothing is in flight: say which workers wait, and on what.
   const waiting = out.filter(
-    (e) => e.role === "worker" && e.state === "Pending" && unavailableBecause(byName.get(e.name)),
+    (e) => e.role === "worker" && e.state === "Pending" && unavailableBecause(starts.node(e)),
   );
-  if (!out.some(isActive) && waiting.length > 0) {
-    const message = `no worker can start: ${nameList(
-      waiting.map((e) => `${e.name} (${e.message})`),
-      5,
-    )}`;
-    return { entries: out, actions, events, hold: { kind: "waiting", reason: Reason.Progressing, message } };
-  }
-  return { entries: out, actions, events };
+  if (out.some(isActive) || waiting.length === 0) return undefined;
+  const message = `no worker can start: ${nameList(
+    waiting.map((e) => `${e.name} (${e.message})`),
+    5,
+  )}`;
+  return { kind: "waiting", reason: Reason.Progressing, message };
 }
 
 /** Why a node cannot be started now, or undefined: its Node not Ready, or its Talos API not answering. */
