@@ -66,16 +66,20 @@ interface EntryInput {
 
 /**
  * The entries for this pass: one per selected node, in upgrade order, then every node still in
- * flight that left the selection (its labels changed, it was excluded, its Node was deleted): a
- * started node keeps its entry and its budget slot until it is verified or failed.
+ * flight or failed that left the selection (its labels changed, it was excluded, its Node was
+ * deleted): a started node keeps its entry and its budget slot until it is verified or failed, and
+ * a failed one keeps its entry until a retry.
  */
 export function reconcileEntries(input: EntryInput): NodeStatus[] {
   const { previous, selected, talos, step, retry } = input;
   const previousByName = new Map(previous.map((e) => [e.name, e]));
   const entries = selected.map((node) => entryFor(node, previousByName.get(node.name), talos, step, retry));
   const chosen = new Set(selected.map((n) => n.name));
-  const leftInFlight = previous.filter((e) => !chosen.has(e.name) && activeStates.has(e.state));
-  return [...entries, ...leftInFlight];
+  // A failure stays, to be read, until a person asks for a retry: the plan must not move on past it.
+  const left = previous.filter(
+    (e) => !chosen.has(e.name) && (activeStates.has(e.state) || (e.state === "Failed" && !retry)),
+  );
+  return [...entries, ...left];
 }
 
 function entryFor(

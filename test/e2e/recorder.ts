@@ -33,6 +33,11 @@ export class Recorder {
     };
     recorder.informer.on("add", onNode);
     recorder.informer.on("update", onNode);
+    // A deleted Node holds no cordon; its machine, if down, still counts.
+    recorder.informer.on("delete", (node: V1Node) => {
+      recorder.cordoned.delete(node.metadata?.name ?? "");
+      recorder.sample(`${node.metadata?.name} deleted`);
+    });
     recorder.informer.on("error", () => {
       // The informer stops on errors (e.g. a kube-apiserver restart); it re-lists after a pause.
       if (!recorder.stopped) setTimeout(() => void recorder.informer.start().catch(() => undefined), 500);

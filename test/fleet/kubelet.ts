@@ -146,6 +146,14 @@ export class Kubelets {
   }
 
   private async register(node: SimNode): Promise<void> {
+    await this.ensureNode(node);
+    await this.postStatus(node, node.up && node.ready);
+    await this.renewLease(node);
+    if (node.isControlPlane) await this.ensureMirrorPods(node);
+  }
+
+  /** Creates the Node object unless it exists, as a kubelet registers itself on every start. */
+  private async ensureNode(node: SimNode): Promise<void> {
     const labels: Record<string, string> = {
       "kubernetes.io/hostname": node.hostname,
       [fleetLabel]: this.fleet.name,
@@ -165,9 +173,6 @@ export class Kubelets {
     } catch (error) {
       if ((error as { code?: number }).code !== 409) throw error;
     }
-    await this.postStatus(node, node.up && node.ready);
-    await this.renewLease(node);
-    if (node.isControlPlane) await this.ensureMirrorPods(node);
   }
 
   private async postStatus(
@@ -255,6 +260,8 @@ export class Kubelets {
 
   private async bootUp(node: SimNode): Promise<void> {
     const ready = node.ready;
+    // A Node deleted while its machine was down comes back with the kubelet.
+    await this.ensureNode(node);
     await this.postStatus(node, ready, ready ? undefined : "container runtime network not ready");
     await this.renewLease(node);
     if (!ready) return;

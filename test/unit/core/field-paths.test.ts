@@ -174,6 +174,28 @@ describe("nodes in flight always move on", () => {
     expect(d.status.phase).toBe("Failed");
     expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "NodeGone" });
     expect(condition(d, "Stalled")?.message).toContain("worker-1");
+    // And it stays so on the passes after, whatever else is pending: the plan does not move on.
+    const waiting = withPulls(aNode("worker-3"), "v1.12.4");
+    const later = decide(
+      anObservation(aPlan({}, d.status), [aNode("worker-2", { version: "v1.12.4" }), waiting], {
+        now: minutes(2),
+      }),
+    );
+    expect(entry(later, "worker-1")).toMatchObject({ state: "Failed", reason: "NodeGone" });
+    expect(kinds(later)).toEqual([]);
+    expect(later.status.phase).toBe("Failed");
+    // A retry is the person's word that the plan may go on without it.
+    const retried = decide(
+      anObservation(
+        aPlan({}, later.status, { "upgrade.talos-operator.dev/retry": "1" }),
+        [aNode("worker-2", { version: "v1.12.4" }), waiting],
+        {
+          now: minutes(3),
+        },
+      ),
+    );
+    expect(entry(retried, "worker-1")).toBeUndefined();
+    expect(kinds(retried)).toEqual(["cordon:worker-3"]);
   });
 });
 

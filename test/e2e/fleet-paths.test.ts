@@ -1,0 +1,199 @@
+// Paths real fleets take, end to end: a node back after its timeout, a Node deleted while its
+// machine reboots, a talosconfig rotated mid-rollout, and a CEL check pointed at a Secret.
+import { kubectl } from "../harness/kubectl.ts";
+import { waitUntil } from "../harness/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+
+describe("paths real fleets take, end to end", () => {
+  let scenario: Scenario;
+
+  checkAndStopAfterEach(() => scenario);
+
+  it("a node back on the target after its NodeTimeout: a retry verifies it without a second call and uncordons it", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
+    const worker = scenario.node("worker-1");
+    // The machine boots the new version, but only after the plan's timeout has passed.
+    scenario.fleet.inject(worker, { slowBootMs: 12_000 });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "8s" } });
+    await scenario.waitFor("jsonpath={.status.phase}=Failed", 90);
+    const failed = (await scenario.status()).nodes?.find((n) => n.name === worker);
+    expect(failed).toMatchObject({ state: "Failed", reason: "NodeTimeout" });
+    // Failed, and still cordoned by the operator: the plan says which node and why.
+    expect(await scenario.cordonedNodes()).toEqual([worker]);
+    await waitUntil(
+      "the machine back on the target",
+      async () =>
+        Boolean(scenario.fleet.node(worker).up && scenario.fleet.node(worker).version === "v1.12.4"),
+      { timeoutMs: 30_000 },
+    );
+    await kubectl(["annotate", "tup", scenario.name, "upgrade.talos-operator.dev/retry=1"]);
+    await scenario.waitFor("condition=Ready");
+    const done = (await scenario.status()).nodes?.find((n) => n.name === worker);
+    expect(done).toMatchObject({ state: "Done", attempts: 1 });
+    expect(scenario.recorder.upgradeCalls()[worker]).toBe(1);
+    expect(await scenario.cordonedNodes()).toEqual([]);
+  }, 180_000);
+
+  it("a Node deleted while its machine reboots is reported NodeGone; once it re-registers, a retry finishes it", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });
+    const worker = scenario.node("worker-1");
+    const machine = scenario.fleet.node(worker);
+    let deleted = false;
+    machine.listen({
+      down: () => {
+        if (deleted) return;
+        deleted = true;
+        // After the kubelet's last status post, as a person or an autoscaler would.
+        setTimeout(() => void kubectl(["delete", "node", worker, "--wait=false"]), 300);
+      },
+    });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await waitUntil(
+      "the node in flight reported gone",
+      async () => (await scenario.status()).nodes?.find((n) => n.name === worker)?.reason === "NodeGone",
+      {
+        timeoutMs: 40_000,
+        describe: () => `${scenario.recorder.timeline.join("\n")}\n${scenario.operator.logs().slice(-6000)}`,
+      },
+    );
+    const status = await scenario.status();
+    expect(status.nodes?.find((n) => n.name === worker)?.message).toContain("deleted during its upgrade");
+    // Its slot was not given away while it rebooted: the other worker never went down beside it.
+    expect(scenario.recorder.maxWorkersDown).toBeLessThanOrEqual(1);
+    await scenario.waitFor("jsonpath={.status.phase}=Failed", 60);
+    // The kubelet registers the Node again once the machine is up.
+    await waitUntil(
+      "the Node registered again",
+      async () =>
+        (await kubectl(["get", "node", worker, "--ignore-not-found", "-o", "name"])).stdout.includes(worker),
+      { timeoutMs: 30_000 },
+    );
+    await kubectl(["annotate", "tup", scenario.name, "upgrade.talos-operator.dev/retry=1"]);
+    await scenario.waitFor("condition=Ready");
+    expect(machine.version).toBe("v1.12.4");
+    expect(scenario.recorder.upgradeCalls()[worker]).toBe(1);
+    expect((await scenario.status()).nodes?.find((n) => n.name === worker)).toMatchObject({ state: "Done" });
+    expect(await scenario.cordonedNodes()).toEqual([]);
+  }, 180_000);
+
+  it("a talosconfig Secret rotated mid-rollout to a new client certificate: the next calls use it", async () => {
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 2,
+      operatorEnv: { TALOSCONFIG: "/nonexistent" },
+    });
+    const secret = `${scenario.name}-talosconfig`;
+    const first = await scenario.fleet.talosconfigFor("operator-before");
+    await kubectl(["create", "secret", "generic", secret, "-n", "default", `--from-file=config=${first}`]);
+    await scenario.apply({
+      talos: { version: "v1.12.4" },
+      talosConfig: { secretRef: { name: secret, namespace: "default" } },
+    });
+    const cp = scenario.node("cp-1");
+    await waitUntil(
+      "the control plane done",
+      async () => (await scenario.status()).nodes?.find((n) => n.name === cp)?.state === "Done",
+      { timeoutMs: 60_000 },
+    );
+    const rotated = await scenario.fleet.talosconfigFor("operator-after");
+    const manifest = (
+      await kubectl([
+        "create",
+        "secret",
+        "generic",
+        secret,
+        "-n",
+        "default",
+        `--from-file=config=${rotated}`,
+        "--dry-run=client",
+        "-o",
+        "yaml",
+      ])
+    ).stdout;
+    const rotatedAt = Date.now();
+    await kubectl(["apply", "-f", "-"], manifest);
+    await scenario.waitFor("condition=Ready");
+    const upgradeCalls = scenario.fleet
+      .nodes()
+      .flatMap((n) => n.calls.filter((c) => c.method === "/machine.MachineService/Upgrade"));
+    expect(upgradeCalls).toHaveLength(3);
+    // Every call made a moment after the rotation names the new certificate.
+    const late = scenario.fleet.nodes().flatMap((n) => n.calls.filter((c) => c.at > rotatedAt + 5_000));
+    expect(late.length).toBeGreaterThan(0);
+    expect(new Set(late.map((c) => c.caller))).toEqual(new Set(["operator-after"]));
+    expect(upgradeCalls.some((c) => c.caller === "operator-after")).toBe(true);
+    await kubectl(["delete", "secret", secret, "-n", "default"]);
+  }, 180_000);
+
+  it("a CEL check pointed at the talosconfig Secret: no key material reaches status, Events or logs", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 0 });
+    const secret = `${scenario.name}-planted`;
+    const key = `-----BEGIN PRIVATE KEY-----\nplanted${scenario.name.replace(/-/g, "")}\n-----END PRIVATE KEY-----`;
+    await kubectl(["create", "secret", "generic", secret, "-n", "default", `--from-literal=key=${key}`]);
+    // As the README tells users: `get` on the very object, by resourceNames.
+    await kubectl([
+      "create",
+      "role",
+      secret,
+      "-n",
+      "default",
+      "--verb=get",
+      "--resource=secrets",
+      `--resource-name=${secret}`,
+    ]);
+    await kubectl([
+      "create",
+      "rolebinding",
+      secret,
+      "-n",
+      "default",
+      `--role=${secret}`,
+      "--serviceaccount=default:talos-upgrade-operator",
+    ]);
+    const check = (name: string, expression: string) => ({
+      name,
+      resource: { apiVersion: "v1", kind: "Secret", namespace: "default", name: secret },
+      expression,
+    });
+    await scenario.apply({
+      talos: { version: "v1.12.4" },
+      healthChecks: {
+        cel: [
+          check("value", "object.data.key"),
+          check("decoded", "string(base64.decode(object.data.key))"),
+          check("compare", 'string(base64.decode(object.data.key)) == "x"'),
+          check("error", "int(string(base64.decode(object.data.key)))"),
+        ],
+      },
+    });
+    await waitUntil(
+      "every check evaluated",
+      async () => {
+        const message = scenario.condition(await scenario.status(), "HealthChecksPassing")?.message ?? "";
+        return ["value", "decoded", "compare", "error"].every((c) => message.includes(`cel/${c}:`));
+      },
+      { timeoutMs: 60_000, describe: () => scenario.operator.logs() },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const encoded = Buffer.from(key).toString("base64");
+    const planted = `planted${scenario.name.replace(/-/g, "")}`;
+    const status = JSON.stringify(await scenario.status());
+    const events = JSON.stringify(await scenario.events());
+    const logs = scenario.operator.logs();
+    for (const [where, text] of [
+      ["status", status],
+      ["events", events],
+      ["logs", logs],
+    ] as const) {
+      expect({ where, leaked: text.includes(planted) || text.includes(encoded.slice(8, 40)) }).toEqual({
+        where,
+        leaked: false,
+      });
+    }
+    // The checks are named, with their verdicts.
+    const gates = scenario.condition(await scenario.status(), "HealthChecksPassing")?.message ?? "";
+    expect(gates).toContain("cel/compare");
+    expect(scenario.recorder.upgradeCalls()[scenario.node("cp-1")] ?? 0).toBe(0);
+    await kubectl(["delete", "secret,role,rolebinding", secret, "-n", "default"]);
+  }, 180_000);
+});
