@@ -1,8 +1,40 @@
 // The operator dies mid-upgrade and comes back: it resumes from status and the machines' facts,
 // and no node is upgraded twice. Also when the node it runs on is the one being upgraded.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { tool } from "../harness/tools.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const chart = join(import.meta.dirname, "..", "..", "charts", "talos-upgrade-operator");
+
+/** The chart's PodDisruptionBudget and pod labels, rendered by helm with its default values. */
+async function renderedChart(release: string) {
+  const { stdout } = await promisify(execFile)(
+    tool("helm", "helm"),
+    ["template", release, chart, "--namespace", "default"],
+    {
+      env: {
+        ...process.env,
+        HELM_CACHE_HOME: "/tmp/tuo-helm-cache",
+        HELM_CONFIG_HOME: "/tmp/tuo-helm-config",
+        HELM_DATA_HOME: "/tmp/tuo-helm-data",
+      },
+    },
+  );
+  type Rendered = {
+    kind?: string;
+    metadata: { name: string };
+    spec: { template: { metadata: { labels: Record<string, string> } } };
+  };
+  const docs = parseAllDocuments(stdout).map((d) => d.toJS() as Rendered | null);
+  const pdb = docs.find((d) => d?.kind === "PodDisruptionBudget");
+  const deployment = docs.find((d) => d?.kind === "Deployment");
+  if (!pdb || !deployment) throw new Error("the chart rendered no PodDisruptionBudget or Deployment");
+  return { pdb, labels: deployment.spec.template.metadata.labels };
+}
 
 describe("crashes, end to end", () => {
   let scenario: Scenario;
@@ -46,6 +78,63 @@ describe("crashes, end to end", () => {
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([1, 1, 1]);
     expect((await scenario.status()).nodes?.find((n) => n.name === host.hostname)?.state).toBe("Done");
   });
+
+  it("a single-node cluster whose operator pods (the chart's two replicas and PDB) live on that node: the drain keeps the leader's own pod, the reboot takes it, it finishes after", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 0 });
+    const host = scenario.fleet.node(scenario.node("cp-1"));
+    const { pdb, labels } = await renderedChart(scenario.name);
+    await scenario.kubectl(["apply", "-f", "-"], JSON.stringify(pdb));
+    const leader = scenario.operator.identity;
+    const standby = `${scenario.name}-standby`;
+    // The two replicas as the Deployment would place them on the only node.
+    for (const name of [leader, standby]) {
+      const pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: "default", labels },
+        spec: {
+          nodeName: host.hostname,
+          tolerations: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }],
+          containers: [{ name: "operator", image: "talos-upgrade-operator:e2e" }],
+        },
+      };
+      await scenario.kubectl(["apply", "-f", "-"], JSON.stringify(pod));
+    }
+    const uid = async (name: string) =>
+      (
+        await scenario.kubectl([
+          "get",
+          "pod",
+          name,
+          "-n",
+          "default",
+          "--ignore-not-found",
+          "-o",
+          "jsonpath={.metadata.uid}",
+        ])
+      ).stdout;
+    const leaderUid = await uid(leader);
+    let restarts = 0;
+    // The leader's container dies with the machine and the kubelet starts it again after the
+    // reboot: the same pod, the same identity.
+    host.listen({
+      down: () => void scenario.operator.kill(),
+      up: () => {
+        restarts++;
+        scenario.startOperator({}, leader);
+      },
+    });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("condition=Ready", 150);
+    expect(host.version).toBe("v1.12.4");
+    expect(scenario.recorder.upgradeCalls()).toEqual({ [host.hostname]: 1 });
+    expect(restarts).toBe(1);
+    // The drain evicted the standby (the PDB allows one of two down) and never the leader's own pod.
+    expect(await uid(leader)).toBe(leaderUid);
+    expect(await uid(standby)).toBe("");
+    await scenario.kubectl(["delete", "pod", leader, "-n", "default", "--wait=false"]);
+    await scenario.kubectl(["delete", "pdb", pdb.metadata.name, "-n", "default"]);
+  }, 240_000);
 
   it("two replicas: when the leader dies the other takes over within the lease duration, and they never both act", async () => {
     scenario = await new Scenario().start({ controlPlanes: 3, workers: 2 });
