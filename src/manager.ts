@@ -8,6 +8,7 @@ import { makeCaches, startCaches } from "./kube/cache.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { Evictions } from "./kube/evictions.ts";
+import { FleetLock } from "./kube/fleet-lock.ts";
 import { LeaderElector } from "./kube/leader.ts";
 import { NodeControl } from "./kube/nodes.ts";
 import { PlanStore } from "./kube/plans.ts";
@@ -63,6 +64,7 @@ export async function runManager(
     evictions: new Evictions(kc),
     events: new EventRecorder(kc),
     credentials,
+    fleetLock: new FleetLock(kc, settings.namespace, `${settings.leaseName}-fleet`),
     isLeader: () => leader?.isLeader() ?? true,
     watches,
     logger,

@@ -9,6 +9,7 @@ import { activeStates } from "../core/node-steps.ts";
 import type { Caches } from "../kube/cache.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import type { Evictions } from "../kube/evictions.ts";
+import type { FleetLock } from "../kube/fleet-lock.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import { ConflictError, type PlanStore, parsePlan } from "../kube/plans.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -26,6 +27,8 @@ export interface ReconcilerPorts {
   evictions: Evictions;
   events: EventRecorder;
   credentials: TalosCredentials;
+  /** One plan at a time: the Lease naming the plan that holds the fleet. */
+  fleetLock: FleetLock;
   isLeader: () => boolean;
   /** Keeps Talos watches open on the nodes being worked on, so their reboots wake the plan. */
   watches: MachineWatches;
@@ -39,16 +42,12 @@ export interface ReconcilerPorts {
   now?: () => Date;
 }
 
+/** How long a plan that took the fleet holds it before its status must show work under way. */
+const holderGraceMs = 30_000;
+
 export class Reconciler {
   private readonly ports: ReconcilerPorts;
   private readonly memory = new Map<string, ShellMemory>();
-  /**
-   * The plan that holds the fleet, as this leader knows it: taken, without an await between the
-   * check and the taking, by the pass that starts a plan's first node, and given up once the plan
-   * has nothing left in flight or under way. Passes of different plans run concurrently and read
-   * other plans from a cache; this is what keeps two of them from starting at once.
-   */
-  private holder: string | undefined;
   /** The status each plan's last pass wrote, fresher than the cache. */
   private readonly written = new Map<string, Plan["status"]>();
 
@@ -72,7 +71,7 @@ export class Reconciler {
       if (raw === undefined) {
         this.memory.delete(name);
         this.written.delete(name);
-        if (this.holder === name) this.holder = undefined;
+        await ports.fleetLock.release(name);
         return undefined;
       }
       const parsed = parsePlan(raw);
@@ -107,11 +106,11 @@ export class Reconciler {
         ...(ports.self ? { self: ports.self } : {}),
       });
       let decision = decide(observation);
+      // Passes of different plans run concurrently and read other plans from a cache: the Lease,
+      // written with the version read, is what keeps two of them from starting at once.
       if (startsWork(plan.status, decision.status)) {
-        const holder = this.fleetHolder(name);
-        if (holder !== undefined && holder !== name)
-          decision = decide({ ...observation, blockingPlan: holder });
-        else this.holder = name;
+        const holder = await ports.fleetLock.take(name, (h, heldForMs) => this.stillHolds(h, heldForMs));
+        if (holder !== undefined) decision = decide({ ...observation, blockingPlan: holder });
       }
       for (const gate of observation.gates)
         ports.metrics.gateEvaluations.inc({ gate: gate.name, result: gate.passing ? "pass" : "fail" });
@@ -122,7 +121,7 @@ export class Reconciler {
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion }, status: decision.status };
       }
       this.written.set(name, decision.status);
-      if (this.holder === name && !underWay(decision.status)) this.holder = undefined;
+      if (underWay(parsed.plan.status) && !underWay(decision.status)) await ports.fleetLock.release(name);
       const called: string[] = [];
       for (const action of decision.actions) {
         if (!ports.isLeader()) return undefined;
@@ -183,16 +182,13 @@ export class Reconciler {
   }
 
   /**
-   * Who holds the fleet: the plan this leader gave it to, else (a new leader) a plan whose status,
-   * the last written or the cached one, shows work under way.
+   * Whether a plan named by the fleet Lease still holds the fleet: it exists and has work under
+   * way, or took the Lease a moment ago (its first status write may not be in any view yet).
    */
-  private fleetHolder(name: string): string | undefined {
-    if (this.holder !== undefined) return this.holder;
-    const busy = this.plans().find(
-      (p) => p.metadata.name !== name && underWay(this.written.get(p.metadata.name) ?? p.status),
-    );
-    this.holder = busy?.metadata.name;
-    return this.holder;
+  private stillHolds(holder: string, heldForMs: number): boolean {
+    if (heldForMs < holderGraceMs) return true;
+    const plan = this.plans().find((p) => p.metadata.name === holder);
+    return plan !== undefined && underWay(this.written.get(holder) ?? plan.status);
   }
 
   private record(name: string, status: Plan["status"], previous: Plan["status"]): void {

@@ -48,6 +48,8 @@ interface Scenario {
   leaveNode: number;
   /** A node whose next boot into a new version fails: Talos' A/B fallback boots the old one. */
   rollbackNode?: number;
+  /** The first worker seen upgrading or rebooting has its Node deleted (its machine goes on). */
+  deleteWhileRebooting?: boolean;
   seed: number;
 }
 
@@ -82,6 +84,7 @@ function run(s: Scenario) {
   const violations: string[] = [];
   const cordonedAfterFailure: string[] = [];
   let failed = false;
+  let deleted: string | undefined;
   let now = t0.getTime();
 
   const reachable = (n: ModelNode) => !n.upgrade || now < n.upgrade.downAt || now >= n.upgrade.upAt;
@@ -147,6 +150,16 @@ function run(s: Scenario) {
       const joined = make(nodes.length, "worker", "v1.11.6");
       nodes.push(joined);
       initial.set(joined.name, joined.version);
+    }
+    if (s.deleteWhileRebooting && deleted === undefined) {
+      const rebooting = plan.status?.nodes.find(
+        (e) => e.role === "worker" && (e.state === "Upgrading" || e.state === "Rebooting"),
+      );
+      const victim = nodes.find((n) => n.name === rebooting?.name);
+      if (victim) {
+        victim.exists = false;
+        deleted = victim.name;
+      }
     }
     const leaver = nodes[s.leaveNode % nodes.length] as ModelNode;
     if (tick === s.leaveAt && leaver.role === "worker" && !inFlight(leaver)) leaver.exists = false;
@@ -235,7 +248,7 @@ function run(s: Scenario) {
     }
     now += 2_000;
   }
-  return { plan, nodes, calls, violations, target, tick, cordonedAfterFailure };
+  return { plan, nodes, calls, violations, target, tick, cordonedAfterFailure, deleted };
 }
 
 const optionalTick = fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined });
@@ -314,6 +327,25 @@ it("stops at a Talos rollback: the plan fails, names the node, and starts nothin
       expect(failedEntries.map((e) => [e.name, e.reason])).toEqual([[name, "RolledBack"]]);
       expect(result.cordonedAfterFailure).toEqual([]);
       expect([...result.calls].filter(([key]) => key.startsWith(`${name}→`)).map(([, n]) => n)).toEqual([1]);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+it("a Node deleted while its machine reboots: the plan fails NodeGone, stays failed, and starts nothing new", () => {
+  const quiet = scenario
+    .map((s) => ({ ...s, editAt: undefined, excludeAt: undefined, joinAt: undefined, leaveAt: undefined }))
+    // A worker that needs an upgrade (behind the target) is there to be deleted.
+    .filter((s) => s.start.slice(s.controlPlanes, s.controlPlanes + s.workers).some((r) => r < 2));
+  fc.assert(
+    fc.property(quiet, (s) => {
+      const result = run({ ...s, deleteWhileRebooting: true });
+      expect(result.violations).toEqual([]);
+      expect(result.deleted).toBeDefined();
+      expect(result.plan.status?.phase).toBe("Failed");
+      const entry = result.plan.status?.nodes.find((e) => e.name === result.deleted);
+      expect(entry).toMatchObject({ state: "Failed", reason: "NodeGone" });
+      expect(result.cordonedAfterFailure).toEqual([]);
     }),
     { numRuns: 200 },
   );
