@@ -8,6 +8,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import { type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
 import { removedBetween } from "../core/kubernetes-compat.ts";
@@ -130,6 +131,12 @@ function stalledUntouched(p: Plan): boolean {
   );
 }
 
+/** A plan whose selector matches no node: it has nothing to wait for, and holds no place. */
+function selectsNothing(p: Plan): boolean {
+  const ready = p.status?.conditions.find((c) => c.type === "Ready");
+  return ready?.reason === Reason.NoNodesSelected && ready.observedGeneration === p.metadata.generation;
+}
+
 /**
  * A plan that has worked on the cluster in its current run. Nodes found at the target already are
  * Done without being touched, so a phase of UpgradingTalos alone says nothing: a plan whose nodes
@@ -157,7 +164,8 @@ export function blockingPlan(plan: Plan, others: Plan[]): string | undefined {
     !p.spec.dryRun &&
     p.status?.phase !== "Completed" &&
     p.status?.phase !== "Failed" &&
-    !stalledUntouched(p);
+    !stalledUntouched(p) &&
+    !selectsNothing(p);
   const age = (p: Plan) => `${p.metadata.creationTimestamp ?? ""}/${p.metadata.name}`;
   const rest = others
     .filter((o) => o.metadata.name !== plan.metadata.name)

@@ -5,6 +5,7 @@ import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
 import { cordonsFinalizer, nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
 import { decide } from "../core/decide.ts";
 import type { PodRef } from "../core/drain-policy.ts";
+import { startsWork, underWay } from "../core/fleet-hold.ts";
 import { activeStates } from "../core/node-steps.ts";
 import type { Caches } from "../kube/cache.ts";
 import type { EventRecorder } from "../kube/events.ts";
@@ -217,32 +218,4 @@ export class Reconciler {
       metrics.nodes.set({ plan: name, state }, status?.nodes.filter((n) => n.state === state).length ?? 0);
     }
   }
-}
-
-/** A pass that takes a node or a Kubernetes task from pending to under way. */
-function startsWork(before: Plan["status"], after: Plan["status"]): boolean {
-  const was = new Map((before?.nodes ?? []).map((e) => [e.name, e.state]));
-  const startedNode = (after?.nodes ?? []).some(
-    (e) => activeStates.has(e.state) && !activeStates.has(was.get(e.name) ?? "Pending"),
-  );
-  const applying = new Set(
-    (before?.kubernetes?.tasks ?? [])
-      .filter((t) => t.state === "Applying")
-      .map((t) => `${t.component}/${t.node}`),
-  );
-  const startedTask = (after?.kubernetes?.tasks ?? []).some(
-    (t) => t.state === "Applying" && !applying.has(`${t.component}/${t.node}`),
-  );
-  return startedNode || startedTask;
-}
-
-/** Work a plan has under way: a node or task in flight, or a rollout begun and not finished. */
-function underWay(status: Plan["status"]): boolean {
-  if (!status) return false;
-  return (
-    status.nodes.some((e) => activeStates.has(e.state)) ||
-    (status.kubernetes?.tasks.some((t) => t.state === "Applying") ?? false) ||
-    status.phase === "UpgradingTalos" ||
-    status.phase === "UpgradingKubernetes"
-  );
 }

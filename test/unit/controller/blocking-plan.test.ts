@@ -62,6 +62,22 @@ const foundDone: Plan["status"] = {
   history: [],
   summary: { total: 2, done: 1, inProgress: 0, failed: 0, pending: 1 },
 };
+/** Its selector matches no node: nothing to do, nothing to wait for. */
+const selectsNothing: Plan["status"] = {
+  phase: "Pending",
+  conditions: [
+    {
+      type: "Ready",
+      status: "False",
+      reason: "NoNodesSelected",
+      message: "no node matches spec.nodeSelector",
+      lastTransitionTime: "2026-01-01T00:00:00Z",
+      observedGeneration: 1,
+    },
+  ],
+  nodes: [],
+  history: [],
+};
 /** Between two nodes: the first done by this plan, none in progress. */
 const betweenNodes: Plan["status"] = { ...stalledMidRun, conditions: [] };
 
@@ -93,6 +109,12 @@ it.each([
     "an older plan stalled on its own input before touching a node",
     named("b", "2026-02-01"),
     [named("a", "2026-01-01", stalledUntouched)],
+    undefined,
+  ],
+  [
+    "an older plan selects no node",
+    named("b", "2026-02-01"),
+    [named("a", "2026-01-01", selectsNothing)],
     undefined,
   ],
   [

@@ -6,28 +6,19 @@
 import fc from "fast-check";
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
-import type { NodeView } from "../../../src/model/observation.ts";
 import { aPlan, budgetOf, t0 } from "./builders.ts";
-
-const excludeLabel = "upgrade.talos-operator.dev/exclude";
-const releases = ["v1.10.9", "v1.11.6", "v1.12.4", "v1.12.5", "v1.13.0"] as const;
-/** The index of a release in `releases`: the model's own version order. */
-const rank = (v: string) => releases.indexOf(v as (typeof releases)[number]);
-const minor = (v: string) => v.split(".").slice(0, 2).join(".");
-
-interface ModelNode {
-  name: string;
-  role: "controlplane" | "worker";
-  version: string;
-  boot: number;
-  unschedulable: boolean;
-  cordonedBy?: string;
-  pods: number;
-  excluded: boolean;
-  exists: boolean;
-  upgrade?: { downAt: number; upAt: number; version: string };
-  pulled: Set<string>;
-}
+import {
+  carryOut,
+  finishReboots,
+  isDown,
+  type ModelNode,
+  minor,
+  modelNode,
+  rank,
+  reachable as reachableAt,
+  releases,
+  viewOf,
+} from "./fleet-model.ts";
 
 interface Scenario {
   controlPlanes: number;
@@ -59,17 +50,13 @@ function run(s: Scenario) {
     random = (random * 1103515245 + 12345) % 2 ** 31;
     return random / 2 ** 31;
   };
-  const make = (i: number, role: ModelNode["role"], version: string): ModelNode => ({
-    name: role === "controlplane" ? `cp-${i}` : `worker-${String(i).padStart(2, "0")}`,
-    role,
-    version,
-    boot: 0,
-    unschedulable: false,
-    pods: s.pods[i] ?? 0,
-    excluded: false,
-    exists: true,
-    pulled: new Set(),
-  });
+  const make = (i: number, role: ModelNode["role"], version: string): ModelNode =>
+    modelNode(
+      role === "controlplane" ? `cp-${i}` : `worker-${String(i).padStart(2, "0")}`,
+      role,
+      version,
+      s.pods[i] ?? 0,
+    );
   const nodes: ModelNode[] = Array.from({ length: s.controlPlanes + s.workers }, (_, i) =>
     make(i, i < s.controlPlanes ? "controlplane" : "worker", releases[s.start[i] ?? 1] ?? "v1.11.6"),
   );
@@ -87,29 +74,8 @@ function run(s: Scenario) {
   let deleted: string | undefined;
   let now = t0.getTime();
 
-  const reachable = (n: ModelNode) => !n.upgrade || now < n.upgrade.downAt || now >= n.upgrade.upAt;
-  const view = (n: ModelNode): NodeView => ({
-    name: n.name,
-    role: n.role,
-    address: n.name,
-    labels: n.excluded ? { [excludeLabel]: "true" } : {},
-    ready: reachable(n),
-    unschedulable: n.unschedulable,
-    ...(n.cordonedBy ? { cordonedBy: n.cordonedBy } : {}),
-    evictablePods: n.pods,
-    pulls: Object.fromEntries([...n.pulled].map((image) => [image, {}])),
-    mirrorPods: {},
-    talos: reachable(n)
-      ? {
-          reachable: true,
-          version: n.version,
-          bootId: `${n.name}-${n.boot}`,
-          stage: n.upgrade && now < n.upgrade.downAt ? "UPGRADING" : "RUNNING",
-          ready: true,
-          platform: "metal",
-        }
-      : { reachable: false, error: "connection refused" },
-  });
+  const reachable = (n: ModelNode) => reachableAt(n, now);
+  const view = (n: ModelNode) => viewOf(n, now);
   // Started: cordoned, rebooting, or recorded as started in the plan's status (its cordon may not be
   // carried out yet).
   const idle = ["Pending", "Done", "Skipped", "Failed", undefined];
@@ -120,13 +86,7 @@ function run(s: Scenario) {
 
   let tick = 0;
   for (; tick < 6_000; tick++) {
-    for (const n of nodes) {
-      if (n.upgrade && now >= n.upgrade.upAt) {
-        if (nodes.indexOf(n) !== s.rollbackNode) n.version = n.upgrade.version;
-        n.boot++;
-        n.upgrade = undefined;
-      }
-    }
+    finishReboots(nodes, now, (n) => nodes.indexOf(n) === s.rollbackNode);
     // The fleet changes under the plan.
     if (tick === s.editAt) {
       target = "v1.12.5";
@@ -166,7 +126,7 @@ function run(s: Scenario) {
 
     const present = nodes.filter((n) => n.exists);
     const cps = present.filter((n) => n.role === "controlplane");
-    const down = (n: ModelNode) => n.unschedulable || !reachable(n);
+    const down = (n: ModelNode) => isDown(n, now);
     const cpDown = cps.filter(down).length;
     // The plan's workers: those it selects, and those it is still upgrading after they left.
     const workers = present.filter((n) => n.role === "worker" && (!n.excluded || n.upgrade !== undefined));
@@ -217,24 +177,16 @@ function run(s: Scenario) {
           );
         // After a failure nothing new starts; a node already in flight is carried on.
         if (!n.unschedulable && failed && !startedBefore.has(n.name)) cordonedAfterFailure.push(n.name);
-        if (!n.unschedulable) n.cordonedBy = plan.metadata.name;
-        n.unschedulable = true;
-      } else if (action.kind === "uncordon") {
-        if (n.cordonedBy) n.unschedulable = false;
-        n.cordonedBy = undefined;
-      } else if (action.kind === "prepull") {
-        n.pulled.add(action.image);
-      } else if (action.kind === "drain") {
-        n.pods = Math.max(0, n.pods - 1);
-      } else if (action.kind === "upgrade" && reachable(n) && !n.upgrade) {
+      }
+      const from = n.version;
+      const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
+      if (action.kind === "upgrade" && carryOut(action, n, plan.metadata.name, now, seconds)) {
         const key = `${n.name}→${action.version}`;
         calls.set(key, (calls.get(key) ?? 0) + 1);
-        const down = rank(action.version) < rank(n.version);
-        if (down && !(s.allowDowngrade && minor(action.version) === minor(n.version)))
-          violations.push(`${n.name} taken down from ${n.version} to ${action.version}`);
+        const down = rank(action.version) < rank(from);
+        if (down && !(s.allowDowngrade && minor(action.version) === minor(from)))
+          violations.push(`${n.name} taken down from ${from} to ${action.version}`);
         if (excludedBeforeStart.has(n.name)) violations.push(`${n.name} upgraded while excluded`);
-        const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
-        n.upgrade = { downAt: now + 5_000, upAt: now + 5_000 + seconds * 1000, version: action.version };
         if (chance() >= s.crashRate) {
           const entries = plan.status?.nodes.map((e) =>
             e.name === n.name ? { ...e, upgradeCalledAt: new Date(now).toISOString() } : e,
@@ -244,7 +196,7 @@ function run(s: Scenario) {
             status: { ...(plan.status as NonNullable<Plan["status"]>), nodes: entries ?? [] },
           };
         }
-      }
+      } else if (action.kind !== "upgrade") carryOut(action, n, plan.metadata.name, now, seconds);
     }
     now += 2_000;
   }

@@ -1,0 +1,124 @@
+// The model cluster the property tests drive decide() against: machines with a Talos version, a
+// boot counter and an upgrade under way, Nodes with a cordon and pods. Time is the test's own.
+import type { Action } from "../../../src/model/actions.ts";
+import type { NodeView } from "../../../src/model/observation.ts";
+
+export const excludeLabel = "upgrade.talos-operator.dev/exclude";
+export const releases = ["v1.10.9", "v1.11.6", "v1.12.4", "v1.12.5", "v1.13.0"] as const;
+/** The index of a release in `releases`: the model's own version order. */
+export const rank = (v: string) => releases.indexOf(v as (typeof releases)[number]);
+export const minor = (v: string) => v.split(".").slice(0, 2).join(".");
+
+export interface ModelNode {
+  name: string;
+  role: "controlplane" | "worker";
+  version: string;
+  boot: number;
+  unschedulable: boolean;
+  cordonedBy?: string;
+  pods: number;
+  labels: Record<string, string>;
+  excluded: boolean;
+  exists: boolean;
+  upgrade?: { downAt: number; upAt: number; version: string };
+  pulled: Set<string>;
+}
+
+export function modelNode(
+  name: string,
+  role: ModelNode["role"],
+  version: string,
+  pods = 0,
+  labels: Record<string, string> = {},
+): ModelNode {
+  return {
+    name,
+    role,
+    version,
+    boot: 0,
+    unschedulable: false,
+    pods,
+    labels,
+    excluded: false,
+    exists: true,
+    pulled: new Set(),
+  };
+}
+
+/** The machine answers: not between the reboot's start and its end. */
+export const reachable = (n: ModelNode, now: number) =>
+  !n.upgrade || now < n.upgrade.downAt || now >= n.upgrade.upAt;
+
+/** Cordoned, or its machine away. */
+export const isDown = (n: ModelNode, now: number) => n.unschedulable || !reachable(n, now);
+
+/** A finished reboot boots the new version, or the old one where Talos rolls back. */
+export function finishReboots(nodes: ModelNode[], now: number, rollsBack: (n: ModelNode) => boolean): void {
+  for (const n of nodes) {
+    if (!n.upgrade || now < n.upgrade.upAt) continue;
+    if (!rollsBack(n)) n.version = n.upgrade.version;
+    n.boot++;
+    n.upgrade = undefined;
+  }
+}
+
+export function viewOf(n: ModelNode, now: number): NodeView {
+  const up = reachable(n, now);
+  return {
+    name: n.name,
+    role: n.role,
+    address: n.name,
+    labels: { ...n.labels, ...(n.excluded ? { [excludeLabel]: "true" } : {}) },
+    ready: up,
+    unschedulable: n.unschedulable,
+    ...(n.cordonedBy ? { cordonedBy: n.cordonedBy } : {}),
+    evictablePods: n.pods,
+    pulls: Object.fromEntries([...n.pulled].map((image) => [image, {}])),
+    mirrorPods: {},
+    talos: up
+      ? {
+          reachable: true,
+          version: n.version,
+          bootId: `${n.name}-${n.boot}`,
+          stage: n.upgrade && now < n.upgrade.downAt ? "UPGRADING" : "RUNNING",
+          ready: true,
+          platform: "metal",
+        }
+      : { reachable: false, error: "connection refused" },
+  };
+}
+
+/**
+ * Carries out one action on the model as the shell and the machine would. Resolves to true when
+ * an upgrade call reached a machine (which answers, then reboots 5 s later for `rebootSeconds`).
+ */
+export function carryOut(
+  action: Action,
+  n: ModelNode,
+  plan: string,
+  now: number,
+  rebootSeconds: number,
+): boolean {
+  switch (action.kind) {
+    case "cordon":
+      if (!n.unschedulable) n.cordonedBy = plan;
+      n.unschedulable = true;
+      return false;
+    case "uncordon":
+      if (n.cordonedBy) n.unschedulable = false;
+      n.cordonedBy = undefined;
+      return false;
+    case "prepull":
+      n.pulled.add(action.image);
+      return false;
+    case "drain":
+      n.pods = Math.max(0, n.pods - 1);
+      return false;
+    case "upgrade":
+      if (!reachable(n, now) || n.upgrade) return false;
+      n.upgrade = { downAt: now + 5_000, upAt: now + 5_000 + rebootSeconds * 1000, version: action.version };
+      return true;
+    default:
+      return false;
+  }
+}
