@@ -104,16 +104,7 @@ describe("controls, end to end", () => {
       workers: 0,
       operatorEnv: { TALOSCONFIG: "/nonexistent" },
     });
-    const secret = `${scenario.name}-talosconfig`;
-    await kubectl([
-      "create",
-      "secret",
-      "generic",
-      secret,
-      "-n",
-      "default",
-      `--from-file=config=${scenario.fleet.talosconfig.admin}`,
-    ]);
+    const secret = await scenario.putTalosconfigSecret(scenario.fleet.talosconfig.admin);
     await scenario.apply({
       talos: { version: "v1.12.4" },
       talosConfig: { secretRef: { name: secret, namespace: "default" } },
@@ -127,25 +118,7 @@ describe("controls, end to end", () => {
     const configMap = `${scenario.name}-storage`;
     await kubectl(["create", "configmap", configMap, "-n", "default", "--from-literal=health=HEALTH_WARN"]);
     // As a user must: let the operator read what the check reads.
-    await kubectl([
-      "create",
-      "role",
-      configMap,
-      "-n",
-      "default",
-      "--verb=get",
-      "--resource=configmaps",
-      `--resource-name=${configMap}`,
-    ]);
-    await kubectl([
-      "create",
-      "rolebinding",
-      configMap,
-      "-n",
-      "default",
-      `--role=${configMap}`,
-      "--serviceaccount=default:talos-upgrade-operator",
-    ]);
+    await scenario.grantGet("configmaps", configMap);
     await scenario.apply({
       talos: { version: "v1.12.4" },
       healthChecks: {

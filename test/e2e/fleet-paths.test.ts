@@ -82,9 +82,9 @@ describe("paths real fleets take, end to end", () => {
       workers: 3,
       operatorEnv: { TALOSCONFIG: "/nonexistent" },
     });
-    const secret = `${scenario.name}-talosconfig`;
-    const first = await scenario.fleet.talosconfigFor("operator-before");
-    await kubectl(["create", "secret", "generic", secret, "-n", "default", `--from-file=config=${first}`]);
+    const secret = await scenario.putTalosconfigSecret(
+      await scenario.fleet.talosconfigFor("operator-before"),
+    );
     await scenario.apply({
       talos: { version: "v1.12.4" },
       talosConfig: { secretRef: { name: secret, namespace: "default" } },
@@ -96,22 +96,8 @@ describe("paths real fleets take, end to end", () => {
       { timeoutMs: 60_000 },
     );
     const rotated = await scenario.fleet.talosconfigFor("operator-after");
-    const manifest = (
-      await kubectl([
-        "create",
-        "secret",
-        "generic",
-        secret,
-        "-n",
-        "default",
-        `--from-file=config=${rotated}`,
-        "--dry-run=client",
-        "-o",
-        "yaml",
-      ])
-    ).stdout;
     const rotatedAt = Date.now();
-    await kubectl(["apply", "-f", "-"], manifest);
+    await scenario.putTalosconfigSecret(rotated);
     await scenario.waitFor("condition=Ready");
     const upgradeCalls = scenario.fleet
       .nodes()
@@ -132,25 +118,7 @@ describe("paths real fleets take, end to end", () => {
     const key = `-----BEGIN PRIVATE KEY-----\nplanted${scenario.name.replace(/-/g, "")}\n-----END PRIVATE KEY-----`;
     await kubectl(["create", "secret", "generic", secret, "-n", "default", `--from-literal=key=${key}`]);
     // As the README tells users: `get` on the very object, by resourceNames.
-    await kubectl([
-      "create",
-      "role",
-      secret,
-      "-n",
-      "default",
-      "--verb=get",
-      "--resource=secrets",
-      `--resource-name=${secret}`,
-    ]);
-    await kubectl([
-      "create",
-      "rolebinding",
-      secret,
-      "-n",
-      "default",
-      `--role=${secret}`,
-      "--serviceaccount=default:talos-upgrade-operator",
-    ]);
+    await scenario.grantGet("secrets", secret);
     const check = (name: string, expression: string) => ({
       name,
       resource: { apiVersion: "v1", kind: "Secret", namespace: "default", name: secret },

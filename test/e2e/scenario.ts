@@ -81,6 +81,51 @@ export class Scenario {
     return this.operator;
   }
 
+  /**
+   * Creates or replaces this scenario's talosconfig Secret (default/<name>-talosconfig, key
+   * `config`) from a talosconfig file, as `kubectl apply` would; returns the Secret's name.
+   */
+  async putTalosconfigSecret(path: string): Promise<string> {
+    const secret = `${this.name}-talosconfig`;
+    const manifest = await this.kubectl([
+      "create",
+      "secret",
+      "generic",
+      secret,
+      "-n",
+      "default",
+      `--from-file=config=${path}`,
+      "--dry-run=client",
+      "-o",
+      "yaml",
+    ]);
+    await this.kubectl(["apply", "-f", "-"], manifest.stdout);
+    return secret;
+  }
+
+  /** As a user must for a CEL check: lets the operator `get` one object, by resourceNames. */
+  async grantGet(resource: string, name: string, namespace = "default"): Promise<void> {
+    await this.kubectl([
+      "create",
+      "role",
+      name,
+      "-n",
+      namespace,
+      "--verb=get",
+      `--resource=${resource}`,
+      `--resource-name=${name}`,
+    ]);
+    await this.kubectl([
+      "create",
+      "rolebinding",
+      name,
+      "-n",
+      namespace,
+      `--role=${name}`,
+      "--serviceaccount=default:talos-upgrade-operator",
+    ]);
+  }
+
   node(short: string): string {
     return `${this.name}-${short}`;
   }

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
+import { seededRandom } from "../../harness/prng.ts";
 import { aPlan, budgetOf, t0 } from "./builders.ts";
 import {
   carryOut,
@@ -45,11 +46,7 @@ interface Scenario {
 }
 
 function run(s: Scenario) {
-  let random = s.seed;
-  const chance = () => {
-    random = (random * 1103515245 + 12345) % 2 ** 31;
-    return random / 2 ** 31;
-  };
+  const chance = seededRandom(s.seed).next;
   const make = (i: number, role: ModelNode["role"], version: string): ModelNode =>
     modelNode(
       role === "controlplane" ? `cp-${i}` : `worker-${String(i).padStart(2, "0")}`,

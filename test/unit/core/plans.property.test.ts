@@ -10,6 +10,7 @@ import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
 import { blockingPlan } from "../../../src/controller/observe.ts";
 import { decide } from "../../../src/core/decide.ts";
 import { startsWork, underWay } from "../../../src/core/fleet-hold.ts";
+import { seededRandom } from "../../harness/prng.ts";
 import { aPlan, budgetOf, t0 } from "./builders.ts";
 import {
   carryOut,
@@ -36,11 +37,7 @@ interface Scenario {
 }
 
 function run(s: Scenario) {
-  let random = s.seed;
-  const chance = () => {
-    random = (random * 1103515245 + 12345) % 2 ** 31;
-    return random / 2 ** 31;
-  };
+  const chance = seededRandom(s.seed).next;
   const nodes: ModelNode[] = [
     ...Array.from({ length: s.controlPlanes }, (_, i) =>
       modelNode(`cp-${i}`, "controlplane", "v1.11.6", 0, { pool: "infra" }),
