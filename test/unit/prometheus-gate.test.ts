@@ -26,6 +26,10 @@ const known = new Set(["up", "kube_node_spec_unschedulable"]);
 beforeAll(async () => {
   server = createServer((request, response) => {
     const asked = new URL(request.url ?? "/", "http://x");
+    if (asked.pathname.startsWith("/moved")) {
+      const location = `${url}${asked.pathname.replace("/moved", "")}${asked.search}`;
+      return void response.writeHead(302, { location }).end();
+    }
     if (asked.pathname === "/api/v1/series") {
       const metric = asked.searchParams.get("match[]") ?? "";
       const data = known.has(metric) ? [{ __name__: metric }] : [];
@@ -96,4 +100,19 @@ it("an unreachable server fails with the reason", async () => {
   );
   expect(result).toMatchObject({ name: "prometheus/p", passing: false });
   expect(result.message).toContain("unreachable");
+});
+
+it("refuses a redirect: the URL the plan names is the one asked", async () => {
+  const result = await evaluatePrometheus({
+    name: "p",
+    url: `${url}/moved`,
+    query: "up == 0",
+    expect: "Empty",
+  });
+  expect(result).toMatchObject({ name: "prometheus/p", passing: false });
+  expect(result.message).toContain("unreachable");
+  // The same query without the redirect passes: the refusal is the redirect's.
+  expect((await evaluatePrometheus({ name: "p", url, query: "up == 0", expect: "Empty" })).passing).toBe(
+    true,
+  );
 });
