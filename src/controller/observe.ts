@@ -322,7 +322,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
 
   let removedApis: Observation["removedApis"];
   const target = plan.spec.kubernetes?.version;
-  const from = runningVersions(kubernetesNodes(views)).sort(compareVersions)[0];
+  const kubelets = plan.spec.kubernetes?.upgradeKubelet ?? true;
+  const from = runningVersions(kubernetesNodes(views), kubelets).sort(compareVersions)[0];
   if (inspect === "all" && target && from) {
     removedApis = await removedApiUse(inputs.kubeconfig, removedBetween(from, target).apiResources);
   }

@@ -37,10 +37,13 @@ export function kubernetesNodes(nodes: NodeView[]): NodeView[] {
   return upgradeOrder(nodes.filter((n) => !excluded(n.labels)));
 }
 
-/** Every Kubernetes version running: control plane mirror pod images and kubelets. */
-export function runningVersions(nodes: NodeView[]): string[] {
+/**
+ * Every Kubernetes version running: control plane mirror pod images, and the kubelets unless the
+ * plan leaves them alone (`kubelets` false).
+ */
+export function runningVersions(nodes: NodeView[], kubelets: boolean): string[] {
   const versions = nodes.flatMap((node) => [
-    node.kubeletVersion,
+    ...(kubelets ? [node.kubeletVersion] : []),
     ...staticPods.map((c) => imageVersion(node.mirrorPods[c]?.image)),
   ]);
   return versions.filter((v): v is string => v !== undefined && /^v?\d+\.\d+\.\d+/.test(v));
@@ -56,7 +59,7 @@ export function supportProblem(obs: Observation, selectedForTalos: Set<string>):
   const spec = obs.plan.spec;
   if (!spec.kubernetes) return undefined;
   const nodes = kubernetesNodes(obs.nodes);
-  const from = lowest(runningVersions(nodes));
+  const from = lowest(runningVersions(nodes, spec.kubernetes.upgradeKubelet));
   const steps = [...spec.kubernetes.intermediateVersions, spec.kubernetes.version].filter(
     (v) => from === undefined || compareVersions(v, from) > 0 || v === spec.kubernetes?.version,
   );
@@ -205,7 +208,7 @@ function phaseContext(obs: Observation, retry: boolean): PhaseContext {
   const spec = obs.plan.spec.kubernetes as NonNullable<PlanSpec["kubernetes"]>;
   const previous = retried(obs.plan.status?.kubernetes, retry);
   const nodes = kubernetesNodes(obs.nodes);
-  const running = runningVersions(nodes);
+  const running = runningVersions(nodes, spec.upgradeKubelet);
   return {
     obs,
     spec,
@@ -268,7 +271,7 @@ function rollout(ctx: PhaseContext): Rollout {
     const message = `Kubernetes ${version} removed what the cluster still uses: ${blockers.join("; ")}`;
     return refused(Reason.RemovedItemsInUse, message, true);
   }
-  const planned = plannedTasks(ctx.nodes, version, ctx.now);
+  const planned = plannedTasks(ctx.nodes, version, spec.upgradeKubelet, ctx.now);
   if (typeof planned === "string") {
     return {
       kind: "refused",

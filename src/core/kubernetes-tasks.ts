@@ -140,12 +140,20 @@ export function startTasks(
   if (hold) return { tasks, actions: [], verdict: active.length === 0 ? hold : { kind: "progressing" } };
   const out = [...tasks];
   const actions: Action[] = [];
-  const start = (index: number) => {
+  /** Starts the task at `index`; false when its node cannot take it yet (the task says why). */
+  const start = (index: number): boolean => {
     const task = out[index] as KubernetesTask;
     const node = byName.get(task.node);
-    if (!node?.address) return;
+    if (!node?.address) return false;
+    // As upgrade-k8s checks: a kubelet is patched only while it runs healthy, so that its restart
+    // onto the new image can be told apart from a kubelet that was failing already.
+    if (task.component === "kubelet" && !node.kubernetes?.kubeletHealthy) {
+      out[index] = { ...task, message: "waiting for the kubelet service to be healthy before patching it" };
+      return false;
+    }
     out[index] = { ...task, state: "Applying", startedAt: now.toISOString(), message: "patching" };
     if (node.kubernetes?.images[task.component] !== task.image) actions.push(patch(node, task));
+    return true;
   };
   const first = out[next] as KubernetesTask;
   if (first.role === "controlplane" || first.component !== "kubelet") {
@@ -163,8 +171,7 @@ export function startTasks(
     const task = out[i] as KubernetesTask;
     if (task.state !== "Pending" || task.component !== "kubelet") continue;
     if (!byName.get(task.node)?.ready) continue;
-    start(i);
-    busy++;
+    if (start(i)) busy++;
   }
   return { tasks: out, actions, verdict: { kind: "progressing" } };
 }
@@ -202,7 +209,12 @@ function converged(task: KubernetesTask, node: NodeView, version: string): boole
 }
 
 /** Tasks for one version, in order: each static pod on every control plane, kube-proxy, kubelets. */
-export function plannedTasks(nodes: NodeView[], version: string, now: Date): KubernetesTask[] | string {
+export function plannedTasks(
+  nodes: NodeView[],
+  version: string,
+  kubelets: boolean,
+  now: Date,
+): KubernetesTask[] | string {
   const unreadable = nodes.filter((n) => !n.kubernetes?.reachable);
   if (unreadable.length > 0) {
     return unreadable.map((n) => `${n.name}: ${n.kubernetes?.error ?? "not read yet"}`).join("; ");
@@ -213,7 +225,7 @@ export function plannedTasks(nodes: NodeView[], version: string, now: Date): Kub
     ...controlPlanes
       .filter((n) => !n.kubernetes?.proxyDisabled)
       .map((n): [NodeView, KubeComponent] => [n, "kube-proxy"]),
-    ...nodes.map((n): [NodeView, KubeComponent] => [n, "kubelet"]),
+    ...(kubelets ? nodes.map((n): [NodeView, KubeComponent] => [n, "kubelet"]) : []),
   ];
   return pairs.map(([node, component]) => {
     const task: KubernetesTask = {

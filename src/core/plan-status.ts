@@ -51,8 +51,12 @@ export function assembleStatus(input: StatusInput): {
     verdict.kind === "progressing" && talosDone && (!spec.kubernetes || kubernetes?.done === true);
   // A dry run's preview of the Kubernetes phase upgrades nothing.
   const upgradingKubernetes = kubernetes !== undefined && !kubernetes.done && !spec.dryRun;
+  // Out of the nodes the phase works on: with the kubelets left alone, the control planes.
+  const kubernetesTotal = kubernetes?.status.tasks.length
+    ? new Set(kubernetes.status.tasks.map((t) => t.node)).size
+    : kubernetesNodes(obs.nodes).length;
   const kubernetesProgress = kubernetes
-    ? `${kubernetes.status.nodesDone ?? 0}/${kubernetesNodes(obs.nodes).length}`
+    ? `${Math.min(kubernetes.status.nodesDone ?? 0, kubernetesTotal)}/${kubernetesTotal}`
     : undefined;
 
   const phase: NonNullable<PlanStatus["phase"]> = completed
@@ -134,7 +138,7 @@ export function assembleStatus(input: StatusInput): {
   if (spec.kubernetes) {
     const target = spec.kubernetes.version;
     const behind = kubernetesNodes(obs.nodes)
-      .filter((n) => runningVersions([n]).some((v) => v !== target))
+      .filter((n) => runningVersions([n], spec.kubernetes?.upgradeKubelet ?? true).some((v) => v !== target))
       .map((n) => n.name);
     set(
       "KubernetesUpToDate",

@@ -85,6 +85,12 @@ const kubernetes = z
   .object({
     version: semver.describe("Target Kubernetes version, e.g. v1.35.2."),
     intermediateVersions: z.array(semver).max(16).default([]),
+    upgradeKubelet: z
+      .boolean()
+      .default(true)
+      .describe(
+        "false leaves every kubelet on its version (as talosctl upgrade-k8s --upgrade-kubelet=false): only the control plane components and kube-proxy move.",
+      ),
   })
   .describe("The Kubernetes upgrade, run after the Talos phase; omit for a Talos-only plan.");
 

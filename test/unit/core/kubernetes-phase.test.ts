@@ -412,6 +412,38 @@ describe("Kubernetes phase rollout", () => {
     expect(d.status.phase).toBe("Completed");
   });
 
+  it("leaves every kubelet on its version with upgradeKubelet false, and completes on the control plane", () => {
+    const plan = k8sPlan(undefined, { kubernetes: { version: "v1.35.0", upgradeKubelet: false } });
+    const { d, obs } = run(anObservation(plan, fleet()), 40, apply);
+    expect(d.status.phase).toBe("Completed");
+    expect(tasksOf(d).filter((t) => t.component === "kubelet")).toEqual([]);
+    expect(obs.nodes.map((n) => n.kubeletVersion)).toEqual(["v1.34.2", "v1.34.2", "v1.34.2"]);
+    expect(condition(d, "KubernetesUpToDate")?.status).toBe("True");
+  });
+
+  it("patches a kubelet only while it runs healthy, and says so while it waits", () => {
+    const sick = (nodes: NodeView[]) =>
+      nodes.map((n) =>
+        n.name === "worker-a"
+          ? { ...n, kubernetes: { ...(n.kubernetes as KubernetesFacts), kubeletHealthy: false } }
+          : n,
+      );
+    const { d, obs } = run(anObservation(k8sPlan(), sick(fleet())), 40, (nodes, decision) =>
+      sick(apply(nodes, decision)),
+    );
+    const waiting = tasksOf(d).find((t) => t.component === "kubelet" && t.node === "worker-a");
+    expect(waiting).toMatchObject({ state: "Pending" });
+    expect(waiting?.message).toContain("kubelet service to be healthy");
+    expect(d.actions.filter((a) => a.node === "worker-a")).toEqual([]);
+    // Healthy again: it is patched, and the phase completes.
+    const well = obs.nodes.map((n) => ({
+      ...n,
+      kubernetes: { ...(n.kubernetes as KubernetesFacts), kubeletHealthy: true },
+    }));
+    const healed = run({ ...obs, nodes: well, plan: { ...obs.plan, status: d.status } }, 20, apply);
+    expect(healed.d.status.phase).toBe("Completed");
+  });
+
   it("starts afresh when the target changes after a completed run", () => {
     const { d, obs } = run(anObservation(k8sPlan(), fleet()), 40, apply);
     expect(d.status.phase).toBe("Completed");
