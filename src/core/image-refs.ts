@@ -42,17 +42,18 @@ export function retag(reference: string, tag: string): string {
 }
 
 /**
- * A Kubernetes component image at `version`: the repository in use is kept (a mirror stays a
- * mirror), and so is the kubelet's -fat or -slim flavour.
+ * A Kubernetes component image at `version`: from `repository` when the plan names one, else the
+ * repository in use is kept (a mirror stays a mirror); the kubelet's -fat or -slim flavour is kept.
  */
 export function kubernetesImage(
   current: string | undefined,
   defaultRepository: string,
   version: string,
+  repository?: string,
 ): string {
   const parts = current ? splitReference(current) : undefined;
   const flavour = /-(fat|slim)$/.exec(parts?.tag ?? "")?.[0] ?? "";
-  return `${parts?.repository || defaultRepository}:${version}${flavour}`;
+  return `${repository ?? (parts?.repository || defaultRepository)}:${version}${flavour}`;
 }
 
 /** The version an image's tag names ("…/kube-apiserver:v1.35.2" → "v1.35.2"), without a flavour suffix. */

@@ -271,7 +271,7 @@ function rollout(ctx: PhaseContext): Rollout {
     const message = `Kubernetes ${version} removed what the cluster still uses: ${blockers.join("; ")}`;
     return refused(Reason.RemovedItemsInUse, message, true);
   }
-  const planned = plannedTasks(ctx.nodes, version, spec.upgradeKubelet, ctx.now);
+  const planned = plannedTasks(ctx.nodes, version, spec, ctx.now);
   if (typeof planned === "string") {
     return {
       kind: "refused",

@@ -11,6 +11,8 @@ import type { Verdict } from "../model/verdict.ts";
 import { defaultRepositories, kubernetesImage } from "./image-refs.ts";
 import { workerBudget } from "./selection.ts";
 
+type KubernetesSpec = NonNullable<PlanSpec["kubernetes"]>;
+
 export const staticPods: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
 
 /** What one part of a pass did to the tasks. */
@@ -176,12 +178,22 @@ export function startTasks(
   return { tasks: out, actions, verdict: { kind: "progressing" } };
 }
 
-function imageFor(node: NodeView, component: KubeComponent, version: string): string {
+/** Where a plan takes each component's image from, by the plan's field names. */
+const repositoryField: Record<KubeComponent, keyof NonNullable<KubernetesSpec["repositories"]>> = {
+  "kube-apiserver": "apiServer",
+  "kube-controller-manager": "controllerManager",
+  "kube-scheduler": "scheduler",
+  "kube-proxy": "proxy",
+  kubelet: "kubelet",
+};
+
+function imageFor(node: NodeView, component: KubeComponent, version: string, spec: KubernetesSpec): string {
   const current =
     component === "kubelet"
       ? (node.kubernetes?.images.kubelet ?? node.kubernetes?.kubeletImage)
       : node.kubernetes?.images[component];
-  return kubernetesImage(current, defaultRepositories[component], version);
+  const repository = spec.repositories?.[repositoryField[component]];
+  return kubernetesImage(current, defaultRepositories[component], version, repository);
 }
 
 /** A task is already done when the configuration names its image and the component runs it. */
@@ -212,7 +224,7 @@ function converged(task: KubernetesTask, node: NodeView, version: string): boole
 export function plannedTasks(
   nodes: NodeView[],
   version: string,
-  kubelets: boolean,
+  spec: KubernetesSpec,
   now: Date,
 ): KubernetesTask[] | string {
   const unreadable = nodes.filter((n) => !n.kubernetes?.reachable);
@@ -225,7 +237,7 @@ export function plannedTasks(
     ...controlPlanes
       .filter((n) => !n.kubernetes?.proxyDisabled)
       .map((n): [NodeView, KubeComponent] => [n, "kube-proxy"]),
-    ...(kubelets ? nodes.map((n): [NodeView, KubeComponent] => [n, "kubelet"]) : []),
+    ...(spec.upgradeKubelet ? nodes.map((n): [NodeView, KubeComponent] => [n, "kubelet"]) : []),
   ];
   return pairs.map(([node, component]) => {
     const task: KubernetesTask = {
@@ -233,7 +245,7 @@ export function plannedTasks(
       node: node.name,
       role: node.role,
       state: "Pending",
-      image: imageFor(node, component, version),
+      image: imageFor(node, component, version, spec),
       message: "",
     };
     return converged(task, node, version)

@@ -37,6 +37,16 @@ it.each([
   ],
   ["a bad Kubernetes version", { kubernetes: { version: "latest" } }, /spec\.kubernetes\.version/],
   [
+    "a repository with a tag",
+    {
+      kubernetes: {
+        version: "v1.35.2",
+        repositories: { apiServer: "mirror.example/kube-apiserver:v1.35.2" },
+      },
+    },
+    /spec\.kubernetes\.repositories\.apiServer/,
+  ],
+  [
     "maxUnavailable 0",
     { talos: { version: "v1.12.4" }, rollout: { maxUnavailable: 0 } },
     /spec\.rollout\.maxUnavailable/,

@@ -81,6 +81,27 @@ const talos = z
   })
   .describe("The Talos OS upgrade; omit for a Kubernetes-only plan.");
 
+/** An image repository without tag or digest: host[:port]/path. */
+const repository = z
+  .string()
+  .max(255)
+  .regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/,
+    "must be an image repository without tag or digest, such as mirror.example:5000/kube-apiserver",
+  );
+
+const repositories = z
+  .object({
+    apiServer: repository.optional(),
+    controllerManager: repository.optional(),
+    scheduler: repository.optional(),
+    proxy: repository.optional(),
+    kubelet: repository.optional(),
+  })
+  .describe(
+    "Where each component's new image comes from, for mirrors and air-gapped registries (the tag is the target version; a kubelet's -fat or -slim flavour is kept). Default: the repository the node runs the component from now.",
+  );
+
 const kubernetes = z
   .object({
     version: semver.describe("Target Kubernetes version, e.g. v1.35.2."),
@@ -91,6 +112,7 @@ const kubernetes = z
       .describe(
         "false leaves every kubelet on its version (as talosctl upgrade-k8s --upgrade-kubelet=false): only the control plane components and kube-proxy move.",
       ),
+    repositories: repositories.optional(),
   })
   .describe("The Kubernetes upgrade, run after the Talos phase; omit for a Talos-only plan.");
 

@@ -383,6 +383,29 @@ describe("Kubernetes phase rollout", () => {
     expect(tasksOf(d).find((t) => t.node === "worker-a")?.image).toBe("mirror.example/kubelet:v1.35.0-fat");
   });
 
+  it("takes each image from the repository the plan names, keeping the kubelet's flavour", () => {
+    const nodes = fleet();
+    const worker = nodes[2] as NodeView;
+    worker.kubernetes = {
+      ...(worker.kubernetes as KubernetesFacts),
+      images: { kubelet: "ghcr.io/siderolabs/kubelet:v1.34.2-fat" },
+    };
+    const repositories = {
+      apiServer: "mirror.example:5000/k8s/kube-apiserver",
+      kubelet: "mirror.example:5000/siderolabs/kubelet",
+    };
+    const plan = (status?: PlanStatus) =>
+      k8sPlan(status, { kubernetes: { version: "v1.35.0", repositories } });
+    const first = decide(anObservation(plan(), nodes));
+    const d = decide(anObservation(plan(first.status), nodes));
+    const image = (component: string, node: string) =>
+      tasksOf(d).find((t) => t.component === component && t.node === node)?.image;
+    expect(image("kube-apiserver", "cp-1")).toBe("mirror.example:5000/k8s/kube-apiserver:v1.35.0");
+    expect(image("kubelet", "worker-a")).toBe("mirror.example:5000/siderolabs/kubelet:v1.35.0-fat");
+    // Components the plan names no repository for stay where they are.
+    expect(image("kube-scheduler", "cp-1")).toBe(`${repo["kube-scheduler"]}:v1.35.0`);
+  });
+
   it("skips tasks whose component already runs the target", () => {
     const nodes = fleet().map((n) => (n.role === "worker" ? k8sNode("worker-a", "v1.35.0") : n));
     const first = decide(anObservation(k8sPlan(), nodes));
