@@ -47,9 +47,61 @@ const none: RemovedItems = {
   apiResources: [],
 };
 
-/** What the Kubernetes minor (of 1.x) named by the key removed, from the upstream changelogs. */
-const removedIn: Record<number, Partial<RemovedItems>> = {
+const changelog = (minor: number) => `Kubernetes CHANGELOG-1.${minor}.md (upstream), removals section`;
+
+/**
+ * What the Kubernetes minor (of 1.x) named by the key removed, with where each row comes from: the
+ * upstream changelog or announcement, as Talos' own pre-upgrade checks (siderolabs/go-kubernetes,
+ * kubernetes/upgrade) list them. Every minor a supported Talos can run, 1.25 → 1.37, is covered.
+ */
+export const removedIn: Record<number, Partial<RemovedItems> & { source: string }> = {
+  26: {
+    source: "Kubernetes deprecated API migration guide and CHANGELOG-1.26.md (upstream)",
+    featureGates: ["DynamicKubeletConfig"],
+    apiServerFlags: ["master-service-namespace"],
+  },
+  27: {
+    source: "Kubernetes blog, 2023-03-17, upcoming changes in Kubernetes v1.27 (upstream)",
+    featureGates: [
+      "CSIInlineVolume",
+      "CSIMigration",
+      "ControllerManagerLeaderMigration",
+      "DaemonSetUpdateSurge",
+      "EphemeralContainers",
+      "ExpandCSIVolumes",
+      "ExpandInUsePersistentVolumes",
+      "ExpandPersistentVolumes",
+      "IdentifyPodOS",
+      "LocalStorageCapacityIsolation",
+      "NetworkPolicyEndPort",
+      "StatefulSetMinReadySeconds",
+    ],
+    controllerManagerFlags: ["enable-taint-manager", "pod-eviction-timeout"],
+    kubeletFlags: ["container-runtime", "master-service-namespace"],
+  },
+  28: {
+    source: changelog(28),
+    featureGates: [
+      "AdvancedAuditing",
+      "CSIMigrationGCE",
+      "CSIStorageCapacity",
+      "DelegateFSGroupToCSIDriver",
+      "DevicePlugins",
+      "DisableAcceleratorUsageMetrics",
+      "EndpointSliceTerminatingCondition",
+      "KubeletCredentialProviders",
+      "MixedProtocolLBService",
+      "ServiceIPStaticSubrange",
+      "ServiceInternalTrafficPolicy",
+      "WindowsHostProcessContainers",
+    ],
+  },
+  29: {
+    source: changelog(29),
+    apiResources: ["clustercidrs.v1alpha1.networking.k8s.io"],
+  },
   30: {
+    source: changelog(30),
     featureGates: [
       "ExpandedDNSConfig",
       "ExperimentalHostUserNamespaceDefaultingGate",
@@ -63,6 +115,7 @@ const removedIn: Record<number, Partial<RemovedItems>> = {
     admissionPlugins: ["SecurityContextDeny"],
   },
   31: {
+    source: changelog(31),
     featureGates: [
       "APIPriorityAndFairness",
       "CSINodeExpandSecret",
@@ -80,6 +133,7 @@ const removedIn: Record<number, Partial<RemovedItems>> = {
     ],
   },
   32: {
+    source: changelog(32),
     featureGates: [
       "AllowServiceLBStatusOnNonLB",
       "CloudDualStackNodeIPs",
@@ -100,6 +154,7 @@ const removedIn: Record<number, Partial<RemovedItems>> = {
     apiResources: ["podschedulingcontexts.v1alpha3.resource.k8s.io"],
   },
   33: {
+    source: changelog(33),
     featureGates: [
       "AppArmor",
       "AppArmorFields",
@@ -115,20 +170,55 @@ const removedIn: Record<number, Partial<RemovedItems>> = {
     apiServerFlags: ["cloud-config"],
   },
   34: {
+    source: changelog(34),
     featureGates: ["DevicePluginCDIDevices", "LegacySidecarContainers", "PodDisruptionConditions"],
     kubeletFlags: ["cloud-config"],
   },
   35: {
+    source: changelog(35),
     featureGates: ["SizeMemoryBackedVolumes", "UserNamespacesHostNetworkSupport"],
     kubeletFlags: ["pod-infra-container-image"],
   },
   36: {
+    source: `${changelog(36)}; still provisional upstream of Talos' checks`,
     featureGates: [
       "CSIMigrationPortworx",
       "HonorPVReclaimPolicy",
       "InTreePluginPortworxUnregister",
       "WatchFromStorageWithoutResourceVersion",
     ],
+  },
+  37: {
+    source: `${changelog(37)}; still provisional upstream of Talos' checks`,
+    featureGates: [
+      "AnyVolumeDataSource",
+      "DeclarativeValidationTakeover",
+      "GangScheduling",
+      "PreventStaticPodAPIReferences",
+      "WorkloadAwarePreemption",
+    ],
+    // The kubelet's cAdvisor flags, all removed together.
+    kubeletFlags: [
+      "application-metrics-count-limit",
+      "boot-id-file",
+      "container-hints",
+      "containerd",
+      "containerd-namespace",
+      "enable-load-reader",
+      "event-storage-age-limit",
+      "event-storage-event-limit",
+      "global-housekeeping-interval",
+      "log-cadvisor-usage",
+      "machine-id-file",
+      "storage-driver-buffer-duration",
+      "storage-driver-db",
+      "storage-driver-host",
+      "storage-driver-password",
+      "storage-driver-secure",
+      "storage-driver-table",
+      "storage-driver-user",
+    ],
+    apiResources: ["podgroups.v1alpha2.scheduling.k8s.io", "workloads.v1alpha2.scheduling.k8s.io"],
   },
 };
 
@@ -138,7 +228,7 @@ export function removedBetween(from: string, to: string): RemovedItems {
   const b = parseVersion(to).minor;
   const out: RemovedItems = structuredClone(none);
   for (let minor = a + 1; minor <= b; minor++) {
-    const items = removedIn[minor] ?? {};
+    const items: Partial<RemovedItems> = removedIn[minor] ?? {};
     for (const key of Object.keys(none) as (keyof RemovedItems)[]) out[key].push(...(items[key] ?? []));
   }
   return out;

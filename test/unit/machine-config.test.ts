@@ -2,7 +2,12 @@
 // compatibility rules the Kubernetes phase relies on.
 
 import { imageVersion, kubernetesImage } from "../../src/core/image-refs.ts";
-import { removedBetween, removedInArgs, unsupportedCombination } from "../../src/core/kubernetes-compat.ts";
+import {
+  removedBetween,
+  removedIn,
+  removedInArgs,
+  unsupportedCombination,
+} from "../../src/core/kubernetes-compat.ts";
 import { configImages, withComponentImage } from "../../src/talos/machine-config.ts";
 
 const v1alpha1 = `# written by a person
@@ -147,6 +152,23 @@ describe("Talos and Kubernetes compatibility", () => {
     const two = removedBetween("v1.31.0", "v1.33.0");
     expect(two.apiResources).toEqual(["podschedulingcontexts.v1alpha3.resource.k8s.io"]);
     expect(two.apiServerFlags).toEqual(["cloud-config"]);
+  });
+
+  it("covers every minor a supported Talos runs (1.25 → 1.37), each row saying where it comes from", () => {
+    expect(Object.keys(removedIn).map(Number)).toEqual([26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37]);
+    for (const [minor, row] of Object.entries(removedIn)) {
+      expect({ minor, source: row.source }).toEqual({
+        minor,
+        source: expect.stringMatching(new RegExp(`CHANGELOG-1\\.${minor}\\.md|v1\\.${minor}|1\\.${minor}`)),
+      });
+    }
+    const early = removedBetween("v1.25.9", "v1.27.0");
+    expect(early.featureGates).toContain("DynamicKubeletConfig");
+    expect(early.kubeletFlags).toEqual(["container-runtime", "master-service-namespace"]);
+    expect(removedBetween("v1.36.0", "v1.37.0").apiResources).toEqual([
+      "podgroups.v1alpha2.scheduling.k8s.io",
+      "workloads.v1alpha2.scheduling.k8s.io",
+    ]);
   });
 
   it("finds removed flags, feature gates and admission plugins in command lines", () => {
