@@ -243,7 +243,13 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const etcdAsked: Promise<EtcdView | undefined> = gating
     ? etcdView(
         talos,
-        controlPlanes.map(internalIp).filter((a): a is string => a !== undefined),
+        controlPlanes.flatMap((n) => {
+          const address = internalIp(n);
+          const addresses = (n.status?.addresses ?? [])
+            .filter((a) => a.type !== "Hostname")
+            .map((a) => a.address);
+          return address ? [{ address, addresses }] : [];
+        }),
         new Set(
           controlPlanes
             .filter((n) => busy.has(n.metadata?.name ?? ""))

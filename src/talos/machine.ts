@@ -1,5 +1,6 @@
 // Typed Talos operations the operator needs, over TalosClient: node facts (version, boot ID,
 // machine status, schematic), both upgrade APIs, and the etcd view for control plane gating.
+import { nameList } from "../model/messages.ts";
 import type { EtcdView, KubernetesFacts, MachineStage, TalosFacts } from "../model/observation.ts";
 import type { TalosClient } from "./client.ts";
 import { TalosError } from "./client.ts";
@@ -168,13 +169,19 @@ export async function upgradeLifecycle(
  * nor `healthyMembers`. `expectedDown` are the control planes the plan is upgrading: their silence
  * is expected, not a problem (it would otherwise turn a long reboot into a failing gate).
  */
+/** The host of a peer URL, an IPv6 address without its brackets. */
+const peerHost = (url: string) => (URL.canParse(url) ? new URL(url).hostname.replace(/^\[|\]$/g, "") : url);
+
 export async function etcdView(
   client: TalosClient,
-  controlPlanes: string[],
+  nodes: { address: string; addresses: string[] }[],
   expectedDown: ReadonlySet<string> = new Set(),
 ): Promise<EtcdView> {
+  const controlPlanes = nodes.map((n) => n.address);
   const problems: string[] = [];
   const memberSets = new Set<string>();
+  /** Each member's peer address, as the control planes list them, with its hostname. */
+  const peers = new Map<string, string>();
   const quiet: string[] = [];
   let voters = 0;
   let healthy = 0;
@@ -207,6 +214,9 @@ export async function etcdView(
           client.unary<EtcdStatusResponse__Output>("machine", "EtcdStatus", {}, node),
         ]);
         const listed = list.messages[0]?.members ?? [];
+        for (const m of listed)
+          for (const url of m.peerUrls)
+            peers.set(URL.canParse(url) ? new URL(url).hostname : url, m.hostname);
         memberSets.add(
           listed
             .map((m) => `${m.id}${m.isLearner ? "(learner)" : ""}`)
@@ -225,6 +235,12 @@ export async function etcdView(
     }),
   );
   if (memberSets.size > 1) problems.push("control planes disagree on the etcd member list");
+  // As talosctl health: every member is a control plane node, by its peer address. A member
+  // whose machine is gone still counts against quorum, and nothing else would say so.
+  const known = new Set(nodes.flatMap((n) => n.addresses));
+  const stale = [...peers].filter(([ip]) => !known.has(ip)).map(([ip, host]) => `${host} (${ip})`);
+  if (stale.length > 0)
+    problems.push(`etcd members that are not control plane nodes: ${nameList(stale.sort())}`);
   problems.push(...(await alarmProblems));
   if (voters === 0) voters = controlPlanes.length;
   const upgrading = quiet.length > 0 ? `; ${quiet.join(", ")} down for its upgrade` : "";

@@ -70,6 +70,7 @@ export class Fleet implements FleetView {
   readonly name: string;
   /** Set by the kubelet stand-in when the fleet joins a Kubernetes cluster. */
   kubeconfig?: string;
+  readonly etcdDrift: { stale: string[]; removed: string[] } = { stale: [], removed: [] };
   private readonly members: SimNode[];
   private readonly apids: Apid[];
   private readonly configs = new Map<SimNode, string>();

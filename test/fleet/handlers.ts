@@ -18,6 +18,11 @@ export interface FleetView {
   registry: ImageRegistry;
   /** The etcd member ID of a control plane node, as Talos prints it (hex, 16 digits). */
   memberId(node: SimNode): string;
+  /**
+   * etcd members that are not the control plane nodes: a member left behind by a machine that is
+   * gone (by hostname), and control planes whose member was removed.
+   */
+  etcdDrift: { stale: string[]; removed: string[] };
   /** A node's machine configuration (multi-document YAML). */
   machineConfig(node: SimNode): string;
   setMachineConfig(node: SimNode, yaml: string): void;

@@ -142,16 +142,26 @@ export const machineService: ServiceImplementation = {
       requireControlPlane(node);
       return {
         legacyMembers: [],
-        members: fleet
-          .nodes()
-          .filter((n) => n.isControlPlane)
-          .map((member) => ({
-            id: BigInt(`0x${fleet.memberId(member)}`).toString(),
-            hostname: member.hostname,
-            peerUrls: [`https://${member.address}:2380`],
-            clientUrls: [`https://${member.address}:2379`],
-            isLearner: member.faults.etcdLearner === true,
+        members: [
+          ...fleet
+            .nodes()
+            .filter((n) => n.isControlPlane && !fleet.etcdDrift.removed.includes(n.hostname))
+            .map((member) => ({
+              id: BigInt(`0x${fleet.memberId(member)}`).toString(),
+              hostname: member.hostname,
+              peerUrls: [`https://${member.address}:2380`],
+              clientUrls: [`https://${member.address}:2379`],
+              isLearner: member.faults.etcdLearner === true,
+            })),
+          // A member whose machine is gone: listed, never answering.
+          ...fleet.etcdDrift.stale.map((hostname, i) => ({
+            id: String(9_000_000_000 + i),
+            hostname,
+            peerUrls: [`https://192.0.2.${i + 1}:2380`],
+            clientUrls: [`https://192.0.2.${i + 1}:2379`],
+            isLearner: false,
           })),
+        ],
       };
     },
     EtcdStatus: ({ node, fleet }) => {

@@ -9,12 +9,12 @@ import { clientFor } from "../fleet/talosconfig.ts";
 describe("etcd as the operator sees it", () => {
   let fleet: Fleet;
   let client: TalosClient;
-  let controlPlanes: string[];
+  let controlPlanes: { address: string; addresses: string[] }[];
 
   beforeEach(async () => {
     fleet = await Fleet.start({ controlPlanes: 3, workers: 1, talosVersion: "v1.12.4" });
     client = clientFor(fleet.talosconfig.operator);
-    controlPlanes = fleet.controlPlanes().map((n) => n.address);
+    controlPlanes = fleet.controlPlanes().map((n) => ({ address: n.address, addresses: [n.address] }));
   });
 
   afterEach(async () => {
@@ -40,6 +40,13 @@ describe("etcd as the operator sees it", () => {
     expect(member).toContain(cp2.address);
     expect(alarm).toBe(`alarm NOSPACE on member ${BigInt(`0x${fleet.memberId(cp2)}`).toString()}`);
     expect(rest).toEqual([]);
+  });
+
+  it("names an etcd member that is not a control plane node: a machine gone, still counted for quorum", async () => {
+    fleet.etcdDrift.stale.push("old-cp");
+    const view = await etcdView(client, controlPlanes);
+    expect(view).toMatchObject({ healthy: false, members: 4, healthyMembers: 3 });
+    expect(view.message).toBe("etcd members that are not control plane nodes: old-cp (192.0.2.1)");
   });
 
   it("counts a control plane whose Talos API does not answer as a problem", async () => {
