@@ -1,5 +1,6 @@
 // The builtin health checks, evaluated over what the operator already observes: every node Ready
-// and none cordoned by someone else; etcd healthy; control plane static pods Ready.
+// and none cordoned by someone else; etcd healthy; control plane static pods, kube-proxy and CoreDNS
+// Ready.
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { excluded } from "../api/v1alpha1/plan.ts";
 import { cordonedBy } from "../kube/nodes.ts";
@@ -48,9 +49,29 @@ export function controlPlaneCheck(controlPlanes: string[], pods: V1Pod[], busy: 
       else if (!ready(pod.status?.conditions)) problems.push(`${component} on ${node} is not Ready`);
     }
   }
+  problems.push(...addOnProblems(pods, busy));
   return {
     name: "ControlPlane",
     passing: problems.length === 0,
-    message: problems.join(", ") || "control plane pods Ready",
+    message: nameList(problems) || "control plane pods Ready",
   };
+}
+
+/** Cluster add-ons that talosctl health waits for, by their pods' k8s-app label. */
+const addOns = ["kube-proxy", "kube-dns"];
+
+/**
+ * As talosctl health: kube-proxy and CoreDNS pods are Ready where they run (a cluster without them,
+ * kube-proxy disabled or no CNI yet, has nothing to wait for). Pods on the nodes the plan works on,
+ * and pods going away, are expected not to be.
+ */
+function addOnProblems(pods: V1Pod[], busy: Set<string>): string[] {
+  return pods
+    .filter(
+      (p) =>
+        p.metadata?.namespace === "kube-system" && addOns.includes(p.metadata?.labels?.["k8s-app"] ?? ""),
+    )
+    .filter((p) => !p.metadata?.deletionTimestamp && !busy.has(p.spec?.nodeName ?? ""))
+    .filter((p) => !ready(p.status?.conditions))
+    .map((p) => `${p.metadata?.labels?.["k8s-app"]} pod ${p.metadata?.name} is not Ready`);
 }

@@ -1,7 +1,8 @@
-// The built-in Nodes gate over Node objects: a person's cordon or a NotReady node holds every plan,
-// except on nodes every plan leaves out (the exclude label) and the nodes a plan is working on.
-import type { V1Node } from "@kubernetes/client-node";
-import { nodesCheck } from "../../src/health/builtin.ts";
+// The built-in gates over Node and Pod objects. Nodes: a person's cordon or a NotReady node holds
+// every plan, except on nodes every plan leaves out (the exclude label) and the nodes a plan is
+// working on. ControlPlane: static pods, kube-proxy and CoreDNS Ready, as talosctl health waits.
+import type { V1Node, V1Pod } from "@kubernetes/client-node";
+import { controlPlaneCheck, nodesCheck } from "../../src/health/builtin.ts";
 import { cordonedByAnnotation } from "../../src/kube/nodes.ts";
 
 function aNode(
@@ -41,5 +42,50 @@ it.each([
 ] as const)("%s", (_case, nodes, busy, passing, message) => {
   const result = nodesCheck([...nodes], new Set(busy));
   expect(result).toMatchObject({ name: "Nodes", passing });
+  expect(result.message).toContain(message);
+});
+
+function aPod(
+  app: string,
+  node: string,
+  ready: boolean,
+  extra: { mirror?: boolean; going?: boolean } = {},
+): V1Pod {
+  return {
+    metadata: {
+      name: `${app}-${node}`,
+      namespace: "kube-system",
+      labels: { "k8s-app": app },
+      ...(extra.going ? { deletionTimestamp: new Date() } : {}),
+    },
+    spec: { nodeName: node, containers: [] },
+    status: { conditions: [{ type: "Ready", status: ready ? "True" : "False" }] },
+  };
+}
+const staticPods = (node: string) =>
+  ["kube-apiserver", "kube-controller-manager", "kube-scheduler"].map((c) => aPod(c, node, true));
+
+it.each([
+  ["everything Ready", [aPod("kube-proxy", "w1", true), aPod("kube-dns", "w1", true)], [], true, "Ready"],
+  ["no kube-proxy or CoreDNS at all", [], [], true, "Ready"],
+  [
+    "a kube-proxy pod not Ready",
+    [aPod("kube-proxy", "w1", false)],
+    [],
+    false,
+    "kube-proxy pod kube-proxy-w1 is not Ready",
+  ],
+  [
+    "a CoreDNS pod not Ready",
+    [aPod("kube-dns", "w2", false)],
+    [],
+    false,
+    "kube-dns pod kube-dns-w2 is not Ready",
+  ],
+  ["not Ready on a node the plan works on", [aPod("kube-proxy", "w1", false)], ["w1"], true, "Ready"],
+  ["not Ready while going away", [aPod("kube-dns", "w1", false, { going: true })], [], true, "Ready"],
+] as const)("ControlPlane gate: %s", (_case, addOns, busy, passing, message) => {
+  const result = controlPlaneCheck(["cp-1"], [...staticPods("cp-1"), ...addOns], new Set(busy));
+  expect(result).toMatchObject({ name: "ControlPlane", passing });
   expect(result.message).toContain(message);
 });
