@@ -214,9 +214,7 @@ export async function etcdView(
           client.unary<EtcdStatusResponse__Output>("machine", "EtcdStatus", {}, node),
         ]);
         const listed = list.messages[0]?.members ?? [];
-        for (const m of listed)
-          for (const url of m.peerUrls)
-            peers.set(URL.canParse(url) ? new URL(url).hostname : url, m.hostname);
+        for (const m of listed) for (const url of m.peerUrls) peers.set(peerHost(url), m.hostname);
         memberSets.add(
           listed
             .map((m) => `${m.id}${m.isLearner ? "(learner)" : ""}`)
