@@ -160,7 +160,9 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
   const current = rollout(ctx);
   if (current.kind === "done") {
     const tasks = ctx.sameTarget ? (ctx.previous?.tasks ?? []) : [];
-    const status = { version: ctx.spec.version, step: "Done", nodesDone: ctx.nodes.length, tasks };
+    // Every node the phase worked on (with kubelets left alone, the control planes), or every node.
+    const done = tasks.length > 0 ? nodesDone(tasks) : ctx.nodes.length;
+    const status = { version: ctx.spec.version, step: "Done", nodesDone: done, tasks };
     return phaseResult(ctx, status, { kind: "progressing" }, { done: true });
   }
   if (current.kind === "refused") return phaseResult(ctx, current.status, current.verdict);

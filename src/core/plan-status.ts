@@ -56,7 +56,7 @@ export function assembleStatus(input: StatusInput): {
     ? new Set(kubernetes.status.tasks.map((t) => t.node)).size
     : kubernetesNodes(obs.nodes).length;
   const kubernetesProgress = kubernetes
-    ? `${Math.min(kubernetes.status.nodesDone ?? 0, kubernetesTotal)}/${kubernetesTotal}`
+    ? `${kubernetes.status.nodesDone ?? 0}/${kubernetesTotal}`
     : undefined;
 
   const phase: NonNullable<PlanStatus["phase"]> = completed
@@ -137,8 +137,9 @@ export function assembleStatus(input: StatusInput): {
   }
   if (spec.kubernetes) {
     const target = spec.kubernetes.version;
+    const kubelets = spec.kubernetes.upgradeKubelet;
     const behind = kubernetesNodes(obs.nodes)
-      .filter((n) => runningVersions([n], spec.kubernetes?.upgradeKubelet ?? true).some((v) => v !== target))
+      .filter((n) => runningVersions([n], kubelets).some((v) => v !== target))
       .map((n) => n.name);
     set(
       "KubernetesUpToDate",

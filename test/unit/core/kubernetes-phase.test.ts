@@ -442,6 +442,8 @@ describe("Kubernetes phase rollout", () => {
     expect(tasksOf(d).filter((t) => t.component === "kubelet")).toEqual([]);
     expect(obs.nodes.map((n) => n.kubeletVersion)).toEqual(["v1.34.2", "v1.34.2", "v1.34.2"]);
     expect(condition(d, "KubernetesUpToDate")?.status).toBe("True");
+    // The phase counts the nodes it worked on: the two control planes.
+    expect(d.status.kubernetes?.nodesDone).toBe(2);
   });
 
   it("patches a kubelet only while it runs healthy, and says so while it waits", () => {
