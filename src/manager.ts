@@ -10,6 +10,7 @@ import { EventRecorder } from "./kube/events.ts";
 import { Evictions } from "./kube/evictions.ts";
 import { FleetLock } from "./kube/fleet-lock.ts";
 import { LeaderElector } from "./kube/leader.ts";
+import { ManifestSync } from "./kube/manifest-sync.ts";
 import { NodeControl } from "./kube/nodes.ts";
 import { PlanStore } from "./kube/plans.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -62,6 +63,7 @@ export async function runManager(
     store: new PlanStore(kc),
     nodes: new NodeControl(kc),
     evictions: new Evictions(kc),
+    manifests: new ManifestSync(kc),
     events: new EventRecorder(kc),
     credentials,
     fleetLock: new FleetLock(kc, settings.namespace, `${settings.leaseName}-fleet`),

@@ -3,7 +3,9 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
+import { apiMessage } from "../kube/client.ts";
 import type { Evictions } from "../kube/evictions.ts";
+import type { ManifestSync } from "../kube/manifest-sync.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import type { Action } from "../model/actions.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
@@ -20,6 +22,7 @@ import type { ShellMemory } from "./observe.ts";
 export interface ActPorts {
   nodes: NodeControl;
   evictions: Evictions;
+  manifests: ManifestSync;
   talos: TalosClient | undefined;
   pods: () => V1Pod[];
   memory: ShellMemory;
@@ -80,6 +83,16 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         errors.set(action.component, error instanceof Error ? error.message : String(error));
         return undefined;
       }
+    }
+    case "syncManifests": {
+      // A refusal is shown on the plan and tried again by the next pass; the sync is safe to repeat.
+      try {
+        await ports.manifests.sync(action);
+        delete memory.manifestSyncError;
+      } catch (error) {
+        memory.manifestSyncError = apiMessage(error);
+      }
+      return undefined;
     }
     case "upgrade": {
       if (!ports.talos) return undefined;

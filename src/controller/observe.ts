@@ -12,17 +12,26 @@ import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
 import { removedBetween } from "../core/kubernetes-compat.ts";
-import { kubernetesNodes, nodesToInspect, runningVersions } from "../core/kubernetes-phase.ts";
+import {
+  countedVersions,
+  kubernetesNodes,
+  manifestsWanted,
+  nodesToInspect,
+  runningVersions,
+} from "../core/kubernetes-phase.ts";
 import { activeStates } from "../core/node-steps.ts";
 import { controlPlaneCheck, etcdCheck, nodesCheck } from "../health/builtin.ts";
 import { evaluateCel } from "../health/cel.ts";
 import { evaluatePrometheus } from "../health/prometheus.ts";
+import { ManifestSync } from "../kube/manifest-sync.ts";
 import { cordonedBy } from "../kube/nodes.ts";
 import { removedApiUse } from "../kube/removed-apis.ts";
+import { usesServerSideApply } from "../model/manifests.ts";
 import type {
   EtcdView,
   GateResult,
   KubernetesFacts,
+  ManifestsView,
   MirrorPod,
   NodeView,
   Observation,
@@ -30,6 +39,7 @@ import type {
 } from "../model/observation.ts";
 import type { TalosClient } from "../talos/client.ts";
 import { etcdView, facts, kubernetesFacts } from "../talos/machine.ts";
+import { renderedManifests } from "../talos/manifests.ts";
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {
@@ -44,6 +54,8 @@ export interface ShellMemory {
   facts: Map<string, { at: number; facts: TalosFacts }>;
   /** Upgrade calls this process made, by node: the boot ID they were made from. */
   upgradeCalls: Map<string, string>;
+  /** Why the last manifest sync failed; cleared by a sync that succeeds. */
+  manifestSyncError?: string;
   /** The retry annotation value the errors above were last cleared for. */
   retry?: string;
 }
@@ -69,12 +81,60 @@ function forgetFailures(memory: ShellMemory, plan: Plan): void {
   // A retried node may be called again from the boot it failed on (an upgrade that never happened).
   memory.upgradeCalls.clear();
   memory.patchErrors.clear();
+  delete memory.manifestSyncError;
   for (const pulls of memory.pulls.values()) {
     for (const [image, pull] of pulls) if (pull.error) pulls.delete(image);
   }
 }
 
 const mirrorLabel = "k8s-app";
+
+/** Images of the kube-proxy DaemonSet's pods, by node; pods going away are not counted. */
+function proxyImages(pods: V1Pod[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const pod of pods) {
+    const node = pod.spec?.nodeName;
+    const image = pod.spec?.containers[0]?.image;
+    if (pod.metadata?.namespace !== "kube-system" || pod.metadata.labels?.[mirrorLabel] !== "kube-proxy")
+      continue;
+    if (!node || !image || pod.metadata.deletionTimestamp) continue;
+    if (!pod.metadata.ownerReferences?.some((o) => o.kind === "DaemonSet")) continue;
+    out.set(node, [...(out.get(node) ?? []), image]);
+  }
+  return out;
+}
+
+/**
+ * The bootstrap manifests as a control plane renders them, and what a sync would change, read
+ * from the first control plane that answers (as talosctl reads them from its first). The sync
+ * method follows the lowest Talos version of the cluster, as talosctl's does.
+ */
+async function manifestsView(
+  inputs: ObserveInputs,
+  talos: TalosClient,
+  views: NodeView[],
+): Promise<ManifestsView> {
+  const source = views.find((n) => n.role === "controlplane" && n.talos.reachable && n.address);
+  const versions = views.map((n) => n.talos.version).filter((v): v is string => v !== undefined);
+  const lowestTalos = versions.sort(compareVersions)[0];
+  const method = lowestTalos && !usesServerSideApply(lowestTalos) ? "Legacy" : "ServerSideApply";
+  const base: ManifestsView = {
+    source: source?.name ?? "",
+    method,
+    entries: [],
+    orphans: [],
+    workloads: [],
+    ...(inputs.memory.manifestSyncError ? { syncError: inputs.memory.manifestSyncError } : {}),
+  };
+  if (!source?.address) return { ...base, error: "no control plane node answers on the Talos API" };
+  try {
+    const rendered = await renderedManifests(talos, source.address);
+    const inspected = await new ManifestSync(inputs.kubeconfig).inspect(rendered, method);
+    return { ...base, ...inspected };
+  } catch (error) {
+    return { ...base, error: error instanceof Error ? error.message : String(error) };
+  }
+}
 
 /** Mirror pods of control plane static pods, by node and component. */
 function mirrorPods(pods: V1Pod[]): Map<string, Partial<Record<KubeComponent, MirrorPod>>> {
@@ -220,6 +280,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
 
   forgetFailures(memory, plan);
   const mirrors = mirrorPods(inputs.pods);
+  const proxies = proxyImages(inputs.pods);
   const inspect = nodesToInspect(plan);
   const kubernetesOf = async (node: V1Node): Promise<KubernetesFacts | undefined> => {
     const name = node.metadata?.name ?? "";
@@ -293,6 +354,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         pulls: Object.fromEntries(memory.pulls.get(name) ?? []),
         ...(pulling.length > 0 ? { pulling } : {}),
         mirrorPods: mirrors.get(name) ?? {},
+        ...(proxies.has(name) ? { proxyImages: proxies.get(name) } : {}),
         ...(blocked.length > 0 ? { drainBlockedBy: blocked.join("; ") } : {}),
         ...(upgradeError ? { upgradeError } : {}),
         ...(kubeletVersion ? { kubeletVersion } : {}),
@@ -328,11 +390,15 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
 
   let removedApis: Observation["removedApis"];
   const target = plan.spec.kubernetes?.version;
-  const kubelets = plan.spec.kubernetes?.upgradeKubelet ?? true;
-  const from = runningVersions(kubernetesNodes(views), kubelets).sort(compareVersions)[0];
+  const counted = plan.spec.kubernetes
+    ? countedVersions(plan.spec.kubernetes)
+    : { kubelets: true, proxies: false };
+  const from = runningVersions(kubernetesNodes(views), counted).sort(compareVersions)[0];
   if (inspect === "all" && target && from) {
     removedApis = await removedApiUse(inputs.kubeconfig, removedBetween(from, target).apiResources);
   }
+
+  const manifests = talos && manifestsWanted(plan) ? await manifestsView(inputs, talos, views) : undefined;
 
   const blocking = blockingPlan(plan, inputs.otherPlans);
   return {
@@ -343,6 +409,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ...(etcd ? { etcd } : {}),
     ...(blocking ? { blockingPlan: blocking } : {}),
     ...(removedApis ? { removedApis } : {}),
+    ...(manifests ? { manifests } : {}),
     ...("error" in inputs.talos ? { talosConfigError: inputs.talos.error } : {}),
   };
 }

@@ -11,6 +11,7 @@ import type { Caches } from "../kube/cache.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import type { Evictions } from "../kube/evictions.ts";
 import type { FleetLock } from "../kube/fleet-lock.ts";
+import type { ManifestSync } from "../kube/manifest-sync.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import { ConflictError, type PlanStore, parsePlan } from "../kube/plans.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -26,6 +27,7 @@ export interface ReconcilerPorts {
   store: PlanStore;
   nodes: NodeControl;
   evictions: Evictions;
+  manifests: ManifestSync;
   events: EventRecorder;
   credentials: TalosCredentials;
   /** One plan at a time: the Lease naming the plan that holds the fleet. */
@@ -129,6 +131,7 @@ export class Reconciler {
         const outcome = await act(action, {
           nodes: ports.nodes,
           evictions: ports.evictions,
+          manifests: ports.manifests,
           talos: "error" in talos ? undefined : talos,
           pods: () => ports.caches.pods.list() as V1Pod[],
           memory,

@@ -28,6 +28,7 @@ import {
   staticPods,
   stepName,
 } from "./kubernetes-tasks.ts";
+import { type ManifestStep, stepManifests } from "./manifests.ts";
 import { upgradeOrder, workerBudget } from "./selection.ts";
 import { talosComplete } from "./talos-targets.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
@@ -38,15 +39,28 @@ export function kubernetesNodes(nodes: NodeView[]): NodeView[] {
 }
 
 /**
- * Every Kubernetes version running: control plane mirror pod images, and the kubelets unless the
- * plan leaves them alone (`kubelets` false).
+ * Every Kubernetes version running: control plane mirror pod images, the kubelets unless the plan
+ * leaves them alone, and kube-proxy pods where the plan syncs the manifests that run them (as
+ * talosctl finds the version it upgrades from).
  */
-export function runningVersions(nodes: NodeView[], kubelets: boolean): string[] {
+export function runningVersions(
+  nodes: NodeView[],
+  counted: { kubelets: boolean; proxies: boolean },
+): string[] {
   const versions = nodes.flatMap((node) => [
-    ...(kubelets ? [node.kubeletVersion] : []),
+    ...(counted.kubelets ? [node.kubeletVersion] : []),
     ...staticPods.map((c) => imageVersion(node.mirrorPods[c]?.image)),
+    ...(counted.proxies ? (node.proxyImages ?? []).map(imageVersion) : []),
   ]);
   return versions.filter((v): v is string => v !== undefined && /^v?\d+\.\d+\.\d+/.test(v));
+}
+
+/** What tells the version a plan's Kubernetes runs: kubelets it upgrades, kube-proxy it syncs. */
+export function countedVersions(spec: NonNullable<PlanSpec["kubernetes"]>): {
+  kubelets: boolean;
+  proxies: boolean;
+} {
+  return { kubelets: spec.upgradeKubelet, proxies: spec.manifests.mode === "Apply" };
 }
 
 const lowest = (versions: string[]) => [...versions].sort(compareVersions)[0];
@@ -59,7 +73,7 @@ export function supportProblem(obs: Observation, selectedForTalos: Set<string>):
   const spec = obs.plan.spec;
   if (!spec.kubernetes) return undefined;
   const nodes = kubernetesNodes(obs.nodes);
-  const from = lowest(runningVersions(nodes, spec.kubernetes.upgradeKubelet));
+  const from = lowest(runningVersions(nodes, countedVersions(spec.kubernetes)));
   const steps = [...spec.kubernetes.intermediateVersions, spec.kubernetes.version].filter(
     (v) => from === undefined || compareVersions(v, from) > 0 || v === spec.kubernetes?.version,
   );
@@ -128,6 +142,22 @@ export function nodesToInspect(plan: Plan): "all" | Set<string> {
   return new Set([...tasks.filter(isActive), ...next].map((t) => t.node));
 }
 
+/**
+ * Whether the next pass needs the bootstrap manifests and their dry run: once the components of a
+ * version are done (until the plan completes), and for a dry run once the Talos phase is done.
+ */
+export function manifestsWanted(plan: Plan): boolean {
+  const spec = plan.spec.kubernetes;
+  if (!spec || spec.manifests.mode === "Skip" || plan.status?.phase === "Completed") return false;
+  const talosDone = talosComplete(plan.status?.nodes ?? [], plan.spec.talos?.version);
+  if (plan.spec.dryRun) return talosDone;
+  const status = plan.status?.kubernetes;
+  if (!talosDone || status?.targetVersion !== spec.version || status.step === "Preflight") return false;
+  return (
+    status.step === "Manifests" || (status.tasks.length > 0 && status.tasks.every((t) => t.state === "Done"))
+  );
+}
+
 /** What a pass of the phase knows before it decides anything. */
 interface PhaseContext {
   obs: Observation;
@@ -163,7 +193,24 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
     // Every node the phase worked on (with kubelets left alone, the control planes), or every node.
     const done = tasks.length > 0 ? nodesDone(tasks) : ctx.nodes.length;
     const status = { version: ctx.spec.version, step: "Done", nodesDone: done, tasks };
-    return phaseResult(ctx, status, { kind: "progressing" }, { done: true });
+    // A completed plan has synced; else the target's manifests are synced (or found in sync) first.
+    const completed = obs.plan.status?.phase === "Completed";
+    const sync = completed ? undefined : syncPass(ctx, ctx.spec.version, hold);
+    const manifests = completed ? ctx.previous?.manifests : sync?.status;
+    const withManifests = { ...status, ...(manifests ? { manifests } : {}) };
+    if (sync?.verdict) {
+      return phaseResult(ctx, { ...withManifests, step: "Manifests" }, sync.verdict, {
+        actions: sync.actions,
+        events: sync.events,
+        ...(sync.wakeAt !== undefined ? { wakeAt: sync.wakeAt } : {}),
+      });
+    }
+    return phaseResult(
+      ctx,
+      withManifests,
+      { kind: "progressing" },
+      { done: true, events: sync?.events ?? [] },
+    );
   }
   if (current.kind === "refused") return phaseResult(ctx, current.status, current.verdict);
   const { version } = current;
@@ -192,17 +239,43 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
   }
 
   const started = startTasks(ctx.nodes, advanced.tasks, hold, obs.plan.spec.rollout.maxUnavailable, ctx.now);
-  if (started.tasks.every((t) => t.state === "Done")) {
-    events.push({
-      type: "Normal",
-      reason: Reason.KubernetesStepDone,
-      message: `Kubernetes ${version} runs on all ${ctx.nodes.length} node(s)`,
+  const actions = [...advanced.actions, ...started.actions];
+  if (!started.tasks.every((t) => t.state === "Done")) {
+    return phaseResult(ctx, summary(started.tasks), started.verdict, {
+      actions,
+      events,
+      ...(advanced.wakeAt !== undefined ? { wakeAt: advanced.wakeAt } : {}),
     });
   }
-  return phaseResult(ctx, summary(started.tasks), started.verdict, {
-    actions: [...advanced.actions, ...started.actions],
-    events,
-    ...(advanced.wakeAt !== undefined ? { wakeAt: advanced.wakeAt } : {}),
+  // The components run the version: the manifests Talos now renders for it end the step.
+  const sync = syncPass(ctx, version, hold);
+  events.push(...sync.events);
+  const status = { ...summary(started.tasks), ...(sync.status ? { manifests: sync.status } : {}) };
+  if (sync.verdict) {
+    return phaseResult(ctx, { ...status, step: "Manifests" }, sync.verdict, {
+      actions: [...actions, ...sync.actions],
+      events,
+      ...(sync.wakeAt !== undefined ? { wakeAt: sync.wakeAt } : {}),
+    });
+  }
+  events.push({
+    type: "Normal",
+    reason: Reason.KubernetesStepDone,
+    message: `Kubernetes ${version} runs on all ${ctx.nodes.length} node(s)`,
+  });
+  return phaseResult(ctx, status, started.verdict, { actions, events });
+}
+
+/** The manifest sync of `version`, resumed from the status written for it. */
+function syncPass(ctx: PhaseContext, version: string, hold: Verdict | undefined): ManifestStep {
+  const previous = ctx.sameTarget && ctx.previous?.version === version ? ctx.previous.manifests : undefined;
+  return stepManifests({
+    view: ctx.obs.manifests,
+    spec: ctx.spec.manifests,
+    previous,
+    now: ctx.now,
+    dryRun: false,
+    ...(hold ? { hold } : {}),
   });
 }
 
@@ -210,7 +283,7 @@ function phaseContext(obs: Observation, retry: boolean): PhaseContext {
   const spec = obs.plan.spec.kubernetes as NonNullable<PlanSpec["kubernetes"]>;
   const previous = retried(obs.plan.status?.kubernetes, retry);
   const nodes = kubernetesNodes(obs.nodes);
-  const running = runningVersions(nodes, spec.upgradeKubelet);
+  const running = runningVersions(nodes, countedVersions(spec));
   return {
     obs,
     spec,
@@ -313,12 +386,28 @@ export function previewKubernetes(obs: Observation): { phase: KubernetesPhase; r
   const { kubernetes: _listed, ...status } = obs.plan.status ?? { conditions: [], nodes: [], history: [] };
   const phase = stepKubernetes({ ...obs, plan: { ...obs.plan, status } }, { kind: "dryRun" }, false);
   const refused = phase.verdict.kind === "stalled" || phase.verdict.kind === "failed";
+  // What a manifest sync would change, as the nodes render them now.
+  const spec = obs.plan.spec.kubernetes;
+  const diff =
+    spec && obs.manifests
+      ? stepManifests({
+          view: obs.manifests,
+          spec: spec.manifests,
+          previous: undefined,
+          now: obs.now,
+          dryRun: true,
+        })
+      : undefined;
   return {
     phase: {
       ...phase,
       actions: [],
       events: [],
-      status: { ...phase.status, step: phase.done ? "Done" : "Preflight" },
+      status: {
+        ...phase.status,
+        step: phase.done ? "Done" : "Preflight",
+        ...(diff?.status ? { manifests: diff.status } : {}),
+      },
     },
     ...(refused ? { refusal: phase.verdict } : {}),
   };

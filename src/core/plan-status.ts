@@ -8,7 +8,12 @@ import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { setCondition } from "./conditions.ts";
-import { type KubernetesPhase, kubernetesNodes, runningVersions } from "./kubernetes-phase.ts";
+import {
+  countedVersions,
+  type KubernetesPhase,
+  kubernetesNodes,
+  runningVersions,
+} from "./kubernetes-phase.ts";
 import { activeStates, settledStates } from "./node-steps.ts";
 import { talosComplete } from "./talos-targets.ts";
 
@@ -137,9 +142,9 @@ export function assembleStatus(input: StatusInput): {
   }
   if (spec.kubernetes) {
     const target = spec.kubernetes.version;
-    const kubelets = spec.kubernetes.upgradeKubelet;
+    const counted = countedVersions(spec.kubernetes);
     const behind = kubernetesNodes(obs.nodes)
-      .filter((n) => runningVersions([n], kubelets).some((v) => v !== target))
+      .filter((n) => runningVersions([n], counted).some((v) => v !== target))
       .map((n) => n.name);
     set(
       "KubernetesUpToDate",

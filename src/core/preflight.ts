@@ -37,7 +37,9 @@ const talosPath: Check = ({ talos }) =>
 const support: Check = ({ obs, selected }) => {
   const spec = obs.plan.spec;
   // Every kubelet counts here, left alone or not: the Talos target must run what is there.
-  const lowest = runningVersions(kubernetesNodes(obs.nodes), true).sort(compareVersions)[0];
+  const lowest = runningVersions(kubernetesNodes(obs.nodes), { kubelets: true, proxies: false }).sort(
+    compareVersions,
+  )[0];
   let problem: string | undefined;
   if (spec.talos && lowest) {
     for (const talos of [...spec.talos.intermediateVersions, spec.talos.version]) {

@@ -1,6 +1,7 @@
 // What a decision asks the shell to do: data, not calls. The shell writes the decided status
 // first (the durable intent), then runs these in order.
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import type { ManifestObject } from "./manifests.ts";
 
 export type Action =
   | { kind: "cordon"; node: string }
@@ -21,6 +22,20 @@ export type Action =
     }
   /** Set one component's image in the node's machine configuration, applied without a reboot. */
   | { kind: "patchConfig"; node: string; address: string; component: KubeComponent; image: string }
+  /**
+   * Bring the cluster's bootstrap manifests to what Talos renders on `node`: delete and create
+   * again `recreate`, apply `stages` in order (each ready before the next), record `inventory`,
+   * delete the objects of the `prune` inventory keys, then record the inventory without them.
+   */
+  | {
+      kind: "syncManifests";
+      node: string;
+      method: "ServerSideApply" | "Legacy";
+      recreate: ManifestObject[];
+      stages: ManifestObject[][];
+      prune: string[];
+      inventory?: string[];
+    }
   | {
       kind: "upgrade";
       node: string;

@@ -1,6 +1,7 @@
 // One immutable snapshot of everything a decision needs, gathered by observe() (the only place
 // that reads the world) or built by hand in tests.
 import type { KubeComponent, Plan } from "../api/v1alpha1/plan.ts";
+import type { ManifestObject } from "./manifests.ts";
 
 export type MachineStage =
   | "UNKNOWN"
@@ -79,6 +80,8 @@ export interface NodeView {
   pulling?: string[];
   /** The kubelet version the Node reports (status.nodeInfo.kubeletVersion). */
   kubeletVersion?: string;
+  /** Images of the kube-proxy pods (of the DaemonSet, not terminating) on this node. */
+  proxyImages?: string[];
   /** Mirror pods of the control plane static pods on this node, by component. */
   mirrorPods: Partial<Record<KubeComponent, MirrorPod>>;
   /** Read during the Kubernetes phase only. */
@@ -106,6 +109,45 @@ export interface EtcdView {
   message: string;
 }
 
+/** One rendered object against the cluster, as a dry run of the sync shows it. */
+export interface ManifestEntry {
+  /** The object as the sync applies it. */
+  object: ManifestObject;
+  /** missing: would be created; differs: would change; same: nothing to change; immutable: a field that cannot change would. */
+  state: "missing" | "differs" | "same" | "immutable";
+  /** The live object's owning-inventory annotation, if it has one. */
+  owner?: string;
+  /** Paths of the fields that would change: names, never values (a Secret's would leak). */
+  fields?: string[];
+}
+
+/** A DaemonSet or Deployment among the rendered objects, as it runs now. */
+export interface Workload {
+  ref: string;
+  kind: string;
+  generation?: number;
+  /** spec.replicas of a Deployment. */
+  replicas?: number;
+  status?: Record<string, unknown>;
+}
+
+/** The bootstrap manifests of the cluster: what Talos renders, what the cluster runs. */
+export interface ManifestsView {
+  /** The control plane node they were read from. */
+  source: string;
+  method: "ServerSideApply" | "Legacy";
+  /** They could not be read or compared; nothing else is filled in. */
+  error?: string;
+  /** Why the last sync this process ran failed, until one succeeds or a retry is asked for. */
+  syncError?: string;
+  entries: ManifestEntry[];
+  /** Inventory keys; undefined when there is no inventory ConfigMap yet. */
+  inventory?: string[];
+  /** Inventory entries Talos no longer renders: whether the object still exists, and whose it is. */
+  orphans: { key: string; ref: string; exists: boolean; owner?: string }[];
+  workloads: Workload[];
+}
+
 export interface Observation {
   now: Date;
   plan: Plan;
@@ -117,6 +159,8 @@ export interface Observation {
   etcd?: EtcdView;
   /** API resources the Kubernetes target no longer serves that still hold objects. */
   removedApis?: { resource: string; count: number; error?: string }[];
+  /** Read once the components of a Kubernetes version are done, and by a dry run. */
+  manifests?: ManifestsView;
   /** The Talos credentials could not be loaded; nothing can be observed or done on Talos. */
   talosConfigError?: string;
 }

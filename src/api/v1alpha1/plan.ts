@@ -102,6 +102,32 @@ const repositories = z
     "Where each component's new image comes from, for mirrors and air-gapped registries (the tag is the target version; a kubelet's -fat or -slim flavour is kept). Default: the repository the node runs the component from now.",
   );
 
+const manifests = z
+  .object({
+    mode: z
+      .enum(["Apply", "Diff", "Skip"])
+      .default("Apply")
+      .describe(
+        "Apply: sync the bootstrap manifests Talos renders (kube-proxy, CoreDNS, the CNI...) once the components run the version, as talosctl upgrade-k8s does. Diff: publish what a sync would change, change nothing. Skip: leave them alone.",
+      ),
+    prune: z
+      .boolean()
+      .default(true)
+      .describe("Delete objects recorded in the inventory that Talos no longer renders."),
+    recreate: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Delete and create again an object whose immutable fields changed (talosctl --manifests-force). Off: the plan stalls and names it.",
+      ),
+    timeout: duration
+      .default("5m")
+      .describe(
+        "How long the applied DaemonSets and Deployments may take to roll out before the plan stalls.",
+      ),
+  })
+  .describe("The bootstrap manifest sync that ends each Kubernetes version.");
+
 const kubernetes = z
   .object({
     version: semver.describe("Target Kubernetes version, e.g. v1.35.2."),
@@ -113,6 +139,7 @@ const kubernetes = z
         "false leaves every kubelet on its version (as talosctl upgrade-k8s --upgrade-kubelet=false): only the control plane components and kube-proxy move.",
       ),
     repositories: repositories.optional(),
+    manifests: manifests.default({ mode: "Apply", prune: true, recreate: false, timeout: "5m" }),
   })
   .describe("The Kubernetes upgrade, run after the Talos phase; omit for a Talos-only plan.");
 
@@ -311,6 +338,36 @@ export const kubernetesTaskSchema = z.object({
 
 export type KubernetesTask = z.infer<typeof kubernetesTaskSchema>;
 
+/** Objects named in status, at most this many per list; the counts say how many there are. */
+export const manifestNamesShown = 20;
+
+const objectNames = z.array(z.string()).max(manifestNamesShown).default([]);
+
+export const manifestStatusSchema = z.object({
+  /** The control plane node the rendered manifests were read from. */
+  source: z.string().optional(),
+  /** SSA with inventory and prune (Talos v1.13 and later on every node), or Legacy (create and update). */
+  method: z.enum(["ServerSideApply", "Legacy"]).optional(),
+  /** What a sync would change now, as Kind/namespace/name; bounded, the counts are complete. */
+  create: objectNames,
+  update: objectNames,
+  prune: objectNames,
+  counts: z
+    .object({
+      create: z.number().int(),
+      update: z.number().int(),
+      prune: z.number().int(),
+      unchanged: z.number().int(),
+    })
+    .optional(),
+  /** When the last sync applied changes: the rollout timeout runs from here. */
+  appliedAt: z.string().optional(),
+  /** Applied DaemonSets and Deployments not rolled out yet. */
+  rollingOut: objectNames,
+});
+
+export type ManifestStatus = z.infer<typeof manifestStatusSchema>;
+
 export const kubernetesStatusSchema = z.object({
   /** The lowest version found when the phase began. */
   fromVersion: z.string().optional(),
@@ -323,6 +380,7 @@ export const kubernetesStatusSchema = z.object({
   nodesDone: z.number().int().optional(),
   /** One entry per component and node, in the order they are upgraded. */
   tasks: z.array(kubernetesTaskSchema).default([]),
+  manifests: manifestStatusSchema.optional(),
 });
 
 export type KubernetesStatus = z.infer<typeof kubernetesStatusSchema>;

@@ -3,8 +3,13 @@
 // resuming without a second patch, failures and retries.
 import type { KubeComponent, KubernetesTask, PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
-import { nodesToInspect } from "../../../src/core/kubernetes-phase.ts";
-import type { KubernetesFacts, NodeView, Observation } from "../../../src/model/observation.ts";
+import { manifestsWanted, nodesToInspect } from "../../../src/core/kubernetes-phase.ts";
+import type {
+  KubernetesFacts,
+  ManifestsView,
+  NodeView,
+  Observation,
+} from "../../../src/model/observation.ts";
 import { aNode, anObservation, aPlan } from "./builders.ts";
 
 const statics: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
@@ -66,7 +71,20 @@ const k8sPlan = (
   annotations?: Record<string, string>,
 ) => aPlan({ talos: undefined, kubernetes: { version: "v1.35.0" }, ...spec }, status, annotations);
 
-/** Runs passes: each decision's status fed back, `world` applied to the nodes between passes. */
+/** A cluster whose bootstrap manifests are what Talos renders (none here): the sync finds nothing to do. */
+const inSync: ManifestsView = {
+  source: "cp-1",
+  method: "ServerSideApply",
+  entries: [],
+  inventory: [],
+  orphans: [],
+  workloads: [],
+};
+
+/**
+ * Runs passes: each decision's status fed back, `world` applied to the nodes between passes, the
+ * manifests read when the shell would read them.
+ */
 function run(
   obs: Observation,
   passes: number,
@@ -76,11 +94,14 @@ function run(
   let d = decide(current);
   for (let i = 1; i < passes; i++) {
     const nodes = world(current.nodes, d);
+    const plan = { ...current.plan, status: d.status };
+    const { manifests: _read, ...rest } = current;
     current = {
-      ...current,
+      ...rest,
       now: new Date(current.now.getTime() + 1_000),
       nodes,
-      plan: { ...current.plan, status: d.status },
+      plan,
+      ...(manifestsWanted(plan) ? { manifests: inSync } : {}),
     };
     d = decide(current);
   }

@@ -1,0 +1,338 @@
+// The bootstrap manifest sync that ends each Kubernetes version, decided from a dry run of it:
+// what to create, update, recreate and prune, in talosctl's order, and when what was applied has
+// rolled out. Every pass compares again, so a sync cut short by a crash is finished, never doubled.
+import { parseDuration } from "../api/v1alpha1/duration.ts";
+import { type ManifestStatus, manifestNamesShown, type PlanSpec } from "../api/v1alpha1/plan.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
+import type { Action, PlanEvent } from "../model/actions.ts";
+import { inventory, inventoryKey, type ManifestObject, objectRef } from "../model/manifests.ts";
+import { nameList } from "../model/messages.ts";
+import type { ManifestsView, Workload } from "../model/observation.ts";
+import type { Verdict } from "../model/verdict.ts";
+
+type ManifestSpec = NonNullable<PlanSpec["kubernetes"]>["manifests"];
+
+/**
+ * Apply stages as talosctl has them: what others depend on (CRDs, Namespaces, ClusterRoles), then
+ * the *Class kinds, then ConfigMaps and Secrets (so that a checksum annotation sees them), then the
+ * rest. A stage is ready before the next one starts.
+ */
+function stageOf(kind: string): number {
+  if (["CustomResourceDefinition", "Namespace", "ClusterRole"].includes(kind)) return 0;
+  if (kind.endsWith("Class")) return 1;
+  if (kind === "ConfigMap" || kind === "Secret") return 2;
+  return 3;
+}
+
+/** Within a stage, kinds in the order a reconciler applies them; webhooks last, others in between. */
+const kindRank = [
+  "CustomResourceDefinition",
+  "Namespace",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "ResourceQuota",
+  "ServiceAccount",
+  "Role",
+  "RoleBinding",
+  "ConfigMap",
+  "Secret",
+  "Service",
+  "LimitRange",
+  "Deployment",
+  "StatefulSet",
+  "CronJob",
+  "PodDisruptionBudget",
+];
+const lastKinds = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+
+function rankOf(kind: string): number {
+  if (lastKinds.includes(kind)) return kindRank.length + 1 + lastKinds.indexOf(kind);
+  const rank = kindRank.indexOf(kind);
+  return rank === -1 ? kindRank.length : rank;
+}
+
+/** The objects grouped in apply stages, each stage in apply order (rendered order among equals). */
+export function applyStages(objects: ManifestObject[]): ManifestObject[][] {
+  const stages: ManifestObject[][] = [[], [], [], []];
+  for (const object of objects) stages[stageOf(object.kind)]?.push(object);
+  return stages
+    .map((stage) =>
+      stage.map((o, i) => ({ o, i })).sort((a, b) => rankOf(a.o.kind) - rankOf(b.o.kind) || a.i - b.i),
+    )
+    .map((stage) => stage.map(({ o }) => o))
+    .filter((stage) => stage.length > 0);
+}
+
+/** Whether a DaemonSet or Deployment runs its current spec everywhere, and if not, how far it got. */
+export function rolloutState(workload: Workload): { done: boolean; message: string } {
+  const status = (workload.status ?? {}) as Record<string, number | undefined>;
+  const observed = status.observedGeneration ?? 0;
+  if (workload.generation !== undefined && observed < workload.generation)
+    return { done: false, message: `generation ${workload.generation} not observed yet` };
+  const count = (key: string) => status[key] ?? 0;
+  if (workload.kind === "DaemonSet") {
+    const desired = count("desiredNumberScheduled");
+    const [updated, available, ready] = [
+      count("updatedNumberScheduled"),
+      count("numberAvailable"),
+      count("numberReady"),
+    ];
+    const done = updated >= desired && available >= desired && ready >= desired;
+    return { done, message: `${updated}/${desired} updated, ${available}/${desired} available` };
+  }
+  const wanted = workload.replicas ?? 1;
+  const [updated, available, total] = [
+    count("updatedReplicas"),
+    count("availableReplicas"),
+    count("replicas"),
+  ];
+  // Old replicas still counted in status.replicas are still running.
+  const done = updated >= wanted && available >= wanted && total <= updated;
+  return {
+    done,
+    message: `${updated}/${wanted} updated, ${available}/${wanted} available, ${total} running`,
+  };
+}
+
+export interface ManifestStep {
+  status: ManifestStatus | undefined;
+  actions: Action[];
+  events: PlanEvent[];
+  /** Undefined once the sync is done (or not asked for). */
+  verdict?: Verdict;
+  wakeAt?: number;
+}
+
+/** What a sync would do now, from the dry run. */
+interface Diff {
+  create: ManifestObject[];
+  update: ManifestObject[];
+  /** Objects whose immutable fields would change, and which fields. */
+  immutable: { object: ManifestObject; fields: string[] }[];
+  prune: string[];
+  unchanged: number;
+  /** The inventory after the sync; undefined on the legacy path, which keeps none. */
+  inventory?: string[];
+  inventoryStale: boolean;
+  /** Objects another inventory owns: neither applied nor pruned. */
+  foreign: string[];
+}
+
+function diffOf(view: ManifestsView, spec: ManifestSpec): Diff {
+  const ours = (owner: string | undefined) => owner === undefined || owner === "" || owner === inventory.name;
+  const foreign = [
+    ...view.entries.filter((e) => e.state !== "same" && !ours(e.owner)).map((e) => objectRef(e.object)),
+    ...view.orphans.filter((o) => o.exists && spec.prune && !ours(o.owner)).map((o) => o.ref),
+  ];
+  const pick = (state: string) => view.entries.filter((e) => e.state === state && ours(e.owner));
+  const prune = spec.prune ? view.orphans.filter((o) => o.exists && ours(o.owner)).map((o) => o.key) : [];
+  const base = {
+    create: pick("missing").map((e) => e.object),
+    update: pick("differs").map((e) => e.object),
+    immutable: pick("immutable").map((e) => ({ object: e.object, fields: e.fields ?? [] })),
+    prune,
+    unchanged: view.entries.filter((e) => e.state === "same").length,
+    foreign,
+  };
+  if (view.method === "Legacy") return { ...base, inventoryStale: false };
+  // Entries already gone leave the inventory; those kept (prune off, or foreign) stay listed.
+  const kept = view.orphans.filter((o) => o.exists && !prune.includes(o.key)).map((o) => o.key);
+  const next = [...new Set([...view.entries.map((e) => inventoryKey(e.object)), ...kept])].sort();
+  const now = [...(view.inventory ?? [])].sort();
+  const inventoryStale = view.inventory === undefined || next.join("\n") !== now.join("\n");
+  return { ...base, inventory: next, inventoryStale };
+}
+
+const bounded = (refs: string[]) => refs.slice(0, manifestNamesShown);
+
+function summary(diff: Diff, recreate: boolean): string {
+  const update = diff.update.length + (recreate ? diff.immutable.length : 0);
+  return `create ${diff.create.length}, update ${update}, prune ${diff.prune.length}, unchanged ${diff.unchanged}`;
+}
+
+/**
+ * One pass of the sync: Skip does nothing; Diff (and a dry run) publishes what would change;
+ * Apply applies what the dry run says differs, then waits for the applied DaemonSets and
+ * Deployments to roll out. `previous` is the status the last pass wrote for this version.
+ */
+export function stepManifests(input: {
+  view: ManifestsView | undefined;
+  spec: ManifestSpec;
+  previous: ManifestStatus | undefined;
+  now: Date;
+  dryRun: boolean;
+  /** What holds new work back (paused, window closed, health checks failing): no sync starts then. */
+  hold?: Verdict;
+}): ManifestStep {
+  const { view, spec, previous, now } = input;
+  const none = { actions: [], events: [] };
+  if (spec.mode === "Skip") return { status: undefined, ...none };
+  if (!view) {
+    const verdict: Verdict = {
+      kind: "waiting",
+      reason: Reason.Progressing,
+      message: "reading the bootstrap manifests Talos renders",
+    };
+    return { status: previous, ...none, verdict };
+  }
+  if (view.error) {
+    const message = `cannot compare the bootstrap manifests rendered on ${view.source}: ${view.error}`;
+    return {
+      status: { ...previous, create: [], update: [], prune: [], rollingOut: previous?.rollingOut ?? [] },
+      ...none,
+      verdict: { kind: "stalled", reason: Reason.ManifestSyncFailed, message, retrying: true },
+    };
+  }
+  const stranded = view.orphans.filter((o) => o.exists);
+  if (view.entries.length === 0 && stranded.length > 0 && spec.prune) {
+    // Talos answering an empty set (a machine mid-restart) must not prune the cluster's DNS and proxy.
+    const message = `Talos renders no bootstrap manifests on ${view.source}; the ${stranded.length} object(s) the inventory lists are left in place`;
+    return {
+      status: previous,
+      ...none,
+      verdict: { kind: "stalled", reason: Reason.ManifestSyncFailed, message, retrying: true },
+    };
+  }
+  const diff = diffOf(view, spec);
+  const refs = (objects: ManifestObject[]) => objects.map(objectRef);
+  const updates = [...refs(diff.update), ...refs(diff.immutable.map((i) => i.object))];
+  const counts = {
+    create: diff.create.length,
+    update: updates.length,
+    prune: diff.prune.length,
+    unchanged: diff.unchanged,
+  };
+  const prunedRefs = view.orphans.filter((o) => diff.prune.includes(o.key)).map((o) => o.ref);
+  const status: ManifestStatus = {
+    source: view.source,
+    method: view.method,
+    create: bounded(refs(diff.create)),
+    update: bounded(updates),
+    prune: bounded(prunedRefs),
+    counts,
+    ...(previous?.appliedAt ? { appliedAt: previous.appliedAt } : {}),
+    rollingOut: previous?.rollingOut ?? [],
+  };
+  const changes = counts.create + counts.update + counts.prune;
+
+  if (diff.foreign.length > 0) {
+    const message = `another inventory owns ${nameList(diff.foreign)}: the sync neither changes nor deletes them`;
+    return {
+      status,
+      ...none,
+      verdict: { kind: "stalled", reason: Reason.ManifestOwnedElsewhere, message, retrying: true },
+    };
+  }
+  if (diff.immutable.length > 0 && !spec.recreate) {
+    const which = diff.immutable.map(
+      (i) => `${objectRef(i.object)} (${i.fields.join(", ") || "immutable field"})`,
+    );
+    const message = `Talos renders ${nameList(which)} with an immutable field changed; set spec.kubernetes.manifests.recreate: true to delete and create again (talosctl --manifests-force)`;
+    return {
+      status,
+      ...none,
+      verdict: { kind: "stalled", reason: Reason.ImmutableFieldChanged, message, retrying: true },
+    };
+  }
+
+  if (spec.mode === "Diff" || input.dryRun) {
+    const same = previous?.counts && JSON.stringify(previous.counts) === JSON.stringify(counts);
+    const events: PlanEvent[] =
+      changes > 0 && !same && !input.dryRun
+        ? [{ type: "Normal", reason: Reason.ManifestsDiffer, message: `a sync would ${summary(diff, true)}` }]
+        : [];
+    return { status, actions: [], events };
+  }
+
+  if (changes > 0 || diff.inventoryStale) {
+    if (input.hold && changes > 0) return { status, ...none, verdict: input.hold };
+    if (view.syncError) {
+      const message = `the bootstrap manifest sync failed: ${view.syncError}`;
+      const verdict: Verdict = {
+        kind: "stalled",
+        reason: Reason.ManifestSyncFailed,
+        message,
+        retrying: true,
+      };
+      return { status, actions: [syncAction(view, diff)], events: [], verdict };
+    }
+    const applied = [...diff.create, ...diff.update, ...diff.immutable.map((i) => i.object)];
+    const rollingOut = applied
+      .filter((o) => o.kind === "DaemonSet" || o.kind === "Deployment")
+      .map(objectRef);
+    const message = `syncing the bootstrap manifests from ${view.source}: ${summary(diff, true)}`;
+    return {
+      status: {
+        ...status,
+        appliedAt: now.toISOString(),
+        rollingOut: bounded([...new Set([...status.rollingOut, ...rollingOut])]),
+      },
+      actions: [syncAction(view, diff)],
+      events: changes > 0 ? [{ type: "Normal", reason: Reason.ManifestsApplied, message }] : [],
+      verdict: { kind: "waiting", reason: Reason.Progressing, message },
+    };
+  }
+  return awaitRollout(view, spec, status, now);
+}
+
+function syncAction(view: ManifestsView, diff: Diff): Action {
+  return {
+    kind: "syncManifests",
+    node: view.source,
+    method: view.method,
+    recreate: diff.immutable.map((i) => i.object),
+    stages: applyStages([...diff.create, ...diff.update, ...diff.immutable.map((i) => i.object)]),
+    prune: diff.prune,
+    ...(diff.inventory ? { inventory: diff.inventory } : {}),
+  };
+}
+
+/** Nothing left to apply: done once the DaemonSets and Deployments applied have rolled out. */
+function awaitRollout(
+  view: ManifestsView,
+  spec: ManifestSpec,
+  status: ManifestStatus,
+  now: Date,
+): ManifestStep {
+  const byRef = new Map(view.workloads.map((w) => [w.ref, w]));
+  const pending = status.rollingOut.flatMap((ref) => {
+    const workload = byRef.get(ref);
+    // A workload no longer rendered is not waited for.
+    if (!workload) return [];
+    const state = rolloutState(workload);
+    return state.done ? [] : [{ ref, message: state.message }];
+  });
+  const settled = { ...status, rollingOut: pending.map((p) => p.ref) };
+  if (pending.length === 0) {
+    const events: PlanEvent[] =
+      status.rollingOut.length > 0
+        ? [
+            {
+              type: "Normal",
+              reason: Reason.ManifestsRolledOut,
+              message: `rolled out: ${nameList(status.rollingOut)}`,
+            },
+          ]
+        : [];
+    return { status: settled, actions: [], events };
+  }
+  const waited = pending.map((p) => `${p.ref} (${p.message})`);
+  const deadline = Date.parse(status.appliedAt ?? now.toISOString()) + parseDuration(spec.timeout);
+  if (now.getTime() >= deadline) {
+    const message = `not rolled out ${spec.timeout} after the sync: ${nameList(waited)}`;
+    return {
+      status: settled,
+      actions: [],
+      events: [],
+      verdict: { kind: "stalled", reason: Reason.ManifestsNotRolledOut, message, retrying: true },
+    };
+  }
+  const message = `waiting for the rollout of ${nameList(waited)}`;
+  return {
+    status: settled,
+    actions: [],
+    events: [],
+    verdict: { kind: "waiting", reason: Reason.Progressing, message },
+    wakeAt: deadline,
+  };
+}
