@@ -65,6 +65,7 @@ export class Scenario {
       namePrefix: `${this.name}-`,
     });
     this.kubelets = await Kubelets.start(this.fleet, this.kc, { leaseRenewMs: 2_000, podReadyMs: 100 });
+    if (this.fleet.rendersManifests) await this.fleet.bootstrapManifests(this.kc);
     this.recorder = await Recorder.start(this.fleet, this.kc);
     this.startOperator(options.operatorEnv);
     return this;
@@ -265,6 +266,11 @@ export class Scenario {
   async stop(): Promise<void> {
     await this.operator?.stop();
     await this.recorder?.stop();
+    // While the kubelets still run: they finish the graceful deletion of the manifests' pods. A
+    // failure is reported once the rest is cleaned up.
+    const removalError: unknown = this.fleet?.rendersManifests
+      ? await this.fleet.removeManifests(this.kc).catch((error: unknown) => error)
+      : undefined;
     await this.kubelets?.stop();
     await this.fleet?.stop();
     // The operator is gone: the finalizer it put on the plans is taken off by hand, as a person would.
@@ -283,6 +289,7 @@ export class Scenario {
     const core = this.kc.makeApiClient(CoreV1Api);
     for (const node of this.fleet?.nodes() ?? [])
       await core.deleteNode({ name: node.hostname }).catch(() => undefined);
+    if (removalError) throw removalError;
   }
 }
 

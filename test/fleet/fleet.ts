@@ -4,14 +4,18 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { loadServices, type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
 import { type Authority, createAuthority, issueCertificate } from "../harness/pki.ts";
 import { Apid } from "./apid.ts";
 import { cosiState } from "./cosi-state.ts";
 import type { FleetView } from "./handlers.ts";
+import { fleetLabel } from "./kubelet.ts";
 import { imageService, lifecycleService } from "./lifecycle-service.ts";
 import { componentImages, renderMachineConfig } from "./machine-config.ts";
 import { machineService } from "./machine-service.ts";
+import { applyBootstrapManifests, inventoryKey, removeBootstrapManifests } from "./manifest-apply.ts";
+import { bootstrapManifests, type ManifestObject } from "./manifests.ts";
 import { type Faults, type NodeIdentity, type Role, SimNode, type Timing } from "./node.ts";
 import { ImageRegistry } from "./registry.ts";
 import { resourceKinds } from "./resources.ts";
@@ -35,6 +39,11 @@ export interface FleetOptions {
   extensions?: NodeIdentity["extensions"];
   /** Prefix of every hostname, so that fleets sharing one Kubernetes cluster do not collide. */
   namePrefix?: string;
+  /**
+   * Control planes render Talos' bootstrap manifests (flannel, kube-proxy, CoreDNS, node RBAC).
+   * Off by default: they render none, and the machine config has no CNI and CoreDNS disabled.
+   */
+  manifests?: boolean;
 }
 
 export const defaultTiming: Timing = {
@@ -71,10 +80,13 @@ export class Fleet implements FleetView {
   /** Set by the kubelet stand-in when the fleet joins a Kubernetes cluster. */
   kubeconfig?: string;
   readonly etcdDrift: { stale: string[]; removed: string[] } = { stale: [], removed: [] };
+  readonly rendersManifests: boolean;
   private readonly members: SimNode[];
   private readonly apids: Apid[];
   private readonly configs = new Map<SimNode, string>();
   private readonly versions = new Map<SimNode, Map<string, { yaml: string; version: number }>>();
+  /** Every object any control plane has rendered, by inventory key: what a sync may have applied. */
+  private readonly rendered = new Map<string, ManifestObject>();
 
   private constructor(init: {
     dir: string;
@@ -85,7 +97,9 @@ export class Fleet implements FleetView {
     talosconfig: Fleet["talosconfig"];
     timing: Timing;
     name: string;
+    rendersManifests: boolean;
   }) {
+    this.rendersManifests = init.rendersManifests;
     this.timing = init.timing;
     this.name = init.name;
     this.dir = init.dir;
@@ -166,9 +180,15 @@ export class Fleet implements FleetView {
       talosconfig: clients,
       timing,
       name: (options.namePrefix ?? "").replace(/-$/, "") || "fleet",
+      rendersManifests: options.manifests ?? false,
     });
     for (const node of nodes) {
-      fleet.configs.set(node, renderMachineConfig(node.identity, node.version, kubernetesVersion));
+      fleet.configs.set(
+        node,
+        renderMachineConfig(node.identity, node.version, kubernetesVersion, {
+          manifests: fleet.rendersManifests,
+        }),
+      );
       fleet.observeResources(node);
       node.listen({
         down: (down) => {
@@ -262,6 +282,33 @@ export class Fleet implements FleetView {
     if (componentImages(yaml).kubelet !== before)
       node.restartService("kubelet", this.timing.kubeletRestartMs);
     node.configChanged();
+  }
+
+  manifests(node: SimNode): Record<string, ManifestObject[]> {
+    if (!this.rendersManifests || !node.isControlPlane) return {};
+    const manifests = bootstrapManifests({
+      talosVersion: node.version,
+      machineConfig: this.machineConfig(node),
+      nodeSelector: { [fleetLabel]: this.name },
+    });
+    for (const object of Object.values(manifests).flat()) this.rendered.set(inventoryKey(object), object);
+    return manifests;
+  }
+
+  /**
+   * As machined's ManifestApplyController does on a fresh cluster: creates the objects the control
+   * planes that are up render and the cluster lacks, and records them in the inventory.
+   */
+  async bootstrapManifests(kubeconfig: KubeConfig): Promise<void> {
+    const renderings = this.controlPlanes()
+      .filter((n) => n.up)
+      .map((n) => this.manifests(n));
+    await applyBootstrapManifests(kubeconfig, renderings);
+  }
+
+  /** Deletes every object the control planes ever rendered, and the inventory, and waits for their pods to go. */
+  async removeManifests(kubeconfig: KubeConfig): Promise<void> {
+    await removeBootstrapManifests(kubeconfig, [...this.rendered.values()]);
   }
 
   /** Records every resource's current spec, so that versions count changes from the start. */

@@ -1,6 +1,7 @@
 // What a service handler sees: the node that serves the call (after apid routing), the caller's
 // roles, and the fleet around it. Handlers throw RpcError for gRPC status codes.
 import type { status } from "@grpc/grpc-js";
+import type { ManifestObject } from "./manifests.ts";
 import type { SimNode } from "./node.ts";
 import type { ImageRegistry } from "./registry.ts";
 
@@ -26,6 +27,8 @@ export interface FleetView {
   /** A node's machine configuration (multi-document YAML). */
   machineConfig(node: SimNode): string;
   setMachineConfig(node: SimNode, yaml: string): void;
+  /** The bootstrap manifests a node renders, by resource ID: none on workers, none unless the fleet renders them. */
+  manifests(node: SimNode): Record<string, ManifestObject[]>;
   /** A COSI resource's version on a node: bumped each time its spec (YAML) changes. */
   resourceVersion(node: SimNode, key: string, yaml: string): number;
   /** The admin kubeconfig control planes hand out (MachineService.Kubeconfig), once a cluster is attached. */

@@ -267,11 +267,9 @@ export class Kubelets {
     if (!ready) return;
     for (const pod of this.podsOn(node)) {
       if (pod.metadata?.deletionTimestamp) await this.finishDeletion(pod);
-      else
-        this.later(
-          this.options.podReadyMs,
-          () => void this.serial(podKey(pod), () => this.setPodReady(pod, !crashLooping(pod, node))),
-        );
+      // A pod bound while the machine was down (a DaemonSet's) starts now; the others start again.
+      else if (pod.status?.phase !== "Running") this.start(pod, node);
+      else this.readyLater(pod, node);
     }
     if (node.isControlPlane) await this.ensureMirrorPods(node);
   }
@@ -305,19 +303,30 @@ export class Kubelets {
     // By UID: a mirror pod replaced after a config change has the same name but is a new pod.
     const uid = pod.metadata?.uid ?? key;
     if (this.started.has(uid) || pod.status?.phase === "Running" || pod.status?.phase === "Succeeded") return;
-    this.started.add(uid);
-    void this.serial(key, async () => {
+    this.start(pod, node);
+  }
+
+  private start(pod: V1Pod, node: SimNode): void {
+    this.started.add(pod.metadata?.uid ?? podKey(pod));
+    void this.serial(podKey(pod), async () => {
       await this.setPodRunning(pod, node);
-      this.later(
-        this.options.podReadyMs,
-        () => void this.serial(key, () => this.setPodReady(pod, !crashLooping(pod, node))),
-      );
+      this.readyLater(pod, node);
     });
+  }
+
+  private readyLater(pod: V1Pod, node: SimNode): void {
+    this.later(
+      this.options.podReadyMs,
+      () => void this.serial(podKey(pod), () => this.setPodReady(pod, !crashLooping(pod, node))),
+    );
   }
 
   private async setPodRunning(pod: V1Pod, node: SimNode): Promise<void> {
     const now = new Date();
     const containers = pod.spec?.containers ?? [];
+    const podIP = pod.spec?.hostNetwork
+      ? node.address
+      : `10.244.${this.fleet.nodes().indexOf(node) % 250}.${(this.started.size % 250) + 2}`;
     try {
       await this.core.patchNamespacedPodStatus({
         namespace: pod.metadata?.namespace ?? "",
@@ -329,7 +338,8 @@ export class Kubelets {
             value: {
               phase: "Running",
               hostIP: node.address,
-              podIP: `10.244.${this.fleet.nodes().indexOf(node) % 250}.${(this.started.size % 250) + 2}`,
+              podIP,
+              podIPs: [{ ip: podIP }],
               startTime: now,
               conditions: [
                 { type: "PodScheduled", status: "True", lastTransitionTime: now },
@@ -377,6 +387,9 @@ export class Kubelets {
     try {
       const current = await this.core.readNamespacedPod({ namespace, name });
       if (current.metadata?.uid !== pod.metadata?.uid || current.metadata?.deletionTimestamp) return true;
+      // A machine that went down since runs no container: shutDown has the pod not Ready.
+      const node = this.byName.get(current.spec?.nodeName ?? "");
+      if (ready && !(node?.up && node.ready)) return true;
       const conditions = (current.status?.conditions ?? []).map((c) =>
         c.type === "Ready" || c.type === "ContainersReady" ? { ...c, status, lastTransitionTime: now } : c,
       );

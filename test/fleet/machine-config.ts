@@ -11,10 +11,26 @@ export interface ComponentImages {
   proxy?: string;
 }
 
+export interface ClusterSwitches {
+  /** cluster.proxy.disabled, or a KubeProxyConfig document's `disabled`. */
+  proxyDisabled: boolean;
+  /** cluster.coreDNS.disabled. */
+  coreDNSDisabled: boolean;
+  /** cluster.network.cni.name: Talos renders flannel only for "flannel", the default. */
+  cni: string;
+}
+
+/**
+ * The first machine configuration of a node. Without `manifests` Talos is told to render no CoreDNS
+ * and no CNI (the real switches say why there are none), but kube-proxy stays enabled: talosctl and
+ * the operator both upgrade cluster.proxy.image, and the operator skips that step when kube-proxy is
+ * disabled, so the fleet option alone withholds its manifest (see Fleet.manifests).
+ */
 export function renderMachineConfig(
   node: NodeIdentity,
   talosVersion: string,
   kubernetesVersion: string,
+  options: { manifests: boolean },
 ): string {
   const controlPlane = node.role === "controlplane";
   return [
@@ -41,15 +57,23 @@ export function renderMachineConfig(
           `    image: registry.k8s.io/kube-proxy:${kubernetesVersion}`,
         ]
       : []),
+    ...(options.manifests
+      ? []
+      : ["  network:", "    cni:", "      name: none", "  coreDNS:", "    disabled: true"]),
     "",
   ].join("\n");
 }
 
 type Doc = Record<string, unknown>;
 
-function at(doc: Doc | undefined, ...path: string[]): string | undefined {
+function valueAt(doc: Doc | undefined, ...path: string[]): unknown {
   let value: unknown = doc;
   for (const key of path) value = (value as Doc | undefined)?.[key];
+  return value;
+}
+
+function at(doc: Doc | undefined, ...path: string[]): string | undefined {
+  const value = valueAt(doc, ...path);
   return typeof value === "string" ? value : undefined;
 }
 
@@ -69,6 +93,21 @@ export function componentImages(config: string): ComponentImages {
       kind("KubeControllerManagerConfig") ?? at(v1alpha1, "cluster", "controllerManager", "image"),
     scheduler: kind("KubeSchedulerConfig") ?? at(v1alpha1, "cluster", "scheduler", "image"),
     proxy: kind("KubeProxyConfig") ?? at(v1alpha1, "cluster", "proxy", "image"),
+  };
+}
+
+export function clusterSwitches(config: string): ClusterSwitches {
+  const docs = parseAllDocuments(config).map((d) => (d.toJS() ?? {}) as Doc);
+  const v1alpha1 = docs.find((d) => d.version === "v1alpha1");
+  const flag = (doc: Doc | undefined, ...path: string[]) => valueAt(doc, ...path) === true;
+  return {
+    proxyDisabled:
+      flag(
+        docs.find((d) => d.kind === "KubeProxyConfig"),
+        "disabled",
+      ) || flag(v1alpha1, "cluster", "proxy", "disabled"),
+    coreDNSDisabled: flag(v1alpha1, "cluster", "coreDNS", "disabled"),
+    cni: at(v1alpha1, "cluster", "network", "cni", "name") ?? "flannel",
   };
 }
 

@@ -272,14 +272,23 @@ export const resourceKinds: ResourceKind[] = [
     }),
   ),
   {
-    // Talos renders bootstrap manifests (CoreDNS, kube-proxy, ...); this cluster has none to sync.
     type: "Manifests.kubernetes.talos.dev",
     namespace: "controlplane",
     protoType: "talos.resource.definitions.k8s.ManifestSpec",
     aliases: ["manifest", "manifests"],
     printColumns: [],
     sensitive: never,
-    specs: () => ({}),
+    // Talos' ManifestSpec.MarshalYAML prints the objects as a plain list, each a Go map: keys sorted.
+    specs: (node, fleet) =>
+      Object.fromEntries(
+        Object.entries(fleet.manifests(node)).map(([id, objects]) => [
+          id,
+          {
+            proto: { items: objects.map((object) => ({ object: toStruct(object) })) },
+            yaml: stringify(objects, { lineWidth: 0, sortMapEntries: true }),
+          },
+        ]),
+      ),
   },
   {
     type: "StaticPods.kubernetes.talos.dev",
