@@ -67,12 +67,14 @@ export function changedPaths(a: unknown, b: unknown, max = 10, prefix = ""): str
   return paths.slice(0, max);
 }
 
-/** The fields an "is immutable" refusal names, e.g. spec.selector. */
+/** The fields an "is immutable" refusal names, e.g. spec.selector (the values between are skipped). */
 function immutableFields(message: string): string[] | undefined {
   if (!/immutable/i.test(message)) return undefined;
-  const fields = [...message.matchAll(/([A-Za-z][\w.[\]]*): Invalid value: [^:]*?: field is immutable/g)].map(
-    (m) => m[1] ?? "",
-  );
+  const parts = message.split(/([A-Za-z][\w.[\]]*): Invalid value: /);
+  const fields: string[] = [];
+  // split() with a group alternates text and field: each field is followed by its own message.
+  for (let i = 1; i < parts.length; i += 2)
+    if (/field is immutable/.test(parts[i + 1] ?? "")) fields.push(parts[i] ?? "");
   return [...new Set(fields)];
 }
 
@@ -80,11 +82,14 @@ export class ManifestSync {
   private readonly objects: KubernetesObjectApi;
   private readonly core: CoreV1Api;
   private readonly apis: ApisApi;
+  private readonly inventory: { namespace: string; name: string };
 
-  constructor(kc: KubeConfig) {
+  /** `inventoryNamespace`: talosctl's kube-system, unless a test keeps its inventory apart. */
+  constructor(kc: KubeConfig, inventoryNamespace = inventory.namespace) {
     this.objects = KubernetesObjectApi.makeApiClient(kc);
     this.core = kc.makeApiClient(CoreV1Api);
     this.apis = kc.makeApiClient(ApisApi);
+    this.inventory = { namespace: inventoryNamespace, name: inventory.name };
   }
 
   /** What a sync of `rendered` would change now; it changes nothing. */
@@ -178,7 +183,7 @@ export class ManifestSync {
 
   private async readInventory(): Promise<string[] | undefined> {
     try {
-      const map = await this.core.readNamespacedConfigMap(inventory);
+      const map = await this.core.readNamespacedConfigMap(this.inventory);
       return Object.keys(map.data ?? {});
     } catch (error) {
       if (httpStatus(error) === 404) return undefined;
@@ -272,13 +277,13 @@ export class ManifestSync {
   private async writeInventory(keys: string[]): Promise<void> {
     const data = Object.fromEntries([...new Set(keys)].sort().map((key) => [key, ""]));
     try {
-      const current = await this.core.readNamespacedConfigMap(inventory);
-      await this.core.replaceNamespacedConfigMap({ ...inventory, body: { ...current, data } });
+      const current = await this.core.readNamespacedConfigMap(this.inventory);
+      await this.core.replaceNamespacedConfigMap({ ...this.inventory, body: { ...current, data } });
     } catch (error) {
       if (httpStatus(error) !== 404) throw error;
       await this.core.createNamespacedConfigMap({
-        namespace: inventory.namespace,
-        body: { metadata: { name: inventory.name, namespace: inventory.namespace }, data },
+        namespace: this.inventory.namespace,
+        body: { metadata: { ...this.inventory }, data },
       });
     }
   }
