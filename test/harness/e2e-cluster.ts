@@ -3,7 +3,7 @@
 // the CRD installed. The e2e global setup prepares one for the run; a test that restarts the
 // kube-apiserver (the chaos test) starts its own, so other tests never see the outage.
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ControlPlane, type ControlPlaneOptions } from "./control-plane.ts";
@@ -52,6 +52,9 @@ export async function prepareE2eCluster(plane: ControlPlane): Promise<E2eCluster
     `namespace: default\nresources:\n  - ${join(deploy, "base", "serviceaccount.yaml")}\n  - ${join(deploy, "base", "rbac.yaml")}\n`,
   );
   kubectl(["apply", "-f", "-"], kubectl(["kustomize", "--load-restrictor=LoadRestrictionsNone", overlay]));
+  // The manifest sync's grants stay in kube-system and cluster-wide; only their subject moves.
+  const sync = readFileSync(join(deploy, "base", "rbac-manifests.yaml"), "utf8");
+  kubectl(["apply", "-f", "-"], sync.replaceAll("namespace: talos-upgrade-system", "namespace: default"));
   const admin = new KubeConfig();
   admin.loadFromFile(plane.kubeconfigPath);
   const operatorKubeconfig = await serviceAccountKubeconfig(

@@ -124,12 +124,18 @@ it("grants exactly the RBAC of the kustomize base", async () => {
     parseAllDocuments(yaml)
       .map((d) => d.toJS() as { kind?: string; rules?: Rule[] } | null)
       .filter((o) => o?.kind === "ClusterRole" || o?.kind === "Role")
-      .map((o) => ({ kind: o?.kind, rules: o?.rules }))
-      .sort((a, b) => String(a.kind).localeCompare(String(b.kind)));
+      .map((o) => JSON.stringify({ kind: o?.kind, rules: o?.rules }))
+      .sort();
   const fromChart = rules(
     (await helm(["template", "talos-upgrade-operator", chart, "--namespace", namespace])).stdout,
   );
   const fromKustomize = rules((await run("kubectl", ["kustomize", join(root, "deploy")])).stdout);
   expect(fromChart).toEqual(fromKustomize);
-  expect(fromChart).toHaveLength(2);
+  // The operator's own, and the manifest sync's (which a chart value leaves out).
+  expect(fromChart).toHaveLength(4);
+  const withoutSync = rules(
+    (await helm(["template", "talos-upgrade-operator", chart, "--namespace", namespace, "--set", "manifestSync.rbac=false"]))
+      .stdout,
+  );
+  expect(withoutSync).toHaveLength(2);
 });
