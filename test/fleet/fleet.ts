@@ -42,6 +42,7 @@ export interface FleetOptions {
   /**
    * Control planes render Talos' bootstrap manifests (flannel, kube-proxy, CoreDNS, node RBAC).
    * Off by default: they render none, and the machine config has no CNI and CoreDNS disabled.
+   * Their objects have Talos' names in kube-system: one such fleet at a time per cluster.
    */
   manifests?: boolean;
 }
