@@ -145,9 +145,17 @@ function diffOf(view: ManifestsView, spec: ManifestSpec): Diff {
 
 const bounded = (refs: string[]) => refs.slice(0, manifestNamesShown);
 
-function summary(diff: Diff, recreate: boolean): string {
-  const update = diff.update.length + (recreate ? diff.immutable.length : 0);
-  return `create ${diff.create.length}, update ${update}, prune ${diff.prune.length}, unchanged ${diff.unchanged}`;
+/** "create 1 (Deployment/kube-system/coredns), update 0, prune 0, unchanged 12": names bounded. */
+function summary(diff: Diff, pruned: string[]): string {
+  const part = (verb: string, refs: string[]) =>
+    refs.length > 0 ? `${verb} ${refs.length} (${nameList(refs)})` : `${verb} 0`;
+  const updated = [...diff.update, ...diff.immutable.map((i) => i.object)].map(objectRef);
+  return [
+    part("create", diff.create.map(objectRef)),
+    part("update", updated),
+    part("prune", pruned),
+    `unchanged ${diff.unchanged}`,
+  ].join(", ");
 }
 
 /**
@@ -239,7 +247,13 @@ export function stepManifests(input: {
     const same = previous?.counts && JSON.stringify(previous.counts) === JSON.stringify(counts);
     const events: PlanEvent[] =
       changes > 0 && !same && !input.dryRun
-        ? [{ type: "Normal", reason: Reason.ManifestsDiffer, message: `a sync would ${summary(diff, true)}` }]
+        ? [
+            {
+              type: "Normal",
+              reason: Reason.ManifestsDiffer,
+              message: `a sync would ${summary(diff, prunedRefs)}`,
+            },
+          ]
         : [];
     return { status, actions: [], events };
   }
@@ -260,7 +274,7 @@ export function stepManifests(input: {
     const rollingOut = applied
       .filter((o) => o.kind === "DaemonSet" || o.kind === "Deployment")
       .map(objectRef);
-    const message = `syncing the bootstrap manifests from ${view.source}: ${summary(diff, true)}`;
+    const message = `syncing the bootstrap manifests from ${view.source}: ${summary(diff, prunedRefs)}`;
     return {
       status: {
         ...status,

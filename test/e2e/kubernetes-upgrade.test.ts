@@ -63,6 +63,47 @@ function allAt(scenario: Scenario, version: string): Record<string, string[]> {
   );
 }
 
+/** The bootstrap manifests' workloads, pods, inventory and field managers as the cluster has them. */
+async function manifestObjects(scenario: Scenario) {
+  const get = async (args: string[]) => JSON.parse((await scenario.kubectl([...args, "-o", "json"])).stdout);
+  const workloads = [
+    ...(await get(["get", "daemonsets", "-n", "kube-system", "--show-managed-fields"])).items,
+    ...(await get(["get", "deployments", "-n", "kube-system", "--show-managed-fields"])).items,
+  ] as {
+    kind: string;
+    metadata: { name: string; managedFields?: { manager: string; operation: string }[] };
+    spec: { template: { spec: { containers: { image: string }[] } } };
+  }[];
+  const ref = (w: (typeof workloads)[number]) => `${w.kind}/${w.metadata.name}`;
+  const podImages: Record<string, string[]> = {};
+  for (const selector of ["k8s-app=kube-proxy", "k8s-app=kube-dns"]) {
+    const pods = (await get(["get", "pods", "-n", "kube-system", "-l", selector])).items as {
+      spec: { containers: { image: string }[] };
+    }[];
+    podImages[selector] = pods.map((p) => p.spec.containers[0]?.image ?? "");
+  }
+  const inventory = await scenario
+    .kubectl(["get", "configmap", "-n", "kube-system", "talos-bootstrap-manifests-inventory", "-o", "json"])
+    .then((r) => Object.keys((JSON.parse(r.stdout) as { data?: object }).data ?? {}))
+    .catch(() => undefined);
+  const legacy = await scenario
+    .kubectl(["get", "configmap", "-n", "kube-system", "kube-proxy-legacy"])
+    .then(() => true)
+    .catch(() => false);
+  return {
+    images: Object.fromEntries(workloads.map((w) => [ref(w), w.spec.template.spec.containers[0]?.image])),
+    podImages,
+    inventory,
+    legacy,
+    managers: Object.fromEntries(
+      workloads.map((w) => [
+        ref(w),
+        (w.metadata.managedFields ?? []).map((f) => `${f.manager}/${f.operation}`),
+      ]),
+    ),
+  };
+}
+
 async function mirrorPodsReadyAt(scenario: Scenario, version: string): Promise<string[]> {
   const { stdout } = await kubectl(["get", "pods", "-n", "kube-system", "-o", "json"]);
   const pods = JSON.parse(stdout) as {
@@ -157,18 +198,47 @@ describe("Kubernetes upgrades, end to end", () => {
     }
   });
 
-  it("a combined plan (Talos v1.12 → v1.13, then Kubernetes v1.35 → v1.36) in one apply, Talos first", async () => {
-    scenario = await new Scenario().start({ talosVersion: "v1.12.4", kubernetesVersion: "v1.35.2" });
+  it("a combined plan (Talos v1.12 → v1.13, then Kubernetes v1.35 → v1.36) in one apply, Talos first, ends with the bootstrap manifests synced", async () => {
+    scenario = await new Scenario().start({
+      talosVersion: "v1.12.4",
+      kubernetesVersion: "v1.35.2",
+      manifests: true,
+    });
+    // Talos v1.12 bootstrapped the manifests without an inventory; v1.35 still renders this one.
+    expect((await manifestObjects(scenario)).legacy).toBe(true);
     await scenario.apply({
       talos: { version: "v1.13.0" },
       kubernetes: { version: "v1.36.0" },
       rollout: { nodeTimeout: "2m" },
     });
-    await scenario.waitFor("condition=Ready", 240);
+    await scenario.waitFor("condition=Ready", 300);
 
     expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(6).fill("v1.13.0"));
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual(Array(6).fill(1));
     expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.36.0"));
+
+    // kube-proxy on the new version and CoreDNS and flannel on Talos v1.13's, each rolled out on
+    // all six nodes; the object v1.36 no longer renders is gone; the inventory lists what is rendered.
+    const synced = await manifestObjects(scenario);
+    expect(synced.images).toEqual({
+      "DaemonSet/kube-proxy": "registry.k8s.io/kube-proxy:v1.36.0",
+      "DaemonSet/kube-flannel": "ghcr.io/siderolabs/flannel:v0.27.4",
+      "Deployment/coredns": "registry.k8s.io/coredns/coredns:v1.13.1",
+    });
+    expect(synced.podImages["k8s-app=kube-proxy"]).toEqual(
+      Array(6).fill("registry.k8s.io/kube-proxy:v1.36.0"),
+    );
+    expect(synced.podImages["k8s-app=kube-dns"]).toEqual(
+      Array(2).fill("registry.k8s.io/coredns/coredns:v1.13.1"),
+    );
+    for (const workload of ["daemonset/kube-proxy", "daemonset/kube-flannel", "deployment/coredns"])
+      await scenario.kubectl(["rollout", "status", "-n", "kube-system", workload, "--timeout=5s"]);
+    expect(synced.legacy).toBe(false);
+    expect(synced.inventory).toEqual(expect.arrayContaining(["kube-system_kube-proxy_apps_DaemonSet"]));
+    expect(synced.inventory).not.toContain("kube-system_kube-proxy-legacy__ConfigMap");
+    expect(synced.managers["DaemonSet/kube-proxy"]).toContain("talos/Apply");
+    const manifests = (await kubernetesStatus(scenario)).manifests;
+    expect(manifests).toMatchObject({ method: "ServerSideApply", rollingOut: [] });
 
     const timeline = await scenario.events();
     const reasons = timeline.map((e) => e.reason);

@@ -1,7 +1,7 @@
 // One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { NodeStatus } from "../../src/api/v1alpha1/plan.ts";
+import type { ManifestStatus, NodeStatus } from "../../src/api/v1alpha1/plan.ts";
 import { activeStates } from "../../src/core/node-steps.ts";
 import { workerBudget } from "../../src/core/selection.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
@@ -26,6 +26,7 @@ export interface PlanStatusView {
     step?: string;
     nodesDone?: number;
     tasks?: { component: string; node: string; state: string; reason?: string; message: string }[];
+    manifests?: ManifestStatus;
   };
 }
 
