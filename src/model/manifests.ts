@@ -39,13 +39,17 @@ export function objectRef(object: Pick<ManifestObject, "kind" | "metadata">): st
   return namespace ? `${object.kind}/${namespace}/${name}` : `${object.kind}/${name}`;
 }
 
+/** RBAC kinds, whose names may hold colons: cli-utils writes those as `__` in a key. */
+const rbacKinds = new Set(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"]);
+
 /**
  * The inventory's key for an object: `<namespace>_<name>_<group>_<kind>` (cli-utils' ObjMetadata),
  * with the colons of RBAC names doubled into `__` as it writes them.
  */
 export function inventoryKey(object: Pick<ManifestObject, "apiVersion" | "kind" | "metadata">): string {
-  const name = object.metadata.name.replaceAll(":", "__");
-  return `${object.metadata.namespace ?? ""}_${name}_${groupOf(object.apiVersion)}_${object.kind}`;
+  const { name } = object.metadata;
+  const written = rbacKinds.has(object.kind) ? name.replaceAll(":", "__") : name;
+  return `${object.metadata.namespace ?? ""}_${written}_${groupOf(object.apiVersion)}_${object.kind}`;
 }
 
 /** An inventory key back to the object it names; undefined for a key that is not one. */
@@ -56,7 +60,7 @@ export function parseInventoryKey(
   const match = /^([^_]*)_(.+)_([^_]*)_([^_]+)$/.exec(key);
   if (!match) return undefined;
   const [, namespace = "", name = "", group = "", kind = ""] = match;
-  return { namespace, name: name.replaceAll("__", ":"), group, kind };
+  return { namespace, name: rbacKinds.has(kind) ? name.replaceAll("__", ":") : name, group, kind };
 }
 
 /** The object as the sync applies it: marked as the inventory's, as talosctl marks it. */

@@ -134,8 +134,17 @@ it("grants exactly the RBAC of the kustomize base", async () => {
   // The operator's own, and the manifest sync's (which a chart value leaves out).
   expect(fromChart).toHaveLength(4);
   const withoutSync = rules(
-    (await helm(["template", "talos-upgrade-operator", chart, "--namespace", namespace, "--set", "manifestSync.rbac=false"]))
-      .stdout,
+    (
+      await helm([
+        "template",
+        "talos-upgrade-operator",
+        chart,
+        "--namespace",
+        namespace,
+        "--set",
+        "manifestSync.rbac=false",
+      ])
+    ).stdout,
   );
   expect(withoutSync).toHaveLength(2);
 });
