@@ -1,0 +1,96 @@
+// The bootstrap manifest sync seen from a plan: a dry run publishes what a sync would change and
+// changes no object; Diff mode does the same on a real run and still upgrades the components.
+import { jest } from "@jest/globals";
+import { type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
+import { manifestObjectSchema } from "../../src/model/manifests.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+
+jest.setTimeout(240_000);
+
+describe("bootstrap manifests and a plan", () => {
+  let scenario: Scenario;
+
+  checkAndStopAfterEach(() => scenario);
+
+  /** The objects the control planes render at the start. */
+  const renderedNow = () => {
+    const cp = scenario.fleet.controlPlanes()[0];
+    return cp ? Object.values(scenario.fleet.manifests(cp)).flat() : [];
+  };
+  /** resourceVersion of each of `objects` (absent: gone). */
+  const versions = async (objects: unknown[]) => {
+    const api = KubernetesObjectApi.makeApiClient(scenario.kc);
+    const read = async (o: unknown) => {
+      const object = manifestObjectSchema.parse(o);
+      const live: KubernetesObject | undefined = await api.read(object).catch(() => undefined);
+      return [`${object.kind}/${object.metadata.name}`, live?.metadata?.resourceVersion ?? "absent"] as const;
+    };
+    return Object.fromEntries(await Promise.all(objects.map(read)));
+  };
+  /**
+   * A person changed CoreDNS by hand: the drift a sync would undo. Then every workload settles, so
+   * that no controller writes status while the objects are compared.
+   */
+  const driftCoreDns = async () => {
+    await scenario.kubectl([
+      "set",
+      "image",
+      "-n",
+      "kube-system",
+      "deployment/coredns",
+      "coredns=registry.k8s.io/coredns/coredns:v0.0.1-hand",
+    ]);
+    for (const workload of ["deployment/coredns", "daemonset/kube-proxy", "daemonset/kube-flannel"])
+      await scenario.kubectl(["rollout", "status", "-n", "kube-system", workload, "--timeout=60s"]);
+  };
+
+  it("a dry run publishes the manifest diff and changes no object", async () => {
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 1,
+      talosVersion: "v1.13.0",
+      kubernetesVersion: "v1.35.2",
+      manifests: true,
+    });
+    await driftCoreDns();
+    const rendered = renderedNow();
+    const before = await versions(rendered);
+    await scenario.apply({ kubernetes: { version: "v1.36.0" }, dryRun: true });
+    await scenario.waitFor("jsonpath={.status.kubernetes.manifests.method}=ServerSideApply");
+    const manifests = (await scenario.status()).kubernetes?.manifests;
+    // As the nodes render them now: CoreDNS back to Talos' image; nothing pruned before v1.36.
+    expect(manifests).toMatchObject({
+      update: ["Deployment/kube-system/coredns"],
+      create: [],
+      prune: [],
+      counts: { create: 0, update: 1, prune: 0 },
+    });
+    expect(await versions(rendered)).toEqual(before);
+    expect(Object.values(scenario.recorder.configPatches()).every((n) => n === 0)).toBe(true);
+  });
+
+  it("Diff mode upgrades the components, publishes the diff, and leaves the manifests as they are", async () => {
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 1,
+      talosVersion: "v1.13.0",
+      kubernetesVersion: "v1.35.2",
+      manifests: true,
+    });
+    await driftCoreDns();
+    const rendered = renderedNow();
+    const before = await versions(rendered);
+    await scenario.apply({
+      kubernetes: { version: "v1.36.0", manifests: { mode: "Diff" } },
+      rollout: { nodeTimeout: "2m" },
+    });
+    await scenario.waitFor("condition=Ready", 180);
+    const manifests = (await scenario.status()).kubernetes?.manifests;
+    expect(manifests?.update).toEqual(["DaemonSet/kube-system/kube-proxy", "Deployment/kube-system/coredns"]);
+    expect(manifests?.prune).toEqual(["ConfigMap/kube-system/kube-proxy-legacy"]);
+    expect(await versions(rendered)).toEqual(before);
+    const events = await scenario.events();
+    expect(events.filter((e) => e.reason === "ManifestsDiffer")).toHaveLength(1);
+    expect(events.some((e) => e.reason === "ManifestsApplied")).toBe(false);
+  });
+});
