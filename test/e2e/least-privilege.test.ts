@@ -8,16 +8,22 @@ import {
   AppsV1Api,
   AuthorizationV1Api,
   KubeConfig,
+  KubernetesObjectApi,
   RbacAuthorizationV1Api,
   type V1ResourceRule,
 } from "@kubernetes/client-node";
+import { stepManifests } from "../../src/core/manifests.ts";
+import { ManifestSync } from "../../src/kube/manifest-sync.ts";
+import { inventory, type ManifestObject } from "../../src/model/manifests.ts";
+import type { ManifestsView } from "../../src/model/observation.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
 import { auditedUse, expand, manifestRules, type Permission } from "../harness/permissions.ts";
-import { scratchDir } from "../harness/shared-control-plane.ts";
+import { scratchDir, uniqueName } from "../harness/shared-control-plane.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 const rbac = join(import.meta.dirname, "..", "..", "deploy", "base", "rbac.yaml");
+const rbacManifests = join(import.meta.dirname, "..", "..", "deploy", "base", "rbac-manifests.yaml");
 /** deploy/base moved to the default namespace, as e2e clusters install it. */
 const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
 /** Every request of the operator's identity, and nothing else. */
@@ -33,7 +39,14 @@ rules:
  * Grants a run here cannot show in use, each with the reason it stays. Keep this list short: a
  * grant that is neither used nor listed here is removed from the chart and deploy/base.
  */
-const notExercised: Record<Permission, string> = {};
+const notExercised: Record<Permission, string> = {
+  "rbac.authorization.k8s.io/clusterroles:bind":
+    "checked when a ClusterRoleBinding Talos renders names a role the operator does not hold; never a request of its own",
+  "rbac.authorization.k8s.io/clusterroles:escalate":
+    "checked when a ClusterRole Talos renders grants more than the operator holds; never a request of its own",
+  "rbac.authorization.k8s.io/clusterrolebindings:bind": "as clusterroles:bind",
+  "rbac.authorization.k8s.io/clusterrolebindings:escalate": "as clusterroles:escalate",
+};
 
 describe("least privilege, end to end", () => {
   let plane: ControlPlane;
@@ -115,10 +128,120 @@ describe("least privilege, end to end", () => {
     expect((await run.status()).phase).toBe("Completed");
   }, 300_000);
 
-  // Runs after the two above (jest keeps a file's order).
+  it("the manifest sync creates, updates, applies and prunes every kind Talos renders as the ServiceAccount", async () => {
+    scenario = undefined;
+    const operator = new KubeConfig();
+    operator.loadFromFile(cluster.operatorKubeconfig);
+    const sync = new ManifestSync(operator);
+    const suffix = uniqueName("lp");
+    const ns = "kube-system";
+    const labels = { app: suffix };
+    const pod = {
+      metadata: { labels },
+      spec: { containers: [{ name: "c", image: "registry.invalid/c:1" }] },
+    };
+    const rendered = (value: string): ManifestObject[] => [
+      {
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: `${suffix}s.example.com` },
+        spec: {
+          group: "example.com",
+          names: { kind: "Lp", plural: `${suffix}s`, singular: suffix },
+          scope: "Namespaced",
+          versions: [
+            { name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object" } } },
+          ],
+        },
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: `${suffix}:role` },
+        rules: [{ apiGroups: [""], resources: ["nodes/proxy"], verbs: ["get"] }],
+      },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name: `${suffix}:binding` },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `${suffix}:role` },
+        subjects: [{ kind: "ServiceAccount", name: suffix, namespace: ns }],
+      },
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: suffix, namespace: ns }, data: { v: value } },
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: suffix, namespace: ns },
+        stringData: { v: value },
+      },
+      {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name: suffix, namespace: ns, labels: { v: value } },
+      },
+      {
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: { name: suffix, namespace: ns, labels: { v: value } },
+        spec: { selector: labels, ports: [{ port: 53 }] },
+      },
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: suffix, namespace: ns, labels: { v: value } },
+        spec: { replicas: 0, selector: { matchLabels: labels }, template: pod },
+      },
+      {
+        apiVersion: "apps/v1",
+        kind: "DaemonSet",
+        metadata: { name: suffix, namespace: ns, labels: { v: value } },
+        spec: {
+          selector: { matchLabels: labels },
+          template: { ...pod, spec: { ...pod.spec, nodeSelector: { none: "none" } } },
+        },
+      },
+    ];
+    const pass = async (objects: ManifestObject[], method: ManifestsView["method"]) => {
+      const view: ManifestsView = { source: "cp-1", method, ...(await sync.inspect(objects, method)) };
+      const step = stepManifests({
+        view,
+        spec: { mode: "Apply", prune: true, recreate: false, timeout: "5m" },
+        previous: undefined,
+        now: new Date(),
+        dryRun: false,
+      });
+      for (const action of step.actions) if (action.kind === "syncManifests") await sync.sync(action);
+      return step;
+    };
+    // Before Talos v1.13: create what is missing, then update (PUT) what changed.
+    await pass(rendered("1"), "Legacy");
+    await pass(rendered("2"), "Legacy");
+    // From v1.13: server-side apply and the inventory, then a prune of all but one object.
+    expect((await pass(rendered("3"), "ServerSideApply")).status?.counts?.update).toBe(9);
+    const kept = () => rendered("3").filter((o) => o.kind === "ServiceAccount");
+    const pruned = await pass(kept(), "ServerSideApply");
+    expect(pruned.status?.counts?.prune).toBe(8);
+    // The last one goes when Talos renders something else instead.
+    const other = rendered("3")
+      .filter((o) => o.kind === "ConfigMap")
+      .map((o) => ({ ...o, metadata: { ...o.metadata, name: `${suffix}-other` } }));
+    expect((await pass(other, "ServerSideApply")).status?.counts).toMatchObject({ create: 1, prune: 1 });
+    expect((await pass(other, "ServerSideApply")).actions).toEqual([]);
+    const adminConfig = new KubeConfig();
+    adminConfig.loadFromFile(cluster.kubeconfig);
+    const admin = KubernetesObjectApi.makeApiClient(adminConfig);
+    for (const object of [...rendered("3"), ...other]) await admin.delete(object).catch(() => undefined);
+    await admin.delete({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: inventory.name, namespace: ns },
+    });
+  }, 120_000);
+
+  // Runs after the three above (jest keeps a file's order).
   it("uses every permission its RBAC grants, none of them a wildcard, and nothing else is granted", async () => {
     scenario = undefined;
-    const granted = expand(manifestRules(rbac));
+    const granted = expand([...manifestRules(rbac), ...manifestRules(rbacManifests)]);
     expect([...granted].filter((p) => p.includes("*"))).toEqual([]);
 
     const { used, forbidden } = auditedUse(readFileSync(plane.auditLogPath ?? "", "utf8"), operatorUser);
@@ -129,17 +252,21 @@ describe("least privilege, end to end", () => {
     // Anything the operator asked for and was refused is a grant missing from the chart.
     expect([...forbidden]).toEqual([]);
 
-    // What the apiserver says the identity may do, in the namespace of its Role.
+    // What the apiserver says the identity may do, in the namespaces of its Roles (its own, and
+    // kube-system for the manifest sync).
     const operator = new KubeConfig();
     operator.loadFromFile(cluster.operatorKubeconfig);
-    const review = await operator.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
-      body: { spec: { namespace: "default" } },
-    });
-    const effective = review.status?.resourceRules ?? [];
+    const effective: V1ResourceRule[] = [];
+    for (const namespace of ["default", "kube-system"]) {
+      const review = await operator.makeApiClient(AuthorizationV1Api).createSelfSubjectRulesReview({
+        body: { spec: { namespace } },
+      });
+      expect(review.status?.incomplete).toBe(false);
+      effective.push(...(review.status?.resourceRules ?? []));
+    }
     console.log(
-      `effective permissions of ${operatorUser} in default:\n  ${effective.map(describeRule).join("\n  ")}`,
+      `effective permissions of ${operatorUser} in default and kube-system:\n  ${effective.map(describeRule).join("\n  ")}`,
     );
-    expect(review.status?.incomplete).toBe(false);
     expect(
       effective.filter((r) => [...r.verbs, ...(r.apiGroups ?? []), ...(r.resources ?? [])].includes("*")),
     ).toEqual([]);
