@@ -128,6 +128,9 @@ export class Reconciler {
       const called: string[] = [];
       for (const action of decision.actions) {
         if (!ports.isLeader()) return undefined;
+        if (action.kind === "syncManifests")
+          for (const change of action.changes)
+            ports.logger.info({ plan: name, ...change }, "syncing a bootstrap manifest");
         const outcome = await act(action, {
           nodes: ports.nodes,
           evictions: ports.evictions,
@@ -142,6 +145,9 @@ export class Reconciler {
         });
         if (outcome === "called") called.push(action.node);
         ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
+        if (action.kind === "syncManifests")
+          for (const change of action.changes)
+            ports.logger.info({ plan: name, ...change }, "bootstrap manifest synced");
       }
       if (called.length > 0) {
         const at = new Date().toISOString();

@@ -14,6 +14,7 @@ import {
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
+import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { imageVersion } from "./image-refs.ts";
@@ -258,12 +259,26 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
       ...(sync.wakeAt !== undefined ? { wakeAt: sync.wakeAt } : {}),
     });
   }
+  // kube-proxy is done when its pods run the version everywhere (the sync rolled them out).
+  const behind = countedVersions(ctx.spec).proxies ? proxiesBehind(ctx.nodes, version) : [];
+  if (behind.length > 0) {
+    const message = `waiting for the kube-proxy pods to run ${version} on ${nameList(behind)}`;
+    const verdict: Verdict = { kind: "waiting", reason: Reason.Progressing, message };
+    return phaseResult(ctx, { ...status, step: "Manifests" }, verdict, { actions, events });
+  }
   events.push({
     type: "Normal",
     reason: Reason.KubernetesStepDone,
     message: `Kubernetes ${version} runs on all ${ctx.nodes.length} node(s)`,
   });
   return phaseResult(ctx, status, started.verdict, { actions, events });
+}
+
+/** Nodes whose kube-proxy pods run another version than `version`. */
+function proxiesBehind(nodes: NodeView[], version: string): string[] {
+  return nodes
+    .filter((n) => (n.proxyImages ?? []).some((image) => imageVersion(image) !== version))
+    .map((n) => n.name);
 }
 
 /** The manifest sync of `version`, resumed from the status written for it. */

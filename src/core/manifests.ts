@@ -290,7 +290,20 @@ export function stepManifests(input: {
 }
 
 function syncAction(view: ManifestsView, diff: Diff): Action {
+  const fieldsOf = new Map(view.entries.map((e) => [objectRef(e.object), e.fields ?? []]));
+  const change = (object: ManifestObject, kind: "create" | "update" | "recreate") => ({
+    ref: objectRef(object),
+    change: kind,
+    ...(kind === "create" ? {} : { fields: fieldsOf.get(objectRef(object)) ?? [] }),
+  });
+  const pruned = view.orphans.filter((o) => diff.prune.includes(o.key));
   return {
+    changes: [
+      ...diff.create.map((o) => change(o, "create")),
+      ...diff.update.map((o) => change(o, "update")),
+      ...diff.immutable.map((i) => change(i.object, "recreate")),
+      ...pruned.map((o) => ({ ref: o.ref, change: "prune" as const })),
+    ],
     kind: "syncManifests",
     node: view.source,
     method: view.method,

@@ -35,6 +35,8 @@ export type Action =
       stages: ManifestObject[][];
       prune: string[];
       inventory?: string[];
+      /** Each object the sync changes and how, with the paths of its changed fields, for the log. */
+      changes: { ref: string; change: "create" | "update" | "recreate" | "prune"; fields?: string[] }[];
     }
   | {
       kind: "upgrade";

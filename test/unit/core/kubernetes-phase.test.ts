@@ -456,6 +456,38 @@ describe("Kubernetes phase rollout", () => {
     expect(d.status.phase).toBe("Completed");
   });
 
+  it("counts kube-proxy done only once its pods run the version everywhere, when the plan syncs the manifests", () => {
+    const proxyAt = (v: string) => ({ proxyImages: [image("kube-proxy", v)] });
+    const withProxies = (v: string) => fleet().map((n) => ({ ...n, ...proxyAt(v) }));
+    // The components move; the kube-proxy pods stay where the DaemonSet has them.
+    const stuck = run(anObservation(k8sPlan(), withProxies("v1.34.2")), 40, (nodes, d) =>
+      apply(nodes, d).map((n) => ({ ...n, ...proxyAt("v1.34.2") })),
+    );
+    expect(stuck.d.status.phase).toBe("UpgradingKubernetes");
+    expect(stuck.d.status.kubernetes?.step).toBe("Manifests");
+    expect(condition(stuck.d, "Ready")?.message).toContain(
+      "waiting for the kube-proxy pods to run v1.35.0 on cp-1, cp-2, worker-a",
+    );
+    expect(condition(stuck.d, "KubernetesUpToDate")).toMatchObject({ status: "False" });
+    const events = (d: ReturnType<typeof decide>) => d.events.map((e) => e.reason);
+    expect(events(stuck.d)).not.toContain("KubernetesStepDone");
+    // The rollout reaches every node: the plan completes.
+    const rolled = stuck.obs.nodes.map((n) => ({ ...n, ...proxyAt("v1.35.0") }));
+    const next = decide({ ...stuck.obs, nodes: rolled, plan: { ...stuck.obs.plan, status: stuck.d.status } });
+    expect(next.status.phase).toBe("Completed");
+    expect(events(next)).toContain("Succeeded");
+    // With the manifests left alone, kube-proxy pods do not hold the plan.
+    const skipped = run(
+      anObservation(
+        k8sPlan(undefined, { kubernetes: { version: "v1.35.0", manifests: { mode: "Skip" } } }),
+        withProxies("v1.34.2"),
+      ),
+      40,
+      (nodes, d) => apply(nodes, d),
+    );
+    expect(skipped.d.status.phase).toBe("Completed");
+  });
+
   it("leaves every kubelet on its version with upgradeKubelet false, and completes on the control plane", () => {
     const plan = k8sPlan(undefined, { kubernetes: { version: "v1.35.0", upgradeKubelet: false } });
     const { d, obs } = run(anObservation(plan, fleet()), 40, apply);

@@ -204,6 +204,14 @@ describe("the sync decided", () => {
         stages: [[forInventory(dns), forInventory(proxy)]],
         prune: [],
         inventory: [inventoryKey(dns), inventoryKey(proxy), inventoryKey(corefile)].sort(),
+        changes: [
+          { ref: "Deployment/kube-system/coredns", change: "create" },
+          {
+            ref: "DaemonSet/kube-system/kube-proxy",
+            change: "update",
+            fields: ["spec.template.spec.containers[0].image"],
+          },
+        ],
       },
     ]);
     expect(d.status).toMatchObject({
