@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { BootIDSpec as _talos_resource_definitions_runtime_BootIDSpec, BootIDSpec__Output as _talos_resource_definitions_runtime_BootIDSpec__Output } from './talos/resource/definitions/runtime/BootIDSpec.ts';
+import type { DiagnosticSpec as _talos_resource_definitions_runtime_DiagnosticSpec, DiagnosticSpec__Output as _talos_resource_definitions_runtime_DiagnosticSpec__Output } from './talos/resource/definitions/runtime/DiagnosticSpec.ts';
 import type { ImageFactorySchematicSpec as _talos_resource_definitions_runtime_ImageFactorySchematicSpec, ImageFactorySchematicSpec__Output as _talos_resource_definitions_runtime_ImageFactorySchematicSpec__Output } from './talos/resource/definitions/runtime/ImageFactorySchematicSpec.ts';
 import type { MachineStatusSpec as _talos_resource_definitions_runtime_MachineStatusSpec, MachineStatusSpec__Output as _talos_resource_definitions_runtime_MachineStatusSpec__Output } from './talos/resource/definitions/runtime/MachineStatusSpec.ts';
 import type { MachineStatusStatus as _talos_resource_definitions_runtime_MachineStatusStatus, MachineStatusStatus__Output as _talos_resource_definitions_runtime_MachineStatusStatus__Output } from './talos/resource/definitions/runtime/MachineStatusStatus.ts';
@@ -22,6 +23,7 @@ export interface ProtoGrpcType {
         }
         runtime: {
           BootIDSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_BootIDSpec, _talos_resource_definitions_runtime_BootIDSpec__Output>
+          DiagnosticSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_DiagnosticSpec, _talos_resource_definitions_runtime_DiagnosticSpec__Output>
           ImageFactorySchematicSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_ImageFactorySchematicSpec, _talos_resource_definitions_runtime_ImageFactorySchematicSpec__Output>
           MachineStatusSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_MachineStatusSpec, _talos_resource_definitions_runtime_MachineStatusSpec__Output>
           MachineStatusStatus: MessageTypeDefinition<_talos_resource_definitions_runtime_MachineStatusStatus, _talos_resource_definitions_runtime_MachineStatusStatus__Output>
