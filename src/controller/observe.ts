@@ -374,7 +374,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const gates: GateResult[] = [];
   if (gating) {
     const builtin = plan.spec.healthChecks.builtin;
-    if (builtin.includes("Nodes")) gates.push(nodesCheck(inputs.nodes, busy));
+    if (builtin.includes("Nodes"))
+      gates.push(nodesCheck(inputs.nodes, busy, new Map(views.map((v) => [v.name, v.talos]))));
     if (builtin.includes("Etcd")) gates.push(etcdCheck(etcd));
     if (builtin.includes("ControlPlane")) {
       gates.push(

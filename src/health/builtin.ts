@@ -1,17 +1,21 @@
-// The builtin health checks, evaluated over what the operator already observes: every node Ready
-// and none cordoned by someone else; etcd healthy; control plane static pods, kube-proxy and CoreDNS
-// Ready.
+// The builtin health checks, evaluated over what the operator already observes: every node Ready,
+// none cordoned by someone else, its Talos answering, booted and without diagnostics; etcd healthy;
+// control plane static pods, kube-proxy and CoreDNS Ready.
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { excluded } from "../api/v1alpha1/plan.ts";
 import { cordonedBy } from "../kube/nodes.ts";
 import { nameList } from "../model/messages.ts";
-import type { EtcdView, GateResult } from "../model/observation.ts";
+import type { EtcdView, GateResult, TalosFacts } from "../model/observation.ts";
 
 const ready = (conditions: { type: string; status: string }[] | undefined) =>
   conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 
-/** `busy` are the nodes the plan is working on right now: their state is expected. */
-export function nodesCheck(nodes: V1Node[], busy: Set<string>): GateResult {
+/**
+ * Every node Ready and not cordoned by someone else, and, as talosctl health sees its machine:
+ * apid answers, the boot sequence is finished (stage running), no Talos diagnostic is active.
+ * `busy` are the nodes the plan is working on right now: their state is expected.
+ */
+export function nodesCheck(nodes: V1Node[], busy: Set<string>, talos: Map<string, TalosFacts>): GateResult {
   const problems: string[] = [];
   for (const node of nodes) {
     const name = node.metadata?.name ?? "";
@@ -19,12 +23,24 @@ export function nodesCheck(nodes: V1Node[], busy: Set<string>): GateResult {
     if (busy.has(name) || excluded(node.metadata?.labels ?? {})) continue;
     if (!ready(node.status?.conditions)) problems.push(`${name} is not Ready`);
     if (node.spec?.unschedulable && cordonedBy(node) === undefined) problems.push(`${name} is cordoned`);
+    problems.push(...machineProblems(name, talos.get(name)));
   }
   return {
     name: "Nodes",
     passing: problems.length === 0,
     message: nameList(problems) || `${nodes.length} node(s) Ready`,
   };
+}
+
+function machineProblems(name: string, facts: TalosFacts | undefined): string[] {
+  if (!facts) return [];
+  if (!facts.reachable) return [`the Talos API of ${name} does not answer`];
+  const problems: string[] = [];
+  if (facts.stage && facts.stage !== "RUNNING")
+    problems.push(`${name} has not finished booting (${facts.stage.toLowerCase()})`);
+  if (facts.diagnostics?.length)
+    problems.push(`${name} has Talos diagnostics: ${nameList(facts.diagnostics, 3)}`);
+  return problems;
 }
 
 export function etcdCheck(etcd: EtcdView | undefined): GateResult {

@@ -24,6 +24,8 @@ export interface TalosFacts {
   ready?: boolean;
   platform?: string;
   schematic?: string;
+  /** Talos' active diagnostics, "id: message". */
+  diagnostics?: string[];
 }
 
 /** A node's Kubernetes components as the Talos API shows them; read only during the Kubernetes phase. */

@@ -80,14 +80,42 @@ export async function schematic(client: TalosClient, node: string): Promise<stri
   return schematicFromExtensions(extensions);
 }
 
+/**
+ * The machine's active diagnostics ("id: message"), as talosctl health lists them; a Talos that
+ * keeps none (too old, or refuses the read) has none to show.
+ */
+export async function diagnostics(client: TalosClient, node: string): Promise<string[]> {
+  const found: string[] = [];
+  try {
+    await client.stream<ListResponse__Output>(
+      "state",
+      "List",
+      { namespace: "runtime", type: "Diagnostics.runtime.talos.dev" },
+      node,
+      (m) => {
+        const spec = specOf(m.resource, "talos.resource.definitions.runtime.DiagnosticSpec") as {
+          message?: string;
+        };
+        found.push(`${m.resource?.metadata?.id ?? ""}: ${spec.message ?? ""}`);
+      },
+    );
+  } catch (error) {
+    // NotFound (an unknown type), PermissionDenied, Unimplemented: not kept on this machine.
+    if (error instanceof TalosError && [5, 7, 12].includes(error.code)) return [];
+    throw error;
+  }
+  return found.sort();
+}
+
 /** Everything decide() needs to know about a node's machine; an unreachable node says why. */
 export async function facts(client: TalosClient, node: string, withImageFacts: boolean): Promise<TalosFacts> {
   try {
-    const [v, boot, status, schematicId] = await Promise.all([
+    const [v, boot, status, schematicId, active] = await Promise.all([
       version(client, node),
       bootId(client, node),
       machineStatus(client, node),
       withImageFacts ? schematic(client, node) : Promise.resolve(undefined),
+      diagnostics(client, node),
     ]);
     return {
       reachable: true,
@@ -96,6 +124,7 @@ export async function facts(client: TalosClient, node: string, withImageFacts: b
       bootId: boot,
       stage: status.stage,
       ready: status.ready,
+      diagnostics: active,
       ...(schematicId ? { schematic: schematicId } : {}),
     };
   } catch (error) {

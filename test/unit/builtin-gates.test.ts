@@ -1,9 +1,11 @@
-// The built-in gates over Node and Pod objects. Nodes: a person's cordon or a NotReady node holds
+// The built-in gates over Node and Pod objects and the Talos facts. Nodes: a person's cordon, a
+// NotReady node, a Talos API that does not answer, a boot not finished or a Talos diagnostic holds
 // every plan, except on nodes every plan leaves out (the exclude label) and the nodes a plan is
 // working on. ControlPlane: static pods, kube-proxy and CoreDNS Ready, as talosctl health waits.
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
 import { controlPlaneCheck, nodesCheck } from "../../src/health/builtin.ts";
 import { cordonedByAnnotation } from "../../src/kube/nodes.ts";
+import type { TalosFacts } from "../../src/model/observation.ts";
 
 function aNode(
   name: string,
@@ -40,7 +42,34 @@ it.each([
     "Ready",
   ],
 ] as const)("%s", (_case, nodes, busy, passing, message) => {
-  const result = nodesCheck([...nodes], new Set(busy));
+  const result = nodesCheck([...nodes], new Set(busy), new Map());
+  expect(result).toMatchObject({ name: "Nodes", passing });
+  expect(result.message).toContain(message);
+});
+
+const running: TalosFacts = { reachable: true, stage: "RUNNING", ready: true, diagnostics: [] };
+
+// What talosctl health asks each machine: apid answers, the boot finished, no diagnostic is active.
+it.each([
+  ["every machine running without diagnostics", running, [], true, "1 node(s) Ready"],
+  [
+    "apid does not answer",
+    { reachable: false, error: "connection refused" },
+    [],
+    false,
+    "the Talos API of a does not answer",
+  ],
+  ["still booting", { ...running, stage: "BOOTING" }, [], false, "a has not finished booting (booting)"],
+  [
+    "an active diagnostic",
+    { ...running, diagnostics: ["address-overlap: host and Kubernetes pod/service CIDR addresses overlap"] },
+    [],
+    false,
+    "a has Talos diagnostics: address-overlap: host and Kubernetes pod/service CIDR addresses overlap",
+  ],
+  ["on a node the plan is working on", { ...running, stage: "REBOOTING" }, ["a"], true, "Ready"],
+] as const)("%s", (_case, facts, busy, passing, message) => {
+  const result = nodesCheck([aNode("a")], new Set(busy), new Map([["a", facts as TalosFacts]]));
   expect(result).toMatchObject({ name: "Nodes", passing });
   expect(result.message).toContain(message);
 });
