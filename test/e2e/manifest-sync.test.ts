@@ -1,5 +1,7 @@
 // The bootstrap manifest sync seen from a plan: a dry run publishes what a sync would change and
-// changes no object; Diff mode does the same on a real run and still upgrades the components.
+// changes no object; Diff mode does the same on a real run and still upgrades the components; on
+// Talos v1.12 the sync takes talosctl's pre-v1.13 path; a changed immutable field stalls the plan
+// until recreate is allowed.
 import { jest } from "@jest/globals";
 import { type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import { manifestObjectSchema } from "../../src/model/manifests.ts";
@@ -67,6 +69,59 @@ describe("bootstrap manifests and a plan", () => {
     });
     expect(await versions(rendered)).toEqual(before);
     expect(Object.values(scenario.recorder.configPatches()).every((n) => n === 0)).toBe(true);
+  });
+
+  it("on Talos v1.12, updates what changed with no inventory and no prune, as talosctl does there", async () => {
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 1,
+      talosVersion: "v1.12.4",
+      kubernetesVersion: "v1.34.2",
+      manifests: true,
+    });
+    await scenario.apply({ kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("condition=Ready", 180);
+    const manifests = (await scenario.status()).kubernetes?.manifests;
+    expect(manifests).toMatchObject({ method: "Legacy", rollingOut: [] });
+    const proxy = JSON.parse(
+      (await scenario.kubectl(["get", "daemonset", "-n", "kube-system", "kube-proxy", "-o", "json"])).stdout,
+    ) as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    expect(proxy.spec.template.spec.containers[0]?.image).toBe("registry.k8s.io/kube-proxy:v1.35.0");
+    await expect(
+      scenario.kubectl(["get", "configmap", "-n", "kube-system", "talos-bootstrap-manifests-inventory"]),
+    ).rejects.toThrow(/NotFound/);
+    const applied = (await scenario.events()).find((e) => e.reason === "ManifestsApplied");
+    expect(applied?.message).toContain("update 1 (DaemonSet/kube-system/kube-proxy)");
+  });
+
+  it("a changed immutable field stalls the plan naming it, until recreate is allowed", async () => {
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 1,
+      talosVersion: "v1.14.0",
+      kubernetesVersion: "v1.36.0",
+      manifests: true,
+    });
+    const plan = { kubernetes: { version: "v1.37.0" }, rollout: { nodeTimeout: "2m" } };
+    await scenario.apply(plan);
+    await scenario.waitFor("condition=Stalled", 180);
+    const stalled = scenario.condition(await scenario.status(), "Stalled");
+    expect(stalled).toMatchObject({ reason: "ImmutableFieldChanged" });
+    expect(stalled?.message).toContain("DaemonSet/kube-system/kube-proxy (spec.selector)");
+    await scenario.apply({ ...plan, kubernetes: { ...plan.kubernetes, manifests: { recreate: true } } });
+    await scenario.waitFor("condition=Ready", 180);
+    const proxy = JSON.parse(
+      (await scenario.kubectl(["get", "daemonset", "-n", "kube-system", "kube-proxy", "-o", "json"])).stdout,
+    ) as { spec: { selector: { matchLabels: Record<string, string> } } };
+    expect(proxy.spec.selector.matchLabels).toEqual({ "k8s-app": "kube-proxy", tier: "node" });
+    await scenario.kubectl([
+      "rollout",
+      "status",
+      "-n",
+      "kube-system",
+      "daemonset/kube-proxy",
+      "--timeout=30s",
+    ]);
   });
 
   it("Diff mode upgrades the components, publishes the diff, and leaves the manifests as they are", async () => {

@@ -3,6 +3,7 @@
 // object that is missing (server-side apply, field manager `talos`, the owning-inventory
 // annotation), leaves existing ones alone, and records both in the inventory ConfigMap that
 // `talosctl upgrade-k8s` later syncs and prunes against.
+
 import {
   AppsV1Api,
   CoreV1Api,
@@ -12,6 +13,7 @@ import {
   PatchStrategy,
   type V1OwnerReference,
 } from "@kubernetes/client-node";
+import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { waitUntil } from "../harness/wait.ts";
 import type { ManifestObject } from "./manifests.ts";
 
@@ -59,9 +61,19 @@ const isNotFound = (error: unknown) => (error as { code?: number }).code === 404
 export async function applyBootstrapManifests(
   kubeconfig: KubeConfig,
   renderings: Record<string, ManifestObject[]>[],
+  talosVersion: string,
 ): Promise<void> {
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const objects = KubernetesObjectApi.makeApiClient(kubeconfig);
+  if (compareVersions(talosVersion, "v1.13.0") < 0) {
+    // Before v1.13 machined only creates what is missing (field manager talos): no inventory, no mark.
+    for (const manifests of renderings)
+      for (const id of Object.keys(manifests).sort())
+        for (const object of manifests[id] ?? [])
+          if (!(await exists(objects, object)))
+            await objects.create(object as KubernetesObject, undefined, undefined, "talos");
+    return;
+  }
   const inventory = new Set(Object.keys(await readInventory(core)));
   for (const manifests of renderings) {
     // machined applies the Manifest resources sorted by ID; the rendered sets hold no Namespace or CRD to put first.
