@@ -198,38 +198,40 @@ describe("Kubernetes upgrades, end to end", () => {
     }
   });
 
-  it("a combined plan (Talos v1.12 → v1.13, then Kubernetes v1.35 → v1.36) in one apply, Talos first, ends with the bootstrap manifests synced", async () => {
+  it("a combined plan (Talos v1.13 → v1.14, then Kubernetes v1.35 → v1.36) in one apply, Talos first, ends with the bootstrap manifests synced", async () => {
     scenario = await new Scenario().start({
-      talosVersion: "v1.12.4",
+      talosVersion: "v1.13.0",
       kubernetesVersion: "v1.35.2",
       manifests: true,
     });
-    // Talos v1.12 bootstrapped the manifests without an inventory; v1.35 still renders this one.
-    expect((await manifestObjects(scenario)).legacy).toBe(true);
+    // Talos v1.13 bootstrapped the manifests into its inventory; v1.35 still renders this one.
+    const bootstrapped = await manifestObjects(scenario);
+    expect(bootstrapped.legacy).toBe(true);
+    expect(bootstrapped.inventory).toContain("kube-system_kube-proxy-legacy__ConfigMap");
     await scenario.apply({
-      talos: { version: "v1.13.0" },
+      talos: { version: "v1.14.0" },
       kubernetes: { version: "v1.36.0" },
       rollout: { nodeTimeout: "2m" },
     });
     await scenario.waitFor("condition=Ready", 300);
 
-    expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(6).fill("v1.13.0"));
+    expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(6).fill("v1.14.0"));
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual(Array(6).fill(1));
     expect(await clusterVersions(scenario)).toEqual(allAt(scenario, "v1.36.0"));
 
-    // kube-proxy on the new version and CoreDNS and flannel on Talos v1.13's, each rolled out on
+    // kube-proxy on the new version and CoreDNS and flannel on Talos v1.14's, each rolled out on
     // all six nodes; the object v1.36 no longer renders is gone; the inventory lists what is rendered.
     const synced = await manifestObjects(scenario);
     expect(synced.images).toEqual({
       "DaemonSet/kube-proxy": "registry.k8s.io/kube-proxy:v1.36.0",
-      "DaemonSet/kube-flannel": "ghcr.io/siderolabs/flannel:v0.27.4",
-      "Deployment/coredns": "registry.k8s.io/coredns/coredns:v1.13.1",
+      "DaemonSet/kube-flannel": "ghcr.io/siderolabs/flannel:v0.28.0",
+      "Deployment/coredns": "registry.k8s.io/coredns/coredns:v1.13.2",
     });
     expect(synced.podImages["k8s-app=kube-proxy"]).toEqual(
       Array(6).fill("registry.k8s.io/kube-proxy:v1.36.0"),
     );
     expect(synced.podImages["k8s-app=kube-dns"]).toEqual(
-      Array(2).fill("registry.k8s.io/coredns/coredns:v1.13.1"),
+      Array(2).fill("registry.k8s.io/coredns/coredns:v1.13.2"),
     );
     for (const workload of ["daemonset/kube-proxy", "daemonset/kube-flannel", "deployment/coredns"])
       await scenario.kubectl(["rollout", "status", "-n", "kube-system", workload, "--timeout=5s"]);
