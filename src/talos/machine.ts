@@ -63,20 +63,31 @@ export async function machineStatus(
   };
 }
 
+/** Every resource of a COSI type in the runtime namespace, as its ID and decoded spec. */
+async function runtimeList(
+  client: TalosClient,
+  node: string,
+  type: string,
+  protoType: string,
+): Promise<{ id: string; spec: Record<string, unknown> }[]> {
+  const found: { id: string; spec: Record<string, unknown> }[] = [];
+  await client.stream<ListResponse__Output>("state", "List", { namespace: "runtime", type }, node, (m) => {
+    found.push({ id: m.resource?.metadata?.id ?? "", spec: specOf(m.resource, protoType) });
+  });
+  return found;
+}
+
 export async function schematic(client: TalosClient, node: string): Promise<string | undefined> {
-  const extensions: { name: string; version: string }[] = [];
-  await client.stream<ListResponse__Output>(
-    "state",
-    "List",
-    { namespace: "runtime", type: "ExtensionStatuses.runtime.talos.dev" },
+  const layers = await runtimeList(
+    client,
     node,
-    (m) => {
-      const layer = specOf(m.resource, "talos.resource.definitions.extensions.Layer") as {
-        metadata?: { name?: string; version?: string };
-      };
-      extensions.push({ name: layer.metadata?.name ?? "", version: layer.metadata?.version ?? "" });
-    },
+    "ExtensionStatuses.runtime.talos.dev",
+    "talos.resource.definitions.extensions.Layer",
   );
+  const extensions = layers.map(({ spec }) => {
+    const { metadata } = spec as { metadata?: { name?: string; version?: string } };
+    return { name: metadata?.name ?? "", version: metadata?.version ?? "" };
+  });
   return schematicFromExtensions(extensions);
 }
 
@@ -85,26 +96,19 @@ export async function schematic(client: TalosClient, node: string): Promise<stri
  * keeps none (too old, or refuses the read) has none to show.
  */
 export async function diagnostics(client: TalosClient, node: string): Promise<string[]> {
-  const found: string[] = [];
   try {
-    await client.stream<ListResponse__Output>(
-      "state",
-      "List",
-      { namespace: "runtime", type: "Diagnostics.runtime.talos.dev" },
+    const active = await runtimeList(
+      client,
       node,
-      (m) => {
-        const spec = specOf(m.resource, "talos.resource.definitions.runtime.DiagnosticSpec") as {
-          message?: string;
-        };
-        found.push(`${m.resource?.metadata?.id ?? ""}: ${spec.message ?? ""}`);
-      },
+      "Diagnostics.runtime.talos.dev",
+      "talos.resource.definitions.runtime.DiagnosticSpec",
     );
+    return active.map(({ id, spec }) => `${id}: ${(spec as { message?: string }).message ?? ""}`).sort();
   } catch (error) {
     // NotFound (an unknown type), PermissionDenied, Unimplemented: not kept on this machine.
     if (error instanceof TalosError && [5, 7, 12].includes(error.code)) return [];
     throw error;
   }
-  return found.sort();
 }
 
 /** Everything decide() needs to know about a node's machine; an unreachable node says why. */

@@ -14,6 +14,9 @@ describe("bootstrap manifests and a plan", () => {
 
   checkAndStopAfterEach(() => scenario);
 
+  /** One control plane and one worker on these versions, rendering bootstrap manifests. */
+  const small = (talosVersion: string, kubernetesVersion: string) =>
+    new Scenario().start({ controlPlanes: 1, workers: 1, talosVersion, kubernetesVersion, manifests: true });
   /** The objects the control planes render at the start. */
   const renderedNow = () => {
     const cp = scenario.fleet.controlPlanes()[0];
@@ -47,13 +50,7 @@ describe("bootstrap manifests and a plan", () => {
   };
 
   it("a dry run publishes the manifest diff and changes no object", async () => {
-    scenario = await new Scenario().start({
-      controlPlanes: 1,
-      workers: 1,
-      talosVersion: "v1.13.0",
-      kubernetesVersion: "v1.35.2",
-      manifests: true,
-    });
+    scenario = await small("v1.13.0", "v1.35.2");
     await driftCoreDns();
     const rendered = renderedNow();
     const before = await versions(rendered);
@@ -72,13 +69,7 @@ describe("bootstrap manifests and a plan", () => {
   });
 
   it("on Talos v1.12, updates what changed with no inventory and no prune, as talosctl does there", async () => {
-    scenario = await new Scenario().start({
-      controlPlanes: 1,
-      workers: 1,
-      talosVersion: "v1.12.4",
-      kubernetesVersion: "v1.34.2",
-      manifests: true,
-    });
+    scenario = await small("v1.12.4", "v1.34.2");
     await scenario.apply({ kubernetes: { version: "v1.35.0" }, rollout: { nodeTimeout: "2m" } });
     await scenario.waitFor("condition=Ready", 180);
     const manifests = (await scenario.status()).kubernetes?.manifests;
@@ -95,13 +86,7 @@ describe("bootstrap manifests and a plan", () => {
   });
 
   it("a changed immutable field stalls the plan naming it, until recreate is allowed", async () => {
-    scenario = await new Scenario().start({
-      controlPlanes: 1,
-      workers: 1,
-      talosVersion: "v1.14.0",
-      kubernetesVersion: "v1.36.0",
-      manifests: true,
-    });
+    scenario = await small("v1.14.0", "v1.36.0");
     const plan = { kubernetes: { version: "v1.37.0" }, rollout: { nodeTimeout: "2m" } };
     await scenario.apply(plan);
     await scenario.waitFor("condition=Stalled", 180);
@@ -125,13 +110,7 @@ describe("bootstrap manifests and a plan", () => {
   });
 
   it("Diff mode upgrades the components, publishes the diff, and leaves the manifests as they are", async () => {
-    scenario = await new Scenario().start({
-      controlPlanes: 1,
-      workers: 1,
-      talosVersion: "v1.13.0",
-      kubernetesVersion: "v1.35.2",
-      manifests: true,
-    });
+    scenario = await small("v1.13.0", "v1.35.2");
     await driftCoreDns();
     const rendered = renderedNow();
     const before = await versions(rendered);
