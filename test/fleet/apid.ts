@@ -4,7 +4,7 @@ import { X509Certificate } from "node:crypto";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import * as grpc from "@grpc/grpc-js";
 import { compareVersions } from "../../src/api/v1alpha1/version.ts";
-import { type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
+import type { ServiceName } from "../../src/talos/proto.ts";
 import {
   type CallContext,
   type FleetView,
@@ -21,7 +21,12 @@ export interface ApidTls {
   keyPem: string;
 }
 
-type Implementations = Record<ServiceName, ServiceImplementation>;
+/** A gRPC service apid serves: the machined service it stands for, its rpcs, and their handlers. */
+export interface ServedService {
+  name: ServiceName;
+  definition: ServiceDefinition;
+  implementation: ServiceImplementation;
+}
 
 /** Services that exist only from Talos v1.13 on. */
 const sinceV113 = new Set<ServiceName>(["lifecycle", "image"]);
@@ -55,25 +60,19 @@ export class Apid {
   private readonly endpoint: SimNode;
   private readonly fleet: FleetView & { byAddress(address: string): SimNode | undefined };
   private readonly tls: ApidTls;
-  private readonly definitions: (name: ServiceName) => ServiceDefinition;
 
   constructor(
     endpoint: SimNode,
     fleet: FleetView & { byAddress(address: string): SimNode | undefined },
     tls: ApidTls,
-    implementations: Implementations,
-    definitions: (name: ServiceName) => ServiceDefinition = serviceDefinition,
+    services: ServedService[],
   ) {
-    this.definitions = definitions;
     this.endpoint = endpoint;
     this.fleet = fleet;
     this.tls = tls;
     this.ca = new X509Certificate(tls.caPem);
-    for (const [name, implementation] of Object.entries(implementations) as [
-      ServiceName,
-      ServiceImplementation,
-    ][]) {
-      this.server.addService(definitions(name), this.handlers(name, implementation));
+    for (const { name, definition, implementation } of services) {
+      this.server.addService(definition, this.handlers(name, definition, implementation));
     }
   }
 
@@ -207,9 +206,9 @@ export class Apid {
 
   private handlers(
     service: ServiceName,
+    definition: ServiceDefinition,
     implementation: ServiceImplementation,
   ): grpc.UntypedServiceImplementation {
-    const definition = this.definitions(service);
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
       const path = method.path;

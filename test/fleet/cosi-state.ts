@@ -2,7 +2,6 @@
 // rules: unknown types are "not supported", sensitive types need os:admin. The meta namespace
 // holds the ResourceDefinitions that talosctl resolves aliases with.
 import { status } from "@grpc/grpc-js";
-import { encodeMessage } from "../../src/talos/proto.ts";
 import {
   type CallContext,
   type Message,
@@ -10,6 +9,7 @@ import {
   type ServiceImplementation,
   timestamp,
 } from "./handlers.ts";
+import { encodeSpec } from "./proto.ts";
 import { type ResourceKind, resourceDefinition, resourceKinds } from "./resources.ts";
 
 const definitions: ResourceKind = {
@@ -48,7 +48,7 @@ function toResource(ctx: CallContext, kind: ResourceKind, id: string): Message |
       labels: {},
       annotations: {},
     },
-    spec: { protoSpec: encodeMessage(kind.protoType, spec.proto), yamlSpec: spec.yaml },
+    spec: { protoSpec: encodeSpec(kind.protoType, spec.proto), yamlSpec: spec.yaml },
   };
 }
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadServices, type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
 import { type Authority, createAuthority, issueCertificate } from "../harness/pki.ts";
-import { Apid } from "./apid.ts";
+import { Apid, type ServedService } from "./apid.ts";
 import { cosiState } from "./cosi-state.ts";
 import type { FleetView } from "./handlers.ts";
 import { fleetLabel } from "./kubelet.ts";
@@ -17,6 +17,7 @@ import { machineService } from "./machine-service.ts";
 import { applyBootstrapManifests, inventoryKey, removeBootstrapManifests } from "./manifest-apply.ts";
 import { bootstrapManifests, type ManifestObject } from "./manifests.ts";
 import { type Faults, type NodeIdentity, type Role, SimNode, type Timing } from "./node.ts";
+import { machineServiceExtras } from "./proto.ts";
 import { ImageRegistry } from "./registry.ts";
 import { resourceKinds } from "./resources.ts";
 import { writeTalosconfig } from "./talosconfig.ts";
@@ -200,12 +201,14 @@ export class Fleet implements FleetView {
     const alternative = options.protoRoot ? loadServices(options.protoRoot) : undefined;
     const definitions = (name: ServiceName) =>
       alternative ? alternative[name].service : serviceDefinition(name);
-    const implementations = {
-      machine: machineService,
-      lifecycle: lifecycleService,
-      image: imageService,
-      state: cosiState,
-    };
+    const services: ServedService[] = [
+      { name: "machine", definition: definitions("machine"), implementation: machineService },
+      // The rpcs only talosctl needs (Memory), on the same machine.MachineService path.
+      { name: "machine", definition: machineServiceExtras(), implementation: machineService },
+      { name: "lifecycle", definition: definitions("lifecycle"), implementation: lifecycleService },
+      { name: "image", definition: definitions("image"), implementation: imageService },
+      { name: "state", definition: definitions("state"), implementation: cosiState },
+    ];
     await Promise.all(
       nodes.map(async (node) => {
         const serving = await issueCertificate(ca, {
@@ -213,7 +216,7 @@ export class Fleet implements FleetView {
           sans: [node.address, node.hostname, "talos", "talos.default", "localhost"],
           usage: "server",
         });
-        const apid = new Apid(node, fleet, { caPem: ca.certPem, ...serving }, implementations, definitions);
+        const apid = new Apid(node, fleet, { caPem: ca.certPem, ...serving }, services);
         fleet.apids.push(apid);
         await apid.start(options.apidPort ?? 50000);
       }),
@@ -266,7 +269,9 @@ export class Fleet implements FleetView {
   }
 
   inject(hostname: string, faults: Faults): void {
-    Object.assign(this.node(hostname).faults, faults);
+    const node = this.node(hostname);
+    Object.assign(node.faults, faults);
+    node.stateChanged();
   }
 
   memberId(node: SimNode): string {

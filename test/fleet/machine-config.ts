@@ -111,6 +111,14 @@ export function clusterSwitches(config: string): ClusterSwitches {
   };
 }
 
+/** cluster.controlPlane.endpoint: the Kubernetes API URL the cluster's components use. */
+export function clusterEndpoint(config: string): string {
+  const v1alpha1 = parseAllDocuments(config)
+    .map((d) => (d.toJS() ?? {}) as Doc)
+    .find((d) => d.version === "v1alpha1");
+  return at(v1alpha1, "cluster", "controlPlane", "endpoint") ?? "";
+}
+
 /** The tag of an image reference ("registry.k8s.io/kube-apiserver:v1.35.2" → "v1.35.2"). */
 export function imageTag(image: string | undefined): string | undefined {
   const match = /:([^:/@]+)(?:@sha256:[0-9a-f]+)?$/.exec(image ?? "");

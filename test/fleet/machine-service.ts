@@ -98,6 +98,7 @@ export const machineService: ServiceImplementation = {
       features: { rbac: true },
     }),
     Hostname: ({ node }) => ({ hostname: node.hostname }),
+    Memory: ({ node }) => ({ meminfo: node.meminfo() }),
     ServiceList: ({ node }) => ({
       services: node.services().map((s) => ({
         id: s.id,

@@ -39,6 +39,12 @@ const flannelTags: [string, string][] = [
   ["v1.14.0", "v0.28.0"],
 ];
 
+/** The CoreDNS and flannel images a Talos version renders by default. */
+export const coreDnsImage = (talosVersion: string) =>
+  `registry.k8s.io/coredns/coredns:${byMinor(talosVersion, coreDnsTags)}`;
+export const flannelImage = (talosVersion: string) =>
+  `ghcr.io/siderolabs/flannel:${byMinor(talosVersion, flannelTags)}`;
+
 const rbac = "rbac.authorization.k8s.io";
 
 const meta = (name: string, namespace?: string, labels?: Record<string, string>): ManifestObject => ({
@@ -103,7 +109,7 @@ function daemonSet(
 
 function flannel(talosVersion: string, nodeSelector: Record<string, string>): ManifestObject[] {
   const labels = { "k8s-app": "flannel", tier: "node" };
-  const image = `ghcr.io/siderolabs/flannel:${byMinor(talosVersion, flannelTags)}`;
+  const image = flannelImage(talosVersion);
   return [
     {
       apiVersion: `${rbac}/v1`,
@@ -153,7 +159,7 @@ function kubeProxy(image: string, nodeSelector: Record<string, string>): Manifes
 
 function coreDns(talosVersion: string, nodeSelector: Record<string, string>): ManifestObject[] {
   const labels = { "k8s-app": "kube-dns" };
-  const image = `registry.k8s.io/coredns/coredns:${byMinor(talosVersion, coreDnsTags)}`;
+  const image = coreDnsImage(talosVersion);
   return [
     serviceAccount("coredns"),
     {

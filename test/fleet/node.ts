@@ -54,13 +54,30 @@ export interface Faults {
   applyConfigurationError?: string;
   /** This control plane component's mirror pod never becomes Ready (a bad flag, a crash loop). */
   staticPodNotReady?: "kube-apiserver" | "kube-controller-manager" | "kube-scheduler";
+  /** Problems machined's diagnostics controller reports, served as Diagnostics.runtime.talos.dev. */
+  diagnostics?: Diagnostic[];
 }
+
+/**
+ * A Talos diagnostic: `id` is the resource ID, a check's semantic name (Talos has "address-overlap"
+ * and "kubelet-csr"); `message` and `details` are DiagnosticSpec's fields.
+ */
+export interface Diagnostic {
+  id: string;
+  message: string;
+  details?: string[];
+}
+
+/** Memory (KiB) and EPHEMERAL volume size (bytes) of every machine: the kubelet stand-in's capacity. */
+export const hardware = { memoryKiB: 16 * 1024 * 1024, ephemeralBytes: 100 * 1024 ** 3 };
 
 export interface NodeListener {
   down?(node: SimNode): void;
   up?(node: SimNode): void;
   /** The machine configuration changed (ApplyConfiguration). */
   config?(node: SimNode): void;
+  /** Something else a COSI watch may see changed (an injected fault). */
+  state?(node: SimNode): void;
 }
 
 const seq = "machine.SequenceEvent";
@@ -244,10 +261,28 @@ export class SimNode {
     this.notify((listener) => listener.config?.(this));
   }
 
-  /** Calls `fn` on every change a COSI watch may see: machine events and configuration changes. */
+  /** Tells COSI watches that what they serve may have changed (faults were injected). */
+  stateChanged(): void {
+    this.notify((listener) => listener.state?.(this));
+  }
+
+  /** /proc/meminfo as MachineService.Memory reports it, in KiB. */
+  meminfo(): Record<string, number> {
+    const total = hardware.memoryKiB;
+    return {
+      memtotal: total,
+      memfree: Math.floor(total * 0.6),
+      memavailable: Math.floor(total * 0.8),
+      buffers: 65_536,
+      cached: Math.floor(total * 0.15),
+      hugepagesize: 2048,
+    };
+  }
+
+  /** Calls `fn` on every change a COSI watch may see: machine events, configuration and faults. */
   watchState(fn: () => void): () => void {
     const unsubscribe = this.events.subscribe(fn);
-    const listener: NodeListener = { config: fn };
+    const listener: NodeListener = { config: fn, state: fn };
     this.listeners.push(listener);
     return () => {
       unsubscribe();

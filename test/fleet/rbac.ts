@@ -11,6 +11,7 @@ const rules: Record<string, TalosRole[]> = {
   "/machine.MachineService/Version": reader,
   "/machine.MachineService/Hostname": reader,
   "/machine.MachineService/ServiceList": reader,
+  "/machine.MachineService/Memory": reader,
   "/machine.MachineService/Events": reader,
   "/machine.MachineService/EtcdMemberList": etcdReader,
   "/machine.MachineService/EtcdStatus": etcdReader,

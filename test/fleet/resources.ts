@@ -4,8 +4,9 @@
 import { stringify } from "yaml";
 import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import type { FleetView } from "./handlers.ts";
-import { componentImages, extraArgs } from "./machine-config.ts";
-import type { SimNode } from "./node.ts";
+import { clusterEndpoint, clusterSwitches, componentImages, extraArgs, imageTag } from "./machine-config.ts";
+import { coreDnsImage, flannelImage } from "./manifests.ts";
+import { hardware, type SimNode } from "./node.ts";
 
 export interface Spec {
   proto: Record<string, unknown>;
@@ -126,6 +127,77 @@ function staticPod(node: SimNode, fleet: FleetView, id: ComponentId): { [key: st
   };
 }
 
+/**
+ * kube-proxy's flags as Talos derives them (getProxyArgs): its defaults with the extra args written
+ * over them, sorted by name; undefined when the extra args set --kubeconfig, which Talos refuses.
+ */
+function proxyArgs(config: string): string[] | undefined {
+  const version = imageTag(componentImages(config).proxy) ?? "v0.0.0";
+  const args = new Map<string, string[]>([
+    ["cluster-cidr", ["10.244.0.0/16"]],
+    ["hostname-override", ["$(NODE_NAME)"]],
+    ["kubeconfig", ["/etc/kubernetes/kubeconfig"]],
+    ["proxy-mode", [compareVersions(version, "v1.31.0") >= 0 ? "nftables" : "iptables"]],
+    ["conntrack-max-per-core", ["0"]],
+  ]);
+  const extra = new Map<string, string[]>();
+  for (const arg of extraArgs(config, "proxy")) {
+    const [name = "", value = ""] = arg.slice(2).split(/=(.*)/s);
+    extra.set(name, [...(extra.get(name) ?? []), value]);
+  }
+  if (extra.has("kubeconfig")) return undefined;
+  for (const [name, values] of extra) args.set(name, values);
+  return [...args.keys()].sort().flatMap((name) => (args.get(name) ?? []).map((v) => `--${name}=${v}`));
+}
+
+/**
+ * BootstrapManifestsConfig from the machine config, as ControlPlaneBootstrapManifestsController fills
+ * it; none when the controller fails on the config (a --kubeconfig extra arg for kube-proxy).
+ */
+function bootstrapManifestsConfig(node: SimNode, fleet: FleetView): Spec | undefined {
+  const config = fleet.machineConfig(node);
+  const switches = clusterSwitches(config);
+  const flags = proxyArgs(config);
+  if (!flags) return undefined;
+  // In the Go struct's order and under its YAML tags (the server is under "string").
+  const yaml = {
+    // KubePrism is not enabled in the simulated machine config: the cluster endpoint, no flannel host.
+    string: clusterEndpoint(config),
+    clusterDomain: "cluster.local",
+    podCIDRs: ["10.244.0.0/16"],
+    proxyEnabled: !switches.proxyDisabled,
+    proxyImage: componentImages(config).proxy ?? "",
+    proxyArgs: flags,
+    coreDNSEnabled: !switches.coreDNSDisabled,
+    coreDNSImage: coreDnsImage(node.version),
+    dnsServiceIP: "10.96.0.10",
+    dnsServiceIPv6: "",
+    flannelEnabled: switches.cni === "flannel",
+    flannelImage: flannelImage(node.version),
+    flannelExtraArgs: [],
+    flannelKubeServiceHost: "",
+    flannelKubeServicePort: "",
+    flannelKubeNetworkPoliciesEnabled: false,
+    flannelKubeNetworkPoliciesImage: "registry.k8s.io/networking/kube-network-policies:v1.0.0",
+    podSecurityPolicyEnabled: false,
+    talosAPIServiceEnabled: false,
+    cniName: switches.cni,
+  };
+  // The proto's camelCase names where they differ from the YAML tags (pod_cid_rs, core_dns_*, ...).
+  const { string, podCIDRs, coreDNSEnabled, coreDNSImage, dnsServiceIP, talosAPIServiceEnabled, ...same } =
+    yaml;
+  const proto = {
+    ...same,
+    server: string,
+    podCidRs: podCIDRs,
+    coreDnsEnabled: coreDNSEnabled,
+    coreDnsImage: coreDNSImage,
+    dnsServiceIp: dnsServiceIP,
+    talosApiServiceEnabled: talosAPIServiceEnabled,
+  };
+  return spec(proto, yaml);
+}
+
 export const resourceKinds: ResourceKind[] = [
   {
     type: "MachineStatuses.runtime.talos.dev",
@@ -143,6 +215,63 @@ export const resourceKinds: ResourceKind[] = [
         machine: spec(
           { stage: `MACHINE_STAGE_${node.stage}`, status: { ready: node.ready, unmetConditions: unmet } },
           { stage: stages[node.stage], status: { ready: node.ready, unmetConditions: unmet } },
+        ),
+      };
+    },
+  },
+  {
+    type: "Diagnostics.runtime.talos.dev",
+    namespace: "runtime",
+    protoType: "talos.resource.definitions.runtime.DiagnosticSpec",
+    aliases: ["diagnostic"],
+    printColumns: [{ name: "Message", jsonPath: "{.message}" }],
+    sensitive: never,
+    specs: (node) =>
+      Object.fromEntries(
+        (node.faults.diagnostics ?? []).map(({ id, message, details = [] }) => [
+          id,
+          spec({ message, details }, { message, details }),
+        ]),
+      ),
+  },
+  {
+    type: "VolumeStatuses.block.talos.dev",
+    namespace: "runtime",
+    protoType: "talos.resource.definitions.block.VolumeStatusSpec",
+    aliases: ["volumestatus", "vs"],
+    printColumns: [
+      { name: "Type", jsonPath: "{.type}" },
+      { name: "Phase", jsonPath: "{.phase}" },
+      { name: "Location", jsonPath: "{.location}" },
+      { name: "Size", jsonPath: "{.prettySize}" },
+    ],
+    sensitive: never,
+    // Only the EPHEMERAL partition (/var), the volume talosctl health sizes up.
+    specs: () => {
+      const size = hardware.ephemeralBytes;
+      // humanize.Bytes: SI units, no decimals from 10 on.
+      const prettySize = `${Math.round(size / 1e9)} GB`;
+      const common = { location: "/dev/sda6", mountLocation: "/dev/sda6", parentLocation: "/dev/sda" };
+      return {
+        EPHEMERAL: spec(
+          {
+            phase: "VOLUME_PHASE_READY",
+            type: "VOLUME_TYPE_PARTITION",
+            ...common,
+            partitionIndex: 6,
+            size: String(size),
+            prettySize,
+            filesystem: "FILESYSTEM_TYPE_XFS",
+          },
+          {
+            phase: "ready",
+            type: "partition",
+            ...common,
+            partitionIndex: 6,
+            size,
+            prettySize,
+            filesystem: "xfs",
+          },
         ),
       };
     },
@@ -289,6 +418,18 @@ export const resourceKinds: ResourceKind[] = [
           },
         ]),
       ),
+  },
+  {
+    type: "BootstrapManifestsConfigs.kubernetes.talos.dev",
+    namespace: "controlplane",
+    protoType: "talos.resource.definitions.k8s.BootstrapManifestsConfigSpec",
+    aliases: ["bootstrapmanifestsconfig", "bmc", "bmcs"],
+    printColumns: [],
+    sensitive: never,
+    specs: (node, fleet): Record<string, Spec> => {
+      const config = node.isControlPlane ? bootstrapManifestsConfig(node, fleet) : undefined;
+      return config ? { manifests: config } : {};
+    },
   },
   {
     type: "StaticPods.kubernetes.talos.dev",

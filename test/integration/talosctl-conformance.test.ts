@@ -73,6 +73,34 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     expect(status).toMatch(/MachineStatus\s+machine\s+\d+\s+running\s+true/);
   });
 
+  it("memory, volumestatus, bootstrapmanifestsconfig and diagnostics: what talosctl health reads", async () => {
+    const [cp, worker] = [fleet.node("cp-1"), fleet.node("worker-1")];
+    const memory = (await as("reader", ["-n", `${cp.address},${worker.address}`, "memory"])).stdout;
+    for (const node of [cp, worker]) expect(memory).toMatch(new RegExp(`${node.address}\\s+16384\\s`));
+    const volumes = (await as("reader", ["-n", worker.address, "get", "volumestatus"])).stdout;
+    expect(volumes).toMatch(/VolumeStatus\s+EPHEMERAL\s+\d+\s+partition\s+ready\s+\/dev\/sda6\s+107 GB/);
+    const manifests = await as("reader", ["-n", cp.address, "get", "bmc", "-o", "jsonpath={.spec.cniName}"]);
+    expect(manifests.stdout.trim()).toBe("none");
+    expect((await as("reader", ["-n", worker.address, "get", "bmc"])).stdout).not.toContain("manifests");
+    expect((await as("reader", ["-n", worker.address, "get", "diagnostics"])).stdout).not.toContain(
+      "Diagnostic ",
+    );
+    fleet.inject("worker-1", {
+      diagnostics: [
+        {
+          id: "kubelet-csr",
+          message: "kubelet server certificate rotation is enabled, but CSR is not approved",
+        },
+      ],
+    });
+    try {
+      const { stdout } = await as("reader", ["-n", worker.address, "get", "diagnostics"]);
+      expect(stdout).toMatch(/Diagnostic\s+kubelet-csr\s+\d+\s+kubelet server certificate rotation/);
+    } finally {
+      fleet.inject("worker-1", { diagnostics: [] });
+    }
+  });
+
   it("keeps sensitive resources from a reader, and serves them to an admin", async () => {
     const cp = fleet.node("cp-1").address;
     await expect(as("reader", ["-n", cp, "get", "machineconfig"])).rejects.toMatchObject({
