@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { loadServices, type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
 import { type Authority, createAuthority, issueCertificate } from "../harness/pki.ts";
 import { Apid, type ServedService } from "./apid.ts";
@@ -303,13 +304,16 @@ export class Fleet implements FleetView {
 
   /**
    * As machined's ManifestApplyController does on a fresh cluster: creates the objects the control
-   * planes that are up render and the cluster lacks, and records them in the inventory.
+   * planes that are up render and the cluster lacks, and from Talos v1.13 records them in the inventory.
    */
   async bootstrapManifests(kubeconfig: KubeConfig): Promise<void> {
-    const renderings = this.controlPlanes()
-      .filter((n) => n.up)
-      .map((n) => this.manifests(n));
-    await applyBootstrapManifests(kubeconfig, renderings);
+    const up = this.controlPlanes().filter((n) => n.up);
+    const lowest = up.map((n) => n.version).sort(compareVersions)[0] ?? "v0.0.0";
+    await applyBootstrapManifests(
+      kubeconfig,
+      up.map((n) => this.manifests(n)),
+      lowest,
+    );
   }
 
   /** Deletes every object the control planes ever rendered, and the inventory, and waits for their pods to go. */
