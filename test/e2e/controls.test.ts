@@ -151,4 +151,23 @@ describe("controls, end to end", () => {
     await scenario.waitFor("condition=Ready");
     await kubectl(["delete", "configmap,role,rolebinding", configMap, "-n", "default"]);
   });
+
+  it("a Talos diagnostic on any node holds the rollout, naming the node and the diagnostic, as talosctl health would", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });
+    const worker = scenario.node("worker-2");
+    scenario.fleet.inject(worker, {
+      diagnostics: [
+        { id: "address-overlap", message: "host and Kubernetes pod/service CIDR addresses overlap" },
+      ],
+    });
+    await scenario.apply({ talos: { version: "v1.12.4" } });
+    await scenario.waitFor("condition=HealthChecksPassing=False", 60);
+    const held = await scenario.status();
+    expect(scenario.condition(held, "HealthChecksPassing")?.message).toContain(
+      `${worker} has Talos diagnostics: address-overlap: host and Kubernetes pod/service CIDR addresses overlap`,
+    );
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0, 0]);
+    scenario.fleet.inject(worker, { diagnostics: [] });
+    await scenario.waitFor("condition=Ready", 180);
+  });
 });
