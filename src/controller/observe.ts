@@ -272,7 +272,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const fresh = await facts(talos, address, entry?.state === "Pending" || entry === undefined);
     const merged = {
       ...fresh,
-      ...(fresh.schematic || !cached?.facts.schematic ? {} : { schematic: cached.facts.schematic }),
+      // Image facts are read only while a node may still start: a later read keeps the last ones.
+      ...(fresh.image || !cached?.facts.image ? {} : { image: cached.facts.image }),
     };
     memory.facts.set(name, { at: now.getTime(), facts: merged });
     return merged;

@@ -1,28 +1,39 @@
 // Installer image references. The default keeps each node's own Image Factory schematic and
 // platform, so extensions survive the upgrade; an override is taken as given, re-tagged per step.
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import type { ImageFacts } from "../model/observation.ts";
 import { schematicId } from "../model/schematic.ts";
 
 /** The schematic of a vanilla Talos image (no extensions, no customization). */
 export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 export const imageFactory = "factory.talos.dev";
 
-export interface NodeImageFacts {
-  /** Talos' platform name (Version.platform.name): metal, aws, gcp, nocloud, ... */
-  platform: string;
-  /** Image Factory schematic ID, when the node reports one. */
-  schematic?: string;
-  secureBoot?: boolean;
+/**
+ * The installer image that takes a node to `version`: its platform, schematic and SecureBoot, from
+ * the Image Factory that built its schematic (the public one unless Talos names another).
+ */
+export function installerImage(
+  platformName: string,
+  image: ImageFacts | undefined,
+  version: string,
+  override?: string,
+): string {
+  if (override) return retag(override, version);
+  const schematic = schematicId.safeParse(image?.schematic).success
+    ? (image?.schematic as string)
+    : vanillaSchematic;
+  const platform = /^[a-z0-9-]+$/.test(platformName) ? platformName : "metal";
+  const host = image?.factory && /^[a-z0-9.-]+(:[0-9]+)?$/.test(image.factory) ? image.factory : imageFactory;
+  return `${host}/${platform}-installer${image?.secureBoot ? "-secureboot" : ""}/${schematic}:${version}`;
 }
 
-/** The installer image that takes a node to `version`. */
-export function installerImage(node: NodeImageFacts, version: string, override?: string): string {
-  if (override) return retag(override, version);
-  const schematic = schematicId.safeParse(node.schematic).success
-    ? (node.schematic as string)
-    : vanillaSchematic;
-  const platform = /^[a-z0-9-]+$/.test(node.platform) ? node.platform : "metal";
-  return `${imageFactory}/${platform}-installer${node.secureBoot ? "-secureboot" : ""}/${schematic}:${version}`;
+/**
+ * Why a node's installer cannot be derived from its facts: it runs extensions but reports no Image
+ * Factory schematic, so a default installer would drop them. Undefined when it can.
+ */
+export function installerUnknown(image: ImageFacts | undefined): string | undefined {
+  if (!image || image.schematic || image.extensions.length === 0) return undefined;
+  return `runs extensions (${image.extensions.join(", ")}) but reports no Image Factory schematic: a default installer would drop them`;
 }
 
 /** An image reference split into repository and tag, without its digest. */

@@ -40,11 +40,7 @@ export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec)
     address: node.address ?? "",
     image:
       entry.image ??
-      installerImage(
-        { platform: node.talos.platform ?? "metal", schematic: node.talos.schematic },
-        version,
-        spec.talos?.image,
-      ),
+      installerImage(node.talos.platform ?? "metal", node.talos.image, version, spec.talos?.image),
     version,
     api: compareVersions(from, "v1.13.0") >= 0 ? "lifecycle" : "legacy",
     rebootMode: spec.talos?.rebootMode ?? "Default",

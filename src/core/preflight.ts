@@ -3,8 +3,10 @@
 
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
+import { nameList } from "../model/messages.ts";
 import type { Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
+import { installerUnknown } from "./image-refs.ts";
 import { unsupportedCombination } from "./kubernetes-compat.ts";
 import { kubernetesNodes, runningVersions, supportProblem } from "./kubernetes-phase.ts";
 import type { TalosPass } from "./talos-targets.ts";
@@ -56,10 +58,28 @@ const support: Check = ({ obs, selected }) => {
     : undefined;
 };
 
+/**
+ * A node whose installer cannot be derived from its facts is refused before anything is touched:
+ * the default installer would take its extensions away. The plan's own image says what to use.
+ */
+const installers: Check = ({ obs, selected }) => {
+  const talos = obs.plan.spec.talos;
+  if (!talos || talos.image) return undefined;
+  const problems = obs.nodes
+    .filter((n) => selected.has(n.name) && n.talos.version !== talos.version)
+    .flatMap((n) => {
+      const problem = installerUnknown(n.talos.image);
+      return problem ? [`${n.name} ${problem}`] : [];
+    });
+  if (problems.length === 0) return undefined;
+  const message = `${nameList(problems, 3)}; set spec.talos.image to the installer that carries them`;
+  return { kind: "stalled", reason: Reason.InstallerUnknown, message };
+};
+
 const windowsValid: Check = ({ windows }) =>
   windows.ok ? undefined : { kind: "stalled", reason: windows.reason, message: windows.message };
 
-const chain: Check[] = [talosConfig, talosPath, support, windowsValid];
+const chain: Check[] = [talosConfig, talosPath, installers, support, windowsValid];
 
 /** The first refusal of the chain, or undefined when new work may be considered. */
 export function preflight(input: PreflightInput): Verdict | undefined {

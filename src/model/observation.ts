@@ -23,9 +23,22 @@ export interface TalosFacts {
   stage?: MachineStage;
   ready?: boolean;
   platform?: string;
-  schematic?: string;
+  /** What the node's installer is made of; read while the node may still be started. */
+  image?: ImageFacts;
   /** Talos' active diagnostics, "id: message". */
   diagnostics?: string[];
+}
+
+/** What a node's installer image is made of, as Talos reports it; each part only when it says. */
+export interface ImageFacts {
+  /** The Image Factory schematic ID (the `schematic` extension's version). */
+  schematic?: string;
+  /** Extensions other than Image Factory's own `schematic` marker. */
+  extensions: string[];
+  /** SecurityStates: booted with SecureBoot. */
+  secureBoot?: boolean;
+  /** The Image Factory that built the running schematic (host[:port]), from Talos v1.14. */
+  factory?: string;
 }
 
 /** A node's Kubernetes components as the Talos API shows them; read only during the Kubernetes phase. */

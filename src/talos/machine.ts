@@ -1,7 +1,13 @@
 // Typed Talos operations the operator needs, over TalosClient: node facts (version, boot ID,
 // machine status, schematic), both upgrade APIs, and the etcd view for control plane gating.
 import { nameList } from "../model/messages.ts";
-import type { EtcdView, KubernetesFacts, MachineStage, TalosFacts } from "../model/observation.ts";
+import type {
+  EtcdView,
+  ImageFacts,
+  KubernetesFacts,
+  MachineStage,
+  TalosFacts,
+} from "../model/observation.ts";
 import type { TalosClient } from "./client.ts";
 import { TalosError } from "./client.ts";
 import type { Data__Output } from "./generated/common/Data.ts";
@@ -77,18 +83,64 @@ async function runtimeList(
   return found;
 }
 
-export async function schematic(client: TalosClient, node: string): Promise<string | undefined> {
-  const layers = await runtimeList(
-    client,
-    node,
-    "ExtensionStatuses.runtime.talos.dev",
-    "talos.resource.definitions.extensions.Layer",
-  );
+/** A resource that an older Talos does not keep (NotFound, PermissionDenied, Unimplemented): undefined. */
+async function optional<T>(read: Promise<T>): Promise<T | undefined> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof TalosError && [5, 7, 12].includes(error.code)) return undefined;
+    throw error;
+  }
+}
+
+export async function imageFacts(client: TalosClient, node: string): Promise<ImageFacts> {
+  const [layers, security, factorySchematic] = await Promise.all([
+    runtimeList(
+      client,
+      node,
+      "ExtensionStatuses.runtime.talos.dev",
+      "talos.resource.definitions.extensions.Layer",
+    ),
+    optional(cosiGet(client, node, "runtime", "SecurityStates.runtime.talos.dev", "securitystate")),
+    optional(
+      cosiGet(client, node, "runtime", "ImageFactorySchematics.runtime.talos.dev", "image-factory-schematic"),
+    ),
+  ]);
   const extensions = layers.map(({ spec }) => {
     const { metadata } = spec as { metadata?: { name?: string; version?: string } };
     return { name: metadata?.name ?? "", version: metadata?.version ?? "" };
   });
-  return schematicFromExtensions(extensions);
+  const schematic = schematicFromExtensions(extensions);
+  const secureBoot = security
+    ? (
+        specOf(security.resource, "talos.resource.definitions.runtime.SecurityStateSpec") as {
+          secureBoot?: boolean;
+        }
+      ).secureBoot === true
+    : undefined;
+  const apiUrl = factorySchematic
+    ? (
+        specOf(factorySchematic.resource, "talos.resource.definitions.runtime.ImageFactorySchematicSpec") as {
+          apiurl?: string;
+        }
+      ).apiurl
+    : undefined;
+  const factory = apiUrl ? factoryHost(apiUrl) : undefined;
+  return {
+    extensions: extensions.map((e) => e.name).filter((name) => name !== "schematic"),
+    ...(schematic ? { schematic } : {}),
+    ...(secureBoot !== undefined ? { secureBoot } : {}),
+    ...(factory ? { factory } : {}),
+  };
+}
+
+/** The registry host of an Image Factory API URL ("https://factory.example.com:8080/" → "factory.example.com:8080"). */
+function factoryHost(apiUrl: string): string | undefined {
+  try {
+    return new URL(apiUrl).host || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -114,11 +166,11 @@ export async function diagnostics(client: TalosClient, node: string): Promise<st
 /** Everything decide() needs to know about a node's machine; an unreachable node says why. */
 export async function facts(client: TalosClient, node: string, withImageFacts: boolean): Promise<TalosFacts> {
   try {
-    const [v, boot, status, schematicId, active] = await Promise.all([
+    const [v, boot, status, image, active] = await Promise.all([
       version(client, node),
       bootId(client, node),
       machineStatus(client, node),
-      withImageFacts ? schematic(client, node) : Promise.resolve(undefined),
+      withImageFacts ? imageFacts(client, node) : Promise.resolve(undefined),
       diagnostics(client, node),
     ]);
     return {
@@ -129,7 +181,7 @@ export async function facts(client: TalosClient, node: string, withImageFacts: b
       stage: status.stage,
       ready: status.ready,
       diagnostics: active,
-      ...(schematicId ? { schematic: schematicId } : {}),
+      ...(image ? { image } : {}),
     };
   } catch (error) {
     if (error instanceof TalosError) return { reachable: false, error: error.message };

@@ -62,8 +62,9 @@ const talos = z
       .max(512)
       .optional()
       .describe(
-        "Installer image override. Default: each node's own Image Factory schematic and platform, " +
-          "factory.talos.dev/<platform>-installer/<schematic>:<version>.",
+        "Installer image override. Default: each node's own Image Factory installer, " +
+          "<factory>/<platform>-installer[-secureboot]/<schematic>:<version>, from the platform, schematic, " +
+          "SecureBoot state and (from Talos v1.14) factory the node reports.",
       ),
     rebootMode: z.enum(["Default", "Powercycle"]).default("Default"),
     allowDowngrade: z

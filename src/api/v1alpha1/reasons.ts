@@ -18,6 +18,7 @@ export const Reason = {
   DrainTimeout: "DrainTimeout",
   UpgradeRefused: "UpgradeRefused",
   ImagePullFailed: "ImagePullFailed",
+  InstallerUnknown: "InstallerUnknown",
   PullingImage: "PullingImage",
   TalosConfigError: "TalosConfigError",
   KubernetesVersionUnknown: "KubernetesVersionUnknown",

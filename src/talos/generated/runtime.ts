@@ -6,6 +6,7 @@ import type { DiagnosticSpec as _talos_resource_definitions_runtime_DiagnosticSp
 import type { ImageFactorySchematicSpec as _talos_resource_definitions_runtime_ImageFactorySchematicSpec, ImageFactorySchematicSpec__Output as _talos_resource_definitions_runtime_ImageFactorySchematicSpec__Output } from './talos/resource/definitions/runtime/ImageFactorySchematicSpec.ts';
 import type { MachineStatusSpec as _talos_resource_definitions_runtime_MachineStatusSpec, MachineStatusSpec__Output as _talos_resource_definitions_runtime_MachineStatusSpec__Output } from './talos/resource/definitions/runtime/MachineStatusSpec.ts';
 import type { MachineStatusStatus as _talos_resource_definitions_runtime_MachineStatusStatus, MachineStatusStatus__Output as _talos_resource_definitions_runtime_MachineStatusStatus__Output } from './talos/resource/definitions/runtime/MachineStatusStatus.ts';
+import type { SecurityStateSpec as _talos_resource_definitions_runtime_SecurityStateSpec, SecurityStateSpec__Output as _talos_resource_definitions_runtime_SecurityStateSpec__Output } from './talos/resource/definitions/runtime/SecurityStateSpec.ts';
 import type { UnmetCondition as _talos_resource_definitions_runtime_UnmetCondition, UnmetCondition__Output as _talos_resource_definitions_runtime_UnmetCondition__Output } from './talos/resource/definitions/runtime/UnmetCondition.ts';
 import type { VersionSpec as _talos_resource_definitions_runtime_VersionSpec, VersionSpec__Output as _talos_resource_definitions_runtime_VersionSpec__Output } from './talos/resource/definitions/runtime/VersionSpec.ts';
 
@@ -27,6 +28,7 @@ export interface ProtoGrpcType {
           ImageFactorySchematicSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_ImageFactorySchematicSpec, _talos_resource_definitions_runtime_ImageFactorySchematicSpec__Output>
           MachineStatusSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_MachineStatusSpec, _talos_resource_definitions_runtime_MachineStatusSpec__Output>
           MachineStatusStatus: MessageTypeDefinition<_talos_resource_definitions_runtime_MachineStatusStatus, _talos_resource_definitions_runtime_MachineStatusStatus__Output>
+          SecurityStateSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_SecurityStateSpec, _talos_resource_definitions_runtime_SecurityStateSpec__Output>
           UnmetCondition: MessageTypeDefinition<_talos_resource_definitions_runtime_UnmetCondition, _talos_resource_definitions_runtime_UnmetCondition__Output>
           VersionSpec: MessageTypeDefinition<_talos_resource_definitions_runtime_VersionSpec, _talos_resource_definitions_runtime_VersionSpec__Output>
         }

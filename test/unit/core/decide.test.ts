@@ -272,7 +272,7 @@ describe("one node's way through an upgrade", () => {
               stage: "RUNNING",
               ready: true,
               platform: "aws",
-              schematic: "a".repeat(64),
+              image: { schematic: "a".repeat(64), extensions: [] },
             },
           }),
         ],

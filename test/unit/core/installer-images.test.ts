@@ -1,0 +1,109 @@
+// Installer images from each node's own facts: platform, schematic, SecureBoot and the Image
+// Factory that built its schematic; an override re-tagged per step; and the refusal, before
+// anything is touched, of a node whose extensions a default installer would drop.
+
+import { decide } from "../../../src/core/decide.ts";
+import { installerImage, installerUnknown, vanillaSchematic } from "../../../src/core/image-refs.ts";
+import type { ImageFacts } from "../../../src/model/observation.ts";
+import { aNode, anObservation, aPlan } from "./builders.ts";
+
+const gpu = "a".repeat(64);
+const facts = (extra: Partial<ImageFacts> = {}): ImageFacts => ({
+  schematic: gpu,
+  extensions: ["nvidia"],
+  ...extra,
+});
+
+describe("installer images", () => {
+  it.each([
+    ["a node's own platform and schematic", "aws", facts(), `factory.talos.dev/aws-installer/${gpu}:v1.13.0`],
+    [
+      "SecureBoot",
+      "metal",
+      facts({ secureBoot: true }),
+      `factory.talos.dev/metal-installer-secureboot/${gpu}:v1.13.0`,
+    ],
+    [
+      "booted without SecureBoot",
+      "metal",
+      facts({ secureBoot: false }),
+      `factory.talos.dev/metal-installer/${gpu}:v1.13.0`,
+    ],
+    [
+      "a self-hosted factory, with its port",
+      "metal",
+      facts({ factory: "images.corp.example:8443" }),
+      `images.corp.example:8443/metal-installer/${gpu}:v1.13.0`,
+    ],
+    [
+      "a factory name that is not a host",
+      "metal",
+      facts({ factory: "bad/host" }),
+      `factory.talos.dev/metal-installer/${gpu}:v1.13.0`,
+    ],
+    [
+      "no image facts: vanilla",
+      "metal",
+      undefined,
+      `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.13.0`,
+    ],
+    ["a platform name that is not one", "../x", facts(), `factory.talos.dev/metal-installer/${gpu}:v1.13.0`],
+  ] as const)("%s", (_case, platform, image, expected) => {
+    expect(installerImage(platform, image, "v1.13.0")).toBe(expected);
+  });
+
+  it("takes an override as given, re-tagged for the step", () => {
+    expect(
+      installerImage("aws", facts({ secureBoot: true }), "v1.13.0", "mirror.example/installer:v1.12.0"),
+    ).toBe("mirror.example/installer:v1.13.0");
+  });
+
+  it("says when extensions would be dropped: extensions without a schematic", () => {
+    expect(installerUnknown(undefined)).toBeUndefined();
+    expect(installerUnknown({ extensions: [] })).toBeUndefined();
+    expect(installerUnknown(facts())).toBeUndefined();
+    expect(installerUnknown({ extensions: ["iscsi-tools", "zfs"] })).toBe(
+      "runs extensions (iscsi-tools, zfs) but reports no Image Factory schematic: a default installer would drop them",
+    );
+  });
+});
+
+describe("a node whose installer cannot be derived", () => {
+  const storage = (version = "v1.12.0") =>
+    aNode("worker-1", {
+      version,
+      talos: {
+        reachable: true,
+        version,
+        bootId: "b",
+        stage: "RUNNING",
+        ready: true,
+        platform: "metal",
+        image: { extensions: ["iscsi-tools"] },
+      },
+    });
+
+  it("refuses the plan before anything is touched, saying what to set", () => {
+    const d = decide(anObservation(aPlan({ talos: { version: "v1.12.4" } }), [aNode("cp-1"), storage()]));
+    const stalled = d.status.conditions.find((c) => c.type === "Stalled");
+    expect(stalled).toMatchObject({ status: "True", reason: "InstallerUnknown" });
+    expect(stalled?.message).toContain(
+      "worker-1 runs extensions (iscsi-tools) but reports no Image Factory schematic",
+    );
+    expect(stalled?.message).toContain("set spec.talos.image");
+    expect(d.actions).toEqual([]);
+  });
+
+  it("goes on with the plan's own image, and leaves a node already at the target alone", () => {
+    const withImage = aPlan({ talos: { version: "v1.12.4", image: "mirror.example/installer:v1.12.4" } });
+    expect(
+      decide(anObservation(withImage, [aNode("cp-1"), storage()])).status.conditions.find(
+        (c) => c.type === "Stalled",
+      )?.status,
+    ).not.toBe("True");
+    const atTarget = decide(
+      anObservation(aPlan({ talos: { version: "v1.12.4" } }), [aNode("cp-1"), storage("v1.12.4")]),
+    );
+    expect(atTarget.status.conditions.find((c) => c.type === "Stalled")?.reason).not.toBe("InstallerUnknown");
+  });
+});
