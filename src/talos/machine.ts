@@ -101,7 +101,7 @@ export async function imageFacts(client: TalosClient, node: string): Promise<Ima
       "ExtensionStatuses.runtime.talos.dev",
       "talos.resource.definitions.extensions.Layer",
     ),
-    optional(cosiGet(client, node, "runtime", "SecurityStates.runtime.talos.dev", "securitystate")),
+    optional(cosiGet(client, node, "runtime", "SecurityStates.talos.dev", "securitystate")),
     optional(
       cosiGet(client, node, "runtime", "ImageFactorySchematics.runtime.talos.dev", "image-factory-schematic"),
     ),

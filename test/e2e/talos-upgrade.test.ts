@@ -137,6 +137,75 @@ describe("Talos upgrades, end to end", () => {
     }
   });
 
+  it("a mixed fleet keeps each node's platform, schematic, SecureBoot and Image Factory through a version upgrade", async () => {
+    const gpu = "c".repeat(64);
+    const fleetScenario = new Scenario();
+    const selfHosted = "https://images.factory.corp.example:8443";
+    const nvidia = { name: "nvidia-container-toolkit", version: "v1.17.0", image: "" };
+    scenario = await fleetScenario.start({
+      talosVersion: "v1.14.0",
+      controlPlanes: 1,
+      workers: 4,
+      images: {
+        [fleetScenario.node("cp-1")]: { factoryUrl: selfHosted },
+        [fleetScenario.node("worker-1")]: { platform: "aws", schematic: gpu, extensions: [nvidia] },
+        [fleetScenario.node("worker-2")]: { platform: "aws", schematic: gpu, extensions: [nvidia] },
+        [fleetScenario.node("worker-3")]: { secureBoot: true },
+      },
+    });
+    await scenario.apply({ talos: { version: "v1.14.1" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("condition=Ready");
+
+    const installers = Object.fromEntries(
+      scenario.fleet
+        .nodes()
+        .map((n) => [
+          n.hostname.replace(`${scenario.name}-`, ""),
+          [...n.pulled].filter((p) => p.includes("installer")),
+        ]),
+    );
+    const vanilla = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+    expect(installers).toEqual({
+      "cp-1": [`CRI:NS_SYSTEM/images.factory.corp.example:8443/metal-installer/${vanilla}:v1.14.1`],
+      "worker-1": [`CRI:NS_SYSTEM/factory.talos.dev/aws-installer/${gpu}:v1.14.1`],
+      "worker-2": [`CRI:NS_SYSTEM/factory.talos.dev/aws-installer/${gpu}:v1.14.1`],
+      "worker-3": [`CRI:NS_SYSTEM/factory.talos.dev/metal-installer-secureboot/${vanilla}:v1.14.1`],
+      "worker-4": [`CRI:NS_SYSTEM/factory.talos.dev/metal-installer/${vanilla}:v1.14.1`],
+    });
+    expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(5).fill("v1.14.1"));
+  });
+
+  it("a node with extensions but no Image Factory schematic is refused up front, with nothing cordoned", async () => {
+    const fleetScenario = new Scenario();
+    scenario = await fleetScenario.start({
+      talosVersion: "v1.13.0",
+      controlPlanes: 1,
+      workers: 1,
+      images: {
+        [fleetScenario.node("worker-1")]: {
+          extensions: [{ name: "iscsi-tools", version: "v0.2.0", image: "" }],
+        },
+      },
+    });
+    await scenario.apply({ talos: { version: "v1.13.1" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("condition=Stalled", 60);
+    const stalled = scenario.condition(await scenario.status(), "Stalled");
+    expect(stalled).toMatchObject({ reason: "InstallerUnknown" });
+    expect(stalled?.message).toContain(
+      `${scenario.node("worker-1")} runs extensions (iscsi-tools) but reports no Image Factory schematic`,
+    );
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0]);
+    const { stdout } = await scenario.kubectl([
+      "get",
+      "nodes",
+      "-l",
+      `fleet.talos-operator.dev/name=${scenario.name}`,
+      "-o",
+      "jsonpath={.items[*].spec.unschedulable}",
+    ]);
+    expect(stdout.trim()).toBe("");
+  });
+
   it("slow pulls: at most maxUnavailable at once, in parallel, and no pass waits on one", async () => {
     scenario = await new Scenario().start({
       controlPlanes: 1,

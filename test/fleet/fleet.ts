@@ -39,6 +39,16 @@ export interface FleetOptions {
   protoRoot?: string;
   /** System extensions on every node (ExtensionStatuses). */
   extensions?: NodeIdentity["extensions"];
+  /**
+   * Per-node image identity by hostname, for mixed fleets: platform, schematic (with its
+   * extensions), SecureBoot and the Image Factory that built it.
+   */
+  images?: Record<
+    string,
+    Partial<Pick<NodeIdentity, "platform" | "schematic" | "secureBoot" | "factoryUrl">> & {
+      extensions?: NodeIdentity["extensions"];
+    }
+  >;
   /** Prefix of every hostname, so that fleets sharing one Kubernetes cluster do not collide. */
   namePrefix?: string;
   /**
@@ -57,6 +67,9 @@ export const defaultTiming: Timing = {
   sequenceDelayMs: 20,
   pullMs: 0,
 };
+
+/** The public Image Factory's API URL, where a node's schematic comes from unless said otherwise. */
+export const publicFactoryUrl = "https://factory.talos.dev";
 
 /** The Image Factory schematic of a vanilla image (no extensions). */
 export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
@@ -135,19 +148,26 @@ export class Fleet implements FleetView {
       const role: Role = i < options.controlPlanes ? "controlplane" : "worker";
       const prefix = options.namePrefix ?? "";
       const hostname = `${prefix}${role === "controlplane" ? `cp-${i + 1}` : `worker-${i - options.controlPlanes + 1}`}`;
+      const own = options.images?.[hostname] ?? {};
+      const nodeSchematic = own.schematic ?? schematic;
       identities.push({
         hostname,
         address: addressFor(block, i),
         role,
-        platform: options.platform ?? "metal",
-        schematic,
+        platform: own.platform ?? options.platform ?? "metal",
+        schematic: nodeSchematic,
         // Image Factory images carry their schematic ID as the "schematic" extension, as Talos reports it.
         extensions: [
-          ...(options.extensions ?? []),
-          ...(schematic === vanillaSchematic ? [] : [{ name: "schematic", version: schematic, image: "" }]),
+          ...(own.extensions ?? options.extensions ?? []),
+          ...(nodeSchematic === vanillaSchematic
+            ? []
+            : [{ name: "schematic", version: nodeSchematic, image: "" }]),
         ],
+        secureBoot: own.secureBoot ?? false,
+        factoryUrl: own.factoryUrl ?? publicFactoryUrl,
       });
     }
+    for (const identity of identities) registry.addFactory(new URL(identity.factoryUrl).host);
     const nodes = identities.map(
       (identity) =>
         new SimNode(identity, options.versions?.[identity.hostname] ?? options.talosVersion, timing),

@@ -13,6 +13,10 @@ export interface NodeIdentity {
   platform: string;
   schematic: string;
   extensions: { name: string; version: string; image: string }[];
+  /** Booted with SecureBoot (SecurityStates). */
+  secureBoot: boolean;
+  /** The Image Factory that built the schematic, as its API URL (ImageFactorySchematic, v1.14+). */
+  factoryUrl: string;
 }
 
 export interface Timing {

@@ -32,8 +32,9 @@ export const defaultKubernetesReleases = [
 const kubernetesImage =
   /^(?:registry\.k8s\.io\/kube-(?:apiserver|controller-manager|scheduler|proxy):(v[0-9.]+)|ghcr\.io\/siderolabs\/kubelet:(v[0-9.]+)(?:-fat|-slim)?)$/;
 
+/** An Image Factory installer: host, then platform, SecureBoot, schematic and version. */
 const factory =
-  /^factory\.talos\.dev\/(?:([a-z0-9-]+)-)?installer(?:-secureboot)?\/([0-9a-f]{64}):(v[0-9][^@]*)$/;
+  /^([a-z0-9.-]+(?::[0-9]+)?)\/(?:([a-z0-9-]+)-)?installer(?:-secureboot)?\/([0-9a-f]{64}):(v[0-9][^@]*)$/;
 const plainInstaller = /^ghcr\.io\/siderolabs\/installer:(v[0-9].*)$/;
 
 export class ImageRegistry {
@@ -41,10 +42,17 @@ export class ImageRegistry {
   private readonly extra = new Set<string>();
 
   private readonly kubernetes: Set<string>;
+  /** Image Factory hosts that serve installers: the public one, and self-hosted ones fleets name. */
+  private readonly factories = new Set(["factory.talos.dev"]);
 
   constructor(releases: string[] = defaultTalosReleases, kubernetes: string[] = defaultKubernetesReleases) {
     this.releases = new Set(releases);
     this.kubernetes = new Set(kubernetes);
+  }
+
+  /** Serves installers from a self-hosted Image Factory at `host` too. */
+  addFactory(host: string): void {
+    this.factories.add(host);
   }
 
   /** Makes an arbitrary reference pullable (custom installers, Kubernetes images). */
@@ -58,9 +66,10 @@ export class ImageRegistry {
       const tag = reference.split(":").at(-1) ?? "";
       return { version: tag };
     }
-    const fromFactory = factory.exec(reference);
+    const match = factory.exec(reference);
+    const fromFactory = match && this.factories.has(match[1] ?? "") ? match : null;
     const fromGhcr = plainInstaller.exec(reference);
-    const version = fromFactory?.[3] ?? fromGhcr?.[1];
+    const version = fromFactory?.[4] ?? fromGhcr?.[1];
     if (!version || !this.releases.has(version)) {
       return { error: `failed to pull image "${reference}": not found` };
     }

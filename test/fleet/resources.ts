@@ -328,6 +328,30 @@ export const resourceKinds: ResourceKind[] = [
       ),
   },
   {
+    // Talos names this type without the runtime group, and keeps it in the runtime namespace.
+    type: "SecurityStates.talos.dev",
+    namespace: "runtime",
+    protoType: "talos.resource.definitions.runtime.SecurityStateSpec",
+    aliases: ["securitystate", "securitystates"],
+    printColumns: [
+      { name: "SecureBoot", jsonPath: "{.secureBoot}" },
+      { name: "UKISigningKeyFingerprint", jsonPath: "{.ukiSigningKeyFingerprint}" },
+      { name: "PCRSigningKeyFingerprint", jsonPath: "{.pcrSigningKeyFingerprint}" },
+      { name: "SELinuxState", jsonPath: "{.selinuxState}" },
+      { name: "ModuleSignatureEnforced", jsonPath: "{.moduleSignatureEnforced}" },
+    ],
+    sensitive: never,
+    specs: (node) => {
+      const secure = node.identity.secureBoot;
+      return {
+        securitystate: spec(
+          { secureBoot: secure, bootedWithUki: secure },
+          { secureBoot: secure, ...(secure ? { bootedWithUKI: true } : {}) },
+        ),
+      };
+    },
+  },
+  {
     type: "ImageFactorySchematics.runtime.talos.dev",
     namespace: "runtime",
     protoType: "talos.resource.definitions.runtime.ImageFactorySchematicSpec",
@@ -340,8 +364,8 @@ export const resourceKinds: ResourceKind[] = [
     exists: since("v1.14.0-alpha.2"),
     specs: (node) => ({
       "image-factory-schematic": spec(
-        { schematicId: node.identity.schematic, flavor: "installer", apiurl: "https://factory.talos.dev" },
-        { schematicId: node.identity.schematic, flavor: "installer", apiUrl: "https://factory.talos.dev" },
+        { schematicId: node.identity.schematic, flavor: "installer", apiurl: node.identity.factoryUrl },
+        { schematicId: node.identity.schematic, flavor: "installer", apiUrl: node.identity.factoryUrl },
       ),
     }),
   },

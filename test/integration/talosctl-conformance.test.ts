@@ -22,6 +22,7 @@ describe("the fleet simulator, seen by the real talosctl", () => {
       extensions: [
         { name: "iscsi-tools", version: "v0.2.0", image: "ghcr.io/siderolabs/iscsi-tools:v0.2.0" },
       ],
+      images: { "worker-1": { secureBoot: true } },
       // Longer than talosctl's one-second retry interval, as a real reboot is: its tracker must
       // find the node gone before it comes back, or it waits for new events forever.
       timing: { rebootMs: 2_000 },
@@ -71,6 +72,22 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     expect(extensions).toMatch(/ExtensionStatus\s+0\s+\d+\s+iscsi-tools\s+v0\.2\.0/);
     const status = (await as("reader", ["-n", worker.address, "get", "machinestatus"])).stdout;
     expect(status).toMatch(/MachineStatus\s+machine\s+\d+\s+running\s+true/);
+  });
+
+  it("get securitystate: SecureBoot as each machine booted", async () => {
+    const secure = await as("reader", [
+      "-n",
+      fleet.node("worker-1").address,
+      "get",
+      "securitystate",
+      "-o",
+      "yaml",
+    ]);
+    expect(secure.stdout).toMatch(/type: SecurityStates\.talos\.dev/);
+    expect(secure.stdout).toMatch(/secureBoot: true/);
+    expect(secure.stdout).toMatch(/bootedWithUKI: true/);
+    const plain = await as("reader", ["-n", fleet.node("cp-1").address, "get", "securitystate"]);
+    expect(plain.stdout).toMatch(/SecurityState\s+securitystate\s+\d+\s+false/);
   });
 
   it("memory, volumestatus, bootstrapmanifestsconfig and diagnostics: what talosctl health reads", async () => {

@@ -10,7 +10,7 @@ import {
   parseProcUsage,
   percentile,
 } from "../../bench/measures.ts";
-import { defaultTiming } from "../fleet/fleet.ts";
+import { defaultTiming, publicFactoryUrl } from "../fleet/fleet.ts";
 import { SimNode } from "../fleet/node.ts";
 
 describe("the ideal time", () => {
@@ -27,6 +27,8 @@ describe("the ideal time", () => {
         platform: "metal",
         schematic: "",
         extensions: [],
+        secureBoot: false,
+        factoryUrl: publicFactoryUrl,
       },
       "v1.12.4",
       timing,

@@ -2,7 +2,7 @@
 // Diagnostics from the injected fault, the EPHEMERAL volume's size, BootstrapManifestsConfig from the
 // machine config (its cniName decides whether the node-ready and CoreDNS checks run).
 import { decodeMessage } from "../../src/talos/proto.ts";
-import { defaultTiming } from "../fleet/fleet.ts";
+import { defaultTiming, publicFactoryUrl } from "../fleet/fleet.ts";
 import type { FleetView } from "../fleet/handlers.ts";
 import { renderMachineConfig } from "../fleet/machine-config.ts";
 import { type NodeIdentity, SimNode } from "../fleet/node.ts";
@@ -16,6 +16,8 @@ const identity = (role: NodeIdentity["role"]): NodeIdentity => ({
   platform: "metal",
   schematic: "vanilla",
   extensions: [],
+  secureBoot: false,
+  factoryUrl: publicFactoryUrl,
 });
 
 function served(type: string, node: SimNode, config = "") {

@@ -1,6 +1,7 @@
 // The simulator's bootstrap manifests, rendered from a Talos version and a machine config: Talos'
 // resource IDs, the kube-proxy image taken as it is, the disable switches, and the two rules the
 // Kubernetes version drives (an object pruned from v1.36, an immutable selector changed from v1.37).
+import { publicFactoryUrl } from "../fleet/fleet.ts";
 import { renderMachineConfig } from "../fleet/machine-config.ts";
 import { inventoryKey } from "../fleet/manifest-apply.ts";
 import { bootstrapManifests, type ManifestObject } from "../fleet/manifests.ts";
@@ -13,6 +14,8 @@ const controlPlane: NodeIdentity = {
   platform: "metal",
   schematic: "vanilla",
   extensions: [],
+  secureBoot: false,
+  factoryUrl: publicFactoryUrl,
 };
 
 const config = (kubernetesVersion: string, manifests = true) =>
