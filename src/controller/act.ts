@@ -33,6 +33,8 @@ export interface ActPorts {
   pulled: () => void;
 }
 
+const rebootModes = { Default: "DEFAULT", Powercycle: "POWERCYCLE", Force: "FORCE" } as const;
+
 /** Runs one action; resolves to "called" when a Talos upgrade call was accepted, "patched" when a configuration is as asked. */
 export async function act(action: Action, ports: ActPorts): Promise<"called" | "patched" | undefined> {
   const { memory } = ports;
@@ -103,10 +105,14 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       if (!fresh.reachable) return undefined;
       if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
       try {
-        const powercycle = action.rebootMode === "Powercycle";
+        const mode = rebootModes[action.rebootMode];
         if (action.api === "lifecycle")
-          await upgradeLifecycle(ports.talos, action.address, action.image, powercycle);
-        else await upgradeLegacy(ports.talos, action.address, action.image, powercycle);
+          await upgradeLifecycle(ports.talos, action.address, action.image, mode);
+        else if (mode === "FORCE") {
+          // The pre-flight refuses this up front; a plan edited mid-run is told, not downgraded.
+          memory.upgradeErrors.set(action.node, "rebootMode Force needs the Talos v1.13+ upgrade API");
+          return undefined;
+        } else await upgradeLegacy(ports.talos, action.address, action.image, mode);
         memory.upgradeErrors.delete(action.node);
         memory.upgradeCalls.set(action.node, action.bootIdBefore);
         return "called";

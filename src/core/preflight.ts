@@ -76,10 +76,23 @@ const installers: Check = ({ obs, selected }) => {
   return { kind: "stalled", reason: Reason.InstallerUnknown, message };
 };
 
+/** Talos' FORCE reboot exists for MachineService.Reboot, which only the v1.13+ upgrade path calls. */
+const rebootMode: Check = ({ obs, selected }) => {
+  const talos = obs.plan.spec.talos;
+  if (talos?.rebootMode !== "Force") return undefined;
+  const legacy = obs.nodes
+    .filter((n) => selected.has(n.name) && n.talos.version !== talos.version)
+    .filter((n) => n.talos.version !== undefined && compareVersions(n.talos.version, "v1.13.0") < 0)
+    .map((n) => `${n.name} (${n.talos.version})`);
+  if (legacy.length === 0) return undefined;
+  const message = `rebootMode Force needs the Talos v1.13+ upgrade API; these nodes upgrade with the legacy one: ${nameList(legacy)}`;
+  return { kind: "stalled", reason: Reason.RebootModeUnsupported, message };
+};
+
 const windowsValid: Check = ({ windows }) =>
   windows.ok ? undefined : { kind: "stalled", reason: windows.reason, message: windows.message };
 
-const chain: Check[] = [talosConfig, talosPath, installers, support, windowsValid];
+const chain: Check[] = [talosConfig, talosPath, installers, rebootMode, support, windowsValid];
 
 /** The first refusal of the chain, or undefined when new work may be considered. */
 export function preflight(input: PreflightInput): Verdict | undefined {

@@ -46,7 +46,7 @@ export type Action =
       version: string;
       /** legacy: MachineService.Upgrade (< v1.13); lifecycle: ImageService.Pull + LifecycleService.Upgrade + Reboot. */
       api: "legacy" | "lifecycle";
-      rebootMode: "Default" | "Powercycle";
+      rebootMode: "Default" | "Powercycle" | "Force";
       /** The boot ID recorded with the intent: a machine on another boot, or busy, took a call already. */
       bootIdBefore: string;
     };

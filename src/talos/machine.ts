@@ -190,16 +190,19 @@ export async function facts(client: TalosClient, node: string, withImageFacts: b
 }
 
 /** MachineService.Upgrade (Talos < 1.13): Talos pulls, checks etcd, installs and reboots itself. */
+/** Talos' reboot modes; FORCE (v1.12+) exists only for MachineService.Reboot, not the legacy Upgrade. */
+export type RebootMode = "DEFAULT" | "POWERCYCLE" | "FORCE";
+
 export async function upgradeLegacy(
   client: TalosClient,
   node: string,
   image: string,
-  powercycle: boolean,
+  mode: Exclude<RebootMode, "FORCE">,
 ): Promise<string> {
   const response = await client.unary<UpgradeResponse__Output>(
     "machine",
     "Upgrade",
-    { image, preserve: false, stage: false, force: false, rebootMode: powercycle ? "POWERCYCLE" : "DEFAULT" },
+    { image, preserve: false, stage: false, force: false, rebootMode: mode },
     node,
     5 * 60_000,
   );
@@ -211,7 +214,7 @@ export async function upgradeLifecycle(
   client: TalosClient,
   node: string,
   image: string,
-  powercycle: boolean,
+  mode: RebootMode,
 ): Promise<void> {
   let pulled = image;
   await client.stream<ImageServicePullResponse__Output>(
@@ -245,7 +248,7 @@ export async function upgradeLifecycle(
       `installer exited with ${exitCode ?? "no code"}: ${messages.at(-1) ?? ""}`,
     );
   }
-  await client.unary("machine", "Reboot", { mode: powercycle ? "POWERCYCLE" : "DEFAULT" }, node);
+  await client.unary("machine", "Reboot", { mode }, node);
 }
 
 /**

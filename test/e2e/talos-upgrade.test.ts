@@ -175,6 +175,28 @@ describe("Talos upgrades, end to end", () => {
     expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(5).fill("v1.14.1"));
   });
 
+  it("rebootMode Force: every node reboots with Talos' FORCE mode; refused up front on the legacy API", async () => {
+    scenario = await new Scenario().start({ talosVersion: "v1.13.0", controlPlanes: 1, workers: 1 });
+    await scenario.apply({
+      talos: { version: "v1.13.1", rebootMode: "Force" },
+      rollout: { nodeTimeout: "2m" },
+    });
+    await scenario.waitFor("condition=Ready");
+    expect(scenario.fleet.nodes().map((n) => n.rebootModes)).toEqual([["FORCE"], ["FORCE"]]);
+    await scenario.stop();
+
+    scenario = await new Scenario().start({ talosVersion: "v1.12.3", controlPlanes: 1, workers: 1 });
+    await scenario.apply({
+      talos: { version: "v1.12.4", rebootMode: "Force" },
+      rollout: { nodeTimeout: "2m" },
+    });
+    await scenario.waitFor("condition=Stalled", 60);
+    expect(scenario.condition(await scenario.status(), "Stalled")).toMatchObject({
+      reason: "RebootModeUnsupported",
+    });
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0]);
+  });
+
   it("a node with extensions but no Image Factory schematic is refused up front, with nothing cordoned", async () => {
     const fleetScenario = new Scenario();
     scenario = await fleetScenario.start({

@@ -128,9 +128,14 @@ export const machineService: ServiceImplementation = {
       node.startLegacyUpgrade(resolved.version, actorId);
       return { ack: "Upgrade request received", actorId };
     },
-    Reboot: ({ node }) => {
+    Reboot: ({ node }, request) => {
+      const mode = String(request.mode ?? "DEFAULT");
+      // FORCE came with Talos v1.12; an older machine does not know the mode.
+      if (mode === "FORCE" && compareVersions(node.version, "v1.12.0") < 0)
+        throw new RpcError(status.INVALID_ARGUMENT, `unsupported reboot mode ${mode}`);
       if (node.stage !== "RUNNING")
         throw new RpcError(status.FAILED_PRECONDITION, "a sequence is already running");
+      node.rebootModes.push(mode);
       const actorId = randomUUID();
       node.startReboot(actorId);
       return { actorId };

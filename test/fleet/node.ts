@@ -130,6 +130,8 @@ export class SimNode {
   installing = false;
   /** Calls served for this machine: method, time, and the caller's certificate Common Name. */
   readonly calls: { method: string; at: number; caller: string }[] = [];
+  /** The mode of each Reboot call the machine took (DEFAULT, POWERCYCLE, FORCE). */
+  readonly rebootModes: string[] = [];
   private readonly timing: Timing;
   private readonly listeners: NodeListener[] = [];
   private timers = new Set<NodeJS.Timeout>();

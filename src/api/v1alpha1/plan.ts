@@ -66,7 +66,12 @@ const talos = z
           "<factory>/<platform>-installer[-secureboot]/<schematic>:<version>, from the platform, schematic, " +
           "SecureBoot state and (from Talos v1.14) factory the node reports.",
       ),
-    rebootMode: z.enum(["Default", "Powercycle"]).default("Default"),
+    rebootMode: z
+      .enum(["Default", "Powercycle", "Force"])
+      .default("Default")
+      .describe(
+        "How the node reboots into the new version. Force skips the graceful shutdown (Talos' FORCE reboot); it needs the v1.13+ upgrade API on every node it upgrades, and a plan that asks for it on an older node is refused up front.",
+      ),
     allowDowngrade: z
       .boolean()
       .default(false)

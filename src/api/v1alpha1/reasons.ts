@@ -19,6 +19,7 @@ export const Reason = {
   UpgradeRefused: "UpgradeRefused",
   ImagePullFailed: "ImagePullFailed",
   InstallerUnknown: "InstallerUnknown",
+  RebootModeUnsupported: "RebootModeUnsupported",
   PullingImage: "PullingImage",
   TalosConfigError: "TalosConfigError",
   KubernetesVersionUnknown: "KubernetesVersionUnknown",

@@ -4,6 +4,7 @@
 
 import { decide } from "../../../src/core/decide.ts";
 import { installerImage, installerUnknown, vanillaSchematic } from "../../../src/core/image-refs.ts";
+import { upgradeAction } from "../../../src/core/node-steps.ts";
 import type { ImageFacts } from "../../../src/model/observation.ts";
 import { aNode, anObservation, aPlan } from "./builders.ts";
 
@@ -105,5 +106,40 @@ describe("a node whose installer cannot be derived", () => {
       anObservation(aPlan({ talos: { version: "v1.12.4" } }), [aNode("cp-1"), storage("v1.12.4")]),
     );
     expect(atTarget.status.conditions.find((c) => c.type === "Stalled")?.reason).not.toBe("InstallerUnknown");
+  });
+});
+
+describe("rebootMode Force", () => {
+  const at = (name: string, version: string) =>
+    aNode(name, {
+      version,
+      talos: { reachable: true, version, bootId: "b", stage: "RUNNING", ready: true, platform: "metal" },
+    });
+
+  it("is refused up front where a node would upgrade through the legacy API", () => {
+    const plan = aPlan({ talos: { version: "v1.13.1", rebootMode: "Force" } });
+    const d = decide(anObservation(plan, [at("cp-1", "v1.13.0"), at("worker-1", "v1.12.4")]));
+    const stalled = d.status.conditions.find((c) => c.type === "Stalled");
+    expect(stalled).toMatchObject({ status: "True", reason: "RebootModeUnsupported" });
+    expect(stalled?.message).toContain("worker-1 (v1.12.4)");
+    expect(d.actions).toEqual([]);
+  });
+
+  it("is asked of Talos on the v1.13+ path", () => {
+    const plan = aPlan({ talos: { version: "v1.13.1", rebootMode: "Force" } });
+    const d = decide(anObservation(plan, [at("cp-1", "v1.13.0")]));
+    expect(d.status.conditions.find((c) => c.type === "Stalled")?.status).not.toBe("True");
+    const entry = {
+      name: "cp-1",
+      role: "controlplane" as const,
+      state: "Upgrading" as const,
+      attempts: 0,
+      version: "v1.13.1",
+      message: "",
+    };
+    expect(upgradeAction(at("cp-1", "v1.13.0"), entry, plan.spec)).toMatchObject({
+      api: "lifecycle",
+      rebootMode: "Force",
+    });
   });
 });
