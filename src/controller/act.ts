@@ -16,7 +16,7 @@ import {
   upgradeLegacy,
   upgradeLifecycle,
 } from "../talos/machine.ts";
-import { withComponentImage } from "../talos/machine-config.ts";
+import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
 import type { ShellMemory } from "./observe.ts";
 
 export interface ActPorts {
@@ -93,6 +93,20 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         delete memory.manifestSyncError;
       } catch (error) {
         memory.manifestSyncError = apiMessage(error);
+      }
+      return undefined;
+    }
+    case "patchInstallImage": {
+      if (!ports.talos) return undefined;
+      try {
+        // Read fresh and patch only what differs: after a crash the same action is harmless.
+        const current = await machineConfig(ports.talos, action.address);
+        const patched = withInstallImage(current, action.image);
+        if (patched !== current) await applyConfiguration(ports.talos, action.address, patched);
+        memory.installImages.set(action.node, action.image);
+      } catch (error) {
+        // Asked again by the next pass until it is done.
+        if (!(error instanceof TalosError) || error.unavailable) throw error;
       }
       return undefined;
     }

@@ -49,6 +49,8 @@ export interface ShellMemory {
   /** Pulls under way per node (run off the pass), by image. */
   pulling: Map<string, Set<string>>;
   upgradeErrors: Map<string, string>;
+  /** The installer written into each node's machine.install.image by this process. */
+  installImages: Map<string, string>;
   /** Configuration patches Talos refused, per node and component. */
   patchErrors: Map<string, Map<KubeComponent, string>>;
   facts: Map<string, { at: number; facts: TalosFacts }>;
@@ -67,6 +69,7 @@ export function newShellMemory(): ShellMemory {
     pulling: new Map(),
     upgradeErrors: new Map(),
     patchErrors: new Map(),
+    installImages: new Map(),
     facts: new Map(),
     upgradeCalls: new Map(),
   };
@@ -335,6 +338,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         ...(memory.drainBlocked.has(name) ? [memory.drainBlocked.get(name) as string] : []),
       ];
       const upgradeError = memory.upgradeErrors.get(name);
+      const installImagePatched = memory.installImages.get(name);
       const patchErrors = memory.patchErrors.get(name);
       const address = internalIp(node);
       const [talosFacts, kubernetes] = await Promise.all([nodeFacts(node), kubernetesOf(node)]);
@@ -358,6 +362,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         ...(proxies.has(name) ? { proxyImages: proxies.get(name) } : {}),
         ...(blocked.length > 0 ? { drainBlockedBy: blocked.join("; ") } : {}),
         ...(upgradeError ? { upgradeError } : {}),
+        ...(installImagePatched ? { installImagePatched } : {}),
         ...(kubeletVersion ? { kubeletVersion } : {}),
         ...(kubernetes ? { kubernetes } : {}),
         ...(patchErrors ? { patchErrors: Object.fromEntries(patchErrors) } : {}),

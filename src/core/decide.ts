@@ -11,7 +11,7 @@ import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { holdReason } from "./holds.ts";
 import { previewKubernetes, stepKubernetes } from "./kubernetes-phase.ts";
-import { activeStates, stepNode } from "./node-steps.ts";
+import { activeStates, recordInstallers, stepNode } from "./node-steps.ts";
 import { assembleStatus } from "./plan-status.ts";
 import { preflight } from "./preflight.ts";
 import { selectedNodes } from "./selection.ts";
@@ -113,7 +113,9 @@ export function decide(obs: Observation): Decision {
   effects.wake(hold.wakeAt);
   if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
   const started = startNew(entries, byName, obs, refusal, hold.verdict, effects);
-  entries = started.entries;
+  const installers = recordInstallers(started.entries, byName, deleting);
+  entries = installers.entries;
+  effects.add(installers);
   let verdict = started.verdict;
   // A plan going away says so, whatever is left: it finishes nothing but the nodes in flight.
   if (deleting && verdict.kind === "progressing" && hold.verdict) verdict = hold.verdict;

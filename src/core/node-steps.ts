@@ -277,3 +277,28 @@ function stepSoaking(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Dat
     wakeAt: soakedAt,
   };
 }
+
+/**
+ * A node verified on its new version gets the installer it runs named in machine.install.image,
+ * so that a reinstall or reset later boots this version: asked for on every pass until this
+ * process has written it, then recorded in the node's status. Not while the plan is going away.
+ */
+export function recordInstallers(
+  entries: NodeStatus[],
+  byName: Map<string, NodeView>,
+  deleting: boolean,
+): { entries: NodeStatus[]; actions: Action[] } {
+  const actions: Action[] = [];
+  const recorded = entries.map((entry) => {
+    const image = entry.image;
+    if (entry.state !== "Done" || !image || !entry.upgradeCalledAt || entry.installImage === image)
+      return entry;
+    const node = byName.get(entry.name);
+    if (!node?.address || !node.talos.reachable) return entry;
+    if (node.installImagePatched === image) return { ...entry, installImage: image };
+    if (!deleting)
+      actions.push({ kind: "patchInstallImage", node: entry.name, address: node.address, image });
+    return entry;
+  });
+  return { entries: recorded, actions };
+}

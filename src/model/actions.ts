@@ -20,6 +20,11 @@ export type Action =
       api: "legacy" | "lifecycle";
       namespace: "NS_SYSTEM" | "NS_CRI";
     }
+  /**
+   * Name the installer a verified node now runs in its machine.install.image, applied without a
+   * reboot, so that a later reinstall or reset boots this version and not the old one.
+   */
+  | { kind: "patchInstallImage"; node: string; address: string; image: string }
   /** Set one component's image in the node's machine configuration, applied without a reboot. */
   | { kind: "patchConfig"; node: string; address: string; component: KubeComponent; image: string }
   /**

@@ -103,6 +103,8 @@ export interface NodeView {
   kubernetes?: KubernetesFacts;
   /** Talos refused a machine configuration patch, by component. */
   patchErrors?: Partial<Record<KubeComponent, string>>;
+  /** The installer this process last wrote into the node's machine.install.image. */
+  installImagePatched?: string;
   /** Talos refused the last upgrade call for a reason retrying will not change. */
   upgradeError?: string;
 }

@@ -53,6 +53,16 @@ export function configImages(config: string): ConfigImages {
   return { images, proxyDisabled };
 }
 
+/** The configuration with machine.install.image set; the same text when it already is, or has no install section. */
+export function withInstallImage(config: string, image: string): string {
+  const docs = documents(config);
+  const v1alpha1 = docs.find((d) => d.get("version") === "v1alpha1");
+  const node = v1alpha1?.getIn(["machine", "install", "image"], true);
+  // Only an install image that is there is replaced: a machine installed without one keeps none.
+  if (!isScalar(node) || !node.range || node.value === image) return config;
+  return config.slice(0, node.range[0]) + image + config.slice(node.range[1]);
+}
+
 /** The configuration with one component's image set; the same text when it already is. */
 export function withComponentImage(config: string, component: KubeComponent, image: string): string {
   const docs = documents(config);

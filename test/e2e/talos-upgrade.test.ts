@@ -2,9 +2,10 @@
 // control plane, a simulated fleet with kubelets; the invariants are checked over each whole run.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
+import { parse, parseAllDocuments } from "yaml";
 import { fleetLabel } from "../fleet/kubelet.ts";
 import { kubectl } from "../harness/kubectl.ts";
+import { waitUntil } from "../harness/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 describe("Talos upgrades, end to end", () => {
@@ -173,6 +174,14 @@ describe("Talos upgrades, end to end", () => {
       "worker-4": [`CRI:NS_SYSTEM/factory.talos.dev/metal-installer/${vanilla}:v1.14.1`],
     });
     expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(5).fill("v1.14.1"));
+    // Each machine's configuration names the installer it now runs, for a later reinstall or reset.
+    const installed = () =>
+      scenario.fleet.nodes().map((n) => `CRI:NS_SYSTEM/${installImageOf(scenario.fleet.machineConfig(n))}`);
+    const pulled = scenario.fleet.nodes().map((n) => [...n.pulled].find((p) => p.includes("installer")));
+    await waitUntil("every install image is patched", async () => installed().join() === pulled.join(), {
+      timeoutMs: 10_000,
+      describe: () => installed().join("\n"),
+    });
   });
 
   it("rebootMode Force: every node reboots with Talos' FORCE mode; refused up front on the legacy API", async () => {
@@ -275,3 +284,11 @@ describe("Talos upgrades, end to end", () => {
     expect(scenario.recorder.upgradeCalls()).toEqual({ [scenario.node("cp-1")]: 1 });
   });
 });
+
+/** machine.install.image of a machine configuration. */
+function installImageOf(config: string): string | undefined {
+  const v1alpha1 = parseAllDocuments(config)
+    .map((d) => d.toJS() as { version?: string; machine?: { install?: { image?: string } } })
+    .find((d) => d?.version === "v1alpha1");
+  return v1alpha1?.machine?.install?.image;
+}

@@ -304,10 +304,11 @@ export class Fleet implements FleetView {
   }
 
   setMachineConfig(node: SimNode, yaml: string): void {
-    const before = componentImages(this.machineConfig(node)).kubelet;
+    const before = componentImages(this.machineConfig(node));
     this.configs.set(node, yaml);
-    if (componentImages(yaml).kubelet !== before)
-      node.restartService("kubelet", this.timing.kubeletRestartMs);
+    const after = componentImages(yaml);
+    if (JSON.stringify(after) !== JSON.stringify(before)) node.componentPatches.push(Date.now());
+    if (after.kubelet !== before.kubelet) node.restartService("kubelet", this.timing.kubeletRestartMs);
     node.configChanged();
   }
 

@@ -130,6 +130,8 @@ export class SimNode {
   installing = false;
   /** Calls served for this machine: method, time, and the caller's certificate Common Name. */
   readonly calls: { method: string; at: number; caller: string }[] = [];
+  /** When a configuration applied to the machine changed a Kubernetes component's image. */
+  readonly componentPatches: number[] = [];
   /** The mode of each Reboot call the machine took (DEFAULT, POWERCYCLE, FORCE). */
   readonly rebootModes: string[] = [];
   private readonly timing: Timing;

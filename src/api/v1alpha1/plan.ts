@@ -309,6 +309,8 @@ export const nodeStatusSchema = z.object({
   upgradeCalledAt: z.string().optional(),
   /** When the node was verified on the new version. */
   finishedAt: z.string().optional(),
+  /** The installer machine.install.image names since the node was verified (a later reinstall boots it). */
+  installImage: z.string().optional(),
   attempts: z.number().int().default(0),
   /** Why the node failed, as a condition reason (RolledBack, NodeTimeout, DrainTimeout, ...). */
   reason: z.string().optional(),

@@ -4,7 +4,7 @@
 
 import { decide } from "../../../src/core/decide.ts";
 import { installerImage, installerUnknown, vanillaSchematic } from "../../../src/core/image-refs.ts";
-import { upgradeAction } from "../../../src/core/node-steps.ts";
+import { recordInstallers, upgradeAction } from "../../../src/core/node-steps.ts";
 import type { ImageFacts } from "../../../src/model/observation.ts";
 import { aNode, anObservation, aPlan } from "./builders.ts";
 
@@ -141,5 +141,39 @@ describe("rebootMode Force", () => {
       api: "lifecycle",
       rebootMode: "Force",
     });
+  });
+});
+
+describe("the installer a verified node runs, in machine.install.image", () => {
+  const image = `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.13.1`;
+  const done = {
+    name: "cp-1",
+    role: "controlplane" as const,
+    state: "Done" as const,
+    attempts: 1,
+    version: "v1.13.1",
+    image,
+    upgradeCalledAt: "2026-11-30T02:00:00Z",
+    message: "",
+  };
+  const node = (extra = {}) => new Map([["cp-1", aNode("cp-1", { version: "v1.13.1", ...extra })]]);
+
+  it("is patched until this process wrote it, then recorded, and never while the plan goes away", () => {
+    expect(recordInstallers([done], node(), false).actions).toEqual([
+      { kind: "patchInstallImage", node: "cp-1", address: "10.0.0.4", image },
+    ]);
+    expect(recordInstallers([done], node(), true).actions).toEqual([]);
+    const written = recordInstallers([done], node({ installImagePatched: image }), false);
+    expect(written.actions).toEqual([]);
+    expect(written.entries[0]?.installImage).toBe(image);
+    expect(recordInstallers(written.entries, node(), false).actions).toEqual([]);
+  });
+
+  it("leaves alone nodes not upgraded by the plan, nodes in flight, and unreachable ones", () => {
+    const { upgradeCalledAt: _called, ...untouched } = done;
+    expect(recordInstallers([untouched], node(), false).actions).toEqual([]);
+    expect(recordInstallers([{ ...done, state: "Verifying" }], node(), false).actions).toEqual([]);
+    const away = node({ talos: { reachable: false, error: "connection refused" } });
+    expect(recordInstallers([done], away, false).actions).toEqual([]);
   });
 });
