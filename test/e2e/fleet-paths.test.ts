@@ -35,7 +35,9 @@ describe("paths real fleets take, end to end", () => {
   }, 180_000);
 
   it("a Node deleted while its machine reboots is reported NodeGone; once it re-registers, a retry finishes it", async () => {
-    scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });
+    // A reboot long enough that the deletion lands while the machine is down, however loaded the
+    // machine running the test is: the kubelet registers the Node again only once it is back.
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 2, timing: { rebootMs: 3_000 } });
     const worker = scenario.node("worker-1");
     const machine = scenario.fleet.node(worker);
     let deleted = false;
