@@ -226,15 +226,7 @@ describe("Talos upgrades, end to end", () => {
       `${scenario.node("worker-1")} runs extensions (iscsi-tools) but reports no Image Factory schematic`,
     );
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([0, 0]);
-    const { stdout } = await scenario.kubectl([
-      "get",
-      "nodes",
-      "-l",
-      `fleet.talos-operator.dev/name=${scenario.name}`,
-      "-o",
-      "jsonpath={.items[*].spec.unschedulable}",
-    ]);
-    expect(stdout.trim()).toBe("");
+    expect(await scenario.cordonedNodes()).toEqual([]);
   });
 
   it("slow pulls: at most maxUnavailable at once, in parallel, and no pass waits on one", async () => {
