@@ -12,11 +12,26 @@ export interface Version {
   prerelease: string;
 }
 
-export function parseVersion(text: string): Version {
+// Every pass compares the same few versions many times over (each node against each step of the
+// path); parsing each text once keeps a 1000-node pass from spending its time in the regex.
+const parsed = new Map<string, Readonly<Version>>();
+const parsedLimit = 4096;
+
+export function parseVersion(text: string): Readonly<Version> {
+  const known = parsed.get(text);
+  if (known) return known;
   const match = pattern.exec(text.trim());
   if (!match) throw new Error(`"${text}" is not a semantic version such as v1.12.4`);
   const [, major, minor, patch, prerelease] = match;
-  return { major: Number(major), minor: Number(minor), patch: Number(patch), prerelease: prerelease ?? "" };
+  const version = Object.freeze({
+    major: Number(major),
+    minor: Number(minor),
+    patch: Number(patch),
+    prerelease: prerelease ?? "",
+  });
+  if (parsed.size >= parsedLimit) parsed.clear();
+  parsed.set(text, version);
+  return version;
 }
 
 export function formatVersion(v: Version): string {
