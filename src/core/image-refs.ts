@@ -1,8 +1,8 @@
 // Installer image references. The default keeps each node's own Image Factory schematic and
 // platform, so extensions survive the upgrade; an override is taken as given, re-tagged per step.
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
-import type { ImageFacts } from "../model/observation.ts";
 import { schematicId } from "../api/v1alpha1/schematic.ts";
+import type { ImageFacts } from "../model/observation.ts";
 
 /** The schematic of a vanilla Talos image (no extensions, no customization). */
 export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
