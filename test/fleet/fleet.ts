@@ -11,15 +11,25 @@ import { type Authority, createAuthority, issueCertificate } from "../harness/pk
 import { Apid, type ServedService } from "./apid.ts";
 import { cosiState } from "./cosi-state.ts";
 import type { FleetView } from "./handlers.ts";
+import { factoryExtensions } from "./install.ts";
 import { fleetLabel } from "./kubelet.ts";
 import { imageService, lifecycleService } from "./lifecycle-service.ts";
-import { componentImages, renderMachineConfig } from "./machine-config.ts";
+import { componentImages, installErrors, renderMachineConfig } from "./machine-config.ts";
 import { machineService } from "./machine-service.ts";
 import { applyBootstrapManifests, inventoryKey, removeBootstrapManifests } from "./manifest-apply.ts";
 import { bootstrapManifests, type ManifestObject } from "./manifests.ts";
-import { type Faults, type NodeIdentity, type Role, SimNode, type Timing } from "./node.ts";
+import {
+  type Bootloader,
+  bootCmdline,
+  bootloaderOf,
+  type Faults,
+  type NodeIdentity,
+  type Role,
+  SimNode,
+  type Timing,
+} from "./node.ts";
 import { machineServiceExtras } from "./proto.ts";
-import { ImageRegistry } from "./registry.ts";
+import { ImageRegistry, officialExtensionName, vanillaSchematic } from "./registry.ts";
 import { resourceKinds } from "./resources.ts";
 import { writeTalosconfig } from "./talosconfig.ts";
 
@@ -41,12 +51,23 @@ export interface FleetOptions {
   extensions?: NodeIdentity["extensions"];
   /**
    * Per-node image identity by hostname, for mixed fleets: platform, schematic (with its
-   * extensions), SecureBoot and the Image Factory that built it.
+   * extensions), SecureBoot and the Image Factory that built it. Every schematic a node starts
+   * with is made known to the registry's Image Factory, with the extensions that node reports.
+   *
+   * And how the machine boots: `bootloader` (default sd-boot with SecureBoot, else grub; SecureBoot
+   * needs sd-boot), `kernelArgs` (`machine.install.extraKernelArgs`) and `grubUseUKICmdline`
+   * (`machine.install.grubUseUKICmdline`), both rendered in the machine config only when given,
+   * and never together (Talos refuses that configuration). The kernel command line the machine
+   * booted with (`SimNode.cmdline`) has Talos' parameters, plus `kernelArgs` on GRUB without the
+   * UKI command line; sd-boot ignores them, as Talos does.
    */
   images?: Record<
     string,
     Partial<Pick<NodeIdentity, "platform" | "schematic" | "secureBoot" | "factoryUrl">> & {
       extensions?: NodeIdentity["extensions"];
+      bootloader?: Bootloader;
+      kernelArgs?: string[];
+      grubUseUKICmdline?: boolean;
     }
   >;
   /** Prefix of every hostname, so that fleets sharing one Kubernetes cluster do not collide. */
@@ -71,8 +92,7 @@ export const defaultTiming: Timing = {
 /** The public Image Factory's API URL, where a node's schematic comes from unless said otherwise. */
 export const publicFactoryUrl = "https://factory.talos.dev";
 
-/** The Image Factory schematic of a vanilla image (no extensions). */
-export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+export { vanillaSchematic };
 
 /**
  * A fleet's loopback block, 127.<block>.<n / 250>.<n % 250 + 2>: one /16 per fleet, picked at
@@ -143,6 +163,7 @@ export class Fleet implements FleetView {
     const kubernetesVersion = options.kubernetesVersion ?? "v1.35.2";
     const ca = await createAuthority("talos", "ed25519");
     const identities: NodeIdentity[] = [];
+    const boots = new Map<string, { kernelArgs?: string[]; grubUseUKICmdline?: boolean }>();
     const schematic = options.schematic ?? vanillaSchematic;
     for (let i = 0; i < options.controlPlanes + options.workers; i++) {
       const role: Role = i < options.controlPlanes ? "controlplane" : "worker";
@@ -150,6 +171,17 @@ export class Fleet implements FleetView {
       const hostname = `${prefix}${role === "controlplane" ? `cp-${i + 1}` : `worker-${i - options.controlPlanes + 1}`}`;
       const own = options.images?.[hostname] ?? {};
       const nodeSchematic = own.schematic ?? schematic;
+      const factoryUrl = own.factoryUrl ?? publicFactoryUrl;
+      const secureBoot = own.secureBoot ?? false;
+      if (secureBoot && own.bootloader === "grub") {
+        throw new Error(`${hostname}: SecureBoot boots UKIs with sd-boot, not GRUB`);
+      }
+      const problems = installErrors({
+        extraKernelArgs: own.kernelArgs ?? [],
+        grubUseUKICmdline: own.grubUseUKICmdline ?? false,
+      });
+      if (problems.length > 0) throw new Error(`${hostname}: ${problems.join("; ")}`);
+      boots.set(hostname, { kernelArgs: own.kernelArgs, grubUseUKICmdline: own.grubUseUKICmdline });
       identities.push({
         hostname,
         address: addressFor(block, i),
@@ -159,19 +191,33 @@ export class Fleet implements FleetView {
         // Image Factory images carry their schematic ID as the "schematic" extension, as Talos reports it.
         extensions: [
           ...(own.extensions ?? options.extensions ?? []),
-          ...(nodeSchematic === vanillaSchematic
-            ? []
-            : [{ name: "schematic", version: nodeSchematic, image: "" }]),
+          ...factoryExtensions(nodeSchematic, [], factoryUrl, () => ""),
         ],
-        secureBoot: own.secureBoot ?? false,
-        factoryUrl: own.factoryUrl ?? publicFactoryUrl,
+        secureBoot,
+        factoryUrl,
+        ...(own.bootloader ? { bootloader: own.bootloader } : {}),
       });
     }
-    for (const identity of identities) registry.addFactory(new URL(identity.factoryUrl).host);
-    const nodes = identities.map(
-      (identity) =>
-        new SimNode(identity, options.versions?.[identity.hostname] ?? options.talosVersion, timing),
-    );
+    for (const identity of identities) {
+      registry.addFactory(new URL(identity.factoryUrl).host);
+      // The factory knows every schematic a node was built from, with the extensions it reports.
+      if (identity.schematic !== vanillaSchematic && identity.schematic !== "") {
+        registry.addSchematic(
+          identity.schematic,
+          identity.extensions.filter((e) => e.name !== "schematic").map((e) => officialExtensionName(e.name)),
+        );
+      }
+    }
+    const nodes = identities.map((identity) => {
+      const boot = boots.get(identity.hostname) ?? {};
+      const install = {
+        extraKernelArgs: boot.kernelArgs ?? [],
+        grubUseUKICmdline: boot.grubUseUKICmdline ?? false,
+      };
+      const version = options.versions?.[identity.hostname] ?? options.talosVersion;
+      const cmdline = bootCmdline(identity.platform, bootloaderOf(identity), install, "legacy");
+      return new SimNode(identity, version, timing, cmdline);
+    });
     const clients = Object.fromEntries(
       await Promise.all(
         (["admin", "operator", "reader"] as const).map(async (role) => {
@@ -210,6 +256,7 @@ export class Fleet implements FleetView {
         node,
         renderMachineConfig(node.identity, node.version, kubernetesVersion, {
           manifests: fleet.rendersManifests,
+          ...boots.get(node.hostname),
         }),
       );
       fleet.observeResources(node);

@@ -2,6 +2,7 @@
 // installer into containerd, then install it to the other boot entry. No reboot, no etcd checks.
 import { status } from "@grpc/grpc-js";
 import { type Message, RpcError, type ServiceImplementation } from "./handlers.ts";
+import { installation } from "./install.ts";
 
 function containerdKey(request: Message): string {
   const containerd = (request.containerd ?? {}) as { driver?: string; namespace?: string };
@@ -12,7 +13,7 @@ export const imageService: ServiceImplementation = {
   stream: {
     Pull: async ({ node, fleet }, request, write) => {
       const reference = String(request.imageRef ?? "");
-      const failure = await node.pull(containerdKey(request), reference, (r) => fleet.registry.exists(r));
+      const failure = await node.pull(containerdKey(request), reference, (r) => fleet.registry.pullError(r));
       if (failure) throw new RpcError(status.INTERNAL, failure);
       write({
         pullProgress: {
@@ -48,7 +49,7 @@ export const lifecycleService: ServiceImplementation = {
       try {
         write({ progress: { message: "running installer in upgrade mode" } });
         await new Promise((resolve) => setTimeout(resolve, 1));
-        node.pendingVersion = resolved.version;
+        node.installed(installation(fleet, node, reference, resolved.version, "lifecycle"));
         write({ progress: { message: `installed ${resolved.version} to the fallback boot entry` } });
         write({ progress: { exitCode: 0 } });
       } finally {

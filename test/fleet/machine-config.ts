@@ -1,7 +1,7 @@
 // The simulated machines' configuration: the multi-document YAML Talos keeps, what it renders at
 // first, and the component images read back from it (v1alpha1 fields, or the v1.14 documents).
 import { parseAllDocuments } from "yaml";
-import type { NodeIdentity } from "./node.ts";
+import type { InstallOptions, NodeIdentity } from "./node.ts";
 
 export interface ComponentImages {
   kubelet: string;
@@ -25,14 +25,16 @@ export interface ClusterSwitches {
  * and no CNI (the real switches say why there are none), but kube-proxy stays enabled: talosctl and
  * the operator both upgrade cluster.proxy.image, and the operator skips that step when kube-proxy is
  * disabled, so the fleet option alone withholds its manifest (see Fleet.manifests).
+ * `machine.install.extraKernelArgs` and `grubUseUKICmdline` are rendered only when given.
  */
 export function renderMachineConfig(
   node: NodeIdentity,
   talosVersion: string,
   kubernetesVersion: string,
-  options: { manifests: boolean },
+  options: { manifests: boolean; kernelArgs?: string[]; grubUseUKICmdline?: boolean },
 ): string {
   const controlPlane = node.role === "controlplane";
+  const kernelArgs = options.kernelArgs ?? [];
   return [
     "version: v1alpha1",
     "machine:",
@@ -42,6 +44,12 @@ export function renderMachineConfig(
     "  install:",
     "    disk: /dev/sda",
     `    image: factory.talos.dev/${node.platform}-installer/${node.schematic}:${talosVersion}`,
+    ...(kernelArgs.length > 0
+      ? ["    extraKernelArgs:", ...kernelArgs.map((arg) => `      - ${JSON.stringify(arg)}`)]
+      : []),
+    ...(options.grubUseUKICmdline === undefined
+      ? []
+      : [`    grubUseUKICmdline: ${options.grubUseUKICmdline}`]),
     "cluster:",
     "  controlPlane:",
     "    endpoint: https://127.0.0.1:6443",
@@ -109,6 +117,25 @@ export function clusterSwitches(config: string): ClusterSwitches {
     coreDNSDisabled: flag(v1alpha1, "cluster", "coreDNS", "disabled"),
     cni: at(v1alpha1, "cluster", "network", "cni", "name") ?? "flannel",
   };
+}
+
+/** machine.install.extraKernelArgs and machine.install.grubUseUKICmdline (false when unset). */
+export function installOptions(config: string): InstallOptions {
+  const v1alpha1 = parseAllDocuments(config)
+    .map((d) => (d.toJS() ?? {}) as Doc)
+    .find((d) => d.version === "v1alpha1");
+  const args = valueAt(v1alpha1, "machine", "install", "extraKernelArgs");
+  return {
+    extraKernelArgs: Array.isArray(args) ? args.map(String) : [],
+    grubUseUKICmdline: valueAt(v1alpha1, "machine", "install", "grubUseUKICmdline") === true,
+  };
+}
+
+/** Talos' validation of machine.install: the errors it refuses a configuration with. */
+export function installErrors(options: InstallOptions): string[] {
+  return options.extraKernelArgs.length > 0 && options.grubUseUKICmdline
+    ? ["install.extraKernelArgs and install.grubUseUKICmdline can't be used together"]
+    : [];
 }
 
 /** cluster.controlPlane.endpoint: the Kubernetes API URL the cluster's components use. */

@@ -12,6 +12,8 @@ import {
   type ServiceImplementation,
   timestamp,
 } from "./handlers.ts";
+import { installation } from "./install.ts";
+import { installErrors, installOptions } from "./machine-config.ts";
 import type { SimNode } from "./node.ts";
 
 /** A gzipped tar archive of one file, as Talos streams the kubeconfig. */
@@ -125,7 +127,10 @@ export const machineService: ServiceImplementation = {
         throw new RpcError(status.FAILED_PRECONDITION, "an upgrade or reboot is already in progress");
       }
       const actorId = randomUUID();
-      node.startLegacyUpgrade(resolved.version, actorId);
+      // With `stage`, Talos runs its stageUpgrade sequence: the install happens in the next boot.
+      node.startLegacyUpgrade(installation(fleet, node, image, resolved.version, "legacy"), actorId, {
+        stage: Boolean(request.stage),
+      });
       return { ack: "Upgrade request received", actorId };
     },
     Reboot: ({ node }, request) => {
@@ -141,7 +146,7 @@ export const machineService: ServiceImplementation = {
       return { actorId };
     },
     Rollback: ({ node }) => {
-      node.pendingVersion = undefined;
+      node.pendingInstall = undefined;
       return {};
     },
     EtcdMemberList: ({ node, fleet }) => {
@@ -210,6 +215,13 @@ export const machineService: ServiceImplementation = {
       if (!/^\s*version:\s*v1alpha1\b/m.test(data)) {
         throw new RpcError(status.INVALID_ARGUMENT, "the v1alpha1 configuration document is missing");
       }
+      const invalid = installErrors(installOptions(data));
+      if (invalid.length > 0) {
+        throw new RpcError(
+          status.INVALID_ARGUMENT,
+          `configuration validation failed: ${invalid.length} error occurred:\n${invalid.map((e) => `\t* ${e}`).join("\n")}\n\n`,
+        );
+      }
       const mode = String(request.mode ?? "REBOOT");
       if (mode === "REBOOT" && compareVersions(node.version, "v1.14.0-alpha.0") >= 0) {
         throw new RpcError(
@@ -227,7 +239,7 @@ export const machineService: ServiceImplementation = {
     ImagePull: async ({ node, fleet }, request) => {
       const reference = String(request.reference ?? "");
       const failure = await node.pull(String(request.namespace ?? "NS_SYSTEM"), reference, (r) =>
-        fleet.registry.exists(r),
+        fleet.registry.pullError(r),
       );
       if (failure) throw new RpcError(status.INTERNAL, failure);
       return {};

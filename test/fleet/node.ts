@@ -4,6 +4,7 @@ import { randomUUID } from "node:crypto";
 import { EventLog } from "./events.ts";
 
 export type Role = "controlplane" | "worker";
+export type Bootloader = "grub" | "sd-boot";
 export type MachineStage = "BOOTING" | "RUNNING" | "REBOOTING" | "UPGRADING" | "SHUTTING_DOWN";
 
 export interface NodeIdentity {
@@ -11,12 +12,85 @@ export interface NodeIdentity {
   address: string;
   role: Role;
   platform: string;
+  /** The Image Factory schematic the machine booted, "" when its image came from no factory. */
   schematic: string;
-  extensions: { name: string; version: string; image: string }[];
+  /**
+   * ExtensionStatuses: each system extension by the name Talos reports (`iscsi-tools`); a factory
+   * image adds the `schematic` entry, its version the schematic ID and its author the factory.
+   */
+  extensions: { name: string; version: string; image: string; author?: string }[];
   /** Booted with SecureBoot (SecurityStates). */
   secureBoot: boolean;
   /** The Image Factory that built the schematic, as its API URL (ImageFactorySchematic, v1.14+). */
   factoryUrl: string;
+  /** The bootloader: sd-boot (UKIs) by default on a SecureBoot machine, else GRUB. */
+  bootloader?: Bootloader;
+}
+
+/** What an upgrade writes to the other boot entry, booted by the next reboot. */
+export interface Installation {
+  version: string;
+  /** The installer reference; absent when a caller installs a bare version. */
+  image?: string;
+  /** The image identity the new entry boots with; absent: the machine's own is kept. */
+  identity?: Pick<NodeIdentity, "platform" | "schematic" | "extensions" | "factoryUrl">;
+  /** A `-secureboot` installer (signed UKIs); absent: not known. */
+  secureBoot?: boolean;
+  /** The kernel command line of the new entry; absent: the running one is kept. */
+  cmdline?: string[];
+}
+
+/** One upgrade call the machine took: MachineService.Upgrade or LifecycleService.Upgrade. */
+export interface UpgradeRecord {
+  api: "legacy" | "lifecycle";
+  image: string;
+  /** MachineService.Upgrade with `stage`: installed early in the next boot. */
+  stage: boolean;
+  /** When the call was taken (ms since the epoch). */
+  at: number;
+}
+
+/** A machine's bootloader: as given, else sd-boot with SecureBoot and GRUB without. */
+export function bootloaderOf(identity: NodeIdentity): Bootloader {
+  return identity.bootloader ?? (identity.secureBoot ? "sd-boot" : "grub");
+}
+
+/** A few of the parameters every Talos boot entry has, for a platform. */
+export function talosCmdline(platform: string): string[] {
+  return [
+    `talos.platform=${platform}`,
+    "console=tty0",
+    "init_on_alloc=1",
+    "slab_nomerge",
+    "pti=on",
+    "consoleblank=0",
+    "nvme_core.io_timeout=4294967295",
+    "printk.devkmsg=on",
+    "selinux=1",
+  ];
+}
+
+/** The machine config's `machine.install` switches that shape a boot entry's command line. */
+export interface InstallOptions {
+  extraKernelArgs: string[];
+  grubUseUKICmdline: boolean;
+}
+
+/**
+ * The command line an installer writes for a boot entry. GRUB takes Talos' parameters plus
+ * `machine.install.extraKernelArgs`, unless `grubUseUKICmdline` makes it use the UKI's own. With
+ * sd-boot the command line is the one inside the UKI: extraKernelArgs are ignored. Talos
+ * v1.13/1.14's LifecycleService.Upgrade does not pass extraKernelArgs to the installer, so on GRUB
+ * without the UKI command line an entry it writes lacks them; MachineService.Upgrade passes them.
+ */
+export function bootCmdline(
+  platform: string,
+  bootloader: Bootloader,
+  options: InstallOptions,
+  api: "legacy" | "lifecycle",
+): string[] {
+  const applies = bootloader === "grub" && !options.grubUseUKICmdline && api === "legacy";
+  return [...talosCmdline(platform), ...(applies ? options.extraKernelArgs : [])];
 }
 
 export interface Timing {
@@ -120,8 +194,22 @@ export class SimNode {
   ready = true;
   /** apid answers; false while rebooting or during an injected outage. */
   up = true;
-  /** Version the other boot entry holds after an install, booted by the next reboot. */
-  pendingVersion: string | undefined;
+  /** What the other boot entry holds after an install, booted by the next reboot. */
+  pendingInstall: Installation | undefined;
+  /**
+   * A staged upgrade (MachineService.Upgrade with `stage`): kept in META, installed early in the
+   * next boot, which then reboots into it.
+   */
+  stagedInstall: Installation | undefined;
+  /** Every upgrade call the machine took, in order. */
+  readonly upgrades: UpgradeRecord[] = [];
+  /**
+   * Facts about boots that a real machine would not have booted well: a SecureBoot installer on a
+   * machine without SecureBoot, or the other way round. The boot itself succeeds.
+   */
+  readonly bootProblems: string[] = [];
+  /** The kernel command line the machine booted with (KernelCmdlines, /proc/cmdline). */
+  cmdline: string[];
   /** Images pulled into containerd, by `<namespace>/<reference>`. */
   readonly pulled = new Set<string>();
   /** Every pull served: when it started and, once answered, when it ended (ms since the epoch). */
@@ -139,11 +227,21 @@ export class SimNode {
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
-  constructor(identity: NodeIdentity, version: string, timing: Timing) {
+  constructor(identity: NodeIdentity, version: string, timing: Timing, cmdline?: string[]) {
     this.identity = identity;
     this.version = version;
     this.timing = timing;
+    this.cmdline = cmdline ?? talosCmdline(identity.platform);
     this.emitBoot("");
+  }
+
+  /** Version the other boot entry holds after an install, booted by the next reboot. */
+  get pendingVersion(): string | undefined {
+    return this.pendingInstall?.version;
+  }
+
+  get bootloader(): Bootloader {
+    return bootloaderOf(this.identity);
   }
 
   get hostname(): string {
@@ -197,23 +295,41 @@ export class SimNode {
   async pull(
     namespace: string,
     reference: string,
-    exists: (ref: string) => boolean,
+    pullError: (ref: string) => string | undefined,
   ): Promise<string | undefined> {
     const span: { reference: string; start: number; end?: number } = { reference, start: Date.now() };
     this.pulls.push(span);
     if (this.timing.pullMs > 0)
       await new Promise((resolve) => this.later(this.timing.pullMs, () => resolve(undefined)));
     span.end = Date.now();
-    if (this.faults.pullFailure || !exists(reference)) {
-      return `failed to pull image "${reference}": not found`;
-    }
+    if (this.faults.pullFailure) return `failed to pull image "${reference}": not found`;
+    const failure = pullError(reference);
+    if (failure) return failure;
     this.pulled.add(`${namespace}/${reference}`);
     return undefined;
   }
 
-  /** The legacy upgrade sequence (MachineService.Upgrade), run after the RPC has answered. */
-  startLegacyUpgrade(targetVersion: string, actorId: string): void {
-    this.afterAnswer(() => this.runLegacyUpgrade(targetVersion, actorId));
+  /**
+   * The legacy upgrade sequence (MachineService.Upgrade), run after the RPC has answered: `upgrade`,
+   * or with `stage` Talos' `stageUpgrade` (record the image, stop, reboot; install in the next boot).
+   */
+  startLegacyUpgrade(
+    target: string | Installation,
+    actorId: string,
+    options: { stage?: boolean } = {},
+  ): void {
+    const install = typeof target === "string" ? { version: target } : target;
+    const stage = options.stage === true;
+    this.upgrades.push({ api: "legacy", image: install.image ?? "", stage, at: Date.now() });
+    this.afterAnswer(() =>
+      stage ? this.runStageUpgrade(install, actorId) : this.runLegacyUpgrade(install, actorId),
+    );
+  }
+
+  /** LifecycleService.Upgrade: the installer has written the other boot entry; no reboot. */
+  installed(install: Installation): void {
+    this.upgrades.push({ api: "lifecycle", image: install.image ?? "", stage: false, at: Date.now() });
+    this.pendingInstall = install;
   }
 
   /** Runs a sequence once the RPC has answered; a machine already in a sequence keeps its own (Talos' lock). */
@@ -223,7 +339,7 @@ export class SimNode {
     });
   }
 
-  private runLegacyUpgrade(targetVersion: string, actorId: string): void {
+  private runLegacyUpgrade(install: Installation, actorId: string): void {
     this.stage = "UPGRADING";
     this.ready = false;
     const steps: (() => void)[] = [
@@ -234,7 +350,7 @@ export class SimNode {
       steps.push(() => {
         this.events.emit(phase, { phase: name, action: "START" }, actorId);
         this.events.emit(task, { task: taskName, action: "START" }, actorId);
-        if (name === "upgrade") this.pendingVersion = targetVersion;
+        if (name === "upgrade") this.pendingInstall = install;
       });
       if (name === "reboot") break;
       steps.push(() => {
@@ -243,6 +359,32 @@ export class SimNode {
       });
     }
     this.runSteps(steps, () => this.goDown(actorId), this.timing.installMs);
+  }
+
+  /**
+   * Talos' stageUpgrade sequence: the image goes to META (StagedUpgradeImageRef), pods and
+   * services stop and the machine reboots; the install runs early in the next boot.
+   */
+  private runStageUpgrade(install: Installation, actorId: string): void {
+    this.stage = "UPGRADING";
+    this.ready = false;
+    this.stagedInstall = install;
+    const steps: (() => void)[] = [
+      () => this.events.emit(seq, { sequence: "stageUpgrade", action: "START" }, actorId),
+      () => this.emitStatus(actorId),
+    ];
+    for (const [name, taskName] of rebootPhases) {
+      steps.push(() => {
+        this.events.emit(phase, { phase: name, action: "START" }, actorId);
+        this.events.emit(task, { task: taskName, action: "START" }, actorId);
+      });
+      if (name === "reboot") break;
+      steps.push(() => {
+        this.events.emit(task, { task: taskName, action: "STOP" }, actorId);
+        this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
+      });
+    }
+    this.runSteps(steps, () => this.goDown(actorId), 0);
   }
 
   /** The reboot sequence (MachineService.Reboot): stop everything, then boot the pending entry. */
@@ -319,20 +461,48 @@ export class SimNode {
   }
 
   private bootNext(actorId: string): void {
-    const target = this.pendingVersion ?? this.version;
-    this.pendingVersion = undefined;
-    if (target !== this.version && this.faults.bootFailure) {
+    const staged = this.stagedInstall;
+    if (staged) {
+      // A staged upgrade: this boot runs the installer, then reboots (kexec) into the new entry.
+      this.stagedInstall = undefined;
+      this.pendingInstall = staged;
+      this.bootId = randomUUID();
+      this.later(this.timing.installMs + this.timing.rebootMs, () => this.bootNext(actorId));
+      return;
+    }
+    const install = this.pendingInstall;
+    this.pendingInstall = undefined;
+    if (install && install.version !== this.version && this.faults.bootFailure) {
       // A/B: the new entry fails to boot; the bootloader is reverted and the old version boots.
       this.faults.bootFailure = false;
       this.bootId = randomUUID();
       this.later(this.timing.rebootMs, () => this.bootNext(actorId));
       return;
     }
-    this.version = target;
+    if (install) this.adopt(install);
     this.bootId = randomUUID();
     this.events.clear();
     this.setUp(true);
     this.emitBoot(actorId);
+    if (install) this.stateChanged();
+  }
+
+  /** Boots into a newly installed entry: its version, and the image identity its installer wrote. */
+  private adopt(install: Installation): void {
+    this.version = install.version;
+    if (install.cmdline) this.cmdline = [...install.cmdline];
+    if (install.identity) Object.assign(this.identity, install.identity);
+    const image = install.image ?? `the installer of ${install.version}`;
+    if (install.secureBoot === true && !this.identity.secureBoot) {
+      this.bootProblems.push(
+        `${image}: a SecureBoot installer booted on a machine that did not boot with SecureBoot`,
+      );
+    }
+    if (install.secureBoot === false && this.identity.secureBoot) {
+      this.bootProblems.push(
+        `${image}: an installer without SecureBoot booted on a machine with SecureBoot, whose firmware refuses unsigned boot entries`,
+      );
+    }
   }
 
   private emitBoot(_actorId: string): void {

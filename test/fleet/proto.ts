@@ -1,5 +1,6 @@
 // What the simulator serves beyond the operator's protos (proto/): the rpcs and resource specs that
-// only talosctl reads (talosctl health), from test/fleet/proto, which imports proto/ for the rest.
+// only talosctl reads (talosctl health, get cmdline), from test/fleet/proto, which imports proto/
+// for the rest.
 import { isAbsolute, join } from "node:path";
 import type { GrpcObject, ServiceDefinition } from "@grpc/grpc-js";
 import { loadPackageDefinition } from "@grpc/grpc-js";
@@ -30,9 +31,11 @@ const specs = new protobuf.Root();
 // Imports are relative to test/fleet/proto, as in Talos' api/ tree.
 specs.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(fleetProtoRoot, target));
 specs.loadSync(
-  ["resource/definitions/block/block.proto", "resource/definitions/k8s/manifests-config.proto"].map((f) =>
-    join(fleetProtoRoot, f),
-  ),
+  [
+    "resource/definitions/block/block.proto",
+    "resource/definitions/k8s/manifests-config.proto",
+    "resource/definitions/runtime/cmdline.proto",
+  ].map((f) => join(fleetProtoRoot, f)),
 );
 specs.resolveAll();
 

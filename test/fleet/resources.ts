@@ -322,7 +322,8 @@ export const resourceKinds: ResourceKind[] = [
     specs: (node) =>
       Object.fromEntries(
         node.identity.extensions.map((e, i) => {
-          const value = { image: e.image, metadata: { name: e.name, version: e.version } };
+          const metadata = { name: e.name, version: e.version, ...(e.author ? { author: e.author } : {}) };
+          const value = { image: e.image, metadata };
           return [String(i), spec(value, value)];
         }),
       ),
@@ -341,12 +342,14 @@ export const resourceKinds: ResourceKind[] = [
       { name: "ModuleSignatureEnforced", jsonPath: "{.moduleSignatureEnforced}" },
     ],
     sensitive: never,
+    // bootedWithUKI says the machine booted a UKI, which is sd-boot's way (GRUB boots a kernel).
     specs: (node) => {
       const secure = node.identity.secureBoot;
+      const uki = node.bootloader === "sd-boot";
       return {
         securitystate: spec(
-          { secureBoot: secure, bootedWithUki: secure },
-          { secureBoot: secure, ...(secure ? { bootedWithUKI: true } : {}) },
+          { secureBoot: secure, bootedWithUki: uki },
+          { secureBoot: secure, ...(uki ? { bootedWithUKI: true } : {}) },
         ),
       };
     },
@@ -359,15 +362,35 @@ export const resourceKinds: ResourceKind[] = [
     printColumns: [
       { name: "Schematic ID", jsonPath: "{.schematicId}" },
       { name: "Flavor", jsonPath: "{.flavor}" },
+      { name: "API URL", jsonPath: "{.apiUrl}" },
     ],
     sensitive: never,
     exists: since("v1.14.0-alpha.2"),
-    specs: (node) => ({
-      "image-factory-schematic": spec(
-        { schematicId: node.identity.schematic, flavor: "installer", apiurl: node.identity.factoryUrl },
-        { schematicId: node.identity.schematic, flavor: "installer", apiUrl: node.identity.factoryUrl },
-      ),
-    }),
+    // Talos parses the flavor and URL from the schematic extension's author, "Image Factory (<url>)";
+    // an image from no factory has no schematic, and no resource.
+    specs: (node): Record<string, Spec> => {
+      const { schematic, factoryUrl } = node.identity;
+      if (schematic === "") return {};
+      return {
+        "image-factory-schematic": spec(
+          { schematicId: schematic, flavor: "Image Factory", apiurl: factoryUrl },
+          { schematicId: schematic, flavor: "Image Factory", apiUrl: factoryUrl },
+        ),
+      };
+    },
+  },
+  {
+    type: "KernelCmdlines.runtime.talos.dev",
+    namespace: "runtime",
+    protoType: "talos.resource.definitions.runtime.KernelCmdlineSpec",
+    aliases: ["cmdline"],
+    printColumns: [{ name: "Cmdline", jsonPath: "{.cmdline}" }],
+    sensitive: never,
+    exists: since("v1.11.0-alpha.0"),
+    specs: (node) => {
+      const cmdline = node.cmdline.join(" ");
+      return { cmdline: spec({ cmdline }, { cmdline }) };
+    },
   },
   {
     type: "Nodenames.kubernetes.talos.dev",

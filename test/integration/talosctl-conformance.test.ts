@@ -6,6 +6,8 @@ import { Fleet, vanillaSchematic } from "../fleet/fleet.ts";
 import { tool } from "../harness/tools.ts";
 
 const run = promisify(execFile);
+/** A schematic the Image Factory is given in beforeAll: one extension, for a boot to adopt. */
+const gpu = "c3".repeat(32);
 
 describe("the fleet simulator, seen by the real talosctl", () => {
   let fleet: Fleet;
@@ -16,9 +18,9 @@ describe("the fleet simulator, seen by the real talosctl", () => {
   beforeAll(async () => {
     fleet = await Fleet.start({
       controlPlanes: 3,
-      workers: 2,
+      workers: 3,
       talosVersion: "v1.12.4",
-      versions: { "worker-2": "v1.13.0" },
+      versions: { "worker-2": "v1.13.0", "worker-3": "v1.14.0" },
       extensions: [
         { name: "iscsi-tools", version: "v0.2.0", image: "ghcr.io/siderolabs/iscsi-tools:v0.2.0" },
       ],
@@ -27,6 +29,7 @@ describe("the fleet simulator, seen by the real talosctl", () => {
       // find the node gone before it comes back, or it waits for new events forever.
       timing: { rebootMs: 2_000 },
     });
+    fleet.registry.addSchematic(gpu, ["siderolabs/nvidia-container-toolkit-production"]);
     const { stdout } = await run(talosctl, ["version", "--client", "--short"]);
     console.log(`talosctl: ${stdout.trim()}`);
   });
@@ -207,6 +210,40 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     ];
     expect(methods.filter((m) => upgradeCalls.includes(m))).toEqual(upgradeCalls);
     expect(methods).not.toContain("/machine.MachineService/Upgrade");
+  });
+
+  it("get extensions, imagefactoryschematics and cmdline: a boot into a new schematic shows it (v1.14 node)", async () => {
+    const worker = fleet.node("worker-3");
+    const get = async (what: string) => (await as("reader", ["-n", worker.address, "get", what])).stdout;
+    // Talos prints SCHEMATIC ID, FLAVOR and API URL.
+    const row = (schematic: string) =>
+      new RegExp(
+        `ImageFactorySchematic\\s+image-factory-schematic\\s+\\d+\\s+${schematic}\\s+Image Factory\\s+https://factory\\.talos\\.dev`,
+      );
+    expect(await get("imagefactoryschematics")).toMatch(row(vanillaSchematic));
+    expect(await get("extensions")).toMatch(/ExtensionStatus\s+0\s+\d+\s+iscsi-tools\s+v0\.2\.0/);
+    expect(await get("cmdline")).toMatch(
+      /KernelCmdline\s+cmdline\s+\d+\s+talos\.platform=metal console=tty0 /,
+    );
+
+    const { stdout, stderr } = await as("admin", [
+      "-n",
+      worker.address,
+      "upgrade",
+      "--drain=false",
+      "--progress=plain",
+      "--image",
+      `factory.talos.dev/metal-installer/${gpu}:v1.14.1`,
+    ]);
+    expect(stdout + stderr).toContain("post check passed");
+    expect(worker.version).toBe("v1.14.1");
+    const extensions = await get("extensions");
+    expect(extensions).toMatch(/ExtensionStatus\s+0\s+\d+\s+nvidia-container-toolkit-production\s+v1\.14\.1/);
+    expect(extensions).toMatch(new RegExp(`ExtensionStatus\\s+1\\s+\\d+\\s+schematic\\s+${gpu}`));
+    // The new schematic's extensions replace the old image's: iscsi-tools is not in it.
+    expect(extensions).not.toContain("iscsi-tools");
+    expect(await get("imagefactoryschematics")).toMatch(row(gpu));
+    expect(await get("cmdline")).toMatch(/KernelCmdline\s+cmdline\s+\d+\s+talos\.platform=metal /);
   });
 
   it("reboot --wait on a control plane node, with the other endpoints taking over", async () => {

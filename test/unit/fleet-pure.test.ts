@@ -1,8 +1,10 @@
-// The simulator's pure parts: which installer images exist, the event log's tail semantics, and
-// component images read from a machine config (v1alpha1 fields or v1.14 documents).
+// The simulator's pure parts: which installer images exist (and which schematics the Image Factory
+// knows), the event log's tail semantics, component images and install switches read from a
+// machine config (v1alpha1 fields or v1.14 documents), and the command line a boot entry gets.
 import { EventLog } from "../fleet/events.ts";
-import { componentImages, imageTag, kubeletVersion } from "../fleet/machine-config.ts";
-import { ImageRegistry } from "../fleet/registry.ts";
+import { componentImages, imageTag, installOptions, kubeletVersion } from "../fleet/machine-config.ts";
+import { bootCmdline } from "../fleet/node.ts";
+import { factoryInstaller, ImageRegistry } from "../fleet/registry.ts";
 
 const schematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 
@@ -27,6 +29,35 @@ describe("the simulated image registry", () => {
   ])("refuses %s", (_what, reference) => {
     expect(registry.resolveInstaller(reference)).toEqual({ error: expect.stringContaining("not found") });
     expect(registry.exists(reference)).toBe(false);
+  });
+
+  it("builds installers only for schematics the Image Factory knows, and names an unknown one", () => {
+    const factory = new ImageRegistry(["v1.13.0"]);
+    const gpu = "e5".repeat(32);
+    const reference = `factory.talos.dev/metal-installer/${gpu}:v1.13.0`;
+    expect(factory.pullError(reference)).toBe(
+      `failed to pull image "${reference}": not found: schematic ${gpu} is unknown to factory.talos.dev`,
+    );
+    expect(factory.installerIdentity(reference)?.extensions).toEqual([]);
+    factory.addSchematic(gpu, ["siderolabs/nvidia-container-toolkit-production", "siderolabs/iscsi-tools"]);
+    expect(factory.resolveInstaller(reference)).toEqual({ version: "v1.13.0" });
+    expect(factory.schematicExtensions(gpu)).toEqual([
+      "siderolabs/iscsi-tools",
+      "siderolabs/nvidia-container-toolkit-production",
+    ]);
+    expect(factory.installerIdentity(reference)).toMatchObject({ schematic: gpu, platform: "metal" });
+    expect(() => factory.addSchematic(gpu, [])).toThrow(/already known/);
+    expect(() => factory.addSchematic("abc", [])).toThrow(/64 hex digits/);
+    // Another host is no factory at all: its installers carry no schematic.
+    expect(factory.installerIdentity(`mirror.example/metal-installer/${gpu}:v1.13.0`)).toBeUndefined();
+  });
+
+  it.each([
+    [`factory.talos.dev/aws-installer-secureboot/${schematic}:v1.14.0`, "aws", true],
+    [`factory.talos.dev/installer/${schematic}:v1.12.4`, "metal", false],
+    [`factory.example:5000/installer-secureboot/${schematic}:v1.12.4`, "metal", true],
+  ])("takes %s apart", (reference, platform, secureBoot) => {
+    expect(factoryInstaller(reference)).toMatchObject({ platform, secureBoot, schematic });
   });
 
   it("serves what a test publishes", () => {
@@ -120,4 +151,35 @@ describe("machine config component images", () => {
     expect(kubeletVersion("ghcr.io/siderolabs/kubelet:v1.35.2-slim")).toBe("v1.35.2");
     expect(kubeletVersion("ghcr.io/siderolabs/kubelet:v1.35.2")).toBe("v1.35.2");
   });
+});
+
+describe("a boot entry's kernel command line", () => {
+  const config = [
+    "version: v1alpha1",
+    "machine:",
+    "  install:",
+    "    extraKernelArgs:",
+    "      - net.ifnames=0",
+    "",
+  ].join("\n");
+
+  it("reads machine.install's switches, unset meaning none", () => {
+    expect(installOptions(config)).toEqual({ extraKernelArgs: ["net.ifnames=0"], grubUseUKICmdline: false });
+    expect(installOptions("version: v1alpha1\n")).toEqual({ extraKernelArgs: [], grubUseUKICmdline: false });
+  });
+
+  it.each([
+    ["grub", false, "legacy", true],
+    ["grub", false, "lifecycle", false],
+    ["grub", true, "legacy", false],
+    ["sd-boot", false, "legacy", false],
+  ] as const)(
+    "%s, grubUseUKICmdline %s, %s API: extraKernelArgs applied %s",
+    (bootloader, uki, api, applied) => {
+      const options = { extraKernelArgs: ["net.ifnames=0"], grubUseUKICmdline: uki };
+      const cmdline = bootCmdline("aws", bootloader, options, api);
+      expect(cmdline[0]).toBe("talos.platform=aws");
+      expect(cmdline.includes("net.ifnames=0")).toBe(applied);
+    },
+  );
 });
