@@ -126,7 +126,7 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
           // The pre-flight refuses this up front; a plan edited mid-run is told, not downgraded.
           memory.upgradeErrors.set(action.node, "rebootMode Force needs the Talos v1.13+ upgrade API");
           return undefined;
-        } else await upgradeLegacy(ports.talos, action.address, action.image, mode);
+        } else await upgradeLegacy(ports.talos, action.address, action.image, mode, action.stage);
         memory.upgradeErrors.delete(action.node);
         memory.upgradeCalls.set(action.node, action.bootIdBefore);
         return "called";

@@ -38,7 +38,7 @@ import type {
   TalosFacts,
 } from "../model/observation.ts";
 import type { TalosClient } from "../talos/client.ts";
-import { etcdView, facts, kubernetesFacts } from "../talos/machine.ts";
+import { etcdView, facts, imageFacts, kubernetesFacts } from "../talos/machine.ts";
 import { renderedManifests } from "../talos/manifests.ts";
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
@@ -272,12 +272,14 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const cached = memory.facts.get(name);
     if (cached && !busy && now.getTime() - cached.at < factsTtlFor(name, inputs.factsTtlMs))
       return cached.facts;
-    const fresh = await facts(talos, address, entry?.state === "Pending" || entry === undefined);
-    const merged = {
-      ...fresh,
-      // Image facts are read only while a node may still start: a later read keeps the last ones.
-      ...(fresh.image || !cached?.facts.image ? {} : { image: cached.facts.image }),
-    };
+    // Image facts (schematic, extensions, SecureBoot, kernel arguments) are read while a node may
+    // still start or is under way (its verification reads the new boot's); a later read keeps the
+    // last ones while the machine stays on the boot they were read on.
+    const fresh = await facts(talos, address, entry?.state === "Pending" || entry === undefined || busy);
+    const kept = cached?.facts.image;
+    const rebooted = fresh.reachable && kept !== undefined && cached?.facts.bootId !== fresh.bootId;
+    const image = fresh.image ?? (rebooted ? await imageFacts(talos, address).catch(() => undefined) : kept);
+    const merged = { ...fresh, ...(image ? { image } : {}) };
     memory.facts.set(name, { at: now.getTime(), facts: merged });
     return merged;
   };

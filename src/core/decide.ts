@@ -87,7 +87,21 @@ export function decide(obs: Observation): Decision {
           step: talos?.step,
           retry,
         });
+  const before = new Map(entries.map((e) => [e.name, e.state]));
   entries = advanceInFlight(entries, new Set(selected.map((n) => n.name)), byName, obs, effects);
+  // A node verified in this pass is looked at again as the next pass would: its rule may have moved
+  // on while it was under way (its pool given a new schematic), and the plan must not call itself
+  // done for a pass in between.
+  const verified = entries.some((e) => e.state === "Done" && activeStates.has(before.get(e.name) ?? "Done"));
+  if (verified && talos?.path.ok)
+    entries = reconcileEntries({
+      previous: entries,
+      selected,
+      byName,
+      talos: spec.talos,
+      step: talos.step,
+      retry: false,
+    });
 
   const failing = obs.gates.some((g) => !g.passing);
   const gatesFailingSince = failing ? (previous.gatesFailingSince ?? now.toISOString()) : undefined;

@@ -5,10 +5,12 @@
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
-import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView } from "../model/observation.ts";
-import { installerImage } from "./image-refs.ts";
+import { imageTarget, installerFor, upgradeApi } from "./image-targets.ts";
+
+type TalosSpec = NonNullable<PlanSpec["talos"]>;
+type UpgradeCall = Extract<Action, { kind: "upgrade" }>;
 
 export interface StepResult {
   entry: NodeStatus;
@@ -31,25 +33,38 @@ export const settledStates = new Set<NodeStatus["state"]>(["Done", "Skipped"]);
 
 const elapsedSince = (iso: string | undefined, now: Date) => (iso ? now.getTime() - Date.parse(iso) : 0);
 
-export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec): Action {
+/** The rule of a plan whose Talos part was removed while a node was in flight: Talos' defaults. */
+const talosDefaults = (version: string): TalosSpec => ({
+  version,
+  rebootMode: "Default",
+  allowDowngrade: false,
+  intermediateVersions: [],
+  overrides: [],
+  stage: false,
+  api: "Auto",
+});
+
+export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec): UpgradeCall {
   const version = entry.version ?? "";
+  const talos = spec.talos ?? talosDefaults(version);
   const from = node.talos.version ?? entry.fromVersion ?? version;
+  const api = upgradeApi(from, node.talos.image, talos).api;
   return {
     kind: "upgrade",
     node: node.name,
     address: node.address ?? "",
-    image:
-      entry.image ??
-      installerImage(node.talos.platform ?? "metal", node.talos.image, version, spec.talos?.image),
+    image: entry.image ?? installerFor(node, talos, version),
     version,
-    api: compareVersions(from, "v1.13.0") >= 0 ? "lifecycle" : "legacy",
-    rebootMode: spec.talos?.rebootMode ?? "Default",
+    // The pre-flight refuses a node with no API that keeps what it needs; this is its fallback.
+    api: api === "none" ? "lifecycle" : api,
+    stage: api === "legacy" && talos.stage,
+    rebootMode: talos.rebootMode,
     bootIdBefore: entry.bootIdBefore ?? node.talos.bootId ?? "",
   };
 }
 
 /** Pulling the installer a node will boot, ahead of its cordon: a missing image fails nothing. */
-export function installerPull(node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): Action {
+export function installerPull(node: NodeView, upgrade: UpgradeCall): Action {
   return {
     kind: "prepull",
     node: node.name,
@@ -154,7 +169,10 @@ function stepDraining(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Da
       {
         type: "Normal",
         reason: Reason.NodeUpgradeStarted,
-        message: `${node.name}: upgrading Talos ${entry.fromVersion ?? "?"} → ${entry.version}`,
+        message:
+          entry.fromVersion === entry.version && entry.schematic
+            ? `${node.name}: installing schematic ${entry.schematic} on Talos ${entry.version}`
+            : `${node.name}: upgrading Talos ${entry.fromVersion ?? "?"} → ${entry.version}`,
       },
     ],
   };
@@ -166,7 +184,9 @@ function stepUpgrading(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: D
   const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
   const rebooted = talos.reachable && talos.bootId !== undefined && talos.bootId !== entry.bootIdBefore;
   const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
-  if (rebooted && talos.stage === "RUNNING" && talos.ready) {
+  // A schematic to verify waits for the image facts of the new boot.
+  const imageKnown = entry.schematic === undefined || talos.image !== undefined;
+  if (rebooted && talos.stage === "RUNNING" && talos.ready && imageKnown) {
     if (talos.version !== entry.version) {
       return fail(
         entry,
@@ -175,6 +195,8 @@ function stepUpgrading(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: D
         `rolled back by Talos: the node booted ${talos.version ?? "an unknown version"} instead of ${entry.version}`,
       );
     }
+    const problem = schematicProblem(entry, node, spec);
+    if (problem) return fail(entry, now, Reason.SchematicNotBooted, problem);
     return stepNode({ ...entry, state: "Verifying", message: "verifying" }, node, spec, now);
   }
   if (elapsed > nodeTimeout) {
@@ -216,6 +238,23 @@ function stepUpgrading(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: D
     events: [],
     wakeAt,
   };
+}
+
+/**
+ * What the new boot lacks of the schematic the node was taken to: another schematic running, or
+ * (when the plan declares the schematic) an extension Talos does not report.
+ */
+function schematicProblem(entry: NodeStatus, node: NodeView, spec: PlanSpec): string | undefined {
+  const running = node.talos.image;
+  if (entry.schematic === undefined || running === undefined) return undefined;
+  if (running.schematic !== entry.schematic)
+    return `booted ${entry.version} with schematic ${running.schematic ?? "none"} instead of ${entry.schematic}`;
+  const target = spec.talos ? imageTarget(node.labels, spec.talos) : undefined;
+  if (target?.schematic !== entry.schematic) return undefined;
+  const missing = target.extensions.filter((e) => !running.extensions.includes(e));
+  return missing.length > 0
+    ? `booted schematic ${entry.schematic} without the extensions it declares: ${missing.join(", ")}`
+    : undefined;
 }
 
 /** The Node Ready, as the kubelet reports it from the new boot. */

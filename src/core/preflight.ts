@@ -1,12 +1,14 @@
 // Pre-flight checks, in order: each says why no new node may start, or nothing. They only ever
 // hold back new work; nodes already in flight are carried on by decide whatever they say.
 
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import { nameList } from "../model/messages.ts";
-import type { Observation } from "../model/observation.ts";
+import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { installerUnknown } from "./image-refs.ts";
+import { imageTarget, schematicDiffers, type UpgradeApi, upgradeApi } from "./image-targets.ts";
 import { unsupportedCombination } from "./kubernetes-compat.ts";
 import { kubernetesNodes, runningVersions, supportProblem } from "./kubernetes-phase.ts";
 import type { TalosPass } from "./talos-targets.ts";
@@ -20,6 +22,7 @@ export interface PreflightInput {
 }
 
 type Check = (input: PreflightInput) => Verdict | undefined;
+type TalosSpec = NonNullable<PlanSpec["talos"]>;
 
 const talosConfig: Check = ({ obs }) =>
   obs.talosConfigError
@@ -58,41 +61,70 @@ const support: Check = ({ obs, selected }) => {
     : undefined;
 };
 
+/** The selected nodes this plan may still upgrade: off the target version, or on another schematic. */
+function toUpgrade({ obs, selected }: PreflightInput, talos: TalosSpec): NodeView[] {
+  return obs.nodes.filter(
+    (n) =>
+      selected.has(n.name) &&
+      (n.talos.version !== talos.version || schematicDiffers(n, imageTarget(n.labels, talos))),
+  );
+}
+
 /**
  * A node whose installer cannot be derived from its facts is refused before anything is touched:
- * the default installer would take its extensions away. The plan's own image says what to use.
+ * the default installer would take its extensions away. A schematic or image says what to use.
  */
-const installers: Check = ({ obs, selected }) => {
-  const talos = obs.plan.spec.talos;
-  if (!talos || talos.image) return undefined;
-  const problems = obs.nodes
-    .filter((n) => selected.has(n.name) && n.talos.version !== talos.version)
-    .flatMap((n) => {
-      const problem = installerUnknown(n.talos.image);
-      return problem ? [`${n.name} ${problem}`] : [];
-    });
+const installers: Check = (input) => {
+  const talos = input.obs.plan.spec.talos;
+  if (!talos) return undefined;
+  const problems = toUpgrade(input, talos).flatMap((n) => {
+    const target = imageTarget(n.labels, talos);
+    const problem = target.image || target.schematic ? undefined : installerUnknown(n.talos.image);
+    return problem ? [`${n.name} ${problem}`] : [];
+  });
   if (problems.length === 0) return undefined;
-  const message = `${nameList(problems, 3)}; set spec.talos.image to the installer that carries them`;
+  const message = `${nameList(problems, 3)}; set spec.talos.schematic or spec.talos.image (or an override for its pool) to the installer that carries them`;
   return { kind: "stalled", reason: Reason.InstallerUnknown, message };
 };
 
-/** Talos' FORCE reboot exists for MachineService.Reboot, which only the v1.13+ upgrade path calls. */
-const rebootMode: Check = ({ obs, selected }) => {
-  const talos = obs.plan.spec.talos;
+/** The API each node would upgrade through, for the nodes with a version known. */
+function apis(input: PreflightInput, talos: TalosSpec): { node: NodeView; api: UpgradeApi }[] {
+  return toUpgrade(input, talos).flatMap((node) =>
+    node.talos.version ? [{ node, api: upgradeApi(node.talos.version, node.talos.image, talos) }] : [],
+  );
+}
+
+/**
+ * A node that needs the legacy API (a staged upgrade, api Legacy, kernel arguments the lifecycle API
+ * would drop) on a Talos that no longer serves it is refused: nothing it boots with is lost silently.
+ */
+const upgradeApis: Check = (input) => {
+  const talos = input.obs.plan.spec.talos;
+  if (!talos) return undefined;
+  const none = apis(input, talos).flatMap(({ node, api }) =>
+    api.api === "none" ? [`${node.name}: ${api.why}`] : [],
+  );
+  if (none.length === 0) return undefined;
+  const message = `${nameList(none, 3)}; move the kernel arguments into the UKI command line (machine.install.grubUseUKICmdline) or leave stage and api at their defaults`;
+  return { kind: "stalled", reason: Reason.UpgradeApiUnavailable, message };
+};
+
+/** Talos' FORCE reboot exists for MachineService.Reboot, which only the lifecycle path calls. */
+const rebootMode: Check = (input) => {
+  const talos = input.obs.plan.spec.talos;
   if (talos?.rebootMode !== "Force") return undefined;
-  const legacy = obs.nodes
-    .filter((n) => selected.has(n.name) && n.talos.version !== talos.version)
-    .filter((n) => n.talos.version !== undefined && compareVersions(n.talos.version, "v1.13.0") < 0)
-    .map((n) => `${n.name} (${n.talos.version})`);
+  const legacy = apis(input, talos)
+    .filter(({ api }) => api.api === "legacy")
+    .map(({ node, api }) => `${node.name} (${api.why ?? node.talos.version})`);
   if (legacy.length === 0) return undefined;
-  const message = `rebootMode Force needs the Talos v1.13+ upgrade API; these nodes upgrade with the legacy one: ${nameList(legacy)}`;
+  const message = `rebootMode Force needs the Talos v1.13+ lifecycle upgrade API; these nodes upgrade with the legacy one: ${nameList(legacy)}`;
   return { kind: "stalled", reason: Reason.RebootModeUnsupported, message };
 };
 
 const windowsValid: Check = ({ windows }) =>
   windows.ok ? undefined : { kind: "stalled", reason: windows.reason, message: windows.message };
 
-const chain: Check[] = [talosConfig, talosPath, installers, rebootMode, support, windowsValid];
+const chain: Check[] = [talosConfig, talosPath, installers, upgradeApis, rebootMode, support, windowsValid];
 
 /** The first refusal of the chain, or undefined when new work may be considered. */
 export function preflight(input: PreflightInput): Verdict | undefined {

@@ -5,6 +5,7 @@ import type { NodeStatus, PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions, minorOf } from "../api/v1alpha1/version.ts";
 import type { NodeView } from "../model/observation.ts";
+import { imageTarget, installerFor, schematicDiffers } from "./image-targets.ts";
 import { activeStates } from "./node-steps.ts";
 import { currentStep, type PathCheck, upgradePath } from "./version-path.ts";
 
@@ -46,14 +47,38 @@ export function talosPass(talos: TalosSpec, known: string[]): TalosPass {
   return { path, step: step ?? (descending ? talos.version : undefined) };
 }
 
-/** What this pass wants of a node at `version`: a release to go to, nothing, or to be left alone. */
-function wanted(version: string, step: string | undefined, talos: TalosSpec): string | "ahead" | undefined {
+/**
+ * What this pass wants of a node at `version`: a release to go to, nothing, or to be left alone.
+ * A node on the target that runs another schematic than its rule names goes to the target again.
+ */
+function wanted(
+  node: NodeView,
+  version: string,
+  step: string | undefined,
+  talos: TalosSpec,
+): string | "ahead" | undefined {
   if (aheadOfTarget(version, talos)) return "ahead";
-  if (step === undefined) return undefined;
-  if (compareVersions(version, step) < 0) return step;
+  if (step !== undefined && compareVersions(version, step) < 0) return step;
   if (step === talos.version && downgradeAllowed(version, talos)) return talos.version;
+  const onTarget = compareVersions(version, talos.version) === 0;
+  if (onTarget && schematicDiffers(node, imageTarget(node.labels, talos))) return talos.version;
   return undefined;
 }
+
+/** The image rule's part of an entry: the schematic it goes to, the pool that chose it. */
+function ruleFields(
+  node: NodeView,
+  talos: TalosSpec | undefined,
+): Pick<NodeStatus, "schematic" | "override"> {
+  const target = talos ? imageTarget(node.labels, talos) : undefined;
+  return {
+    ...(target?.schematic ? { schematic: target.schematic } : {}),
+    ...(target?.override ? { override: target.override } : {}),
+  };
+}
+
+const sameRule = (a: NodeStatus, b: Pick<NodeStatus, "schematic" | "override">) =>
+  a.schematic === b.schematic && a.override === b.override;
 
 interface EntryInput {
   previous: PlanStatus["nodes"];
@@ -90,6 +115,7 @@ function entryFor(
   retry: boolean,
 ): NodeStatus {
   const version = lastKnownVersion(node, existing);
+  const rule = ruleFields(node, talos);
   const fresh = (state: NodeStatus["state"], message: string, to?: string): NodeStatus => ({
     name: node.name,
     role: node.role,
@@ -98,6 +124,7 @@ function entryFor(
     message,
     ...(version ? { fromVersion: version } : {}),
     ...(to ? { version: to } : {}),
+    ...rule,
   });
   const retried = existing?.state === "Failed" ? "retry requested" : "";
   if (existing?.state === "Failed" && !retry) return existing;
@@ -105,18 +132,25 @@ function entryFor(
   if (!talos) return fresh("Done", "");
   // A node whose Talos version was never read (its API unreachable) is not done: it waits to be seen.
   if (version === undefined) return fresh("Pending", retried, step);
-  const want = wanted(version, step, talos);
+  const want = wanted(node, version, step, talos);
   if (want === "ahead") {
-    return {
-      ...fresh("Skipped", `runs ${version}, ahead of the target ${talos.version}: left alone`),
-      reason: Reason.AheadOfTarget,
-    };
+    const {
+      schematic: _s,
+      override: _o,
+      ...skipped
+    } = fresh("Skipped", `runs ${version}, ahead of the target ${talos.version}: left alone`);
+    return { ...skipped, reason: Reason.AheadOfTarget };
   }
   if (want === undefined) {
-    if (existing?.state === "Done" && existing.version === version) return existing;
+    if (existing?.state === "Done" && existing.version === version && sameRule(existing, rule))
+      return existing;
     return { ...fresh("Done", `already at ${version}`), version };
   }
-  return fresh("Pending", retried, want);
+  const schematicOnly = compareVersions(version, want) === 0;
+  const why = schematicOnly
+    ? `runs schematic ${node.talos.image?.schematic ?? "none"}, not ${rule.schematic}`
+    : "";
+  return fresh("Pending", [retried, why].filter(Boolean).join("; "), want);
 }
 
 /**
@@ -131,15 +165,19 @@ function retarget(
 ): NodeStatus {
   if (entry.state !== "Draining" || !talos || entry.version === undefined) return entry;
   const version = lastKnownVersion(node, entry);
-  const want = version === undefined ? step : wanted(version, step, talos);
-  if (want === entry.version) return entry;
+  const want = version === undefined ? step : wanted(node, version, step, talos);
+  const { schematic: _s, override: _o, image, ...rest } = entry;
+  const rule = ruleFields(node, talos);
   if ((want === undefined || want === "ahead") && version !== undefined) {
     // Nothing to do any more: the node is released (its cordon with it) without a reboot.
-    return { ...entry, state: "Done", version, message: `the target changed: already at ${version}` };
+    return { ...rest, ...rule, state: "Done", version, message: `the target changed: already at ${version}` };
   }
   if (want === undefined || want === "ahead") return entry;
-  const { image: _old, ...rest } = entry;
-  return { ...rest, version: want, message: `retargeted from ${entry.version} to ${want}` };
+  // Not called yet: it boots the installer its rule names now; another one is pulled before the call.
+  const same = want === entry.version;
+  const kept = same && image === installerFor(node, talos, want) ? { image } : {};
+  const message = same ? entry.message : `retargeted from ${entry.version} to ${want}`;
+  return { ...rest, ...rule, ...kept, version: want, message };
 }
 
 /** Done with the Talos phase: every entry verified on the target, or left alone ahead of it. */

@@ -51,6 +51,8 @@ export type Action =
       version: string;
       /** legacy: MachineService.Upgrade (< v1.13); lifecycle: ImageService.Pull + LifecycleService.Upgrade + Reboot. */
       api: "legacy" | "lifecycle";
+      /** A staged upgrade (legacy API only): Talos installs early in the next boot. */
+      stage: boolean;
       rebootMode: "Default" | "Powercycle" | "Force";
       /** The boot ID recorded with the intent: a machine on another boot, or busy, took a call already. */
       bootIdBefore: string;

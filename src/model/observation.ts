@@ -39,6 +39,12 @@ export interface ImageFacts {
   secureBoot?: boolean;
   /** The Image Factory that built the running schematic (host[:port]), from Talos v1.14. */
   factory?: string;
+  /** SecurityStates: booted from a UKI (systemd-boot); false on GRUB. */
+  bootedWithUKI?: boolean;
+  /** machine.install.extraKernelArgs, read on GRUB machines only. */
+  kernelArgs?: string[];
+  /** machine.install.grubUseUKICmdline: GRUB takes the command line from the UKI. */
+  grubUseUKICmdline?: boolean;
 }
 
 /** A node's Kubernetes components as the Talos API shows them; read only during the Kubernetes phase. */

@@ -2,7 +2,7 @@
 // fields (cluster.apiServer.image, machine.kubelet.image, ...) or, where a cluster has them, the
 // Talos ≥ 1.14 documents (KubeAPIServerConfig, KubeletConfig, ...). A patch replaces the text of
 // one scalar and leaves the rest, comments and layout included, as it was.
-import { type Document, isMap, isScalar, parseAllDocuments } from "yaml";
+import { type Document, isMap, isScalar, isSeq, parseAllDocuments } from "yaml";
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
 
 const places: Record<KubeComponent, { kind: string; path: string[] }> = {
@@ -51,6 +51,17 @@ export function configImages(config: string): ConfigImages {
   const proxyDisabled =
     proxyDoc?.get("disabled") === true || v1alpha1?.getIn(["cluster", "proxy", "disabled"]) === true;
   return { images, proxyDisabled };
+}
+
+/** machine.install's kernel arguments and whether GRUB takes its command line from the UKI. */
+export function installKernelArgs(config: string): { kernelArgs: string[]; grubUseUKICmdline: boolean } {
+  const v1alpha1 = documents(config).find((d) => d.get("version") === "v1alpha1");
+  const args = v1alpha1?.getIn(["machine", "install", "extraKernelArgs"]);
+  const list = isSeq(args) ? args.items.map((item) => (isScalar(item) ? String(item.value) : "")) : [];
+  return {
+    kernelArgs: list.filter((a) => a !== ""),
+    grubUseUKICmdline: v1alpha1?.getIn(["machine", "install", "grubUseUKICmdline"]) === true,
+  };
 }
 
 /** The configuration with machine.install.image set; the same text when it already is, or has no install section. */

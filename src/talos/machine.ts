@@ -21,7 +21,7 @@ import type { ImageServicePullResponse__Output } from "./generated/machine/Image
 import type { LifecycleServiceUpgradeResponse__Output } from "./generated/machine/LifecycleServiceUpgradeResponse.ts";
 import type { UpgradeResponse__Output } from "./generated/machine/UpgradeResponse.ts";
 import type { VersionResponse__Output } from "./generated/machine/VersionResponse.ts";
-import { configImages } from "./machine-config.ts";
+import { configImages, installKernelArgs } from "./machine-config.ts";
 import { decodeMessage, structToJson } from "./proto.ts";
 import { schematicFromExtensions } from "./schematic.ts";
 
@@ -111,13 +111,17 @@ export async function imageFacts(client: TalosClient, node: string): Promise<Ima
     return { name: metadata?.name ?? "", version: metadata?.version ?? "" };
   });
   const schematic = schematicFromExtensions(extensions);
-  const secureBoot = security
-    ? (
-        specOf(security.resource, "talos.resource.definitions.runtime.SecurityStateSpec") as {
-          secureBoot?: boolean;
-        }
-      ).secureBoot === true
+  const securityState = security
+    ? (specOf(security.resource, "talos.resource.definitions.runtime.SecurityStateSpec") as {
+        secureBoot?: boolean;
+        bootedWithUki?: boolean;
+      })
     : undefined;
+  const secureBoot = securityState ? securityState.secureBoot === true : undefined;
+  const bootedWithUKI = securityState ? securityState.bootedWithUki === true : undefined;
+  // On GRUB, the kernel arguments the configuration adds decide which upgrade API keeps them.
+  const config = bootedWithUKI === false ? await optional(machineConfig(client, node)) : undefined;
+  const kernel = config !== undefined ? installKernelArgs(config) : undefined;
   const apiUrl = factorySchematic
     ? (
         specOf(factorySchematic.resource, "talos.resource.definitions.runtime.ImageFactorySchematicSpec") as {
@@ -131,6 +135,8 @@ export async function imageFacts(client: TalosClient, node: string): Promise<Ima
     ...(schematic ? { schematic } : {}),
     ...(secureBoot !== undefined ? { secureBoot } : {}),
     ...(factory ? { factory } : {}),
+    ...(bootedWithUKI !== undefined ? { bootedWithUKI } : {}),
+    ...(kernel ?? {}),
   };
 }
 
@@ -198,11 +204,12 @@ export async function upgradeLegacy(
   node: string,
   image: string,
   mode: Exclude<RebootMode, "FORCE">,
+  stage: boolean,
 ): Promise<string> {
   const response = await client.unary<UpgradeResponse__Output>(
     "machine",
     "Upgrade",
-    { image, preserve: false, stage: false, force: false, rebootMode: mode },
+    { image, preserve: false, stage, force: false, rebootMode: mode },
     node,
     5 * 60_000,
   );

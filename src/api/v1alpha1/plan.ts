@@ -3,6 +3,7 @@
 // from them (crd.ts). Rules that admission can check are CEL rules on the schema; what it cannot
 // (time zones, version paths, reachability) becomes a Stalled condition at run time.
 import { z } from "zod";
+import { schematicSpecSchema } from "./schematic.ts";
 
 export const group = "upgrade.talos-operator.dev";
 export const version = "v1alpha1";
@@ -54,17 +55,87 @@ const labelSelector = z
   })
   .describe("A Kubernetes label selector; empty selects everything.");
 
+/** An installer image reference, re-tagged per step of the path. */
+const installer = z.string().max(512);
+
+/** An Image Factory's registry host, as installer references name it: host[:port]. */
+const factoryHost = z
+  .string()
+  .max(253)
+  .regex(
+    /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$/,
+    "must be the Image Factory's host[:port], such as factory.example.com",
+  );
+
+/** The installer rule of a plan or of one of its pools: a schematic, an image, a factory. */
+const imageRule = {
+  schematic: schematicSpecSchema.optional(),
+  image: installer
+    .optional()
+    .describe(
+      "Installer image override, taken as given (re-tagged per step). Default: each node's own Image Factory installer, " +
+        "<factory>/<platform>-installer[-secureboot]/<schematic>:<version>, from the platform, schematic, " +
+        "SecureBoot state and factory the node reports.",
+    ),
+  factory: factoryHost
+    .optional()
+    .describe("The Image Factory to take installers from. Default: the one that built the node's schematic."),
+};
+
+const imageRuleValidations = [
+  cel(
+    "!(has(self.image) && (has(self.schematic) || has(self.factory)))",
+    "image names the installer itself: schematic and factory apply only without it",
+  ),
+];
+
+const imageOverride = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(63)
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a DNS label, such as gpu-workers")
+      .describe("Shown in each node's status (status.nodes[].override)."),
+    nodeSelector: labelSelector,
+    ...imageRule,
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      ...imageRuleValidations,
+      cel(
+        "has(self.schematic) || has(self.image) || has(self.factory)",
+        "an override sets at least one of schematic, image and factory",
+      ),
+    ],
+  });
+
 const talos = z
   .object({
     version: semver.describe("Target Talos version, e.g. v1.12.4."),
-    image: z
-      .string()
-      .max(512)
-      .optional()
+    ...imageRule,
+    overrides: z
+      .array(imageOverride)
+      .max(16)
+      .default([])
+      .meta({
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["name"],
+      })
       .describe(
-        "Installer image override. Default: each node's own Image Factory installer, " +
-          "<factory>/<platform>-installer[-secureboot]/<schematic>:<version>, from the platform, schematic, " +
-          "SecureBoot state and (from Talos v1.14) factory the node reports.",
+        "Installer rules for pools of nodes, by node selector: the first that matches a node replaces the plan's own schematic, image and factory for it (e.g. GPU workers get their NVIDIA schematic).",
+      ),
+    stage: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Staged upgrade: Talos records the new image and installs it early in the next boot, when nothing holds the disk. Uses the legacy upgrade API (Talos up to v1.17).",
+      ),
+    api: z
+      .enum(["Auto", "Legacy"])
+      .default("Auto")
+      .describe(
+        "Which Talos upgrade API: Auto takes the v1.13+ lifecycle API where the node has it, except where it would drop machine.install.extraKernelArgs (GRUB without UKI command lines) or a staged upgrade is asked for; Legacy always takes MachineService.Upgrade.",
       ),
     rebootMode: z
       .enum(["Default", "Powercycle", "Force"])
@@ -84,6 +155,15 @@ const talos = z
       .max(16)
       .default([])
       .describe("Releases to pass through in order, when the target is more than one minor ahead."),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      ...imageRuleValidations,
+      cel(
+        "!(self.rebootMode == 'Force' && (self.stage || self.api == 'Legacy'))",
+        "rebootMode Force needs the v1.13+ lifecycle API: it cannot go with stage or api Legacy",
+      ),
+    ],
   })
   .describe("The Talos OS upgrade; omit for a Kubernetes-only plan.");
 
@@ -311,6 +391,10 @@ export const nodeStatusSchema = z.object({
   finishedAt: z.string().optional(),
   /** The installer machine.install.image names since the node was verified (a later reinstall boots it). */
   installImage: z.string().optional(),
+  /** The Image Factory schematic the node is taken to (a plan's or its pool's), when the plan names one. */
+  schematic: z.string().optional(),
+  /** The spec.talos.overrides entry whose selector matched the node. */
+  override: z.string().optional(),
   attempts: z.number().int().default(0),
   /** Why the node failed, as a condition reason (RolledBack, NodeTimeout, DrainTimeout, ...). */
   reason: z.string().optional(),

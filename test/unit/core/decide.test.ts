@@ -251,6 +251,7 @@ describe("one node's way through an upgrade", () => {
           "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.12.4",
         version: "v1.12.4",
         api: "legacy",
+        stage: false,
         rebootMode: "Default",
         bootIdBefore: "cp-1-boot-0",
       },

@@ -20,9 +20,16 @@ export interface ModelNode {
   labels: Record<string, string>;
   excluded: boolean;
   exists: boolean;
-  upgrade?: { downAt: number; upAt: number; version: string };
+  upgrade?: { downAt: number; upAt: number; version: string; schematic: string };
   pulled: Set<string>;
+  /** The Image Factory schematic the machine runs; a boot takes the one its installer carried. */
+  schematic: string;
 }
+
+export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+
+/** The schematic an Image Factory installer reference carries (the model's own parse). */
+export const schematicOf = (image: string) => /\/([0-9a-f]{64}):/.exec(image)?.[1] ?? "none";
 
 export function modelNode(
   name: string,
@@ -30,11 +37,13 @@ export function modelNode(
   version: string,
   pods = 0,
   labels: Record<string, string> = {},
+  schematic = vanillaSchematic,
 ): ModelNode {
   return {
     name,
     role,
     version,
+    schematic,
     boot: 0,
     unschedulable: false,
     pods,
@@ -56,7 +65,10 @@ export const isDown = (n: ModelNode, now: number) => n.unschedulable || !reachab
 export function finishReboots(nodes: ModelNode[], now: number, rollsBack: (n: ModelNode) => boolean): void {
   for (const n of nodes) {
     if (!n.upgrade || now < n.upgrade.upAt) continue;
-    if (!rollsBack(n)) n.version = n.upgrade.version;
+    if (!rollsBack(n)) {
+      n.version = n.upgrade.version;
+      n.schematic = n.upgrade.schematic;
+    }
     n.boot++;
     n.upgrade = undefined;
   }
@@ -83,6 +95,7 @@ export function viewOf(n: ModelNode, now: number): NodeView {
           stage: n.upgrade && now < n.upgrade.downAt ? "UPGRADING" : "RUNNING",
           ready: true,
           platform: "metal",
+          image: { schematic: n.schematic, extensions: [] },
         }
       : { reachable: false, error: "connection refused" },
   };
@@ -116,7 +129,12 @@ export function carryOut(
       return false;
     case "upgrade":
       if (!reachable(n, now) || n.upgrade) return false;
-      n.upgrade = { downAt: now + 5_000, upAt: now + 5_000 + rebootSeconds * 1000, version: action.version };
+      n.upgrade = {
+        downAt: now + 5_000,
+        upAt: now + 5_000 + rebootSeconds * 1000,
+        version: action.version,
+        schematic: schematicOf(action.image),
+      };
       return true;
     default:
       return false;

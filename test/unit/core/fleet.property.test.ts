@@ -1,6 +1,7 @@
 // Property tests over the paths real fleets take: decide() driven against a model cluster whose
 // nodes start behind by one or two minors, at the target or ahead of it, that join, leave and are
-// excluded mid-rollout, under a target edited mid-rollout, with status writes refused (409) and the
+// excluded mid-rollout, under a target edited mid-rollout, a pool given a new schematic (at the start
+// or mid-rollout), with status writes refused (409) and the
 // shell crashing between any two effects. The invariants are computed here from the model, by the
 // test's own arithmetic, never by the functions under test.
 import fc from "fast-check";
@@ -18,6 +19,8 @@ import {
   rank,
   reachable as reachableAt,
   releases,
+  schematicOf,
+  vanillaSchematic,
   viewOf,
 } from "./fleet-model.ts";
 
@@ -42,25 +45,48 @@ interface Scenario {
   rollbackNode?: number;
   /** The first worker seen upgrading or rebooting has its Node deleted (its machine goes on). */
   deleteWhileRebooting?: boolean;
+  /** Workers labelled pool=gpu, and whether each starts on the pool's schematic already. */
+  gpu: boolean[];
+  gpuStart: boolean[];
+  /** When the plan gives the gpu pool its schematic: 0 from the start, undefined never. */
+  schematicAt: number | undefined;
   seed: number;
 }
 
+const gpuSchematic = "c".repeat(64);
+const gpuPool = {
+  name: "gpu",
+  nodeSelector: { matchLabels: { pool: "gpu" } },
+  schematic: { id: gpuSchematic },
+};
+
 function run(s: Scenario) {
   const chance = seededRandom(s.seed).next;
-  const make = (i: number, role: ModelNode["role"], version: string): ModelNode =>
-    modelNode(
+  const make = (i: number, role: ModelNode["role"], version: string): ModelNode => {
+    const gpu = role === "worker" && s.gpu[i] === true;
+    return modelNode(
       role === "controlplane" ? `cp-${i}` : `worker-${String(i).padStart(2, "0")}`,
       role,
       version,
       s.pods[i] ?? 0,
+      gpu ? { pool: "gpu" } : {},
+      gpu && s.gpuStart[i] ? gpuSchematic : vanillaSchematic,
     );
+  };
   const nodes: ModelNode[] = Array.from({ length: s.controlPlanes + s.workers }, (_, i) =>
     make(i, i < s.controlPlanes ? "controlplane" : "worker", releases[s.start[i] ?? 1] ?? "v1.11.6"),
   );
   const initial = new Map(nodes.map((n) => [n.name, n.version]));
+  const initialSchematic = new Map(nodes.map((n) => [n.name, n.schematic]));
   let target = "v1.12.4";
+  let pooled = s.schematicAt === 0;
   let plan: Plan = aPlan({
-    talos: { version: target, intermediateVersions: ["v1.11.6"], allowDowngrade: s.allowDowngrade },
+    talos: {
+      version: target,
+      intermediateVersions: ["v1.11.6"],
+      allowDowngrade: s.allowDowngrade,
+      overrides: pooled ? [gpuPool] : [],
+    },
     rollout: { maxUnavailable: s.maxUnavailable, nodeTimeout: "30m", soakTime: "0s" },
   });
   const calls = new Map<string, number>();
@@ -91,7 +117,21 @@ function run(s: Scenario) {
         ...plan.spec,
         talos: { ...(plan.spec.talos as NonNullable<Plan["spec"]["talos"]>), version: target },
       };
-      plan = { ...plan, spec, metadata: { ...plan.metadata, generation: 2 } };
+      plan = {
+        ...plan,
+        spec,
+        metadata: { ...plan.metadata, generation: (plan.metadata.generation ?? 1) + 1 },
+      };
+    }
+    if (tick === s.schematicAt && !pooled) {
+      pooled = true;
+      const talos = plan.spec.talos as NonNullable<Plan["spec"]["talos"]>;
+      const spec = { ...plan.spec, talos: { ...talos, overrides: [gpuPool] } };
+      plan = {
+        ...plan,
+        spec,
+        metadata: { ...plan.metadata, generation: (plan.metadata.generation ?? 1) + 1 },
+      };
     }
     const excludeVictim = nodes[s.excludeNode % nodes.length] as ModelNode;
     if (tick === s.excludeAt) {
@@ -107,6 +147,7 @@ function run(s: Scenario) {
       const joined = make(nodes.length, "worker", "v1.11.6");
       nodes.push(joined);
       initial.set(joined.name, joined.version);
+      initialSchematic.set(joined.name, joined.schematic);
     }
     if (s.deleteWhileRebooting && deleted === undefined) {
       const rebooting = plan.status?.nodes.find(
@@ -178,7 +219,7 @@ function run(s: Scenario) {
       const from = n.version;
       const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
       if (action.kind === "upgrade" && carryOut(action, n, plan.metadata.name, now, seconds)) {
-        const key = `${n.name}→${action.version}`;
+        const key = `${n.name}→${action.version}@${schematicOf(action.image)}`;
         calls.set(key, (calls.get(key) ?? 0) + 1);
         const down = rank(action.version) < rank(from);
         if (down && !(s.allowDowngrade && minor(action.version) === minor(from)))
@@ -197,7 +238,18 @@ function run(s: Scenario) {
     }
     now += 2_000;
   }
-  return { plan, nodes, calls, violations, target, tick, cordonedAfterFailure, deleted };
+  return {
+    plan,
+    nodes,
+    calls,
+    violations,
+    target,
+    tick,
+    cordonedAfterFailure,
+    deleted,
+    pooled,
+    initialSchematic,
+  };
 }
 
 const optionalTick = fc.option(fc.integer({ min: 1, max: 400 }), { nil: undefined });
@@ -216,6 +268,7 @@ const scenario = fc
     joinAt: optionalTick,
     leaveAt: optionalTick,
     leaveNode: fc.nat(),
+    schematicAt: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 })), { nil: undefined }),
     seed: fc.integer({ min: 1, max: 2 ** 30 }),
   })
   .chain((base) => {
@@ -225,6 +278,8 @@ const scenario = fc
       start: fc.array(fc.integer({ min: 0, max: releases.length - 1 }), { minLength: size, maxLength: size }),
       rebootSeconds: fc.array(fc.integer({ min: 10, max: 200 }), { minLength: size, maxLength: size }),
       pods: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: size, maxLength: size }),
+      gpu: fc.array(fc.boolean(), { minLength: size, maxLength: size }),
+      gpuStart: fc.array(fc.boolean(), { minLength: size, maxLength: size }),
     }) as fc.Arbitrary<Scenario>;
   });
 
@@ -251,6 +306,14 @@ it("holds the safety invariants on fleets that change under the plan, and comple
           node: n.name,
           onTarget: true,
         });
+        // The pool's nodes run its schematic once it is asked for; no other node's schematic moves.
+        const wantSchematic =
+          result.pooled && n.labels.pool === "gpu" ? gpuSchematic : result.initialSchematic.get(n.name);
+        if (!ahead)
+          expect({ node: n.name, schematic: n.schematic }).toEqual({
+            node: n.name,
+            schematic: wantSchematic,
+          });
       }
     }),
     {

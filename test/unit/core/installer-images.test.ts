@@ -91,7 +91,7 @@ describe("a node whose installer cannot be derived", () => {
     expect(stalled?.message).toContain(
       "worker-1 runs extensions (iscsi-tools) but reports no Image Factory schematic",
     );
-    expect(stalled?.message).toContain("set spec.talos.image");
+    expect(stalled?.message).toContain("set spec.talos.schematic or spec.talos.image");
     expect(d.actions).toEqual([]);
   });
 

@@ -1,0 +1,106 @@
+// What each node's installer is made of: the plan's image rule, or the first of its pools' rules
+// whose selector matches the node, over the node's own facts (platform, schematic, SecureBoot,
+// factory). Which Talos upgrade API carries it, so that nothing the node boots with is lost.
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
+import { compareVersions } from "../api/v1alpha1/version.ts";
+import type { ImageFacts, NodeView } from "../model/observation.ts";
+import { schematicIdOf } from "../model/schematic.ts";
+import { installerImage } from "./image-refs.ts";
+import { matchesSelector } from "./selection.ts";
+
+type TalosSpec = NonNullable<PlanSpec["talos"]>;
+
+export interface ImageTarget {
+  /** The spec.talos.overrides entry that matched the node. */
+  override?: string;
+  /** The schematic the node is taken to, when the rule names one. */
+  schematic?: string;
+  /** The extensions that schematic declares, as Talos names them once booted (iscsi-tools). */
+  extensions: string[];
+  /** An installer image taken as given. */
+  image?: string;
+  /** The Image Factory to take the installer from. */
+  factory?: string;
+}
+
+// A pass asks for each node's target many times over (entries, pre-flight, the call): it is computed
+// once per node for one spec, keyed by the objects themselves, and never changed once made.
+const computed = new WeakMap<TalosSpec, WeakMap<Record<string, string>, ImageTarget>>();
+
+export function imageTarget(labels: Record<string, string>, talos: TalosSpec): ImageTarget {
+  const forSpec = computed.get(talos) ?? new WeakMap<Record<string, string>, ImageTarget>();
+  computed.set(talos, forSpec);
+  const known = forSpec.get(labels);
+  if (known) return known;
+  const target = ruleTarget(labels, talos);
+  forSpec.set(labels, target);
+  return target;
+}
+
+function ruleTarget(labels: Record<string, string>, talos: TalosSpec): ImageTarget {
+  const pool = talos.overrides.find((o) => matchesSelector(labels, o.nodeSelector));
+  // A pool's rule replaces the plan's: what it does not say comes from the node's own facts.
+  const rule = pool ?? talos;
+  const declared = rule.schematic?.customization?.systemExtensions?.officialExtensions ?? [];
+  return {
+    ...(pool ? { override: pool.name } : {}),
+    ...(rule.schematic ? { schematic: schematicIdOf(rule.schematic) } : {}),
+    extensions: declared.map((name) => name.slice(name.lastIndexOf("/") + 1)),
+    ...(rule.image ? { image: rule.image } : {}),
+    ...(rule.factory ? { factory: rule.factory } : {}),
+  };
+}
+
+/** The installer that takes the node to `version` under its rule. */
+export function installerFor(node: NodeView, talos: TalosSpec, version: string): string {
+  const target = imageTarget(node.labels, talos);
+  const facts: ImageFacts = {
+    ...(node.talos.image ?? { extensions: [] }),
+    ...(target.schematic ? { schematic: target.schematic } : {}),
+    ...(target.factory ? { factory: target.factory } : {}),
+  };
+  return installerImage(node.talos.platform ?? "metal", facts, version, target.image);
+}
+
+/** The node runs another schematic than its rule names (known only once its image facts are read). */
+export function schematicDiffers(node: NodeView, target: ImageTarget): boolean {
+  const running = node.talos.image;
+  return target.schematic !== undefined && running !== undefined && running.schematic !== target.schematic;
+}
+
+/**
+ * machine.install.extraKernelArgs that Talos' lifecycle API would not carry to the new boot: on a
+ * GRUB machine (not booted from a UKI) that does not take its command line from the UKI.
+ */
+export function kernelArgsAtRisk(image: ImageFacts | undefined): string[] {
+  if (image?.bootedWithUKI !== false || image.grubUseUKICmdline === true) return [];
+  return image.kernelArgs ?? [];
+}
+
+/** The last Talos release that serves the legacy MachineService.Upgrade (removed in v1.18). */
+const legacyRemovedIn = "v1.18.0-alpha.0";
+const lifecycleSince = "v1.13.0";
+
+export type UpgradeApi = { api: "legacy" | "lifecycle"; why?: string } | { api: "none"; why: string };
+
+/**
+ * The upgrade API for a node on `from`: the v1.13+ lifecycle API unless the plan asks for the
+ * legacy one, a staged upgrade (legacy only), or kernel arguments the lifecycle API would drop.
+ * A node whose Talos no longer serves the legacy API then has none that keeps what it needs.
+ */
+export function upgradeApi(from: string, image: ImageFacts | undefined, talos: TalosSpec): UpgradeApi {
+  if (compareVersions(from, lifecycleSince) < 0) return { api: "legacy" };
+  const atRisk = kernelArgsAtRisk(image);
+  const why =
+    talos.api === "Legacy"
+      ? "api Legacy"
+      : talos.stage
+        ? "a staged upgrade"
+        : atRisk.length > 0
+          ? `machine.install.extraKernelArgs (${atRisk.join(" ")}) that the lifecycle API drops on GRUB`
+          : undefined;
+  if (why === undefined) return { api: "lifecycle" };
+  if (compareVersions(from, legacyRemovedIn) >= 0)
+    return { api: "none", why: `${why} needs the legacy upgrade API, which Talos ${from} no longer serves` };
+  return { api: "legacy", why };
+}
