@@ -17,8 +17,22 @@ import { Recorder } from "./recorder.ts";
 export interface PlanStatusView {
   phase?: string;
   progress?: string;
-  conditions?: { type: string; status: string; reason: string; message: string }[];
-  nodes?: { name: string; state: string; reason?: string; message: string; attempts: number }[];
+  conditions?: {
+    type: string;
+    status: string;
+    reason: string;
+    message: string;
+    observedGeneration?: number;
+  }[];
+  nodes?: {
+    name: string;
+    state: string;
+    reason?: string;
+    message: string;
+    attempts: number;
+    schematic?: string;
+    override?: string;
+  }[];
   kubernetes?: {
     fromVersion?: string;
     targetVersion?: string;

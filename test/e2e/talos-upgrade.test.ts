@@ -1,10 +1,13 @@
 // Talos upgrades end to end: a plan applied with kubectl, the operator as a process, the real
 // control plane, a simulated fleet with kubelets; the invariants are checked over each whole run.
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
 import { fleetLabel } from "../fleet/kubelet.ts";
 import { kubectl } from "../harness/kubectl.ts";
+import { tool } from "../harness/tools.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
@@ -138,50 +141,150 @@ describe("Talos upgrades, end to end", () => {
     }
   });
 
-  it("a mixed fleet keeps each node's platform, schematic, SecureBoot and Image Factory through a version upgrade", async () => {
+  it("a mixed fleet keeps each node's platform, schematic, SecureBoot, factory and kernel arguments through a version upgrade; then a GPU pool's new extension rolls exactly that pool, staged, at the same version", async () => {
     const gpu = "c".repeat(64);
     const fleetScenario = new Scenario();
     const selfHosted = "https://images.factory.corp.example:8443";
-    const nvidia = { name: "nvidia-container-toolkit", version: "v1.17.0", image: "" };
+    const toolkit = { name: "nvidia-container-toolkit-production", version: "v1.17.0", image: "" };
+    const kernelArgs = ["console=ttyS1,115200", "net.ifnames=0"];
     scenario = await fleetScenario.start({
       talosVersion: "v1.14.0",
       controlPlanes: 1,
       workers: 4,
       images: {
         [fleetScenario.node("cp-1")]: { factoryUrl: selfHosted },
-        [fleetScenario.node("worker-1")]: { platform: "aws", schematic: gpu, extensions: [nvidia] },
-        [fleetScenario.node("worker-2")]: { platform: "aws", schematic: gpu, extensions: [nvidia] },
+        [fleetScenario.node("worker-1")]: { platform: "aws", schematic: gpu, extensions: [toolkit] },
+        [fleetScenario.node("worker-2")]: { platform: "aws", schematic: gpu, extensions: [toolkit] },
         [fleetScenario.node("worker-3")]: { secureBoot: true },
+        // GRUB with kernel arguments: the lifecycle API would boot without them.
+        [fleetScenario.node("worker-4")]: { bootloader: "grub", kernelArgs },
       },
     });
     await scenario.apply({ talos: { version: "v1.14.1" }, rollout: { nodeTimeout: "2m" } });
     await scenario.waitFor("condition=Ready");
 
-    const installers = Object.fromEntries(
-      scenario.fleet
-        .nodes()
-        .map((n) => [
-          n.hostname.replace(`${scenario.name}-`, ""),
-          [...n.pulled].filter((p) => p.includes("installer")),
-        ]),
-    );
+    const byShort = <T>(f: (n: ReturnType<typeof scenario.fleet.nodes>[number]) => T) =>
+      Object.fromEntries(
+        scenario.fleet.nodes().map((n) => [n.hostname.replace(`${scenario.name}-`, ""), f(n)]),
+      );
     const vanilla = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
-    expect(installers).toEqual({
-      "cp-1": [`CRI:NS_SYSTEM/images.factory.corp.example:8443/metal-installer/${vanilla}:v1.14.1`],
-      "worker-1": [`CRI:NS_SYSTEM/factory.talos.dev/aws-installer/${gpu}:v1.14.1`],
-      "worker-2": [`CRI:NS_SYSTEM/factory.talos.dev/aws-installer/${gpu}:v1.14.1`],
-      "worker-3": [`CRI:NS_SYSTEM/factory.talos.dev/metal-installer-secureboot/${vanilla}:v1.14.1`],
-      "worker-4": [`CRI:NS_SYSTEM/factory.talos.dev/metal-installer/${vanilla}:v1.14.1`],
+    const installer = {
+      "cp-1": `images.factory.corp.example:8443/metal-installer/${vanilla}:v1.14.1`,
+      "worker-1": `factory.talos.dev/aws-installer/${gpu}:v1.14.1`,
+      "worker-2": `factory.talos.dev/aws-installer/${gpu}:v1.14.1`,
+      "worker-3": `factory.talos.dev/metal-installer-secureboot/${vanilla}:v1.14.1`,
+      "worker-4": `factory.talos.dev/metal-installer/${vanilla}:v1.14.1`,
+    };
+    // What each machine was asked to install, and through which API.
+    expect(byShort((n) => n.upgrades.map((u) => `${u.api} ${u.image}`))).toEqual({
+      "cp-1": [`lifecycle ${installer["cp-1"]}`],
+      "worker-1": [`lifecycle ${installer["worker-1"]}`],
+      "worker-2": [`lifecycle ${installer["worker-2"]}`],
+      "worker-3": [`lifecycle ${installer["worker-3"]}`],
+      "worker-4": [`legacy ${installer["worker-4"]}`],
     });
-    expect(scenario.fleet.nodes().map((n) => n.version)).toEqual(Array(5).fill("v1.14.1"));
+    // What each booted: the version, and the identity its installer carried.
+    expect(
+      byShort((n) => [
+        n.version,
+        n.identity.platform,
+        n.identity.schematic,
+        n.identity.secureBoot,
+        n.identity.factoryUrl,
+      ]),
+    ).toEqual({
+      "cp-1": ["v1.14.1", "metal", vanilla, false, selfHosted],
+      "worker-1": ["v1.14.1", "aws", gpu, false, "https://factory.talos.dev"],
+      "worker-2": ["v1.14.1", "aws", gpu, false, "https://factory.talos.dev"],
+      "worker-3": ["v1.14.1", "metal", vanilla, true, "https://factory.talos.dev"],
+      "worker-4": ["v1.14.1", "metal", vanilla, false, "https://factory.talos.dev"],
+    });
+    expect(scenario.fleet.node(scenario.node("worker-4")).cmdline).toEqual(
+      expect.arrayContaining(kernelArgs),
+    );
+    expect(scenario.fleet.nodes().flatMap((n) => n.bootProblems)).toEqual([]);
     // Each machine's configuration names the installer it now runs, for a later reinstall or reset.
-    const installed = () =>
-      scenario.fleet.nodes().map((n) => `CRI:NS_SYSTEM/${installImageOf(scenario.fleet.machineConfig(n))}`);
-    const pulled = scenario.fleet.nodes().map((n) => [...n.pulled].find((p) => p.includes("installer")));
-    await waitUntil("every install image is patched", async () => installed().join() === pulled.join(), {
-      timeoutMs: 10_000,
-      describe: () => installed().join("\n"),
+    const installed = () => byShort((n) => installImageOf(scenario.fleet.machineConfig(n)));
+    await waitUntil(
+      "every install image is patched",
+      async () => JSON.stringify(installed()) === JSON.stringify(installer),
+      {
+        timeoutMs: 10_000,
+        describe: () => JSON.stringify(installed(), null, 1),
+      },
+    );
+
+    // The GPU pool gets a second extension: the plan declares its schematic; the factory knows it.
+    const nvidia = [
+      "siderolabs/nvidia-container-toolkit-production",
+      "siderolabs/nvidia-open-gpu-kernel-modules-production",
+    ];
+    // The factory's ID for that schematic, computed outside the operator (its YAML library, hashed).
+    const gpuNext = "6698d6f136c5bb37ca8bb8482c9084305084da0a5ead1f4dcae760796f8ab3a2";
+    scenario.fleet.registry.addSchematic(gpuNext, nvidia);
+    for (const w of ["worker-1", "worker-2"])
+      await scenario.kubectl(["label", "node", scenario.node(w), "pool=gpu"]);
+    await scenario.apply({
+      talos: {
+        version: "v1.14.1",
+        stage: true,
+        overrides: [
+          {
+            name: "gpu",
+            nodeSelector: { matchLabels: { pool: "gpu" } },
+            schematic: { customization: { systemExtensions: { officialExtensions: nvidia } } },
+          },
+        ],
+      },
+      rollout: { nodeTimeout: "2m" },
     });
+    let seen = await scenario.status();
+    await waitUntil(
+      "the edited plan is Completed",
+      async () => {
+        seen = await scenario.status();
+        const ready = scenario.condition(seen, "Ready");
+        return seen.phase === "Completed" && ready?.status === "True" && ready.observedGeneration === 2;
+      },
+      { timeoutMs: 90_000, describe: () => JSON.stringify(seen, null, 1) },
+    );
+    const next = `factory.talos.dev/aws-installer/${gpuNext}:v1.14.1`;
+    expect(byShort((n) => n.upgrades.length)).toEqual({
+      "cp-1": 1,
+      "worker-1": 2,
+      "worker-2": 2,
+      "worker-3": 1,
+      "worker-4": 1,
+    });
+    for (const w of ["worker-1", "worker-2"]) {
+      const node = scenario.fleet.node(scenario.node(w));
+      expect(node.upgrades[1]).toMatchObject({ api: "legacy", image: next, stage: true });
+      expect([node.version, node.identity.schematic]).toEqual(["v1.14.1", gpuNext]);
+    }
+    const status = await scenario.status();
+    expect(status.nodes?.filter((e) => e.override === "gpu").map((e) => [e.name, e.schematic])).toEqual([
+      [scenario.node("worker-1"), gpuNext],
+      [scenario.node("worker-2"), gpuNext],
+    ]);
+    // As the user checks it: the real talosctl lists the new extension on the pool's machines.
+    const extensions = await promisify(execFile)(tool("talosctl", "talosctl"), [
+      "--talosconfig",
+      scenario.fleet.talosconfig.reader,
+      "-n",
+      scenario.fleet.node(scenario.node("worker-1")).address,
+      "get",
+      "extensions",
+    ]);
+    expect(extensions.stdout).toContain("nvidia-open-gpu-kernel-modules-production");
+    const reinstalled = { ...installer, "worker-1": next, "worker-2": next };
+    await waitUntil(
+      "the pool's install images are patched",
+      async () => JSON.stringify(installed()) === JSON.stringify(reinstalled),
+      {
+        timeoutMs: 10_000,
+        describe: () => JSON.stringify(installed(), null, 1),
+      },
+    );
   });
 
   it("rebootMode Force: every node reboots with Talos' FORCE mode; refused up front on the legacy API", async () => {
