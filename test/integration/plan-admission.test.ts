@@ -62,6 +62,61 @@ it.each([
     /spec\.rollout\.maxUnavailable/,
   ],
   [
+    "a schematic named by id and declared at once",
+    { talos: { version: "v1.14.1", schematic: { id: "a".repeat(64), customization: {} } } },
+    /spec\.talos\.schematic: Invalid value: "object": name the schematic either by id or by overlay\/customization/,
+  ],
+  [
+    "a schematic ID that is not one",
+    { talos: { version: "v1.14.1", schematic: { id: "vanilla" } } },
+    /spec\.talos\.schematic\.id/,
+  ],
+  [
+    "a kernel argument the operator cannot hash as the factory does",
+    { talos: { version: "v1.14.1", schematic: { customization: { extraKernelArgs: ["a b"] } } } },
+    /spec\.talos\.schematic\.customization\.extraKernelArgs\[0\]/,
+  ],
+  [
+    "a pool with an image and a schematic",
+    {
+      talos: {
+        version: "v1.14.1",
+        overrides: [
+          {
+            name: "gpu",
+            nodeSelector: {},
+            image: "mirror.example/installer:v1",
+            schematic: { id: "a".repeat(64) },
+          },
+        ],
+      },
+    },
+    /spec\.talos\.overrides\[0\]: Invalid value: "object": image names the installer itself/,
+  ],
+  [
+    "a pool that changes nothing",
+    { talos: { version: "v1.14.1", overrides: [{ name: "gpu", nodeSelector: {} }] } },
+    /spec\.talos\.overrides\[0\]: Invalid value: "object": an override sets at least one of/,
+  ],
+  [
+    "two pools of one name",
+    {
+      talos: {
+        version: "v1.14.1",
+        overrides: [
+          { name: "gpu", nodeSelector: {}, factory: "a.example" },
+          { name: "gpu", nodeSelector: {}, factory: "b.example" },
+        ],
+      },
+    },
+    /spec\.talos\.overrides\[1\]: Duplicate value/,
+  ],
+  [
+    "Force with a staged upgrade",
+    { talos: { version: "v1.14.1", rebootMode: "Force", stage: true } },
+    /spec\.talos: Invalid value: "object": rebootMode Force needs the v1\.13\+ lifecycle API/,
+  ],
+  [
     "a bad duration",
     { talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "30 minutes" } },
     /spec\.rollout\.nodeTimeout/,

@@ -8,7 +8,7 @@ import {
   removedInArgs,
   unsupportedCombination,
 } from "../../src/core/kubernetes-compat.ts";
-import { configImages, withComponentImage } from "../../src/talos/machine-config.ts";
+import { configImages, installKernelArgs, withComponentImage } from "../../src/talos/machine-config.ts";
 
 const v1alpha1 = `# written by a person
 version: v1alpha1 # the only version
@@ -99,6 +99,36 @@ disabled: true
     expect(() => withComponentImage("kind: KubeletConfig2\n", "kube-apiserver", "x:v1")).toThrow(
       /no v1alpha1 document/,
     );
+  });
+});
+
+describe("machine.install's kernel arguments", () => {
+  it("reads extraKernelArgs and grubUseUKICmdline from the v1alpha1 document", () => {
+    const config = `version: v1alpha1
+machine:
+  install:
+    disk: /dev/sda
+    extraKernelArgs:
+      - console=ttyS1,115200
+      - net.ifnames=0
+---
+apiVersion: v1alpha1
+kind: KubeletConfig
+`;
+    expect(installKernelArgs(config)).toEqual({
+      kernelArgs: ["console=ttyS1,115200", "net.ifnames=0"],
+      grubUseUKICmdline: false,
+    });
+    expect(
+      installKernelArgs("version: v1alpha1\nmachine:\n  install:\n    grubUseUKICmdline: true\n"),
+    ).toEqual({ kernelArgs: [], grubUseUKICmdline: true });
+  });
+
+  it("has none where the configuration says none", () => {
+    expect(installKernelArgs("version: v1alpha1\nmachine:\n  type: worker\n")).toEqual({
+      kernelArgs: [],
+      grubUseUKICmdline: false,
+    });
   });
 });
 
