@@ -70,11 +70,12 @@ export function schematicDiffers(node: NodeView, target: ImageTarget): boolean {
 
 /**
  * machine.install.extraKernelArgs that Talos' lifecycle API would not carry to the new boot: on a
- * GRUB machine (not booted from a UKI) that does not take its command line from the UKI.
+ * GRUB machine (not booted from a UKI) that does not take its command line from the UKI. Undefined
+ * when they could not be read there (the configuration needs os:admin): any would be at risk.
  */
-export function kernelArgsAtRisk(image: ImageFacts | undefined): string[] {
+export function kernelArgsAtRisk(image: ImageFacts | undefined): string[] | undefined {
   if (image?.bootedWithUKI !== false || image.grubUseUKICmdline === true) return [];
-  return image.kernelArgs ?? [];
+  return image.kernelArgs;
 }
 
 /** The last Talos release that serves the legacy MachineService.Upgrade (removed in v1.18). */
@@ -96,9 +97,11 @@ export function upgradeApi(from: string, image: ImageFacts | undefined, talos: T
       ? "api Legacy"
       : talos.stage
         ? "a staged upgrade"
-        : atRisk.length > 0
-          ? `machine.install.extraKernelArgs (${atRisk.join(" ")}) that the lifecycle API drops on GRUB`
-          : undefined;
+        : atRisk === undefined
+          ? "a GRUB boot whose machine.install.extraKernelArgs could not be read (the lifecycle API drops them)"
+          : atRisk.length > 0
+            ? `machine.install.extraKernelArgs (${atRisk.join(" ")}) that the lifecycle API drops on GRUB`
+            : undefined;
   if (why === undefined) return { api: "lifecycle" };
   if (compareVersions(from, legacyRemovedIn) >= 0)
     return { api: "none", why: `${why} needs the legacy upgrade API, which Talos ${from} no longer serves` };

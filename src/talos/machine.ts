@@ -107,8 +107,8 @@ export async function imageFacts(client: TalosClient, node: string): Promise<Ima
     ),
   ]);
   const extensions = layers.map(({ spec }) => {
-    const { metadata } = spec as { metadata?: { name?: string; version?: string } };
-    return { name: metadata?.name ?? "", version: metadata?.version ?? "" };
+    const { metadata } = spec as { metadata?: { name?: string; version?: string; author?: string } };
+    return { name: metadata?.name ?? "", version: metadata?.version ?? "", author: metadata?.author ?? "" };
   });
   const schematic = schematicFromExtensions(extensions);
   const securityState = security
@@ -129,7 +129,10 @@ export async function imageFacts(client: TalosClient, node: string): Promise<Ima
         }
       ).apiurl
     : undefined;
-  const factory = apiUrl ? factoryHost(apiUrl) : undefined;
+  // Before v1.14 the factory is named only in the schematic extension's author: "Image Factory (<url>)".
+  const author = extensions.find((e) => e.name === "schematic")?.author ?? "";
+  const authorUrl = /^Image Factory \((https?:\/\/[^)\s]+)\)$/.exec(author)?.[1];
+  const factory = apiUrl || authorUrl ? factoryHost(apiUrl || authorUrl || "") : undefined;
   return {
     extensions: extensions.map((e) => e.name).filter((name) => name !== "schematic"),
     ...(schematic ? { schematic } : {}),

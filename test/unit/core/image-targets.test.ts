@@ -239,6 +239,14 @@ describe("the upgrade API", () => {
       { api: "lifecycle" },
     ],
     ["a UKI boot", "v1.14.0", { ...grub, bootedWithUKI: true }, {}, { api: "lifecycle" }],
+    ["GRUB without kernel arguments", "v1.14.0", { ...grub, kernelArgs: [] }, {}, { api: "lifecycle" }],
+    [
+      "GRUB whose configuration could not be read",
+      "v1.14.0",
+      { extensions: [], bootedWithUKI: false },
+      {},
+      { api: "legacy", why: expect.stringContaining("could not be read") },
+    ],
     [
       "a Talos without the legacy API",
       "v1.18.0",
@@ -247,12 +255,13 @@ describe("the upgrade API", () => {
       { api: "none", why: expect.stringContaining("which Talos v1.18.0 no longer serves") },
     ],
   ] as const)("%s", (_case, from, image, extra, expected) => {
-    expect(upgradeApi(from, image, talos(extra))).toEqual(expected);
+    expect(upgradeApi(from, image as ImageFacts | undefined, talos(extra))).toEqual(expected);
   });
 
   it("names the kernel arguments at risk only where they are", () => {
     expect(kernelArgsAtRisk(undefined)).toEqual([]);
-    expect(kernelArgsAtRisk({ extensions: [], bootedWithUKI: false })).toEqual([]);
+    expect(kernelArgsAtRisk({ extensions: [], bootedWithUKI: false })).toBeUndefined();
+    expect(kernelArgsAtRisk({ extensions: [], bootedWithUKI: false, kernelArgs: [] })).toEqual([]);
     expect(kernelArgsAtRisk(grub)).toEqual(["console=ttyS1", "net.ifnames=0"]);
   });
 
