@@ -1,7 +1,8 @@
 // The manager: watches → work queue → reconciler, behind leader election, with the health and
 // metrics server and a clean stop on SIGTERM.
 import type { Server } from "node:http";
-import type { KubernetesObject } from "@kubernetes/client-node";
+import { CoreV1Api, type KubernetesObject } from "@kubernetes/client-node";
+import { Notifier } from "./controller/notifier.ts";
 import { WorkQueue } from "./controller/queue.ts";
 import { Reconciler } from "./controller/reconciler.ts";
 import { makeCaches, startCaches } from "./kube/cache.ts";
@@ -13,6 +14,8 @@ import { LeaderElector } from "./kube/leader.ts";
 import { ManifestSync } from "./kube/manifest-sync.ts";
 import { NodeControl } from "./kube/nodes.ts";
 import { PlanStore } from "./kube/plans.ts";
+import { readSecretKey } from "./kube/secrets.ts";
+import { postWebhook } from "./notify/webhook.ts";
 import type { Logger } from "./observability/logger.ts";
 import { makeMetrics } from "./observability/metrics.ts";
 import { startServer } from "./observability/server.ts";
@@ -57,6 +60,13 @@ export async function runManager(
   });
   let wake: (plan: string) => void = () => undefined;
   const watches = new MachineWatches((plan) => wake(plan));
+  const core = kc.makeApiClient(CoreV1Api);
+  const notifier = new Notifier({
+    readSecret: (ref) => readSecretKey(core, ref),
+    post: postWebhook,
+    requeue: (plan) => wake(plan),
+    logger,
+  });
   const reconciler = new Reconciler({
     kubeconfig: kc,
     caches,
@@ -75,6 +85,7 @@ export async function runManager(
     // POD_NAME and OPERATOR_NAMESPACE come from the downward API in the Deployment.
     self: { namespace: settings.namespace, name: settings.identity },
     requeue: (plan) => wake(plan),
+    notifier,
   });
   const queue = new WorkQueue(
     (name) => reconciler.reconcile(name),
@@ -115,6 +126,7 @@ export async function runManager(
   const stop = async () => {
     queue.stop();
     watches.stop();
+    notifier.stop();
     for (let i = 0; i < 100 && !queue.idle(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     await leader?.release();
     await stopCaches();

@@ -60,6 +60,10 @@ export interface ShellMemory {
   manifestSyncError?: string;
   /** The retry annotation value the errors above were last cleared for. */
   retry?: string;
+  /** Notifications delivered that the plan's status may still list. */
+  delivered: Set<string>;
+  /** Per receiver, why its last notification could not be delivered; cleared by its next delivery. */
+  notifyErrors: Map<string, string>;
 }
 
 export function newShellMemory(): ShellMemory {
@@ -72,6 +76,8 @@ export function newShellMemory(): ShellMemory {
     installImages: new Map(),
     facts: new Map(),
     upgradeCalls: new Map(),
+    delivered: new Set(),
+    notifyErrors: new Map(),
   };
 }
 
@@ -420,6 +426,10 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ...(removedApis ? { removedApis } : {}),
     ...(manifests ? { manifests } : {}),
     ...("error" in inputs.talos ? { talosConfigError: inputs.talos.error } : {}),
+    notifications: {
+      delivered: [...memory.delivered],
+      ...(memory.notifyErrors.size > 0 ? { error: [...memory.notifyErrors.values()].join("; ") } : {}),
+    },
   };
 }
 

@@ -19,6 +19,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
 import type { MachineWatches } from "../talos/watch.ts";
 import { act } from "./act.ts";
+import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 
 export interface ReconcilerPorts {
@@ -42,6 +43,8 @@ export interface ReconcilerPorts {
   self?: PodRef;
   /** Looks at a plan again soon (the work queue's add). */
   requeue: (plan: string) => void;
+  /** Delivers the notifications plans' statuses list. */
+  notifier?: Notifier;
   now?: () => Date;
 }
 
@@ -124,6 +127,8 @@ export class Reconciler {
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion }, status: decision.status };
       }
       this.written.set(name, decision.status);
+      // Written first, then delivered: a crash in between delivers it after the restart.
+      ports.notifier?.pump(plan, memory);
       if (underWay(parsed.plan.status) && !underWay(decision.status)) await ports.fleetLock.release(name);
       const called: string[] = [];
       for (const action of decision.actions) {

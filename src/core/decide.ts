@@ -12,6 +12,7 @@ import type { Verdict } from "../model/verdict.ts";
 import { holdReason } from "./holds.ts";
 import { previewKubernetes, stepKubernetes } from "./kubernetes-phase.ts";
 import { activeStates, recordInstallers, stepNode } from "./node-steps.ts";
+import { outbox } from "./notifications.ts";
 import { assembleStatus } from "./plan-status.ts";
 import { preflight } from "./preflight.ts";
 import { selectedNodes } from "./selection.ts";
@@ -145,7 +146,7 @@ export function decide(obs: Observation): Decision {
   }
   effects.add({ actions: releaseCordons(plan.metadata.name, entries, obs.nodes, deleting) });
 
-  const decision = assembleStatus({
+  const assembled = assembleStatus({
     ...base,
     entries,
     events: effects.events,
@@ -153,6 +154,18 @@ export function decide(obs: Observation): Decision {
     nextWindow: windows.ok && !windows.open ? windows.nextOpen : undefined,
     ...(kubernetes ? { kubernetes } : {}),
   });
+  const notifications = outbox({
+    spec,
+    previous,
+    next: assembled.status,
+    generation: base.generation,
+    now,
+    delivered: obs.notifications?.delivered ?? [],
+    error: obs.notifications?.error,
+  });
+  const decision = notifications
+    ? { ...assembled, status: { ...assembled.status, notifications } }
+    : assembled;
   return conclude(decision, verdict, effects, now, deleting);
 }
 

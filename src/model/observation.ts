@@ -186,4 +186,6 @@ export interface Observation {
   manifests?: ManifestsView;
   /** The Talos credentials could not be loaded; nothing can be observed or done on Talos. */
   talosConfigError?: string;
+  /** Notifications the shell has delivered since status last listed them, and its last failure. */
+  notifications?: { delivered: string[]; error?: string };
 }

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Plan } from "../api/v1alpha1/plan.ts";
-import { apiMessage, httpStatus } from "../kube/client.ts";
+import { readSecretKey } from "../kube/secrets.ts";
 import { type CallObserver, TalosClient } from "./client.ts";
 import { parseTalosconfig } from "./talosconfig.ts";
 
@@ -28,16 +28,9 @@ export class TalosCredentials {
     let source: string;
     if (ref) {
       source = `secret ${ref.namespace}/${ref.name} key ${ref.key}`;
-      try {
-        const secret = await this.core.readNamespacedSecret({ namespace: ref.namespace, name: ref.name });
-        const data = secret.data?.[ref.key];
-        if (!data) return { error: `${source}: the key is missing` };
-        text = Buffer.from(data, "base64").toString("utf8");
-      } catch (error) {
-        return {
-          error: httpStatus(error) === 404 ? `${source}: not found` : `${source}: ${apiMessage(error)}`,
-        };
-      }
+      const read = await readSecretKey(this.core, ref);
+      if (typeof read !== "string") return read;
+      text = read;
     } else {
       source = this.path;
       try {

@@ -309,6 +309,34 @@ const secretKeyRef = z.object({
   key: z.string().min(1).max(253).default("config"),
 });
 
+/** What a rollout tells its receivers about. */
+export const notificationEvents = ["Started", "NodeFailed", "Stalled", "Completed"] as const;
+export type NotificationEvent = (typeof notificationEvents)[number];
+
+const notification = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(63)
+    .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "must be a DNS label, such as oncall"),
+  format: z
+    .enum(["Generic", "Slack", "Teams"])
+    .default("Generic")
+    .describe(
+      "Generic: a JSON object (plan, event, node, reason, message, time). Slack and Teams: their incoming-webhook payloads.",
+    ),
+  urlSecretRef: z
+    .object({ name, namespace: z.string().min(1).max(63), key: z.string().min(1).max(253).default("url") })
+    .describe(
+      "The Secret key that holds the webhook URL (it often carries a token, so it is never in the plan).",
+    ),
+  events: z
+    .array(z.enum(notificationEvents))
+    .min(1)
+    .max(4)
+    .default([...notificationEvents]),
+});
+
 export const planSpecSchema = z
   .object({
     talos: talos.optional(),
@@ -325,6 +353,14 @@ export const planSpecSchema = z
     maintenanceWindows: z.array(maintenanceWindow).max(16).default([]),
     paused: z.boolean().default(false),
     dryRun: z.boolean().default(false).describe("Compute and publish the plan in status; touch nothing."),
+    notifications: z
+      .array(notification)
+      .max(8)
+      .default([])
+      .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] })
+      .describe(
+        "Webhooks told when the rollout starts, a node fails, the plan stalls and when it completes; delivered at least once, with retries, never holding the rollout.",
+      ),
     talosConfig: z
       .object({ secretRef: secretKeyRef.optional() })
       .optional()
@@ -501,6 +537,31 @@ export const planStatusSchema = z.object({
   gatesFailingSince: z.string().optional(),
   /** The last value of the retry annotation acted on. */
   lastRetry: z.string().optional(),
+  notifications: z
+    .object({
+      /** Written with the transition they tell of, removed once delivered: at least once, across restarts. */
+      pending: z
+        .array(
+          z.object({
+            id: z.string(),
+            receiver: z.string(),
+            event: z.enum(notificationEvents),
+            node: z.string().optional(),
+            message: z.string(),
+            time: z.string(),
+          }),
+        )
+        .max(64)
+        .default([]),
+      delivered: z.number().int().default(0),
+      /** Notifications given up because more than 64 were waiting (a receiver down for long). */
+      dropped: z.number().int().default(0),
+      /** The generation whose rollout start was told. */
+      startedGeneration: z.number().int().optional(),
+      /** The last delivery failure: the receiver and what went wrong, never its URL. */
+      lastError: z.string().optional(),
+    })
+    .optional(),
   history: z
     .array(
       z.object({
