@@ -1,5 +1,7 @@
 // What a person does with a plan: pause and resume, retry after a failure, keep to maintenance
 // windows, and hold the rollout on a health check of their own.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { kubectl } from "../harness/kubectl.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
@@ -58,19 +60,78 @@ describe("controls, end to end", () => {
     expect(started.length).toBeLessThan(4);
   });
 
-  it("the retry annotation retries a failed node, once", async () => {
-    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
-    scenario.fleet.inject(scenario.node("worker-1"), { bootFailure: true });
-    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
-    await scenario.waitFor("jsonpath={.status.phase}=Failed", 90);
-    // Nothing is retried blindly: the failed node waits for a person.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(1);
-    await kubectl(["annotate", "tup", scenario.name, "upgrade.talos-operator.dev/retry=1"]);
-    await scenario.waitFor("condition=Ready");
-    const worker = (await scenario.status()).nodes?.find((n) => n.name === scenario.node("worker-1"));
-    expect(worker).toMatchObject({ state: "Done", attempts: 2 });
-    expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(2);
+  it("the retry annotation retries a failed node, once; a webhook is told of the start, the failure, the stall and the completion, at least once across an operator SIGKILL", async () => {
+    // A receiver that refuses until told otherwise, behind a URL in a Secret.
+    let accepting = false;
+    const received: { event: string; node?: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        if (!accepting) return void res.writeHead(503).end();
+        received.push(JSON.parse(body) as { event: string; node?: string });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    try {
+      scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook/t0ken`;
+      await kubectl([
+        "create",
+        "secret",
+        "generic",
+        `${scenario.name}-hook`,
+        "-n",
+        "default",
+        `--from-literal=url=${url}`,
+      ]);
+      scenario.fleet.inject(scenario.node("worker-1"), { bootFailure: true });
+      await scenario.apply({
+        talos: { version: "v1.12.4" },
+        rollout: { nodeTimeout: "2m" },
+        notifications: [
+          { name: "oncall", urlSecretRef: { name: `${scenario.name}-hook`, namespace: "default" } },
+        ],
+      });
+      await scenario.waitFor("jsonpath={.status.phase}=Failed", 90);
+      // Nothing is retried blindly: the failed node waits for a person.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(1);
+      // Refused so far: what is owed waits in status, with the receiver's failure (not its URL).
+      const owed = (await scenario.status()) as {
+        notifications?: { pending: { event: string }[]; lastError?: string };
+      };
+      expect(owed.notifications?.pending.map((p) => p.event)).toEqual(["Started", "NodeFailed", "Stalled"]);
+      expect(owed.notifications?.lastError).toMatch(/^oncall: HTTP 503/);
+      expect(JSON.stringify(owed)).not.toContain("t0ken");
+      // The operator dies; its successor delivers what status still owes.
+      await scenario.operator.kill();
+      accepting = true;
+      scenario.startOperator({}, "operator-2");
+      await waitUntil("the owed notifications delivered", async () => received.length >= 3, {
+        timeoutMs: 30_000,
+      });
+      await kubectl(["annotate", "tup", scenario.name, "upgrade.talos-operator.dev/retry=1"]);
+      await scenario.waitFor("condition=Ready");
+      const worker = (await scenario.status()).nodes?.find((n) => n.name === scenario.node("worker-1"));
+      expect(worker).toMatchObject({ state: "Done", attempts: 2 });
+      expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(2);
+      await waitUntil("the completion told", async () => received.some((r) => r.event === "Completed"), {
+        timeoutMs: 30_000,
+      });
+      expect(received.map((r) => [r.event, r.node])).toEqual([
+        ["Started", undefined],
+        ["NodeFailed", scenario.node("worker-1")],
+        ["Stalled", undefined],
+        ["Completed", undefined],
+      ]);
+    } finally {
+      await kubectl(["delete", "secret", `${scenario.name}-hook`, "-n", "default", "--ignore-not-found"]);
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it("waits outside its maintenance window and says when the next one opens", async () => {
