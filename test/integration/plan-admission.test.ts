@@ -64,7 +64,7 @@ it.each([
   [
     "a schematic named by id and declared at once",
     { talos: { version: "v1.14.1", schematic: { id: "a".repeat(64), customization: {} } } },
-    /spec\.talos\.schematic: Invalid value: "object": name the schematic either by id or by overlay\/customization/,
+    /spec\.talos\.schematic: Invalid value: name the schematic either by id or by overlay\/customization/,
   ],
   [
     "a schematic ID that is not one",
@@ -91,12 +91,12 @@ it.each([
         ],
       },
     },
-    /spec\.talos\.overrides\[0\]: Invalid value: "object": image names the installer itself/,
+    /spec\.talos\.overrides\[0\]: Invalid value: image names the installer itself/,
   ],
   [
     "a pool that changes nothing",
     { talos: { version: "v1.14.1", overrides: [{ name: "gpu", nodeSelector: {} }] } },
-    /spec\.talos\.overrides\[0\]: Invalid value: "object": an override sets at least one of/,
+    /spec\.talos\.overrides\[0\]: Invalid value: an override sets at least one of/,
   ],
   [
     "two pools of one name",
@@ -114,7 +114,7 @@ it.each([
   [
     "Force with a staged upgrade",
     { talos: { version: "v1.14.1", rebootMode: "Force", stage: true } },
-    /spec\.talos: Invalid value: "object": rebootMode Force needs the v1\.13\+ lifecycle API/,
+    /spec\.talos: Invalid value: rebootMode Force needs the v1\.13\+ lifecycle API/,
   ],
   [
     "a bad duration",

@@ -167,18 +167,14 @@ describe("the fleet simulator, seen by the real talosctl", () => {
   });
 
   const image = (version: string) => `factory.talos.dev/metal-installer/${vanillaSchematic}:${version}`;
+  /** `talosctl upgrade` as an admin, waiting and printing its progress plainly. */
+  const upgrade = (address: string, installer: string, ...flags: string[]) =>
+    as("admin", ["-n", address, "upgrade", ...flags, "--progress=plain", "--image", installer]);
 
   it("upgrade --wait, legacy API (v1.12 node): tracked to the reboot, back on the new version", async () => {
     const worker = fleet.node("worker-1");
     const bootId = worker.bootId;
-    const { stdout, stderr } = await as("admin", [
-      "-n",
-      worker.address,
-      "upgrade",
-      "--progress=plain",
-      "--image",
-      image("v1.13.0"),
-    ]);
+    const { stdout, stderr } = await upgrade(worker.address, image("v1.13.0"));
     const output = stdout + stderr;
     expect(output).toContain("falling back to legacy");
     expect(output).toContain("task: stopAllServices action: START");
@@ -191,15 +187,7 @@ describe("the fleet simulator, seen by the real talosctl", () => {
   it("upgrade --wait, v1.13+ API: ImageService.Pull, LifecycleService.Upgrade, then Reboot", async () => {
     const worker = fleet.node("worker-2");
     const before = worker.calls.length;
-    const { stdout, stderr } = await as("admin", [
-      "-n",
-      worker.address,
-      "upgrade",
-      "--drain=false",
-      "--progress=plain",
-      "--image",
-      image("v1.14.0"),
-    ]);
+    const { stdout, stderr } = await upgrade(worker.address, image("v1.14.0"), "--drain=false");
     expect(stdout + stderr).toContain("post check passed");
     expect(worker.version).toBe("v1.14.0");
     const methods = worker.calls.slice(before).map((c) => c.method);
@@ -226,15 +214,11 @@ describe("the fleet simulator, seen by the real talosctl", () => {
       /KernelCmdline\s+cmdline\s+\d+\s+talos\.platform=metal console=tty0 /,
     );
 
-    const { stdout, stderr } = await as("admin", [
-      "-n",
+    const { stdout, stderr } = await upgrade(
       worker.address,
-      "upgrade",
-      "--drain=false",
-      "--progress=plain",
-      "--image",
       `factory.talos.dev/metal-installer/${gpu}:v1.14.1`,
-    ]);
+      "--drain=false",
+    );
     expect(stdout + stderr).toContain("post check passed");
     expect(worker.version).toBe("v1.14.1");
     const extensions = await get("extensions");
@@ -258,14 +242,7 @@ describe("the fleet simulator, seen by the real talosctl", () => {
   it("A/B rollback: talosctl reports success, yet the node is back on its old version", async () => {
     const node = fleet.node("cp-2");
     fleet.inject("cp-2", { bootFailure: true });
-    const { stdout, stderr } = await as("admin", [
-      "-n",
-      node.address,
-      "upgrade",
-      "--progress=plain",
-      "--image",
-      image("v1.13.0"),
-    ]);
+    const { stdout, stderr } = await upgrade(node.address, image("v1.13.0"));
     expect(stdout + stderr).toContain("post check passed");
     expect(node.version).toBe("v1.12.4");
   });
