@@ -265,6 +265,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const entries = new Map((plan.status?.nodes ?? []).map((e) => [e.name, e]));
   const talos = "error" in inputs.talos ? undefined : inputs.talos;
 
+  const settled =
+    plan.status?.phase === "Completed" && plan.status.observedGeneration === plan.metadata.generation;
   const nodeFacts = async (node: V1Node): Promise<TalosFacts> => {
     const name = node.metadata?.name ?? "";
     const address = internalIp(node);
@@ -278,6 +280,12 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const cached = memory.facts.get(name);
     if (cached && !busy && now.getTime() - cached.at < factsTtlFor(name, inputs.factsTtlMs))
       return cached.facts;
+    // A plan done with the spec it has polls no machine: while the kubelet reports the boot the
+    // facts were read on, the machine has not rebooted into anything else. A new node, a reboot
+    // or an edited plan reads Talos again.
+    const sameBoot =
+      cached?.facts.bootId !== undefined && node.status?.nodeInfo?.bootID === cached.facts.bootId;
+    if (cached && !busy && settled && sameBoot) return cached.facts;
     // Image facts (schematic, extensions, SecureBoot, kernel arguments) are read while a node may
     // still start or is under way (its verification reads the new boot's); a later read keeps the
     // last ones while the machine stays on the boot they were read on.

@@ -1,0 +1,95 @@
+// A plan done with the spec it has polls no machine: the operator reads Talos again only for a
+// node whose kubelet reports another boot, a node it has never seen, or once the plan is edited.
+// Counted on the simulated machines' own call logs, over the wire.
+import type { V1Node } from "@kubernetes/client-node";
+import { type Plan, planSpecSchema } from "../../src/api/v1alpha1/plan.ts";
+import { newShellMemory, observe } from "../../src/controller/observe.ts";
+import type { TalosClient } from "../../src/talos/client.ts";
+import { Fleet } from "../fleet/fleet.ts";
+import type { SimNode } from "../fleet/node.ts";
+import { clientFor } from "../fleet/talosconfig.ts";
+import { adminKubeConfig } from "../harness/shared-control-plane.ts";
+
+describe("observing a settled plan", () => {
+  let fleet: Fleet;
+  let client: TalosClient;
+
+  beforeAll(async () => {
+    fleet = await Fleet.start({ controlPlanes: 1, workers: 2, talosVersion: "v1.12.4" });
+    client = clientFor(fleet.talosconfig.admin);
+  });
+
+  afterAll(async () => {
+    client.close();
+    await fleet.stop();
+  });
+
+  const nodeOf = (n: SimNode, bootID: string = n.bootId): V1Node => ({
+    metadata: {
+      name: n.hostname,
+      labels: n.isControlPlane ? { "node-role.kubernetes.io/control-plane": "" } : {},
+    },
+    status: {
+      addresses: [{ type: "InternalIP", address: n.address }],
+      nodeInfo: { bootID } as NonNullable<V1Node["status"]>["nodeInfo"],
+      conditions: [{ type: "Ready", status: "True" }],
+    },
+  });
+  const plan = (generation: number): Plan => ({
+    apiVersion: "upgrade.talos-operator.dev/v1alpha1",
+    kind: "TalosUpgradePlan",
+    metadata: { name: "production", generation },
+    spec: planSpecSchema.parse({ talos: { version: "v1.12.4" } }),
+    status: {
+      observedGeneration: 1,
+      phase: "Completed",
+      conditions: [],
+      history: [],
+      nodes: fleet.nodes().map((n) => ({
+        name: n.hostname,
+        role: n.isControlPlane ? "controlplane" : "worker",
+        state: "Done",
+        version: "v1.12.4",
+        attempts: 0,
+        message: "",
+      })),
+    },
+  });
+  const calls = () => Object.fromEntries(fleet.nodes().map((n) => [n.hostname, n.calls.length]));
+  const callsDuring = async (work: () => Promise<unknown>) => {
+    const before = calls();
+    await work();
+    const after = calls();
+    return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]));
+  };
+
+  it("reads each machine once, then not again while the boots stay; a reboot or an edit reads again", async () => {
+    const memory = newShellMemory();
+    const pass = (p: Plan, nodes: V1Node[]) =>
+      observe({
+        plan: p,
+        otherPlans: [],
+        nodes,
+        pods: [],
+        talos: client,
+        kubeconfig: adminKubeConfig(),
+        memory,
+        now: new Date(),
+        // Every fact is due at once: only the settled rule can spare a call.
+        factsTtlMs: 0,
+      });
+    const nodes = fleet.nodes().map((n) => nodeOf(n));
+    const first = await callsDuring(() => pass(plan(1), nodes));
+    expect(Object.values(first).every((c) => c > 0)).toBe(true);
+    expect(Object.values(await callsDuring(() => pass(plan(1), nodes)))).toEqual([0, 0, 0]);
+
+    const [cp, w1, w2] = fleet.nodes() as [SimNode, SimNode, SimNode];
+    const rebooted = [nodeOf(cp), nodeOf(w1, "another-boot"), nodeOf(w2)];
+    const afterReboot = await callsDuring(() => pass(plan(1), rebooted));
+    expect([afterReboot[cp.hostname], afterReboot[w2.hostname]]).toEqual([0, 0]);
+    expect(afterReboot[w1.hostname]).toBeGreaterThan(0);
+
+    const edited = await callsDuring(() => pass(plan(2), nodes));
+    expect(Object.values(edited).every((c) => c > 0)).toBe(true);
+  });
+});
