@@ -5,6 +5,7 @@ import { CoreV1Api, type KubernetesObject } from "@kubernetes/client-node";
 import { Notifier } from "./controller/notifier.ts";
 import { WorkQueue } from "./controller/queue.ts";
 import { Reconciler } from "./controller/reconciler.ts";
+import { wakesOnPods } from "./controller/wakes.ts";
 import { makeCaches, startCaches } from "./kube/cache.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";
@@ -114,6 +115,9 @@ export async function runManager(
       if (!leader?.isLeader() && leader) return;
       if (kind === "plans") {
         if (handled(object)) queue.add(object.metadata?.name ?? "");
+      } else if (kind === "pods") {
+        for (const plan of caches.plans.list())
+          if (handled(plan) && wakesOnPods(plan)) queue.add(plan.metadata?.name ?? "");
       } else {
         enqueueAll();
       }

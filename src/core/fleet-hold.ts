@@ -30,3 +30,15 @@ export function underWay(status: Plan["status"]): boolean {
     status.phase === "UpgradingKubernetes"
   );
 }
+
+/** Phases in which a plan waits on nothing a pod does: done, failed, or paused by a person. */
+const restingPhases = new Set<NonNullable<Plan["status"]>["phase"]>(["Completed", "Failed", "Paused"]);
+
+/**
+ * Whether a pod's change can matter to the plan: drains, mirror pods and the control plane gate
+ * matter while it has work under way or still to start; a plan at rest wakes on Nodes and on
+ * itself, not on every pod of the cluster.
+ */
+export function podsMatter(status: Plan["status"]): boolean {
+  return !status || underWay(status) || !restingPhases.has(status.phase);
+}

@@ -1,5 +1,6 @@
 // Typed Talos operations the operator needs, over TalosClient: node facts (version, boot ID,
 // machine status, schematic), both upgrade APIs, and the etcd view for control plane gating.
+import { compareVersions } from "../api/v1alpha1/version.ts";
 import { nameList } from "../model/messages.ts";
 import type {
   EtcdView,
@@ -93,7 +94,16 @@ async function optional<T>(read: Promise<T>): Promise<T | undefined> {
   }
 }
 
-export async function imageFacts(client: TalosClient, node: string): Promise<ImageFacts> {
+/**
+ * What the machine's installer is made of. `runs`, the machine's Talos version when known: below
+ * v1.13 it upgrades through the legacy API, which keeps kernel arguments, so its configuration is
+ * not read for them.
+ */
+export async function imageFacts(
+  client: TalosClient,
+  node: string,
+  runs?: Promise<string>,
+): Promise<ImageFacts> {
   const [layers, security, factorySchematic] = await Promise.all([
     runtimeList(
       client,
@@ -120,7 +130,9 @@ export async function imageFacts(client: TalosClient, node: string): Promise<Ima
   const secureBoot = securityState ? securityState.secureBoot === true : undefined;
   const bootedWithUKI = securityState ? securityState.bootedWithUki === true : undefined;
   // On GRUB, the kernel arguments the configuration adds decide which upgrade API keeps them.
-  const config = bootedWithUKI === false ? await optional(machineConfig(client, node)) : undefined;
+  const lifecycle = runs === undefined || compareVersions(await runs, "v1.13.0") >= 0;
+  const config =
+    bootedWithUKI === false && lifecycle ? await optional(machineConfig(client, node)) : undefined;
   const kernel = config !== undefined ? installKernelArgs(config) : undefined;
   const apiUrl = factorySchematic
     ? (
@@ -175,11 +187,18 @@ export async function diagnostics(client: TalosClient, node: string): Promise<st
 /** Everything decide() needs to know about a node's machine; an unreachable node says why. */
 export async function facts(client: TalosClient, node: string, withImageFacts: boolean): Promise<TalosFacts> {
   try {
+    const running = version(client, node);
     const [v, boot, status, image, active] = await Promise.all([
-      version(client, node),
+      running,
       bootId(client, node),
       machineStatus(client, node),
-      withImageFacts ? imageFacts(client, node) : Promise.resolve(undefined),
+      withImageFacts
+        ? imageFacts(
+            client,
+            node,
+            running.then((r) => r.tag),
+          )
+        : Promise.resolve(undefined),
       diagnostics(client, node),
     ]);
     return {

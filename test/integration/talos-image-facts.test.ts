@@ -66,6 +66,10 @@ describe("a machine's image facts, as the operator reads them", () => {
       grubUseUKICmdline: false,
     });
     expect(await factsOf("worker-3")).toMatchObject({ bootedWithUKI: true, secureBoot: false });
+    // Below v1.13 the legacy API keeps them anyway: the configuration is not read for them.
+    const legacy = await imageFacts(client, fleet.node("worker-2").address, Promise.resolve("v1.12.4"));
+    expect(legacy).toMatchObject({ bootedWithUKI: false });
+    expect(legacy).not.toHaveProperty("kernelArgs");
   });
 
   it("on GRUB without the rights to read the configuration: the kernel arguments are unknown, not none", async () => {
