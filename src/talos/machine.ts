@@ -104,6 +104,11 @@ export async function imageFacts(
   node: string,
   runs?: Promise<string>,
 ): Promise<ImageFacts> {
+  // Settled here at once: a version read that fails is the caller's to report, never left unhandled.
+  const lifecycleAsked = (runs ?? Promise.resolve("v1.13.0")).then(
+    (v) => compareVersions(v, "v1.13.0") >= 0,
+    () => true,
+  );
   const [layers, security, factorySchematic] = await Promise.all([
     runtimeList(
       client,
@@ -130,9 +135,10 @@ export async function imageFacts(
   const secureBoot = securityState ? securityState.secureBoot === true : undefined;
   const bootedWithUKI = securityState ? securityState.bootedWithUki === true : undefined;
   // On GRUB, the kernel arguments the configuration adds decide which upgrade API keeps them.
-  const lifecycle = runs === undefined || compareVersions(await runs, "v1.13.0") >= 0;
   const config =
-    bootedWithUKI === false && lifecycle ? await optional(machineConfig(client, node)) : undefined;
+    bootedWithUKI === false && (await lifecycleAsked)
+      ? await optional(machineConfig(client, node))
+      : undefined;
   const kernel = config !== undefined ? installKernelArgs(config) : undefined;
   const apiUrl = factorySchematic
     ? (
