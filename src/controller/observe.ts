@@ -37,7 +37,7 @@ import type {
   Observation,
   TalosFacts,
 } from "../model/observation.ts";
-import type { TalosClient } from "../talos/client.ts";
+import { type TalosClient, TalosError } from "../talos/client.ts";
 import { etcdView, facts, imageFacts, kubernetesFacts } from "../talos/machine.ts";
 import { renderedManifests } from "../talos/manifests.ts";
 
@@ -292,7 +292,13 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const fresh = await facts(talos, address, entry?.state === "Pending" || entry === undefined || busy);
     const kept = cached?.facts.image;
     const rebooted = fresh.reachable && kept !== undefined && cached?.facts.bootId !== fresh.bootId;
-    const image = fresh.image ?? (rebooted ? await imageFacts(talos, address).catch(() => undefined) : kept);
+    // A Talos error leaves them unknown (no schematic rollout starts on unknown facts); anything else is a fault.
+    const reread = () =>
+      imageFacts(talos, address).catch((error: unknown) => {
+        if (error instanceof TalosError) return undefined;
+        throw error;
+      });
+    const image = fresh.image ?? (rebooted ? await reread() : kept);
     const merged = { ...fresh, ...(image ? { image } : {}) };
     memory.facts.set(name, { at: now.getTime(), facts: merged });
     return merged;
