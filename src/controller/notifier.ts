@@ -91,6 +91,9 @@ export class Notifier {
       );
       const timer = setTimeout(() => {
         this.timers.delete(timer);
+        // Due now, whatever the clocks say: a timer may fire a millisecond before Date.now() agrees,
+        // and a retry skipped then would have no timer left to wake it.
+        this.attempts.set(n.id, { count, at: 0 });
         this.ports.requeue(plan);
       }, pause);
       timer.unref();
