@@ -75,35 +75,7 @@ export function decide(obs: Observation): Decision {
   const windows = evaluateWindows(spec.maintenanceWindows, now);
   const refusal = preflight({ obs, selected: new Set(selected.map((n) => n.name)), talos, windows });
 
-  // Entries first: the computed order is in status before any node is touched. A refused path
-  // leaves them as they were, apart from the nodes in flight, which move on below.
-  let entries =
-    talos && !talos.path.ok
-      ? previous.nodes
-      : reconcileEntries({
-          previous: previous.nodes,
-          selected,
-          byName,
-          talos: spec.talos,
-          step: talos?.step,
-          retry,
-        });
-  const before = new Map(entries.map((e) => [e.name, e.state]));
-  entries = advanceInFlight(entries, new Set(selected.map((n) => n.name)), byName, obs, effects);
-  // A node verified in this pass is looked at again as the next pass would: its rule may have moved
-  // on while it was under way (its pool given a new schematic), and the plan must not call itself
-  // done for a pass in between.
-  const verified = entries.some((e) => e.state === "Done" && activeStates.has(before.get(e.name) ?? "Done"));
-  if (verified && talos?.path.ok)
-    entries = reconcileEntries({
-      previous: entries,
-      selected,
-      byName,
-      talos: spec.talos,
-      step: talos.step,
-      retry: false,
-    });
-
+  const entries = talosEntries({ obs, previous, selected, byName, talos, retry, effects });
   const failing = obs.gates.some((g) => !g.passing);
   const gatesFailingSince = failing ? (previous.gatesFailingSince ?? now.toISOString()) : undefined;
   const base = {
@@ -129,7 +101,6 @@ export function decide(obs: Observation): Decision {
   if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
   const started = startNew(entries, byName, obs, refusal, hold.verdict, effects);
   const installers = recordInstallers(started.entries, byName, deleting);
-  entries = installers.entries;
   effects.add(installers);
   let verdict = started.verdict;
   // A plan going away says so, whatever is left: it finishes nothing but the nodes in flight.
@@ -137,36 +108,80 @@ export function decide(obs: Observation): Decision {
 
   // The Kubernetes phase, once every selected node is verified on the Talos target.
   const kubernetes =
-    spec.kubernetes && talosComplete(entries, spec.talos?.version) && verdict.kind === "progressing"
+    spec.kubernetes &&
+    talosComplete(installers.entries, spec.talos?.version) &&
+    verdict.kind === "progressing"
       ? stepKubernetes(obs, hold.verdict, retry)
       : undefined;
   if (kubernetes) {
     verdict = kubernetes.verdict;
     effects.add(kubernetes);
   }
-  effects.add({ actions: releaseCordons(plan.metadata.name, entries, obs.nodes, deleting) });
+  effects.add({ actions: releaseCordons(plan.metadata.name, installers.entries, obs.nodes, deleting) });
 
   const assembled = assembleStatus({
     ...base,
-    entries,
+    entries: installers.entries,
     events: effects.events,
     verdict,
     nextWindow: windows.ok && !windows.open ? windows.nextOpen : undefined,
     ...(kubernetes ? { kubernetes } : {}),
   });
+  const decision = withNotifications(assembled, obs, previous, base.generation);
+  return conclude(decision, verdict, effects, now, deleting);
+}
+
+/**
+ * The node entries of this pass: the computed order goes into status before any node is touched.
+ * A refused path leaves them as they were, apart from the nodes in flight, which move on.
+ */
+function talosEntries(input: {
+  obs: Observation;
+  previous: PlanStatus;
+  selected: NodeView[];
+  byName: Map<string, NodeView>;
+  talos: TalosPass | undefined;
+  retry: boolean;
+  effects: Effects;
+}): NodeStatus[] {
+  const { obs, previous, selected, byName, talos, retry, effects } = input;
+  const spec = obs.plan.spec;
+  const reconcile = (entries: NodeStatus[], again: boolean) =>
+    reconcileEntries({
+      previous: entries,
+      selected,
+      byName,
+      talos: spec.talos,
+      step: talos?.step,
+      retry: again,
+    });
+  const reconciled = talos && !talos.path.ok ? previous.nodes : reconcile(previous.nodes, retry);
+  const before = new Map(reconciled.map((e) => [e.name, e.state]));
+  const advanced = advanceInFlight(reconciled, new Set(selected.map((n) => n.name)), byName, obs, effects);
+  // A node verified in this pass is looked at again as the next pass would: its rule may have moved
+  // on while it was under way (its pool given a new schematic), and the plan must not call itself
+  // done for a pass in between.
+  const verified = advanced.some((e) => e.state === "Done" && activeStates.has(before.get(e.name) ?? "Done"));
+  return verified && talos?.path.ok ? reconcile(advanced, false) : advanced;
+}
+
+/** The status with its notification outbox, when the plan has receivers. */
+function withNotifications(
+  assembled: ReturnType<typeof assembleStatus>,
+  obs: Observation,
+  previous: PlanStatus,
+  generation: number,
+): ReturnType<typeof assembleStatus> {
   const notifications = outbox({
-    spec,
+    spec: obs.plan.spec,
     previous,
     next: assembled.status,
-    generation: base.generation,
-    now,
+    generation,
+    now: obs.now,
     delivered: obs.notifications?.delivered ?? [],
     error: obs.notifications?.error,
   });
-  const decision = notifications
-    ? { ...assembled, status: { ...assembled.status, notifications } }
-    : assembled;
-  return conclude(decision, verdict, effects, now, deleting);
+  return notifications ? { ...assembled, status: { ...assembled.status, notifications } } : assembled;
 }
 
 /** Every started node moves forward, whatever holds new work back, or it would stay cordoned half-way. */

@@ -189,30 +189,7 @@ type Rollout =
 export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retry: boolean): KubernetesPhase {
   const ctx = phaseContext(obs, retry);
   const current = rollout(ctx);
-  if (current.kind === "done") {
-    const tasks = ctx.sameTarget ? (ctx.previous?.tasks ?? []) : [];
-    // Every node the phase worked on (with kubelets left alone, the control planes), or every node.
-    const done = tasks.length > 0 ? nodesDone(tasks) : ctx.nodes.length;
-    const status = { version: ctx.spec.version, step: "Done", nodesDone: done, tasks };
-    // A completed plan has synced; else the target's manifests are synced (or found in sync) first.
-    const completed = obs.plan.status?.phase === "Completed";
-    const sync = completed ? undefined : syncPass(ctx, ctx.spec.version, hold);
-    const manifests = completed ? ctx.previous?.manifests : sync?.status;
-    const withManifests = { ...status, ...(manifests ? { manifests } : {}) };
-    if (sync?.verdict) {
-      return phaseResult(ctx, { ...withManifests, step: "Manifests" }, sync.verdict, {
-        actions: sync.actions,
-        events: sync.events,
-        ...(sync.wakeAt !== undefined ? { wakeAt: sync.wakeAt } : {}),
-      });
-    }
-    return phaseResult(
-      ctx,
-      withManifests,
-      { kind: "progressing" },
-      { done: true, events: sync?.events ?? [] },
-    );
-  }
+  if (current.kind === "done") return afterLastVersion(ctx, obs, hold);
   if (current.kind === "refused") return phaseResult(ctx, current.status, current.verdict);
   const { version } = current;
   const events = [...current.events];
@@ -248,10 +225,47 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
       ...(advanced.wakeAt !== undefined ? { wakeAt: advanced.wakeAt } : {}),
     });
   }
-  // The components run the version: the manifests Talos now renders for it end the step.
+  return endVersion(ctx, version, summary(started.tasks), started.verdict, { actions, events }, hold);
+}
+
+/** With every version done: the target's manifests are synced (or found in sync) before the phase ends. */
+function afterLastVersion(ctx: PhaseContext, obs: Observation, hold: Verdict | undefined): KubernetesPhase {
+  const tasks = ctx.sameTarget ? (ctx.previous?.tasks ?? []) : [];
+  // Every node the phase worked on (with kubelets left alone, the control planes), or every node.
+  const done = tasks.length > 0 ? nodesDone(tasks) : ctx.nodes.length;
+  const status = { version: ctx.spec.version, step: "Done", nodesDone: done, tasks };
+  // A completed plan has synced already.
+  const completed = obs.plan.status?.phase === "Completed";
+  const sync = completed ? undefined : syncPass(ctx, ctx.spec.version, hold);
+  const manifests = completed ? ctx.previous?.manifests : sync?.status;
+  const withManifests = { ...status, ...(manifests ? { manifests } : {}) };
+  if (sync?.verdict) {
+    return phaseResult(ctx, { ...withManifests, step: "Manifests" }, sync.verdict, {
+      actions: sync.actions,
+      events: sync.events,
+      ...(sync.wakeAt !== undefined ? { wakeAt: sync.wakeAt } : {}),
+    });
+  }
+  return phaseResult(ctx, withManifests, { kind: "progressing" }, { done: true, events: sync?.events ?? [] });
+}
+
+/**
+ * The components run `version`: the manifests Talos now renders for it, and kube-proxy running it
+ * on every node, end the step.
+ */
+function endVersion(
+  ctx: PhaseContext,
+  version: string,
+  summary: Omit<KubernetesStatus, "targetVersion" | "fromVersion">,
+  verdict: Verdict,
+  effects: { actions: Action[]; events: PlanEvent[] },
+  hold: Verdict | undefined,
+): KubernetesPhase {
+  const { actions } = effects;
+  const events = [...effects.events];
   const sync = syncPass(ctx, version, hold);
   events.push(...sync.events);
-  const status = { ...summary(started.tasks), ...(sync.status ? { manifests: sync.status } : {}) };
+  const status = { ...summary, ...(sync.status ? { manifests: sync.status } : {}) };
   if (sync.verdict) {
     return phaseResult(ctx, { ...status, step: "Manifests" }, sync.verdict, {
       actions: [...actions, ...sync.actions],
@@ -263,15 +277,15 @@ export function stepKubernetes(obs: Observation, hold: Verdict | undefined, retr
   const behind = countedVersions(ctx.spec).proxies ? proxiesBehind(ctx.nodes, version) : [];
   if (behind.length > 0) {
     const message = `waiting for the kube-proxy pods to run ${version} on ${nameList(behind)}`;
-    const verdict: Verdict = { kind: "waiting", reason: Reason.Progressing, message };
-    return phaseResult(ctx, { ...status, step: "Manifests" }, verdict, { actions, events });
+    const waiting: Verdict = { kind: "waiting", reason: Reason.Progressing, message };
+    return phaseResult(ctx, { ...status, step: "Manifests" }, waiting, { actions, events });
   }
   events.push({
     type: "Normal",
     reason: Reason.KubernetesStepDone,
     message: `Kubernetes ${version} runs on all ${ctx.nodes.length} node(s)`,
   });
-  return phaseResult(ctx, status, started.verdict, { actions, events });
+  return phaseResult(ctx, status, verdict, { actions, events });
 }
 
 /** Nodes whose kube-proxy pods run another version than `version`. */

@@ -173,35 +173,68 @@ export function stepManifests(input: {
   hold?: Verdict;
 }): ManifestStep {
   const { view, spec, previous, now } = input;
-  const none = { actions: [], events: [] };
-  if (spec.mode === "Skip") return { status: undefined, ...none };
+  if (spec.mode === "Skip") return { status: undefined, actions: [], events: [] };
   if (!view) {
-    const verdict: Verdict = {
-      kind: "waiting",
-      reason: Reason.Progressing,
-      message: "reading the bootstrap manifests Talos renders",
-    };
-    return { status: previous, ...none, verdict };
+    const message = "reading the bootstrap manifests Talos renders";
+    return stay(previous, { kind: "waiting", reason: Reason.Progressing, message });
   }
+  const unreadable = unusableView(view, spec, previous);
+  if (unreadable) return unreadable;
+  const diff = diffOf(view, spec);
+  const compared = comparison(view, diff, previous);
+  const refused = refusedChange(diff, spec, compared.status);
+  if (refused) return refused;
+  if (spec.mode === "Diff" || input.dryRun) return publishDiff(compared, previous, diff, input.dryRun);
+  if (compared.changes > 0 || diff.inventoryStale) return apply(view, diff, compared, now, input.hold);
+  return awaitRollout(view, spec, compared.status, now);
+}
+
+/** A pass that changes nothing and says why through its verdict. */
+const stay = (status: ManifestStatus | undefined, verdict: Verdict): ManifestStep => ({
+  status,
+  actions: [],
+  events: [],
+  verdict,
+});
+
+const retryingStall = (reason: string, message: string): Verdict => ({
+  kind: "stalled",
+  reason,
+  message,
+  retrying: true,
+});
+
+/** A view that cannot be compared, or that would prune everything, stops the sync here. */
+function unusableView(
+  view: ManifestsView,
+  spec: ManifestSpec,
+  previous: ManifestStatus | undefined,
+): ManifestStep | undefined {
   if (view.error) {
     const message = `cannot compare the bootstrap manifests rendered on ${view.source}: ${view.error}`;
-    return {
-      status: { ...previous, create: [], update: [], prune: [], rollingOut: previous?.rollingOut ?? [] },
-      ...none,
-      verdict: { kind: "stalled", reason: Reason.ManifestSyncFailed, message, retrying: true },
-    };
+    return stay(
+      { ...previous, create: [], update: [], prune: [], rollingOut: previous?.rollingOut ?? [] },
+      retryingStall(Reason.ManifestSyncFailed, message),
+    );
   }
   const stranded = view.orphans.filter((o) => o.exists);
   if (view.entries.length === 0 && stranded.length > 0 && spec.prune) {
     // Talos answering an empty set (a machine mid-restart) must not prune the cluster's DNS and proxy.
     const message = `Talos renders no bootstrap manifests on ${view.source}; the ${stranded.length} object(s) the inventory lists are left in place`;
-    return {
-      status: previous,
-      ...none,
-      verdict: { kind: "stalled", reason: Reason.ManifestSyncFailed, message, retrying: true },
-    };
+    return stay(previous, retryingStall(Reason.ManifestSyncFailed, message));
   }
-  const diff = diffOf(view, spec);
+  return undefined;
+}
+
+interface Comparison {
+  status: ManifestStatus;
+  counts: NonNullable<ManifestStatus["counts"]>;
+  changes: number;
+  prunedRefs: string[];
+}
+
+/** What a sync would change now, as status publishes it (names bounded, counts complete). */
+function comparison(view: ManifestsView, diff: Diff, previous: ManifestStatus | undefined): Comparison {
   const refs = (objects: ManifestObject[]) => objects.map(objectRef);
   const updates = [...refs(diff.update), ...refs(diff.immutable.map((i) => i.object))];
   const counts = {
@@ -221,72 +254,71 @@ export function stepManifests(input: {
     ...(previous?.appliedAt ? { appliedAt: previous.appliedAt } : {}),
     rollingOut: previous?.rollingOut ?? [],
   };
-  const changes = counts.create + counts.update + counts.prune;
+  return { status, counts, changes: counts.create + counts.update + counts.prune, prunedRefs };
+}
 
+/** Objects another inventory owns, or an immutable field changed without recreate: no sync. */
+function refusedChange(diff: Diff, spec: ManifestSpec, status: ManifestStatus): ManifestStep | undefined {
   if (diff.foreign.length > 0) {
     const message = `another inventory owns ${nameList(diff.foreign)}: the sync neither changes nor deletes them`;
-    return {
-      status,
-      ...none,
-      verdict: { kind: "stalled", reason: Reason.ManifestOwnedElsewhere, message, retrying: true },
-    };
+    return stay(status, retryingStall(Reason.ManifestOwnedElsewhere, message));
   }
   if (diff.immutable.length > 0 && !spec.recreate) {
     const which = diff.immutable.map(
       (i) => `${objectRef(i.object)} (${i.fields.join(", ") || "immutable field"})`,
     );
     const message = `Talos renders ${nameList(which)} with an immutable field changed; set spec.kubernetes.manifests.recreate: true to delete and create again (talosctl --manifests-force)`;
-    return {
-      status,
-      ...none,
-      verdict: { kind: "stalled", reason: Reason.ImmutableFieldChanged, message, retrying: true },
-    };
+    return stay(status, retryingStall(Reason.ImmutableFieldChanged, message));
   }
+  return undefined;
+}
 
-  if (spec.mode === "Diff" || input.dryRun) {
-    const same = previous?.counts && JSON.stringify(previous.counts) === JSON.stringify(counts);
-    const events: PlanEvent[] =
-      changes > 0 && !same && !input.dryRun
-        ? [
-            {
-              type: "Normal",
-              reason: Reason.ManifestsDiffer,
-              message: `a sync would ${summary(diff, prunedRefs)}`,
-            },
-          ]
-        : [];
-    return { status, actions: [], events };
-  }
+/** Diff mode and dry runs publish what would change; the Event only when the counts move. */
+function publishDiff(
+  compared: Comparison,
+  previous: ManifestStatus | undefined,
+  diff: Diff,
+  dryRun: boolean,
+): ManifestStep {
+  const same = previous?.counts && JSON.stringify(previous.counts) === JSON.stringify(compared.counts);
+  const message = `a sync would ${summary(diff, compared.prunedRefs)}`;
+  const events: PlanEvent[] =
+    compared.changes > 0 && !same && !dryRun
+      ? [{ type: "Normal", reason: Reason.ManifestsDiffer, message }]
+      : [];
+  return { status: compared.status, actions: [], events };
+}
 
-  if (changes > 0 || diff.inventoryStale) {
-    if (input.hold && changes > 0) return { status, ...none, verdict: input.hold };
-    if (view.syncError) {
-      const message = `the bootstrap manifest sync failed: ${view.syncError}`;
-      const verdict: Verdict = {
-        kind: "stalled",
-        reason: Reason.ManifestSyncFailed,
-        message,
-        retrying: true,
-      };
-      return { status, actions: [syncAction(view, diff)], events: [], verdict };
-    }
-    const applied = [...diff.create, ...diff.update, ...diff.immutable.map((i) => i.object)];
-    const rollingOut = applied
-      .filter((o) => o.kind === "DaemonSet" || o.kind === "Deployment")
-      .map(objectRef);
-    const message = `syncing the bootstrap manifests from ${view.source}: ${summary(diff, prunedRefs)}`;
-    return {
-      status: {
-        ...status,
-        appliedAt: now.toISOString(),
-        rollingOut: bounded([...new Set([...status.rollingOut, ...rollingOut])]),
-      },
-      actions: [syncAction(view, diff)],
-      events: changes > 0 ? [{ type: "Normal", reason: Reason.ManifestsApplied, message }] : [],
-      verdict: { kind: "waiting", reason: Reason.Progressing, message },
-    };
+/** Applies what differs (or only rewrites a stale inventory), unless the plan is held. */
+function apply(
+  view: ManifestsView,
+  diff: Diff,
+  compared: Comparison,
+  now: Date,
+  hold: Verdict | undefined,
+): ManifestStep {
+  const { status, changes } = compared;
+  if (hold && changes > 0) return stay(status, hold);
+  if (view.syncError) {
+    const verdict = retryingStall(
+      Reason.ManifestSyncFailed,
+      `the bootstrap manifest sync failed: ${view.syncError}`,
+    );
+    return { status, actions: [syncAction(view, diff)], events: [], verdict };
   }
-  return awaitRollout(view, spec, status, now);
+  const applied = [...diff.create, ...diff.update, ...diff.immutable.map((i) => i.object)];
+  const rollingOut = applied.filter((o) => o.kind === "DaemonSet" || o.kind === "Deployment").map(objectRef);
+  const message = `syncing the bootstrap manifests from ${view.source}: ${summary(diff, compared.prunedRefs)}`;
+  return {
+    status: {
+      ...status,
+      appliedAt: now.toISOString(),
+      rollingOut: bounded([...new Set([...status.rollingOut, ...rollingOut])]),
+    },
+    actions: [syncAction(view, diff)],
+    events: changes > 0 ? [{ type: "Normal", reason: Reason.ManifestsApplied, message }] : [],
+    verdict: { kind: "waiting", reason: Reason.Progressing, message },
+  };
 }
 
 function syncAction(view: ManifestsView, diff: Diff): Action {

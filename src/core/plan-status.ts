@@ -37,168 +37,29 @@ export function assembleStatus(input: StatusInput): {
   actions: Action[];
   events: PlanEvent[];
 } {
-  const { obs, generation, previous, entries, selected } = input;
+  const { obs, generation, previous, entries, kubernetes } = input;
   const spec = obs.plan.spec;
-  const now = obs.now;
-  const events = [...input.events];
-  const count = (states: NodeStatus["state"][]) => entries.filter((e) => states.includes(e.state)).length;
-  const summary = {
-    total: entries.length,
-    done: entries.filter((e) => settledStates.has(e.state)).length,
-    inProgress: entries.filter((e) => activeStates.has(e.state)).length,
-    failed: count(["Failed"]),
-    pending: count(["Pending"]),
-  };
-  const talosDone = talosComplete(entries, spec.talos?.version);
-  const verdict = input.verdict;
-  const kubernetes = input.kubernetes;
+  const summary = summarize(entries);
   const completed =
-    verdict.kind === "progressing" && talosDone && (!spec.kubernetes || kubernetes?.done === true);
+    input.verdict.kind === "progressing" &&
+    talosComplete(entries, spec.talos?.version) &&
+    (!spec.kubernetes || kubernetes?.done === true);
   // A dry run's preview of the Kubernetes phase upgrades nothing.
   const upgradingKubernetes = kubernetes !== undefined && !kubernetes.done && !spec.dryRun;
-  // Out of the nodes the phase works on: with the kubelets left alone, the control planes.
-  const kubernetesTotal = kubernetes?.status.tasks.length
-    ? new Set(kubernetes.status.tasks.map((t) => t.node)).size
-    : kubernetesNodes(obs.nodes).length;
-  const kubernetesProgress = kubernetes
-    ? `${kubernetes.status.nodesDone ?? 0}/${kubernetesTotal}`
-    : undefined;
-
-  const phase: NonNullable<PlanStatus["phase"]> = completed
-    ? "Completed"
-    : verdict.kind === "failed"
-      ? "Failed"
-      : verdict.kind === "paused"
-        ? "Paused"
-        : verdict.kind === "waiting" && verdict.reason === Reason.WaitingForWindow
-          ? "WaitingForWindow"
-          : upgradingKubernetes
-            ? "UpgradingKubernetes"
-            : spec.talos && (summary.inProgress > 0 || summary.done > 0)
-              ? "UpgradingTalos"
-              : "Pending";
-
-  const [readyReason, readyMessage] = ((): [string, string] => {
-    switch (verdict.kind) {
-      case "progressing":
-        return completed
-          ? [Reason.Succeeded, describeTargets(obs, aheadNames(entries))]
-          : upgradingKubernetes
-            ? [
-                Reason.Progressing,
-                `Kubernetes ${kubernetes?.status.version}: ${kubernetesProgress} nodes done, step ${kubernetes?.status.step}`,
-              ]
-            : [Reason.Progressing, `${summary.done}/${summary.total} nodes upgraded`];
-      case "paused":
-        return [Reason.Paused, "spec.paused is true: no new node is started"];
-      case "dryRun":
-        return [
-          Reason.DryRun,
-          `dry run: ${summary.pending} node(s) would be upgraded, in the order of status.nodes${verdict.detail ? `; ${verdict.detail}` : ""}`,
-        ];
-      default:
-        return [verdict.reason, verdict.message];
-    }
-  })();
-
-  let conditions = previous.conditions;
-  const set = (type: string, status: "True" | "False", reason: string, message: string) => {
-    conditions = setCondition(conditions, { type, status, reason, message }, now, generation);
-  };
-  set("Ready", completed ? "True" : "False", readyReason, readyMessage);
-  const reconciling =
-    verdict.kind === "progressing"
-      ? !completed
-      : verdict.kind === "waiting" || (verdict.kind === "stalled" && verdict.retrying === true);
-  set(
-    "Reconciling",
-    reconciling ? "True" : "False",
-    reconciling ? readyReason : Reason.Succeeded,
-    reconciling ? readyMessage : "",
-  );
-  const stalled = verdict.kind === "stalled" || verdict.kind === "failed";
-  set(
-    "Stalled",
-    stalled ? "True" : "False",
-    stalled ? readyReason : Reason.Progressing,
-    stalled ? readyMessage : "",
-  );
-  if (spec.talos) {
-    const target = spec.talos.version;
-    const ahead = aheadNames(entries);
-    const behind = selected
-      .filter((n) => !ahead.includes(n.name))
-      .filter((n) => n.talos.version === undefined || compareVersions(n.talos.version, target) !== 0)
-      .map((n) => n.name);
-    const aside = ahead.length > 0 ? `; ahead of the target, left alone: ${nameList(ahead)}` : "";
-    set(
-      "TalosUpToDate",
-      behind.length === 0 ? "True" : "False",
-      behind.length === 0 ? Reason.UpToDate : Reason.NotUpToDate,
-      behind.length === 0
-        ? `all ${selected.length - ahead.length} node(s) run ${target}${aside}`
-        : `not on ${target} yet: ${nameList(behind)}${aside}`,
-    );
-  }
-  if (spec.kubernetes) {
-    const target = spec.kubernetes.version;
-    const counted = countedVersions(spec.kubernetes);
-    const behind = kubernetesNodes(obs.nodes)
-      .filter((n) => runningVersions([n], counted).some((v) => v !== target))
-      .map((n) => n.name);
-    set(
-      "KubernetesUpToDate",
-      behind.length === 0 ? "True" : "False",
-      behind.length === 0 ? Reason.UpToDate : Reason.NotUpToDate,
-      behind.length === 0
-        ? `every node runs Kubernetes ${target}`
-        : `not on ${target} yet: ${nameList(behind)}`,
-    );
-  }
-  const failing = obs.gates.filter((g) => !g.passing);
-  set(
-    "HealthChecksPassing",
-    failing.length === 0 ? "True" : "False",
-    failing.length === 0 ? Reason.HealthChecksPassing : Reason.HealthChecksFailing,
-    failing.length === 0
-      ? `${obs.gates.length} check(s) passing`
-      : failing.map((g) => `${g.name}: ${g.message}`).join("; "),
-  );
-
-  let history = previous.history;
+  const kubernetesProgress = kubernetes ? kubernetesProgressOf(kubernetes, obs.nodes) : undefined;
+  const phase = phaseOf(input, summary, completed, upgradingKubernetes);
+  const ready = readyText(input, summary, completed, upgradingKubernetes, kubernetesProgress);
   const finished = phase === "Completed" || phase === "Failed";
-  if (finished && previous.phase !== phase) {
-    const startedAt = [...entries, ...(kubernetes?.status.tasks ?? [])]
-      .map((e) => e.startedAt)
-      .filter((s): s is string => s !== undefined)
-      .sort()[0];
-    history = [
-      ...history,
-      {
-        generation,
-        ...(spec.talos ? { talosVersion: spec.talos.version } : {}),
-        ...(spec.kubernetes ? { kubernetesVersion: spec.kubernetes.version } : {}),
-        result: phase,
-        ...(startedAt ? { startedAt } : {}),
-        completedAt: now.toISOString(),
-      },
-    ].slice(-10);
-    events.push({
-      type: phase === "Completed" ? "Normal" : "Warning",
-      reason: phase === "Completed" ? Reason.Succeeded : readyReason,
-      message: readyMessage,
-    });
-  }
-
+  const transition = finished && previous.phase !== phase;
   const status: PlanStatus = {
     observedGeneration: generation,
     phase,
-    conditions,
+    conditions: conditionsOf(input, completed, ready),
     nodes: entries,
     summary,
     progress:
       upgradingKubernetes && kubernetesProgress ? kubernetesProgress : `${summary.done}/${summary.total}`,
-    history,
+    history: transition ? historyWith(input, phase) : previous.history,
     ...(spec.talos && !completed
       ? { currentTalosStep: entries.find((e) => !settledStates.has(e.state))?.version ?? spec.talos.version }
       : {}),
@@ -211,7 +72,199 @@ export function assembleStatus(input: StatusInput): {
         ? { kubernetes: previous.kubernetes }
         : {}),
   };
-  return { status, actions: [], events };
+  // History and the closing Event are written on the transition, never on every pass.
+  const closing: PlanEvent[] = transition
+    ? [
+        {
+          type: phase === "Completed" ? "Normal" : "Warning",
+          reason: phase === "Completed" ? Reason.Succeeded : ready.reason,
+          message: ready.message,
+        },
+      ]
+    : [];
+  return { status, actions: [], events: [...input.events, ...closing] };
+}
+
+type Summary = NonNullable<PlanStatus["summary"]>;
+type ReadyText = { reason: string; message: string };
+
+function summarize(entries: NodeStatus[]): Summary {
+  const count = (state: NodeStatus["state"]) => entries.filter((e) => e.state === state).length;
+  return {
+    total: entries.length,
+    done: entries.filter((e) => settledStates.has(e.state)).length,
+    inProgress: entries.filter((e) => activeStates.has(e.state)).length,
+    failed: count("Failed"),
+    pending: count("Pending"),
+  };
+}
+
+/** Out of the nodes the phase works on: with the kubelets left alone, the control planes. */
+function kubernetesProgressOf(kubernetes: KubernetesPhase, nodes: NodeView[]): string {
+  const total = kubernetes.status.tasks.length
+    ? new Set(kubernetes.status.tasks.map((t) => t.node)).size
+    : kubernetesNodes(nodes).length;
+  return `${kubernetes.status.nodesDone ?? 0}/${total}`;
+}
+
+function phaseOf(
+  input: StatusInput,
+  summary: Summary,
+  completed: boolean,
+  upgradingKubernetes: boolean,
+): NonNullable<PlanStatus["phase"]> {
+  const verdict = input.verdict;
+  if (completed) return "Completed";
+  if (verdict.kind === "failed") return "Failed";
+  if (verdict.kind === "paused") return "Paused";
+  if (verdict.kind === "waiting" && verdict.reason === Reason.WaitingForWindow) return "WaitingForWindow";
+  if (upgradingKubernetes) return "UpgradingKubernetes";
+  return input.obs.plan.spec.talos && (summary.inProgress > 0 || summary.done > 0)
+    ? "UpgradingTalos"
+    : "Pending";
+}
+
+/** Ready's reason and message, which Reconciling and Stalled repeat when they are True. */
+function readyText(
+  input: StatusInput,
+  summary: Summary,
+  completed: boolean,
+  upgradingKubernetes: boolean,
+  kubernetesProgress: string | undefined,
+): ReadyText {
+  const verdict = input.verdict;
+  const kubernetes = input.kubernetes?.status;
+  switch (verdict.kind) {
+    case "progressing":
+      if (completed)
+        return { reason: Reason.Succeeded, message: describeTargets(input.obs, aheadNames(input.entries)) };
+      return {
+        reason: Reason.Progressing,
+        message: upgradingKubernetes
+          ? `Kubernetes ${kubernetes?.version}: ${kubernetesProgress} nodes done, step ${kubernetes?.step}`
+          : `${summary.done}/${summary.total} nodes upgraded`,
+      };
+    case "paused":
+      return { reason: Reason.Paused, message: "spec.paused is true: no new node is started" };
+    case "dryRun":
+      return {
+        reason: Reason.DryRun,
+        message: `dry run: ${summary.pending} node(s) would be upgraded, in the order of status.nodes${verdict.detail ? `; ${verdict.detail}` : ""}`,
+      };
+    default:
+      return { reason: verdict.reason, message: verdict.message };
+  }
+}
+
+/** kstatus' Ready, Reconciling and Stalled, then the plan's own: versions and health checks. */
+function conditionsOf(input: StatusInput, completed: boolean, ready: ReadyText): PlanStatus["conditions"] {
+  const { obs, generation, verdict } = input;
+  let conditions = input.previous.conditions;
+  const set = (type: string, status: boolean, reason: string, message: string) => {
+    conditions = setCondition(
+      conditions,
+      { type, status: status ? "True" : "False", reason, message },
+      obs.now,
+      generation,
+    );
+  };
+  set("Ready", completed, ready.reason, ready.message);
+  const reconciling =
+    verdict.kind === "progressing"
+      ? !completed
+      : verdict.kind === "waiting" || (verdict.kind === "stalled" && verdict.retrying === true);
+  set(
+    "Reconciling",
+    reconciling,
+    reconciling ? ready.reason : Reason.Succeeded,
+    reconciling ? ready.message : "",
+  );
+  const stalled = verdict.kind === "stalled" || verdict.kind === "failed";
+  set("Stalled", stalled, stalled ? ready.reason : Reason.Progressing, stalled ? ready.message : "");
+  for (const condition of [talosUpToDate(input), kubernetesUpToDate(input), healthChecks(obs)])
+    if (condition) set(condition.type, condition.status, condition.reason, condition.message);
+  return conditions;
+}
+
+type OwnCondition = { type: string; status: boolean; reason: string; message: string };
+
+function talosUpToDate({ obs, entries, selected }: StatusInput): OwnCondition | undefined {
+  const target = obs.plan.spec.talos?.version;
+  if (!target) return undefined;
+  const ahead = aheadNames(entries);
+  const behind = selected
+    .filter((n) => !ahead.includes(n.name))
+    .filter((n) => n.talos.version === undefined || compareVersions(n.talos.version, target) !== 0)
+    .map((n) => n.name);
+  const aside = ahead.length > 0 ? `; ahead of the target, left alone: ${nameList(ahead)}` : "";
+  return behind.length === 0
+    ? {
+        type: "TalosUpToDate",
+        status: true,
+        reason: Reason.UpToDate,
+        message: `all ${selected.length - ahead.length} node(s) run ${target}${aside}`,
+      }
+    : {
+        type: "TalosUpToDate",
+        status: false,
+        reason: Reason.NotUpToDate,
+        message: `not on ${target} yet: ${nameList(behind)}${aside}`,
+      };
+}
+
+function kubernetesUpToDate({ obs }: StatusInput): OwnCondition | undefined {
+  const kubernetes = obs.plan.spec.kubernetes;
+  if (!kubernetes) return undefined;
+  const counted = countedVersions(kubernetes);
+  const behind = kubernetesNodes(obs.nodes)
+    .filter((n) => runningVersions([n], counted).some((v) => v !== kubernetes.version))
+    .map((n) => n.name);
+  return behind.length === 0
+    ? {
+        type: "KubernetesUpToDate",
+        status: true,
+        reason: Reason.UpToDate,
+        message: `every node runs Kubernetes ${kubernetes.version}`,
+      }
+    : {
+        type: "KubernetesUpToDate",
+        status: false,
+        reason: Reason.NotUpToDate,
+        message: `not on ${kubernetes.version} yet: ${nameList(behind)}`,
+      };
+}
+
+function healthChecks(obs: Observation): OwnCondition {
+  const failing = obs.gates.filter((g) => !g.passing);
+  return {
+    type: "HealthChecksPassing",
+    status: failing.length === 0,
+    reason: failing.length === 0 ? Reason.HealthChecksPassing : Reason.HealthChecksFailing,
+    message:
+      failing.length === 0
+        ? `${obs.gates.length} check(s) passing`
+        : failing.map((g) => `${g.name}: ${g.message}`).join("; "),
+  };
+}
+
+/** The history gains the finished rollout; the last ten are kept. */
+function historyWith(input: StatusInput, result: "Completed" | "Failed"): PlanStatus["history"] {
+  const spec = input.obs.plan.spec;
+  const startedAt = [...input.entries, ...(input.kubernetes?.status.tasks ?? [])]
+    .map((e) => e.startedAt)
+    .filter((s): s is string => s !== undefined)
+    .sort()[0];
+  return [
+    ...input.previous.history,
+    {
+      generation: input.generation,
+      ...(spec.talos ? { talosVersion: spec.talos.version } : {}),
+      ...(spec.kubernetes ? { kubernetesVersion: spec.kubernetes.version } : {}),
+      result,
+      ...(startedAt ? { startedAt } : {}),
+      completedAt: input.obs.now.toISOString(),
+    },
+  ].slice(-10);
 }
 
 const aheadNames = (entries: NodeStatus[]) =>
