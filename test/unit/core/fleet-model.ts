@@ -20,7 +20,7 @@ export interface ModelNode {
   labels: Record<string, string>;
   excluded: boolean;
   exists: boolean;
-  upgrade?: { downAt: number; upAt: number; version: string; schematic: string };
+  upgrade?: { startsAt: number; downAt: number; upAt: number; version: string; schematic: string };
   pulled: Set<string>;
   /** The Image Factory schematic the machine runs; a boot takes the one its installer carried. */
   schematic: string;
@@ -92,7 +92,7 @@ export function viewOf(n: ModelNode, now: number): NodeView {
           reachable: true,
           version: n.version,
           bootId: `${n.name}-${n.boot}`,
-          stage: n.upgrade && now < n.upgrade.downAt ? "UPGRADING" : "RUNNING",
+          stage: n.upgrade && now >= n.upgrade.startsAt && now < n.upgrade.downAt ? "UPGRADING" : "RUNNING",
           ready: true,
           platform: "metal",
           image: { schematic: n.schematic, extensions: [] },
@@ -102,8 +102,22 @@ export function viewOf(n: ModelNode, now: number): NodeView {
 }
 
 /**
+ * Talos answers an upgrade call before its sequence starts: for this long the machine still says
+ * RUNNING on the same boot. Longer than a pass, so the next pass sees a machine that looks uncalled.
+ */
+export const sequenceDelayMs = 3_000;
+
+/**
+ * A crashed operator is back this long after: a process restart, longer than the sequence delay,
+ * so a new process reads a machine whose sequence has started (what act()'s fresh read relies on).
+ */
+export const restartMs = 5_000;
+
+/**
  * Carries out one action on the model as the shell and the machine would. Resolves to true when
- * an upgrade call reached a machine (which answers, then reboots 5 s later for `rebootSeconds`).
+ * an upgrade call reached a machine (which answers, starts its sequence `sequenceDelayMs` later,
+ * then reboots 5 s after the call for `rebootSeconds`). A second call to a machine with an upgrade
+ * pending reaches it too, and counts: the invariants call it a second call for one step.
  */
 export function carryOut(
   action: Action,
@@ -128,8 +142,10 @@ export function carryOut(
       n.pods = Math.max(0, n.pods - 1);
       return false;
     case "upgrade":
-      if (!reachable(n, now) || n.upgrade) return false;
+      if (!reachable(n, now)) return false;
+      if (n.upgrade) return true;
       n.upgrade = {
+        startsAt: now + sequenceDelayMs,
         downAt: now + 5_000,
         upAt: now + 5_000 + rebootSeconds * 1000,
         version: action.version,
@@ -138,5 +154,34 @@ export function carryOut(
       return true;
     default:
       return false;
+  }
+}
+
+/**
+ * The shell's guard around an upgrade call, as act() keeps it: the calls this process made, by the
+ * boot they were made on (lost in a crash), and a fresh read of the machine before calling (a
+ * machine on another boot, or in a sequence, took a call already).
+ */
+export class ModelShell {
+  private readonly calls = new Map<string, string>();
+
+  crash(): void {
+    this.calls.clear();
+  }
+
+  /** Whether the upgrade reached the machine. */
+  upgrade(
+    action: Extract<Action, { kind: "upgrade" }>,
+    n: ModelNode,
+    plan: string,
+    now: number,
+    seconds: number,
+  ): boolean {
+    if (this.calls.get(n.name) === action.bootIdBefore) return false;
+    const talos = viewOf(n, now).talos;
+    if (!talos.reachable || talos.bootId !== action.bootIdBefore || talos.stage !== "RUNNING") return false;
+    if (!carryOut(action, n, plan, now, seconds)) return false;
+    this.calls.set(n.name, action.bootIdBefore);
+    return true;
   }
 }

@@ -14,11 +14,13 @@ import {
   finishReboots,
   isDown,
   type ModelNode,
+  ModelShell,
   minor,
   modelNode,
   rank,
   reachable as reachableAt,
   releases,
+  restartMs,
   schematicOf,
   vanillaSchematic,
   viewOf,
@@ -90,6 +92,7 @@ function run(s: Scenario) {
     rollout: { maxUnavailable: s.maxUnavailable, nodeTimeout: "30m", soakTime: "0s" },
   });
   const calls = new Map<string, number>();
+  const shell = new ModelShell();
   const excludedBeforeStart = new Set<string>();
   const violations: string[] = [];
   const cordonedAfterFailure: string[] = [];
@@ -218,14 +221,16 @@ function run(s: Scenario) {
       }
       const from = n.version;
       const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
-      if (action.kind === "upgrade" && carryOut(action, n, plan.metadata.name, now, seconds)) {
+      if (action.kind === "upgrade" && shell.upgrade(action, n, plan.metadata.name, now, seconds)) {
         const key = `${n.name}→${action.version}@${schematicOf(action.image)}`;
         calls.set(key, (calls.get(key) ?? 0) + 1);
         const down = rank(action.version) < rank(from);
         if (down && !(s.allowDowngrade && minor(action.version) === minor(from)))
           violations.push(`${n.name} taken down from ${from} to ${action.version}`);
         if (excludedBeforeStart.has(n.name)) violations.push(`${n.name} upgraded while excluded`);
-        if (chance() >= s.crashRate) {
+        // The call confirmed in status; a crash may come before the write, or the write meet a conflict.
+        const lost = crashed ? chance() < 0.5 : chance() < s.conflictRate;
+        if (!lost) {
           const entries = plan.status?.nodes.map((e) =>
             e.name === n.name ? { ...e, upgradeCalledAt: new Date(now).toISOString() } : e,
           );
@@ -235,6 +240,10 @@ function run(s: Scenario) {
           };
         }
       } else if (action.kind !== "upgrade") carryOut(action, n, plan.metadata.name, now, seconds);
+    }
+    if (crashed) {
+      shell.crash();
+      now += restartMs;
     }
     now += 2_000;
   }

@@ -17,8 +17,10 @@ import {
   finishReboots,
   isDown,
   type ModelNode,
+  ModelShell,
   modelNode,
   reachable,
+  restartMs,
   viewOf,
 } from "./fleet-model.ts";
 
@@ -63,6 +65,7 @@ function run(s: Scenario) {
   /** The fleet Lease: the plan holding the fleet, and since when. */
   let lease: { holder: string; at: number } | undefined;
   const calls = new Map<string, number>();
+  const shell = new ModelShell();
   const violations: string[] = [];
   let now = t0.getTime();
 
@@ -119,11 +122,13 @@ function run(s: Scenario) {
           if (down + 1 > budget) violations.push(`${n.name} cordoned with ${down} down (budget ${budget})`);
         }
         const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
-        if (carryOut(action, n, name, now, seconds) && action.kind === "upgrade") {
+        if (action.kind !== "upgrade") carryOut(action, n, name, now, seconds);
+        else if (shell.upgrade(action, n, name, now, seconds)) {
           const key = `${n.name}→${action.version}`;
           calls.set(key, (calls.get(key) ?? 0) + 1);
-          // The call confirmed in status, unless the shell dies first.
-          if (chance() >= s.crashRate) {
+          // The call confirmed in status; a crash may come before the write, or the write meet a conflict.
+          const lost = crashed ? chance() < 0.5 : chance() < s.conflictRate;
+          if (!lost) {
             const status = decision.status;
             const nodesStatus = status.nodes.map((e) =>
               e.name === n.name ? { ...e, upgradeCalledAt: new Date(now).toISOString() } : e,
@@ -133,6 +138,12 @@ function run(s: Scenario) {
             );
           }
         }
+      }
+      // A crash ends the round: the process is gone with what it remembered, and back later.
+      if (crashed) {
+        shell.crash();
+        now += restartMs;
+        break;
       }
     }
     now += 2_000;
@@ -185,7 +196,7 @@ it("two or three plans bumped together: one control plane down at most across th
       expect(result.nodes.filter((n) => n.unschedulable).map((n) => n.name)).toEqual([]);
     }),
     {
-      numRuns: Number(process.env.PLANS_PROPERTY_RUNS ?? 300),
+      numRuns: Number(process.env.PLANS_PROPERTY_RUNS ?? 1000),
       ...(process.env.FLEET_PROPERTY_SEED ? { seed: Number(process.env.FLEET_PROPERTY_SEED) } : {}),
     },
   );
