@@ -1,0 +1,89 @@
+// The upgrade call is made once per boot, whatever happens to the status write that confirms it:
+// act()'s guard over the wire against a simulated machine that, as Talos does, answers the call
+// before its sequence starts. A second pass of the same process (its confirmation lost to a 409)
+// and a new process reading the machine once its sequence runs both count the call as made.
+import type { ActPorts } from "../../src/controller/act.ts";
+import { act } from "../../src/controller/act.ts";
+import { newShellMemory } from "../../src/controller/observe.ts";
+import type { Action } from "../../src/model/actions.ts";
+import type { TalosClient } from "../../src/talos/client.ts";
+import { facts } from "../../src/talos/machine.ts";
+import { Fleet, vanillaSchematic } from "../fleet/fleet.ts";
+import { clientFor } from "../fleet/talosconfig.ts";
+import { waitUntil } from "../harness/wait.ts";
+
+const sequenceDelayMs = 1_500;
+
+describe("the upgrade call, once per boot", () => {
+  let fleet: Fleet;
+  let client: TalosClient;
+
+  beforeAll(async () => {
+    fleet = await Fleet.start({
+      controlPlanes: 1,
+      workers: 2,
+      talosVersion: "v1.12.3",
+      timing: { sequenceDelayMs, rebootMs: 5_000 },
+    });
+    client = clientFor(fleet.talosconfig.admin);
+  });
+
+  afterAll(async () => {
+    client.close();
+    await fleet.stop();
+  });
+
+  /** Only what an upgrade action touches: the Talos client and the process's memory. */
+  const ports = (memory = newShellMemory()) => ({ talos: client, memory }) as unknown as ActPorts;
+
+  async function upgradeOf(short: string): Promise<Extract<Action, { kind: "upgrade" }>> {
+    const node = fleet.node(short);
+    const machine = await facts(client, node.address, false);
+    if (!machine.reachable || !machine.bootId) throw new Error(`${short} does not answer`);
+    return {
+      kind: "upgrade",
+      node: node.hostname,
+      address: node.address,
+      image: `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.13.0`,
+      version: "v1.13.0",
+      api: "legacy",
+      stage: false,
+      rebootMode: "Default",
+      bootIdBefore: machine.bootId,
+    };
+  }
+
+  it("a pass that asks again before the sequence starts (its confirmation lost) does not call again", async () => {
+    const action = await upgradeOf("worker-1");
+    const shared = ports();
+    const first = await act(action, shared);
+    expect({ first, errors: [...shared.memory.upgradeErrors] }).toEqual({ first: "called", errors: [] });
+    // The machine has answered and still says RUNNING on the same boot: only memory knows.
+    const machine = await facts(client, action.address, false);
+    expect(machine).toMatchObject({ reachable: true, bootId: action.bootIdBefore, stage: "RUNNING" });
+    expect(await act(action, shared)).toBe("called");
+    expect(fleet.node("worker-1").upgrades).toHaveLength(1);
+  });
+
+  it("a new process, once the sequence runs, reads the call as made and does not call again", async () => {
+    const action = await upgradeOf("worker-2");
+    expect(await act(action, ports())).toBe("called");
+    await waitUntil(
+      "worker-2's upgrade sequence to start",
+      async () => {
+        const machine = await facts(client, action.address, false);
+        return !machine.reachable || machine.stage !== "RUNNING" || machine.bootId !== action.bootIdBefore;
+      },
+      { timeoutMs: 10_000 },
+    );
+    expect(await act(action, ports())).toBe("called");
+    expect(fleet.node("worker-2").upgrades).toHaveLength(1);
+  });
+
+  it("without the remembered call, a second call in the window reaches the machine: the guard is what stops it", async () => {
+    const action = await upgradeOf("cp-1");
+    expect(await act(action, ports())).toBe("called");
+    expect(await act(action, ports())).toBe("called");
+    expect(fleet.node("cp-1").upgrades).toHaveLength(2);
+  });
+});
