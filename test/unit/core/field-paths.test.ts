@@ -165,6 +165,33 @@ describe("nodes in flight always move on", () => {
     expect(d.status.phase).not.toBe("Completed");
   });
 
+  it("and keep their entry and slot when a label change takes them out of the selector", () => {
+    const pool = (name: string, value: string, extra: Parameters<typeof aNode>[1] = {}) =>
+      aNode(name, { ...extra, labels: { "kubernetes.io/hostname": name, pool: value } });
+    const spec = { nodeSelector: { matchLabels: { pool: "blue" } } };
+    const rebooting = soaking({ state: "Rebooting" });
+    delete rebooting.nodes[0]?.finishedAt;
+    // worker-1 was relabelled to green while its machine reboots; worker-2 is blue and waiting.
+    const away = pool("worker-1", "green", {
+      unschedulable: true,
+      talos: { reachable: false, error: "connection refused" },
+    });
+    const waiting = withPulls(pool("worker-2", "blue"), "v1.12.4");
+    const d = decide(anObservation(aPlan(spec, rebooting), [away, waiting], { now: minutes(1) }));
+    expect(entry(d, "worker-1")?.state).toBe("Rebooting");
+    expect(d.status.summary?.inProgress).toBe(1);
+    expect(kinds(d)).not.toContain("cordon:worker-2");
+    // Back on the target, it is verified, uncordoned and soaks like any other node of the plan.
+    const up = pool("worker-1", "green", {
+      version: "v1.12.4",
+      unschedulable: true,
+      talos: { reachable: true, version: "v1.12.4", bootId: "b2", stage: "RUNNING", ready: true },
+    });
+    const after = decide(next(d, anObservation(aPlan(spec, d.status), [up, waiting], { now: minutes(2) })));
+    expect(entry(after, "worker-1")?.state).toBe("Soaking");
+    expect(kinds(after)).toContain("uncordon:worker-1");
+  });
+
   it("and a deleted Node is reported NodeGone, never dropped", () => {
     const rebooting = soaking({ state: "Rebooting" });
     const d = decide(
