@@ -2,6 +2,10 @@
 // control plane mirror pods and the pods bound to it true to what the machine does, against the
 // real kube-apiserver. Only the kubelet and container runtime are simulated; the controllers that
 // react (node lifecycle, ReplicaSet, disruption, scheduler) are the real ones.
+//
+// A Job's pods run to an end: Running once started, then Succeeded or Failed after the time and
+// with the exit code their annotations give (below). A machine that reboots or upgrades under one
+// loses it, as a real kubelet's containers are killed: the pod fails with exit code 137.
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -25,6 +29,14 @@ export interface KubeletOptions {
 /** Every Node of a simulated fleet carries its fleet's name, for node selectors in tests. */
 export const fleetLabel = "fleet.talos-operator.dev/name";
 
+/** On a Job's pod (its template): how long its containers run, in ms (default 300). */
+export const runMsAnnotation = "fleet.talos-operator.dev/run-ms";
+/** On a Job's pod (its template): the exit code of its containers (default 0, which succeeds). */
+export const exitCodeAnnotation = "fleet.talos-operator.dev/exit-code";
+const defaultRunMs = 300;
+/** What a container killed with SIGKILL exits with, as containerd reports it. */
+const killedExitCode = 137;
+
 const mirrorComponents = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"] as const;
 
 function podKey(pod: V1Pod): string {
@@ -38,6 +50,37 @@ function isNotFound(error: unknown): boolean {
 function isConflictOrGone(error: unknown): boolean {
   const code = (error as { code?: number }).code;
   return code === 404 || code === 409;
+}
+
+/** A pod that runs to an end: one the Job controller created. */
+function ownedByJob(pod: V1Pod): boolean {
+  return pod.metadata?.ownerReferences?.some((o) => o.kind === "Job") ?? false;
+}
+
+function uidOf(pod: V1Pod): string {
+  return pod.metadata?.uid ?? podKey(pod);
+}
+
+function terminal(pod: V1Pod): boolean {
+  return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+}
+
+/** How a Job's pod ends, from its annotations; an annotation that is no number is a test's mistake. */
+function plannedEnd(pod: V1Pod): { runMs: number; exitCode: number } | { error: string } {
+  const annotations = pod.metadata?.annotations ?? {};
+  const runMs = Number(annotations[runMsAnnotation] ?? defaultRunMs);
+  const exitCode = Number(annotations[exitCodeAnnotation] ?? 0);
+  if (!Number.isInteger(runMs) || runMs < 0 || !Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255)
+    return { error: `${podKey(pod)}: ${runMsAnnotation} or ${exitCodeAnnotation} is not a valid number` };
+  return { runMs, exitCode };
+}
+
+/** A Job's pod whose containers run now: the boot they started in, and when. */
+interface Run {
+  pod: V1Pod;
+  node: SimNode;
+  bootId: string;
+  startedAt: Date;
 }
 
 /** A static pod the node's faults keep from becoming Ready. */
@@ -54,6 +97,8 @@ export class Kubelets {
   private readonly byName = new Map<string, SimNode>();
   /** Pods this stand-in has started, so that a status echo does not start them twice. */
   private readonly started = new Set<string>();
+  /** Job pods whose containers run, by UID, until they end. */
+  private readonly runs = new Map<string, Run>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private leaseTimer: NodeJS.Timeout | undefined;
   private queue = new Map<string, Promise<void>>();
@@ -255,7 +300,28 @@ export class Kubelets {
   private async shutDown(node: SimNode): Promise<void> {
     // Graceful node shutdown: the kubelet reports NotReady and its containers stop.
     await this.postStatus(node, false, "node is shutting down");
+    await this.loseRuns(node);
     for (const pod of this.podsOn(node)) await this.setPodReady(pod, false);
+  }
+
+  /**
+   * A machine going down for a reboot or an upgrade kills the containers of the Job pods it runs
+   * (Talos stops every pod first). An apid outage leaves the machine, and its pods, running.
+   */
+  private async loseRuns(node: SimNode): Promise<void> {
+    if (node.stage === "RUNNING") return;
+    const lost = [...this.runs.entries()].filter(([, run]) => run.node === node);
+    for (const [uid] of lost) this.runs.delete(uid);
+    await Promise.all(
+      lost.map(([, run]) =>
+        this.serial(podKey(run.pod), () =>
+          this.setPodEnded(run, killedExitCode, {
+            reason: "Terminated",
+            message: "Pod was terminated in response to imminent node shutdown.",
+          }),
+        ),
+      ),
+    );
   }
 
   private async bootUp(node: SimNode): Promise<void> {
@@ -267,6 +333,10 @@ export class Kubelets {
     if (!ready) return;
     for (const pod of this.podsOn(node)) {
       if (pod.metadata?.deletionTimestamp) await this.finishDeletion(pod);
+      // A Job's pod runs once: one that ended, or runs still (an apid outage), is not started again.
+      else if (ownedByJob(pod) && (terminal(pod) || this.started.has(uidOf(pod)))) {
+        if (this.runs.has(uidOf(pod))) this.readyLater(pod, node);
+      }
       // A pod bound while the machine was down (a DaemonSet's) starts now; the others start again.
       else if (pod.status?.phase !== "Running") this.start(pod, node);
       else this.readyLater(pod, node);
@@ -302,7 +372,8 @@ export class Kubelets {
     }
     // By UID: a mirror pod replaced after a config change has the same name but is a new pod.
     const uid = pod.metadata?.uid ?? key;
-    if (this.started.has(uid) || pod.status?.phase === "Running" || pod.status?.phase === "Succeeded") return;
+    // A pod that ended is never started again, as a real kubelet does not.
+    if (this.started.has(uid) || pod.status?.phase === "Running" || terminal(pod)) return;
     this.start(pod, node);
   }
 
@@ -311,7 +382,82 @@ export class Kubelets {
     void this.serial(podKey(pod), async () => {
       await this.setPodRunning(pod, node);
       this.readyLater(pod, node);
+      if (ownedByJob(pod)) this.runToEnd(pod, node);
     });
+  }
+
+  /** A Job's pod: its containers exit after the time its annotations give, with their exit code. */
+  private runToEnd(pod: V1Pod, node: SimNode): void {
+    const uid = uidOf(pod);
+    const planned = plannedEnd(pod);
+    if ("error" in planned) this.errors.push(new Error(planned.error));
+    const { runMs, exitCode } = "error" in planned ? { runMs: defaultRunMs, exitCode: 1 } : planned;
+    const run: Run = { pod, node, bootId: node.bootId, startedAt: new Date() };
+    this.runs.set(uid, run);
+    this.later(runMs, () => {
+      // Ended already: its machine went down, or the pod was deleted.
+      if (this.runs.get(uid) !== run) return;
+      this.runs.delete(uid);
+      // A reboot the shutdown did not see (the pod started while the machine was going down).
+      const lost = node.bootId !== run.bootId || node.stage !== "RUNNING";
+      void this.serial(podKey(pod), () => this.setPodEnded(run, lost ? killedExitCode : exitCode));
+    });
+  }
+
+  /** Containers terminated with `exitCode`: the pod Succeeded on 0, else Failed. */
+  private async setPodEnded(
+    run: Run,
+    exitCode: number,
+    why: { reason?: string; message?: string } = {},
+  ): Promise<void> {
+    const now = new Date();
+    const succeeded = exitCode === 0;
+    const notReady = {
+      status: "False",
+      reason: succeeded ? "PodCompleted" : "PodFailed",
+      lastTransitionTime: now,
+    };
+    const terminated = (c: { name: string; image?: string }) => ({
+      name: c.name,
+      image: c.image,
+      imageID: "",
+      ready: false,
+      restartCount: 0,
+      started: false,
+      state: {
+        terminated: {
+          exitCode,
+          reason: succeeded ? "Completed" : "Error",
+          startedAt: run.startedAt,
+          finishedAt: now,
+        },
+      },
+    });
+    const spec = run.pod.spec;
+    try {
+      await this.core.patchNamespacedPodStatus({
+        namespace: run.pod.metadata?.namespace ?? "",
+        name: run.pod.metadata?.name ?? "",
+        body: [
+          { op: "add", path: "/status/phase", value: succeeded ? "Succeeded" : "Failed" },
+          ...(why.reason ? [{ op: "add", path: "/status/reason", value: why.reason }] : []),
+          ...(why.message ? [{ op: "add", path: "/status/message", value: why.message }] : []),
+          {
+            op: "add",
+            path: "/status/conditions",
+            value: [
+              { type: "PodScheduled", status: "True", lastTransitionTime: run.startedAt },
+              { type: "Initialized", status: "True", lastTransitionTime: run.startedAt },
+              { type: "ContainersReady", ...notReady },
+              { type: "Ready", ...notReady },
+            ],
+          },
+          { op: "add", path: "/status/containerStatuses", value: (spec?.containers ?? []).map(terminated) },
+        ],
+      });
+    } catch (error) {
+      if (!isConflictOrGone(error)) throw error;
+    }
   }
 
   private readyLater(pod: V1Pod, node: SimNode): void {
@@ -347,6 +493,22 @@ export class Kubelets {
                 { type: "ContainersReady", status: "False", lastTransitionTime: now },
                 { type: "Ready", status: "False", lastTransitionTime: now },
               ],
+              // Init containers ran to completion before the others started.
+              ...(pod.spec?.initContainers?.length
+                ? {
+                    initContainerStatuses: pod.spec.initContainers.map((c) => ({
+                      name: c.name,
+                      image: c.image,
+                      imageID: "",
+                      ready: true,
+                      restartCount: 0,
+                      started: false,
+                      state: {
+                        terminated: { exitCode: 0, reason: "Completed", startedAt: now, finishedAt: now },
+                      },
+                    })),
+                  }
+                : {}),
               containerStatuses: containers.map((c) => ({
                 name: c.name,
                 image: c.image,
@@ -387,6 +549,8 @@ export class Kubelets {
     try {
       const current = await this.core.readNamespacedPod({ namespace, name });
       if (current.metadata?.uid !== pod.metadata?.uid || current.metadata?.deletionTimestamp) return true;
+      // A pod that ended keeps its end: readiness written late must not make it Running again.
+      if (terminal(current)) return true;
       // A machine that went down since runs no container: shutDown has the pod not Ready.
       const node = this.byName.get(current.spec?.nodeName ?? "");
       if (ready && !(node?.up && node.ready)) return true;
@@ -412,6 +576,7 @@ export class Kubelets {
   private async finishDeletion(pod: V1Pod): Promise<void> {
     const node = this.byName.get(pod.spec?.nodeName ?? "");
     if (!node?.up) return;
+    await this.killJobPod(pod, node);
     try {
       await this.core.deleteNamespacedPod({
         namespace: pod.metadata?.namespace ?? "",
@@ -423,6 +588,19 @@ export class Kubelets {
       if (!isConflictOrGone(error)) throw error;
     }
     this.started.delete(pod.metadata?.uid ?? podKey(pod));
+  }
+
+  /**
+   * A Job's pod being deleted (its Job past its deadline, or deleted) ends Failed before it goes,
+   * its containers killed, as a kubelet puts a pod it stops into a terminal phase.
+   */
+  private async killJobPod(pod: V1Pod, node: SimNode): Promise<void> {
+    const uid = uidOf(pod);
+    // Started and no longer running: it ended already, whatever an older copy of the pod says.
+    if (!ownedByJob(pod) || terminal(pod) || (this.started.has(uid) && !this.runs.has(uid))) return;
+    const run = this.runs.get(uid) ?? { pod, node, bootId: node.bootId, startedAt: new Date() };
+    this.runs.delete(uid);
+    await this.setPodEnded(run, killedExitCode);
   }
 
   /** Static pods of a control plane node, reflected as mirror pods that carry Talos' config version. */
