@@ -148,7 +148,7 @@ export class Reconciler {
           ...(ports.self ? { self: ports.self } : {}),
           pulled: () => ports.requeue(name),
         });
-        if (outcome === "called") called.push(action.node);
+        if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
         ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
         if (action.kind === "syncManifests")
           for (const change of action.changes)

@@ -10,8 +10,9 @@ import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { holdReason } from "./holds.ts";
-import { previewKubernetes, stepKubernetes } from "./kubernetes-phase.ts";
-import { activeStates, recordInstallers, stepNode } from "./node-steps.ts";
+import { HookLedger, hookVerdict } from "./hooks.ts";
+import { kubernetesBehind, previewKubernetes, stepKubernetes } from "./kubernetes-phase.ts";
+import { activeStates, type NodeHooks, recordInstallers, stepNode } from "./node-steps.ts";
 import { outbox } from "./notifications.ts";
 import { assembleStatus } from "./plan-status.ts";
 import { preflight } from "./preflight.ts";
@@ -75,7 +76,11 @@ export function decide(obs: Observation): Decision {
   const windows = evaluateWindows(spec.maintenanceWindows, now);
   const refusal = preflight({ obs, selected: new Set(selected.map((n) => n.name)), talos, windows });
 
-  const entries = talosEntries({ obs, previous, selected, byName, talos, retry, effects });
+  const ledger = new HookLedger(plan, obs.hookJobs, now, {
+    requested: retry,
+    value: retry ? retryValue : previous.lastRetry,
+  });
+  const entries = talosEntries({ obs, previous, selected, byName, talos, retry, effects, ledger });
   const failing = obs.gates.some((g) => !g.passing);
   const gatesFailingSince = failing ? (previous.gatesFailingSince ?? now.toISOString()) : undefined;
   const base = {
@@ -86,7 +91,8 @@ export function decide(obs: Observation): Decision {
     retryValue: retry ? retryValue : previous.lastRetry,
     gatesFailingSince,
   };
-  if (spec.dryRun) return finish(dryRun({ ...base, entries, effects, refusal }), effects, now);
+  if (spec.dryRun)
+    return finish(dryRun({ ...base, entries, effects, refusal, hooks: previous.hooks }), effects, now);
 
   const hold = holdReason({
     spec,
@@ -99,7 +105,8 @@ export function decide(obs: Observation): Decision {
   });
   effects.wake(hold.wakeAt);
   if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
-  const started = startNew(entries, byName, obs, refusal, hold.verdict, effects);
+  const holds = hold.verdict ?? beforePlan(ledger, entries, obs, refusal, deleting, effects);
+  const started = startNew(entries, byName, obs, refusal, holds, effects);
   const installers = recordInstallers(started.entries, byName, deleting);
   effects.add(installers);
   let verdict = started.verdict;
@@ -107,16 +114,18 @@ export function decide(obs: Observation): Decision {
   if (deleting && verdict.kind === "progressing" && hold.verdict) verdict = hold.verdict;
 
   // The Kubernetes phase, once every selected node is verified on the Talos target.
+  const talosDone = talosComplete(installers.entries, spec.talos?.version);
   const kubernetes =
-    spec.kubernetes &&
-    talosComplete(installers.entries, spec.talos?.version) &&
-    verdict.kind === "progressing"
-      ? stepKubernetes(obs, hold.verdict, retry)
+    spec.kubernetes && talosDone && verdict.kind === "progressing"
+      ? stepKubernetes(obs, holds, retry)
       : undefined;
   if (kubernetes) {
     verdict = kubernetes.verdict;
     effects.add(kubernetes);
   }
+  const complete =
+    verdict.kind === "progressing" && talosDone && (!spec.kubernetes || kubernetes?.done === true);
+  if (complete && !deleting) verdict = afterPlan(ledger, effects) ?? verdict;
   effects.add({ actions: releaseCordons(plan.metadata.name, installers.entries, obs.nodes, deleting) });
 
   const assembled = assembleStatus({
@@ -126,6 +135,7 @@ export function decide(obs: Observation): Decision {
     verdict,
     nextWindow: windows.ok && !windows.open ? windows.nextOpen : undefined,
     ...(kubernetes ? { kubernetes } : {}),
+    hooks: ledger.status(installers.entries),
   });
   const decision = withNotifications(assembled, obs, previous, base.generation);
   return conclude(decision, verdict, effects, now, deleting);
@@ -143,8 +153,9 @@ function talosEntries(input: {
   talos: TalosPass | undefined;
   retry: boolean;
   effects: Effects;
+  ledger: HookLedger;
 }): NodeStatus[] {
-  const { obs, previous, selected, byName, talos, retry, effects } = input;
+  const { obs, previous, selected, byName, talos, retry, effects, ledger } = input;
   const spec = obs.plan.spec;
   const reconcile = (entries: NodeStatus[], again: boolean) =>
     reconcileEntries({
@@ -157,7 +168,14 @@ function talosEntries(input: {
     });
   const reconciled = talos && !talos.path.ok ? previous.nodes : reconcile(previous.nodes, retry);
   const before = new Map(reconciled.map((e) => [e.name, e.state]));
-  const advanced = advanceInFlight(reconciled, new Set(selected.map((n) => n.name)), byName, obs, effects);
+  const advanced = advanceInFlight(
+    reconciled,
+    new Set(selected.map((n) => n.name)),
+    byName,
+    obs,
+    effects,
+    ledger,
+  );
   // A node verified in this pass is looked at again as the next pass would: its rule may have moved
   // on while it was under way (its pool given a new schematic), and the plan must not call itself
   // done for a pass in between.
@@ -191,17 +209,53 @@ function advanceInFlight(
   byName: Map<string, NodeView>,
   obs: Observation,
   effects: Effects,
+  ledger: HookLedger,
 ): NodeStatus[] {
+  const hooks: NodeHooks = {
+    has: (stage) => ledger.has(stage),
+    run: (stage, entry) => ledger.run(stage, { name: entry.name, version: entry.version }),
+  };
   return (
     entries
       .map((entry) => {
-        const result = stepNode(entry, byName.get(entry.name), obs.plan.spec, obs.now);
+        const result = stepNode(entry, byName.get(entry.name), obs.plan.spec, obs.now, hooks);
         effects.add(result);
         return result.entry;
       })
       // A node that left the selection stays only while in flight, or to report its failure.
       .filter((e) => chosen.has(e.name) || activeStates.has(e.state) || e.state === "Failed")
   );
+}
+
+/**
+ * Before the rollout's first node or task: its beforePlan hooks, which hold new work back while
+ * they run. Nothing to start (or a plan held, refused or going away) runs none.
+ */
+function beforePlan(
+  ledger: HookLedger,
+  entries: NodeStatus[],
+  obs: Observation,
+  refusal: Verdict | undefined,
+  deleting: boolean,
+  effects: Effects,
+): Verdict | undefined {
+  const kubernetes = obs.plan.spec.kubernetes;
+  const work =
+    entries.some((e) => e.state === "Pending") ||
+    (kubernetes !== undefined && kubernetesBehind(obs.nodes, kubernetes).length > 0);
+  if (!work || refusal || deleting || entries.some((e) => e.state === "Failed")) return undefined;
+  const gate = ledger.begin();
+  if (gate.kind === "running") effects.add(gate);
+  return hookVerdict(gate);
+}
+
+/** Once everything is done: the afterPlan hooks, then the rollout is finished. */
+function afterPlan(ledger: HookLedger, effects: Effects): Verdict | undefined {
+  if (!ledger.active) return undefined;
+  const gate = ledger.run("AfterPlan");
+  if (gate.kind === "done") ledger.finish();
+  if (gate.kind === "running") effects.add(gate);
+  return hookVerdict(gate);
 }
 
 /** The verdict on the Talos phase, and new nodes started when nothing refuses or holds them. */
@@ -304,6 +358,7 @@ function dryRun(input: {
   entries: NodeStatus[];
   effects: Effects;
   refusal: Verdict | undefined;
+  hooks: PlanStatus["hooks"];
 }): Assembled {
   const { obs, entries, effects, refusal } = input;
   const spec = obs.plan.spec;

@@ -64,6 +64,14 @@ export function countedVersions(spec: NonNullable<PlanSpec["kubernetes"]>): {
   return { kubelets: spec.upgradeKubelet, proxies: spec.manifests.mode === "Apply" };
 }
 
+/** The Kubernetes nodes not on `spec.version` yet, by what the plan counts of them. */
+export function kubernetesBehind(nodes: NodeView[], spec: NonNullable<PlanSpec["kubernetes"]>): string[] {
+  const counted = countedVersions(spec);
+  return kubernetesNodes(nodes)
+    .filter((n) => runningVersions([n], counted).some((v) => v !== spec.version))
+    .map((n) => n.name);
+}
+
 const lowest = (versions: string[]) => [...versions].sort(compareVersions)[0];
 
 /**

@@ -7,6 +7,7 @@ import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView } from "../model/observation.ts";
+import type { HookGate } from "./hooks.ts";
 import { imageTarget, installerFor, upgradeApi } from "./image-targets.ts";
 
 type TalosSpec = NonNullable<PlanSpec["talos"]>;
@@ -19,6 +20,14 @@ export interface StepResult {
   /** A deadline that a later pass must look at even if nothing else happens. */
   wakeAt?: number;
 }
+
+/** The node's hooks, run by the plan's ledger. */
+export interface NodeHooks {
+  has(stage: "BeforeNode" | "AfterNode"): boolean;
+  run(stage: "BeforeNode" | "AfterNode", entry: NodeStatus): HookGate;
+}
+
+const noHooks: NodeHooks = { has: () => false, run: () => ({ kind: "done" }) };
 
 export const activeStates = new Set<NodeStatus["state"]>([
   "Draining",
@@ -89,6 +98,7 @@ export function stepNode(
   node: NodeView | undefined,
   spec: PlanSpec,
   now: Date,
+  hooks: NodeHooks = noHooks,
 ): StepResult {
   if (!activeStates.has(entry.state)) return { entry, actions: [], events: [] };
   if (!node) {
@@ -98,24 +108,50 @@ export function stepNode(
   }
   switch (entry.state) {
     case "Draining":
-      return stepDraining(entry, node, spec, now);
+      return stepDraining(entry, node, spec, now, hooks);
     case "Upgrading":
     case "Rebooting":
-      return stepUpgrading(entry, node, spec, now);
+      return stepUpgrading(entry, node, spec, now, hooks);
     case "Verifying":
-      return stepVerifying(entry, node, spec, now);
+      return stepVerifying(entry, node, spec, now, hooks);
     default:
-      return stepSoaking(entry, node, spec, now);
+      return stepSoaking(entry, node, spec, now, hooks);
   }
 }
 
-/** Cordon, drain, pull the installer if the target moved, then the upgrade call, its intent written first. */
-function stepDraining(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+/**
+ * Cordon, the beforeNode hooks, drain, pull the installer if the target moved, then the upgrade
+ * call, its intent written first.
+ */
+function stepDraining(
+  entry: NodeStatus,
+  node: NodeView,
+  spec: PlanSpec,
+  now: Date,
+  hooks: NodeHooks,
+): StepResult {
   const talos = node.talos;
   const actions: Action[] = node.unschedulable ? [] : [{ kind: "cordon", node: node.name }];
+  // The hooks run on a cordoned node: nothing new lands on it while they prepare for the drain.
+  if (!node.unschedulable && hooks.has("BeforeNode"))
+    return { entry: { ...entry, message: "cordoning" }, actions, events: [] };
+  const before = hooks.run("BeforeNode", entry);
+  if (before.kind === "failed") return fail(entry, now, before.reason, before.message);
+  if (before.kind === "running")
+    return {
+      entry: { ...entry, message: before.message },
+      actions: [...actions, ...before.actions],
+      events: [],
+      ...(before.wakeAt !== undefined ? { wakeAt: before.wakeAt } : {}),
+    };
   const drainTimeout = parseDuration(spec.drain.timeout);
+  // The drain's time starts once the node's hooks are done: a slow hook does not eat into it.
+  const drainFrom = [entry.startedAt, before.finishedAt]
+    .filter((t) => t !== undefined)
+    .sort()
+    .at(-1);
   if (spec.drain.enabled && node.evictablePods > 0) {
-    if (elapsedSince(entry.startedAt, now) > drainTimeout) {
+    if (elapsedSince(drainFrom, now) > drainTimeout) {
       const blocked = node.drainBlockedBy ? `: ${node.drainBlockedBy}` : "";
       return fail(
         entry,
@@ -131,7 +167,7 @@ function stepDraining(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Da
       },
       actions: [...actions, { kind: "drain", node: node.name }],
       events: [],
-      wakeAt: Date.parse(entry.startedAt ?? now.toISOString()) + drainTimeout,
+      wakeAt: Date.parse(drainFrom ?? now.toISOString()) + drainTimeout,
     };
   }
   if (!node.unschedulable || !talos.reachable || !talos.bootId) {
@@ -179,7 +215,13 @@ function stepDraining(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Da
 }
 
 /** After the call: wait for the new boot, on the target (else rolled back), within nodeTimeout. */
-function stepUpgrading(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+function stepUpgrading(
+  entry: NodeStatus,
+  node: NodeView,
+  spec: PlanSpec,
+  now: Date,
+  hooks: NodeHooks,
+): StepResult {
   const talos = node.talos;
   const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
   const rebooted = talos.reachable && talos.bootId !== undefined && talos.bootId !== entry.bootIdBefore;
@@ -197,7 +239,7 @@ function stepUpgrading(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: D
     }
     const problem = schematicProblem(entry, node, spec);
     if (problem) return fail(entry, now, Reason.SchematicNotBooted, problem);
-    return stepNode({ ...entry, state: "Verifying", message: "verifying" }, node, spec, now);
+    return stepNode({ ...entry, state: "Verifying", message: "verifying" }, node, spec, now, hooks);
   }
   if (elapsed > nodeTimeout) {
     const seen = talos.reachable
@@ -258,7 +300,13 @@ function schematicProblem(entry: NodeStatus, node: NodeView, spec: PlanSpec): st
 }
 
 /** The Node Ready, as the kubelet reports it from the new boot. */
-function stepVerifying(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+function stepVerifying(
+  entry: NodeStatus,
+  node: NodeView,
+  spec: PlanSpec,
+  now: Date,
+  hooks: NodeHooks,
+): StepResult {
   const talos = node.talos;
   const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
   // Ready from before the reboot does not count: the kubelet must report from the new boot.
@@ -287,16 +335,31 @@ function stepVerifying(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: D
     node,
     spec,
     now,
+    hooks,
   );
 }
 
-/** Uncordon (a cordon this operator placed), then soak before the node counts as Done. */
-function stepSoaking(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Date): StepResult {
+/**
+ * Uncordon (a cordon this operator placed), then the afterNode hooks alongside the soak, before
+ * the node counts as Done.
+ */
+function stepSoaking(
+  entry: NodeStatus,
+  node: NodeView,
+  spec: PlanSpec,
+  now: Date,
+  hooks: NodeHooks,
+): StepResult {
   const ours = node.unschedulable && node.cordonedBy !== undefined;
   const actions: Action[] = ours ? [{ kind: "uncordon", node: node.name }] : [];
   const soak = parseDuration(spec.rollout.soakTime);
   const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;
-  if (now.getTime() >= soakedAt && !ours) {
+  // The hooks run on the uncordoned node, so that a smoke test can schedule on it.
+  const after: HookGate = ours
+    ? { kind: "running", actions: [], message: "uncordoning" }
+    : hooks.run("AfterNode", entry);
+  if (after.kind === "failed") return fail(entry, now, after.reason, after.message);
+  if (now.getTime() >= soakedAt && after.kind === "done") {
     return {
       entry: { ...entry, state: "Done", message: `upgraded to ${entry.version}` },
       actions,
@@ -309,11 +372,21 @@ function stepSoaking(entry: NodeStatus, node: NodeView, spec: PlanSpec, now: Dat
       ],
     };
   }
+  const wakeAt =
+    after.kind === "running" && after.wakeAt !== undefined ? Math.min(after.wakeAt, soakedAt) : soakedAt;
   return {
-    entry: { ...entry, message: now.getTime() < soakedAt ? "soaking" : "uncordoning" },
-    actions,
+    entry: {
+      ...entry,
+      message:
+        after.kind === "running" && !ours
+          ? after.message
+          : now.getTime() < soakedAt
+            ? "soaking"
+            : "uncordoning",
+    },
+    actions: [...actions, ...(after.kind === "running" ? after.actions : [])],
     events: [],
-    wakeAt: soakedAt,
+    wakeAt,
   };
 }
 

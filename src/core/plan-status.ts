@@ -8,12 +8,7 @@ import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { setCondition } from "./conditions.ts";
-import {
-  countedVersions,
-  type KubernetesPhase,
-  kubernetesNodes,
-  runningVersions,
-} from "./kubernetes-phase.ts";
+import { type KubernetesPhase, kubernetesBehind, kubernetesNodes } from "./kubernetes-phase.ts";
 import { activeStates, settledStates } from "./node-steps.ts";
 import { talosComplete } from "./talos-targets.ts";
 
@@ -30,6 +25,7 @@ export interface StatusInput {
   nextWindow?: Date | undefined;
   /** This pass of the Kubernetes phase, once the Talos phase is done. */
   kubernetes?: KubernetesPhase;
+  hooks?: PlanStatus["hooks"];
 }
 
 export function assembleStatus(input: StatusInput): {
@@ -66,6 +62,7 @@ export function assembleStatus(input: StatusInput): {
     ...(input.nextWindow ? { nextWindow: input.nextWindow.toISOString() } : {}),
     ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),
     ...(input.retryValue !== undefined ? { lastRetry: input.retryValue } : {}),
+    ...(input.hooks ? { hooks: input.hooks } : {}),
     ...(kubernetes
       ? { kubernetes: kubernetes.status }
       : previous.kubernetes
@@ -215,10 +212,7 @@ function talosUpToDate({ obs, entries, selected }: StatusInput): OwnCondition | 
 function kubernetesUpToDate({ obs }: StatusInput): OwnCondition | undefined {
   const kubernetes = obs.plan.spec.kubernetes;
   if (!kubernetes) return undefined;
-  const counted = countedVersions(kubernetes);
-  const behind = kubernetesNodes(obs.nodes)
-    .filter((n) => runningVersions([n], counted).some((v) => v !== kubernetes.version))
-    .map((n) => n.name);
+  const behind = kubernetesBehind(obs.nodes, kubernetes);
   return behind.length === 0
     ? {
         type: "KubernetesUpToDate",

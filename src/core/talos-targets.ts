@@ -128,6 +128,11 @@ function entryFor(
   });
   const retried = existing?.state === "Failed" ? "retry requested" : "";
   if (existing?.state === "Failed" && !retry) return existing;
+  if (existing?.state === "Failed" && afterNodeHookFailed(existing, version)) {
+    // Verified on its version before its afterNode hooks failed: a retry runs them again.
+    const { reason: _r, ...resumed } = existing;
+    return { ...resumed, state: "Soaking", message: "retry requested: running its afterNode hooks again" };
+  }
   if (existing && activeStates.has(existing.state)) return retarget(existing, node, talos, step);
   if (!talos) return fresh("Done", "");
   // A node whose Talos version was never read (its API unreachable) is not done: it waits to be seen.
@@ -151,6 +156,17 @@ function entryFor(
     ? `runs schematic ${node.talos.image?.schematic ?? "none"}, not ${rule.schematic}`
     : "";
   return fresh("Pending", [retried, why].filter(Boolean).join("; "), want);
+}
+
+/** A node that failed in a hook while running the version it was taken to: its afterNode hooks. */
+function afterNodeHookFailed(entry: NodeStatus, running: string | undefined): boolean {
+  const hookFailure = entry.reason === Reason.HookFailed || entry.reason === Reason.HookTimeout;
+  return (
+    hookFailure &&
+    entry.version !== undefined &&
+    running === entry.version &&
+    entry.upgradeCalledAt !== undefined
+  );
 }
 
 /**

@@ -13,26 +13,12 @@ import {
 } from "@kubernetes/client-node";
 import { z } from "zod";
 import { group } from "../api/v1alpha1/plan.ts";
+import type { Action } from "../model/actions.ts";
+import type { HookJobState } from "../model/observation.ts";
 import { httpStatus } from "./client.ts";
 
-export interface HookJobRequest {
-  /** The Job's name, decided by the core (at most 63 characters, a DNS label). */
-  name: string;
-  /** The TalosUpgradePlan's name (cluster-scoped). */
-  plan: string;
-  hook: string;
-  stage: "BeforePlan" | "BeforeNode" | "AfterNode" | "AfterPlan";
-  /** The node, for BeforeNode and AfterNode. */
-  node?: string;
-  /** Added to every container and initContainer of the pod template. */
-  env: { name: string; value: string }[];
-  /** The user's batch/v1 JobSpec (template required), as written in the plan. */
-  job: Record<string, unknown>;
-  /** Becomes spec.activeDeadlineSeconds unless the user's JobSpec sets one. */
-  timeoutSeconds: number;
-}
-
-export type HookJobState = { state: "Running" | "Succeeded" | "Failed"; message?: string };
+/** What the core asks for: the Job's name, the user's JobSpec (`spec`), the run's facts in `env`. */
+export type HookJobRequest = Omit<Extract<Action, { kind: "runHook" }>, "kind">;
 
 export const planLabelKey = `${group}/plan`;
 export const hookLabelKey = `${group}/hook`;
@@ -87,7 +73,7 @@ function record(value: unknown): Record<string, unknown> {
 
 /** The pod template: the user's, with the hook's labels, the variables, and Never as the default restart policy. */
 function podTemplate(request: HookJobRequest, labels: Record<string, string>): Record<string, unknown> {
-  const template = record(request.job.template);
+  const template = record(request.spec.template);
   const metadata = record(template.metadata);
   const spec = record(template.spec);
   return {
@@ -114,12 +100,12 @@ export function hookJob(request: HookJobRequest, namespace: string): V1Job {
     [hookLabelKey]: labelValue(request.hook),
     [stageLabelKey]: request.stage,
   };
-  const spec = request.job;
+  const spec = request.spec;
   return {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: {
-      name: request.name,
+      name: request.job,
       namespace,
       labels,
       ...(request.node === undefined ? {} : { annotations: { [nodeAnnotation]: request.node } }),

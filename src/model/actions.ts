@@ -1,5 +1,6 @@
 // What a decision asks the shell to do: data, not calls. The shell writes the decided status
 // first (the durable intent), then runs these in order.
+import type { HookStage } from "../api/v1alpha1/hooks.ts";
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
 import type { ManifestObject } from "./manifests.ts";
 
@@ -25,6 +26,21 @@ export type Action =
    * reboot, so that a later reinstall or reset boots this version and not the old one.
    */
   | { kind: "patchInstallImage"; node: string; address: string; image: string }
+  /**
+   * Create a hook's Job from the plan's template, named `job` (a Job of that name already there is
+   * the same run: a restarted operator adopts it), with the run's facts in `env`.
+   */
+  | {
+      kind: "runHook";
+      job: string;
+      plan: string;
+      hook: string;
+      stage: HookStage;
+      node?: string;
+      spec: Record<string, unknown>;
+      timeoutSeconds: number;
+      env: { name: string; value: string }[];
+    }
   /** Set one component's image in the node's machine configuration, applied without a reboot. */
   | { kind: "patchConfig"; node: string; address: string; component: KubeComponent; image: string }
   /**

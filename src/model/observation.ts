@@ -188,4 +188,12 @@ export interface Observation {
   talosConfigError?: string;
   /** Notifications the shell has delivered since status last listed them, and its last failure. */
   notifications?: { delivered: string[]; error?: string };
+  /** The plan's hook Jobs by name, read when it has hooks; a Job not listed does not exist. */
+  hookJobs?: Map<string, HookJobState>;
+}
+
+/** A hook Job as the Job controller reports it; `message` is its condition's reason and message. */
+export interface HookJobState {
+  state: "Running" | "Succeeded" | "Failed";
+  message?: string;
 }

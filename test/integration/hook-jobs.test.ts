@@ -7,7 +7,6 @@ import { BatchV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { apiMessage, httpStatus } from "../../src/kube/client.ts";
 import {
   type HookJobRequest,
-  type HookJobState,
   HookJobs,
   hookLabelKey,
   nodeAnnotation,
@@ -16,6 +15,7 @@ import {
   planSelector,
   stageLabelKey,
 } from "../../src/kube/jobs.ts";
+import type { HookJobState } from "../../src/model/observation.ts";
 import { Fleet } from "../fleet/fleet.ts";
 import { exitCodeAnnotation, Kubelets, runMsAnnotation } from "../fleet/kubelet.ts";
 import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
@@ -63,8 +63,8 @@ describe("hook Jobs", () => {
     },
   });
 
-  const request = (name: string, job: Record<string, unknown>, timeoutSeconds = 600): HookJobRequest => ({
-    name,
+  const request = (name: string, spec: Record<string, unknown>, timeoutSeconds = 600): HookJobRequest => ({
+    job: name,
     plan,
     hook: "ceph-noout",
     stage: "BeforeNode",
@@ -73,7 +73,7 @@ describe("hook Jobs", () => {
       { name: "TALOS_UPGRADE_PLAN", value: plan },
       { name: "TALOS_UPGRADE_NODE", value: worker },
     ],
-    job,
+    spec,
     timeoutSeconds,
   });
 

@@ -26,12 +26,12 @@ describe("planLabel", () => {
 
 describe("hookJob", () => {
   const request: HookJobRequest = {
-    name: "plan-after-plan-0",
+    job: "plan-after-plan-0",
     plan: "plan",
     hook: "smoke",
     stage: "AfterPlan",
     env: [{ name: "TALOS_UPGRADE_STAGE", value: "AfterPlan" }],
-    job: { template: { spec: { containers: [{ name: "c", image: "i" }] } } },
+    spec: { template: { spec: { containers: [{ name: "c", image: "i" }] } } },
     timeoutSeconds: 30,
   };
 

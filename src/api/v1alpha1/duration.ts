@@ -1,4 +1,16 @@
-// Go-style durations as the plan writes them ("30m", "1h30m", "0s") in milliseconds.
+// Go-style durations as the plan writes them ("30m", "1h30m", "0s"): their schema, and their
+// length in milliseconds.
+import { z } from "zod";
+
+/** A Go duration such as 30m, 1h30m or 0s; seven digits a part keep it within a date's range. */
+export const duration = z
+  .string()
+  .max(64)
+  .regex(
+    /^(0|(\d{1,7}(\.\d{1,9})?(ns|us|µs|ms|s|m|h))+)$/,
+    "must be a duration such as 30s, 10m or 1h30m (at most seven digits a part)",
+  );
+
 const units: Record<string, number> = {
   ns: 1e-6,
   us: 1e-3,

@@ -3,6 +3,8 @@
 // from them (crd.ts). Rules that admission can check are CEL rules on the schema; what it cannot
 // (time zones, version paths, reachability) becomes a Stalled condition at run time.
 import { z } from "zod";
+import { duration } from "./duration.ts";
+import { hooksSchema, hooksStatusSchema } from "./hooks.ts";
 import { schematicSpecSchema } from "./schematic.ts";
 
 export const group = "upgrade.talos-operator.dev";
@@ -26,15 +28,6 @@ const semver = z
   .regex(
     /^v(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/,
     "must be a version with its leading v, such as v1.12.4",
-  );
-
-/** A Go duration such as 30m, 1h30m or 0s; seven digits a part keep it within a date's range. */
-const duration = z
-  .string()
-  .max(64)
-  .regex(
-    /^(0|(\d{1,7}(\.\d{1,9})?(ns|us|µs|ms|s|m|h))+)$/,
-    "must be a duration such as 30s, 10m or 1h30m (at most seven digits a part)",
   );
 
 const name = z.string().min(1).max(253);
@@ -361,6 +354,7 @@ export const planSpecSchema = z
       .describe(
         "Webhooks told when the rollout starts, a node fails, the plan stalls and when it completes; delivered at least once, with retries, never holding the rollout.",
       ),
+    hooks: hooksSchema.optional(),
     talosConfig: z
       .object({ secretRef: secretKeyRef.optional() })
       .optional()
@@ -562,6 +556,7 @@ export const planStatusSchema = z.object({
       lastError: z.string().optional(),
     })
     .optional(),
+  hooks: hooksStatusSchema.optional(),
   history: z
     .array(
       z.object({

@@ -48,4 +48,7 @@ export const Reason = {
   NodeGone: "NodeGone",
   NoNodesSelected: "NoNodesSelected",
   Deleting: "Deleting",
+  WaitingForHook: "WaitingForHook",
+  HookFailed: "HookFailed",
+  HookTimeout: "HookTimeout",
 } as const;
