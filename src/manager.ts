@@ -11,6 +11,7 @@ import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { Evictions } from "./kube/evictions.ts";
 import { FleetLock } from "./kube/fleet-lock.ts";
+import { HookJobs, planLabel, planLabelKey } from "./kube/jobs.ts";
 import { LeaderElector } from "./kube/leader.ts";
 import { ManifestSync } from "./kube/manifest-sync.ts";
 import { NodeControl } from "./kube/nodes.ts";
@@ -43,7 +44,7 @@ export async function runManager(
 ): Promise<() => Promise<void>> {
   const kc = loadKubeConfig(settings.kubeconfig);
   const metrics = makeMetrics(version);
-  const caches = makeCaches(kc);
+  const caches = makeCaches(kc, settings.namespace);
   const leader = settings.leaderElection
     ? new LeaderElector(kc, {
         namespace: settings.namespace,
@@ -87,6 +88,7 @@ export async function runManager(
     self: { namespace: settings.namespace, name: settings.identity },
     requeue: (plan) => wake(plan),
     notifier,
+    hookJobs: new HookJobs(kc, settings.namespace),
   });
   const queue = new WorkQueue(
     (name) => reconciler.reconcile(name),
@@ -118,6 +120,12 @@ export async function runManager(
       } else if (kind === "pods") {
         for (const plan of caches.plans.list())
           if (handled(plan) && wakesOnPods(plan)) queue.add(plan.metadata?.name ?? "");
+      } else if (kind === "jobs") {
+        // A hook Job changed: its plan looks again (the label names the plan, or its hash form).
+        const label = object.metadata?.labels?.[planLabelKey];
+        for (const plan of caches.plans.list())
+          if (handled(plan) && planLabel(plan.metadata?.name ?? "") === label)
+            queue.add(plan.metadata?.name ?? "");
       } else {
         enqueueAll();
       }

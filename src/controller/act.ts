@@ -3,8 +3,9 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
-import { apiMessage } from "../kube/client.ts";
+import { apiMessage, httpStatus } from "../kube/client.ts";
 import type { Evictions } from "../kube/evictions.ts";
+import type { HookJobs } from "../kube/jobs.ts";
 import type { ManifestSync } from "../kube/manifest-sync.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import type { Action } from "../model/actions.ts";
@@ -31,6 +32,7 @@ export interface ActPorts {
   self?: PodRef;
   /** Called when a pull started by a prepull action ends, so that the plan is looked at again. */
   pulled: () => void;
+  hookJobs?: HookJobs;
 }
 
 const rebootModes = { Default: "DEFAULT", Powercycle: "POWERCYCLE", Force: "FORCE" } as const;
@@ -85,6 +87,20 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         errors.set(action.component, error instanceof Error ? error.message : String(error));
         return undefined;
       }
+    }
+    case "runHook": {
+      if (!ports.hookJobs) return undefined;
+      const { kind: _kind, ...request } = action;
+      try {
+        await ports.hookJobs.create(request);
+        memory.hookErrors.delete(action.job);
+      } catch (error) {
+        // Refused for good (an invalid JobSpec, a namespace quota): the run fails with the reason.
+        const status = httpStatus(error);
+        if (status === undefined || status >= 500 || status === 429) throw error;
+        memory.hookErrors.set(action.job, apiMessage(error));
+      }
+      return undefined;
     }
     case "syncManifests": {
       // A refusal is shown on the plan and tried again by the next pass; the sync is safe to repeat.

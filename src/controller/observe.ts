@@ -30,6 +30,7 @@ import { usesServerSideApply } from "../model/manifests.ts";
 import type {
   EtcdView,
   GateResult,
+  HookJobState,
   KubernetesFacts,
   ManifestsView,
   MirrorPod,
@@ -56,6 +57,8 @@ export interface ShellMemory {
   facts: Map<string, { at: number; facts: TalosFacts }>;
   /** Upgrade calls this process made, by node: the boot ID they were made from. */
   upgradeCalls: Map<string, string>;
+  /** Hook Jobs the apiserver refused to create, by Job name: the run fails with its message. */
+  hookErrors: Map<string, string>;
   /** Why the last manifest sync failed; cleared by a sync that succeeds. */
   manifestSyncError?: string;
   /** The retry annotation value the errors above were last cleared for. */
@@ -76,6 +79,7 @@ export function newShellMemory(): ShellMemory {
     installImages: new Map(),
     facts: new Map(),
     upgradeCalls: new Map(),
+    hookErrors: new Map(),
     delivered: new Set(),
     notifyErrors: new Map(),
   };
@@ -178,6 +182,22 @@ export interface ObserveInputs {
   factsTtlMs: number;
   /** The operator's own pod, which no drain evicts. */
   self?: PodRef;
+  /** Lists a plan's hook Jobs (read only for plans with hooks). */
+  hookJobs?: (plan: string) => Promise<Map<string, HookJobState>>;
+}
+
+/** A plan with hooks, or with runs still recorded: its Jobs are read every pass. */
+const hasHooks = (plan: Plan) =>
+  Object.values(plan.spec.hooks ?? {}).some((list) => list.length > 0) ||
+  (plan.status?.hooks?.runs.length ?? 0) > 0;
+
+/** The plan's hook Jobs, with those the apiserver refused to create as failed. */
+async function hookJobsOf(inputs: ObserveInputs): Promise<Map<string, HookJobState> | undefined> {
+  if (!inputs.hookJobs || !hasHooks(inputs.plan)) return undefined;
+  const jobs = await inputs.hookJobs(inputs.plan.metadata.name);
+  for (const [job, message] of inputs.memory.hookErrors)
+    if (!jobs.has(job)) jobs.set(job, { state: "Failed", message: `the Job was refused: ${message}` });
+  return jobs;
 }
 
 const internalIp = (node: V1Node) => node.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
@@ -430,6 +450,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const manifests = talos && manifestsWanted(plan) ? await manifestsView(inputs, talos, views) : undefined;
 
   const blocking = blockingPlan(plan, inputs.otherPlans);
+  const hookJobs = await hookJobsOf(inputs);
   return {
     now,
     plan,
@@ -440,6 +461,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ...(removedApis ? { removedApis } : {}),
     ...(manifests ? { manifests } : {}),
     ...("error" in inputs.talos ? { talosConfigError: inputs.talos.error } : {}),
+    ...(hookJobs ? { hookJobs } : {}),
     notifications: {
       delivered: [...memory.delivered],
       ...(memory.notifyErrors.size > 0 ? { error: [...memory.notifyErrors.values()].join("; ") } : {}),

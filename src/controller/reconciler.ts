@@ -11,6 +11,7 @@ import type { Caches } from "../kube/cache.ts";
 import type { EventRecorder } from "../kube/events.ts";
 import type { Evictions } from "../kube/evictions.ts";
 import type { FleetLock } from "../kube/fleet-lock.ts";
+import type { HookJobs } from "../kube/jobs.ts";
 import type { ManifestSync } from "../kube/manifest-sync.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import { ConflictError, type PlanStore, parsePlan } from "../kube/plans.ts";
@@ -45,6 +46,8 @@ export interface ReconcilerPorts {
   requeue: (plan: string) => void;
   /** Delivers the notifications plans' statuses list. */
   notifier?: Notifier;
+  /** Runs and reads hook Jobs in the operator's namespace. */
+  hookJobs?: HookJobs;
   now?: () => Date;
 }
 
@@ -110,6 +113,7 @@ export class Reconciler {
         now: ports.now?.() ?? new Date(),
         factsTtlMs: ports.factsTtlMs,
         ...(ports.self ? { self: ports.self } : {}),
+        ...(ports.hookJobs ? { hookJobs: (p: string) => (ports.hookJobs as HookJobs).list(p) } : {}),
       });
       let decision = decide(observation);
       // Passes of different plans run concurrently and read other plans from a cache: the Lease,
@@ -147,6 +151,7 @@ export class Reconciler {
           drain: plan.spec.drain,
           ...(ports.self ? { self: ports.self } : {}),
           pulled: () => ports.requeue(name),
+          ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
         });
         if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
         ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");

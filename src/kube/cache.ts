@@ -1,6 +1,7 @@
-// Watches that keep plans, Nodes and Pods in memory (list, then watch; re-list when the watch
+// Watches that keep plans, Nodes, Pods and the plans' hook Jobs in memory (list, then watch; re-list when the watch
 // ends) and tell the manager about every change; a change only enqueues work, it is never acted on.
 import {
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type Informer,
@@ -8,10 +9,12 @@ import {
   type KubernetesObject,
   makeInformer,
   type ObjectCache,
+  type V1Job,
   type V1Node,
   type V1Pod,
 } from "@kubernetes/client-node";
 import { group, plural, version } from "../api/v1alpha1/plan.ts";
+import { planLabelKey } from "./jobs.ts";
 
 export type Watched<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -19,10 +22,13 @@ export interface Caches {
   plans: Watched<KubernetesObject>;
   nodes: Watched<V1Node>;
   pods: Watched<V1Pod>;
+  /** Hook Jobs in the operator's namespace: only their changes are used, to wake their plan. */
+  jobs: Watched<V1Job>;
 }
 
-export function makeCaches(kc: KubeConfig): Caches {
+export function makeCaches(kc: KubeConfig, namespace: string): Caches {
   const core = kc.makeApiClient(CoreV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   return {
     plans: makeInformer<KubernetesObject>(
@@ -32,6 +38,12 @@ export function makeCaches(kc: KubeConfig): Caches {
     ),
     nodes: makeInformer<V1Node>(kc, "/api/v1/nodes", () => core.listNode()),
     pods: makeInformer<V1Pod>(kc, "/api/v1/pods", () => core.listPodForAllNamespaces()),
+    jobs: makeInformer<V1Job>(
+      kc,
+      `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      () => batch.listNamespacedJob({ namespace, labelSelector: planLabelKey }),
+      planLabelKey,
+    ),
   };
 }
 
