@@ -37,7 +37,7 @@ export function hookJobName(plan: string, hook: string, key: string): string {
 
 export class HookLedger {
   private runs: HookRun[];
-  private rollout: number | undefined;
+  private rollout: string | undefined;
   private finished: boolean;
   private readonly plan: Plan;
   /** Undefined when the shell read no Jobs: runs under way are then left as they are. */
@@ -123,7 +123,7 @@ export class HookLedger {
   }
 
   private reset(): void {
-    this.rollout = this.plan.metadata.generation ?? 0;
+    this.rollout = this.plan.status?.history.at(-1)?.completedAt ?? "";
     this.finished = false;
     this.runs = [];
   }

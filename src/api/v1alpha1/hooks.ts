@@ -79,8 +79,12 @@ export const hookRunSchema = z.object({
 export type HookRun = z.infer<typeof hookRunSchema>;
 
 export const hooksStatusSchema = z.object({
-  /** The generation the current rollout began at; its runs below belong to it. */
-  rollout: z.number().int(),
+  /**
+   * The rollout the runs below belong to, named by the end of the one before it (the last history
+   * entry's completedAt; empty for the plan's first). Not its generation: a pass whose status
+   * write is refused because the plan was edited meanwhile must name the same Jobs again.
+   */
+  rollout: z.string(),
   /** The rollout's afterPlan hooks have succeeded: the next work begins a new rollout. */
   finished: z.boolean().default(false),
   /** The plan's own runs, and those of nodes in flight or failed. */

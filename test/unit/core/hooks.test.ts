@@ -164,6 +164,16 @@ describe("hooks around a rollout", () => {
     expect(hookRuns(unseen).map((a) => a.job)).toEqual([asked.job]);
   });
 
+  it("name the same Job when the pass that asked lost its status write to an edit of the plan", () => {
+    const w = world({ beforePlan: [hook("noout")] }, () => "Running");
+    const before = w.obs;
+    const asked = hookRuns(w.pass())[0] as RunHook;
+    // The write is refused (409): the plan was edited meanwhile, its generation moved on.
+    const edited = { ...before.plan, metadata: { ...before.plan.metadata, generation: 2 } };
+    const again = decide({ ...before, plan: edited, hookJobs: new Map([[asked.job, { state: "Running" }]]) });
+    expect(hookRuns(again).map((a) => a.job)).toEqual([asked.job]);
+  });
+
   it("stop the plan when one fails, naming the hook and the Job; a retry runs only what failed", () => {
     let failSmoke = true;
     const w = world(allStages, (a) => (a.hook === "smoke" && failSmoke ? "Failed" : "Succeeded"));
