@@ -1,6 +1,6 @@
 // Least privilege, end to end: the operator runs as a ServiceAccount bound to exactly
-// deploy/base/rbac.yaml and goes through its paths (a Talos plan with a drain, a talosconfig Secret
-// and a CEL gate; a Kubernetes-only plan) on a control plane of its own whose apiserver audits that
+// deploy/base/rbac.yaml and goes through its paths (a Talos plan with a drain, a talosconfig Secret,
+// a CEL gate and a hook; a Kubernetes-only plan) on a control plane of its own whose apiserver audits that
 // identity. Every permission RBAC grants must be among what the audit log shows it asked for.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { stepManifests } from "../../src/core/manifests.ts";
 import { ManifestSync } from "../../src/kube/manifest-sync.ts";
 import { inventory, type ManifestObject } from "../../src/model/manifests.ts";
 import type { ManifestsView } from "../../src/model/observation.ts";
+import { fleetLabel } from "../fleet/kubelet.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
 import { auditedUse, expand, manifestRules, type Permission } from "../harness/permissions.ts";
@@ -61,7 +62,7 @@ describe("least privilege, end to end", () => {
   });
   checkAndStopAfterEach(() => scenario);
 
-  it("a Talos plan with a talosconfig Secret, a CEL gate and a drain completes as the ServiceAccount", async () => {
+  it("a Talos plan with a talosconfig Secret, a CEL gate, a drain and a hook completes as the ServiceAccount", async () => {
     const run = await new Scenario(cluster).start({ controlPlanes: 1, workers: 1 });
     scenario = run;
     const secret = `${run.name}-talosconfig`;
@@ -101,6 +102,22 @@ describe("least privilege, end to end", () => {
             name: "control-plane-registered",
             resource: { apiVersion: "v1", kind: "Node", name: run.node("cp-1") },
             expression: "object.metadata.name != ''",
+          },
+        ],
+      },
+      // A hook: its Job created in the operator's namespace and watched to its end.
+      hooks: {
+        afterPlan: [
+          {
+            name: "smoke",
+            job: {
+              template: {
+                spec: {
+                  nodeSelector: { [fleetLabel]: run.name },
+                  containers: [{ name: "smoke", image: "registry.invalid/smoke:1" }],
+                },
+              },
+            },
           },
         ],
       },
