@@ -3,12 +3,14 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
+import { matcherText } from "../core/silence.ts";
 import { apiMessage, httpStatus } from "../kube/client.ts";
 import type { Evictions } from "../kube/evictions.ts";
 import type { HookJobs } from "../kube/jobs.ts";
 import type { ManifestSync } from "../kube/manifest-sync.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import type { Action } from "../model/actions.ts";
+import { expireSilences, putSilence } from "../notify/alertmanager.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
 import {
   applyConfiguration,
@@ -99,6 +101,25 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         const status = httpStatus(error);
         if (status === undefined || status >= 500 || status === 429) throw error;
         memory.hookErrors.set(action.job, apiMessage(error));
+      }
+      return undefined;
+    }
+    case "putSilence": {
+      // Never holds the rollout: a refusal shows in status and the next pass writes again.
+      try {
+        const id = await putSilence(action, new Date());
+        memory.silence = { id, endsAt: action.endsAt, matchers: action.matchers.map(matcherText) };
+      } catch (error) {
+        memory.silence = { ...memory.silence, error: error instanceof Error ? error.message : String(error) };
+      }
+      return undefined;
+    }
+    case "expireSilence": {
+      try {
+        await expireSilences(action.url, action.plan, action.id);
+        memory.silence = { expired: true };
+      } catch (error) {
+        memory.silence = { ...memory.silence, error: error instanceof Error ? error.message : String(error) };
       }
       return undefined;
     }

@@ -36,6 +36,7 @@ import type {
   MirrorPod,
   NodeView,
   Observation,
+  SilenceOutcome,
   TalosFacts,
 } from "../model/observation.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
@@ -59,6 +60,8 @@ export interface ShellMemory {
   upgradeCalls: Map<string, string>;
   /** Hook Jobs the apiserver refused to create, by Job name: the run fails with its message. */
   hookErrors: Map<string, string>;
+  /** What this process last did with the plan's Alertmanager silence. */
+  silence?: SilenceOutcome;
   /** Why the last manifest sync failed; cleared by a sync that succeeds. */
   manifestSyncError?: string;
   /** The retry annotation value the errors above were last cleared for. */
@@ -462,6 +465,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ...(manifests ? { manifests } : {}),
     ...("error" in inputs.talos ? { talosConfigError: inputs.talos.error } : {}),
     ...(hookJobs ? { hookJobs } : {}),
+    ...(memory.silence ? { silence: memory.silence } : {}),
     notifications: {
       delivered: [...memory.delivered],
       ...(memory.notifyErrors.size > 0 ? { error: [...memory.notifyErrors.values()].join("; ") } : {}),

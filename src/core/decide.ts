@@ -17,6 +17,7 @@ import { outbox } from "./notifications.ts";
 import { assembleStatus } from "./plan-status.ts";
 import { preflight } from "./preflight.ts";
 import { selectedNodes } from "./selection.ts";
+import { silenceStep } from "./silence.ts";
 import { startNodes } from "./start-nodes.ts";
 import {
   lastKnownVersion,
@@ -137,7 +138,7 @@ export function decide(obs: Observation): Decision {
     ...(kubernetes ? { kubernetes } : {}),
     hooks: ledger.status(installers.entries),
   });
-  const decision = withNotifications(assembled, obs, previous, base.generation);
+  const decision = withSilence(withNotifications(assembled, obs, previous, base.generation), obs, effects);
   return conclude(decision, verdict, effects, now, deleting);
 }
 
@@ -200,6 +201,18 @@ function withNotifications(
     error: obs.notifications?.error,
   });
   return notifications ? { ...assembled, status: { ...assembled.status, notifications } } : assembled;
+}
+
+/** The status with the plan's silence, and the write to Alertmanager it needs. */
+function withSilence(
+  assembled: ReturnType<typeof assembleStatus>,
+  obs: Observation,
+  effects: Effects,
+): ReturnType<typeof assembleStatus> {
+  const step = silenceStep({ plan: obs.plan, next: assembled.status, seen: obs.silence, now: obs.now });
+  effects.add(step);
+  if (!step.status) return assembled;
+  return { ...assembled, status: { ...assembled.status, silence: step.status } };
 }
 
 /** Every started node moves forward, whatever holds new work back, or it would stay cordoned half-way. */

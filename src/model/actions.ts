@@ -2,6 +2,7 @@
 // first (the durable intent), then runs these in order.
 import type { HookStage } from "../api/v1alpha1/hooks.ts";
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import type { SilenceMatcher } from "../api/v1alpha1/silence.ts";
 import type { ManifestObject } from "./manifests.ts";
 
 export type Action =
@@ -41,6 +42,23 @@ export type Action =
       timeoutSeconds: number;
       env: { name: string; value: string }[];
     }
+  /**
+   * Create or renew the plan's Alertmanager silence (`id` when known; else the plan's own active
+   * silence is looked up, so a lost status write does not make a second one).
+   */
+  | {
+      kind: "putSilence";
+      /** Plan-wide, on no node. */
+      node?: undefined;
+      plan: string;
+      url: string;
+      id?: string;
+      matchers: SilenceMatcher[];
+      endsAt: string;
+      comment: string;
+    }
+  /** Expire the plan's silence (`id`, and any other active one the operator made for the plan). */
+  | { kind: "expireSilence"; node?: undefined; plan: string; url: string; id?: string }
   /** Set one component's image in the node's machine configuration, applied without a reboot. */
   | { kind: "patchConfig"; node: string; address: string; component: KubeComponent; image: string }
   /**

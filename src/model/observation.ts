@@ -188,8 +188,20 @@ export interface Observation {
   talosConfigError?: string;
   /** Notifications the shell has delivered since status last listed them, and its last failure. */
   notifications?: { delivered: string[]; error?: string };
+  /** What the shell last did with the plan's Alertmanager silence. */
+  silence?: SilenceOutcome;
   /** The plan's hook Jobs by name, read when it has hooks; a Job not listed does not exist. */
   hookJobs?: Map<string, HookJobState>;
+}
+
+/** The silence the shell wrote (its ID and end), or expired, or why Alertmanager refused. */
+export interface SilenceOutcome {
+  id?: string;
+  endsAt?: string;
+  /** The matchers it was written with, as Alertmanager prints them. */
+  matchers?: string[];
+  expired?: boolean;
+  error?: string;
 }
 
 /** A hook Job as the Job controller reports it; `message` is its condition's reason and message. */

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { duration } from "./duration.ts";
 import { hooksSchema, hooksStatusSchema } from "./hooks.ts";
 import { schematicSpecSchema } from "./schematic.ts";
+import { silenceSpecSchema, silenceStatusSchema } from "./silence.ts";
 
 export const group = "upgrade.talos-operator.dev";
 export const version = "v1alpha1";
@@ -355,6 +356,7 @@ export const planSpecSchema = z
         "Webhooks told when the rollout starts, a node fails, the plan stalls and when it completes; delivered at least once, with retries, never holding the rollout.",
       ),
     hooks: hooksSchema.optional(),
+    silence: silenceSpecSchema.optional(),
     talosConfig: z
       .object({ secretRef: secretKeyRef.optional() })
       .optional()
@@ -557,6 +559,7 @@ export const planStatusSchema = z.object({
     })
     .optional(),
   hooks: hooksStatusSchema.optional(),
+  silence: silenceStatusSchema.optional(),
   history: z
     .array(
       z.object({
