@@ -60,15 +60,8 @@ export function decide(obs: Observation): Decision {
   const { plan, now } = obs;
   const spec = plan.spec;
   const previous: PlanStatus = plan.status ?? { conditions: [], nodes: [], history: [] };
-  const retryValue = plan.metadata.annotations?.[retryAnnotation];
-  const retry = retryValue !== undefined && retryValue !== previous.lastRetry;
   const effects = new Effects();
-  if (retry)
-    effects.events.push({
-      type: "Normal",
-      reason: Reason.RetryRequested,
-      message: `retry requested (${retryValue})`,
-    });
+  const { retry, attempt } = retryOf(plan, previous, effects);
 
   const deleting = plan.metadata.deletionTimestamp !== undefined;
   const selected = selectedNodes(obs.nodes, spec.nodeSelector);
@@ -77,10 +70,7 @@ export function decide(obs: Observation): Decision {
   const windows = evaluateWindows(spec.maintenanceWindows, now);
   const refusal = preflight({ obs, selected: new Set(selected.map((n) => n.name)), talos, windows });
 
-  const ledger = new HookLedger(plan, obs.hookJobs, now, {
-    requested: retry,
-    value: retry ? retryValue : previous.lastRetry,
-  });
+  const ledger = new HookLedger(plan, obs.hookJobs, now, { requested: retry, value: attempt });
   const entries = talosEntries({ obs, previous, selected, byName, talos, retry, effects, ledger });
   const failing = obs.gates.some((g) => !g.passing);
   const gatesFailingSince = failing ? (previous.gatesFailingSince ?? now.toISOString()) : undefined;
@@ -89,7 +79,7 @@ export function decide(obs: Observation): Decision {
     generation: plan.metadata.generation ?? 0,
     previous,
     selected,
-    retryValue: retry ? retryValue : previous.lastRetry,
+    retryValue: attempt,
     gatesFailingSince,
   };
   if (spec.dryRun)
@@ -114,19 +104,18 @@ export function decide(obs: Observation): Decision {
   // A plan going away says so, whatever is left: it finishes nothing but the nodes in flight.
   if (deleting && verdict.kind === "progressing" && hold.verdict) verdict = hold.verdict;
 
-  // The Kubernetes phase, once every selected node is verified on the Talos target.
-  const talosDone = talosComplete(installers.entries, spec.talos?.version);
-  const kubernetes =
-    spec.kubernetes && talosDone && verdict.kind === "progressing"
-      ? stepKubernetes(obs, holds, retry)
-      : undefined;
-  if (kubernetes) {
-    verdict = kubernetes.verdict;
-    effects.add(kubernetes);
-  }
-  const complete =
-    verdict.kind === "progressing" && talosDone && (!spec.kubernetes || kubernetes?.done === true);
-  if (complete && !deleting) verdict = afterPlan(ledger, effects) ?? verdict;
+  const after = laterPhases({
+    obs,
+    entries: installers.entries,
+    verdict,
+    holds,
+    retry,
+    deleting,
+    ledger,
+    effects,
+  });
+  verdict = after.verdict;
+  const kubernetes = after.kubernetes;
   effects.add({ actions: releaseCordons(plan.metadata.name, installers.entries, obs.nodes, deleting) });
 
   const assembled = assembleStatus({
@@ -140,6 +129,23 @@ export function decide(obs: Observation): Decision {
   });
   const decision = withSilence(withNotifications(assembled, obs, previous, base.generation), obs, effects);
   return conclude(decision, verdict, effects, now, deleting);
+}
+
+/** A new value of the retry annotation asks for a retry; the value acted on is the attempt. */
+function retryOf(
+  plan: Observation["plan"],
+  previous: PlanStatus,
+  effects: Effects,
+): { retry: boolean; attempt: string | undefined } {
+  const value = plan.metadata.annotations?.[retryAnnotation];
+  const retry = value !== undefined && value !== previous.lastRetry;
+  if (retry)
+    effects.events.push({
+      type: "Normal",
+      reason: Reason.RetryRequested,
+      message: `retry requested (${value})`,
+    });
+  return { retry, attempt: retry ? value : previous.lastRetry };
 }
 
 /**
@@ -201,6 +207,35 @@ function withNotifications(
     error: obs.notifications?.error,
   });
   return notifications ? { ...assembled, status: { ...assembled.status, notifications } } : assembled;
+}
+
+/**
+ * The Kubernetes phase, once every selected node is verified on the Talos target; then, with
+ * everything done, the afterPlan hooks.
+ */
+function laterPhases(input: {
+  obs: Observation;
+  entries: NodeStatus[];
+  verdict: Verdict;
+  holds: Verdict | undefined;
+  retry: boolean;
+  deleting: boolean;
+  ledger: HookLedger;
+  effects: Effects;
+}): { verdict: Verdict; kubernetes?: ReturnType<typeof stepKubernetes> } {
+  const { obs, holds, retry, effects } = input;
+  const spec = obs.plan.spec;
+  const talosDone = talosComplete(input.entries, spec.talos?.version);
+  const kubernetes =
+    spec.kubernetes && talosDone && input.verdict.kind === "progressing"
+      ? stepKubernetes(obs, holds, retry)
+      : undefined;
+  if (kubernetes) effects.add(kubernetes);
+  const verdict = kubernetes?.verdict ?? input.verdict;
+  const complete =
+    verdict.kind === "progressing" && talosDone && (!spec.kubernetes || kubernetes?.done === true);
+  const hooked = complete && !input.deleting ? afterPlan(input.ledger, effects) : undefined;
+  return { verdict: hooked ?? verdict, ...(kubernetes ? { kubernetes } : {}) };
 }
 
 /** The status with the plan's silence, and the write to Alertmanager it needs. */

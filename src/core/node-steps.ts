@@ -144,32 +144,13 @@ function stepDraining(
       events: [],
       ...(before.wakeAt !== undefined ? { wakeAt: before.wakeAt } : {}),
     };
-  const drainTimeout = parseDuration(spec.drain.timeout);
   // The drain's time starts once the node's hooks are done: a slow hook does not eat into it.
   const drainFrom = [entry.startedAt, before.finishedAt]
     .filter((t) => t !== undefined)
     .sort()
     .at(-1);
-  if (spec.drain.enabled && node.evictablePods > 0) {
-    if (elapsedSince(drainFrom, now) > drainTimeout) {
-      const blocked = node.drainBlockedBy ? `: ${node.drainBlockedBy}` : "";
-      return fail(
-        entry,
-        now,
-        Reason.DrainTimeout,
-        `drain did not finish within ${spec.drain.timeout}, ${node.evictablePods} pod(s) left${blocked}`,
-      );
-    }
-    return {
-      entry: {
-        ...entry,
-        message: `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`,
-      },
-      actions: [...actions, { kind: "drain", node: node.name }],
-      events: [],
-      wakeAt: Date.parse(drainFrom ?? now.toISOString()) + drainTimeout,
-    };
-  }
+  const drained = drainStep(entry, node, spec, now, drainFrom, actions);
+  if (drained) return drained;
   if (!node.unschedulable || !talos.reachable || !talos.bootId) {
     return {
       entry: {
@@ -211,6 +192,37 @@ function stepDraining(
             : `${node.name}: upgrading Talos ${entry.fromVersion ?? "?"} → ${entry.version}`,
       },
     ],
+  };
+}
+
+/** Evictions until no evictable pod is left, within the drain's timeout; undefined once drained. */
+function drainStep(
+  entry: NodeStatus,
+  node: NodeView,
+  spec: PlanSpec,
+  now: Date,
+  drainFrom: string | undefined,
+  actions: Action[],
+): StepResult | undefined {
+  if (!spec.drain.enabled || node.evictablePods === 0) return undefined;
+  const drainTimeout = parseDuration(spec.drain.timeout);
+  if (elapsedSince(drainFrom, now) > drainTimeout) {
+    const blocked = node.drainBlockedBy ? `: ${node.drainBlockedBy}` : "";
+    return fail(
+      entry,
+      now,
+      Reason.DrainTimeout,
+      `drain did not finish within ${spec.drain.timeout}, ${node.evictablePods} pod(s) left${blocked}`,
+    );
+  }
+  return {
+    entry: {
+      ...entry,
+      message: `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`,
+    },
+    actions: [...actions, { kind: "drain", node: node.name }],
+    events: [],
+    wakeAt: Date.parse(drainFrom ?? now.toISOString()) + drainTimeout,
   };
 }
 
