@@ -261,7 +261,7 @@ function advanceInFlight(
 ): NodeStatus[] {
   const hooks: NodeHooks = {
     has: (stage) => ledger.has(stage),
-    run: (stage, entry) => ledger.run(stage, { name: entry.name, version: entry.version }),
+    run: (stage, entry, boot) => ledger.run(stage, { name: entry.name, version: entry.version, step: boot }),
   };
   return (
     entries

@@ -11,6 +11,17 @@ import type { Action } from "../model/actions.ts";
 import type { HookJobState } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 
+/**
+ * The node a run is for, and its step: the boot its upgrade call goes from, so that each reboot of
+ * a node (an intermediate release, a new schematic at the same version, a retry) runs its hooks
+ * anew, and a node retargeted before its call does not run them twice.
+ */
+export interface HookNode {
+  name: string;
+  version?: string | undefined;
+  step: string;
+}
+
 export type HookGate =
   | { kind: "done"; finishedAt?: string }
   | { kind: "running"; actions: Action[]; message: string; wakeAt?: number }
@@ -78,7 +89,9 @@ export class HookLedger {
   begin(): HookGate {
     const any = Object.values(stageLists).some((list) => (this.plan.spec.hooks?.[list].length ?? 0) > 0);
     if (!any) return done;
-    if (!this.active) this.reset();
+    // Work that appears once the afterPlan hooks have begun (a node joined) is a new rollout.
+    const closing = this.runs.some((r) => r.stage === "AfterPlan");
+    if (!this.active || closing) this.reset();
     return this.run("BeforePlan");
   }
 
@@ -88,10 +101,10 @@ export class HookLedger {
   }
 
   /**
-   * The hooks of `stage` (for `node`, taken to `version`), one after another in the plan's order:
+   * The hooks of `stage` (for `node`, in its step), one after another in the plan's order:
    * done when all succeeded; else the run under way, asked for if it is new, or the failure.
    */
-  run(stage: HookStage, node?: { name: string; version?: string | undefined }): HookGate {
+  run(stage: HookStage, node?: HookNode): HookGate {
     const hooks = this.hooks(stage);
     if (hooks.length === 0) return done;
     // Hooks added to a plan mid-rollout: the rollout is taken as beginning now.
@@ -122,19 +135,23 @@ export class HookLedger {
     return { rollout: this.rollout, finished: this.finished, runs };
   }
 
+  /**
+   * A new rollout, named by the end of the last one in the history and a count of those begun
+   * since: the same pass over the same status names it the same, so a refused write changes nothing.
+   */
   private reset(): void {
-    this.rollout = this.plan.status?.history.at(-1)?.completedAt ?? "";
+    const after = this.plan.status?.history.at(-1)?.completedAt ?? "";
+    const previous = this.rollout?.startsWith(`${after}#`)
+      ? Number(this.rollout.slice(after.length + 1))
+      : -1;
+    this.rollout = `${after}#${previous + 1}`;
     this.finished = false;
     this.runs = [];
   }
 
-  private advance(
-    stage: HookStage,
-    hook: HookSpec,
-    node?: { name: string; version?: string | undefined },
-  ): HookGate {
+  private advance(stage: HookStage, hook: HookSpec, node?: HookNode): HookGate {
     const index = this.runs.findIndex(
-      (r) => r.stage === stage && r.hook === hook.name && r.node === node?.name,
+      (r) => r.stage === stage && r.hook === hook.name && r.node === node?.name && r.step === node?.step,
     );
     const run = this.runs[index];
     if (!run) return this.ask(stage, hook, node);
@@ -159,17 +176,14 @@ export class HookLedger {
     }
   }
 
-  private ask(
-    stage: HookStage,
-    hook: HookSpec,
-    node?: { name: string; version?: string | undefined },
-  ): HookGate {
+  private ask(stage: HookStage, hook: HookSpec, node?: HookNode): HookGate {
     const key = [
       this.plan.metadata.uid ?? "",
       this.rollout,
       stage,
       hook.name,
       node?.name ?? "",
+      node?.step ?? "",
       this.attempt,
     ].join("/");
     const job = hookJobName(this.plan.metadata.name, hook.name, key);
@@ -178,6 +192,7 @@ export class HookLedger {
       stage,
       hook: hook.name,
       ...(node ? { node: node.name } : {}),
+      ...(node ? { step: node.step } : {}),
       job,
       state: "Pending",
       startedAt,
@@ -216,12 +231,7 @@ export class HookLedger {
     return job ? { ...run, state: "Running", message: "running" } : run;
   }
 
-  private action(
-    stage: HookStage,
-    hook: HookSpec,
-    node: { name: string; version?: string | undefined } | undefined,
-    job: string,
-  ): Action {
+  private action(stage: HookStage, hook: HookSpec, node: HookNode | undefined, job: string): Action {
     const spec = this.plan.spec;
     const talos = node?.version ?? spec.talos?.version;
     const env = [

@@ -24,7 +24,8 @@ export interface StepResult {
 /** The node's hooks, run by the plan's ledger. */
 export interface NodeHooks {
   has(stage: "BeforeNode" | "AfterNode"): boolean;
-  run(stage: "BeforeNode" | "AfterNode", entry: NodeStatus): HookGate;
+  /** `boot`: the boot the node's upgrade call goes from, which names the step its runs belong to. */
+  run(stage: "BeforeNode" | "AfterNode", entry: NodeStatus, boot: string): HookGate;
 }
 
 const noHooks: NodeHooks = { has: () => false, run: () => ({ kind: "done" }) };
@@ -135,7 +136,14 @@ function stepDraining(
   // The hooks run on a cordoned node: nothing new lands on it while they prepare for the drain.
   if (!node.unschedulable && hooks.has("BeforeNode"))
     return { entry: { ...entry, message: "cordoning" }, actions, events: [] };
-  const before = hooks.run("BeforeNode", entry);
+  // The step is the boot the call will go from: unknown while the Talos API does not answer.
+  if (hooks.has("BeforeNode") && !talos.bootId)
+    return {
+      entry: { ...entry, message: `waiting for the Talos API: ${talos.error ?? "unreachable"}` },
+      actions,
+      events: [],
+    };
+  const before = hooks.run("BeforeNode", entry, talos.bootId ?? "");
   if (before.kind === "failed") return fail(entry, now, before.reason, before.message);
   if (before.kind === "running")
     return {
@@ -369,7 +377,7 @@ function stepSoaking(
   // The hooks run on the uncordoned node, so that a smoke test can schedule on it.
   const after: HookGate = ours
     ? { kind: "running", actions: [], message: "uncordoning" }
-    : hooks.run("AfterNode", entry);
+    : hooks.run("AfterNode", entry, entry.bootIdBefore ?? "");
   if (after.kind === "failed") return fail(entry, now, after.reason, after.message);
   if (now.getTime() >= soakedAt && after.kind === "done") {
     return {

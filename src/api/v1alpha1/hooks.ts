@@ -65,6 +65,8 @@ export const hookRunSchema = z.object({
   stage: z.enum(hookStages),
   hook: z.string(),
   node: z.string().optional(),
+  /** The boot the node's upgrade call goes from: each reboot of a node runs its hooks anew. */
+  step: z.string().optional(),
   /** The Job's name: fixed when the run is first asked for, so a restarted operator finds it. */
   job: z.string(),
   /** Pending: asked for, not yet seen; a Job seen once and then gone fails the run. */
@@ -80,9 +82,9 @@ export type HookRun = z.infer<typeof hookRunSchema>;
 
 export const hooksStatusSchema = z.object({
   /**
-   * The rollout the runs below belong to, named by the end of the one before it (the last history
-   * entry's completedAt; empty for the plan's first). Not its generation: a pass whose status
-   * write is refused because the plan was edited meanwhile must name the same Jobs again.
+   * The rollout the runs below belong to: the end of the last one in the history (its completedAt;
+   * empty before the first), then # and how many have begun since. Not its generation: a pass
+   * whose status write is refused because the plan was edited meanwhile must name the same Jobs.
    */
   rollout: z.string(),
   /** The rollout's afterPlan hooks have succeeded: the next work begins a new rollout. */

@@ -52,8 +52,19 @@ interface Scenario {
   gpuStart: boolean[];
   /** When the plan gives the gpu pool its schematic: 0 from the start, undefined never. */
   schematicAt: number | undefined;
+  /** The plan runs a hook at every stage; each Job takes this many passes to succeed. */
+  hookPasses: number | undefined;
   seed: number;
 }
+
+/** A hook per stage, for plans that run them. */
+const hookJob = { template: { spec: { containers: [{ name: "c", image: "tools/check:1" }] } } };
+const everyStage = Object.fromEntries(
+  ["beforePlan", "beforeNode", "afterNode", "afterPlan"].map((stage) => [
+    stage,
+    [{ name: stage.toLowerCase(), job: hookJob }],
+  ]),
+);
 
 const gpuSchematic = "c".repeat(64);
 const gpuPool = {
@@ -90,9 +101,14 @@ function run(s: Scenario) {
       overrides: pooled ? [gpuPool] : [],
     },
     rollout: { maxUnavailable: s.maxUnavailable, nodeTimeout: "30m", soakTime: "0s" },
+    ...(s.hookPasses !== undefined ? { hooks: everyStage } : {}),
   });
   const calls = new Map<string, number>();
   const shell = new ModelShell();
+  /** Hook Jobs as the apiserver keeps them (a name is one Job), and each run's Jobs in order made. */
+  const jobs = new Map<string, { doneAt: number }>();
+  const hookLog: { run: string; node: string | undefined; job: string; tick: number }[] = [];
+  const upgrades: { node: string; tick: number }[] = [];
   const excludedBeforeStart = new Set<string>();
   const violations: string[] = [];
   const cordonedAfterFailure: string[] = [];
@@ -184,6 +200,16 @@ function run(s: Scenario) {
       nodes: present.map(view),
       gates: [],
       etcd: { healthy: healthy === cps.length, members: cps.length, healthyMembers: healthy, message: "" },
+      ...(s.hookPasses !== undefined
+        ? {
+            hookJobs: new Map(
+              [...jobs].map(([name, j]) => [
+                name,
+                { state: tick >= j.doneAt ? "Succeeded" : "Running" } as const,
+              ]),
+            ),
+          }
+        : {}),
     });
     if (decision.status.phase === "Completed" && decision.actions.length === 0) {
       plan = { ...plan, status: decision.status };
@@ -207,6 +233,13 @@ function run(s: Scenario) {
     const carried = crashed ? Math.floor(chance() * (decision.actions.length + 1)) : decision.actions.length;
     let takenDown = workersDown;
     for (const action of decision.actions.slice(0, carried)) {
+      if (action.kind === "runHook") {
+        if (!jobs.has(action.job)) {
+          jobs.set(action.job, { doneAt: tick + (s.hookPasses ?? 0) });
+          hookLog.push({ run: action.stage, node: action.node, job: action.job, tick });
+        }
+        continue;
+      }
       const n = present.find((m) => m.name === action.node);
       if (!n) continue;
       if (action.kind === "cordon") {
@@ -224,6 +257,7 @@ function run(s: Scenario) {
       if (action.kind === "upgrade" && shell.upgrade(action, n, plan.metadata.name, now, seconds)) {
         const key = `${n.name}→${action.version}@${schematicOf(action.image)}`;
         calls.set(key, (calls.get(key) ?? 0) + 1);
+        upgrades.push({ node: n.name, tick });
         const down = rank(action.version) < rank(from);
         if (down && !(s.allowDowngrade && minor(action.version) === minor(from)))
           violations.push(`${n.name} taken down from ${from} to ${action.version}`);
@@ -251,6 +285,8 @@ function run(s: Scenario) {
     plan,
     nodes,
     calls,
+    hookLog,
+    upgrades,
     violations,
     target,
     tick,
@@ -278,6 +314,7 @@ const scenario = fc
     leaveAt: optionalTick,
     leaveNode: fc.nat(),
     schematicAt: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 })), { nil: undefined }),
+    hookPasses: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
     seed: fc.integer({ min: 1, max: 2 ** 30 }),
   })
   .chain((base) => {
@@ -292,6 +329,45 @@ const scenario = fc
     }) as fc.Arbitrary<Scenario>;
   });
 
+/**
+ * Hooks, by the model's own record, rollout by rollout (each begins with its beforePlan Job): the
+ * plan's first Job before any upgrade call of the rollout and its last after all of them; each
+ * node's Jobs and calls in the order beforeNode, call, afterNode, once per call, whatever crashes,
+ * refused writes and retargets came between (a node released before its call has a beforeNode
+ * Job and nothing after it).
+ */
+function expectHooksInOrder(result: ReturnType<typeof run>): void {
+  const starts = result.hookLog.filter((h) => h.run === "BeforePlan").map((h) => h.tick);
+  for (const [i, start] of starts.entries()) {
+    const end = starts[i + 1] ?? Infinity;
+    const log = result.hookLog.filter((h) => h.tick >= start && h.tick < end);
+    const calls = result.upgrades.filter((u) => u.tick >= start && u.tick < end);
+    expect(log.filter((h) => h.run === "BeforePlan" || h.run === "AfterPlan").map((h) => h.run)).toEqual(
+      log.some((h) => h.run === "AfterPlan") ? ["BeforePlan", "AfterPlan"] : ["BeforePlan"],
+    );
+    const afterPlan = log.find((h) => h.run === "AfterPlan")?.tick ?? Infinity;
+    expect(calls.filter((u) => u.tick >= afterPlan)).toEqual([]);
+    for (const node of new Set(calls.map((u) => u.node))) {
+      const letters = { BeforeNode: "B", AfterNode: "A" } as Record<string, string>;
+      const sequence = [
+        ...log
+          .filter((h) => h.node === node)
+          .map((h) => ({ tick: h.tick, at: letters[h.run] ?? "?", order: h.run === "AfterNode" ? 2 : 0 })),
+        ...calls.filter((u) => u.node === node).map((u) => ({ tick: u.tick, at: "U", order: 1 })),
+      ]
+        .sort((a, b) => a.tick - b.tick || a.order - b.order)
+        .map((e) => e.at)
+        .join("");
+      expect({ node, sequence: /^(BUA)*B?$/.test(sequence) ? "in order" : sequence }).toEqual({
+        node,
+        sequence: "in order",
+      });
+    }
+  }
+  const first = result.upgrades[0];
+  if (first) expect(starts[0]).toBeLessThan(first.tick);
+}
+
 it("holds the safety invariants on fleets that change under the plan, and completes", () => {
   fc.assert(
     fc.property(scenario, (s) => {
@@ -305,6 +381,7 @@ it("holds the safety invariants on fleets that change under the plan, and comple
       expect(result.plan.status?.phase).toBe("Completed");
       // No node called twice for one step.
       expect([...result.calls].filter(([, count]) => count > 1)).toEqual([]);
+      if (s.hookPasses !== undefined) expectHooksInOrder(result);
       for (const n of result.nodes.filter((m) => m.exists)) {
         expect({ node: n.name, cordoned: n.unschedulable }).toEqual({ node: n.name, cordoned: false });
         if (n.excluded) continue;
@@ -328,6 +405,7 @@ it("holds the safety invariants on fleets that change under the plan, and comple
     {
       numRuns: Number(process.env.FLEET_PROPERTY_RUNS ?? 1000),
       ...(process.env.FLEET_PROPERTY_SEED ? { seed: Number(process.env.FLEET_PROPERTY_SEED) } : {}),
+      ...(process.env.FLEET_PROPERTY_PATH ? { path: process.env.FLEET_PROPERTY_PATH } : {}),
     },
   );
 });
