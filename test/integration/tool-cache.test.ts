@@ -5,6 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { toolGroups } from "../harness/tools.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const buildModule = join(root, "test", "harness", "build-tools.ts");
@@ -59,26 +60,29 @@ describe("test tools", () => {
     );
   });
 
-  it("the lookup fails at once with what to run when the cache is empty, and builds nothing", () => {
-    const cache = mkdtempSync(join(tmpdir(), "tuo-empty-tools-"));
-    try {
-      const started = Date.now();
-      const run = spawnSync(
-        process.execPath,
-        [
-          "--input-type=module",
-          "-e",
-          `import { toolDir } from ${JSON.stringify(lookupModule)}; toolDir("helm");`,
-        ],
-        { encoding: "utf8", env: { ...process.env, TUO_TOOLS_CACHE: cache, KUBEBUILDER_ASSETS: "" } },
-      );
-      expect(run.status).not.toBe(0);
-      expect(run.stderr).toContain("the helm test tools are not in the tool cache");
-      expect(run.stderr).toContain("npm run tools");
-      expect(Date.now() - started).toBeLessThan(15_000);
-      expect(readdirSync(cache)).toEqual([]);
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
-    }
-  });
+  it.each(toolGroups)(
+    "the lookup of %s fails at once with what to run when the cache is empty, and builds nothing",
+    (group) => {
+      const cache = mkdtempSync(join(tmpdir(), "tuo-empty-tools-"));
+      try {
+        const started = Date.now();
+        const run = spawnSync(
+          process.execPath,
+          [
+            "--input-type=module",
+            "-e",
+            `import { toolDir } from ${JSON.stringify(lookupModule)}; toolDir(${JSON.stringify(group)});`,
+          ],
+          { encoding: "utf8", env: { ...process.env, TUO_TOOLS_CACHE: cache, KUBEBUILDER_ASSETS: "" } },
+        );
+        expect(run.status).not.toBe(0);
+        expect(run.stderr).toContain(`the ${group} test tools are not in the tool cache`);
+        expect(run.stderr).toContain("npm run tools");
+        expect(Date.now() - started).toBeLessThan(15_000);
+        expect(readdirSync(cache)).toEqual([]);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
+    },
+  );
 });

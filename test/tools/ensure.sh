@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the test tools (kube-apiserver, kube-controller-manager, kube-scheduler, etcd; talosctl;
-# helm) from their published Go modules into a cache folder outside the clone, once per pinned
-# version set, and prints the folder that holds the binaries on its last line.
+# helm; prometheus, promtool, alertmanager) from their published Go modules into a cache folder
+# outside the clone, once per pinned version set, and prints the folder that holds the binaries on
+# its last line.
 #
-#   test/tools/ensure.sh kube|talosctl|helm            find in the cache, or build
-#   test/tools/ensure.sh --lookup kube|talosctl|helm   find in the cache, or exit 3 at once
+#   test/tools/ensure.sh kube|talosctl|helm|monitoring            find in the cache, or build
+#   test/tools/ensure.sh --lookup kube|talosctl|helm|monitoring   find in the cache, or exit 3 at once
 #
 # Tests only ever look up (test/harness/tools.ts); `npm run tools` and `npm test` build every group
 # before the first test starts (test/harness/build-tools.ts), so no build runs inside a test's timeout.
@@ -15,7 +16,7 @@ set -euo pipefail
 
 lookup=false
 if [ "${1:-}" = --lookup ]; then lookup=true; shift; fi
-group=${1:?usage: ensure.sh [--lookup] kube|talosctl|helm}
+group=${1:?usage: ensure.sh [--lookup] kube|talosctl|helm|monitoring}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src="$here/$group"
 [ -f "$src/go.mod" ] || { echo "ensure.sh: unknown tool group '$group'" >&2; exit 2; }
@@ -46,6 +47,14 @@ command -v go >/dev/null || { echo "ensure.sh: Go is needed to build the $group 
 
 cd "$src"
 mod_version() { go list -m -f '{{.Version}}' "$1"; }
+# A case may set build tags, a work folder to delete afterwards, and a second go build (more_*: the
+# module folder it runs in, an alternate go.mod or none, its ldflags and targets).
+tags=""
+work=""
+more_dir=""
+more_modfile=""
+more_ldflags=""
+more_targets=()
 case "$group" in
   kube)
     v=$(mod_version k8s.io/kubernetes)
@@ -85,20 +94,65 @@ case "$group" in
     targets=(helm.sh/helm/v3/cmd/helm)
     label="helm $v"
     ;;
+  monitoring)
+    # Two modules: Prometheus (with promtool) here, Alertmanager in ./alertmanager (see go.mod).
+    # Each module carries its release number in a VERSION file; `--version` prints the one set in
+    # prometheus/common's version package, as their release builds set it.
+    go mod download github.com/prometheus/prometheus
+    prom_v=$(cat "$(go list -m -f '{{.Dir}}' github.com/prometheus/prometheus)/VERSION")
+    # Only static scrape targets are used: leave out the cloud service discoveries (Prometheus'
+    # remove_all_sd build tag); netgo as in their release builds.
+    tags="netgo,remove_all_sd"
+    pkg=github.com/prometheus/common/version
+    ldflags="-s -w -X $pkg.Version=$prom_v"
+    targets=(github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool)
+    # Alertmanager embeds its web UI's built files (ui/app/dist), which its published module does
+    # not contain, so the build fails as is. Build it from a copy of the module with a placeholder
+    # page there instead (the tests use the HTTP API, not the UI), through an alternate go.mod that
+    # replaces the module with that copy; the rest of its dependency graph is its go.mod's.
+    am_dir=$(cd alertmanager && go mod download github.com/prometheus/alertmanager &&
+      go list -m -f '{{.Dir}}' github.com/prometheus/alertmanager)
+    am_v=$(cat "$am_dir/VERSION")
+    work="$out.work.$$"
+    rm -rf "$work" && mkdir -p "$work"
+    trap 'rm -rf "$work"' EXIT
+    cp -r "$am_dir" "$work/alertmanager" && chmod -R u+w "$work/alertmanager"
+    for ui in elm mantine; do
+      mkdir -p "$work/alertmanager/ui/app/dist/$ui"
+      # Served only gzip- or brotli-encoded, as the UI's own build leaves its pages.
+      printf '<!doctype html><title>Alertmanager</title><p>Built for tests without its web UI; the API is at /api/v2/.</p>\n' |
+        gzip -n >"$work/alertmanager/ui/app/dist/$ui/index.html.gz"
+    done
+    cp alertmanager/go.mod "$work/build.mod" && cp alertmanager/go.sum "$work/build.sum"
+    go mod edit -modfile="$work/build.mod" -replace "github.com/prometheus/alertmanager=$work/alertmanager"
+    more_dir="$src/alertmanager"
+    more_modfile="$work/build.mod"
+    more_ldflags="-s -w -X $pkg.Version=$am_v"
+    more_targets=(github.com/prometheus/alertmanager/cmd/alertmanager)
+    label="prometheus $prom_v, alertmanager $am_v"
+    ;;
 esac
 
 echo "ensure.sh: building $label into $out (minutes on a fresh machine; cached afterwards)" >&2
 tmp="$out.tmp.$$"
 rm -rf "$tmp" && mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" ${work:+"$work"}' EXIT
 start=$(date +%s)
-# -v names each package as it compiles: count them so a long cold build shows it is alive.
-CGO_ENABLED=0 go build -v -trimpath -ldflags "$ldflags" -o "$tmp/" "${targets[@]}" 2>&1 |
-  awk '/^go: downloading/ {next} { n++; if (n % 100 == 0) { printf "ensure.sh: %d packages compiled (%s)\n", n, $0 > "/dev/stderr"; fflush() } }
-       /: / && !/^[a-z0-9.\/_-]+$/ { print > "/dev/stderr" }'
-[ "${PIPESTATUS[0]}" = 0 ] || { echo "ensure.sh: building $label failed" >&2; exit 1; }
+compile() { # module folder, alternate go.mod or "", ldflags, then the packages to build into $tmp
+  local dir=$1 mod=$2 flags=$3
+  shift 3
+  # -v names each package as it compiles: count them so a long cold build shows it is alive.
+  (cd "$dir" && CGO_ENABLED=0 go build ${mod:+-modfile="$mod"} ${tags:+-tags "$tags"} -v -trimpath \
+    -ldflags "$flags" -o "$tmp/" "$@") 2>&1 |
+    awk '/^go: downloading/ {next} { n++; if (n % 100 == 0) { printf "ensure.sh: %d packages compiled (%s)\n", n, $0 > "/dev/stderr"; fflush() } }
+         /: / && !/^[a-z0-9.\/_-]+$/ { print > "/dev/stderr" }'
+  [ "${PIPESTATUS[0]}" = 0 ] || { echo "ensure.sh: building $label failed" >&2; exit 1; }
+}
+compile "$src" "" "$ldflags" "${targets[@]}"
+if [ -n "$more_dir" ]; then compile "$more_dir" "$more_modfile" "$more_ldflags" "${more_targets[@]}"; fi
 touch "$tmp/.complete"
 rm -rf "$out" && mv "$tmp" "$out"
+[ -z "$work" ] || rm -rf "$work"
 trap - EXIT
 echo "ensure.sh: built $label in $(( $(date +%s) - start ))s" >&2
 echo "$out"
