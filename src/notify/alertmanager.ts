@@ -2,7 +2,7 @@
 // silence's ID replaces it), expire (DELETE), and find the plan's own active silences by who made
 // them and for which plan, so that a write lost with a status update is found again, not doubled.
 import { z } from "zod";
-import type { SilenceMatcher } from "../api/v1alpha1/silence.ts";
+import type { Action } from "../model/actions.ts";
 
 export const createdBy = "talos-upgrade-operator";
 
@@ -48,14 +48,8 @@ export async function planSilences(base: string, plan: string): Promise<string[]
     .map((s) => s.id);
 }
 
-export interface SilenceWrite {
-  plan: string;
-  url: string;
-  id?: string;
-  matchers: SilenceMatcher[];
-  endsAt: string;
-  comment: string;
-}
+/** The write the core asks for. */
+export type SilenceWrite = Omit<Extract<Action, { kind: "putSilence" }>, "kind" | "node">;
 
 /** Creates the plan's silence, or renews it; resolves to the ID Alertmanager now knows it by. */
 export async function putSilence(write: SilenceWrite, now: Date): Promise<string> {

@@ -1,13 +1,12 @@
 // A real Alertmanager for the tests (built from github.com/prometheus/alertmanager by the
 // `monitoring` tool group): one instance on a free loopback port, clustering off, a data folder of
 // its own and by default a config that routes every alert to a receiver that sends nothing.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { freePorts, logTail, type ManagedProcess, startProcess } from "./process.ts";
-import { tool } from "./tools.ts";
-import { waitUntil } from "./wait.ts";
+import { startMonitoringProcess } from "./monitoring-process.ts";
+import type { ManagedProcess } from "./process.ts";
 
 export interface AlertmanagerOptions {
   /** The whole alertmanager.yml, as an object; default: one route to a receiver named "null". */
@@ -43,50 +42,27 @@ export interface AlertmanagerServer {
 export const nullReceiverConfig = { route: { receiver: "null" }, receivers: [{ name: "null" }] };
 
 export async function startAlertmanager(options: AlertmanagerOptions = {}): Promise<AlertmanagerServer> {
-  const binary = tool("monitoring", "alertmanager");
   const dir = mkdtempSync(join(tmpdir(), "tuo-alertmanager-"));
   writeFileSync(join(dir, "alertmanager.yml"), stringify(options.config ?? nullReceiverConfig));
-  const [port] = await freePorts(1);
-  const url = `http://127.0.0.1:${port}`;
-  const logFile = join(dir, "alertmanager.log");
-  const proc = startProcess(
-    "alertmanager",
-    binary,
-    [
-      `--config.file=${join(dir, "alertmanager.yml")}`,
-      `--storage.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      // No cluster: no gossip port, and ready at once instead of after the peers settle.
-      "--cluster.listen-address=",
-      "--log.level=warn",
-    ],
-    { logFile },
-  );
-  const stop = async () => {
-    await proc.stop(5_000);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntil("alertmanager ready", async () => (await fetch(`${url}/-/ready`)).ok, {
-      timeoutMs: 30_000,
-      alive: proc.running,
-      describe: () => logTail(logFile),
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const server = await startMonitoringProcess("alertmanager", dir, (port) => [
+    `--config.file=${join(dir, "alertmanager.yml")}`,
+    `--storage.path=${join(dir, "data")}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    // No cluster: no gossip port, and ready at once instead of after the peers settle.
+    "--cluster.listen-address=",
+  ]);
+  const { url } = server;
   return {
     url,
-    port: port as number,
+    port: server.port,
     dir,
-    process: proc,
-    logs: () => logTail(logFile, 100),
+    process: server.process,
+    logs: server.logs,
     silences: async () => {
       const response = await fetch(`${url}/api/v2/silences`, { signal: AbortSignal.timeout(10_000) });
       if (!response.ok) throw new Error(`GET /api/v2/silences: HTTP ${response.status}`);
       return (await response.json()) as Silence[];
     },
-    stop,
+    stop: server.stop,
   };
 }

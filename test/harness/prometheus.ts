@@ -3,14 +3,14 @@
 // what the test names every second and evaluating rule groups as often; and promtool. Also the
 // chart's PrometheusRule groups, rendered by helm as users install them, as a Prometheus rules file.
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
-import { freePorts, logTail, type ManagedProcess, startProcess } from "./process.ts";
+import { startMonitoringProcess } from "./monitoring-process.ts";
+import type { ManagedProcess } from "./process.ts";
 import { tool } from "./tools.ts";
-import { waitUntil } from "./wait.ts";
 
 const run = promisify(execFile);
 const chart = join(import.meta.dirname, "..", "..", "charts", "talos-upgrade-operator");
@@ -84,7 +84,6 @@ async function api<T>(url: string): Promise<T> {
 }
 
 export async function startPrometheus(options: PrometheusOptions = {}): Promise<PrometheusServer> {
-  const binary = tool("monitoring", "prometheus");
   const dir = mkdtempSync(join(tmpdir(), "tuo-prometheus-"));
   const ruleFiles = [...(options.ruleFiles ?? [])];
   if (options.ruleGroups) ruleFiles.push(writeRulesFile(join(dir, "rules.yaml"), options.ruleGroups));
@@ -102,44 +101,22 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
     })),
   };
   writeFileSync(join(dir, "prometheus.yml"), stringify(config));
-  const [port] = await freePorts(1);
-  const url = `http://127.0.0.1:${port}`;
-  const logFile = join(dir, "prometheus.log");
-  const proc = startProcess(
-    "prometheus",
-    binary,
-    [
-      `--config.file=${join(dir, "prometheus.yml")}`,
-      `--storage.tsdb.path=${join(dir, "data")}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      "--log.level=warn",
-    ],
-    { logFile },
-  );
-  const stop = async () => {
-    await proc.stop(5_000);
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitUntil("prometheus ready", async () => (await fetch(`${url}/-/ready`)).ok, {
-      timeoutMs: 30_000,
-      alive: proc.running,
-      describe: () => logTail(logFile),
-    });
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  const server = await startMonitoringProcess("prometheus", dir, (port) => [
+    `--config.file=${join(dir, "prometheus.yml")}`,
+    `--storage.tsdb.path=${join(dir, "data")}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  const { url } = server;
   return {
     url,
-    port: port as number,
+    port: server.port,
     dir,
-    process: proc,
-    logs: () => logTail(logFile, 100),
+    process: server.process,
+    logs: server.logs,
     query: async (promql) =>
       (await api<{ result: Sample[] }>(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`)).result,
     rules: async () => (await api<{ groups: RuleGroupState[] }>(`${url}/api/v1/rules`)).groups,
-    stop,
+    stop: server.stop,
   };
 }
 
