@@ -314,7 +314,7 @@ const scenario = fc
     leaveAt: optionalTick,
     leaveNode: fc.nat(),
     schematicAt: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 })), { nil: undefined }),
-    // Hooks in about a third of the runs: they lengthen a run, and the rest keep the plain paths.
+    // Hooks in about half the runs: they lengthen a run, and the rest keep the plain paths.
     hookPasses: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 2 }),
     seed: fc.integer({ min: 1, max: 2 ** 30 }),
   })
