@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments, stringify } from "yaml";
+import { helm } from "./helm.ts";
 import { startMonitoringProcess } from "./monitoring-process.ts";
 import type { ManagedProcess } from "./process.ts";
 import { tool } from "./tools.ts";
@@ -137,30 +138,18 @@ export async function promtool(args: string[]): Promise<{ code: number; stdout: 
  * any further `--set`/`-f` arguments): the `spec.groups` a Prometheus Operator would load.
  */
 export async function chartRuleGroups(helmArgs: string[] = []): Promise<RuleGroup[]> {
-  const { stdout } = await run(
-    tool("helm", "helm"),
-    [
-      "template",
-      "talos-upgrade-operator",
-      chart,
-      "--namespace",
-      "talos-upgrade-system",
-      "--set",
-      "metrics.prometheusRule.enabled=true",
-      "--show-only",
-      "templates/prometheusrule.yaml",
-      ...helmArgs,
-    ],
-    {
-      timeout: 60_000,
-      env: {
-        ...process.env,
-        HELM_CACHE_HOME: "/tmp/tuo-helm-cache",
-        HELM_CONFIG_HOME: "/tmp/tuo-helm-config",
-        HELM_DATA_HOME: "/tmp/tuo-helm-data",
-      },
-    },
-  );
+  const { stdout } = await helm([
+    "template",
+    "talos-upgrade-operator",
+    chart,
+    "--namespace",
+    "talos-upgrade-system",
+    "--set",
+    "metrics.prometheusRule.enabled=true",
+    "--show-only",
+    "templates/prometheusrule.yaml",
+    ...helmArgs,
+  ]);
   const rules = parseAllDocuments(stdout)
     .map((d) => d.toJS() as { kind?: string; spec?: { groups?: RuleGroup[] } } | null)
     .filter((d) => d?.kind === "PrometheusRule");

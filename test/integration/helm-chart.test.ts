@@ -5,25 +5,14 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
+import { helm } from "../harness/helm.ts";
 import { kubectl } from "../harness/kubectl.ts";
-import { tool } from "../harness/tools.ts";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");
 const chart = join(root, "charts", "talos-upgrade-operator");
 const allOptions = join(import.meta.dirname, "values-all-options.yaml");
 const namespace = "tuo-chart";
-
-const helm = (args: string[]) =>
-  run(tool("helm", "helm"), args, {
-    timeout: 60_000,
-    env: {
-      ...process.env,
-      HELM_CACHE_HOME: "/tmp/tuo-helm-cache",
-      HELM_CONFIG_HOME: "/tmp/tuo-helm-config",
-      HELM_DATA_HOME: "/tmp/tuo-helm-data",
-    },
-  });
 
 /** Minimal CRDs for the third-party kinds the chart can render, as they exist on real clusters. */
 function thirdPartyCrd(group: string, kind: string, plural: string, version: string) {
