@@ -1,0 +1,8 @@
+// Original file: proto/machine/machine.proto
+
+
+export interface EtcdSnapshotRequest {
+}
+
+export interface EtcdSnapshotRequest__Output {
+}
