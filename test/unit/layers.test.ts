@@ -1,6 +1,6 @@
 // The architecture is the layering of src/ (DESIGN.md): api ← model ← core ← controller, adapters
-// (kube, talos, health, notify, observability) beside the core and below the controller. This test reads
-// every import line of src/ and fails on a cycle or on an import against the layers.
+// (kube, talos, health, notify, observability, backup) beside the core and below the controller. This
+// test reads every import line of src/ and fails on a cycle or on an import against the layers.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -24,7 +24,7 @@ function imports(file: string): string[] {
 
 /** The layer a path of src/ belongs to: its top folder, or the file name at the top. */
 const layerOf = (path: string) => relative(src, path).split("/")[0] ?? "";
-const adapters = ["kube", "talos", "health", "notify", "observability"];
+const adapters = ["kube", "talos", "health", "notify", "observability", "backup"];
 /** What each layer may import besides itself. */
 const allowed: Record<string, string[]> = {
   api: [],
