@@ -1,7 +1,9 @@
 // The manager: watches → work queue → reconciler, behind leader election, with the health and
 // metrics server and a clean stop on SIGTERM.
 import type { Server } from "node:http";
+import { tmpdir } from "node:os";
 import { CoreV1Api, type KubernetesObject } from "@kubernetes/client-node";
+import { takeEtcdSnapshot } from "./backup/etcd-snapshot.ts";
 import { Notifier } from "./controller/notifier.ts";
 import { WorkQueue } from "./controller/queue.ts";
 import { Reconciler } from "./controller/reconciler.ts";
@@ -89,6 +91,15 @@ export async function runManager(
     requeue: (plan) => wake(plan),
     notifier,
     hookJobs: new HookJobs(kc, settings.namespace),
+    etcdSnapshot: (action, talos, signal) =>
+      takeEtcdSnapshot({
+        action,
+        talos,
+        readSecret: (ref) => readSecretKey(core, ref),
+        tmpDir: tmpdir(),
+        signal,
+      }),
+    ...(settings.etcdBackupS3 ? { etcdBackupDefault: settings.etcdBackupS3 } : {}),
   });
   const queue = new WorkQueue(
     (name) => reconciler.reconcile(name),

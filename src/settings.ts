@@ -2,6 +2,7 @@
 // can run fast and production can be patient.
 import { hostname } from "node:os";
 import { z } from "zod";
+import { s3DestinationSchema } from "./api/v1alpha1/etcd-backup.ts";
 import { defaultTalosconfigPath } from "./talos/talosconfig.ts";
 
 const milliseconds = z.coerce.number().int().min(1);
@@ -26,6 +27,19 @@ const schema = z.object({
   factsTtlMs: milliseconds.default(60_000),
   /** Only plans with this label selector are handled (several operators sharing a cluster in tests). */
   planSelector: z.string().optional(),
+  /** Where plans store etcd snapshots unless they name a bucket: the chart's etcdBackup.s3, as JSON. */
+  etcdBackupS3: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON object" });
+        return z.NEVER;
+      }
+    })
+    .pipe(s3DestinationSchema)
+    .optional(),
 });
 
 export type Settings = z.infer<typeof schema>;
@@ -46,6 +60,7 @@ const variables: Record<keyof z.input<typeof schema>, string> = {
   talosDeadlineMs: "TALOS_DEADLINE_MS",
   factsTtlMs: "FACTS_TTL_MS",
   planSelector: "PLAN_SELECTOR",
+  etcdBackupS3: "ETCD_BACKUP_S3",
 };
 
 export type SettingsResult = { ok: true; settings: Settings } | { ok: false; message: string };

@@ -2,6 +2,7 @@
 // outcomes that the next observation must know (refused evictions, pulls, refused upgrades).
 import type { V1Pod } from "@kubernetes/client-node";
 import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
+import type { EtcdSnapshotAction, EtcdSnapshotResult } from "../backup/etcd-snapshot.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
 import { matcherText } from "../core/silence.ts";
 import { apiMessage, httpStatus } from "../kube/client.ts";
@@ -10,6 +11,7 @@ import type { HookJobs } from "../kube/jobs.ts";
 import type { ManifestSync } from "../kube/manifest-sync.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import type { Action } from "../model/actions.ts";
+import type { EtcdSnapshotRun } from "../model/observation.ts";
 import { expireSilences, putSilence } from "../notify/alertmanager.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
 import {
@@ -35,6 +37,14 @@ export interface ActPorts {
   /** Called when a pull started by a prepull action ends, so that the plan is looked at again. */
   pulled: () => void;
   hookJobs?: HookJobs;
+  /** Takes, stores and verifies an etcd snapshot; called off the pass. */
+  etcdSnapshot?: (
+    action: EtcdSnapshotAction,
+    talos: TalosClient,
+    signal: AbortSignal,
+  ) => Promise<EtcdSnapshotResult>;
+  /** Called when an etcd snapshot run ends, so that the plan is looked at again. */
+  snapshotted?: () => void;
 }
 
 const rebootModes = { Default: "DEFAULT", Powercycle: "POWERCYCLE", Force: "FORCE" } as const;
@@ -71,6 +81,29 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         pulling.delete(action.image);
         ports.pulled();
       });
+      return undefined;
+    }
+    case "etcdSnapshot": {
+      if (!ports.talos || !ports.etcdSnapshot) return undefined;
+      if (memory.etcdSnapshot?.key === action.key && memory.etcdSnapshot.inFlight) return undefined;
+      // Off the pass: a snapshot of a large etcd takes minutes to stream and upload.
+      const run: EtcdSnapshotRun = { key: action.key, inFlight: true };
+      memory.etcdSnapshot = run;
+      const signal = AbortSignal.timeout(action.timeoutSeconds * 1000);
+      void ports
+        .etcdSnapshot(action, ports.talos, signal)
+        .then(
+          (result) => {
+            run.outcome = { ok: true, ...result };
+          },
+          (error: unknown) => {
+            run.outcome = { ok: false, message: error instanceof Error ? error.message : String(error) };
+          },
+        )
+        .finally(() => {
+          run.inFlight = false;
+          ports.snapshotted?.();
+        });
       return undefined;
     }
     case "patchConfig": {

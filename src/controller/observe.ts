@@ -7,6 +7,7 @@ import {
   type V1Node,
   type V1Pod,
 } from "@kubernetes/client-node";
+import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
 import { type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
@@ -28,6 +29,7 @@ import { cordonedBy } from "../kube/nodes.ts";
 import { removedApiUse } from "../kube/removed-apis.ts";
 import { usesServerSideApply } from "../model/manifests.ts";
 import type {
+  EtcdSnapshotRun,
   EtcdView,
   GateResult,
   HookJobState,
@@ -62,6 +64,8 @@ export interface ShellMemory {
   hookErrors: Map<string, string>;
   /** What this process last did with the plan's Alertmanager silence. */
   silence?: SilenceOutcome;
+  /** The plan's etcd snapshot run: under way, or how it ended. */
+  etcdSnapshot?: EtcdSnapshotRun;
   /** Why the last manifest sync failed; cleared by a sync that succeeds. */
   manifestSyncError?: string;
   /** The retry annotation value the errors above were last cleared for. */
@@ -187,6 +191,8 @@ export interface ObserveInputs {
   self?: PodRef;
   /** Lists a plan's hook Jobs (read only for plans with hooks). */
   hookJobs?: (plan: string) => Promise<Map<string, HookJobState>>;
+  /** The operator's default etcd snapshot destination. */
+  etcdBackupDefault?: S3Destination;
 }
 
 /** A plan with hooks, or with runs still recorded: its Jobs are read every pass. */
@@ -466,6 +472,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ...("error" in inputs.talos ? { talosConfigError: inputs.talos.error } : {}),
     ...(hookJobs ? { hookJobs } : {}),
     ...(memory.silence ? { silence: memory.silence } : {}),
+    ...(memory.etcdSnapshot ? { etcdSnapshot: { ...memory.etcdSnapshot } } : {}),
+    ...(inputs.etcdBackupDefault ? { etcdBackupDefault: inputs.etcdBackupDefault } : {}),
     notifications: {
       delivered: [...memory.delivered],
       ...(memory.notifyErrors.size > 0 ? { error: [...memory.notifyErrors.values()].join("; ") } : {}),

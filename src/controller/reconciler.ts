@@ -2,6 +2,7 @@
 // (the intent) → act → confirm accepted upgrade calls in status → Events. Only the leader acts.
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
+import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
 import { cordonsFinalizer, nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
 import { decide } from "../core/decide.ts";
 import type { PodRef } from "../core/drain-policy.ts";
@@ -19,7 +20,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
 import type { MachineWatches } from "../talos/watch.ts";
-import { act } from "./act.ts";
+import { type ActPorts, act } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 
@@ -48,6 +49,9 @@ export interface ReconcilerPorts {
   notifier?: Notifier;
   /** Runs and reads hook Jobs in the operator's namespace. */
   hookJobs?: HookJobs;
+  /** Takes etcd snapshots to a bucket; a plan's default destination. */
+  etcdSnapshot?: ActPorts["etcdSnapshot"];
+  etcdBackupDefault?: S3Destination;
   now?: () => Date;
 }
 
@@ -114,6 +118,7 @@ export class Reconciler {
         factsTtlMs: ports.factsTtlMs,
         ...(ports.self ? { self: ports.self } : {}),
         ...(ports.hookJobs ? { hookJobs: (p: string) => (ports.hookJobs as HookJobs).list(p) } : {}),
+        ...(ports.etcdBackupDefault ? { etcdBackupDefault: ports.etcdBackupDefault } : {}),
       });
       let decision = decide(observation);
       // Passes of different plans run concurrently and read other plans from a cache: the Lease,
@@ -152,6 +157,9 @@ export class Reconciler {
           ...(ports.self ? { self: ports.self } : {}),
           pulled: () => ports.requeue(name),
           ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
+          ...(ports.etcdSnapshot
+            ? { etcdSnapshot: ports.etcdSnapshot, snapshotted: () => ports.requeue(name) }
+            : {}),
         });
         if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
         ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");

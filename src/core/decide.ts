@@ -9,6 +9,7 @@ import type { Action, PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
+import { etcdBackupStep } from "./etcd-backup.ts";
 import { holdReason } from "./holds.ts";
 import { HookLedger, hookVerdict } from "./hooks.ts";
 import { kubernetesBehind, previewKubernetes, stepKubernetes } from "./kubernetes-phase.ts";
@@ -46,6 +47,8 @@ class Effects {
   readonly actions: Action[] = [];
   readonly events: PlanEvent[] = [];
   wakeAt: number | undefined;
+  /** The etcd snapshot's status as this pass leaves it. */
+  etcdBackup: PlanStatus["etcdBackup"];
   add(part: { actions?: Action[]; events?: PlanEvent[]; wakeAt?: number | undefined }): void {
     this.actions.push(...(part.actions ?? []));
     this.events.push(...(part.events ?? []));
@@ -96,7 +99,10 @@ export function decide(obs: Observation): Decision {
   });
   effects.wake(hold.wakeAt);
   if (windows.ok && windows.open && windows.closesAt) effects.wake(windows.closesAt.getTime());
-  const holds = hold.verdict ?? beforePlan(ledger, entries, obs, refusal, deleting, effects);
+  const holds =
+    hold.verdict ??
+    beforePlan(ledger, entries, obs, refusal, deleting, effects) ??
+    etcdSnapshotGate(entries, base, refusal, deleting, retry, effects);
   const started = startNew(entries, byName, obs, refusal, holds, effects);
   const installers = recordInstallers(started.entries, byName, deleting);
   effects.add(installers);
@@ -126,6 +132,7 @@ export function decide(obs: Observation): Decision {
     nextWindow: windows.ok && !windows.open ? windows.nextOpen : undefined,
     ...(kubernetes ? { kubernetes } : {}),
     hooks: ledger.status(installers.entries),
+    ...(effects.etcdBackup ? { etcdBackup: effects.etcdBackup } : {}),
   });
   const decision = withSilence(withNotifications(assembled, obs, previous, base.generation), obs, effects);
   return conclude(decision, verdict, effects, now, deleting);
@@ -295,6 +302,26 @@ function beforePlan(
   const gate = ledger.begin();
   if (gate.kind === "running") effects.add(gate);
   return hookVerdict(gate);
+}
+
+/**
+ * Before a pass's first control plane: a verified etcd snapshot. Like the beforePlan hooks it holds
+ * new work only, and a refused, failed or deleted plan takes none.
+ */
+function etcdSnapshotGate(
+  entries: NodeStatus[],
+  base: { obs: Observation; previous: PlanStatus },
+  refusal: Verdict | undefined,
+  deleting: boolean,
+  retry: boolean,
+  effects: Effects,
+): Verdict | undefined {
+  const { obs, previous } = base;
+  if (refusal || deleting || entries.some((e) => e.state === "Failed")) return undefined;
+  const step = etcdBackupStep({ obs, entries, previous, retry });
+  effects.add(step);
+  effects.etcdBackup = step.status;
+  return step.verdict;
 }
 
 /** Once everything is done: the afterPlan hooks, then the rollout is finished. */

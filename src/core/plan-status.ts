@@ -26,6 +26,8 @@ export interface StatusInput {
   /** This pass of the Kubernetes phase, once the Talos phase is done. */
   kubernetes?: KubernetesPhase;
   hooks?: PlanStatus["hooks"];
+  /** The etcd snapshot as this pass leaves it; by default, as it was. */
+  etcdBackup?: PlanStatus["etcdBackup"];
 }
 
 export function assembleStatus(input: StatusInput): {
@@ -63,6 +65,9 @@ export function assembleStatus(input: StatusInput): {
     ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),
     ...(input.retryValue !== undefined ? { lastRetry: input.retryValue } : {}),
     ...(input.hooks ? { hooks: input.hooks } : {}),
+    ...((input.etcdBackup ?? previous.etcdBackup)
+      ? { etcdBackup: input.etcdBackup ?? previous.etcdBackup }
+      : {}),
     ...(kubernetes
       ? { kubernetes: kubernetes.status }
       : previous.kubernetes

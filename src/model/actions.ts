@@ -1,5 +1,6 @@
 // What a decision asks the shell to do: data, not calls. The shell writes the decided status
 // first (the durable intent), then runs these in order.
+import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
 import type { HookStage } from "../api/v1alpha1/hooks.ts";
 import type { KubeComponent } from "../api/v1alpha1/plan.ts";
 import type { SilenceMatcher } from "../api/v1alpha1/silence.ts";
@@ -59,6 +60,25 @@ export type Action =
     }
   /** Expire the plan's silence (`id`, and any other active one the operator made for the plan). */
   | { kind: "expireSilence"; node?: undefined; plan: string; url: string; id?: string }
+  /**
+   * Stream an etcd snapshot from control plane `source`, verify it (etcd's SHA-256 trailer), store
+   * it at `key` in the bucket, read it back, then delete this plan's snapshots beyond `retention`.
+   * Run off the pass; repeating it writes the same object.
+   */
+  | {
+      kind: "etcdSnapshot";
+      /** Plan-wide: reads from a node, changes none. */
+      node?: undefined;
+      plan: string;
+      source: string;
+      address: string;
+      destination: S3Destination;
+      key: string;
+      /** Where this plan's snapshots are, for the retention. */
+      prefix: string;
+      retention: number;
+      timeoutSeconds: number;
+    }
   /** Set one component's image in the node's machine configuration, applied without a reboot. */
   | { kind: "patchConfig"; node: string; address: string; component: KubeComponent; image: string }
   /**

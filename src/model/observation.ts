@@ -1,5 +1,6 @@
 // One immutable snapshot of everything a decision needs, gathered by observe() (the only place
 // that reads the world) or built by hand in tests.
+import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
 import type { KubeComponent, Plan } from "../api/v1alpha1/plan.ts";
 import type { ManifestObject } from "./manifests.ts";
 
@@ -192,6 +193,19 @@ export interface Observation {
   silence?: SilenceOutcome;
   /** The plan's hook Jobs by name, read when it has hooks; a Job not listed does not exist. */
   hookJobs?: Map<string, HookJobState>;
+  /** The operator's default etcd snapshot destination (the chart's etcdBackup.s3), when it has one. */
+  etcdBackupDefault?: S3Destination;
+  /** The plan's etcd snapshot this process runs or last ran, by object key. */
+  etcdSnapshot?: EtcdSnapshotRun;
+}
+
+/** An etcd snapshot run of the shell: under way, or how it ended. */
+export interface EtcdSnapshotRun {
+  key: string;
+  inFlight: boolean;
+  outcome?:
+    | { ok: true; size: number; sha256: string; retained: number; pruneError?: string }
+    | { ok: false; message: string };
 }
 
 /** The silence the shell wrote (its ID and end), or expired, or why Alertmanager refused. */

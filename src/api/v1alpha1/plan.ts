@@ -4,6 +4,7 @@
 // (time zones, version paths, reachability) becomes a Stalled condition at run time.
 import { z } from "zod";
 import { duration } from "./duration.ts";
+import { etcdBackupSchema, etcdBackupStatusSchema } from "./etcd-backup.ts";
 import { hooksSchema, hooksStatusSchema } from "./hooks.ts";
 import { schematicSpecSchema } from "./schematic.ts";
 import { silenceSpecSchema, silenceStatusSchema } from "./silence.ts";
@@ -355,6 +356,7 @@ export const planSpecSchema = z
       .describe(
         "Webhooks told when the rollout starts, a node fails, the plan stalls and when it completes; delivered at least once, with retries, never holding the rollout.",
       ),
+    etcdBackup: etcdBackupSchema.optional(),
     hooks: hooksSchema.optional(),
     silence: silenceSpecSchema.optional(),
     talosConfig: z
@@ -558,6 +560,7 @@ export const planStatusSchema = z.object({
       lastError: z.string().optional(),
     })
     .optional(),
+  etcdBackup: etcdBackupStatusSchema.optional(),
   hooks: hooksStatusSchema.optional(),
   silence: silenceStatusSchema.optional(),
   history: z

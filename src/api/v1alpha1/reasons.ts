@@ -51,4 +51,8 @@ export const Reason = {
   WaitingForHook: "WaitingForHook",
   HookFailed: "HookFailed",
   HookTimeout: "HookTimeout",
+  TakingEtcdSnapshot: "TakingEtcdSnapshot",
+  EtcdSnapshotTaken: "EtcdSnapshotTaken",
+  EtcdSnapshotFailed: "EtcdSnapshotFailed",
+  EtcdBackupNotConfigured: "EtcdBackupNotConfigured",
 } as const;
