@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
+import { loadSettings } from "../../src/settings.ts";
 import { helm } from "../harness/helm.ts";
 import { kubectl } from "../harness/kubectl.ts";
 
@@ -82,6 +83,38 @@ it.each([
     for (const kind of ["ServiceMonitor", "PrometheusRule", "NetworkPolicy", "ConfigMap"])
       expect(kinds).toContain(kind);
   }
+});
+
+it("passes the default etcd snapshot bucket to the operator as its settings read it, and opens its port", async () => {
+  const { stdout } = await helm(["template", "x", chart, "-f", allOptions]);
+  const docs = parseAllDocuments(stdout).map((d) => d.toJS() as Record<string, unknown> | null);
+  type Container = { env?: { name: string; value?: string }[] };
+  const deployment = docs.find((d) => d?.kind === "Deployment") as
+    | { spec: { template: { spec: { containers: Container[] } } } }
+    | undefined;
+  const env = Object.fromEntries(
+    (deployment?.spec.template.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value ?? ""]),
+  );
+  const loaded = loadSettings(env);
+  expect(loaded).toMatchObject({
+    ok: true,
+    settings: {
+      etcdBackupS3: {
+        endpoint: "https://s3.eu-central-1.amazonaws.com",
+        bucket: "etcd-backups",
+        prefix: "clusters/prod/",
+        forcePathStyle: false,
+        credentialsSecretRef: { name: "etcd-backup-s3", sessionTokenKey: "token" },
+      },
+    },
+  });
+  const policy = docs.find((d) => d?.kind === "NetworkPolicy") as
+    | { spec: { egress: { ports: { port: number }[] }[] } }
+    | undefined;
+  expect(policy?.spec.egress[0]?.ports.map((p) => p.port)).toEqual(expect.arrayContaining([9000, 9093]));
+  // Unset, no default bucket: plans without spec.etcdBackup.s3 take no snapshot.
+  const plain = (await helm(["template", "x", chart])).stdout;
+  expect(plain).not.toContain("ETCD_BACKUP_S3");
 });
 
 it("fits its PodDisruptionBudget to the replicas: none for one replica, always one that may move", async () => {
