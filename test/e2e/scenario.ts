@@ -76,6 +76,8 @@ export class Scenario {
       workers: 3,
       talosVersion: "v1.11.6",
       timing: { rebootMs: 1_500 },
+      // Control planes snapshot this cluster's real etcd (MachineService.EtcdSnapshot).
+      etcdUrl: this.cluster.etcdUrl,
       ...options,
       namePrefix: `${this.name}-`,
     });

@@ -1,6 +1,8 @@
 // `npm run fleet -- --control-planes 3 --workers 5 --talos v1.12.4 --kubernetes v1.35.2
-// [--kubeconfig FILE]`: runs a simulated Talos fleet until Ctrl-C and prints how to point talosctl
-// at it; with a kubeconfig (e.g. from `npm run demo`) its machines also become Nodes there.
+// [--kubeconfig FILE] [--etcd-url URL]`: runs a simulated Talos fleet until Ctrl-C and prints how to
+// point talosctl at it; with a kubeconfig (e.g. from `npm run demo`) its machines also become Nodes
+// there, and with an etcd client URL (plain http, e.g. from `npm run control-plane`) `talosctl etcd
+// snapshot` on a control plane streams a live snapshot of that etcd.
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { Fleet } from "./fleet.ts";
@@ -14,6 +16,7 @@ const { values } = parseArgs({
     kubernetes: { type: "string", default: "v1.35.2" },
     "reboot-ms": { type: "string", default: "2000" },
     kubeconfig: { type: "string" },
+    "etcd-url": { type: "string" },
   },
 });
 
@@ -24,6 +27,7 @@ const fleet = await Fleet.start({
   talosVersion: values.talos,
   kubernetesVersion: values.kubernetes,
   timing: { rebootMs: Number(values["reboot-ms"]) },
+  ...(values["etcd-url"] ? { etcdUrl: values["etcd-url"] } : {}),
 });
 // With a kubeconfig, each machine also registers as a Node there, run by the kubelet stand-in.
 let kubelets: Kubelets | undefined;

@@ -29,6 +29,7 @@ import {
   type Timing,
 } from "./node.ts";
 import { machineServiceExtras } from "./proto.ts";
+import type { TalosRole } from "./rbac.ts";
 import { ImageRegistry, officialExtensionName, vanillaSchematic } from "./registry.ts";
 import { resourceKinds } from "./resources.ts";
 import { writeTalosconfig } from "./talosconfig.ts";
@@ -78,6 +79,12 @@ export interface FleetOptions {
    * Their objects have Talos' names in kube-system: one such fleet at a time per cluster.
    */
   manifests?: boolean;
+  /**
+   * The client URL (plain http) of a real etcd, such as the test control plane's
+   * (`ControlPlane.etcdUrl`): MachineService.EtcdSnapshot on a control plane streams a live
+   * snapshot of it. Without it, EtcdSnapshot fails: the simulator has no etcd to snapshot.
+   */
+  etcdUrl?: string;
 }
 
 export const defaultTiming: Timing = {
@@ -117,6 +124,7 @@ export class Fleet implements FleetView {
   kubeconfig?: string;
   readonly etcdDrift: { stale: string[]; removed: string[] } = { stale: [], removed: [] };
   readonly rendersManifests: boolean;
+  readonly etcdUrl: string | undefined;
   private readonly members: SimNode[];
   private readonly apids: Apid[];
   private readonly configs = new Map<SimNode, string>();
@@ -134,8 +142,10 @@ export class Fleet implements FleetView {
     timing: Timing;
     name: string;
     rendersManifests: boolean;
+    etcdUrl: string | undefined;
   }) {
     this.rendersManifests = init.rendersManifests;
+    this.etcdUrl = init.etcdUrl;
     this.timing = init.timing;
     this.name = init.name;
     this.dir = init.dir;
@@ -250,6 +260,7 @@ export class Fleet implements FleetView {
       timing,
       name: (options.namePrefix ?? "").replace(/-$/, "") || "fleet",
       rendersManifests: options.manifests ?? false,
+      etcdUrl: options.etcdUrl,
     });
     for (const node of nodes) {
       fleet.configs.set(
@@ -295,11 +306,14 @@ export class Fleet implements FleetView {
     return fleet;
   }
 
-  /** An extra os:admin talosconfig whose certificate names `caller`, to tell clients apart in `calls`. */
-  async talosconfigFor(caller: string): Promise<string> {
+  /**
+   * An extra talosconfig whose certificate names `caller`, to tell clients apart in `calls`; its
+   * roles are os:admin unless given (e.g. `["os:etcd:backup"]`).
+   */
+  async talosconfigFor(caller: string, roles: TalosRole[] = ["os:admin"]): Promise<string> {
     const cert = await issueCertificate(this.ca, {
       commonName: caller,
-      organizations: ["os:admin"],
+      organizations: roles,
       usage: "client",
     });
     const endpoints = this.controlPlanes().map((n) => n.address);

@@ -33,6 +33,8 @@ export interface FleetView {
   resourceVersion(node: SimNode, key: string, yaml: string): number;
   /** The admin kubeconfig control planes hand out (MachineService.Kubeconfig), once a cluster is attached. */
   kubeconfig?: string;
+  /** The client URL (plain http) of the real etcd control planes snapshot (MachineService.EtcdSnapshot). */
+  etcdUrl?: string;
 }
 
 export interface CallContext {

@@ -4,9 +4,11 @@ import { gzipSync } from "node:zlib";
 import { status } from "@grpc/grpc-js";
 import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { encodeMessage } from "../../src/talos/proto.ts";
+import { takeEtcdSnapshot } from "./etcd-snapshot.ts";
 import type { FleetEvent } from "./events.ts";
 import {
   type CallContext,
+  type FleetView,
   type Message,
   RpcError,
   type ServiceImplementation,
@@ -47,9 +49,41 @@ function requireUp(node: SimNode): void {
   if (!node.up) throw new RpcError(status.UNAVAILABLE, `connection to ${node.address}:50000 refused`);
 }
 
-function requireControlPlane(node: SimNode): void {
-  if (!node.isControlPlane)
-    throw new RpcError(status.FAILED_PRECONDITION, "etcd is not running on this node");
+/**
+ * Control planes only. With `api` (the name machined gives the call), a worker answers as machined's
+ * control plane check does: Unimplemented, "<api> is only available on control plane nodes".
+ */
+function requireControlPlane(node: SimNode, api?: string): void {
+  if (node.isControlPlane) return;
+  if (api) throw new RpcError(status.UNIMPLEMENTED, `${api} is only available on control plane nodes`);
+  throw new RpcError(status.FAILED_PRECONDITION, "etcd is not running on this node");
+}
+
+/** machined streams a snapshot (as any file) in chunks of this size. */
+const snapshotChunkBytes = 1024;
+/** Chunks written between two turns of the event loop, so that a long snapshot does not hold it. */
+const chunksPerTurn = 64;
+
+/** A live snapshot of the fleet's etcd, failing as machined does when it cannot read one. */
+async function etcdSnapshot(fleet: FleetView): Promise<Buffer> {
+  if (!fleet.etcdUrl) {
+    throw new RpcError(
+      status.FAILED_PRECONDITION,
+      "the simulator has no etcd to snapshot: start the fleet with the etcdUrl of a real etcd",
+    );
+  }
+  try {
+    return await takeEtcdSnapshot(fleet.etcdUrl);
+  } catch (error) {
+    // machined wraps the etcd client's error; its gRPC code, if it has one, goes through.
+    const code =
+      typeof (error as { code?: unknown }).code === "number"
+        ? (error as { code: status }).code
+        : status.INTERNAL;
+    const message =
+      (error as { details?: string }).details ?? (error instanceof Error ? error.message : String(error));
+    throw new RpcError(code, `failed reading etcd snapshot: ${message}`);
+  }
 }
 
 function eventMessage(event: FleetEvent): Message {
@@ -272,6 +306,26 @@ export const machineService: ServiceImplementation = {
       requireControlPlane(node);
       if (!fleet.kubeconfig) throw new RpcError(status.NOT_FOUND, "kubeconfig is not available yet");
       write({ bytes: tarGz("kubeconfig", fleet.kubeconfig) });
+    },
+    EtcdSnapshot: async (ctx, _request, write) => {
+      const { node, fleet } = ctx;
+      requireUp(node);
+      requireControlPlane(node, "etcd snapshot");
+      if (node.faults.etcdSnapshotError) {
+        throw new RpcError(status.INTERNAL, `failed reading etcd snapshot: ${node.faults.etcdSnapshotError}`);
+      }
+      const snapshot = await etcdSnapshot(fleet);
+      // etcdSnapshotTruncate: machined only logs a read error midway, so the stream ends OK but short.
+      const length = Math.min(snapshot.length, node.faults.etcdSnapshotTruncate ?? snapshot.length);
+      let gone = false;
+      ctx.onAbort(() => {
+        gone = true;
+      });
+      for (let at = 0, chunk = 0; at < length && !gone; at += snapshotChunkBytes, chunk++) {
+        write({ bytes: snapshot.subarray(at, Math.min(at + snapshotChunkBytes, length)) });
+        if (chunk % chunksPerTurn === chunksPerTurn - 1)
+          await new Promise((resolve) => setImmediate(resolve));
+      }
     },
     Read: async ({ node, fleet }, request, write) => {
       const path = String(request.path ?? "");

@@ -134,6 +134,16 @@ export interface Faults {
   staticPodNotReady?: "kube-apiserver" | "kube-controller-manager" | "kube-scheduler";
   /** Problems machined's diagnostics controller reports, served as Diagnostics.runtime.talos.dev. */
   diagnostics?: Diagnostic[];
+  /**
+   * MachineService.EtcdSnapshot on this control plane fails before any byte, with INTERNAL
+   * `failed reading etcd snapshot: <this message>`, as when machined cannot start reading etcd's snapshot.
+   */
+  etcdSnapshotError?: string;
+  /**
+   * MachineService.EtcdSnapshot on this control plane sends only this many bytes of the snapshot and
+   * then ends OK, as machined does when reading etcd's snapshot fails midway (it only logs the error).
+   */
+  etcdSnapshotTruncate?: number;
 }
 
 /**

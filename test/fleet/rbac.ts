@@ -6,6 +6,8 @@ const admin: TalosRole[] = ["os:admin"];
 const operator: TalosRole[] = ["os:admin", "os:operator"];
 const reader: TalosRole[] = ["os:admin", "os:operator", "os:reader"];
 const etcdReader: TalosRole[] = [...reader, "os:etcd:backup"];
+/** Taking an etcd snapshot: not for readers, but for a backup job's own role. */
+const etcdBackup: TalosRole[] = [...operator, "os:etcd:backup"];
 
 const rules: Record<string, TalosRole[]> = {
   "/machine.MachineService/Version": reader,
@@ -16,6 +18,7 @@ const rules: Record<string, TalosRole[]> = {
   "/machine.MachineService/EtcdMemberList": etcdReader,
   "/machine.MachineService/EtcdStatus": etcdReader,
   "/machine.MachineService/EtcdAlarmList": etcdReader,
+  "/machine.MachineService/EtcdSnapshot": etcdBackup,
   "/machine.MachineService/Reboot": operator,
   "/machine.MachineService/ImagePull": operator,
   "/machine.ImageService/Pull": operator,

@@ -9,13 +9,22 @@ buildTools(["kube"]);
 const started = Date.now();
 const plane = await ControlPlane.start({ controllers: true });
 if (json) {
-  console.log(JSON.stringify({ kubeconfig: plane.kubeconfigPath, server: plane.server, pids: plane.pids() }));
+  console.log(
+    JSON.stringify({
+      kubeconfig: plane.kubeconfigPath,
+      server: plane.server,
+      etcdUrl: plane.etcdUrl,
+      pids: plane.pids(),
+    }),
+  );
 } else {
   console.log(`kube-apiserver ${plane.versions.kubeApiServer} and etcd ${plane.versions.etcd} are up (${Date.now() - started} ms), with the real controller-manager and scheduler.
 
   export KUBECONFIG=${plane.kubeconfigPath}
   kubectl get --raw /version
   kubectl get namespaces
+
+etcd serves clients at ${plane.etcdUrl} (\`npm run fleet -- --etcd-url ${plane.etcdUrl}\` snapshots it).
 
 Logs and certificates are in ${plane.dir}. Ctrl-C stops everything and removes that folder.`);
 }

@@ -70,6 +70,8 @@ export function writeKubeconfig(
 export class ControlPlane {
   readonly dir: string;
   readonly server: string;
+  /** etcd's client URL (plain http on loopback): what kube-apiserver uses, and what a fleet snapshots. */
+  readonly etcdUrl: string;
   readonly kubeconfigPath: string;
   /** The audit log, when started with an audit policy. */
   readonly auditLogPath: string | undefined;
@@ -95,6 +97,7 @@ export class ControlPlane {
     this.versions = init.versions;
     this.options = init.options;
     this.server = `https://127.0.0.1:${init.ports.apiServer}`;
+    this.etcdUrl = `http://127.0.0.1:${init.ports.etcdClient}`;
     this.kubeconfigPath = join(init.dir, "admin.kubeconfig");
     this.auditLogPath = init.options.auditPolicy ? join(init.dir, "audit.log") : undefined;
   }
@@ -163,9 +166,8 @@ export class ControlPlane {
   }
 
   async startEtcd(): Promise<void> {
-    const { etcdClient, etcdPeer } = this.ports;
-    const client = `http://127.0.0.1:${etcdClient}`;
-    const peer = `http://127.0.0.1:${etcdPeer}`;
+    const client = this.etcdUrl;
+    const peer = `http://127.0.0.1:${this.ports.etcdPeer}`;
     await this.launch(
       "etcd",
       tool("kube", "etcd"),
@@ -199,7 +201,7 @@ export class ControlPlane {
       "kube-apiserver",
       tool("kube", "kube-apiserver"),
       [
-        `--etcd-servers=http://127.0.0.1:${this.ports.etcdClient}`,
+        `--etcd-servers=${this.etcdUrl}`,
         "--bind-address=127.0.0.1",
         "--advertise-address=127.0.0.1",
         `--secure-port=${this.ports.apiServer}`,

@@ -36,6 +36,8 @@ const fleet = await Fleet.start({
   workers: 3,
   talosVersion: "v1.11.6",
   timing: { rebootMs: 3_000 },
+  // `talosctl etcd snapshot` on a control plane streams a live snapshot of the local etcd.
+  etcdUrl: plane.etcdUrl,
 });
 const kc = new KubeConfig();
 kc.loadFromFile(plane.kubeconfigPath);

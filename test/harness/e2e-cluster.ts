@@ -8,13 +8,20 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ControlPlane, type ControlPlaneOptions } from "./control-plane.ts";
 import { serviceAccountKubeconfig } from "./service-accounts.ts";
-import { e2eKubeconfigEnv, operatorKubeconfigEnv, scratchDir } from "./shared-control-plane.ts";
+import {
+  e2eEtcdUrlEnv,
+  e2eKubeconfigEnv,
+  operatorKubeconfigEnv,
+  scratchDir,
+} from "./shared-control-plane.ts";
 
 export interface E2eCluster {
   /** Admin (system:masters) kubeconfig: what the test, kubectl and the kubelet stand-in use. */
   kubeconfig: string;
   /** The operator's ServiceAccount kubeconfig. */
   operatorKubeconfig: string;
+  /** The control plane's etcd (client URL, plain http): what the scenario's fleet snapshots. */
+  etcdUrl: string;
 }
 
 const deploy = join(import.meta.dirname, "..", "..", "deploy");
@@ -63,16 +70,17 @@ export async function prepareE2eCluster(plane: ControlPlane): Promise<E2eCluster
     "default",
     "talos-upgrade-operator",
   );
-  return { kubeconfig: plane.kubeconfigPath, operatorKubeconfig };
+  return { kubeconfig: plane.kubeconfigPath, operatorKubeconfig, etcdUrl: plane.etcdUrl };
 }
 
 /** The run's e2e cluster, prepared by the jest global setup (e2e-setup.ts). */
 export function sharedE2eCluster(): E2eCluster {
   const kubeconfig = process.env[e2eKubeconfigEnv];
   const operatorKubeconfig = process.env[operatorKubeconfigEnv];
-  if (!kubeconfig || !operatorKubeconfig)
+  const etcdUrl = process.env[e2eEtcdUrlEnv];
+  if (!kubeconfig || !operatorKubeconfig || !etcdUrl)
     throw new Error(
-      `${e2eKubeconfigEnv} / ${operatorKubeconfigEnv} are not set: the e2e global setup prepares the cluster`,
+      `${e2eKubeconfigEnv} / ${operatorKubeconfigEnv} / ${e2eEtcdUrlEnv} are not set: the e2e global setup prepares the cluster`,
     );
-  return { kubeconfig, operatorKubeconfig };
+  return { kubeconfig, operatorKubeconfig, etcdUrl };
 }

@@ -4,7 +4,7 @@
 
 import type { ControlPlane } from "./control-plane.ts";
 import { startE2eControlPlane } from "./e2e-cluster.ts";
-import { e2eKubeconfigEnv, operatorKubeconfigEnv } from "./shared-control-plane.ts";
+import { e2eEtcdUrlEnv, e2eKubeconfigEnv, operatorKubeconfigEnv } from "./shared-control-plane.ts";
 
 export default async function e2eSetup(): Promise<void> {
   const started = Date.now();
@@ -12,6 +12,7 @@ export default async function e2eSetup(): Promise<void> {
   (globalThis as { tuoE2eControlPlane?: ControlPlane }).tuoE2eControlPlane = plane;
   process.env[e2eKubeconfigEnv] = cluster.kubeconfig;
   process.env[operatorKubeconfigEnv] = cluster.operatorKubeconfig;
+  process.env[e2eEtcdUrlEnv] = cluster.etcdUrl;
   console.log(
     `\ne2e control plane: kube-apiserver ${plane.versions.kubeApiServer} ready in ${Date.now() - started} ms; the operator runs as system:serviceaccount:default:talos-upgrade-operator`,
   );
