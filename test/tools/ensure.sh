@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the test tools (kube-apiserver, kube-controller-manager, kube-scheduler, etcd; talosctl;
-# helm; prometheus, promtool, alertmanager) from their published Go modules into a cache folder
-# outside the clone, once per pinned version set, and prints the folder that holds the binaries on
-# its last line.
+# Builds the test tools (kube-apiserver, kube-controller-manager, kube-scheduler, etcd; talosctl,
+# etcdutl; helm; prometheus, promtool, alertmanager; versitygw) from their published Go modules into
+# a cache folder outside the clone, once per pinned version set, and prints the folder that holds
+# the binaries on its last line.
 #
-#   test/tools/ensure.sh kube|talosctl|helm|monitoring            find in the cache, or build
-#   test/tools/ensure.sh --lookup kube|talosctl|helm|monitoring   find in the cache, or exit 3 at once
+#   test/tools/ensure.sh kube|talosctl|helm|monitoring|s3            find in the cache, or build
+#   test/tools/ensure.sh --lookup kube|talosctl|helm|monitoring|s3   find in the cache, or exit 3 at once
 #
 # Tests only ever look up (test/harness/tools.ts); `npm run tools` and `npm test` build every group
 # before the first test starts (test/harness/build-tools.ts), so no build runs inside a test's timeout.
@@ -16,7 +16,7 @@ set -euo pipefail
 
 lookup=false
 if [ "${1:-}" = --lookup ]; then lookup=true; shift; fi
-group=${1:?usage: ensure.sh [--lookup] kube|talosctl|helm|monitoring}
+group=${1:?usage: ensure.sh [--lookup] kube|talosctl|helm|monitoring|s3}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src="$here/$group"
 [ -f "$src/go.mod" ] || { echo "ensure.sh: unknown tool group '$group'" >&2; exit 2; }
@@ -74,8 +74,10 @@ case "$group" in
       sed -n 's/^[[:space:]]*"Hash": "\([0-9a-f]\{8\}\).*/\1/p' || true)
     pkg=github.com/siderolabs/talos/pkg/machinery/gendata
     ldflags="-s -w -X $pkg.VersionTag=$v -X $pkg.VersionName=Talos${sha:+ -X $pkg.VersionSHA=$sha}"
-    targets=(github.com/siderolabs/talos/cmd/talosctl)
-    label="talosctl $v"
+    # etcdutl (snapshot status and restore, for the etcd snapshot tests) at the version talosctl's
+    # graph already requires; its main package reads no version variable of its own.
+    targets=(github.com/siderolabs/talos/cmd/talosctl go.etcd.io/etcd/etcdutl/v3)
+    label="talosctl $v, etcdutl $(mod_version go.etcd.io/etcd/etcdutl/v3)"
     ;;
   helm)
     v=$(mod_version helm.sh/helm/v3)
@@ -130,6 +132,14 @@ case "$group" in
     more_ldflags="-s -w -X $pkg.Version=$am_v"
     more_targets=(github.com/prometheus/alertmanager/cmd/alertmanager)
     label="prometheus $prom_v, alertmanager $am_v"
+    ;;
+  s3)
+    # Versity Gateway, an S3 server over a plain folder (its posix backend). `versitygw --version`
+    # prints main.Version, which its Makefile sets from the release tag.
+    v=$(mod_version github.com/versity/versitygw)
+    ldflags="-s -w -X main.Version=$v"
+    targets=(github.com/versity/versitygw/cmd/versitygw)
+    label="versitygw $v"
     ;;
 esac
 

@@ -1,11 +1,15 @@
 // talosctl for the tests, built from the published Talos module: the one place its version is pinned.
 // Go ignores the replace and exclude directives of a dependency's go.mod, so the ones Talos' own
 // go.mod carries are copied below (pkg/machinery, a nested module there, is required at the same tag).
+// etcdutl, for the etcd snapshot tests, is built at the version talosctl's own graph requires.
 module talos-upgrade-operator/test/tools/talosctl
 
 go 1.26.1
 
-tool github.com/siderolabs/talos/cmd/talosctl
+tool (
+	github.com/siderolabs/talos/cmd/talosctl
+	go.etcd.io/etcd/etcdutl/v3
+)
 
 require (
 	cel.dev/expr v0.25.1 // indirect
@@ -139,6 +143,7 @@ require (
 	github.com/lucasb-eyer/go-colorful v1.3.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
+	github.com/mattn/go-runewidth v0.0.16 // indirect
 	github.com/mdlayher/ethtool v0.5.1 // indirect
 	github.com/mdlayher/genetlink v1.3.2 // indirect
 	github.com/mdlayher/netlink v1.9.0 // indirect
@@ -159,6 +164,7 @@ require (
 	github.com/mxk/go-flowrate v0.0.0-20140419014527-cca7078d478f // indirect
 	github.com/navidys/tvxwidgets v0.13.0 // indirect
 	github.com/neticdk/go-stdlib v1.0.1 // indirect
+	github.com/olekukonko/tablewriter v0.0.5 // indirect
 	github.com/opencontainers/go-digest v1.0.0 // indirect
 	github.com/opencontainers/image-spec v1.1.1 // indirect
 	github.com/opencontainers/runtime-spec v1.3.0 // indirect
