@@ -221,7 +221,7 @@ describe("etcd snapshot before the first control plane", () => {
         version: "v1.12.4",
         unschedulable: true,
         kubeletBootId: "worker-1-boot-1",
-        talos: { bootId: "worker-1-boot-1" },
+        talos: { reachable: true, bootId: "worker-1-boot-1" },
       }),
     ];
     const d = decide(anObservation(aPlan({ etcdBackup: { s3 } }, status), nodes));
