@@ -26,7 +26,9 @@ export interface PlanStatusView {
   }[];
   nodes?: {
     name: string;
+    role?: string;
     state: string;
+    startedAt?: string;
     reason?: string;
     message: string;
     attempts: number;
