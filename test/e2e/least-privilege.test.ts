@@ -1,6 +1,6 @@
 // Least privilege, end to end: the operator runs as a ServiceAccount bound to exactly
 // deploy/base/rbac.yaml and goes through its paths (a Talos plan with a drain, a talosconfig Secret,
-// a CEL gate and a hook; a Kubernetes-only plan) on a control plane of its own whose apiserver audits that
+// an etcd snapshot with its bucket keys in a Secret, a CEL gate and a hook; a Kubernetes-only plan) on a control plane of its own whose apiserver audits that
 // identity. Every permission RBAC grants must be among what the audit log shows it asked for.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,6 +20,7 @@ import { fleetLabel } from "../fleet/kubelet.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
 import { auditedUse, expand, manifestRules, type Permission } from "../harness/permissions.ts";
+import { startS3 } from "../harness/s3.ts";
 import { scratchDir, uniqueName } from "../harness/shared-control-plane.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
@@ -62,7 +63,7 @@ describe("least privilege, end to end", () => {
   });
   checkAndStopAfterEach(() => scenario);
 
-  it("a Talos plan with a talosconfig Secret, a CEL gate, a drain and a hook completes as the ServiceAccount", async () => {
+  it("a Talos plan with a talosconfig Secret, an etcd snapshot, a CEL gate, a drain and a hook completes as the ServiceAccount", async () => {
     const run = await new Scenario(cluster).start({ controlPlanes: 1, workers: 1 });
     scenario = run;
     const secret = `${run.name}-talosconfig`;
@@ -91,11 +92,31 @@ describe("least privilege, end to end", () => {
     });
     await run.kubectl(["rollout", "status", `deployment/${app}`, "-n", "default", "--timeout=60s"]);
     const before = await run.kubectl(["get", "pods", "-n", "default", "-l", `app=${app}`, "-o", "name"]);
+    // An etcd snapshot to a bucket whose keys are in a Secret of the operator's namespace.
+    const s3 = await startS3();
+    const keys = `${run.name}-s3`;
+    await run.kubectl([
+      "create",
+      "secret",
+      "generic",
+      keys,
+      "-n",
+      "default",
+      `--from-literal=accessKeyId=${s3.accessKeyId}`,
+      `--from-literal=secretAccessKey=${s3.secretAccessKey}`,
+    ]);
 
     await run.apply({
       talos: { version: "v1.12.4" },
       talosConfig: { secretRef: { name: secret, namespace: "default" } },
       rollout: { nodeTimeout: "2m" },
+      etcdBackup: {
+        s3: {
+          endpoint: s3.endpoint,
+          bucket: s3.bucket,
+          credentialsSecretRef: { name: keys, namespace: "default" },
+        },
+      },
       healthChecks: {
         cel: [
           {
@@ -122,14 +143,16 @@ describe("least privilege, end to end", () => {
         ],
       },
     });
-    await run.waitFor("condition=Ready", 180);
+    await run.waitFor("condition=Ready", 180).finally(() => s3.stop());
 
     expect(Object.values(run.recorder.upgradeCalls())).toEqual([1, 1]);
+    const status = (await run.status()) as { etcdBackup?: { state?: string } };
+    expect(status.etcdBackup?.state).toBe("Verified");
     const after = await run.kubectl(["get", "pods", "-n", "default", "-l", `app=${app}`, "-o", "name"]);
     expect(after.stdout.trim()).not.toBe("");
     expect(after.stdout).not.toContain(before.stdout.trim());
     await apps.deleteNamespacedDeployment({ namespace: "default", name: app });
-    await run.kubectl(["delete", "secret", secret, "-n", "default"]);
+    await run.kubectl(["delete", "secret", secret, keys, "-n", "default"]);
   }, 300_000);
 
   it("a Kubernetes-only plan completes as the ServiceAccount", async () => {
