@@ -606,3 +606,50 @@ describe("a dry run of the Kubernetes phase", () => {
     );
   });
 });
+
+describe("the etcd snapshot before the Kubernetes phase", () => {
+  const s3 = {
+    endpoint: "http://127.0.0.1:9000",
+    bucket: "etcd-backups",
+    credentialsSecretRef: { name: "etcd-backup-s3", namespace: "talos-upgrade-system" },
+  };
+  const pullsDone = Object.fromEntries(
+    (Object.keys(repo) as KubeComponent[]).map((c) => [image(c, "v1.35.0"), {}]),
+  );
+  const patches = (obs: Observation) => decide(obs).actions.filter((a) => a.kind === "patchConfig");
+
+  // Pulls go on meanwhile: they change nothing on the node.
+  it("patches nothing until a snapshot of the Kubernetes pass is verified, then goes on as without one", () => {
+    const pulled = (status: PlanStatus | undefined, spec: Record<string, unknown>) =>
+      anObservation(
+        k8sPlan(status, spec),
+        fleet().map((n) => ({ ...n, pulls: pullsDone })),
+      );
+    const without = patches(pulled(undefined, {}));
+    expect(without.length).toBeGreaterThan(0);
+
+    const held = decide(pulled(undefined, { etcdBackup: { s3 } }));
+    expect(held.actions.filter((a) => a.kind === "patchConfig")).toEqual([]);
+    const snapshot = held.actions.find((a) => a.kind === "etcdSnapshot");
+    expect(held.status.etcdBackup).toMatchObject({ pass: "kubernetes v1.35.0", state: "Running" });
+    expect(snapshot).toMatchObject({ kind: "etcdSnapshot", key: held.status.etcdBackup?.key });
+
+    const verified = pulled(held.status, { etcdBackup: { s3 } });
+    const reported = {
+      ...verified,
+      etcdSnapshot: {
+        key: held.status.etcdBackup?.key ?? "",
+        inFlight: false,
+        outcome: { ok: true as const, size: 1056, sha256: "cd".repeat(32), retained: 1 },
+      },
+    };
+    expect(patches(reported)).toEqual(without);
+  });
+
+  it("takes none once the control planes run the target: only workers' kubelets are left", () => {
+    const nodes = [k8sNode("cp-1", "v1.35.0"), k8sNode("cp-2", "v1.35.0"), k8sNode("worker-a", "v1.34.2")];
+    const d = decide(anObservation(k8sPlan(undefined, { etcdBackup: { s3 } }), nodes));
+    expect(d.actions.some((a) => a.kind === "etcdSnapshot")).toBe(false);
+    expect(d.status.etcdBackup).toBeUndefined();
+  });
+});
