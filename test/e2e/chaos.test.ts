@@ -2,9 +2,9 @@
 // and the kube-apiserver is restarted once. The moments come from a seeded PRNG (CHAOS_SEED replays
 // a run's schedule; CHAOS_KILLS sets the count: 6 here by default, 30 in `npm run test:chaos`). The
 // safety invariants hold over the whole run, and the plan completes with every node upgraded once.
-import { workerBudget } from "../../src/core/selection.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
+import { budgetOf } from "../harness/oracles.ts";
 import { seededRandom, seedFrom } from "../harness/prng.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 import { OperatorSupervisor } from "./supervisor.ts";
@@ -78,7 +78,7 @@ describe("chaos, end to end", () => {
     // Every invariant is collected rather than asserted one by one, so the summary counts them all.
     const status = await scenario.status();
     const calls = scenario.recorder.upgradeCalls();
-    const budget = workerBudget(maxUnavailable, scenario.fleet.workers().length);
+    const budget = budgetOf(maxUnavailable, scenario.fleet.workers().length);
     const violations = [
       ...(scenario.recorder.maxControlPlanesDown > 1
         ? [`${scenario.recorder.maxControlPlanesDown} control planes unavailable at once`]

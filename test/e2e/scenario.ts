@@ -1,13 +1,12 @@
 // One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { ManifestStatus, NodeStatus } from "../../src/api/v1alpha1/plan.ts";
-import { activeStates } from "../../src/core/node-steps.ts";
-import { workerBudget } from "../../src/core/selection.ts";
+import type { ManifestStatus } from "../../src/api/v1alpha1/plan.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
 import { type E2eCluster, sharedE2eCluster } from "../harness/e2e-cluster.ts";
 import { kubectl as kubectlOn } from "../harness/kubectl.ts";
+import { budgetOf, inFlightStates } from "../harness/oracles.ts";
 import { crdPath, planManifest } from "../harness/plans.ts";
 import { uniqueName } from "../harness/shared-control-plane.ts";
 import { waitUntil } from "../harness/wait.ts";
@@ -161,7 +160,7 @@ export class Scenario {
     if (!this.recorder) return;
     const workers = this.fleet.workers().length;
     expect(this.recorder.maxControlPlanesDown).toBeLessThanOrEqual(1);
-    expect(this.recorder.maxWorkersDown).toBeLessThanOrEqual(workerBudget(this.maxUnavailable, workers));
+    expect(this.recorder.maxWorkersDown).toBeLessThanOrEqual(budgetOf(this.maxUnavailable, workers));
     const status = await this.status().catch(() => ({}) as PlanStatusView);
     const calls = this.recorder.upgradeCalls();
     for (const entry of status.nodes ?? []) {
@@ -217,7 +216,7 @@ export class Scenario {
       async () => {
         status = await this.status(plan);
         return (
-          !(status.nodes ?? []).some((n) => activeStates.has(n.state as NodeStatus["state"])) &&
+          !(status.nodes ?? []).some((n) => inFlightStates.has(n.state)) &&
           !(status.kubernetes?.tasks ?? []).some((t) => t.state === "Applying")
         );
       },

@@ -77,14 +77,7 @@ export function anObservation(plan: Plan, nodes: NodeView[], extra: Partial<Obse
   return { now: t0, plan, nodes, gates: [] as GateResult[], etcd: healthyEtcd(controlPlanes), ...extra };
 }
 
-/**
- * maxUnavailable as a worker count, by the API's definition (percentages round down, at least
- * one), computed here so that invariants never use the function under test.
- */
-export function budgetOf(maxUnavailable: number | string, workers: number): number {
-  if (typeof maxUnavailable === "number") return Math.max(1, maxUnavailable);
-  return Math.max(1, Math.floor((workers * Number(maxUnavailable.replace("%", ""))) / 100));
-}
+export { budgetOf } from "../../harness/oracles.ts";
 
 /**
  * A status entry: role by name (cp-* are control planes), from v1.11.6 towards v1.12.4, one attempt
