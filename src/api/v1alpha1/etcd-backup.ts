@@ -77,27 +77,38 @@ export type EtcdBackupSpec = z.output<typeof etcdBackupSchema>;
 
 export const etcdBackupStates = ["Running", "Verified", "Failed"] as const;
 
-export const etcdBackupStatusSchema = z.object({
-  /** The pass it guards: "talos v1.12.4" or "kubernetes v1.36.0". */
-  pass: z.string(),
-  state: z.enum(etcdBackupStates),
-  /** The control plane the snapshot is streamed from. */
-  node: z.string().optional(),
-  /** The object key, fixed when the attempt is recorded so that a repeated run writes the same object. */
-  key: z.string().optional(),
-  /** s3://<bucket>/<key> */
-  location: z.string().optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  /** Bytes stored, the etcd database and its SHA-256 trailer. */
-  size: z.number().int().optional(),
-  /** SHA-256 of the stored object, as read back from the bucket. */
-  sha256: z.string().optional(),
-  attempts: z.number().int().default(0),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  /** Snapshots of this plan left in the bucket after the last pruning. */
-  retained: z.number().int().optional(),
-});
+export const etcdBackupStatusSchema = z
+  .object({
+    pass: z
+      .string()
+      .describe('The pass it guards: "talos v1.12.4" (a version step) or "kubernetes v1.36.0".'),
+    state: z.enum(etcdBackupStates),
+    node: z.string().optional().describe("The control plane the snapshot is streamed from."),
+    key: z
+      .string()
+      .optional()
+      .describe("The object key, fixed when the attempt is recorded: a repeated run writes the same object."),
+    location: z.string().optional().describe("s3://<bucket>/<key>"),
+    startedAt: z.string().optional(),
+    finishedAt: z.string().optional().describe("When it was verified, or failed."),
+    size: z.number().int().optional().describe("Bytes stored: etcd's database and its SHA-256 trailer."),
+    sha256: z.string().optional().describe("SHA-256 of the stored object, as read back from the bucket."),
+    attempts: z
+      .number()
+      .int()
+      .default(0)
+      .describe("Attempts for this pass; a retry of a failed one counts on."),
+    reason: z.string().optional(),
+    message: z
+      .string()
+      .optional()
+      .describe("Why the last attempt failed, or that older snapshots were not pruned."),
+    retained: z
+      .number()
+      .int()
+      .optional()
+      .describe("Snapshots of this plan left in the bucket after pruning."),
+  })
+  .describe("The etcd snapshot of the current or last pass that touched control planes.");
 
 export type EtcdBackupStatus = z.infer<typeof etcdBackupStatusSchema>;
