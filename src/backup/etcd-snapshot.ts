@@ -137,6 +137,7 @@ export async function takeEtcdSnapshot(input: {
   fetch?: typeof fetch;
 }): Promise<EtcdSnapshotResult> {
   const { action, talos, signal } = input;
+  signal.throwIfAborted();
   const credentials = await credentialsOf(action, input.readSecret);
   const s3 = new S3Client(
     {
@@ -165,7 +166,13 @@ export async function takeEtcdSnapshot(input: {
     if ("error" in checked) throw new Error(checked.error);
     const size = statSync(file.path).size;
     await s3.putObject(action.key, { path: file.path }, { size, sha256Hex: checked.sha256 }, signal);
-    await readBack(s3, action.key, size, checked.sha256, signal);
+    try {
+      await readBack(s3, action.key, size, checked.sha256, signal);
+    } catch (error) {
+      // An object that could not be verified is not left to count as one of the plan's snapshots.
+      await s3.deleteObject(action.key).catch(() => undefined);
+      throw error;
+    }
     try {
       const retained = await prune(s3, action, signal);
       return { size, sha256: checked.sha256, retained };
