@@ -25,11 +25,3 @@ export function setCondition(
     a.type < b.type ? -1 : a.type > b.type ? 1 : 0,
   );
 }
-
-export function removeCondition(conditions: Condition[], type: string): Condition[] {
-  return conditions.filter((c) => c.type !== type);
-}
-
-export function findCondition(conditions: Condition[], type: string): Condition | undefined {
-  return conditions.find((c) => c.type === type);
-}

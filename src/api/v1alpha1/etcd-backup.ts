@@ -73,8 +73,6 @@ export const etcdBackupSchema = z
   })
   .describe("An etcd snapshot before each pass first touches a control plane.");
 
-export type EtcdBackupSpec = z.output<typeof etcdBackupSchema>;
-
 export const etcdBackupStates = ["Running", "Verified", "Failed"] as const;
 
 export const etcdBackupStatusSchema = z

@@ -59,8 +59,6 @@ export const hooksSchema = z
   })
   .describe("Jobs run in the operator's namespace around the rollout, each once per step, across restarts.");
 
-export type HooksSpec = z.output<typeof hooksSchema>;
-
 export const hookRunSchema = z.object({
   stage: z.enum(hookStages),
   hook: z.string(),

@@ -52,7 +52,6 @@ export const silenceSpecSchema = z
   })
   .describe("An Alertmanager silence held while the plan has work under way.");
 
-export type SilenceSpec = z.output<typeof silenceSpecSchema>;
 export type SilenceMatcher = z.output<typeof matcher>;
 
 export const silenceStatusSchema = z.object({

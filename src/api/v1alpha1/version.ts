@@ -1,9 +1,6 @@
 // Semantic versions as Talos and Kubernetes write them ("v1.12.4", "1.13.0-alpha.2").
-import { z } from "zod";
 
 const pattern = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
-
-export const versionString = z.string().regex(pattern, "must be a semantic version such as v1.12.4");
 
 export interface Version {
   major: number;
