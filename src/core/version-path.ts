@@ -1,5 +1,6 @@
 // Upgrade paths: Talos and Kubernetes move one minor release at a time; a longer path needs the
 // releases in between listed in intermediateVersions, each a full pass over the nodes.
+import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions, parseVersion } from "../api/v1alpha1/version.ts";
 
 export type PathCheck = { ok: true; steps: string[] } | { ok: false; reason: string; message: string };
@@ -24,7 +25,7 @@ export function upgradePath(
   if (steps.at(-1) !== target) {
     return {
       ok: false,
-      reason: "InvalidIntermediateVersion",
+      reason: Reason.InvalidIntermediateVersion,
       message: `${what} intermediate version ${steps.at(-1)} is newer than the target ${target}`,
     };
   }
@@ -32,7 +33,7 @@ export function upgradePath(
     if (minorDistance(from, target) < 0) {
       return {
         ok: false,
-        reason: "DowngradeNotSupported",
+        reason: Reason.DowngradeNotSupported,
         message: `${what} ${from} is newer than the target ${target}; downgrades across minor releases are not supported`,
       };
     }
@@ -43,7 +44,7 @@ export function upgradePath(
         const missing = parseVersion(at);
         return {
           ok: false,
-          reason: "UpgradePathTooLong",
+          reason: Reason.UpgradePathTooLong,
           message:
             `${what} ${at} → ${step} skips a minor release: upgrade one minor at a time, ` +
             `add the latest v${missing.major}.${missing.minor + 1}.x to intermediateVersions`,

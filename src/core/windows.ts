@@ -3,10 +3,11 @@
 import { Cron } from "croner";
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { PlanSpec } from "../api/v1alpha1/plan.ts";
+import { Reason } from "../api/v1alpha1/reasons.ts";
 
 export type WindowState =
   | { ok: true; open: boolean; closesAt?: Date; nextOpen?: Date }
-  | { ok: false; reason: "InvalidSchedule" | "InvalidTimeZone"; message: string };
+  | { ok: false; reason: typeof Reason.InvalidSchedule | typeof Reason.InvalidTimeZone; message: string };
 
 /** How far back a window's start is looked for: a longer window is open for good once started. */
 const lookbackMs = 10 * 366 * 24 * 3_600_000;
@@ -30,7 +31,7 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
     if (!validTimeZone(window.timeZone)) {
       return {
         ok: false,
-        reason: "InvalidTimeZone",
+        reason: Reason.InvalidTimeZone,
         message: `${field}.timeZone: unknown time zone "${window.timeZone}"`,
       };
     }
@@ -40,7 +41,7 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
     } catch (error) {
       return {
         ok: false,
-        reason: "InvalidSchedule",
+        reason: Reason.InvalidSchedule,
         message: `${field}.schedule: ${(error as Error).message}`,
       };
     }
@@ -48,7 +49,7 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
     if (length === 0)
       return {
         ok: false,
-        reason: "InvalidSchedule",
+        reason: Reason.InvalidSchedule,
         message: `${field}.duration: a window of 0s never opens`,
       };
     let started: Date | null;
@@ -61,14 +62,14 @@ export function evaluateWindows(windows: PlanSpec["maintenanceWindows"], now: Da
     } catch (error) {
       return {
         ok: false,
-        reason: "InvalidSchedule",
+        reason: Reason.InvalidSchedule,
         message: `${field}.schedule: ${(error as Error).message}`,
       };
     }
     if (!next && !(started && started <= now)) {
       return {
         ok: false,
-        reason: "InvalidSchedule",
+        reason: Reason.InvalidSchedule,
         message: `${field}.schedule: "${window.schedule}" never starts a window`,
       };
     }
