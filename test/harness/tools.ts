@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-export const toolGroups = ["kube", "talosctl", "helm", "monitoring", "s3"] as const;
+export const toolGroups = ["kube", "talosctl", "helm", "monitoring", "s3", "kstatus"] as const;
 export type ToolGroup = (typeof toolGroups)[number];
 
 export const ensureScript = join(import.meta.dirname, "..", "tools", "ensure.sh");

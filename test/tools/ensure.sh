@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Builds the test tools (kube-apiserver, kube-controller-manager, kube-scheduler, etcd; talosctl,
-# etcdutl; helm; prometheus, promtool, alertmanager; versitygw) from their published Go modules into
-# a cache folder outside the clone, once per pinned version set, and prints the folder that holds
-# the binaries on its last line.
+# etcdutl; helm; prometheus, promtool, alertmanager; versitygw; kstatus) from their published Go
+# modules into a cache folder outside the clone, once per pinned version set, and prints the folder
+# that holds the binaries on its last line.
 #
-#   test/tools/ensure.sh kube|talosctl|helm|monitoring|s3            find in the cache, or build
-#   test/tools/ensure.sh --lookup kube|talosctl|helm|monitoring|s3   find in the cache, or exit 3 at once
+#   test/tools/ensure.sh kube|talosctl|helm|monitoring|s3|kstatus            find in the cache, or build
+#   test/tools/ensure.sh --lookup kube|talosctl|helm|monitoring|s3|kstatus   find in the cache, or exit 3 at once
 #
 # Tests only ever look up (test/harness/tools.ts); `npm run tools` and `npm test` build every group
 # before the first test starts (test/harness/build-tools.ts), so no build runs inside a test's timeout.
@@ -16,7 +16,7 @@ set -euo pipefail
 
 lookup=false
 if [ "${1:-}" = --lookup ]; then lookup=true; shift; fi
-group=${1:?usage: ensure.sh [--lookup] kube|talosctl|helm|monitoring|s3}
+group=${1:?usage: ensure.sh [--lookup] kube|talosctl|helm|monitoring|s3|kstatus}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src="$here/$group"
 [ -f "$src/go.mod" ] || { echo "ensure.sh: unknown tool group '$group'" >&2; exit 2; }
@@ -140,6 +140,13 @@ case "$group" in
     ldflags="-s -w -X main.Version=$v"
     targets=(github.com/versity/versitygw/cmd/versitygw)
     label="versitygw $v"
+    ;;
+  kstatus)
+    # kstatus, the readiness rules of sigs.k8s.io/cli-utils that Flux applies to custom resources:
+    # the module's own main.go runs status.Compute on one object read from stdin.
+    ldflags="-s -w"
+    targets=(.)
+    label="kstatus (cli-utils $(mod_version sigs.k8s.io/cli-utils))"
     ;;
 esac
 
