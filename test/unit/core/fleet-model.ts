@@ -1,7 +1,7 @@
 // The model cluster the property tests drive decide() against: machines with a Talos version, a
 // boot counter and an upgrade under way, Nodes with a cordon and pods. Time is the test's own.
 import type { Action } from "../../../src/model/actions.ts";
-import type { NodeView } from "../../../src/model/observation.ts";
+import type { EtcdSnapshotRun, NodeView } from "../../../src/model/observation.ts";
 
 export const excludeLabel = "upgrade.talos-operator.dev/exclude";
 export const releases = ["v1.10.9", "v1.11.6", "v1.12.4", "v1.12.5", "v1.13.0"] as const;
@@ -157,16 +157,126 @@ export function carryOut(
   }
 }
 
+/** How one etcd snapshot run of the model's shell goes, drawn when the run begins. */
+export interface SnapshotAttempt {
+  /** Passes the run stays in flight: 0, ended by the next pass. */
+  passes: number;
+  /** It ends in a failure (a cut stream, a refusing bucket): nothing stored. */
+  fails: boolean;
+  /** It also stays in flight until every node in flight when it began has settled. */
+  waitsForInFlight: boolean;
+}
+
+/** An object the model's bucket holds: a snapshot run that ended ok. */
+export interface StoredSnapshot {
+  key: string;
+  /** The pass the plan's status named for the key when it asked for the run. */
+  pass: string;
+  source: string;
+  askedAt: number;
+  storedAt: number;
+}
+
+/** A snapshot run in the shell's memory: a process restart loses it, as the real shell's. */
+interface SnapshotRun {
+  key: string;
+  pass: string;
+  source: string;
+  askedAt: number;
+  endsAtTick: number;
+  waitsOn: string[];
+  fails: boolean;
+  /** Its source went away (rebooted or left) while the run streamed from it. */
+  sourceLost: boolean;
+  inFlight: boolean;
+  outcome?: EtcdSnapshotRun["outcome"];
+}
+
 /**
  * The shell's guard around an upgrade call, as act() keeps it: the calls this process made, by the
  * boot they were made on (lost in a crash), and a fresh read of the machine before calling (a
- * machine on another boot, or in a sequence, took a call already).
+ * machine on another boot, or in a sequence, took a call already). And its etcd snapshot run, off
+ * the pass: begun by an action (not again while one of that key is in flight), reported by the next
+ * passes, its outcome kept until another run begins; a crash loses it.
  */
 export class ModelShell {
   private readonly calls = new Map<string, string>();
+  private snapshot: SnapshotRun | undefined;
+  /** Snapshot runs begun by this shell, across its restarts. */
+  snapshotRuns = 0;
 
   crash(): void {
     this.calls.clear();
+    this.snapshot = undefined;
+  }
+
+  /** The key of the run in memory that has ended, if any: an action for it would restart a finished run. */
+  endedSnapshot(): string | undefined {
+    return this.snapshot && !this.snapshot.inFlight ? this.snapshot.key : undefined;
+  }
+
+  /**
+   * An etcdSnapshot action, as act() takes it: nothing while a run of the same key is in flight,
+   * else a new run (the attempt drawn then). Whether a run began.
+   */
+  etcdSnapshot(
+    action: Extract<Action, { kind: "etcdSnapshot" }>,
+    at: { tick: number; now: number; pass: string; inFlight: string[]; sourceUp: boolean },
+    attempt: () => SnapshotAttempt,
+  ): boolean {
+    if (this.snapshot?.key === action.key && this.snapshot.inFlight) return false;
+    const drawn = attempt();
+    this.snapshotRuns++;
+    this.snapshot = {
+      key: action.key,
+      pass: at.pass,
+      source: action.source,
+      askedAt: at.now,
+      endsAtTick: at.tick + 1 + drawn.passes,
+      waitsOn: drawn.waitsForInFlight ? at.inFlight : [],
+      fails: drawn.fails,
+      sourceLost: !at.sourceUp,
+      inFlight: true,
+    };
+    return true;
+  }
+
+  /**
+   * The run as the shell reports it to this pass (observe()'s copy of its memory). A run due to end
+   * ends now: stored in `bucket` when ok. `settled` says whether a node it waits on has settled;
+   * `sourceUp` whether its source still answers.
+   */
+  etcdSnapshotRun(
+    at: { tick: number; now: number },
+    settled: (node: string) => boolean,
+    sourceUp: (node: string) => boolean,
+    bucket: StoredSnapshot[],
+  ): EtcdSnapshotRun | undefined {
+    const run = this.snapshot;
+    if (!run) return undefined;
+    if (run.inFlight) {
+      if (!sourceUp(run.source)) run.sourceLost = true;
+      if (at.tick >= run.endsAtTick && run.waitsOn.every(settled)) {
+        run.inFlight = false;
+        if (run.sourceLost)
+          run.outcome = { ok: false, message: `the snapshot stream from ${run.source} was cut` };
+        else if (run.fails) run.outcome = { ok: false, message: "the bucket refused the upload" };
+        else {
+          run.outcome = { ok: true, size: 4096, sha256: "a".repeat(64), retained: 1 };
+          const { key, pass, source, askedAt } = run;
+          bucket.push({ key, pass, source, askedAt, storedAt: at.now });
+        }
+      }
+    }
+    return { key: run.key, inFlight: run.inFlight, ...(run.outcome ? { outcome: { ...run.outcome } } : {}) };
+  }
+
+  /** The nodes a run still in flight waits on that have not settled. */
+  snapshotWaitingOn(settled: (node: string) => boolean): { key: string; nodes: string[] } | undefined {
+    const run = this.snapshot;
+    if (!run?.inFlight) return undefined;
+    const nodes = run.waitsOn.filter((n) => !settled(n));
+    return nodes.length > 0 ? { key: run.key, nodes } : undefined;
   }
 
   /** Whether the upgrade reached the machine. */

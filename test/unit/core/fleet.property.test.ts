@@ -1,9 +1,10 @@
 // Property tests over the paths real fleets take: decide() driven against a model cluster whose
 // nodes start behind by one or two minors, at the target or ahead of it, that join, leave and are
 // excluded mid-rollout, under a target edited mid-rollout, a pool given a new schematic (at the start
-// or mid-rollout), with status writes refused (409) and the
-// shell crashing between any two effects. The invariants are computed here from the model, by the
-// test's own arithmetic, never by the functions under test.
+// or mid-rollout), in about half the runs an etcd snapshot before each pass's first control plane
+// (runs that take passes, fail, or wait on the nodes in flight), with status writes refused (409)
+// and the shell crashing between any two effects. The invariants are computed here from the model,
+// by the test's own arithmetic, never by the functions under test.
 import fc from "fast-check";
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
@@ -21,6 +22,8 @@ import {
   reachable as reachableAt,
   releases,
   restartMs,
+  type SnapshotAttempt,
+  type StoredSnapshot,
   schematicOf,
   vanillaSchematic,
   viewOf,
@@ -54,8 +57,22 @@ interface Scenario {
   schematicAt: number | undefined;
   /** The plan runs a hook at every stage; each Job takes this many passes (0-2) to succeed. */
   hookPasses: number | undefined;
+  /** The plan takes etcd snapshots to a bucket, with this maxAge (undefined: the default, 1h). */
+  etcdBackup: { maxAge: keyof typeof maxAges | undefined } | undefined;
+  /** Each snapshot run's course, in the order the runs begin; past the list, stored by the next pass. */
+  snapshots: SnapshotAttempt[];
   seed: number;
 }
+
+/** The maxAge values the runs use, in the model's own milliseconds. */
+const maxAges = { "1h": 3_600_000, "2m": 120_000, "30s": 30_000 } as const;
+/** Arbitrary snapshot failures stop after this many in a run, so that the plan can finish. */
+const maxSnapshotFailures = 2;
+const s3 = {
+  endpoint: "http://s3.test:9000",
+  bucket: "etcd-backups",
+  credentialsSecretRef: { name: "s3", namespace: "talos-upgrade-system" },
+};
 
 /** A hook per stage, for plans that run them. */
 const hookJob = { template: { spec: { containers: [{ name: "c", image: "tools/check:1" }] } } };
@@ -102,6 +119,9 @@ function run(s: Scenario) {
     },
     rollout: { maxUnavailable: s.maxUnavailable, nodeTimeout: "30m", soakTime: "0s" },
     ...(s.hookPasses !== undefined ? { hooks: everyStage } : {}),
+    ...(s.etcdBackup
+      ? { etcdBackup: { s3, ...(s.etcdBackup.maxAge ? { maxAge: s.etcdBackup.maxAge } : {}) } }
+      : {}),
   });
   const calls = new Map<string, number>();
   const shell = new ModelShell();
@@ -115,6 +135,38 @@ function run(s: Scenario) {
   let failed = false;
   let deleted: string | undefined;
   let now = t0.getTime();
+  /** The bucket: every snapshot stored, with the pass it was asked for and when. */
+  const stored: StoredSnapshot[] = [];
+  /** Control planes as the plan started them (the status write that takes them from idle), by step. */
+  const cpStarts: { node: string; version: string; at: number; tick: number }[] = [];
+  /** Keys the status recorded as failed: a new attempt must take a new key. */
+  const failedKeys = new Set<string>();
+  const maxAgeMs = maxAges[s.etcdBackup?.maxAge ?? "1h"];
+  let snapshotFailures = 0;
+  const nextAttempt = (): SnapshotAttempt => {
+    const drawn = s.snapshots[shell.snapshotRuns] ?? { passes: 0, fails: false, waitsForInFlight: false };
+    const fails = drawn.fails && snapshotFailures < maxSnapshotFailures;
+    if (fails) snapshotFailures++;
+    return { ...drawn, fails };
+  };
+  /**
+   * A snapshot that covers starting a control plane for `version` at `at`: one for pass "talos
+   * <version>" stored by then, and no older than maxAge unless a control plane of that step (among
+   * the first `before` starts) had started since it was stored.
+   */
+  const covering = (version: string, at: number, before: number) =>
+    stored.find(
+      (x) =>
+        x.pass === `talos ${version}` &&
+        x.storedAt <= at &&
+        (at - x.storedAt <= maxAgeMs ||
+          cpStarts.slice(0, before).some((o) => o.version === version && o.at >= x.storedAt)),
+    );
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const bucketList = () =>
+    stored.length === 0
+      ? "none"
+      : stored.map((x) => `"${x.pass}" stored ${iso(x.storedAt)} (${x.key})`).join(", ");
 
   const reachable = (n: ModelNode) => reachableAt(n, now);
   const view = (n: ModelNode) => viewOf(n, now);
@@ -125,6 +177,14 @@ function run(s: Scenario) {
     n.unschedulable ||
     n.upgrade !== undefined ||
     !idle.includes(plan.status?.nodes.find((e) => e.name === n.name)?.state);
+  const settled = (name: string) => {
+    const n = nodes.find((m) => m.name === name);
+    return n === undefined || !n.exists || !inFlight(n);
+  };
+  const sourceUp = (name: string) => {
+    const n = nodes.find((m) => m.name === name);
+    return n?.exists === true && n.role === "controlplane" && reachableAt(n, now);
+  };
 
   let tick = 0;
   for (; tick < 6_000; tick++) {
@@ -194,6 +254,8 @@ function run(s: Scenario) {
     // Nodes the plan had started before this pass (a cordon lost in a crash is made again).
     const startedBefore = new Set(present.filter(inFlight).map((n) => n.name));
     const healthy = cps.filter(reachable).length;
+    // The shell's snapshot run as this pass observes it (one due to end ends now).
+    const etcdSnapshot = shell.etcdSnapshotRun({ tick, now }, settled, sourceUp, stored);
     const decision = decide({
       now: new Date(now),
       plan,
@@ -210,7 +272,10 @@ function run(s: Scenario) {
             ),
           }
         : {}),
+      ...(etcdSnapshot ? { etcdSnapshot } : {}),
     });
+    if (!s.etcdBackup && decision.actions.some((a) => a.kind === "etcdSnapshot"))
+      violations.push(`an etcdSnapshot action at tick ${tick} in a plan without etcdBackup`);
     if (decision.status.phase === "Completed" && decision.actions.length === 0) {
       plan = { ...plan, status: decision.status };
       break;
@@ -228,6 +293,20 @@ function run(s: Scenario) {
       continue;
     }
     plan = { ...plan, status: decision.status };
+    if (s.etcdBackup) {
+      const backup = decision.status.etcdBackup;
+      if (backup?.state === "Failed" && backup.key) failedKeys.add(backup.key);
+      // A control plane the written status takes from idle starts now, for the step its entry names.
+      for (const e of decision.status.nodes) {
+        if (e.role !== "controlplane" || idle.includes(e.state) || startedBefore.has(e.name)) continue;
+        const version = e.version ?? "?";
+        if (!covering(version, now, cpStarts.length))
+          violations.push(
+            `control plane ${e.name} started for ${version} at tick ${tick} (${iso(now)}) with no snapshot for "talos ${version}" stored within maxAge ${s.etcdBackup.maxAge ?? "1h"} before it; the bucket: ${bucketList()}`,
+          );
+        cpStarts.push({ node: e.name, version, at: now, tick });
+      }
+    }
     // The shell may crash between any two effects: only a prefix of the actions is carried out.
     const crashed = chance() < s.crashRate;
     const carried = crashed ? Math.floor(chance() * (decision.actions.length + 1)) : decision.actions.length;
@@ -238,6 +317,29 @@ function run(s: Scenario) {
           jobs.set(action.job, { doneAt: tick + (s.hookPasses ?? 0) });
           hookLog.push({ run: action.stage, node: action.node, job: action.job, tick });
         }
+        continue;
+      }
+      if (action.kind === "etcdSnapshot") {
+        const intent = plan.status?.etcdBackup;
+        if (intent?.key !== action.key)
+          violations.push(
+            `etcdSnapshot ${action.key} asked at tick ${tick}; the status names ${intent?.key}`,
+          );
+        if (failedKeys.has(action.key))
+          violations.push(`etcdSnapshot ${action.key} asked again at tick ${tick} after it failed`);
+        if (shell.endedSnapshot() === action.key)
+          violations.push(`etcdSnapshot ${action.key} asked again at tick ${tick} though its run had ended`);
+        shell.etcdSnapshot(
+          action,
+          {
+            tick,
+            now,
+            pass: intent?.pass ?? "?",
+            inFlight: present.filter(inFlight).map((m) => m.name),
+            sourceUp: sourceUp(action.source),
+          },
+          nextAttempt,
+        );
         continue;
       }
       const n = present.find((m) => m.name === action.node);
@@ -255,6 +357,18 @@ function run(s: Scenario) {
       const from = n.version;
       const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
       if (action.kind === "upgrade" && shell.upgrade(action, n, plan.metadata.name, now, seconds)) {
+        // A control plane is called only after a start the bucket covered. It is covered for the step
+        // it started for: one cordoned for v1.12.4 and retargeted to v1.12.5 before its call (the
+        // target edited) goes on under the v1.12.4 pass's snapshot, taken before its cordon.
+        const start = cpStarts.findLast((o) => o.node === n.name);
+        if (
+          s.etcdBackup &&
+          n.role === "controlplane" &&
+          !(start && covering(start.version, start.at, cpStarts.indexOf(start)))
+        )
+          violations.push(
+            `control plane ${n.name} called for ${action.version} at tick ${tick}, ${start ? `started for ${start.version} at tick ${start.tick}` : "never started"}, with no snapshot covering its start; the bucket: ${bucketList()}`,
+          );
         const key = `${n.name}→${action.version}@${schematicOf(action.image)}`;
         calls.set(key, (calls.get(key) ?? 0) + 1);
         upgrades.push({ node: n.name, tick });
@@ -281,6 +395,13 @@ function run(s: Scenario) {
     }
     now += 2_000;
   }
+  // Out of passes with a snapshot run still waiting on nodes that were in flight when it began:
+  // they were stuck behind the gate.
+  const waiting = tick >= 6_000 ? shell.snapshotWaitingOn(settled) : undefined;
+  if (waiting)
+    violations.push(
+      `nodes in flight ${waiting.nodes.join(", ")} never settled while etcd snapshot ${waiting.key} ran`,
+    );
   return {
     plan,
     nodes,
@@ -294,6 +415,8 @@ function run(s: Scenario) {
     deleted,
     pooled,
     initialSchematic,
+    stored,
+    snapshotRuns: shell.snapshotRuns,
   };
 }
 
@@ -316,6 +439,20 @@ const scenario = fc
     schematicAt: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 })), { nil: undefined }),
     // Hooks in about half the runs: they lengthen a run, and the rest keep the plain paths.
     hookPasses: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 2 }),
+    // An etcd snapshot before each pass's first control plane in about half the runs.
+    etcdBackup: fc.option(
+      fc.record({ maxAge: fc.option(fc.constantFrom("1h", "2m", "30s"), { nil: undefined, freq: 2 }) }),
+      { nil: undefined, freq: 2 },
+    ),
+    snapshots: fc.array(
+      fc.record({
+        passes: fc.integer({ min: 0, max: 2 }),
+        // About one run in four fails; one in eight waits on the nodes in flight.
+        fails: fc.constantFrom(false, false, false, true),
+        waitsForInFlight: fc.constantFrom(false, false, false, false, false, false, false, true),
+      }),
+      { maxLength: 6 },
+    ),
     seed: fc.integer({ min: 1, max: 2 ** 30 }),
   })
   .chain((base) => {
@@ -383,6 +520,7 @@ it("holds the safety invariants on fleets that change under the plan, and comple
       // No node called twice for one step.
       expect([...result.calls].filter(([, count]) => count > 1)).toEqual([]);
       if (s.hookPasses !== undefined) expectHooksInOrder(result);
+      if (!s.etcdBackup) expect(result.snapshotRuns).toBe(0);
       for (const n of result.nodes.filter((m) => m.exists)) {
         expect({ node: n.name, cordoned: n.unschedulable }).toEqual({ node: n.name, cordoned: false });
         if (n.excluded) continue;
