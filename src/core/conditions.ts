@@ -20,8 +20,19 @@ export function setCondition(
     lastTransitionTime,
     observedGeneration: generation,
   };
-  // Types are ASCII identifiers: a code-point order is stable and far cheaper than a locale's.
-  return [...conditions.filter((c) => c.type !== next.type), condition].sort((a, b) =>
-    a.type < b.type ? -1 : a.type > b.type ? 1 : 0,
-  );
+  return [...conditions.filter((c) => c.type !== next.type), condition].sort(byKstatusOrder);
+}
+
+/**
+ * kstatus (Flux's readiness library) acts on the first of Reconciling and Stalled it finds True, so
+ * Stalled comes first: a plan stalled while it retries reads as Failed there, as it does in Argo
+ * CD, not as in progress. The rest follow in code-point order (types are ASCII identifiers).
+ */
+const leading = ["Stalled", "Reconciling", "Ready"];
+const rank = (type: string) => {
+  const at = leading.indexOf(type);
+  return at < 0 ? leading.length : at;
+};
+function byKstatusOrder(a: Condition, b: Condition): number {
+  return rank(a.type) - rank(b.type) || (a.type < b.type ? -1 : a.type > b.type ? 1 : 0);
 }

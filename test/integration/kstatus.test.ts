@@ -46,10 +46,10 @@ const expected: Record<string, Verdict> = {
   "dry-run.yaml": { status: "InProgress", message: "dry run: 6 node(s) would be upgraded" },
   // Failed for good (rolled back): Stalled True, Reconciling False → Failed, Stalled's message.
   "degraded.yaml": { status: "Failed", message: "node cp-2 failed: rolled back by Talos" },
-  // A failed etcd snapshot the operator will try again: it writes Reconciling True and Stalled True;
-  // Reconciling comes first in the list, so kstatus stops there → InProgress, not Failed.
+  // A failed etcd snapshot the operator will try again: it writes Stalled True and Reconciling True,
+  // Stalled first in the list, so kstatus stops there → Failed, as Argo CD says Degraded.
   "stalled.yaml": {
-    status: "InProgress",
+    status: "Failed",
     message:
       "etcd snapshot of cp-2 failed (attempt 1): snapshot truncated; control planes wait, next attempt in 20s",
   },
@@ -83,15 +83,15 @@ describe("kstatus (Flux's readiness rules) on the TalosUpgradePlan fixtures", ()
   });
 
   it("decides a plan with Reconciling and Stalled both True by whichever is listed first", () => {
-    // The stalled fixture with Stalled moved before Reconciling: now Stalled decides → Failed.
+    // Why the operator lists Stalled first: the other way round, kstatus stops at Reconciling.
     const plan = parse(fixture("stalled.yaml"));
     const conditions = plan.status.conditions as { type: string }[];
     plan.status.conditions = [
-      ...conditions.filter((c) => c.type === "Stalled"),
-      ...conditions.filter((c) => c.type !== "Stalled"),
+      ...conditions.filter((c) => c.type === "Reconciling"),
+      ...conditions.filter((c) => c.type !== "Reconciling"),
     ];
     expect(kstatus(JSON.stringify(plan)).verdict).toEqual({
-      status: "Failed",
+      status: "InProgress",
       message: expected["stalled.yaml"]?.message,
     });
   });

@@ -94,6 +94,12 @@ describe("etcd snapshot before the first control plane", () => {
       message: "snapshot truncated: 1048576 bytes, no SHA-256 trailer",
     });
     expect(stalled(after)).toMatchObject({ status: "True", reason: Reason.EtcdSnapshotFailed });
+    // Retried, so Reconciling is True too; Stalled is listed first, where kstatus reads it.
+    expect(after.status.conditions.slice(0, 3).map((c) => [c.type, c.status])).toEqual([
+      ["Stalled", "True"],
+      ["Reconciling", "True"],
+      ["Ready", "False"],
+    ]);
     expect(stalled(after)?.message).toContain("snapshot truncated");
     expect(after.events).toContainEqual(
       expect.objectContaining({ type: "Warning", reason: Reason.EtcdSnapshotFailed }),
