@@ -128,14 +128,27 @@ async function prune(s3: S3Client, action: EtcdSnapshotAction, signal: AbortSign
  * Takes, stores and verifies one snapshot under `action.key` (the same key when run again: the
  * object is replaced whole). Throws with the reason when any step fails.
  */
-export async function takeEtcdSnapshot(input: {
+export async function takeEtcdSnapshot(input: SnapshotRun): Promise<EtcdSnapshotResult> {
+  try {
+    return await run(input);
+  } catch (error) {
+    // The signal is the attempt's timeout: whatever step it cut short, that is the reason.
+    if (input.signal.aborted)
+      throw new Error(`timed out after ${input.action.timeoutSeconds}s`, { cause: error });
+    throw error;
+  }
+}
+
+interface SnapshotRun {
   action: EtcdSnapshotAction;
   talos: TalosClient;
   readSecret: SecretReader;
   tmpDir: string;
   signal: AbortSignal;
   fetch?: typeof fetch;
-}): Promise<EtcdSnapshotResult> {
+}
+
+async function run(input: SnapshotRun): Promise<EtcdSnapshotResult> {
   const { action, talos, signal } = input;
   signal.throwIfAborted();
   const credentials = await credentialsOf(action, input.readSecret);
@@ -149,6 +162,9 @@ export async function takeEtcdSnapshot(input: {
     credentials,
     input.fetch ? { fetch: input.fetch } : {},
   );
+  // The bucket is checked before etcd is read: keys that do not sign, a missing bucket or no right
+  // to list (which pruning needs) fail here with S3's own code, not mid-upload as a reset connection.
+  await s3.listObjects(action.prefix, signal);
   const file = new SnapshotFile(join(input.tmpDir, `etcd-${action.plan}-${process.pid}-${Date.now()}.db`));
   try {
     await talos.stream<{ bytes?: Buffer }>(
@@ -161,7 +177,7 @@ export async function takeEtcdSnapshot(input: {
       },
       { signal, deadlineMs: action.timeoutSeconds * 1000 },
     );
-    if (signal.aborted) throw new Error(`timed out after ${action.timeoutSeconds}s`);
+    signal.throwIfAborted();
     const checked = file.finish();
     if ("error" in checked) throw new Error(checked.error);
     const size = statSync(file.path).size;

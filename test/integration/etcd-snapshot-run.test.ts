@@ -192,7 +192,7 @@ it("a Talos error is the run's error, naming the node and etcd's reason; nothing
   expect(existsSync(s3.objectPath(action.key))).toBe(false);
 });
 
-it("a wrong secret key is refused by the server with its signature code, the secret in no part of the error", async () => {
+it("a wrong secret key is refused by the server with its signature code before etcd is read, the secret in no part of the error", async () => {
   const wrongSecret = `${s3.secretAccessKey}x`;
   secrets.set(`${namespace}/wrong-keys/accessKeyId`, s3.accessKeyId);
   secrets.set(`${namespace}/wrong-keys/secretAccessKey`, wrongSecret);
@@ -206,7 +206,7 @@ it("a wrong secret key is refused by the server with its signature code, the sec
     name: "S3Error",
     code: "SignatureDoesNotMatch",
     status: 403,
-    operation: "PutObject",
+    operation: "ListObjectsV2",
   });
   expect((error as Error).message).toContain("SignatureDoesNotMatch");
   const text = [(error as Error).message, (error as Error).stack, JSON.stringify(error)].join("\n");
@@ -225,13 +225,12 @@ it("a key missing from the Secret is the run's error, as the reader words it", a
 });
 
 it("an aborted run stores nothing: a signal aborted before it starts, or one that fires mid-stream", async () => {
-  // Already aborted: TalosClient.stream only listens for a later abort, so the stream runs to its
-  // end; the run still checks the signal before uploading.
+  // Already aborted: the run stops before it reads anything.
   const before = actionFor("20260307T000000Z");
   await expect(run(before, AbortSignal.abort())).rejects.toThrow();
   expect(existsSync(s3.objectPath(before.key))).toBe(false);
 
-  // The timeout fires while the snapshot streams: the call is cancelled and the run says why.
+  // The timeout fires during the run: what it was doing is cancelled and the run says why.
   const during = actionFor("20260307T000001Z");
   await expect(run(during, AbortSignal.timeout(1))).rejects.toThrow("timed out after 30s");
   expect(existsSync(s3.objectPath(during.key))).toBe(false);
