@@ -2,13 +2,13 @@
 // metrics server and a clean stop on SIGTERM.
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
-import { CoreV1Api, type KubernetesObject } from "@kubernetes/client-node";
+import { CoreV1Api, type KubernetesObject, type V1Node } from "@kubernetes/client-node";
 import { takeEtcdSnapshot } from "./backup/etcd-snapshot.ts";
 import { Notifier } from "./controller/notifier.ts";
 import { WorkQueue } from "./controller/queue.ts";
 import { Reconciler } from "./controller/reconciler.ts";
-import { wakesOnPods } from "./controller/wakes.ts";
-import { makeCaches, startCaches } from "./kube/cache.ts";
+import { nodeFingerprint, wakesOnNode, wakesOnPods } from "./controller/wakes.ts";
+import { type ChangeVerb, makeCaches, startCaches } from "./kube/cache.ts";
 import { loadKubeConfig } from "./kube/client.ts";
 import { EventRecorder } from "./kube/events.ts";
 import { Evictions } from "./kube/evictions.ts";
@@ -16,6 +16,7 @@ import { FleetLock } from "./kube/fleet-lock.ts";
 import { HookJobs, planLabel, planLabelKey } from "./kube/jobs.ts";
 import { LeaderElector } from "./kube/leader.ts";
 import { ManifestSync } from "./kube/manifest-sync.ts";
+import { NodePods } from "./kube/node-pods.ts";
 import { NodeControl } from "./kube/nodes.ts";
 import { PlanStore } from "./kube/plans.ts";
 import { readSecretKey } from "./kube/secrets.ts";
@@ -65,6 +66,12 @@ export async function runManager(
   let wake: (plan: string) => void = () => undefined;
   const watches = new MachineWatches((plan) => wake(plan));
   const core = kc.makeApiClient(CoreV1Api);
+  const nodePods = new NodePods(
+    kc,
+    (plan) => wake(plan),
+    (node, error) =>
+      logger.warn({ node, error: String(error) }, "watch of a node's pods interrupted; re-listing"),
+  );
   const notifier = new Notifier({
     readSecret: (ref) => readSecretKey(core, ref),
     post: postWebhook,
@@ -74,6 +81,7 @@ export async function runManager(
   const reconciler = new Reconciler({
     kubeconfig: kc,
     caches,
+    nodePods,
     store: new PlanStore(kc),
     nodes: new NodeControl(kc),
     evictions: new Evictions(kc),
@@ -114,6 +122,19 @@ export async function runManager(
   const enqueueAll = () => {
     for (const plan of caches.plans.list()) if (handled(plan)) queue.add(plan.metadata?.name ?? "");
   };
+  /** What each Node looked like when last told, as far as the operator reads it. */
+  const nodesSeen = new Map<string, string>();
+  const nodeChanged = (node: V1Node, verb: ChangeVerb): boolean => {
+    const name = node.metadata?.name ?? "";
+    const fingerprint = nodeFingerprint(node);
+    if (verb === "delete") {
+      nodesSeen.delete(name);
+      return true;
+    }
+    if (nodesSeen.get(name) === fingerprint) return false;
+    nodesSeen.set(name, fingerprint);
+    return true;
+  };
 
   let synced = false;
   const server: Server = await startServer(
@@ -124,11 +145,13 @@ export async function runManager(
   );
   const stopCaches = await startCaches(
     caches,
-    (kind, object) => {
+    (kind, object, verb) => {
+      // Kept by a follower too, so that it wakes on real changes only once it leads.
+      const changed = kind === "nodes" && nodeChanged(object as V1Node, verb);
       if (!leader?.isLeader() && leader) return;
       if (kind === "plans") {
         if (handled(object)) queue.add(object.metadata?.name ?? "");
-      } else if (kind === "pods") {
+      } else if (kind === "systemPods") {
         for (const plan of caches.plans.list())
           if (handled(plan) && wakesOnPods(plan)) queue.add(plan.metadata?.name ?? "");
       } else if (kind === "jobs") {
@@ -137,8 +160,9 @@ export async function runManager(
         for (const plan of caches.plans.list())
           if (handled(plan) && planLabel(plan.metadata?.name ?? "") === label)
             queue.add(plan.metadata?.name ?? "");
-      } else {
-        enqueueAll();
+      } else if (changed) {
+        for (const plan of caches.plans.list())
+          if (handled(plan) && wakesOnNode(plan, object as V1Node)) queue.add(plan.metadata?.name ?? "");
       }
     },
     (kind, error) => logger.warn({ watch: kind, error: String(error) }, "watch interrupted; re-listing"),
@@ -153,6 +177,7 @@ export async function runManager(
     for (let i = 0; i < 100 && !queue.idle(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     await leader?.release();
     await stopCaches();
+    await nodePods.stop();
     credentials.close();
     await new Promise((resolve) => server.close(resolve));
   };

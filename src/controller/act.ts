@@ -29,7 +29,8 @@ export interface ActPorts {
   evictions: Evictions;
   manifests: ManifestSync;
   talos: TalosClient | undefined;
-  pods: () => V1Pod[];
+  /** The pods of a node being drained. */
+  pods: (node: string) => Promise<V1Pod[]>;
   memory: ShellMemory;
   planName: string;
   drain: PlanSpec["drain"];
@@ -60,7 +61,7 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       await ports.nodes.uncordon(action.node);
       return undefined;
     case "drain": {
-      const plan = drainPlan(ports.pods(), action.node, ports.drain, ports.self);
+      const plan = drainPlan(await ports.pods(action.node), action.node, ports.drain, ports.self);
       const refused: string[] = [];
       for (const pod of plan.evict) {
         const result = await ports.evictions.evict(pod);

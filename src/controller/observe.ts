@@ -8,7 +8,7 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
-import { type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
+import { excluded, type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
@@ -21,6 +21,7 @@ import {
   runningVersions,
 } from "../core/kubernetes-phase.ts";
 import { activeStates } from "../core/node-steps.ts";
+import { matchesSelector } from "../core/selection.ts";
 import { controlPlaneCheck, etcdCheck, nodesCheck } from "../health/builtin.ts";
 import { evaluateCel } from "../health/cel.ts";
 import { evaluatePrometheus } from "../health/prometheus.ts";
@@ -180,7 +181,10 @@ export interface ObserveInputs {
   plan: Plan;
   otherPlans: Plan[];
   nodes: V1Node[];
-  pods: V1Pod[];
+  /** kube-system's component pods: control plane mirror pods, kube-proxy, CoreDNS. */
+  systemPods: V1Pod[];
+  /** The pods of a node the plan drains (read for Draining nodes only). */
+  podsOf: (node: string) => Promise<V1Pod[]>;
   talos: TalosClient | { error: string };
   kubeconfig: KubeConfig;
   memory: ShellMemory;
@@ -208,6 +212,9 @@ async function hookJobsOf(inputs: ObserveInputs): Promise<Map<string, HookJobSta
     if (!jobs.has(job)) jobs.set(job, { state: "Failed", message: `the Job was refused: ${message}` });
   return jobs;
 }
+
+/** The facts of a machine the plan does not cover: its Talos API is not asked. */
+const notCovered = "not covered by the plan: its Talos API is not read";
 
 const internalIp = (node: V1Node) => node.status?.addresses?.find((a) => a.type === "InternalIP")?.address;
 const isReady = (node: V1Node) =>
@@ -296,8 +303,19 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
 
   const settled =
     plan.status?.phase === "Completed" && plan.status.observedGeneration === plan.metadata.generation;
+  // A plan reads the machines it covers (and those it still lists): a Talos-only plan for one pool
+  // does not poll the rest of the cluster. The Kubernetes phase covers every node.
+  const covers = (node: V1Node) => {
+    const labels = node.metadata?.labels ?? {};
+    return (
+      plan.spec.kubernetes !== undefined ||
+      entries.has(node.metadata?.name ?? "") ||
+      (!excluded(labels) && matchesSelector(labels, plan.spec.nodeSelector))
+    );
+  };
   const nodeFacts = async (node: V1Node): Promise<TalosFacts> => {
     const name = node.metadata?.name ?? "";
+    if (!covers(node)) return { reachable: false, error: notCovered };
     const address = internalIp(node);
     if (!talos || !address)
       return {
@@ -334,8 +352,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   };
 
   forgetFailures(memory, plan);
-  const mirrors = mirrorPods(inputs.pods);
-  const proxies = proxyImages(inputs.pods);
+  const mirrors = mirrorPods(inputs.systemPods);
+  const proxies = proxyImages(inputs.systemPods);
   const inspect = nodesToInspect(plan);
   const kubernetesOf = async (node: V1Node): Promise<KubernetesFacts | undefined> => {
     const name = node.metadata?.name ?? "";
@@ -383,7 +401,11 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const viewsAsked: Promise<NodeView[]> = Promise.all(
     inputs.nodes.map(async (node): Promise<NodeView> => {
       const name = node.metadata?.name ?? "";
-      const drain = drainPlan(inputs.pods, name, plan.spec.drain, inputs.self);
+      // Only a draining node's pods are read: no other step looks at them.
+      const drain =
+        entries.get(name)?.state === "Draining"
+          ? drainPlan(await inputs.podsOf(name), name, plan.spec.drain, inputs.self)
+          : { evict: [], terminating: [], blocked: [] };
       const blocked = [
         ...drain.blocked,
         ...(memory.drainBlocked.has(name) ? [memory.drainBlocked.get(name) as string] : []),
@@ -432,13 +454,19 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   if (gating) {
     const builtin = plan.spec.healthChecks.builtin;
     if (builtin.includes("Nodes"))
-      gates.push(nodesCheck(inputs.nodes, busy, new Map(views.map((v) => [v.name, v.talos]))));
+      gates.push(
+        nodesCheck(
+          inputs.nodes,
+          busy,
+          new Map(views.filter((v) => v.talos.error !== notCovered).map((v) => [v.name, v.talos])),
+        ),
+      );
     if (builtin.includes("Etcd")) gates.push(etcdCheck(etcd));
     if (builtin.includes("ControlPlane")) {
       gates.push(
         controlPlaneCheck(
           controlPlanes.map((n) => n.metadata?.name ?? ""),
-          inputs.pods,
+          inputs.systemPods,
           busy,
         ),
       );

@@ -14,6 +14,7 @@ import type { Evictions } from "../kube/evictions.ts";
 import type { FleetLock } from "../kube/fleet-lock.ts";
 import type { HookJobs } from "../kube/jobs.ts";
 import type { ManifestSync } from "../kube/manifest-sync.ts";
+import type { NodePods } from "../kube/node-pods.ts";
 import type { NodeControl } from "../kube/nodes.ts";
 import { ConflictError, type PlanStore, parsePlan } from "../kube/plans.ts";
 import type { Logger } from "../observability/logger.ts";
@@ -27,6 +28,8 @@ import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 export interface ReconcilerPorts {
   kubeconfig: KubeConfig;
   caches: Caches;
+  /** The pods of the nodes being drained, watched per node. */
+  nodePods: Pick<NodePods, "list" | "want">;
   store: PlanStore;
   nodes: NodeControl;
   evictions: Evictions;
@@ -84,6 +87,7 @@ export class Reconciler {
       if (raw === undefined) {
         this.memory.delete(name);
         this.written.delete(name);
+        await ports.nodePods.want(name, []);
         await ports.fleetLock.release(name);
         return undefined;
       }
@@ -110,7 +114,8 @@ export class Reconciler {
         plan,
         otherPlans: this.plans(),
         nodes: ports.caches.nodes.list() as V1Node[],
-        pods: ports.caches.pods.list() as V1Pod[],
+        systemPods: ports.caches.systemPods.list() as V1Pod[],
+        podsOf: (node) => ports.nodePods.list(name, node),
         talos,
         kubeconfig: ports.kubeconfig,
         memory,
@@ -150,7 +155,7 @@ export class Reconciler {
           evictions: ports.evictions,
           manifests: ports.manifests,
           talos: "error" in talos ? undefined : talos,
-          pods: () => ports.caches.pods.list() as V1Pod[],
+          pods: (node) => ports.nodePods.list(name, node),
           memory,
           planName: name,
           drain: plan.spec.drain,
@@ -182,6 +187,10 @@ export class Reconciler {
         .filter((n) => busy.has(n.name) && n.address)
         .map((n) => n.address as string);
       ports.watches.set(name, "error" in talos ? undefined : talos, addresses);
+      await ports.nodePods.want(
+        name,
+        decision.status.nodes.filter((e) => e.state === "Draining").map((e) => e.name),
+      );
       for (const event of decision.events) {
         await ports.events
           .record(plan, event)
