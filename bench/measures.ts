@@ -76,39 +76,6 @@ export function counterTotal(metricsText: string, name: string): number {
   return total;
 }
 
-export interface AuditCount {
-  requests: number;
-  /** By verb and resource, e.g. `update leases`. */
-  byVerb: Record<string, number>;
-}
-
-/**
- * Requests one user made, from a kube-apiserver audit log (JSON lines). A request can appear in
- * several stages (a watch: ResponseStarted, then ResponseComplete), so requests count by auditID.
- */
-export function auditRequests(auditLog: string, username: string, from: number, to: number): AuditCount {
-  const seen = new Set<string>();
-  const byVerb: Record<string, number> = {};
-  for (const line of auditLog.split("\n")) {
-    if (!line.includes(username)) continue;
-    const event = JSON.parse(line) as {
-      auditID: string;
-      verb: string;
-      objectRef?: { resource?: string; subresource?: string };
-      user?: { username?: string };
-      requestReceivedTimestamp: string;
-    };
-    if (event.user?.username !== username || seen.has(event.auditID)) continue;
-    const at = Date.parse(event.requestReceivedTimestamp);
-    if (at < from || at > to) continue;
-    seen.add(event.auditID);
-    const resource = [event.objectRef?.resource, event.objectRef?.subresource].filter(Boolean).join("/");
-    const key = `${event.verb} ${resource}`;
-    byVerb[key] = (byVerb[key] ?? 0) + 1;
-  }
-  return { requests: seen.size, byVerb };
-}
-
 /** Peak resident memory (VmHWM) and CPU seconds (user + system) of a live process, from /proc. */
 export function parseProcUsage(
   status: string,

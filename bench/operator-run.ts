@@ -10,11 +10,12 @@ import { startOperator } from "../test/e2e/operator-process.ts";
 import { Fleet } from "../test/fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../test/fleet/kubelet.ts";
 import type { Timing } from "../test/fleet/node.ts";
+import { auditRequests } from "../test/harness/audit.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
 import { prepareE2eCluster } from "../test/harness/e2e-cluster.ts";
 import { scratchDir } from "../test/harness/shared-control-plane.ts";
 import { waitUntil } from "../test/harness/wait.ts";
-import { auditRequests, counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
+import { counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
 
 export interface OperatorCase {

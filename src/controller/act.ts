@@ -186,7 +186,8 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       // Never twice for one boot: a call this process made, or one the machine shows it took (it
       // booted since, or a sequence runs: Talos answers before its sequence starts), counts as made.
       if (memory.upgradeCalls.get(action.node) === action.bootIdBefore) return "called";
-      const fresh = await facts(ports.talos, action.address, false);
+      // Only the boot and the stage matter here: the rest is kept from the pass's read of this boot.
+      const fresh = await facts(ports.talos, action.address, { known: memory.facts.get(action.node)?.facts });
       if (!fresh.reachable) return undefined;
       if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
       try {

@@ -336,7 +336,18 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     // Image facts (schematic, extensions, SecureBoot, kernel arguments) are read while a node may
     // still start or is under way (its verification reads the new boot's); a later read keeps the
     // last ones while the machine stays on the boot they were read on.
-    const fresh = await facts(talos, address, entry?.state === "Pending" || entry === undefined || busy);
+    const fresh = await facts(talos, address, {
+      // Read again for a node that may still start; once per boot for one under way, whose
+      // verification needs the new boot's.
+      ...(entry?.state === "Pending" || entry === undefined
+        ? { image: "fresh" }
+        : busy
+          ? { image: "perBoot" }
+          : {}),
+      ...(cached ? { known: cached.facts } : {}),
+      // The health gate reads diagnostics of the nodes not under way.
+      diagnostics: !busy,
+    });
     const kept = cached?.facts.image;
     const rebooted = fresh.reachable && kept !== undefined && cached?.facts.bootId !== fresh.bootId;
     // A Talos error leaves them unknown (no schematic rollout starts on unknown facts); anything else is a fault.

@@ -191,21 +191,41 @@ export async function diagnostics(client: TalosClient, node: string): Promise<st
 }
 
 /** Everything decide() needs to know about a node's machine; an unreachable node says why. */
-export async function facts(client: TalosClient, node: string, withImageFacts: boolean): Promise<TalosFacts> {
+export interface FactsRead {
+  /** Image facts: read again ("fresh"), or once per finished boot ("perBoot"); left out by default. */
+  image?: "fresh" | "perBoot";
+  /** The facts last read: what cannot change without a reboot is kept while the boot is the same. */
+  known?: TalosFacts;
+  /** Diagnostics are read again on the same boot only when asked (the health gate's nodes). */
+  diagnostics?: boolean;
+}
+
+/**
+ * The machine as the plan needs it. The boot ID and machine status are always read; the version,
+ * platform and image facts only on a boot not seen before (they cannot change without a reboot).
+ * Image facts read before the boot finished are read again: extensions load during the boot.
+ */
+export async function facts(client: TalosClient, node: string, read: FactsRead = {}): Promise<TalosFacts> {
+  const { known } = read;
   try {
-    const running = version(client, node);
-    const [v, boot, status, image, active] = await Promise.all([
-      running,
-      bootId(client, node),
-      machineStatus(client, node),
-      withImageFacts
+    const [boot, status] = await Promise.all([bootId(client, node), machineStatus(client, node)]);
+    const same = known?.reachable === true && known.bootId === boot && known.version !== undefined;
+    const running = same
+      ? Promise.resolve({ tag: known.version ?? "", platform: known.platform ?? "" })
+      : version(client, node);
+    const imageRead =
+      read.image === "fresh" ||
+      (read.image === "perBoot" && !(same && known.image && known.stage === "RUNNING"))
         ? imageFacts(
             client,
             node,
             running.then((r) => r.tag),
           )
-        : Promise.resolve(undefined),
-      diagnostics(client, node),
+        : Promise.resolve(same ? known.image : undefined);
+    const [v, image, active] = await Promise.all([
+      running,
+      imageRead,
+      same && !read.diagnostics ? Promise.resolve(known.diagnostics ?? []) : diagnostics(client, node),
     ]);
     return {
       reachable: true,

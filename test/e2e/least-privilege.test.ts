@@ -17,15 +17,10 @@ import { ManifestSync } from "../../src/kube/manifest-sync.ts";
 import { inventory, type ManifestObject } from "../../src/model/manifests.ts";
 import type { ManifestsView } from "../../src/model/observation.ts";
 import { fleetLabel } from "../fleet/kubelet.ts";
+import { auditedPodReads } from "../harness/audit.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
-import {
-  auditedPodReads,
-  auditedUse,
-  expand,
-  manifestRules,
-  type Permission,
-} from "../harness/permissions.ts";
+import { auditedUse, expand, manifestRules, type Permission } from "../harness/permissions.ts";
 import { startS3 } from "../harness/s3.ts";
 import { scratchDir, uniqueName } from "../harness/shared-control-plane.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";

@@ -37,9 +37,8 @@ export function manifestRules(path: string): Rule[] {
 interface AuditEvent {
   stage?: string;
   verb?: string;
-  requestURI?: string;
   user?: { username?: string };
-  objectRef?: { apiGroup?: string; resource?: string; subresource?: string; namespace?: string };
+  objectRef?: { apiGroup?: string; resource?: string; subresource?: string };
   responseStatus?: { code?: number };
 }
 
@@ -66,17 +65,4 @@ export function auditedUse(logText: string, username: string): AuditUse {
     (event.responseStatus?.code === 403 ? forbidden : used).add(triple);
   }
   return { used, forbidden };
-}
-
-/** The pod lists and watches `username` made (each once), as their request URIs. */
-export function auditedPodReads(logText: string, username: string): string[] {
-  const uris = new Set<string>();
-  for (const line of logText.split("\n")) {
-    if (!line.trim()) continue;
-    const event = JSON.parse(line) as AuditEvent;
-    if (event.user?.username !== username || event.objectRef?.resource !== "pods") continue;
-    if (event.objectRef.subresource || (event.verb !== "list" && event.verb !== "watch")) continue;
-    if (event.requestURI) uris.add(event.requestURI);
-  }
-  return [...uris];
 }

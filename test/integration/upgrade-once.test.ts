@@ -38,7 +38,7 @@ describe("the upgrade call, once per boot", () => {
 
   async function upgradeOf(short: string): Promise<Extract<Action, { kind: "upgrade" }>> {
     const node = fleet.node(short);
-    const machine = await facts(client, node.address, false);
+    const machine = await facts(client, node.address);
     if (!machine.reachable || !machine.bootId) throw new Error(`${short} does not answer`);
     return {
       kind: "upgrade",
@@ -59,7 +59,7 @@ describe("the upgrade call, once per boot", () => {
     const first = await act(action, shared);
     expect({ first, errors: [...shared.memory.upgradeErrors] }).toEqual({ first: "called", errors: [] });
     // The machine has answered and still says RUNNING on the same boot: only memory knows.
-    const machine = await facts(client, action.address, false);
+    const machine = await facts(client, action.address);
     expect(machine).toMatchObject({ reachable: true, bootId: action.bootIdBefore, stage: "RUNNING" });
     expect(await act(action, shared)).toBe("called");
     expect(fleet.node("worker-1").upgrades).toHaveLength(1);
@@ -71,7 +71,7 @@ describe("the upgrade call, once per boot", () => {
     await waitUntil(
       "worker-2's upgrade sequence to start",
       async () => {
-        const machine = await facts(client, action.address, false);
+        const machine = await facts(client, action.address);
         return !machine.reachable || machine.stage !== "RUNNING" || machine.bootId !== action.bootIdBefore;
       },
       { timeoutMs: 10_000 },

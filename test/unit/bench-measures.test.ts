@@ -2,7 +2,6 @@
 // sequence, the gap, and the counts read from apiserver metrics, audit log and /proc.
 import { jest } from "@jest/globals";
 import {
-  auditRequests,
   counterTotal,
   gapsMs,
   idealMs,
@@ -12,6 +11,7 @@ import {
 } from "../../bench/measures.ts";
 import { defaultTiming, publicFactoryUrl } from "../fleet/fleet.ts";
 import { SimNode } from "../fleet/node.ts";
+import { auditRequests } from "../harness/audit.ts";
 
 describe("the ideal time", () => {
   afterEach(() => jest.useRealTimers());
