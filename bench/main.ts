@@ -4,9 +4,9 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { workerBudget } from "../src/core/selection.ts";
 import { defaultTiming } from "../test/fleet/fleet.ts";
 import { buildTools } from "../test/harness/build-tools.ts";
+import { budgetOf } from "../test/harness/oracles.ts";
 import { idealFormula, idealMs } from "./measures.ts";
 import { type OperatorResult, runOperatorCase } from "./operator-run.ts";
 import { evaluateTargets, table } from "./report.ts";
@@ -86,7 +86,7 @@ const save = () => writeFileSync(out, `${JSON.stringify(results(), null, 2)}\n`)
 for (const nodes of sizes) {
   const workers = nodes - controlPlanes;
   for (const maxUnavailable of budgets) {
-    const budget = workerBudget(maxUnavailable, workers);
+    const budget = budgetOf(maxUnavailable, workers);
     const ideal = idealMs({ controlPlanes, workers, budget, timing, drainMs: 0 });
     if (ideal > maxIdealMs) {
       const why = `ideal time ${(ideal / 60_000).toFixed(1)} min exceeds --max-ideal-s ${maxIdealMs / 1000}`;

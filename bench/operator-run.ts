@@ -5,7 +5,6 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
-import { workerBudget } from "../src/core/selection.ts";
 import { startOperator } from "../test/e2e/operator-process.ts";
 import { Fleet } from "../test/fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../test/fleet/kubelet.ts";
@@ -13,6 +12,7 @@ import type { Timing } from "../test/fleet/node.ts";
 import { auditRequests } from "../test/harness/audit.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
 import { prepareE2eCluster } from "../test/harness/e2e-cluster.ts";
+import { budgetOf } from "../test/harness/oracles.ts";
 import { scratchDir } from "../test/harness/shared-control-plane.ts";
 import { waitUntil } from "../test/harness/wait.ts";
 import { counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
@@ -215,7 +215,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     });
     const audit = auditRequests(readFileSync(auditLog, "utf8"), operatorUser, applied - 1_000, ended);
     const workers = c.nodes - c.controlPlanes;
-    const budget = workerBudget(c.maxUnavailable, workers);
+    const budget = budgetOf(c.maxUnavailable, workers);
     // No workload pods run in the bench fleet (no scheduler): the drain evicts nothing.
     const ideal = idealMs({ controlPlanes: c.controlPlanes, workers, budget, timing: c.timing, drainMs: 0 });
     return {

@@ -200,6 +200,7 @@ export class Reconciler {
         ports.logger.info({ plan: name, reason: event.reason }, event.message);
       }
       this.record(name, decision.status, parsed.plan.status);
+      ports.logger.debug({ plan: name, actions: decision.actions.length }, "reconciled");
       if (decision.release && (plan.metadata.finalizers ?? []).includes(cordonsFinalizer)) {
         await ports.store.setFinalizer(plan, false);
         ports.logger.info({ plan: name }, "deleted plan released: nothing in flight, no cordon left");

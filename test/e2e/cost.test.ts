@@ -1,0 +1,165 @@
+// What an upgraded node costs the APIs, counted rather than timed: a fleet whose workers run a
+// Deployment behind a PodDisruptionBudget, upgraded by the operator under its ServiceAccount on a
+// control plane that audits that identity. The Kubernetes requests come from the audit log, the
+// Talos calls from the simulated machines' own call logs; then the completed plan, woken by a
+// relabelled Node and by pod churn, must make no Talos call at all.
+
+import { readFileSync } from "node:fs";
+import { jest } from "@jest/globals";
+import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
+import { fleetLabel } from "../fleet/kubelet.ts";
+import { auditRequests } from "../harness/audit.ts";
+import type { ControlPlane } from "../harness/control-plane.ts";
+import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
+import { waitUntil } from "../harness/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+
+jest.setTimeout(300_000);
+
+const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - {level: Metadata, users: ["${operatorUser}"]}
+  - {level: None}
+`;
+
+const controlPlanes = 3;
+const workers = 12;
+const podsPerWorker = 3;
+
+describe("the cost of a rollout", () => {
+  let plane: ControlPlane;
+  let cluster: E2eCluster;
+  let scenario: Scenario | undefined;
+
+  beforeAll(async () => {
+    ({ plane, cluster } = await startE2eControlPlane({ auditPolicy }));
+  }, 120_000);
+  afterAll(async () => {
+    await plane?.stop();
+  });
+  checkAndStopAfterEach(() => scenario);
+
+  it("an upgraded node costs a bounded number of requests and calls; a completed plan calls Talos no more", async () => {
+    // Debug logs name every pass, so that the test can see the completed plan woken.
+    const run = await new Scenario(cluster).start({
+      controlPlanes,
+      workers,
+      operatorEnv: { LOG_LEVEL: "debug" },
+    });
+    scenario = run;
+    const app = `${run.name}-web`;
+    const apps = run.kc.makeApiClient(AppsV1Api);
+    await apps.createNamespacedDeployment({
+      namespace: "default",
+      body: {
+        metadata: { name: app },
+        spec: {
+          replicas: workers * podsPerWorker,
+          selector: { matchLabels: { app } },
+          template: {
+            metadata: { labels: { app } },
+            spec: {
+              affinity: {
+                nodeAffinity: {
+                  requiredDuringSchedulingIgnoredDuringExecution: {
+                    nodeSelectorTerms: [
+                      {
+                        matchExpressions: [
+                          { key: fleetLabel, operator: "In", values: [run.name] },
+                          { key: "node-role.kubernetes.io/control-plane", operator: "DoesNotExist" },
+                        ],
+                      },
+                    ],
+                  },
+                },
+              },
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: "web", image: "registry.invalid/web:1" }],
+            },
+          },
+        },
+      },
+    });
+    await run.kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
+      namespace: "default",
+      body: { metadata: { name: app }, spec: { maxUnavailable: 1, selector: { matchLabels: { app } } } },
+    });
+    await run.kubectl(["rollout", "status", `deployment/${app}`, "-n", "default", "--timeout=120s"]);
+
+    const talosCalls = () => run.fleet.nodes().reduce((sum, n) => sum + n.calls.length, 0);
+    const callsBefore = talosCalls();
+    const from = Date.now();
+    await run.apply({ talos: { version: "v1.12.4" }, rollout: { maxUnavailable: "25%", nodeTimeout: "2m" } });
+    await run.waitFor("condition=Ready", 240);
+    // The status says Completed before the pass's last actions: the last node's installer reference
+    // is written to its configuration after. The rollout ends with that write.
+    const patched = () =>
+      run.fleet
+        .nodes()
+        .filter((n) => n.calls.some((c) => c.at >= from && c.method.endsWith("/ApplyConfiguration"))).length;
+    await waitUntil("every node's configuration patched", async () => patched() === controlPlanes + workers, {
+      timeoutMs: 30_000,
+    });
+    const to = Date.now();
+    const upgraded = controlPlanes + workers;
+    const calls = talosCalls() - callsBefore;
+    const byMethod: Record<string, number> = {};
+    for (const n of run.fleet.nodes())
+      for (const c of n.calls.filter((x) => x.at >= from && x.at <= to))
+        byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
+    const audit = auditRequests(readFileSync(plane.auditLogPath ?? "", "utf8"), operatorUser, from, to);
+    console.log(
+      [
+        `${upgraded} nodes upgraded, ${workers * podsPerWorker} pods drained and rescheduled`,
+        `Kubernetes requests: ${audit.requests} (${(audit.requests / upgraded).toFixed(1)} per node)`,
+        ...Object.entries(audit.byVerb)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `  ${k}: ${v}`),
+        `Talos calls: ${calls} (${(calls / upgraded).toFixed(1)} per node)`,
+        ...Object.entries(byMethod)
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `  ${k}: ${v}`),
+      ].join("\n"),
+    );
+    // Every pod was evicted once at least: the drains were real.
+    expect(audit.byVerb["create pods/eviction"] ?? 0).toBeGreaterThanOrEqual(workers * podsPerWorker);
+    // A node's pods are listed once, when its drain begins, and watched from there: never per pass.
+    expect(audit.byVerb["list pods"] ?? 0).toBeLessThanOrEqual(upgraded);
+    expect(audit.byVerb["watch pods"] ?? 0).toBeLessThanOrEqual(2 * upgraded);
+    // The cost as it stands, with room for noise: about 43 requests (a third of them evictions a
+    // PDB refused) and 140 Talos calls per node here, most of them the etcd and facts reads of
+    // every pass; the targets (10 requests, 15 calls) need fewer passes per node. A regression
+    // that doubles either fails here.
+    expect(audit.requests / upgraded).toBeLessThanOrEqual(60);
+    expect(calls / upgraded).toBeLessThanOrEqual(200);
+
+    // At rest: a relabelled Node the plan lists (it wakes the plan) and pods coming and going (they
+    // do not). A Talos call would show within the bound; none may come.
+    const atRest = talosCalls();
+    const passes = () =>
+      (readFileSync(run.operator.logFile, "utf8").match(/"msg":"reconciled"/g) ?? []).length;
+    const passesBefore = passes();
+    await run.kubectl(["label", "node", run.node("worker-1"), "cost-test=relabelled"]);
+    await waitUntil("the relabelled Node wakes the completed plan", async () => passes() > passesBefore, {
+      timeoutMs: 20_000,
+    });
+    await run.kubectl([
+      "scale",
+      `deployment/${app}`,
+      "-n",
+      "default",
+      `--replicas=${workers * podsPerWorker + 6}`,
+    ]);
+    await run.kubectl(["rollout", "status", `deployment/${app}`, "-n", "default", "--timeout=60s"]);
+    const end = Date.now() + 20_000;
+    while (Date.now() < end && talosCalls() === atRest) await new Promise((r) => setTimeout(r, 200));
+    const late = run.fleet
+      .nodes()
+      .flatMap((n) => n.calls.filter((c) => c.at > to).map((c) => `${n.hostname} ${c.method}`));
+    expect(late).toEqual([]);
+    await apps.deleteNamespacedDeployment({ namespace: "default", name: app });
+  });
+});
