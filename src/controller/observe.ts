@@ -59,6 +59,8 @@ export interface ShellMemory {
   /** Configuration patches Talos refused, per node and component. */
   patchErrors: Map<string, Map<KubeComponent, string>>;
   facts: Map<string, { at: number; facts: TalosFacts }>;
+  /** The last etcd view read, when, and the control planes' state it was read in. */
+  etcd?: { at: number; key: string; view: EtcdView };
   /** Upgrade calls this process made, by node: the boot ID they were made from. */
   upgradeCalls: Map<string, string>;
   /** Hook Jobs the apiserver refused to create, by Job name: the run fails with its message. */
@@ -211,6 +213,23 @@ async function hookJobsOf(inputs: ObserveInputs): Promise<Map<string, HookJobSta
   for (const [job, message] of inputs.memory.hookErrors)
     if (!jobs.has(job)) jobs.set(job, { state: "Failed", message: `the Job was refused: ${message}` });
   return jobs;
+}
+
+/** How long an etcd view serves later passes (never one that may take a control plane down). */
+const etcdViewTtlMs = 5_000;
+
+/**
+ * Whether this pass may start a control plane: one is pending and none is under way. A control
+ * plane that settles within the pass lets the next one start only in a later pass (start-nodes
+ * asks for a fresh view), so the status written before the pass is enough to tell.
+ */
+function controlPlaneMayStart(plan: Plan): boolean {
+  const controlPlanes = (plan.status?.nodes ?? []).filter((e) => e.role === "controlplane");
+  return (
+    (plan.status?.nodes ?? []).length === 0 ||
+    (controlPlanes.some((e) => e.state === "Pending") &&
+      !controlPlanes.some((e) => activeStates.has(e.state)))
+  );
 }
 
 /** The facts of a machine the plan does not cover: its Talos API is not asked. */
@@ -385,24 +404,46 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   // etcd and the plan's own checks are asked while the nodes' facts are gathered: a pass waits
   // for the slowest of them, not for their sum.
   const gating = pending && talos !== undefined;
-  const etcdAsked: Promise<EtcdView | undefined> = gating
-    ? etcdView(
-        talos,
-        controlPlanes.flatMap((n) => {
-          const address = internalIp(n);
-          const addresses = (n.status?.addresses ?? [])
-            .filter((a) => a.type !== "Hostname")
-            .map((a) => a.address);
-          return address ? [{ address, addresses }] : [];
-        }),
-        new Set(
-          controlPlanes
-            .filter((n) => busy.has(n.metadata?.name ?? ""))
-            .map(internalIp)
-            .filter((a): a is string => a !== undefined),
-        ),
-      )
-    : Promise.resolve(undefined);
+  // The view is read again each pass that may take a control plane down; otherwise one read
+  // moments ago in the same state of the control planes serves (each read is seven Talos calls).
+  const etcdKey = JSON.stringify([
+    [...busy].sort(),
+    controlPlanes.map((n) => [
+      n.metadata?.name,
+      n.status?.nodeInfo?.bootID,
+      isReady(n),
+      n.spec?.unschedulable ?? false,
+    ]),
+  ]);
+  const previousEtcd = memory.etcd;
+  const reuseEtcd =
+    !controlPlaneMayStart(plan) &&
+    previousEtcd !== undefined &&
+    previousEtcd.key === etcdKey &&
+    now.getTime() - previousEtcd.at < etcdViewTtlMs;
+  const etcdAsked: Promise<EtcdView | undefined> = !gating
+    ? Promise.resolve(undefined)
+    : reuseEtcd
+      ? Promise.resolve({ ...previousEtcd.view, earlier: true })
+      : etcdView(
+          talos,
+          controlPlanes.flatMap((n) => {
+            const address = internalIp(n);
+            const addresses = (n.status?.addresses ?? [])
+              .filter((a) => a.type !== "Hostname")
+              .map((a) => a.address);
+            return address ? [{ address, addresses }] : [];
+          }),
+          new Set(
+            controlPlanes
+              .filter((n) => busy.has(n.metadata?.name ?? ""))
+              .map(internalIp)
+              .filter((a): a is string => a !== undefined),
+          ),
+        ).then((view) => {
+          memory.etcd = { at: now.getTime(), key: etcdKey, view };
+          return view;
+        });
   const celAsked = gating
     ? Promise.all(plan.spec.healthChecks.cel.map((check) => celGate(inputs.kubeconfig, check)))
     : Promise.resolve([]);

@@ -16,6 +16,8 @@ class Starts {
   readonly out: NodeStatus[];
   readonly actions: Action[] = [];
   readonly events: PlanEvent[] = [];
+  /** When to look again, if sooner than anything else asks. */
+  wakeAt: number | undefined;
   /** Workers that may be down at once; pulls under way are capped at it too. */
   readonly budget: number;
   private pullsUnderWay: number;
@@ -32,6 +34,10 @@ class Starts {
     this.budget = workerBudget(spec.rollout.maxUnavailable, workers);
     // Pulls run off the pass, at most a budget's worth at once across the plan's nodes.
     this.pullsUnderWay = entries.filter((e) => (byName.get(e.name)?.pulling?.length ?? 0) > 0).length;
+  }
+
+  wakeNow(): void {
+    this.wakeAt = this.now.getTime();
   }
 
   node(entry: NodeStatus | undefined): NodeView | undefined {
@@ -109,13 +115,19 @@ export function startNodes(
   byName: Map<string, NodeView>,
   obs: Observation,
   now: Date,
-): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[]; hold?: Verdict } {
+): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[]; wakeAt?: number; hold?: Verdict } {
   const starts = new Starts(entries, byName, obs.plan.spec, now);
   const controlPlanes = starts.out.filter((e) => e.role === "controlplane");
   const hold = controlPlanes.some((e) => !settledStates.has(e.state))
     ? controlPlaneTurn(starts, obs.etcd)
     : workersTurn(starts);
-  return { entries: starts.out, actions: starts.actions, events: starts.events, ...(hold ? { hold } : {}) };
+  return {
+    entries: starts.out,
+    actions: starts.actions,
+    events: starts.events,
+    ...(starts.wakeAt !== undefined ? { wakeAt: starts.wakeAt } : {}),
+    ...(hold ? { hold } : {}),
+  };
 }
 
 /** The next control plane starts when no other is down and etcd keeps its quorum without it. */
@@ -144,6 +156,11 @@ function controlPlaneTurn(starts: Starts, etcd: EtcdView | undefined): Verdict |
       Reason.Progressing,
       `waiting for control plane ${nameList(down)} to be Ready and uncordoned`,
     );
+  // A view read by an earlier pass does not take a control plane down: the next pass reads afresh.
+  if (etcd?.earlier) {
+    starts.wakeNow();
+    return waiting(Reason.WaitingForEtcd, `reading etcd afresh before ${node.name} goes down`);
+  }
   const quorum = etcd ? Math.floor(etcd.members / 2) + 1 : 0;
   // Taking this member down must leave a quorum, unless there is nothing to keep (a single member).
   if (!etcd?.healthy || (etcd.members > 1 && etcd.healthyMembers - 1 < quorum)) {

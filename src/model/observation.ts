@@ -131,6 +131,11 @@ export interface EtcdView {
   members: number;
   healthyMembers: number;
   message: string;
+  /**
+   * Read by an earlier pass (seconds ago, with the control planes' boots, readiness and the nodes
+   * under way unchanged since): good enough to gate workers, never to take a control plane down.
+   */
+  earlier?: boolean;
 }
 
 /** One rendered object against the cluster, as a dry run of the sync shows it. */

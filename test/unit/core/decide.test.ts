@@ -165,6 +165,26 @@ describe("control planes", () => {
     expect(condition(d, "Reconciling")).toMatchObject({ status: "True", reason: "WaitingForEtcd" });
   });
 
+  it("takes a control plane down only on an etcd view read in this pass; an earlier one asks for a pass at once", () => {
+    const earlier = decide(anObservation(aPlan(), fleet(), { etcd: { ...healthyEtcd(3), earlier: true } }));
+    expect(earlier.actions).toEqual([]);
+    expect(states(earlier)["cp-1"]).toBe("Pending");
+    expect(condition(earlier, "Reconciling")).toMatchObject({ status: "True", reason: "WaitingForEtcd" });
+    expect(earlier.requeueAfterMs).toBe(0);
+    // The same view, read afresh: the first control plane starts.
+    expect(kinds(decide(anObservation(aPlan(), fleet(), { etcd: healthyEtcd(3) })))).toEqual(["cordon:cp-1"]);
+  });
+
+  it("lets workers start on an etcd view read in an earlier pass", () => {
+    const done = (name: string) => aNode(name, { version: "v1.12.4" });
+    const d = decide(
+      anObservation(aPlan(), [done("cp-1"), done("cp-2"), done("cp-3"), aNode("worker-a")], {
+        etcd: { ...healthyEtcd(3), earlier: true },
+      }),
+    );
+    expect(kinds(d)).toEqual(["cordon:worker-a"]);
+  });
+
   it("upgrades a single-node cluster: there is no quorum to keep", () => {
     const d = decide(anObservation(aPlan(), [aNode("cp-1")], { etcd: healthyEtcd(1) }));
     expect(kinds(d)).toEqual(["cordon:cp-1"]);

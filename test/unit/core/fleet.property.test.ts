@@ -1,7 +1,8 @@
 // Property tests over the paths real fleets take: decide() driven against a model cluster whose
 // nodes start behind by one or two minors, at the target or ahead of it, that join, leave and are
 // excluded mid-rollout, under a target edited mid-rollout, a pool given a new schematic (at the start
-// or mid-rollout), in about half the runs an etcd snapshot before each pass's first control plane
+// or mid-rollout), with half the passes of half the runs seeing an earlier pass's etcd view (which
+// never takes a control plane down), in about half the runs an etcd snapshot before each pass's first control plane
 // (runs that take passes, fail, or wait on the nodes in flight), with status writes refused (409)
 // and the shell crashing between any two effects. The invariants are computed here from the model,
 // by the test's own arithmetic, never by the functions under test.
@@ -57,6 +58,8 @@ interface Scenario {
   schematicAt: number | undefined;
   /** The plan runs a hook at every stage; each Job takes this many passes (0-2) to succeed. */
   hookPasses: number | undefined;
+  /** Some passes see the etcd view of an earlier pass (marked so), whatever the cluster did since. */
+  staleEtcd: boolean;
   /** The plan takes etcd snapshots to a bucket, with this maxAge (undefined: the default, 1h). */
   etcdBackup: { maxAge: keyof typeof maxAges | undefined } | undefined;
   /** Each snapshot run's course, in the order the runs begin; past the list, stored by the next pass. */
@@ -186,6 +189,7 @@ function run(s: Scenario) {
     return n?.exists === true && n.role === "controlplane" && reachableAt(n, now);
   };
 
+  let lastEtcd: { healthy: boolean; members: number; healthyMembers: number; message: string } | undefined;
   let tick = 0;
   for (; tick < 6_000; tick++) {
     finishReboots(nodes, now, (n) => nodes.indexOf(n) === s.rollbackNode);
@@ -256,12 +260,21 @@ function run(s: Scenario) {
     const healthy = cps.filter(reachable).length;
     // The shell's snapshot run as this pass observes it (one due to end ends now).
     const etcdSnapshot = shell.etcdSnapshotRun({ tick, now }, settled, sourceUp, stored);
+    const freshEtcd = {
+      healthy: healthy === cps.length,
+      members: cps.length,
+      healthyMembers: healthy,
+      message: "",
+    };
+    const stale = s.staleEtcd && lastEtcd !== undefined && chance() < 0.5;
+    const etcdView = stale && lastEtcd ? { ...lastEtcd, earlier: true } : freshEtcd;
+    if (!stale) lastEtcd = freshEtcd;
     const decision = decide({
       now: new Date(now),
       plan,
       nodes: present.map(view),
       gates: [],
-      etcd: { healthy: healthy === cps.length, members: cps.length, healthyMembers: healthy, message: "" },
+      etcd: etcdView,
       ...(s.hookPasses !== undefined
         ? {
             hookJobs: new Map(
@@ -439,6 +452,7 @@ const scenario = fc
     schematicAt: fc.option(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 400 })), { nil: undefined }),
     // Hooks in about half the runs: they lengthen a run, and the rest keep the plain paths.
     hookPasses: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined, freq: 2 }),
+    staleEtcd: fc.boolean(),
     // An etcd snapshot before each pass's first control plane in about half the runs.
     etcdBackup: fc.option(
       fc.record({ maxAge: fc.option(fc.constantFrom("1h", "2m", "30s"), { nil: undefined, freq: 2 }) }),
