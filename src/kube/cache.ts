@@ -78,8 +78,9 @@ export async function keepWatching<T extends KubernetesObject>(
     delay = 250;
   });
   informer.on("error", (error) => {
-    onError(error);
+    // A watch closed on purpose ends with an abort: nothing to report or restart.
     if (stopped) return;
+    onError(error);
     setTimeout(() => {
       if (!stopped) void informer.start().catch(onError);
     }, delay);

@@ -160,8 +160,8 @@ describe("crashes, end to end", () => {
     expect(byB.length).toBeGreaterThan(0);
     expect(Math.max(...byA)).toBeLessThanOrEqual(deadAt);
     expect(Math.min(...byB)).toBeGreaterThanOrEqual(killedAt);
-    // The lease lasts 3 s (LEASE_DURATION_MS in operator-process.ts); the follower retries every 0.5 s.
-    expect(Math.min(...byB) - deadAt).toBeLessThan(3_000 + 500 + 2_000);
+    // The lease lasts 5 s (LEASE_DURATION_MS in operator-process.ts); the follower retries every 0.5 s.
+    expect(Math.min(...byB) - deadAt).toBeLessThan(5_000 + 500 + 2_000);
     expect(Object.values(scenario.recorder.upgradeCalls())).toEqual(Array(5).fill(1));
   });
 });

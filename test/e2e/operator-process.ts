@@ -47,8 +47,10 @@ export function startOperator(options: OperatorOptions): OperatorProcess {
       PLAN_SELECTOR: options.planSelector,
       METRICS_PORT: "0",
       METRICS_HOST: "127.0.0.1",
-      LEASE_DURATION_MS: "3000",
-      RENEW_DEADLINE_MS: "2000",
+      // Short enough for quick takeovers, long enough that a loaded two-CPU machine does not
+      // miss a renewal (2 s lost one in a CI run).
+      LEASE_DURATION_MS: "5000",
+      RENEW_DEADLINE_MS: "3500",
       RETRY_PERIOD_MS: "500",
       FACTS_TTL_MS: "2000",
       TALOS_DEADLINE_MS: "5000",
