@@ -126,11 +126,12 @@ describe("the cost of a rollout", () => {
     );
     // Every pod was evicted once at least: the drains were real.
     expect(audit.byVerb["create pods/eviction"] ?? 0).toBeGreaterThanOrEqual(workers * podsPerWorker);
-    // A node's pods are listed once, when its drain begins, and watched from there: never per pass.
-    expect(audit.byVerb["list pods"] ?? 0).toBeLessThanOrEqual(upgraded);
+    // A node's pods are listed when its drain begins and watched from there, never per pass (about
+    // ten per node); a watch the apiserver cuts is listed again, so up to two lists per node pass.
+    expect(audit.byVerb["list pods"] ?? 0).toBeLessThanOrEqual(2 * upgraded);
     expect(audit.byVerb["watch pods"] ?? 0).toBeLessThanOrEqual(2 * upgraded);
-    // The cost as it stands, with room for noise: about 43 requests (a third of them evictions a
-    // PDB refused) and 140 Talos calls per node here, most of them the etcd and facts reads of
+    // The cost as it stands, with room for noise: about 45 requests (a third of them evictions a
+    // PDB refused) and 120 Talos calls per node here, most of them the plan and facts reads of
     // every pass; the targets (10 requests, 15 calls) need fewer passes per node. A regression
     // that doubles either fails here.
     expect(audit.requests / upgraded).toBeLessThanOrEqual(60);
