@@ -9,7 +9,7 @@ import { startOperator } from "../test/e2e/operator-process.ts";
 import { Fleet } from "../test/fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../test/fleet/kubelet.ts";
 import type { Timing } from "../test/fleet/node.ts";
-import { auditRequests } from "../test/harness/audit.ts";
+import { auditRequests, operatorUser } from "../test/harness/audit.ts";
 import { ControlPlane } from "../test/harness/control-plane.ts";
 import { prepareE2eCluster } from "../test/harness/e2e-cluster.ts";
 import { budgetOf } from "../test/harness/oracles.ts";
@@ -51,8 +51,6 @@ export interface OperatorResult {
 }
 
 const upgradeMethod = "/machine.MachineService/Upgrade";
-/** The ServiceAccount prepareE2eCluster binds to the chart's RBAC. */
-const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
 
 interface StatusView {
   phase?: string;

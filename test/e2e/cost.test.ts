@@ -8,22 +8,13 @@ import { readFileSync } from "node:fs";
 import { jest } from "@jest/globals";
 import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
 import { fleetLabel } from "../fleet/kubelet.ts";
-import { auditRequests } from "../harness/audit.ts";
+import { auditRequests, operatorAuditPolicy, operatorUser } from "../harness/audit.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
 import { waitUntil } from "../harness/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 jest.setTimeout(300_000);
-
-const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
-const auditPolicy = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
-  - {level: Metadata, users: ["${operatorUser}"]}
-  - {level: None}
-`;
 
 const controlPlanes = 3;
 const workers = 12;
@@ -35,7 +26,7 @@ describe("the cost of a rollout", () => {
   let scenario: Scenario | undefined;
 
   beforeAll(async () => {
-    ({ plane, cluster } = await startE2eControlPlane({ auditPolicy }));
+    ({ plane, cluster } = await startE2eControlPlane({ auditPolicy: operatorAuditPolicy }));
   }, 120_000);
   afterAll(async () => {
     await plane?.stop();

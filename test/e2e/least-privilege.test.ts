@@ -17,7 +17,7 @@ import { ManifestSync } from "../../src/kube/manifest-sync.ts";
 import { inventory, type ManifestObject } from "../../src/model/manifests.ts";
 import type { ManifestsView } from "../../src/model/observation.ts";
 import { fleetLabel } from "../fleet/kubelet.ts";
-import { auditedPodReads } from "../harness/audit.ts";
+import { auditedPodReads, operatorAuditPolicy, operatorUser } from "../harness/audit.ts";
 import type { ControlPlane } from "../harness/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
 import { auditedUse, expand, manifestRules, type Permission } from "../harness/permissions.ts";
@@ -27,16 +27,6 @@ import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
 
 const rbac = join(import.meta.dirname, "..", "..", "deploy", "base", "rbac.yaml");
 const rbacManifests = join(import.meta.dirname, "..", "..", "deploy", "base", "rbac-manifests.yaml");
-/** deploy/base moved to the default namespace, as e2e clusters install it. */
-const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
-/** Every request of the operator's identity, and nothing else. */
-const auditPolicy = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages: [RequestReceived]
-rules:
-  - {level: Metadata, users: ["${operatorUser}"]}
-  - {level: None}
-`;
 
 /**
  * Grants a run here cannot show in use, each with the reason it stays. Keep this list short: a
@@ -57,7 +47,7 @@ describe("least privilege, end to end", () => {
   let scenario: Scenario | undefined;
 
   beforeAll(async () => {
-    ({ plane, cluster } = await startE2eControlPlane({ auditPolicy }));
+    ({ plane, cluster } = await startE2eControlPlane({ auditPolicy: operatorAuditPolicy }));
   }, 120_000);
   afterAll(async () => {
     await plane?.stop();

@@ -51,3 +51,15 @@ export function auditedPodReads(logText: string, username: string): string[] {
   }
   return [...uris];
 }
+
+/** The operator's ServiceAccount as e2e clusters create it (deploy/base in the default namespace). */
+export const operatorUser = "system:serviceaccount:default:talos-upgrade-operator";
+
+/** An audit policy that records every request of the operator's identity, and nothing else. */
+export const operatorAuditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - {level: Metadata, users: ["${operatorUser}"]}
+  - {level: None}
+`;
