@@ -95,10 +95,11 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         .etcdSnapshot(action, ports.talos, signal)
         .then(
           (result) => {
-            run.outcome = { ok: true, ...result };
+            run.outcome = { ok: true, finishedAt: new Date().toISOString(), ...result };
           },
           (error: unknown) => {
-            run.outcome = { ok: false, message: error instanceof Error ? error.message : String(error) };
+            const message = error instanceof Error ? error.message : String(error);
+            run.outcome = { ok: false, finishedAt: new Date().toISOString(), message };
           },
         )
         .finally(() => {

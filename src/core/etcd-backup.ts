@@ -105,12 +105,18 @@ export function etcdBackupStep(input: {
   const maxAgeMs = parseDuration(spec?.maxAge ?? "1h");
   const now = obs.now.getTime();
 
-  if (current?.state === "Verified" && current.finishedAt) {
-    const fresh = now - Date.parse(current.finishedAt) <= maxAgeMs;
-    if (fresh || pass.startedSince(current.finishedAt)) return { ...kept, status: current };
-  }
+  /** A verified snapshot serves the pass while fresh, or once a control plane started after it. */
+  const serves = (status: EtcdBackupStatus | undefined) =>
+    status?.state === "Verified" &&
+    status.finishedAt !== undefined &&
+    (now - Date.parse(status.finishedAt) <= maxAgeMs || pass.startedSince(status.finishedAt));
+  if (serves(current)) return { ...kept, ...(current ? { status: current } : {}) };
   if (current?.state === "Running" && current.key) {
-    return running(obs, current, settings, pass.next);
+    const step = running(obs, current, settings, pass.next);
+    if (step.status?.state !== "Verified" || serves(step.status)) return step;
+    // It ended long before a pass saw it (the plan waited on something else): too old to serve.
+    const again = begin(obs, pass, undefined, settings);
+    return { ...again, events: [...step.events, ...again.events] };
   }
   if (current?.state === "Failed" && !retry) {
     const backoff = Math.min(maxBackoffMs, firstBackoffMs * 2 ** Math.max(0, current.attempts - 1));
@@ -181,7 +187,7 @@ function running(
     const verified: EtcdBackupStatus = {
       ...status,
       state: "Verified",
-      finishedAt: obs.now.toISOString(),
+      finishedAt: outcome.finishedAt,
       size: outcome.size,
       sha256: outcome.sha256,
       retained: outcome.retained,
@@ -206,7 +212,7 @@ function running(
     const failed: EtcdBackupStatus = {
       ...status,
       state: "Failed",
-      finishedAt: obs.now.toISOString(),
+      finishedAt: outcome.finishedAt,
       reason: Reason.EtcdSnapshotFailed,
       message,
     };
@@ -214,7 +220,7 @@ function running(
       actions: [],
       events: [{ type: "Warning", reason: Reason.EtcdSnapshotFailed, message }],
       status: failed,
-      wakeAt: obs.now.getTime() + firstBackoffMs,
+      wakeAt: Date.parse(outcome.finishedAt) + firstBackoffMs,
       verdict: { kind: "stalled", reason: Reason.EtcdSnapshotFailed, message, retrying: true },
     };
   }

@@ -204,13 +204,16 @@ export interface Observation {
   etcdSnapshot?: EtcdSnapshotRun;
 }
 
-/** An etcd snapshot run of the shell: under way, or how it ended. */
+/**
+ * An etcd snapshot run of the shell: under way, or how it ended and when (a pass may see the end
+ * long after it, and a snapshot's age counts from its end).
+ */
 export interface EtcdSnapshotRun {
   key: string;
   inFlight: boolean;
   outcome?:
-    | { ok: true; size: number; sha256: string; retained: number; pruneError?: string }
-    | { ok: false; message: string };
+    | { ok: true; finishedAt: string; size: number; sha256: string; retained: number; pruneError?: string }
+    | { ok: false; finishedAt: string; message: string };
 }
 
 /** The silence the shell wrote (its ID and end), or expired, or why Alertmanager refused. */

@@ -21,16 +21,24 @@ const cordons = (d: Decision) => d.actions.filter((a) => a.kind === "cordon").ma
 const reconciling = (d: Decision) => condition(d, "Reconciling");
 const stalled = (d: Decision) => condition(d, "Stalled");
 
-/** A pass that asked for a snapshot, then one where the shell reports `outcome` for it. */
-function snapshotThen(outcome: NonNullable<Observation["etcdSnapshot"]>["outcome"], spec = { s3 }) {
+type Outcome = NonNullable<NonNullable<Observation["etcdSnapshot"]>["outcome"]>;
+type Ended = Outcome extends infer O ? (O extends unknown ? Omit<O, "finishedAt"> : never) : never;
+
+/**
+ * A pass that asked for a snapshot, then one (at minute 2) where the shell reports `outcome` for it,
+ * ended at `finishedAt` (default: then).
+ */
+function snapshotThen(
+  outcome: Ended | undefined,
+  spec: { s3: typeof s3; maxAge?: string } = { s3 },
+  finishedAt = minutes(2),
+) {
   const obs = anObservation(aPlan({ etcdBackup: spec }), cluster());
   const asked = decide(obs);
   const key = snapshots(asked)[0]?.key ?? "";
+  const ended = outcome ? { outcome: { ...outcome, finishedAt: finishedAt.toISOString() } as Outcome } : {};
   const after = decide(
-    next(asked, obs, {
-      now: minutes(2),
-      etcdSnapshot: { key, inFlight: false, ...(outcome ? { outcome } : {}) },
-    }),
+    next(asked, obs, { now: minutes(2), etcdSnapshot: { key, inFlight: false, ...ended } }),
   );
   return { obs, asked, key, after };
 }
@@ -180,6 +188,23 @@ describe("etcd snapshot before the first control plane", () => {
     );
     expect(snapshots(stale)).toHaveLength(1);
     expect(cordons(stale)).toEqual([]);
+  });
+
+  test("a run first seen ended after it ended is as old as its end says", () => {
+    const ok = { ok: true, size: 20_512, sha256: "ab".repeat(32), retained: 1 } as const;
+    const halfMinute = new Date(minutes(0).getTime() + 30_000);
+    // Seen at minute 2, ended at 0:30: recorded with its own end.
+    const { after: kept } = snapshotThen(ok, { s3 }, halfMinute);
+    expect(kept.status.etcdBackup).toMatchObject({ state: "Verified", finishedAt: halfMinute.toISOString() });
+    expect(cordons(kept)).toHaveLength(1);
+
+    // With maxAge 1m it is already too old to serve: taken again, nothing cordoned.
+    const { key, after } = snapshotThen(ok, { s3, maxAge: "1m" }, halfMinute);
+    expect(after.events).toContainEqual(expect.objectContaining({ reason: Reason.EtcdSnapshotTaken }));
+    expect(cordons(after)).toEqual([]);
+    const [again] = snapshots(after);
+    expect(again?.key).not.toBe(key);
+    expect(after.status.etcdBackup).toMatchObject({ state: "Running", key: again?.key, attempts: 1 });
   });
 
   test("a snapshot of another pass (an earlier version step) does not count", () => {

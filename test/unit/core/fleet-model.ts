@@ -258,11 +258,12 @@ export class ModelShell {
       if (!sourceUp(run.source)) run.sourceLost = true;
       if (at.tick >= run.endsAtTick && run.waitsOn.every(settled)) {
         run.inFlight = false;
+        const finishedAt = new Date(at.now).toISOString();
         if (run.sourceLost)
-          run.outcome = { ok: false, message: `the snapshot stream from ${run.source} was cut` };
-        else if (run.fails) run.outcome = { ok: false, message: "the bucket refused the upload" };
+          run.outcome = { ok: false, finishedAt, message: `the snapshot stream from ${run.source} was cut` };
+        else if (run.fails) run.outcome = { ok: false, finishedAt, message: "the bucket refused the upload" };
         else {
-          run.outcome = { ok: true, size: 4096, sha256: "a".repeat(64), retained: 1 };
+          run.outcome = { ok: true, finishedAt, size: 4096, sha256: "a".repeat(64), retained: 1 };
           const { key, pass, source, askedAt } = run;
           bucket.push({ key, pass, source, askedAt, storedAt: at.now });
         }

@@ -10,7 +10,7 @@ import type {
   NodeView,
   Observation,
 } from "../../../src/model/observation.ts";
-import { aNode, anObservation, aPlan } from "./builders.ts";
+import { aNode, anObservation, aPlan, t0 } from "./builders.ts";
 
 const statics: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
 const repo: Record<KubeComponent, string> = {
@@ -640,7 +640,13 @@ describe("the etcd snapshot before the Kubernetes phase", () => {
       etcdSnapshot: {
         key: held.status.etcdBackup?.key ?? "",
         inFlight: false,
-        outcome: { ok: true as const, size: 1056, sha256: "cd".repeat(32), retained: 1 },
+        outcome: {
+          ok: true as const,
+          finishedAt: t0.toISOString(),
+          size: 1056,
+          sha256: "cd".repeat(32),
+          retained: 1,
+        },
       },
     };
     expect(patches(reported)).toEqual(without);
