@@ -1,6 +1,12 @@
 // Prints the run's plain closing line ("tests: N passed, N failed, N skipped"), the summary CI reads,
 // after the slowest tests of the run: CI has a time budget, and this says where it goes.
+import { writeFileSync } from "node:fs";
+
 const slowestShown = 15;
+export const countsFileEnv = "TUO_TEST_COUNTS_FILE";
+
+/** @param {{ passed: number, failed: number, skipped: number }} c */
+export const closingLine = (c) => `tests: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
 
 export default class SummaryReporter {
   onRunComplete(_contexts, results) {
@@ -15,9 +21,14 @@ export default class SummaryReporter {
       process.stdout.write("\nslowest tests:\n");
       for (const t of slowest) process.stdout.write(`${(t.ms / 1000).toFixed(1).padStart(7)} s  ${t.name}\n`);
     }
-    const failed = results.numFailedTests + results.numRuntimeErrorTestSuites;
-    process.stdout.write(
-      `\ntests: ${results.numPassedTests} passed, ${failed} failed, ${results.numPendingTests + results.numTodoTests} skipped\n`,
-    );
+    const counts = {
+      passed: results.numPassedTests,
+      failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
+      skipped: results.numPendingTests + results.numTodoTests,
+    };
+    // Under run-tests.ts with the unit tests in a jest of their own, it adds both runs' counts.
+    const countsFile = process.env[countsFileEnv];
+    if (countsFile) writeFileSync(countsFile, JSON.stringify(counts));
+    else process.stdout.write(`\n${closingLine(counts)}\n`);
   }
 }
