@@ -41,6 +41,10 @@ export class TalosClient {
   private readonly deadlineMs: number;
   private readonly observe: CallObserver | undefined;
   private preferred = 0;
+  /** Calls under way; a retired client closes when the last of them ends. */
+  private inFlight = 0;
+  private retired = false;
+  private closed = false;
 
   constructor(config: Talosconfig, options: { deadlineMs?: number; observe?: CallObserver } = {}) {
     const credentials = grpc.credentials.createSsl(
@@ -61,7 +65,35 @@ export class TalosClient {
   }
 
   close(): void {
+    this.closed = true;
     for (const channel of this.channels) for (const client of channel.clients.values()) client.close();
+  }
+
+  /**
+   * Replaced by a client of a rotated talosconfig: closed once no call uses it (a stream or a slow
+   * call under way goes on to its end), and refusing new calls from then on.
+   */
+  retire(): void {
+    this.retired = true;
+    if (this.inFlight === 0) this.close();
+  }
+
+  /** Runs one call, counted as under way; refused on a closed client with the reason. */
+  private async tracked<T>(method: string, node: string | undefined, call: () => Promise<T>): Promise<T> {
+    if (this.closed)
+      throw new TalosError(
+        grpc.status.UNAVAILABLE,
+        method,
+        node,
+        this.retired ? "client closed: its talosconfig was rotated" : "client closed",
+      );
+    this.inFlight++;
+    try {
+      return await call();
+    } finally {
+      this.inFlight--;
+      if (this.retired && this.inFlight === 0 && !this.closed) this.close();
+    }
   }
 
   private metadata(node: string | undefined): grpc.Metadata {
@@ -81,6 +113,16 @@ export class TalosClient {
     request: object,
     node?: string,
     deadlineMs?: number,
+  ): Promise<T> {
+    return this.tracked(method, node, () => this.unaryCall<T>(service, method, request, node, deadlineMs));
+  }
+
+  private async unaryCall<T>(
+    service: ServiceName,
+    method: string,
+    request: object,
+    node: string | undefined,
+    deadlineMs: number | undefined,
   ): Promise<T> {
     const started = performance.now();
     let last: TalosError | undefined;
@@ -120,6 +162,19 @@ export class TalosClient {
     node: string | undefined,
     onMessage: (message: T) => void,
     options: { deadlineMs?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    return this.tracked(method, node, () =>
+      this.streamCall(service, method, request, node, onMessage, options),
+    );
+  }
+
+  private async streamCall<T>(
+    service: ServiceName,
+    method: string,
+    request: object,
+    node: string | undefined,
+    onMessage: (message: T) => void,
+    options: { deadlineMs?: number; signal?: AbortSignal },
   ): Promise<void> {
     const started = performance.now();
     let last: TalosError | undefined;

@@ -1,5 +1,6 @@
 // Talos credentials per plan: the mounted talosconfig (re-read when the file changes: its
-// certificate rotates every few hours) or the Secret a plan names. One client per distinct config.
+// certificate rotates every few hours) or the Secret a plan names. One client per distinct config;
+// the one a source read before it rotated is closed once no call uses it.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
@@ -10,6 +11,8 @@ import { parseTalosconfig } from "./talosconfig.ts";
 
 export class TalosCredentials {
   private readonly clients = new Map<string, { client: TalosClient; notAfter: Date }>();
+  /** The config each source (the mounted file, a Secret's key) read last, by its hash. */
+  private readonly current = new Map<string, string>();
   private readonly core: CoreV1Api;
   private readonly path: string;
   private readonly deadlineMs: number;
@@ -43,6 +46,7 @@ export class TalosCredentials {
       error: `${source}: the client certificate expired at ${notAfter.toISOString()}`,
     });
     const key = createHash("sha256").update(text).digest("hex");
+    this.replace(source, key);
     const known = this.clients.get(key);
     // A client made while its certificate was valid is checked again on every use: the same
     // config read later may have expired meanwhile.
@@ -61,6 +65,19 @@ export class TalosCredentials {
     });
     this.clients.set(key, { client, notAfter: parsed.config.notAfter });
     return client;
+  }
+
+  /**
+   * The source now reads `key`: a client of what it read before, that no other source reads, is
+   * retired (closed once its calls under way end), so rotations do not pile up open channels.
+   */
+  private replace(source: string, key: string): void {
+    const before = this.current.get(source);
+    this.current.set(source, key);
+    if (before === undefined || before === key) return;
+    if ([...this.current.values()].includes(before)) return;
+    this.clients.get(before)?.client.retire();
+    this.clients.delete(before);
   }
 
   close(): void {
