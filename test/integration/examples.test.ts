@@ -21,19 +21,26 @@ it.each(examples)("deploy/examples/%s is accepted by the apiserver", async (file
   expect(stdout).toMatch(/talosupgradeplan\.upgrade\.talos-operator\.dev\/\S+ created \(server dry run\)/);
 });
 
-// The plans the README shows are accepted too, so that none goes stale.
-const readmePlans = [...readFileSync(join(root, "README.md"), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)]
-  .map((m) => m[1] ?? "")
-  .filter((block) => /^kind: TalosUpgradePlan$/m.test(block));
+// The plans README.md and docs/ show are accepted too, so that none goes stale.
+const pages = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
+const shownPlans = pages.flatMap((page) =>
+  [...readFileSync(join(root, page), "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)]
+    .map((m) => m[1] ?? "")
+    .filter((block) => /^kind: TalosUpgradePlan$/m.test(block))
+    .map((plan, i) => [`${page} plan ${i + 1}`, plan] as const),
+);
 
-it("the README shows plans", () => {
-  expect(readmePlans.length).toBeGreaterThanOrEqual(2);
+it("README.md and docs/ show plans, a first one in README.md", () => {
+  expect(shownPlans.length).toBeGreaterThanOrEqual(4);
+  expect(shownPlans.map(([name]) => name)).toContain("README.md plan 1");
 });
 
-it.each(readmePlans.map((plan, i) => [i + 1, plan]))(
-  "README plan %i is accepted by the apiserver",
-  async (_i, plan) => {
-    const { stdout } = await kubectl(["apply", "--dry-run=server", "-f", "-"], plan as string);
-    expect(stdout).toMatch(/created \(server dry run\)/);
-  },
-);
+it.each(shownPlans)("%s is accepted by the apiserver", async (_name, plan) => {
+  const { stdout } = await kubectl(["apply", "--dry-run=server", "-f", "-"], plan);
+  expect(stdout).toMatch(/created \(server dry run\)/);
+});
