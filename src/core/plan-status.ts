@@ -8,6 +8,7 @@ import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { setCondition } from "./conditions.ts";
+import { estimateTalos } from "./estimate.ts";
 import { type KubernetesPhase, kubernetesBehind, kubernetesNodes } from "./kubernetes-phase.ts";
 import { activeStates, settledStates } from "./node-steps.ts";
 import { talosComplete } from "./talos-targets.ts";
@@ -49,6 +50,12 @@ export function assembleStatus(input: StatusInput): {
   const ready = readyText(input, summary, completed, upgradingKubernetes, kubernetesProgress);
   const finished = phase === "Completed" || phase === "Failed";
   const transition = finished && previous.phase !== phase;
+  // While the Talos phase runs or waits: a dry run, a paused, stalled or failed plan gives no time.
+  const moving = input.verdict.kind === "progressing" || input.verdict.kind === "waiting";
+  const estimate =
+    moving && (phase === "UpgradingTalos" || phase === "WaitingForWindow") && spec.talos
+      ? estimateTalos(spec, entries, obs.now)
+      : undefined;
   const status: PlanStatus = {
     observedGeneration: generation,
     phase,
@@ -61,6 +68,7 @@ export function assembleStatus(input: StatusInput): {
     ...(spec.talos && !completed
       ? { currentTalosStep: entries.find((e) => !settledStates.has(e.state))?.version ?? spec.talos.version }
       : {}),
+    ...(estimate ? { estimate } : {}),
     ...(input.nextWindow ? { nextWindow: input.nextWindow.toISOString() } : {}),
     ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),
     ...(input.retryValue !== undefined ? { lastRetry: input.retryValue } : {}),

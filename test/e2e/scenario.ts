@@ -16,6 +16,7 @@ import { Recorder } from "./recorder.ts";
 export interface PlanStatusView {
   phase?: string;
   progress?: string;
+  estimate?: { completionTime: string; timeLeft: string; message: string };
   conditions?: {
     type: string;
     status: string;

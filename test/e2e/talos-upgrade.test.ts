@@ -24,7 +24,25 @@ describe("Talos upgrades, end to end", () => {
       spec: Record<string, unknown>;
     };
     await scenario.apply(example.spec);
+    // Once a node is done, `kubectl get tup` shows the time left in its own column.
+    let row: Record<string, string> = {};
+    await waitUntil(
+      "kubectl get tup shows the time left",
+      async () => {
+        const { stdout } = await scenario.kubectl(["get", "tup", scenario.name]);
+        const [header = "", line = ""] = stdout.trim().split("\n");
+        const values = line.split(/\s+/);
+        row = Object.fromEntries(header.split(/\s+/).map((column, i) => [column, values[i] ?? ""]));
+        return /^\d+(m|h)/.test(row.LEFT ?? "");
+      },
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
+    expect(row).toMatchObject({ PHASE: "UpgradingTalos", TALOS: "v1.12.4" });
+    expect(Number(row.PROGRESS?.split("/")[0])).toBeGreaterThanOrEqual(1);
+    const estimate = (await scenario.status()).estimate;
+    expect(estimate?.message).toMatch(/^\d node\(s\) left in the Talos phase; measured: /);
     await scenario.waitFor("condition=Ready");
+    expect((await scenario.status()).estimate).toBeUndefined();
 
     const { fleet, recorder } = scenario;
     expect(fleet.nodes().map((n) => n.version)).toEqual(Array(6).fill("v1.12.4"));

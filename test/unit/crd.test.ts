@@ -25,6 +25,7 @@ it("is cluster-scoped with a status subresource, short name tup and the printer 
     "Talos",
     "Kubernetes",
     "Progress",
+    "Left",
     "Age",
   ]);
 });

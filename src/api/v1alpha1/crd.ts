@@ -60,6 +60,7 @@ export function planCrd(): Schema {
             { name: "Talos", type: "string", jsonPath: ".spec.talos.version" },
             { name: "Kubernetes", type: "string", jsonPath: ".spec.kubernetes.version" },
             { name: "Progress", type: "string", jsonPath: ".status.progress" },
+            { name: "Left", type: "string", jsonPath: ".status.estimate.timeLeft" },
             { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
           ],
           schema: {

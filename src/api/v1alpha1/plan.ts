@@ -526,6 +526,20 @@ export const planStatusSchema = z.object({
     })
     .optional(),
   kubernetes: kubernetesStatusSchema.optional(),
+  /**
+   * The time the rollout still needs, estimated from how long this plan's nodes took, the rollout's
+   * slots and the maintenance windows; absent until a node is done, and once nothing is left.
+   */
+  estimate: z
+    .object({
+      /** When the Talos phase is expected to be done, to the minute. */
+      completionTime: z.string(),
+      /** The same as a duration from the last estimate, for the printer column ("25m", "1h40m"). */
+      timeLeft: z.string(),
+      /** What it counts and what it was measured from. */
+      message: z.string(),
+    })
+    .optional(),
   /** Nodes done of nodes selected, "n/m", for the printer column. */
   progress: z.string().optional(),
   /** The talos.version the nodes are being taken to now: an intermediate release or the target. */
