@@ -7,6 +7,7 @@ import type { Action, PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
+import { activityOf } from "./activity.ts";
 import { setCondition } from "./conditions.ts";
 import { estimateTalos } from "./estimate.ts";
 import { type KubernetesPhase, kubernetesBehind, kubernetesNodes } from "./kubernetes-phase.ts";
@@ -50,6 +51,13 @@ export function assembleStatus(input: StatusInput): {
   const ready = readyText(input, summary, completed, upgradingKubernetes, kubernetesProgress);
   const finished = phase === "Completed" || phase === "Failed";
   const transition = finished && previous.phase !== phase;
+  const activity = activityOf({
+    phase,
+    entries,
+    kubernetesTasks: kubernetes?.status.tasks ?? [],
+    kubernetesVersion: spec.kubernetes?.version,
+    waitingFor: input.verdict.kind === "progressing" ? undefined : ready.message,
+  });
   // While the Talos phase runs or waits: a dry run, a paused, stalled or failed plan gives no time.
   const moving = input.verdict.kind === "progressing" || input.verdict.kind === "waiting";
   const estimate =
@@ -68,6 +76,7 @@ export function assembleStatus(input: StatusInput): {
     ...(spec.talos && !completed
       ? { currentTalosStep: entries.find((e) => !settledStates.has(e.state))?.version ?? spec.talos.version }
       : {}),
+    ...(activity ? { activity } : {}),
     ...(estimate ? { estimate } : {}),
     ...(input.nextWindow ? { nextWindow: input.nextWindow.toISOString() } : {}),
     ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),

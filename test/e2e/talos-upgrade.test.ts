@@ -41,6 +41,13 @@ describe("Talos upgrades, end to end", () => {
     expect(Number(row.PROGRESS?.split("/")[0])).toBeGreaterThanOrEqual(1);
     const estimate = (await scenario.status()).estimate;
     expect(estimate?.message).toMatch(/^\d node\(s\) left in the Talos phase; measured: /);
+    // `kubectl describe` shows what is happening first in the status: the work under way and what is next.
+    const described = (await scenario.kubectl(["describe", "tup", scenario.name])).stdout.split("\n");
+    const statusAt = described.indexOf("Status:");
+    expect(described.slice(statusAt + 1, statusAt + 2)).toEqual(["  Activity:"]);
+    expect(described.slice(statusAt + 2, statusAt + 4).join("\n")).toMatch(
+      /^ {4}Current: +(no node under way|\S.* v1\.12\.4: .+)\n {4}Next: +\S/,
+    );
     await scenario.waitFor("condition=Ready");
     expect((await scenario.status()).estimate).toBeUndefined();
 

@@ -527,6 +527,17 @@ export const planStatusSchema = z.object({
     .optional(),
   kubernetes: kubernetesStatusSchema.optional(),
   /**
+   * What `kubectl describe` shows first: the work under way, what comes next, and what the plan
+   * waits for (the Ready condition's message, when it is not simply progressing). Absent once completed.
+   */
+  activity: z
+    .object({
+      current: z.string(),
+      next: z.string(),
+      waitingFor: z.string().optional(),
+    })
+    .optional(),
+  /**
    * The time the rollout still needs, estimated from how long this plan's nodes took, the rollout's
    * slots and the maintenance windows; absent until a node is done, and once nothing is left.
    */
