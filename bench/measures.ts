@@ -1,9 +1,9 @@
 // The benchmark's arithmetic, kept pure: the ideal time of a rollout, percentiles, the gap from a
 // node verified to the next upgrade call, and counts read from the apiserver's metrics and audit log.
-import type { Timing } from "../test/fleet/node.ts";
+import type { Timing } from "../testkit/fleet/node.ts";
 
 /**
- * Steps of the simulator's legacy upgrade sequence (MachineService.Upgrade, test/fleet/node.ts):
+ * Steps of the simulator's legacy upgrade sequence (MachineService.Upgrade, testkit/fleet/node.ts):
  * sequence start and machine status, then nine phases with a start and a stop step and the reboot
  * phase's start: 2 + 9 × 2 + 1. Each is followed by `stepMs`; the install (`installMs`) comes last.
  */

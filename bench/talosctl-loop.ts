@@ -4,10 +4,10 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Fleet, vanillaSchematic } from "../test/fleet/fleet.ts";
-import type { Timing } from "../test/fleet/node.ts";
-import { scratchDir } from "../test/harness/shared-control-plane.ts";
-import { tool } from "../test/harness/tools.ts";
+import { scratchDir } from "../testkit/control-plane/shared-control-plane.ts";
+import { tool } from "../testkit/control-plane/tools.ts";
+import { Fleet, vanillaSchematic } from "../testkit/fleet/fleet.ts";
+import type { Timing } from "../testkit/fleet/node.ts";
 import { gapsMs, nodeCriticalMs, percentile } from "./measures.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
 

@@ -12,14 +12,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jest } from "@jest/globals";
 import { BatchV1Api, type V1Job } from "@kubernetes/client-node";
-import { exitCodeAnnotation, fleetLabel, runMsAnnotation } from "../fleet/kubelet.ts";
-import { type AlertmanagerServer, type Silence, startAlertmanager } from "../harness/alertmanager.ts";
-import { snapshotRestore, snapshotStatus } from "../harness/etcdutl.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { type PrometheusServer, startPrometheus } from "../harness/prometheus.ts";
-import { type S3Server, startS3 } from "../harness/s3.ts";
-import { waitUntil } from "../harness/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import {
+  type AlertmanagerServer,
+  type Silence,
+  startAlertmanager,
+} from "../../testkit/control-plane/alertmanager.ts";
+import { snapshotRestore, snapshotStatus } from "../../testkit/control-plane/etcdutl.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { type PrometheusServer, startPrometheus } from "../../testkit/control-plane/prometheus.ts";
+import { type S3Server, startS3 } from "../../testkit/control-plane/s3.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { exitCodeAnnotation, fleetLabel, runMsAnnotation } from "../../testkit/fleet/kubelet.ts";
 
 const planLabelKey = "upgrade.talos-operator.dev/plan";
 

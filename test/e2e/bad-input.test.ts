@@ -5,12 +5,12 @@
 // other plan back; the good plan completes and the operator never restarts.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderTalosconfig } from "../fleet/talosconfig.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { createAuthority, issueCertificate } from "../harness/pki.ts";
-import { scratchDir } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { createAuthority, issueCertificate } from "../../testkit/control-plane/pki.ts";
+import { scratchDir } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { renderTalosconfig } from "../../testkit/fleet/talosconfig.ts";
 
 const target = { version: "v1.12.4" };
 // The bad plans aim one patch further, so the good plan's work does not complete them for them.

@@ -2,12 +2,12 @@
 // and the kube-apiserver is restarted once. The moments come from a seeded PRNG (CHAOS_SEED replays
 // a run's schedule; CHAOS_KILLS sets the count: 6 here by default, 30 in `npm run test:chaos`). The
 // safety invariants hold over the whole run, and the plan completes with every node upgraded once.
-import type { ControlPlane } from "../harness/control-plane.ts";
-import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
-import { budgetOf } from "../harness/oracles.ts";
+import type { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
+import { type E2eCluster, startE2eControlPlane } from "../../testkit/control-plane/e2e-cluster.ts";
+import { budgetOf } from "../../testkit/e2e/oracles.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { OperatorSupervisor } from "../../testkit/e2e/supervisor.ts";
 import { seededRandom, seedFrom } from "../harness/prng.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
-import { OperatorSupervisor } from "./supervisor.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,9 +2,9 @@
 // windows, and hold the rollout on a health check of their own.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { kubectl } from "../harness/kubectl.ts";
-import { waitUntil } from "../harness/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 
 describe("controls, end to end", () => {
   let scenario: Scenario;

@@ -7,12 +7,12 @@
 import { readFileSync } from "node:fs";
 import { jest } from "@jest/globals";
 import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
-import { fleetLabel } from "../fleet/kubelet.ts";
-import { auditRequests, operatorAuditPolicy, operatorUser } from "../harness/audit.ts";
-import type { ControlPlane } from "../harness/control-plane.ts";
-import { type E2eCluster, startE2eControlPlane } from "../harness/e2e-cluster.ts";
-import { waitUntil } from "../harness/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { auditRequests, operatorAuditPolicy, operatorUser } from "../../testkit/control-plane/audit.ts";
+import type { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
+import { type E2eCluster, startE2eControlPlane } from "../../testkit/control-plane/e2e-cluster.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { fleetLabel } from "../../testkit/fleet/kubelet.ts";
 
 jest.setTimeout(300_000);
 

@@ -4,8 +4,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
-import { tool } from "../harness/tools.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { tool } from "../../testkit/control-plane/tools.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const chart = join(import.meta.dirname, "..", "..", "charts", "talos-upgrade-operator");

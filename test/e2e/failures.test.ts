@@ -1,8 +1,8 @@
 // When things go wrong beyond the simulator's faults (those are the faults matrix,
 // faults-matrix.test.ts): a PodDisruptionBudget holding the drain.
 import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
-import { kubectl } from "../harness/kubectl.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 
 describe("failures, end to end", () => {
   let scenario: Scenario;

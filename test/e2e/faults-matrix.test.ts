@@ -3,8 +3,9 @@
 // plan's outcome checked: phase, condition reason, the node's state, what is left cordoned, and
 // whether the nodes after it were touched. Rows run one after the other: the operator reads every
 // Node of the cluster (etcd health comes from all control planes), so fleets must not overlap.
+
+import { checkAndStopAfterEach, type PlanStatusView, Scenario } from "../../testkit/e2e/scenario.ts";
 import { faultCases as cases, type FaultCase } from "./faults-table.ts";
-import { checkAndStopAfterEach, type PlanStatusView, Scenario } from "./scenario.ts";
 
 const target = "v1.12.4";
 const kubernetesTarget = "v1.35.0";

@@ -1,7 +1,7 @@
 // The faults matrix: every fault the Talos fleet simulator can inject, at each step of a node's
 // upgrade where it can strike, with the outcome the operator must produce. faults-matrix.test.ts
 // runs each row; docs/faults.md shows the same rows (rendered by faults-doc.ts, kept in sync by a test).
-import type { Faults } from "../fleet/node.ts";
+import type { Faults } from "../../testkit/fleet/node.ts";
 
 /** Where in a node's upgrade the fault strikes. */
 export type Step =

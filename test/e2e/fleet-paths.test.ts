@@ -1,8 +1,8 @@
 // Paths real fleets take, end to end: a node back after its timeout, a Node deleted while its
 // machine reboots, a talosconfig rotated mid-rollout, and a CEL check pointed at a Secret.
-import { kubectl } from "../harness/kubectl.ts";
-import { waitUntil } from "../harness/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 
 describe("paths real fleets take, end to end", () => {
   let scenario: Scenario;

@@ -3,9 +3,9 @@
 // again once fixed. Hooks that succeed, once each in order across a SIGKILL, are shown with the
 // rest of what goes around an upgrade in around-the-upgrade.test.ts.
 import { BatchV1Api, type V1Job } from "@kubernetes/client-node";
-import { exitCodeAnnotation, fleetLabel, runMsAnnotation } from "../fleet/kubelet.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { exitCodeAnnotation, fleetLabel, runMsAnnotation } from "../../testkit/fleet/kubelet.ts";
 
 const planLabelKey = "upgrade.talos-operator.dev/plan";
 

@@ -2,10 +2,10 @@
 // control plane, a simulated fleet whose machine configurations the operator patches through the
 // Talos API, and mirror pods and kubelets that follow those configurations.
 import { jest } from "@jest/globals";
-import { componentImages } from "../fleet/machine-config.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { waitUntil } from "../harness/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { componentImages } from "../../testkit/fleet/machine-config.ts";
 
 const applyConfiguration = "/machine.MachineService/ApplyConfiguration";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

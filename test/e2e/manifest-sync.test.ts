@@ -5,7 +5,7 @@
 import { jest } from "@jest/globals";
 import { type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import { manifestObjectSchema } from "../../src/model/manifests.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 
 jest.setTimeout(240_000);
 

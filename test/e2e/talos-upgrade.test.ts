@@ -5,11 +5,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse, parseAllDocuments } from "yaml";
-import { fleetLabel } from "../fleet/kubelet.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { tool } from "../harness/tools.ts";
-import { waitUntil } from "../harness/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { tool } from "../../testkit/control-plane/tools.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { fleetLabel } from "../../testkit/fleet/kubelet.ts";
 
 describe("Talos upgrades, end to end", () => {
   let scenario: Scenario;

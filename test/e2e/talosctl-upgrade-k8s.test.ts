@@ -7,9 +7,9 @@ import { promisify } from "node:util";
 import { jest } from "@jest/globals";
 import { type KubernetesObject, KubernetesObjectApi } from "@kubernetes/client-node";
 import { manifestObjectSchema } from "../../src/model/manifests.ts";
-import { componentImages } from "../fleet/machine-config.ts";
-import { tool } from "../harness/tools.ts";
-import { checkAndStopAfterEach, Scenario } from "./scenario.ts";
+import { tool } from "../../testkit/control-plane/tools.ts";
+import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { componentImages } from "../../testkit/fleet/machine-config.ts";
 
 const run = promisify(execFile);
 

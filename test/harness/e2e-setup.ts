@@ -2,9 +2,13 @@
 // so e2e runs never see the integration tests' Nodes and plans; the CRD installed; and the
 // operator's identity (see e2e-cluster.ts).
 
-import type { ControlPlane } from "./control-plane.ts";
-import { startE2eControlPlane } from "./e2e-cluster.ts";
-import { e2eEtcdUrlEnv, e2eKubeconfigEnv, operatorKubeconfigEnv } from "./shared-control-plane.ts";
+import type { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
+import { startE2eControlPlane } from "../../testkit/control-plane/e2e-cluster.ts";
+import {
+  e2eEtcdUrlEnv,
+  e2eKubeconfigEnv,
+  operatorKubeconfigEnv,
+} from "../../testkit/control-plane/shared-control-plane.ts";
 
 export default async function e2eSetup(): Promise<void> {
   const started = Date.now();

@@ -1,7 +1,7 @@
 // jest global setup: one real control plane per test run (with the real controllers), shared by
 // every test file through its kubeconfig; tests isolate themselves by namespace or name.
-import { ControlPlane } from "./control-plane.ts";
-import { etcdUrlEnv, kubeconfigEnv } from "./shared-control-plane.ts";
+import { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
+import { etcdUrlEnv, kubeconfigEnv } from "../../testkit/control-plane/shared-control-plane.ts";
 
 export default async function globalSetup(): Promise<void> {
   const started = Date.now();

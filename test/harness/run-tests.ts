@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildTools } from "./build-tools.ts";
+import { buildTools } from "../../testkit/control-plane/build-tools.ts";
 import { scanDir, testLogDirEnv } from "./secret-scan.ts";
 import { closingLine, countsFileEnv } from "./summary-reporter.js";
 

@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-/** The run's log folder, set by test/harness/run-tests.ts for every process the tests start. */
-export const testLogDirEnv = "TUO_TEST_LOG_DIR";
+/** The run's log folder (defined beside the kit's processes, which write their logs there). */
+export { testLogDirEnv } from "../../testkit/control-plane/process.ts";
 
 export interface Finding {
   file: string;

@@ -11,14 +11,14 @@ import {
   VersionApi,
   Watch,
 } from "@kubernetes/client-node";
-import { writeKubeconfig } from "../harness/control-plane.ts";
-import { serviceAccountKubeconfig } from "../harness/service-accounts.ts";
+import { writeKubeconfig } from "../../testkit/control-plane/control-plane.ts";
+import { serviceAccountKubeconfig } from "../../testkit/control-plane/service-accounts.ts";
 import {
   adminKubeConfig,
   scratchDir,
   sharedKubeconfigPath,
   uniqueName,
-} from "../harness/shared-control-plane.ts";
+} from "../../testkit/control-plane/shared-control-plane.ts";
 
 const group = "harness.talos-operator.dev";
 

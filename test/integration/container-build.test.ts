@@ -5,10 +5,10 @@ import { execFile } from "node:child_process";
 import { chmodSync, cpSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { entrypointNodeFlags } from "../harness/image-entrypoint.ts";
-import { freePorts, logTail, startProcess } from "../harness/process.ts";
-import { scratchDir, sharedKubeconfigPath } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { freePorts, logTail, startProcess } from "../../testkit/control-plane/process.ts";
+import { scratchDir, sharedKubeconfigPath } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { entrypointNodeFlags } from "../../testkit/e2e/image-entrypoint.ts";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");

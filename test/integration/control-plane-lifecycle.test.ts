@@ -5,8 +5,8 @@ import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { ControlPlane } from "../harness/control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
 
 /** Running, as opposed to gone or a zombie waiting to be reaped by whatever adopted it. */
 function alive(pid: number): boolean {
@@ -63,7 +63,7 @@ describe("a control plane of a test's own", () => {
   it("dies with the process that started it, even on SIGKILL", async () => {
     const cli = spawn(
       process.execPath,
-      [join(import.meta.dirname, "..", "harness", "control-plane-cli.ts"), "--json"],
+      [join(import.meta.dirname, "..", "..", "testkit", "control-plane", "control-plane-cli.ts"), "--json"],
       {
         stdio: ["ignore", "pipe", "inherit"],
       },

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
-import { sharedKubeconfigPath } from "../harness/shared-control-plane.ts";
+import { sharedKubeconfigPath } from "../../testkit/control-plane/shared-control-plane.ts";
 
 const run = promisify(execFile);
 const deploy = join(import.meta.dirname, "..", "..", "deploy");

@@ -12,11 +12,11 @@ import {
   takeEtcdSnapshot,
 } from "../../src/backup/etcd-snapshot.ts";
 import type { TalosClient } from "../../src/talos/client.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import { clientFor } from "../fleet/talosconfig.ts";
-import { snapshotRestore, snapshotStatus } from "../harness/etcdutl.ts";
-import { type S3Server, startS3 } from "../harness/s3.ts";
-import { scratchDir, sharedEtcdUrl } from "../harness/shared-control-plane.ts";
+import { snapshotRestore, snapshotStatus } from "../../testkit/control-plane/etcdutl.ts";
+import { type S3Server, startS3 } from "../../testkit/control-plane/s3.ts";
+import { scratchDir, sharedEtcdUrl } from "../../testkit/control-plane/shared-control-plane.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { clientFor } from "../../testkit/fleet/talosconfig.ts";
 
 const plan = "nightly";
 const prefix = `talos-upgrade/${plan}/`;

@@ -1,7 +1,7 @@
 // Every example plan is valid: the real apiserver accepts it (server-side dry run).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kubectl } from "../harness/kubectl.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const examples = readdirSync(join(root, "deploy", "examples")).filter((f) => f.endsWith(".yaml"));

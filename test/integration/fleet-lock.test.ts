@@ -3,7 +3,7 @@
 import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { FleetLock } from "../../src/kube/fleet-lock.ts";
 import { ConflictError } from "../../src/kube/plans.ts";
-import { sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
+import { sharedKubeconfigPath, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 
 const kc = new KubeConfig();
 kc.loadFromFile(sharedKubeconfigPath());

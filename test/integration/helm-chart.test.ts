@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { loadSettings } from "../../src/settings.ts";
-import { helm } from "../harness/helm.ts";
-import { kubectl } from "../harness/kubectl.ts";
+import { helm } from "../../testkit/control-plane/helm.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");

@@ -16,10 +16,10 @@ import {
   stageLabelKey,
 } from "../../src/kube/jobs.ts";
 import type { HookJobState } from "../../src/model/observation.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import { exitCodeAnnotation, Kubelets, runMsAnnotation } from "../fleet/kubelet.ts";
-import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { exitCodeAnnotation, Kubelets, runMsAnnotation } from "../../testkit/fleet/kubelet.ts";
 
 describe("hook Jobs", () => {
   const kc = adminKubeConfig();

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { tool } from "../harness/tools.ts";
+import { tool } from "../../testkit/control-plane/tools.ts";
 
 const testdata = join(import.meta.dirname, "..", "..", "deploy", "argocd", "testdata");
 

@@ -3,7 +3,7 @@
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { SharedAgentKubeConfig } from "../../src/kube/client.ts";
-import { sharedKubeconfigPath } from "../harness/shared-control-plane.ts";
+import { sharedKubeconfigPath } from "../../testkit/control-plane/shared-control-plane.ts";
 
 /** New connections the HTTP client opened while `work` ran. */
 async function connectionsDuring(work: () => Promise<void>): Promise<number> {

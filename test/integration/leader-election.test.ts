@@ -3,8 +3,8 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { CoordinationV1Api, KubeConfig, V1MicroTime } from "@kubernetes/client-node";
 import { LeaderElector } from "../../src/kube/leader.ts";
-import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
 
 const timing = { leaseDurationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200 };
 

@@ -12,7 +12,7 @@ import { stepManifests } from "../../src/core/manifests.ts";
 import { ManifestSync } from "../../src/kube/manifest-sync.ts";
 import { type ManifestObject, owningInventoryAnnotation } from "../../src/model/manifests.ts";
 import type { ManifestsView } from "../../src/model/observation.ts";
-import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
+import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 
 const inventoryName = "talos-bootstrap-manifests-inventory";
 

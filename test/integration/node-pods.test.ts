@@ -4,7 +4,7 @@
 // (drained-looking) node.
 import { CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { NodePods } from "../../src/kube/node-pods.ts";
-import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
+import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);

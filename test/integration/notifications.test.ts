@@ -10,8 +10,8 @@ import { Notifier } from "../../src/controller/notifier.ts";
 import { newShellMemory } from "../../src/controller/observe.ts";
 import { readSecretKey } from "../../src/kube/secrets.ts";
 import { postWebhook } from "../../src/notify/webhook.ts";
-import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
 
 describe("the notifier", () => {
   const core = adminKubeConfig().makeApiClient(CoreV1Api);

@@ -5,10 +5,10 @@ import type { V1Node } from "@kubernetes/client-node";
 import { type Plan, planSpecSchema } from "../../src/api/v1alpha1/plan.ts";
 import { newShellMemory, observe } from "../../src/controller/observe.ts";
 import type { TalosClient } from "../../src/talos/client.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import type { SimNode } from "../fleet/node.ts";
-import { clientFor } from "../fleet/talosconfig.ts";
-import { adminKubeConfig } from "../harness/shared-control-plane.ts";
+import { adminKubeConfig } from "../../testkit/control-plane/shared-control-plane.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import type { SimNode } from "../../testkit/fleet/node.ts";
+import { clientFor } from "../../testkit/fleet/talosconfig.ts";
 
 describe("observing a settled plan", () => {
   let fleet: Fleet;

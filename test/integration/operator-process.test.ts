@@ -4,11 +4,15 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { CoordinationV1Api } from "@kubernetes/client-node";
-import { startOperator } from "../e2e/operator-process.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { freePorts } from "../harness/process.ts";
-import { adminKubeConfig, sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { freePorts } from "../../testkit/control-plane/process.ts";
+import {
+  adminKubeConfig,
+  sharedKubeconfigPath,
+  uniqueName,
+} from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { startOperator } from "../../testkit/e2e/operator-process.ts";
 
 const run = promisify(execFile);
 const main = join(import.meta.dirname, "..", "..", "src", "main.ts");

@@ -2,9 +2,9 @@
 // the real apiserver are refused with a message that names the field. What admission rightly
 // accepts is checked for what it means (an empty selector selects everything); what only run time
 // can judge (time zones, cron dates, CEL, talosconfigs) is the e2e corpus in test/e2e/bad-input.
-import { kubectl } from "../harness/kubectl.ts";
-import { installCrd, planManifest } from "../harness/plans.ts";
-import { uniqueName } from "../harness/shared-control-plane.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { installCrd, planManifest } from "../../testkit/e2e/plans.ts";
 
 beforeAll(installCrd);
 

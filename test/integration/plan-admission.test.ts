@@ -1,8 +1,8 @@
 // Invalid plans are refused by `kubectl apply` at admission, with a message naming the field; a
 // valid plan is stored with the schema's defaults filled in.
-import { kubectl } from "../harness/kubectl.ts";
-import { installCrd, planManifest as plan } from "../harness/plans.ts";
-import { uniqueName } from "../harness/shared-control-plane.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { installCrd, planManifest as plan } from "../../testkit/e2e/plans.ts";
 
 beforeAll(installCrd);
 

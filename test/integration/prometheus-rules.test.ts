@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chartRuleGroups, promtool, writeRulesFile } from "../harness/prometheus.ts";
+import { chartRuleGroups, promtool, writeRulesFile } from "../../testkit/control-plane/prometheus.ts";
 
 let dir: string;
 beforeAll(() => {

@@ -2,12 +2,16 @@
 // (rendered by helm): it holds a series of every metric the operator exposes, and every rule
 // evaluates without error, none pending or firing while the operator runs and leads.
 import { join } from "node:path";
-import { startOperator } from "../e2e/operator-process.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { freePorts } from "../harness/process.ts";
-import { chartRuleGroups, type PrometheusServer, startPrometheus } from "../harness/prometheus.ts";
-import { sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { freePorts } from "../../testkit/control-plane/process.ts";
+import {
+  chartRuleGroups,
+  type PrometheusServer,
+  startPrometheus,
+} from "../../testkit/control-plane/prometheus.ts";
+import { sharedKubeconfigPath, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { startOperator } from "../../testkit/e2e/operator-process.ts";
 
 /** The metric names of the samples in a Prometheus text exposition. */
 function exposedNames(text: string): Set<string> {

@@ -3,8 +3,8 @@
 // in for a served API version that a future release removes.
 import { ApiextensionsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { removedApiUse } from "../../src/kube/removed-apis.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 
 describe("objects in API versions an upgrade removes", () => {
   const kc = adminKubeConfig();

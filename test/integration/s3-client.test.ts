@@ -1,4 +1,4 @@
-// The S3 client (src/backup/s3.ts) against a real S3 server (test/harness/s3.ts): what it puts is
+// The S3 client (src/backup/s3.ts) against a real S3 server (testkit/control-plane/s3.ts): what it puts is
 // on the server's disk byte for byte, comes back streamed, is listed page by page and deleted; the
 // server's own refusals (a wrong secret, a body that is not the signed hash, a missing bucket)
 // arrive as S3Errors with the server's codes.
@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { S3Client, S3Error } from "../../src/backup/s3.ts";
-import { type S3Server, startS3 } from "../harness/s3.ts";
+import { type S3Server, startS3 } from "../../testkit/control-plane/s3.ts";
 
 let s3: S3Server;
 let client: S3Client;

@@ -5,9 +5,9 @@ import type { PlanStatus } from "../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../src/core/decide.ts";
 import { PlanStore, parsePlan } from "../../src/kube/plans.ts";
 import type { NodeView } from "../../src/model/observation.ts";
-import { kubectl } from "../harness/kubectl.ts";
-import { installCrd, planManifest } from "../harness/plans.ts";
-import { sharedKubeconfigPath, uniqueName } from "../harness/shared-control-plane.ts";
+import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { sharedKubeconfigPath, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { installCrd, planManifest } from "../../testkit/e2e/plans.ts";
 import { aNode, anObservation, next } from "../unit/core/builders.ts";
 
 beforeAll(installCrd);

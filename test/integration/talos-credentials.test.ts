@@ -8,9 +8,9 @@ import { CoreV1Api } from "@kubernetes/client-node";
 import { TalosClient } from "../../src/talos/client.ts";
 import { TalosCredentials } from "../../src/talos/credentials.ts";
 import { version } from "../../src/talos/machine.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import { adminKubeConfig, uniqueName } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
 import { aPlan } from "../unit/core/builders.ts";
 
 const watchMethod = "/cosi.resource.State/Watch";

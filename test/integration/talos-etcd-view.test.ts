@@ -3,8 +3,8 @@
 // and the alarm list, each problem named in the message.
 import type { TalosClient } from "../../src/talos/client.ts";
 import { etcdView } from "../../src/talos/machine.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import { clientFor } from "../fleet/talosconfig.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { clientFor } from "../../testkit/fleet/talosconfig.ts";
 
 describe("etcd as the operator sees it", () => {
   let fleet: Fleet;

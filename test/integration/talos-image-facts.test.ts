@@ -4,8 +4,8 @@
 // and on GRUB machines the kernel arguments the lifecycle API would drop.
 import type { TalosClient } from "../../src/talos/client.ts";
 import { imageFacts } from "../../src/talos/machine.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import { clientFor } from "../fleet/talosconfig.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { clientFor } from "../../testkit/fleet/talosconfig.ts";
 
 const gpu = "c".repeat(64);
 const toolkit = { name: "nvidia-container-toolkit-production", version: "v1.17.0", image: "" };

@@ -3,9 +3,9 @@
 // client (the old certificate would otherwise expire under it).
 import type { TalosClient } from "../../src/talos/client.ts";
 import { MachineWatches } from "../../src/talos/watch.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import { clientFor } from "../fleet/talosconfig.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { clientFor } from "../../testkit/fleet/talosconfig.ts";
 
 const watchMethod = "/cosi.resource.State/Watch";
 

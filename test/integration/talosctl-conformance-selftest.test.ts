@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Fleet } from "../fleet/fleet.ts";
-import { tool } from "../harness/tools.ts";
+import { tool } from "../../testkit/control-plane/tools.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
 
 const run = promisify(execFile);
 

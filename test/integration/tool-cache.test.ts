@@ -1,15 +1,15 @@
-// The tool cache is filled before any test starts (test/harness/build-tools.ts, run by npm test);
+// The tool cache is filled before any test starts (testkit/control-plane/build-tools.ts, run by npm test);
 // a test only looks a tool up. These checks keep it so: no test reaches the build, and the lookup
 // answers at once, building nothing, when the cache is empty.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { toolGroups } from "../harness/tools.ts";
+import { toolGroups } from "../../testkit/control-plane/tools.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
-const buildModule = join(root, "test", "harness", "build-tools.ts");
-const lookupModule = join(root, "test", "harness", "tools.ts");
+const buildModule = join(root, "testkit", "control-plane", "build-tools.ts");
+const lookupModule = join(root, "testkit", "control-plane", "tools.ts");
 const thisFile = join(root, "test", "integration", "tool-cache.test.ts");
 
 function filesUnder(dir: string): string[] {

@@ -8,9 +8,9 @@ import { newShellMemory } from "../../src/controller/observe.ts";
 import type { Action } from "../../src/model/actions.ts";
 import type { TalosClient } from "../../src/talos/client.ts";
 import { facts } from "../../src/talos/machine.ts";
-import { Fleet, vanillaSchematic } from "../fleet/fleet.ts";
-import { clientFor } from "../fleet/talosconfig.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { Fleet, vanillaSchematic } from "../../testkit/fleet/fleet.ts";
+import { clientFor } from "../../testkit/fleet/talosconfig.ts";
 
 const sequenceDelayMs = 1_500;
 

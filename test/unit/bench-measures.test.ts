@@ -9,9 +9,9 @@ import {
   parseProcUsage,
   percentile,
 } from "../../bench/measures.ts";
-import { defaultTiming, publicFactoryUrl } from "../fleet/fleet.ts";
-import { SimNode } from "../fleet/node.ts";
-import { auditRequests } from "../harness/audit.ts";
+import { auditRequests } from "../../testkit/control-plane/audit.ts";
+import { defaultTiming, publicFactoryUrl } from "../../testkit/fleet/fleet.ts";
+import { SimNode } from "../../testkit/fleet/node.ts";
 
 describe("the ideal time", () => {
   afterEach(() => jest.useRealTimers());

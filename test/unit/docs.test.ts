@@ -1,7 +1,7 @@
 // The docs hold themselves to what the repository has: README.md stays a short front page, and in
-// README.md and docs/*.md every relative link (and its anchor), every `npm run` script, every
-// repository path written as code, every example plan and the Renovate example point at something
-// real. Each failure names the page and the offending text.
+// README.md, testkit/README.md and docs/*.md every relative link (and its anchor), every `npm run`
+// script, every repository path written as code, every example plan and the Renovate example point
+// at something real. Each failure names the page and the offending text.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { parse } from "yaml";
@@ -10,6 +10,7 @@ import { group, kind, planSpecSchema, version } from "../../src/api/v1alpha1/pla
 const root = join(import.meta.dirname, "..", "..");
 const pages = [
   "README.md",
+  "testkit/README.md",
   ...readdirSync(join(root, "docs"))
     .filter((f) => f.endsWith(".md"))
     .map((f) => `docs/${f}`),
@@ -129,7 +130,7 @@ describe("README.md and docs/*.md", () => {
 
   it("every repository path written as code exists", () => {
     const looksLikePath =
-      /^(?:(?:src|test|deploy|charts|docs|bench|proto|\.ci)\/|(?:Dockerfile|package\.json)$)/;
+      /^(?:(?:src|test|testkit|deploy|charts|docs|bench|proto|\.ci)\/|(?:Dockerfile|package\.json)$)/;
     const failures: string[] = [];
     for (const page of pages) {
       const text = read(page);

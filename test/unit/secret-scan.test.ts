@@ -2,10 +2,10 @@
 // ordinary operator log lines.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderTalosconfig } from "../fleet/talosconfig.ts";
-import { createAuthority, issueCertificate } from "../harness/pki.ts";
+import { createAuthority, issueCertificate } from "../../testkit/control-plane/pki.ts";
+import { scratchDir } from "../../testkit/control-plane/shared-control-plane.ts";
+import { renderTalosconfig } from "../../testkit/fleet/talosconfig.ts";
 import { scanDir, scanText } from "../harness/secret-scan.ts";
-import { scratchDir } from "../harness/shared-control-plane.ts";
 
 it("finds a planted private key, certificate, talosconfig and tokens, and nothing in clean lines", async () => {
   const ca = await createAuthority("talos", "ed25519");

@@ -7,8 +7,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { TalosClient } from "../../src/talos/client.ts";
 import { TalosCredentials } from "../../src/talos/credentials.ts";
 import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
-import { renderTalosconfig } from "../fleet/talosconfig.ts";
-import { createAuthority, issueCertificate } from "../harness/pki.ts";
+import { createAuthority, issueCertificate } from "../../testkit/control-plane/pki.ts";
+import { renderTalosconfig } from "../../testkit/fleet/talosconfig.ts";
 import { aPlan } from "./core/builders.ts";
 
 const client = { commonName: "operator", organizations: ["os:operator"], usage: "client" as const };

@@ -77,7 +77,7 @@ export function anObservation(plan: Plan, nodes: NodeView[], extra: Partial<Obse
   return { now: t0, plan, nodes, gates: [] as GateResult[], etcd: healthyEtcd(controlPlanes), ...extra };
 }
 
-export { budgetOf } from "../../harness/oracles.ts";
+export { budgetOf } from "../../../testkit/e2e/oracles.ts";
 
 /**
  * A status entry: role by name (cp-* are control planes), from v1.11.6 towards v1.12.4, one attempt

@@ -2,10 +2,9 @@
 // production: its own settings from
 // the environment, its logs in a file, stopped by SIGTERM or killed by SIGKILL.
 import { join } from "node:path";
-import { entrypointNodeFlags } from "../harness/image-entrypoint.ts";
-import { logTail, type ManagedProcess, startProcess } from "../harness/process.ts";
-import { testLogDirEnv } from "../harness/secret-scan.ts";
-import { scratchDir } from "../harness/shared-control-plane.ts";
+import { logTail, type ManagedProcess, startProcess, testLogDirEnv } from "../control-plane/process.ts";
+import { scratchDir } from "../control-plane/shared-control-plane.ts";
+import { entrypointNodeFlags } from "./image-entrypoint.ts";
 
 export interface OperatorOptions {
   kubeconfig: string;

@@ -10,8 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePorts, logTail, type ManagedProcess, startProcess } from "./process.ts";
-import { testLogDirEnv } from "./secret-scan.ts";
+import { freePorts, logTail, type ManagedProcess, startProcess, testLogDirEnv } from "./process.ts";
 import { tool } from "./tools.ts";
 import { waitUntil } from "./wait.ts";
 

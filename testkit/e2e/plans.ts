@@ -1,6 +1,6 @@
 // TalosUpgradePlan manifests for tests, and the CRD installed into the run's control plane.
 import { join } from "node:path";
-import { kubectl } from "./kubectl.ts";
+import { kubectl } from "../control-plane/kubectl.ts";
 
 export const crdPath = join(
   import.meta.dirname,

@@ -4,6 +4,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
+/**
+ * The run's log folder, set by test/harness/run-tests.ts for every process the tests start: a
+ * process started by the kit writes its log there when it is set (the run scans it for key material).
+ */
+export const testLogDirEnv = "TUO_TEST_LOG_DIR";
+
 export interface ManagedProcess {
   readonly name: string;
   readonly logFile: string;

@@ -4,11 +4,16 @@
 # modules into a cache folder outside the clone, once per pinned version set, and prints the folder
 # that holds the binaries on its last line.
 #
-#   test/tools/ensure.sh kube|talosctl|helm|monitoring|s3|kstatus            find in the cache, or build
-#   test/tools/ensure.sh --lookup kube|talosctl|helm|monitoring|s3|kstatus   find in the cache, or exit 3 at once
+#   testkit/tools/ensure.sh kube|talosctl|helm|monitoring|s3|kstatus            find in the cache, or build
+#   testkit/tools/ensure.sh --lookup kube|talosctl|helm|monitoring|s3|kstatus   find in the cache, or exit 3 at once
 #
-# Tests only ever look up (test/harness/tools.ts); `npm run tools` and `npm test` build every group
-# before the first test starts (test/harness/build-tools.ts), so no build runs inside a test's timeout.
+# Tests only ever look up (testkit/control-plane/tools.ts); `npm run tools` and `npm test` build every
+# group before the first test starts (testkit/control-plane/build-tools.ts), so no build runs inside a
+# test's timeout.
+#
+# The group folders' Go modules keep their names (talos-upgrade-operator/test/tools/...) from before
+# they moved to testkit/tools: a main module's name is only a name, and the cache key hashes the
+# folder's files, so renaming them would rebuild every group for nothing.
 #
 # TUO_TOOLS_CACHE overrides the cache root (default: $XDG_CACHE_HOME/talos-upgrade-operator/tools).
 # For the kube group, KUBEBUILDER_ASSETS pointing at a folder with etcd and kube-apiserver wins.

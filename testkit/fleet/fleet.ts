@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { loadServices, type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
-import { type Authority, createAuthority, issueCertificate } from "../harness/pki.ts";
+import { type Authority, createAuthority, issueCertificate } from "../control-plane/pki.ts";
 import { Apid, type ServedService } from "./apid.ts";
 import { cosiState } from "./cosi-state.ts";
 import type { FleetView } from "./handlers.ts";

@@ -2,15 +2,15 @@
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { ManifestStatus } from "../../src/api/v1alpha1/plan.ts";
+import { type E2eCluster, sharedE2eCluster } from "../control-plane/e2e-cluster.ts";
+import { kubectl as kubectlOn } from "../control-plane/kubectl.ts";
+import { uniqueName } from "../control-plane/shared-control-plane.ts";
+import { waitUntil } from "../control-plane/wait.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../fleet/kubelet.ts";
-import { type E2eCluster, sharedE2eCluster } from "../harness/e2e-cluster.ts";
-import { kubectl as kubectlOn } from "../harness/kubectl.ts";
-import { budgetOf, inFlightStates } from "../harness/oracles.ts";
-import { crdPath, planManifest } from "../harness/plans.ts";
-import { uniqueName } from "../harness/shared-control-plane.ts";
-import { waitUntil } from "../harness/wait.ts";
 import { type OperatorProcess, startOperator } from "./operator-process.ts";
+import { budgetOf, inFlightStates } from "./oracles.ts";
+import { crdPath, planManifest } from "./plans.ts";
 import { Recorder } from "./recorder.ts";
 
 export interface PlanStatusView {

@@ -1,4 +1,4 @@
-// Locates the test tools in the cache that test/tools/ensure.sh fills. It never builds: `npm test`
+// Locates the test tools in the cache that testkit/tools/ensure.sh fills. It never builds: `npm test`
 // builds every group before the first test starts (build-tools.ts), so a missing tool is an
 // immediate error here, not a build inside some test's timeout.
 import { spawnSync } from "node:child_process";

@@ -7,13 +7,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { parse } from "yaml";
-import { startOperator } from "../e2e/operator-process.ts";
-import { Fleet } from "../fleet/fleet.ts";
-import { Kubelets } from "../fleet/kubelet.ts";
-import { buildTools } from "./build-tools.ts";
-import { ControlPlane } from "./control-plane.ts";
+import { buildTools } from "./control-plane/build-tools.ts";
+import { ControlPlane } from "./control-plane/control-plane.ts";
+import { startOperator } from "./e2e/operator-process.ts";
+import { Fleet } from "./fleet/fleet.ts";
+import { Kubelets } from "./fleet/kubelet.ts";
 
-const root = join(import.meta.dirname, "..", "..");
+const root = join(import.meta.dirname, "..");
 const once = process.argv.includes("--once");
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

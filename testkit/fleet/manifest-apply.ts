@@ -14,7 +14,7 @@ import {
   type V1OwnerReference,
 } from "@kubernetes/client-node";
 import { compareVersions } from "../../src/api/v1alpha1/version.ts";
-import { waitUntil } from "../harness/wait.ts";
+import { waitUntil } from "../control-plane/wait.ts";
 import type { ManifestObject } from "./manifests.ts";
 
 /** constants.KubernetesBootstrapManifestsInventoryName, in kube-system (KubernetesInventoryNamespace). */

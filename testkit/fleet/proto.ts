@@ -1,5 +1,5 @@
 // What the simulator serves beyond the operator's protos (proto/): the rpcs and resource specs that
-// only talosctl reads (talosctl health, get cmdline), from test/fleet/proto, which imports proto/
+// only talosctl reads (talosctl health, get cmdline), from testkit/fleet/proto, which imports proto/
 // for the rest.
 import { isAbsolute, join } from "node:path";
 import type { GrpcObject, ServiceDefinition } from "@grpc/grpc-js";
@@ -28,7 +28,7 @@ export function machineServiceExtras(): ServiceDefinition {
 }
 
 const specs = new protobuf.Root();
-// Imports are relative to test/fleet/proto, as in Talos' api/ tree.
+// Imports are relative to testkit/fleet/proto, as in Talos' api/ tree.
 specs.resolvePath = (_origin, target) => (isAbsolute(target) ? target : join(fleetProtoRoot, target));
 specs.loadSync(
   [
