@@ -1,6 +1,7 @@
 // Prints the run's plain closing line ("tests: N passed, N failed, N skipped"), the summary CI reads,
 // after the slowest tests of the run: CI has a time budget, and this says where it goes.
 import { writeFileSync } from "node:fs";
+import { relative } from "node:path";
 
 const slowestShown = 15;
 export const countsFileEnv = "TUO_TEST_COUNTS_FILE";
@@ -12,7 +13,7 @@ export default class SummaryReporter {
   onRunComplete(_contexts, results) {
     const timed = results.testResults.flatMap((file) =>
       file.testResults.map((t) => ({
-        name: `${file.testFilePath.split("/test/").pop()} › ${t.title}`,
+        name: `${relative(process.cwd(), file.testFilePath)} › ${t.title}`,
         ms: t.duration ?? 0,
       })),
     );

@@ -1,6 +1,6 @@
 // Builds the test tool groups (or finds them in the cache) before anything uses them: run by
 // `npm run tools`, by test/harness/run-tests.ts before jest starts, and by the demo, the bench and
-// `npm run control-plane`. Tests never import this module (test/integration/tool-cache.test.ts
+// `npm run control-plane`. Tests never import this module (testkit/control-plane/tool-cache.test.ts
 // holds them to it): they only look tools up, through tools.ts.
 import { spawnSync } from "node:child_process";
 import { ensureScript, type ToolGroup, toolDir, toolGroups } from "./tools.ts";

@@ -2,9 +2,9 @@
 // an operator would see it on real machines.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
-import { Fleet, vanillaSchematic } from "../../testkit/fleet/fleet.ts";
+import { tool } from "../control-plane/tools.ts";
+import { waitUntil } from "../control-plane/wait.ts";
+import { Fleet, vanillaSchematic } from "./fleet.ts";
 
 const run = promisify(execFile);
 const image = (version: string) => `factory.talos.dev/metal-installer/${vanillaSchematic}:${version}`;

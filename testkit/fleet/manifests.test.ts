@@ -5,13 +5,13 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { AppsV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
-import { kubectl } from "../../testkit/control-plane/kubectl.ts";
-import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
-import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { Kubelets } from "../../testkit/fleet/kubelet.ts";
-import { inventoryAnnotation, inventoryKey, inventoryName } from "../../testkit/fleet/manifest-apply.ts";
+import { kubectl } from "../control-plane/kubectl.ts";
+import { adminKubeConfig, uniqueName } from "../control-plane/shared-control-plane.ts";
+import { tool } from "../control-plane/tools.ts";
+import { waitUntil } from "../control-plane/wait.ts";
+import { Fleet } from "./fleet.ts";
+import { Kubelets } from "./kubelet.ts";
+import { inventoryAnnotation, inventoryKey, inventoryName } from "./manifest-apply.ts";
 
 const run = promisify(execFile);
 const namespace = "kube-system";

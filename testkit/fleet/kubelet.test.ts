@@ -2,10 +2,10 @@
 // the real scheduler binds start and become Ready, evictions complete, and the real ReplicaSet
 // controller replaces what was evicted; a reboot shows as NotReady, then Ready with a new boot ID.
 import { AppsV1Api, CoordinationV1Api, CoreV1Api, PolicyV1Api, type V1Node } from "@kubernetes/client-node";
-import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
-import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { Kubelets } from "../../testkit/fleet/kubelet.ts";
+import { adminKubeConfig, uniqueName } from "../control-plane/shared-control-plane.ts";
+import { waitUntil } from "../control-plane/wait.ts";
+import { Fleet } from "./fleet.ts";
+import { Kubelets } from "./kubelet.ts";
 
 const ready = (node: V1Node) => node.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
 

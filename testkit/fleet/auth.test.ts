@@ -2,8 +2,8 @@
 // another CA is Unauthenticated; roles come from the certificate; `nodes` fans out with metadata.
 import * as grpc from "@grpc/grpc-js";
 import { services } from "../../src/talos/proto.ts";
-import { createAuthority, issueCertificate } from "../../testkit/control-plane/pki.ts";
-import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { createAuthority, issueCertificate } from "../control-plane/pki.ts";
+import { Fleet } from "./fleet.ts";
 
 type Callback = (error: grpc.ServiceError | null, response?: { messages: Record<string, unknown>[] }) => void;
 interface MachineClient {

@@ -1,22 +1,17 @@
 // The harness pieces of the etcd snapshot tests, checked against the real programs before any
-// operator code relies on them: the S3 server (testkit/control-plane/s3.ts: versitygw over a folder) and
-// etcd's own etcdutl (testkit/control-plane/etcdutl.ts) on a snapshot that a real etcd streamed.
+// operator code relies on them: the S3 server (s3.ts: versitygw over a folder) and etcd's own
+// etcdutl (etcdutl.ts) on a snapshot that a real etcd streamed.
 // That an object PUT through S3 lands at objectPath(key) is for the S3 client's test
-// (s3-client.test.ts): this harness has no S3 signer to put one with.
+// (test/integration/s3-client.test.ts): this harness has no S3 signer to put one with.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { snapshotRestore, snapshotStatus } from "../../testkit/control-plane/etcdutl.ts";
-import {
-  freePorts,
-  logTail,
-  type ManagedProcess,
-  startProcess,
-} from "../../testkit/control-plane/process.ts";
-import { type S3Server, startS3 } from "../../testkit/control-plane/s3.ts";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { snapshotRestore, snapshotStatus } from "./etcdutl.ts";
+import { freePorts, logTail, type ManagedProcess, startProcess } from "./process.ts";
+import { type S3Server, startS3 } from "./s3.ts";
+import { tool } from "./tools.ts";
+import { waitUntil } from "./wait.ts";
 
 /** The S3 error code of an XML error body, or "" when there is none. */
 const errorCode = (body: string) => /<Code>([^<]*)<\/Code>/.exec(body)?.[1] ?? "";

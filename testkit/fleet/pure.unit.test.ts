@@ -1,15 +1,10 @@
 // The simulator's pure parts: which installer images exist (and which schematics the Image Factory
 // knows), the event log's tail semantics, component images and install switches read from a
 // machine config (v1alpha1 fields or v1.14 documents), and the command line a boot entry gets.
-import { EventLog } from "../../testkit/fleet/events.ts";
-import {
-  componentImages,
-  imageTag,
-  installOptions,
-  kubeletVersion,
-} from "../../testkit/fleet/machine-config.ts";
-import { bootCmdline } from "../../testkit/fleet/node.ts";
-import { factoryInstaller, ImageRegistry } from "../../testkit/fleet/registry.ts";
+import { EventLog } from "./events.ts";
+import { componentImages, imageTag, installOptions, kubeletVersion } from "./machine-config.ts";
+import { bootCmdline } from "./node.ts";
+import { factoryInstaller, ImageRegistry } from "./registry.ts";
 
 const schematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
 

@@ -1,12 +1,7 @@
 // The test PKI must produce what kube-apiserver and Talos clients check: chains that verify,
 // SANs of both kinds, Subject Organizations as roles/groups, and the validity asked for.
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import {
-  createAuthority,
-  createSigningKey,
-  issueCertificate,
-  type KeyAlgorithm,
-} from "../../testkit/control-plane/pki.ts";
+import { createAuthority, createSigningKey, issueCertificate, type KeyAlgorithm } from "./pki.ts";
 
 describe.each<KeyAlgorithm>(["ecdsa-p256", "ed25519"])("test PKI with %s keys", (algorithm) => {
   it("issues a CA that signs itself and may sign others", async () => {

@@ -2,8 +2,8 @@
 // a ReplicaSet and pods, the scheduler binds them, the disruption controller fills in PDB status
 // and the eviction API refuses what the PDB forbids: exactly what drain logic meets in production.
 import { AppsV1Api, CoreV1Api, PolicyV1Api } from "@kubernetes/client-node";
-import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { adminKubeConfig, uniqueName } from "./shared-control-plane.ts";
+import { waitUntil } from "./wait.ts";
 
 describe("the control plane's controllers", () => {
   const kc = adminKubeConfig();

@@ -4,12 +4,12 @@
 // where LifecycleService.Upgrade loses them; and a staged upgrade runs Talos' stageUpgrade sequence.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
-import type { FleetEvent } from "../../testkit/fleet/events.ts";
-import { Fleet, vanillaSchematic } from "../../testkit/fleet/fleet.ts";
-import type { SimNode } from "../../testkit/fleet/node.ts";
-import { ImageRegistry } from "../../testkit/fleet/registry.ts";
+import { tool } from "../control-plane/tools.ts";
+import { waitUntil } from "../control-plane/wait.ts";
+import type { FleetEvent } from "./events.ts";
+import { Fleet, vanillaSchematic } from "./fleet.ts";
+import type { SimNode } from "./node.ts";
+import { ImageRegistry } from "./registry.ts";
 
 const run = promisify(execFile);
 const talosctl = tool("talosctl", "talosctl");

@@ -2,12 +2,12 @@
 // Diagnostics from the injected fault, the EPHEMERAL volume's size, BootstrapManifestsConfig from the
 // machine config (its cniName decides whether the node-ready and CoreDNS checks run).
 import { decodeMessage } from "../../src/talos/proto.ts";
-import { defaultTiming, publicFactoryUrl } from "../../testkit/fleet/fleet.ts";
-import type { FleetView } from "../../testkit/fleet/handlers.ts";
-import { renderMachineConfig } from "../../testkit/fleet/machine-config.ts";
-import { type NodeIdentity, SimNode } from "../../testkit/fleet/node.ts";
-import { encodeSpec } from "../../testkit/fleet/proto.ts";
-import { resourceKinds } from "../../testkit/fleet/resources.ts";
+import { defaultTiming, publicFactoryUrl } from "./fleet.ts";
+import type { FleetView } from "./handlers.ts";
+import { renderMachineConfig } from "./machine-config.ts";
+import { type NodeIdentity, SimNode } from "./node.ts";
+import { encodeSpec } from "./proto.ts";
+import { resourceKinds } from "./resources.ts";
 
 const identity = (role: NodeIdentity["role"]): NodeIdentity => ({
   hostname: role === "controlplane" ? "cp-1" : "worker-1",

@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { tool } from "../control-plane/tools.ts";
+import { Fleet } from "./fleet.ts";
 
 const run = promisify(execFile);
 

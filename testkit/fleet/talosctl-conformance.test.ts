@@ -2,8 +2,8 @@
 // must succeed and print the simulated facts; a reader must be refused what needs os:admin.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { Fleet, vanillaSchematic } from "../../testkit/fleet/fleet.ts";
+import { tool } from "../control-plane/tools.ts";
+import { Fleet, vanillaSchematic } from "./fleet.ts";
 
 const run = promisify(execFile);
 /** A schematic the Image Factory is given in beforeAll: one extension, for a boot to adopt. */

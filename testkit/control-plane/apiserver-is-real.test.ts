@@ -11,14 +11,9 @@ import {
   VersionApi,
   Watch,
 } from "@kubernetes/client-node";
-import { writeKubeconfig } from "../../testkit/control-plane/control-plane.ts";
-import { serviceAccountKubeconfig } from "../../testkit/control-plane/service-accounts.ts";
-import {
-  adminKubeConfig,
-  scratchDir,
-  sharedKubeconfigPath,
-  uniqueName,
-} from "../../testkit/control-plane/shared-control-plane.ts";
+import { writeKubeconfig } from "./control-plane.ts";
+import { serviceAccountKubeconfig } from "./service-accounts.ts";
+import { adminKubeConfig, scratchDir, sharedKubeconfigPath, uniqueName } from "./shared-control-plane.ts";
 
 const group = "harness.talos-operator.dev";
 

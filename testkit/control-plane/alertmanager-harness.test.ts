@@ -1,6 +1,6 @@
 // The real Alertmanager the silence tests use (testkit/control-plane/alertmanager.ts): it starts alone (no
 // cluster), and its v2 API creates, lists and expires a silence.
-import { type AlertmanagerServer, startAlertmanager } from "../../testkit/control-plane/alertmanager.ts";
+import { type AlertmanagerServer, startAlertmanager } from "./alertmanager.ts";
 
 let alertmanager: AlertmanagerServer | undefined;
 afterEach(async () => {

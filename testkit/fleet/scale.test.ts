@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { services } from "../../src/talos/proto.ts";
-import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { Fleet } from "./fleet.ts";
 
 function credentialsFrom(talosconfig: string): { endpoint: string; credentials: grpc.ChannelCredentials } {
   const text = readFileSync(talosconfig, "utf8");

@@ -1,17 +1,10 @@
 // The benchmark's arithmetic (bench/measures.ts): the ideal time against the simulator's real
 // sequence, the gap, and the counts read from apiserver metrics, audit log and /proc.
 import { jest } from "@jest/globals";
-import {
-  counterTotal,
-  gapsMs,
-  idealMs,
-  nodeCriticalMs,
-  parseProcUsage,
-  percentile,
-} from "../../bench/measures.ts";
-import { auditRequests } from "../../testkit/control-plane/audit.ts";
-import { defaultTiming, publicFactoryUrl } from "../../testkit/fleet/fleet.ts";
-import { SimNode } from "../../testkit/fleet/node.ts";
+import { auditRequests } from "../testkit/control-plane/audit.ts";
+import { defaultTiming, publicFactoryUrl } from "../testkit/fleet/fleet.ts";
+import { SimNode } from "../testkit/fleet/node.ts";
+import { counterTotal, gapsMs, idealMs, nodeCriticalMs, parseProcUsage, percentile } from "./measures.ts";
 
 describe("the ideal time", () => {
   afterEach(() => jest.useRealTimers());

@@ -5,8 +5,8 @@ import { readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { ControlPlane } from "./control-plane.ts";
+import { waitUntil } from "./wait.ts";
 
 /** Running, as opposed to gone or a zombie waiting to be reaped by whatever adopted it. */
 function alive(pid: number): boolean {
@@ -61,13 +61,9 @@ describe("a control plane of a test's own", () => {
   });
 
   it("dies with the process that started it, even on SIGKILL", async () => {
-    const cli = spawn(
-      process.execPath,
-      [join(import.meta.dirname, "..", "..", "testkit", "control-plane", "control-plane-cli.ts"), "--json"],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
+    const cli = spawn(process.execPath, [join(import.meta.dirname, "control-plane-cli.ts"), "--json"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const firstLine = await new Promise<string>((resolve, reject) => {
       createInterface({ input: cli.stdout }).once("line", resolve);
       cli.once("exit", (code) =>

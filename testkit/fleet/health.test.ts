@@ -6,11 +6,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { AppsV1Api, KubeConfig } from "@kubernetes/client-node";
-import { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { waitUntil } from "../../testkit/control-plane/wait.ts";
-import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { Kubelets } from "../../testkit/fleet/kubelet.ts";
+import { ControlPlane } from "../control-plane/control-plane.ts";
+import { tool } from "../control-plane/tools.ts";
+import { waitUntil } from "../control-plane/wait.ts";
+import { Fleet } from "./fleet.ts";
+import { Kubelets } from "./kubelet.ts";
 
 const run = promisify(execFile);
 

@@ -9,11 +9,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { services } from "../../src/talos/proto.ts";
-import { issueCertificate } from "../../testkit/control-plane/pki.ts";
-import { scratchDir, sharedEtcdUrl } from "../../testkit/control-plane/shared-control-plane.ts";
-import { tool } from "../../testkit/control-plane/tools.ts";
-import { snapshotChecksumBytes } from "../../testkit/fleet/etcd-snapshot.ts";
-import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { issueCertificate } from "../control-plane/pki.ts";
+import { scratchDir, sharedEtcdUrl } from "../control-plane/shared-control-plane.ts";
+import { tool } from "../control-plane/tools.ts";
+import { snapshotChecksumBytes } from "./etcd-snapshot.ts";
+import { Fleet } from "./fleet.ts";
 
 const run = promisify(execFile);
 const snapshotInfo = /snapshot info: hash ([0-9a-f]{8}), revision (\d+), total keys (\d+), total size (\d+)/;

@@ -1,11 +1,11 @@
 // The simulator's bootstrap manifests, rendered from a Talos version and a machine config: Talos'
 // resource IDs, the kube-proxy image taken as it is, the disable switches, and the two rules the
 // Kubernetes version drives (an object pruned from v1.36, an immutable selector changed from v1.37).
-import { publicFactoryUrl } from "../../testkit/fleet/fleet.ts";
-import { renderMachineConfig } from "../../testkit/fleet/machine-config.ts";
-import { inventoryKey } from "../../testkit/fleet/manifest-apply.ts";
-import { bootstrapManifests, type ManifestObject } from "../../testkit/fleet/manifests.ts";
-import type { NodeIdentity } from "../../testkit/fleet/node.ts";
+import { publicFactoryUrl } from "./fleet.ts";
+import { renderMachineConfig } from "./machine-config.ts";
+import { inventoryKey } from "./manifest-apply.ts";
+import { bootstrapManifests, type ManifestObject } from "./manifests.ts";
+import type { NodeIdentity } from "./node.ts";
 
 const controlPlane: NodeIdentity = {
   hostname: "cp-1",
