@@ -23,28 +23,26 @@ export interface ImageTarget {
   factory?: string;
 }
 
-// A pass asks for each node's target many times over (entries, pre-flight, the call): it is computed
-// once per node for one spec, keyed by the objects themselves, and never changed once made.
-const computed = new WeakMap<TalosSpec, WeakMap<Record<string, string>, ImageTarget>>();
+// A schematic's ID is a hash over its rendered YAML: computed once per declared schematic (a spec's
+// object), not for every node a pass looks at. The rest of a target is a selector match.
+const schematicIds = new WeakMap<NonNullable<TalosSpec["schematic"]>, string>();
 
-export function imageTarget(labels: Record<string, string>, talos: TalosSpec): ImageTarget {
-  const forSpec = computed.get(talos) ?? new WeakMap<Record<string, string>, ImageTarget>();
-  computed.set(talos, forSpec);
-  const known = forSpec.get(labels);
+function schematicId(schematic: NonNullable<TalosSpec["schematic"]>): string {
+  const known = schematicIds.get(schematic);
   if (known) return known;
-  const target = ruleTarget(labels, talos);
-  forSpec.set(labels, target);
-  return target;
+  const id = schematicIdOf(schematic);
+  schematicIds.set(schematic, id);
+  return id;
 }
 
-function ruleTarget(labels: Record<string, string>, talos: TalosSpec): ImageTarget {
+export function imageTarget(labels: Record<string, string>, talos: TalosSpec): ImageTarget {
   const pool = talos.overrides.find((o) => matchesSelector(labels, o.nodeSelector));
   // A pool's rule replaces the plan's: what it does not say comes from the node's own facts.
   const rule = pool ?? talos;
   const declared = rule.schematic?.customization?.systemExtensions?.officialExtensions ?? [];
   return {
     ...(pool ? { override: pool.name } : {}),
-    ...(rule.schematic ? { schematic: schematicIdOf(rule.schematic) } : {}),
+    ...(rule.schematic ? { schematic: schematicId(rule.schematic) } : {}),
     extensions: declared.map((name) => name.slice(name.lastIndexOf("/") + 1)),
     ...(rule.image ? { image: rule.image } : {}),
     ...(rule.factory ? { factory: rule.factory } : {}),
