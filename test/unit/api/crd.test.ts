@@ -1,11 +1,11 @@
 // The CRD is generated from the zod schemas; the committed copies must be what generation gives.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { planCrd, planCrdYaml, structural } from "../../src/api/v1alpha1/crd.ts";
-import { apiReferenceFile, crdFiles } from "../../src/api/v1alpha1/generate.ts";
-import { apiReference } from "../../src/api/v1alpha1/reference.ts";
+import { planCrd, planCrdYaml, structural } from "../../../src/api/v1alpha1/crd.ts";
+import { apiReferenceFile, crdFiles } from "../../../src/api/v1alpha1/generate.ts";
+import { apiReference } from "../../../src/api/v1alpha1/reference.ts";
 
-const root = join(import.meta.dirname, "..", "..");
+const root = join(import.meta.dirname, "..", "..", "..");
 
 it.each(crdFiles)("%s is up to date (npm run generate:crd)", (file) => {
   expect(readFileSync(join(root, file), "utf8")).toBe(planCrdYaml());

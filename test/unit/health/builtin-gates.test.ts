@@ -3,9 +3,9 @@
 // every plan, except on nodes every plan leaves out (the exclude label) and the nodes a plan is
 // working on. ControlPlane: static pods, kube-proxy and CoreDNS Ready, as talosctl health waits.
 import type { V1Node, V1Pod } from "@kubernetes/client-node";
-import { controlPlaneCheck, nodesCheck } from "../../src/health/builtin.ts";
-import { cordonedByAnnotation } from "../../src/kube/nodes.ts";
-import type { TalosFacts } from "../../src/model/observation.ts";
+import { controlPlaneCheck, nodesCheck } from "../../../src/health/builtin.ts";
+import { cordonedByAnnotation } from "../../../src/kube/nodes.ts";
+import type { TalosFacts } from "../../../src/model/observation.ts";
 
 function aNode(
   name: string,

@@ -1,4 +1,4 @@
-import { evaluateCel } from "../../src/health/cel.ts";
+import { evaluateCel } from "../../../src/health/cel.ts";
 
 const check = (expression: string) => ({
   name: "ceph",

@@ -1,7 +1,7 @@
 // Prometheus gates against a local HTTP server that answers like Prometheus' query and series APIs.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { evaluatePrometheus, metricNames } from "../../src/health/prometheus.ts";
+import { evaluatePrometheus, metricNames } from "../../../src/health/prometheus.ts";
 
 let server: Server;
 let url: string;

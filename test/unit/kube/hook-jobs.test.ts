@@ -1,6 +1,6 @@
 // The pure parts of the hook Jobs adapter: the plan label's short form, the Job built for a
 // request, and the state read from a Job's conditions (the integration test runs them for real).
-import { type HookJobRequest, hookJob, hookJobState, planLabel } from "../../src/kube/jobs.ts";
+import { type HookJobRequest, hookJob, hookJobState, planLabel } from "../../../src/kube/jobs.ts";
 
 const labelValue = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 

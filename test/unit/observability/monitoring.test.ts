@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { makeMetrics } from "../../src/observability/metrics.ts";
+import { makeMetrics } from "../../../src/observability/metrics.ts";
 
-const dir = join(import.meta.dirname, "..", "..", "charts", "talos-upgrade-operator", "files");
+const dir = join(import.meta.dirname, "..", "..", "..", "charts", "talos-upgrade-operator", "files");
 
 async function exported(): Promise<Set<string>> {
   const metrics = makeMetrics("test");

@@ -1,14 +1,14 @@
 // Reading and patching Kubernetes images in Talos machine configurations, and the image and
 // compatibility rules the Kubernetes phase relies on.
 
-import { imageVersion, kubernetesImage } from "../../src/core/image-refs.ts";
+import { imageVersion, kubernetesImage } from "../../../src/core/image-refs.ts";
 import {
   removedBetween,
   removedIn,
   removedInArgs,
   unsupportedCombination,
-} from "../../src/core/kubernetes-compat.ts";
-import { configImages, installKernelArgs, withComponentImage } from "../../src/talos/machine-config.ts";
+} from "../../../src/core/kubernetes-compat.ts";
+import { configImages, installKernelArgs, withComponentImage } from "../../../src/talos/machine-config.ts";
 
 const v1alpha1 = `# written by a person
 version: v1alpha1 # the only version

@@ -4,12 +4,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jest } from "@jest/globals";
 import { KubeConfig } from "@kubernetes/client-node";
-import { TalosClient } from "../../src/talos/client.ts";
-import { TalosCredentials } from "../../src/talos/credentials.ts";
-import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
-import { createAuthority, issueCertificate } from "../../testkit/control-plane/pki.ts";
-import { renderTalosconfig } from "../../testkit/fleet/talosconfig.ts";
-import { aPlan } from "./core/builders.ts";
+import { TalosClient } from "../../../src/talos/client.ts";
+import { TalosCredentials } from "../../../src/talos/credentials.ts";
+import { parseTalosconfig } from "../../../src/talos/talosconfig.ts";
+import { createAuthority, issueCertificate } from "../../../testkit/control-plane/pki.ts";
+import { renderTalosconfig } from "../../../testkit/fleet/talosconfig.ts";
+import { aPlan } from "../core/builders.ts";
 
 const client = { commonName: "operator", organizations: ["os:operator"], usage: "client" as const };
 
