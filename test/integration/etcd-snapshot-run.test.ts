@@ -16,7 +16,7 @@ import { snapshotRestore, snapshotStatus } from "../../testkit/control-plane/etc
 import { type S3Server, startS3 } from "../../testkit/control-plane/s3.ts";
 import { scratchDir, sharedEtcdUrl } from "../../testkit/control-plane/shared-control-plane.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { clientFor } from "../../testkit/fleet/talosconfig.ts";
+import { clientFor } from "../harness/talos-client.ts";
 
 const plan = "nightly";
 const prefix = `talos-upgrade/${plan}/`;

@@ -8,7 +8,7 @@ import type { TalosClient } from "../../src/talos/client.ts";
 import { adminKubeConfig } from "../../testkit/control-plane/shared-control-plane.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
 import type { SimNode } from "../../testkit/fleet/node.ts";
-import { clientFor } from "../../testkit/fleet/talosconfig.ts";
+import { clientFor } from "../harness/talos-client.ts";
 
 describe("observing a settled plan", () => {
   let fleet: Fleet;

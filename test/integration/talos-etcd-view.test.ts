@@ -4,7 +4,7 @@
 import type { TalosClient } from "../../src/talos/client.ts";
 import { etcdView } from "../../src/talos/machine.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { clientFor } from "../../testkit/fleet/talosconfig.ts";
+import { clientFor } from "../harness/talos-client.ts";
 
 describe("etcd as the operator sees it", () => {
   let fleet: Fleet;

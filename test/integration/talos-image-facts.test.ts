@@ -5,7 +5,7 @@
 import type { TalosClient } from "../../src/talos/client.ts";
 import { imageFacts } from "../../src/talos/machine.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { clientFor } from "../../testkit/fleet/talosconfig.ts";
+import { clientFor } from "../harness/talos-client.ts";
 
 const gpu = "c".repeat(64);
 const toolkit = { name: "nvidia-container-toolkit-production", version: "v1.17.0", image: "" };

@@ -5,7 +5,7 @@ import type { TalosClient } from "../../src/talos/client.ts";
 import { MachineWatches } from "../../src/talos/watch.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { clientFor } from "../../testkit/fleet/talosconfig.ts";
+import { clientFor } from "../harness/talos-client.ts";
 
 const watchMethod = "/cosi.resource.State/Watch";
 

@@ -10,7 +10,7 @@ import type { TalosClient } from "../../src/talos/client.ts";
 import { facts } from "../../src/talos/machine.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { Fleet, vanillaSchematic } from "../../testkit/fleet/fleet.ts";
-import { clientFor } from "../../testkit/fleet/talosconfig.ts";
+import { clientFor } from "../harness/talos-client.ts";
 
 const sequenceDelayMs = 1_500;
 

@@ -1,10 +1,15 @@
 // The architecture is the layering of src/ (DESIGN.md): api ← model ← core ← controller, adapters
 // (kube, talos, health, notify, observability, backup) beside the core and below the controller. This
 // test reads every import line of src/ and fails on a cycle or on an import against the layers.
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+// Around src/: src/ reaches neither test/ nor testkit/; testkit/ (the fleet simulator, the harness,
+// the e2e world) never reaches src/core/ or src/controller/, the operator's decisions, so that a
+// mistake there cannot hide in the world it is tested against; and neither testkit/ nor bench/
+// imports test/, which holds only the operator's tests and the jest plumbing.
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 
-const src = resolve(import.meta.dirname, "..", "..", "src");
+const root = resolve(import.meta.dirname, "..", "..");
+const src = join(root, "src");
 
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -94,5 +99,79 @@ describe("src/ layering", () => {
         .map((d) => `${relative(src, f)} → ${d}`),
     );
     expect(outside).toEqual([]);
+  });
+});
+
+/** Every TypeScript file under `dir` (node_modules and Go folders hold none that count). */
+function typescriptFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return entry === "node_modules" ? [] : typescriptFiles(path);
+    return path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** Relative imports of any form: static, re-export, side-effect and dynamic. */
+function anyImports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)["'](\.{1,2}\/[^"']+)["']/g)].map((m) =>
+    resolve(dirname(file), m[1] ?? ""),
+  );
+}
+
+const inside = (path: string, folder: string) => path.startsWith(join(root, folder) + sep);
+const rel = (path: string) => relative(root, path);
+
+/**
+ * The imports of the files under `folder` that land in a forbidden place, as
+ * "file → import" (through src/ when `throughSrc`: the chain from the file to where it lands).
+ */
+function boundaryViolations(
+  folder: string,
+  forbidden: (path: string) => boolean,
+  throughSrc = false,
+): string[] {
+  const found: string[] = [];
+  for (const file of typescriptFiles(join(root, folder))) {
+    // Breadth first through src/, so that each forbidden file is named by its shortest chain.
+    const queue: string[][] = anyImports(file).map((d) => [d]);
+    const seen = new Set<string>();
+    for (let chain = queue.shift(); chain !== undefined; chain = queue.shift()) {
+      const dep = chain.at(-1) ?? "";
+      if (seen.has(dep)) continue;
+      seen.add(dep);
+      if (forbidden(dep)) {
+        found.push([file, ...chain].map(rel).join(" → "));
+        continue;
+      }
+      if (throughSrc && inside(dep, "src") && dep.endsWith(".ts") && existsSync(dep))
+        queue.push(...anyImports(dep).map((d) => [...chain, d]));
+    }
+  }
+  return found;
+}
+
+/** The operator's decisions and its shell: src/core/, src/controller/ and the files that start them. */
+const operatorDecisions = (path: string) =>
+  inside(path, "src/core") ||
+  inside(path, "src/controller") ||
+  path === join(src, "main.ts") ||
+  path === join(src, "manager.ts");
+
+describe("the boundaries around src/", () => {
+  it("src/ imports neither test/ nor testkit/", () => {
+    expect(boundaryViolations("src", (d) => inside(d, "test") || inside(d, "testkit"))).toEqual([]);
+  });
+
+  it("testkit/ never reaches src/core/ or src/controller/, directly or through src/", () => {
+    expect(typescriptFiles(join(root, "testkit")).length).toBeGreaterThan(40);
+    expect(boundaryViolations("testkit", operatorDecisions, true)).toEqual([]);
+  });
+
+  it("testkit/ and bench/ never import test/", () => {
+    expect([
+      ...boundaryViolations("testkit", (d) => inside(d, "test")),
+      ...boundaryViolations("bench", (d) => inside(d, "test")),
+    ]).toEqual([]);
   });
 });

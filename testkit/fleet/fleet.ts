@@ -1,5 +1,11 @@
 // A simulated Talos cluster: an OS CA, N machines each serving apid on its own loopback address
 // (127.x.y.z:50000), the image registry, and talosconfigs for each role.
+//
+// An independent model of Talos: the simulator takes from src/ only the wire (the protos) and the
+// version grammar, never the operator's decisions (src/core/, src/controller/). What it must know
+// of Talos (upgrade sequences, etcd checks, images, manifests) it implements again, from Talos'
+// behaviour, so that a mistake in src/ cannot hide in the simulator by agreeing with itself.
+// test/unit/layers.test.ts holds it to that.
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

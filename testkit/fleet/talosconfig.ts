@@ -1,8 +1,6 @@
-// Writes a talosconfig in talosctl's format (context → endpoints, nodes, base64 PEMs), and reads one
-// back into the operator's own Talos client.
-import { readFileSync, writeFileSync } from "node:fs";
-import { TalosClient } from "../../src/talos/client.ts";
-import { parseTalosconfig } from "../../src/talos/talosconfig.ts";
+// Writes a talosconfig in talosctl's format (context → endpoints, nodes, base64 PEMs). The
+// operator's client for one is the tests' business (test/harness/talos-client.ts).
+import { writeFileSync } from "node:fs";
 
 export interface TalosconfigContext {
   name: string;
@@ -32,11 +30,4 @@ export function renderTalosconfig(context: TalosconfigContext): string {
 
 export function writeTalosconfig(path: string, context: TalosconfigContext): void {
   writeFileSync(path, renderTalosconfig(context), { mode: 0o600 });
-}
-
-/** The operator's own Talos client for a talosconfig the fleet wrote, with a short deadline for tests. */
-export function clientFor(path: string): TalosClient {
-  const parsed = parseTalosconfig(readFileSync(path, "utf8"), path);
-  if (!parsed.ok) throw new Error(parsed.message);
-  return new TalosClient(parsed.config, { deadlineMs: 2_000 });
 }
