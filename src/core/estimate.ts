@@ -1,25 +1,31 @@
-// The time a plan still needs, from what this plan has measured: how long its nodes took (cordon to
-// verified, plus the soak), laid out on the slots the rollout allows (one control plane at a time,
-// then the worker budget), and stretched over the maintenance windows. An estimate, said to be one:
-// no figure until a node of the plan is done, and only for the work it has measured.
+// The time a plan still needs, from what this plan has measured: how long its pieces took (a node
+// of the Talos phase from cordon to verified, plus the soak; a task of the Kubernetes phase), laid
+// out on the slots the rollout allows (one control plane or control plane task at a time, then the
+// worker budget), and stretched over the maintenance windows. An estimate, said to be one: no
+// figure until a piece of the phase under way is done, and only for that phase.
 import { parseDuration } from "../api/v1alpha1/duration.ts";
-import type { NodeStatus, PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
+import type { KubernetesTask, NodeStatus, PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { workerBudget } from "./selection.ts";
 import { evaluateWindows } from "./windows.ts";
 
 export type Estimate = NonNullable<PlanStatus["estimate"]>;
 
-/** Waiting states a node leaves only by being started; the rest of the unsettled ones are under way. */
-const waiting = new Set(["Pending"]);
-const finished = new Set(["Done", "Skipped", "Failed"]);
+/** One piece of the rollout: a node of the Talos phase, a task of the Kubernetes phase. */
+interface Work {
+  /** Taken one at a time, before the rest (control planes; every task but workers' kubelets). */
+  serial: boolean;
+  state: "pending" | "underWay" | "done" | "over";
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+}
 
 const minuteMs = 60_000;
 
-/** Milliseconds each node of a role took, cordon to verified, where both times are known. */
-function measured(entries: NodeStatus[], role: NodeStatus["role"]): number[] {
-  return entries
-    .filter((e) => e.role === role && e.state === "Done" && e.startedAt && e.finishedAt)
-    .map((e) => Date.parse(e.finishedAt ?? "") - Date.parse(e.startedAt ?? ""))
+/** Milliseconds each piece of a kind took, where both times are known. */
+function measured(work: Work[], serial: boolean): number[] {
+  return work
+    .filter((w) => w.serial === serial && w.state === "done" && w.startedAt && w.finishedAt)
+    .map((w) => Date.parse(w.finishedAt ?? "") - Date.parse(w.startedAt ?? ""))
     .filter((ms) => Number.isFinite(ms) && ms >= 0);
 }
 
@@ -71,47 +77,101 @@ export function roughly(ms: number): string {
   return hours % 24 === 0 ? `${days}d` : `${days}d${hours % 24}h`;
 }
 
-/**
- * The Talos phase's remaining time, or undefined while no node of the plan has been measured (or
- * nothing is left, or a window schedule is invalid).
- */
-export function estimateTalos(spec: PlanSpec, entries: NodeStatus[], now: Date): Estimate | undefined {
-  const left = entries.filter((e) => !finished.has(e.state));
-  if (left.length === 0) return undefined;
-  const cp = measured(entries, "controlplane");
-  const workers = measured(entries, "worker");
-  const all = [...cp, ...workers];
+/** The serial pieces, then the rest on `budget` lanes: when the last ends, and what that came from. */
+function layOut(work: Work[], budget: number, extraPerPiece: number, now: Date) {
+  const serial = measured(work, true);
+  const parallel = measured(work, false);
+  const all = [...serial, ...parallel];
   if (all.length === 0) return undefined;
-  const soak = parseDuration(spec.rollout.soakTime);
-  // A role not measured yet is taken to take what the other did.
-  const perNode = (own: number[]) => (own.length > 0 ? mean(own) : mean(all)) + soak;
-  const started = (e: NodeStatus) => Date.parse(e.startedAt ?? "") || now.getTime();
-  const lanes = (role: NodeStatus["role"], slots: number, at: number, per: number) => {
-    const ofRole = left.filter((e) => e.role === role);
-    const underWay = ofRole.filter((e) => !waiting.has(e.state)).map(started);
-    return lanesEnd(at, slots, underWay, ofRole.length - underWay.length, per);
-  };
+  // A kind not measured yet is taken to take what the other did.
+  const per = (own: number[]) => (own.length > 0 ? mean(own) : mean(all)) + extraPerPiece;
   const t = now.getTime();
-  const cpEnd = lanes("controlplane", 1, t, perNode(cp));
-  const workerCount = entries.filter((e) => e.role === "worker").length;
-  const budget = workerBudget(spec.rollout.maxUnavailable, workerCount);
-  const end = lanes("worker", budget, cpEnd, perNode(workers));
-  const at = overWindows(spec.maintenanceWindows, t, end - t);
+  const lanes = (isSerial: boolean, slots: number, at: number) => {
+    const left = work.filter(
+      (w) => w.serial === isSerial && (w.state === "pending" || w.state === "underWay"),
+    );
+    const underWay = left
+      .filter((w) => w.state === "underWay")
+      .map((w) => Date.parse(w.startedAt ?? "") || t);
+    return lanesEnd(at, slots, underWay, left.length - underWay.length, per(isSerial ? serial : parallel));
+  };
+  return { end: lanes(false, budget, lanes(true, 1, t)), serial, parallel };
+}
+
+const settled = new Set<NodeStatus["state"]>(["Skipped", "Failed"]);
+
+const talosWork = (entries: NodeStatus[]): Work[] =>
+  entries.map((e) => ({
+    serial: e.role === "controlplane",
+    state:
+      e.state === "Pending"
+        ? "pending"
+        : e.state === "Done"
+          ? "done"
+          : settled.has(e.state)
+            ? "over"
+            : "underWay",
+    startedAt: e.startedAt,
+    finishedAt: e.finishedAt,
+  }));
+
+const kubernetesWork = (tasks: KubernetesTask[]): Work[] =>
+  tasks.map((t) => ({
+    serial: !(t.component === "kubelet" && t.role === "worker"),
+    state:
+      t.state === "Pending"
+        ? "pending"
+        : t.state === "Applying"
+          ? "underWay"
+          : t.state === "Done"
+            ? "done"
+            : "over",
+    startedAt: t.startedAt,
+    finishedAt: t.finishedAt,
+  }));
+
+/**
+ * The time left in the phase under way (its node entries, or its tasks), or undefined while nothing
+ * of it has been measured, nothing is left, or a window schedule is invalid.
+ */
+export function estimate(
+  spec: PlanSpec,
+  phase: { talos: NodeStatus[] } | { kubernetes: KubernetesTask[] },
+  now: Date,
+): Estimate | undefined {
+  const talos = "talos" in phase;
+  const work = talos ? talosWork(phase.talos) : kubernetesWork(phase.kubernetes);
+  const left = work.filter((w) => w.state === "pending" || w.state === "underWay").length;
+  if (left === 0) return undefined;
+  const soak = talos ? parseDuration(spec.rollout.soakTime) : 0;
+  const budget = workerBudget(spec.rollout.maxUnavailable, work.filter((w) => !w.serial).length);
+  const laid = layOut(work, budget, soak, now);
+  if (!laid) return undefined;
+  const t = now.getTime();
+  const at = overWindows(spec.maintenanceWindows, t, laid.end - t);
   if (at === undefined) return undefined;
   // Whole minutes: a pass that only waits does not rewrite the status for a second's change.
   const completion = Math.ceil(at / minuteMs) * minuteMs;
+  const [serialKind, parallelKind] = talos
+    ? ["control plane(s)", "worker(s)"]
+    : ["task(s) one at a time", "worker kubelet(s)"];
   const basis = [
-    cp.length > 0 ? `${cp.length} control plane(s), ${roughly(mean(cp))} each` : undefined,
-    workers.length > 0 ? `${workers.length} worker(s), ${roughly(mean(workers))} each` : undefined,
-  ].filter((s) => s !== undefined);
+    laid.serial.length > 0
+      ? `${laid.serial.length} ${serialKind}, ${roughly(mean(laid.serial))} each`
+      : undefined,
+    laid.parallel.length > 0
+      ? `${laid.parallel.length} ${parallelKind}, ${roughly(mean(laid.parallel))} each`
+      : undefined,
+  ].filter((text) => text !== undefined);
   return {
     completionTime: new Date(completion).toISOString(),
     timeLeft: roughly(completion - t),
     message: [
-      `${left.length} node(s) left in the Talos phase; measured: ${basis.join(", ")}`,
+      talos ? `${left} node(s) left in the Talos phase` : `${left} task(s) left in the Kubernetes phase`,
+      `; measured: ${basis.join(", ")}`,
       soak > 0 ? `, plus a soak of ${spec.rollout.soakTime} each` : "",
       spec.maintenanceWindows.length > 0 ? "; counted inside the maintenance windows" : "",
-      spec.kubernetes ? "; the Kubernetes phase follows, not counted" : "",
+      talos && spec.kubernetes ? "; the Kubernetes phase follows, not counted" : "",
     ].join(""),
   };
 }

@@ -9,7 +9,7 @@ import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import { activityOf } from "./activity.ts";
 import { setCondition } from "./conditions.ts";
-import { estimateTalos } from "./estimate.ts";
+import { estimate } from "./estimate.ts";
 import { type KubernetesPhase, kubernetesBehind, kubernetesNodes } from "./kubernetes-phase.ts";
 import { activeStates, settledStates } from "./node-steps.ts";
 import { talosComplete } from "./talos-targets.ts";
@@ -58,12 +58,15 @@ export function assembleStatus(input: StatusInput): {
     kubernetesVersion: spec.kubernetes?.version,
     waitingFor: input.verdict.kind === "progressing" ? undefined : ready.message,
   });
-  // While the Talos phase runs or waits: a dry run, a paused, stalled or failed plan gives no time.
+  // While a phase runs or waits: a dry run, a paused, stalled or failed plan gives no time.
   const moving = input.verdict.kind === "progressing" || input.verdict.kind === "waiting";
-  const estimate =
-    moving && (phase === "UpgradingTalos" || phase === "WaitingForWindow") && spec.talos
-      ? estimateTalos(spec, entries, obs.now)
-      : undefined;
+  const timeLeft = !moving
+    ? undefined
+    : upgradingKubernetes && kubernetes
+      ? estimate(spec, { kubernetes: kubernetes.status.tasks }, obs.now)
+      : (phase === "UpgradingTalos" || phase === "WaitingForWindow") && spec.talos
+        ? estimate(spec, { talos: entries }, obs.now)
+        : undefined;
   const status: PlanStatus = {
     observedGeneration: generation,
     phase,
@@ -77,7 +80,7 @@ export function assembleStatus(input: StatusInput): {
       ? { currentTalosStep: entries.find((e) => !settledStates.has(e.state))?.version ?? spec.talos.version }
       : {}),
     ...(activity ? { activity } : {}),
-    ...(estimate ? { estimate } : {}),
+    ...(timeLeft ? { estimate: timeLeft } : {}),
     ...(input.nextWindow ? { nextWindow: input.nextWindow.toISOString() } : {}),
     ...(input.gatesFailingSince ? { gatesFailingSince: input.gatesFailingSince } : {}),
     ...(input.retryValue !== undefined ? { lastRetry: input.retryValue } : {}),

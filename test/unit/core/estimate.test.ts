@@ -1,8 +1,9 @@
 // The time a plan still needs: from this plan's measured node durations, on the rollout's slots
 // (one control plane at a time, then the worker budget), stretched over the maintenance windows.
 // Expected values are worked out here by hand, in minutes from t0.
+import type { KubernetesTask } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
-import { estimateTalos, roughly } from "../../../src/core/estimate.ts";
+import { estimate, roughly } from "../../../src/core/estimate.ts";
 import { aNode, anEntry, anObservation, aPlan, aStatus, minutes, t0 } from "./builders.ts";
 
 const at = (m: number) => minutes(m).toISOString();
@@ -14,9 +15,9 @@ describe("the time left", () => {
   test("none before a node of the plan is done, and none once nothing is left", () => {
     const spec = aPlan().spec;
     expect(
-      estimateTalos(spec, [anEntry("cp-1", "Pending"), anEntry("worker-1", "Pending")], t0),
+      estimate(spec, { talos: [anEntry("cp-1", "Pending"), anEntry("worker-1", "Pending")] }, t0),
     ).toBeUndefined();
-    expect(estimateTalos(spec, [done("cp-1", 10), done("worker-1", 5)], t0)).toBeUndefined();
+    expect(estimate(spec, { talos: [done("cp-1", 10), done("worker-1", 5)] }, t0)).toBeUndefined();
   });
 
   test("control planes one at a time from the one under way, then the workers in waves of the budget", () => {
@@ -29,7 +30,7 @@ describe("the time left", () => {
     ];
     // cp-2 ends 6 minutes from now, cp-3 ten after: 16. No worker measured: 10 minutes each (the
     // control planes' figure), six in waves of two: 30 more. 46 minutes.
-    expect(estimateTalos(spec, entries, t0)).toEqual({
+    expect(estimate(spec, { talos: entries }, t0)).toEqual({
       completionTime: at(46),
       timeLeft: "46m",
       message: "8 node(s) left in the Talos phase; measured: 1 control plane(s), 10m each",
@@ -49,10 +50,10 @@ describe("the time left", () => {
     ];
     // Six workers at 50%: 3 lanes; 4 + 1 = 5 minutes each. worker-c ends at 4; d and e at 5; f
     // takes the lane that frees first (c's, at 4) and ends at 9.
-    const estimate = estimateTalos(spec, entries, t0);
-    expect(estimate?.completionTime).toBe(at(9));
-    expect(estimate?.timeLeft).toBe("9m");
-    expect(estimate?.message).toBe(
+    const left = estimate(spec, { talos: entries }, t0);
+    expect(left?.completionTime).toBe(at(9));
+    expect(left?.timeLeft).toBe("9m");
+    expect(left?.message).toBe(
       "4 node(s) left in the Talos phase; measured: 1 control plane(s), 12m each, 2 worker(s), 4m each, plus a soak of 1m each",
     );
   });
@@ -60,7 +61,7 @@ describe("the time left", () => {
   test("a node under way longer than measured is taken to end now, not in the past", () => {
     const spec = aPlan().spec;
     const entries = [done("worker-a", 5), anEntry("worker-b", "Rebooting", { startedAt: at(-20) })];
-    expect(estimateTalos(spec, entries, t0)).toMatchObject({ completionTime: at(0), timeLeft: "1m" });
+    expect(estimate(spec, { talos: entries }, t0)).toMatchObject({ completionTime: at(0), timeLeft: "1m" });
   });
 
   test("work counted inside the maintenance windows only", () => {
@@ -68,10 +69,43 @@ describe("the time left", () => {
     const spec = aPlan({ maintenanceWindows: [{ schedule: "0 2 * * *", duration: "1h" }] }).spec;
     const entries = [done("worker-a", 30), ...["b", "c", "d"].map((w) => anEntry(`worker-${w}`, "Pending"))];
     // 90 minutes of work: 60 today, 30 from 02:00 tomorrow.
-    const estimate = estimateTalos(spec, entries, t0);
-    expect(estimate?.completionTime).toBe(at(24 * 60 + 30));
-    expect(estimate?.timeLeft).toBe("1d");
-    expect(estimate?.message).toContain("counted inside the maintenance windows");
+    const left = estimate(spec, { talos: entries }, t0);
+    expect(left?.completionTime).toBe(at(24 * 60 + 30));
+    expect(left?.timeLeft).toBe("1d");
+    expect(left?.message).toContain("counted inside the maintenance windows");
+  });
+
+  test("the Kubernetes phase: its tasks one at a time, then the workers' kubelets within the budget", () => {
+    const spec = aPlan({ kubernetes: { version: "v1.35.0" }, rollout: { maxUnavailable: 2 } }).spec;
+    const task = (
+      component: KubernetesTask["component"],
+      node: string,
+      state: KubernetesTask["state"],
+      extra = {},
+    ) =>
+      ({
+        component,
+        node,
+        role: node.startsWith("cp") ? "controlplane" : "worker",
+        state,
+        message: "",
+        ...extra,
+      }) as const;
+    const tasks: KubernetesTask[] = [
+      task("kube-apiserver", "cp-1", "Done", { startedAt: at(-3), finishedAt: at(-1) }),
+      task("kube-controller-manager", "cp-1", "Applying", { startedAt: at(-1) }),
+      task("kube-scheduler", "cp-1", "Pending"),
+      task("kubelet", "worker-1", "Pending"),
+      task("kubelet", "worker-2", "Pending"),
+      task("kubelet", "worker-3", "Pending"),
+    ];
+    // Two minutes a task: the controller manager ends at 1, the scheduler at 3; three kubelets on
+    // two lanes, two minutes each (measured on the serial tasks): 5 and 7.
+    expect(estimate(spec, { kubernetes: tasks }, t0)).toEqual({
+      completionTime: at(7),
+      timeLeft: "7m",
+      message: "5 task(s) left in the Kubernetes phase; measured: 1 task(s) one at a time, 2m each",
+    });
   });
 
   test("durations read as minutes, then hours and minutes, then days and hours", () => {
