@@ -168,7 +168,8 @@ export class HookLedger {
           message: `${what} ${next.message}`,
         };
       default: {
-        const wakeAt = Date.parse(next.startedAt) + parseDuration(hook.timeout);
+        const since = this.jobs?.get(next.job)?.createdAt ?? this.now.toISOString();
+        const wakeAt = Date.parse(since) + parseDuration(hook.timeout);
         // Asked for but never seen: asked again under the same name (creating it twice is one Job).
         const actions = next.state === "Pending" ? [this.action(stage, hook, node, next.job)] : [];
         return { kind: "running", actions, message: `running ${what}`, wakeAt };
@@ -223,7 +224,10 @@ export class HookLedger {
       return { ...run, state: "Succeeded", finishedAt: at, message: "succeeded" };
     if (job?.state === "Failed")
       return failed(Reason.HookFailed, `failed: ${job.message ?? "the Job failed"}`);
-    if (this.now.getTime() - Date.parse(run.startedAt) > parseDuration(hook.timeout))
+    // The timeout runs from the Job's creation: a run asked for while its Job could not be made (a
+    // lost action, a plan with no node to work on) is not out of time before its Job exists.
+    const since = job ? (job.createdAt ?? run.startedAt) : undefined;
+    if (since && this.now.getTime() - Date.parse(since) > parseDuration(hook.timeout))
       return failed(Reason.HookTimeout, `did not succeed within ${hook.timeout}`);
     if (!this.jobs) return run;
     if (!job && run.state === "Running")

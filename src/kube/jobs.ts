@@ -120,7 +120,7 @@ export function hookJob(request: HookJobRequest, namespace: string): V1Job {
 }
 
 const jobSchema = z.looseObject({
-  metadata: z.looseObject({ name: z.string() }),
+  metadata: z.looseObject({ name: z.string(), creationTimestamp: z.string().optional() }),
   status: z
     .looseObject({
       conditions: z
@@ -144,16 +144,18 @@ const jobSchema = z.looseObject({
  */
 export function hookJobState(job: unknown): HookJobState {
   const parsed = jobSchema.parse(job);
+  const created = parsed.metadata.creationTimestamp;
+  const at = created ? { createdAt: new Date(created).toISOString() } : {};
   const conditions = (parsed.status?.conditions ?? []).filter((c) => c.status === "True");
   const failed = conditions.find((c) => c.type === "Failed");
   if (failed) {
     const message = [failed.reason, failed.message].filter(Boolean).join(": ");
-    return { state: "Failed", message: message || "the Job failed" };
+    return { state: "Failed", message: message || "the Job failed", ...at };
   }
   if (conditions.some((c) => c.type === "Complete" || c.type === "SuccessCriteriaMet")) {
-    return { state: "Succeeded" };
+    return { state: "Succeeded", ...at };
   }
-  return { state: "Running" };
+  return { state: "Running", ...at };
 }
 
 /**

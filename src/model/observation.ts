@@ -229,5 +229,7 @@ export interface SilenceOutcome {
 /** A hook Job as the Job controller reports it; `message` is its condition's reason and message. */
 export interface HookJobState {
   state: "Running" | "Succeeded" | "Failed";
+  /** When the Job was created: a hook's timeout runs from then, not from when the plan asked. */
+  createdAt?: string;
   message?: string;
 }

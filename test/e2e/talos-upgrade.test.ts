@@ -30,12 +30,15 @@ describe("Talos upgrades, end to end", () => {
       "kubectl get tup shows the time left",
       async () => {
         const { stdout } = await scenario.kubectl(["get", "tup", scenario.name]);
-        const [header = "", line = ""] = stdout.trim().split("\n");
-        const values = line.split(/\s+/);
-        row = Object.fromEntries(header.split(/\s+/).map((column, i) => [column, values[i] ?? ""]));
+        const [header = "", line = ""] = stdout.split("\n");
+        // kubectl aligns columns and leaves an empty one blank: read each at its header's offset.
+        const starts = [...header.matchAll(/\S+/g)].map((m) => ({ column: m[0], at: m.index }));
+        row = Object.fromEntries(
+          starts.map(({ column, at }, i) => [column, line.slice(at, starts[i + 1]?.at).trim()]),
+        );
         return /^\d+(m|h)/.test(row.LEFT ?? "");
       },
-      { timeoutMs: 90_000, intervalMs: 250 },
+      { timeoutMs: 40_000, intervalMs: 250 },
     );
     expect(row).toMatchObject({ PHASE: "UpgradingTalos", TALOS: "v1.12.4" });
     expect(Number(row.PROGRESS?.split("/")[0])).toBeGreaterThanOrEqual(1);

@@ -129,7 +129,7 @@ function run(s: Scenario) {
   const calls = new Map<string, number>();
   const shell = new ModelShell();
   /** Hook Jobs as the apiserver keeps them (a name is one Job), and each run's Jobs in order made. */
-  const jobs = new Map<string, { doneAt: number }>();
+  const jobs = new Map<string, { doneAt: number; createdAt: string }>();
   const hookLog: { run: string; node: string | undefined; job: string; tick: number }[] = [];
   const upgrades: { node: string; tick: number }[] = [];
   const excludedBeforeStart = new Set<string>();
@@ -280,7 +280,7 @@ function run(s: Scenario) {
             hookJobs: new Map(
               [...jobs].map(([name, j]) => [
                 name,
-                { state: tick >= j.doneAt ? "Succeeded" : "Running" } as const,
+                { state: tick >= j.doneAt ? "Succeeded" : "Running", createdAt: j.createdAt } as const,
               ]),
             ),
           }
@@ -327,7 +327,10 @@ function run(s: Scenario) {
     for (const action of decision.actions.slice(0, carried)) {
       if (action.kind === "runHook") {
         if (!jobs.has(action.job)) {
-          jobs.set(action.job, { doneAt: tick + (s.hookPasses ?? 0) });
+          jobs.set(action.job, {
+            doneAt: tick + (s.hookPasses ?? 0),
+            createdAt: new Date(now).toISOString(),
+          });
           hookLog.push({ run: action.stage, node: action.node, job: action.job, tick });
         }
         continue;

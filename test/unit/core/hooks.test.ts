@@ -207,6 +207,28 @@ describe("hooks around a rollout", () => {
     expect(w.log).not.toContain("cordon");
   });
 
+  it("time a run from its Job's creation: one whose Job could not be made for longer than the timeout goes on", () => {
+    const plan = aPlan({ hooks: { beforePlan: [hook("noout", "10m")] } });
+    const nodes = [aNode("worker-1")];
+    const asked = decide(anObservation(plan, nodes, { hookJobs: new Map() }));
+    const [action] = hookRuns(asked);
+    if (!action) throw new Error("no hook asked for");
+    // Fifteen minutes on, its Job was never made (the action lost, the plan idle): asked again.
+    const later = decide(next(asked, anObservation(plan, nodes), { now: minutes(15), hookJobs: new Map() }));
+    expect(later.status.phase).not.toBe("Failed");
+    expect(hookRuns(later).map((a) => a.job)).toEqual([action.job]);
+    // Made at minute 15: running at minute 24, out of time past minute 25.
+    const made = () =>
+      new Map<string, HookJobState>([
+        [action.job, { state: "Running", createdAt: minutes(15).toISOString() }],
+      ]);
+    const running = decide(next(later, anObservation(plan, nodes), { now: minutes(24), hookJobs: made() }));
+    expect(running.status.phase).not.toBe("Failed");
+    expect(running.requeueAfterMs).toBeLessThanOrEqual(60_000);
+    const late = decide(next(running, anObservation(plan, nodes), { now: minutes(26), hookJobs: made() }));
+    expect(condition(late, "Stalled")).toMatchObject({ reason: "HookTimeout" });
+  });
+
   it("fail a run whose Job is deleted once seen running, rather than run it twice", () => {
     const w = world({ beforePlan: [hook("noout")] }, () => "Running");
     w.pass();
