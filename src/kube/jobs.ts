@@ -120,7 +120,11 @@ export function hookJob(request: HookJobRequest, namespace: string): V1Job {
 }
 
 const jobSchema = z.looseObject({
-  metadata: z.looseObject({ name: z.string(), creationTimestamp: z.string().optional() }),
+  // The typed client reads it as a Date; a raw watch event carries the string.
+  metadata: z.looseObject({
+    name: z.string(),
+    creationTimestamp: z.union([z.string(), z.date()]).optional(),
+  }),
   status: z
     .looseObject({
       conditions: z

@@ -56,6 +56,18 @@ describe("hookJobState", () => {
     status: { conditions },
   });
 
+  it("reads when the Job was created, from the typed client's Date or a watch event's text", () => {
+    const at = "2026-11-28T02:00:00.000Z";
+    expect(hookJobState({ metadata: { name: "j", creationTimestamp: new Date(at) } })).toEqual({
+      state: "Running",
+      createdAt: at,
+    });
+    expect(hookJobState({ metadata: { name: "j", creationTimestamp: "2026-11-28T02:00:00Z" } })).toEqual({
+      state: "Running",
+      createdAt: at,
+    });
+  });
+
   it("reads the Job controller's conditions", () => {
     expect(hookJobState({ metadata: { name: "j" } })).toEqual({ state: "Running" });
     expect(hookJobState(job([{ type: "Complete", status: "True" }]))).toEqual({ state: "Succeeded" });
