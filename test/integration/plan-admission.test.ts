@@ -23,7 +23,7 @@ it("stores a valid plan with defaults filled in", async () => {
     intermediateVersions: [],
   });
   const columns = (await kubectl(["get", "tup", name])).stdout;
-  expect(columns.split("\n")[0]).toMatch(/NAME\s+PHASE\s+TALOS\s+KUBERNETES\s+PROGRESS\s+AGE/);
+  expect(columns.split("\n")[0]).toMatch(/NAME\s+PHASE\s+TALOS\s+KUBERNETES\s+PROGRESS\s+LEFT\s+AGE/);
 });
 
 it.each([
