@@ -8,7 +8,8 @@ import type { NodeView } from "../../src/model/observation.ts";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { sharedKubeconfigPath, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 import { installCrd, planManifest } from "../../testkit/e2e/plans.ts";
-import { aNode, anObservation, next } from "../unit/core/builders.ts";
+import { aNode } from "../unit/builders/nodes.ts";
+import { anObservation, next } from "../unit/builders/observations.ts";
 
 beforeAll(installCrd);
 

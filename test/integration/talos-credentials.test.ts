@@ -11,7 +11,7 @@ import { version } from "../../src/talos/machine.ts";
 import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
-import { aPlan } from "../unit/core/builders.ts";
+import { aPlan } from "../unit/builders/plans.ts";
 
 const watchMethod = "/cosi.resource.State/Watch";
 

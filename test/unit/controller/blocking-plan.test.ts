@@ -1,17 +1,7 @@
 // Only one plan progresses at a time: one already progressing goes on, else the oldest waiting one.
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
 import { blockingPlan } from "../../../src/controller/observe.ts";
-import { aPlan } from "../core/builders.ts";
-
-function named(
-  name: string,
-  created: string,
-  status?: Plan["status"],
-  spec: Record<string, unknown> = {},
-): Plan {
-  const plan = aPlan(spec, status);
-  return { ...plan, metadata: { ...plan.metadata, name, creationTimestamp: created } };
-}
+import { aNamedPlan } from "../builders/plans.ts";
 
 const progressing: Plan["status"] = {
   phase: "UpgradingTalos",
@@ -82,87 +72,97 @@ const selectsNothing: Plan["status"] = {
 const betweenNodes: Plan["status"] = { ...stalledMidRun, conditions: [] };
 
 it.each([
-  ["nothing else exists", named("b", "2026-02-01"), [], undefined],
-  ["an older plan waits to start", named("b", "2026-02-01"), [named("a", "2026-01-01")], "a"],
-  ["a newer plan waits to start", named("a", "2026-01-01"), [named("b", "2026-02-01")], undefined],
-  ["a newer plan is progressing", named("a", "2026-01-01"), [named("b", "2026-02-01", progressing)], "b"],
+  ["nothing else exists", aNamedPlan("b", "2026-02-01"), [], undefined],
+  ["an older plan waits to start", aNamedPlan("b", "2026-02-01"), [aNamedPlan("a", "2026-01-01")], "a"],
+  ["a newer plan waits to start", aNamedPlan("a", "2026-01-01"), [aNamedPlan("b", "2026-02-01")], undefined],
+  [
+    "a newer plan is progressing",
+    aNamedPlan("a", "2026-01-01"),
+    [aNamedPlan("b", "2026-02-01", progressing)],
+    "b",
+  ],
   [
     "this plan is progressing and an older one waits",
-    named("b", "2026-02-01", progressing),
-    [named("a", "2026-01-01")],
+    aNamedPlan("b", "2026-02-01", progressing),
+    [aNamedPlan("a", "2026-01-01")],
     undefined,
   ],
-  ["an older plan is completed", named("b", "2026-02-01"), [named("a", "2026-01-01", completed)], undefined],
+  [
+    "an older plan is completed",
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", completed)],
+    undefined,
+  ],
   [
     "an older plan is paused",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", undefined, { paused: true })],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", undefined, { paused: true })],
     undefined,
   ],
   [
     "an older plan is a dry run",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", undefined, { dryRun: true })],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", undefined, { dryRun: true })],
     undefined,
   ],
   [
     "an older plan stalled on its own input before touching a node",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", stalledUntouched)],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", stalledUntouched)],
     undefined,
   ],
   [
     "an older plan selects no node",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", selectsNothing)],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", selectsNothing)],
     undefined,
   ],
   [
     "an older stalled plan was edited since",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", stalledThenEdited)],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", stalledThenEdited)],
     "a",
   ],
   [
     "an older plan stalled after starting a node",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", stalledMidRun)],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", stalledMidRun)],
     "a",
   ],
   [
     "this plan stalled untouched and an older one waits",
-    named("b", "2026-02-01", stalledUntouched),
-    [named("a", "2026-01-01")],
+    aNamedPlan("b", "2026-02-01", stalledUntouched),
+    [aNamedPlan("a", "2026-01-01")],
     "a",
   ],
   [
     "this plan is progressing and an older one only found its nodes at the target",
-    named("b", "2026-02-01", progressing),
-    [named("a", "2026-01-01", foundDone)],
+    aNamedPlan("b", "2026-02-01", progressing),
+    [aNamedPlan("a", "2026-01-01", foundDone)],
     undefined,
   ],
   [
     "an older plan only found its nodes at the target and waits",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", foundDone)],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", foundDone)],
     "a",
   ],
   [
     "an older plan is between two of its nodes",
-    named("b", "2026-02-01"),
-    [named("a", "2026-01-01", betweenNodes)],
+    aNamedPlan("b", "2026-02-01"),
+    [aNamedPlan("a", "2026-01-01", betweenNodes)],
     "a",
   ],
   [
     "both are progressing and this one is older",
-    named("a", "2026-01-01", progressing),
-    [named("b", "2026-02-01", progressing)],
+    aNamedPlan("a", "2026-01-01", progressing),
+    [aNamedPlan("b", "2026-02-01", progressing)],
     undefined,
   ],
   [
     "both are progressing and this one is newer",
-    named("b", "2026-02-01", progressing),
-    [named("a", "2026-01-01", progressing)],
+    aNamedPlan("b", "2026-02-01", progressing),
+    [aNamedPlan("a", "2026-01-01", progressing)],
     "a",
   ],
 ])("when %s, the blocking plan is %s", (_case, plan, others, expected) => {

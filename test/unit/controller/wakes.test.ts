@@ -3,7 +3,7 @@
 // pod of the cluster. A Node's change wakes only when it changes what the operator reads, and a
 // plan at rest only for a Node it lists or would take in.
 import { nodeFingerprint, wakesOnNode, wakesOnPods } from "../../../src/controller/wakes.ts";
-import { anEntry, aStatus } from "../core/builders.ts";
+import { anEntry, aStatus } from "../builders/plans.ts";
 
 const plan = (status?: object) => ({ metadata: { name: "p" }, ...(status ? { status } : {}) });
 

@@ -1,12 +1,10 @@
 // status.activity, what `kubectl describe tup` shows first: the work under way, what comes next, and
 // what the plan waits for.
-import type { KubernetesTask } from "../../../src/api/v1alpha1/plan.ts";
 import { activityOf } from "../../../src/core/activity.ts";
 import { decide } from "../../../src/core/decide.ts";
-import { aNode, anEntry, anObservation, aPlan, aStatus } from "./builders.ts";
-
-const task = (component: KubernetesTask["component"], node: string, state: KubernetesTask["state"]) =>
-  ({ component, node, role: node.startsWith("cp") ? "controlplane" : "worker", state, message: "" }) as const;
+import { aNode } from "../builders/nodes.ts";
+import { anObservation } from "../builders/observations.ts";
+import { anEntry, aPlan, aStatus, aTask } from "../builders/plans.ts";
 
 describe("the plan's activity", () => {
   test("nodes under way by what they do, the next step's nodes, and later steps counted", () => {
@@ -40,10 +38,10 @@ describe("the plan's activity", () => {
       next: "the Kubernetes phase, to v1.35.0",
     });
     const tasks = [
-      task("kube-apiserver", "cp-1", "Applying"),
-      task("kube-controller-manager", "cp-1", "Pending"),
-      task("kubelet", "cp-1", "Pending"),
-      task("kubelet", "worker-1", "Pending"),
+      aTask("kube-apiserver", "cp-1", "Applying"),
+      aTask("kube-controller-manager", "cp-1", "Pending"),
+      aTask("kubelet", "cp-1", "Pending"),
+      aTask("kubelet", "worker-1", "Pending"),
     ];
     expect(activityOf({ ...base, kubernetesTasks: tasks, waitingFor: undefined })).toEqual({
       current: "applying kube-apiserver v1.35.0: cp-1",

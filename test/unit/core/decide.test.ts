@@ -2,19 +2,19 @@
 import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
 import { type Decision, decide } from "../../../src/core/decide.ts";
 import type { NodeView } from "../../../src/model/observation.ts";
+import { aNode } from "../builders/nodes.ts";
 import {
-  aNode,
   anObservation,
-  aPlan,
   condition,
+  entryOf,
   healthyEtcd,
   kinds,
   minutes,
   next,
   states,
   t0,
-  vanillaImage,
-} from "./builders.ts";
+} from "../builders/observations.ts";
+import { aPlan, aWindow, vanillaImage } from "../builders/plans.ts";
 
 const fleet = () => [aNode("worker-b"), aNode("cp-2"), aNode("worker-a"), aNode("cp-1"), aNode("cp-3")];
 
@@ -242,7 +242,7 @@ describe("one node's way through an upgrade", () => {
   };
   const withStatus = (status: PlanStatus, node: NodeView, now = t0) =>
     anObservation(aPlan(plan.spec, status), [node], { now });
-  const entry = (d: Decision) => d.status.nodes[0];
+  const entry = (d: Decision) => entryOf(d, "cp-1");
 
   it("evicts while pods remain, and fails with the blocking reason when the drain times out", () => {
     const node = aNode("cp-1", {
@@ -481,7 +481,7 @@ describe("holding and stopping", () => {
   });
 
   it("waits for a maintenance window and says when the next one opens", () => {
-    const windows = [{ schedule: "0 2 * * 6", duration: "4h", timeZone: "UTC" }];
+    const windows = [aWindow("0 2 * * 6")];
     const closed = decide(
       anObservation(aPlan({ maintenanceWindows: windows }), fleet(), {
         now: new Date("2026-11-26T12:00:00Z"),
@@ -503,10 +503,7 @@ describe("holding and stopping", () => {
 
   it("stalls on a time zone or schedule that cannot be used, naming the field", () => {
     const d = decide(
-      anObservation(
-        aPlan({ maintenanceWindows: [{ schedule: "0 2 * * 6", duration: "1h", timeZone: "Mars/Olympus" }] }),
-        fleet(),
-      ),
+      anObservation(aPlan({ maintenanceWindows: [aWindow("0 2 * * 6", "1h", "Mars/Olympus")] }), fleet()),
     );
     expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "InvalidTimeZone" });
     expect(condition(d, "Stalled")?.message).toContain("spec.maintenanceWindows[0].timeZone");

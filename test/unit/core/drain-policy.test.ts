@@ -1,45 +1,9 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
 import { drainPlan } from "../../../src/core/drain-policy.ts";
+import { aPod } from "../builders/kube.ts";
+import { aPlan } from "../builders/plans.ts";
 
-const drain = (overrides: Record<string, unknown> = {}) =>
-  planSpecSchema.parse({ talos: { version: "v1.12.4" }, drain: overrides }).drain;
-
-function aPod(
-  name: string,
-  extra: {
-    labels?: Record<string, string>;
-    owner?: string;
-    mirror?: boolean;
-    emptyDir?: boolean;
-    deleting?: boolean;
-    phase?: string;
-    node?: string;
-  } = {},
-): V1Pod {
-  return {
-    metadata: {
-      name,
-      namespace: "apps",
-      labels: extra.labels ?? {},
-      ...(extra.mirror ? { annotations: { "kubernetes.io/config.mirror": "x" } } : {}),
-      ...(extra.owner
-        ? {
-            ownerReferences: [
-              { apiVersion: "apps/v1", kind: extra.owner, name: "o", uid: "u", controller: true },
-            ],
-          }
-        : {}),
-      ...(extra.deleting ? { deletionTimestamp: new Date() } : {}),
-    },
-    spec: {
-      nodeName: extra.node ?? "worker-1",
-      containers: [],
-      ...(extra.emptyDir ? { volumes: [{ name: "scratch", emptyDir: {} }] } : {}),
-    },
-    status: { phase: extra.phase ?? "Running" },
-  };
-}
+const drain = (overrides: Record<string, unknown> = {}) => aPlan({ drain: overrides }).spec.drain;
 
 const names = (pods: V1Pod[]) => pods.map((p) => p.metadata?.name);
 

@@ -4,7 +4,9 @@
 import type { KubernetesTask } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
 import { estimate, roughly } from "../../../src/core/estimate.ts";
-import { aNode, anEntry, anObservation, aPlan, aStatus, minutes, t0 } from "./builders.ts";
+import { aNode } from "../builders/nodes.ts";
+import { anObservation, minutes, t0 } from "../builders/observations.ts";
+import { anEntry, aPlan, aStatus, aTask, aWindow } from "../builders/plans.ts";
 
 const at = (m: number) => minutes(m).toISOString();
 /** A node done in `took` minutes, ending `endedAgo` minutes before t0. */
@@ -66,7 +68,7 @@ describe("the time left", () => {
 
   test("work counted inside the maintenance windows only", () => {
     // A one-hour window every day at 02:00 UTC; t0 is 02:00, so it is open for 60 more minutes.
-    const spec = aPlan({ maintenanceWindows: [{ schedule: "0 2 * * *", duration: "1h" }] }).spec;
+    const spec = aPlan({ maintenanceWindows: [aWindow("0 2 * * *", "1h")] }).spec;
     const entries = [done("worker-a", 30), ...["b", "c", "d"].map((w) => anEntry(`worker-${w}`, "Pending"))];
     // 90 minutes of work: 60 today, 30 from 02:00 tomorrow.
     const left = estimate(spec, { talos: entries }, t0);
@@ -77,27 +79,13 @@ describe("the time left", () => {
 
   test("the Kubernetes phase: its tasks one at a time, then the workers' kubelets within the budget", () => {
     const spec = aPlan({ kubernetes: { version: "v1.35.0" }, rollout: { maxUnavailable: 2 } }).spec;
-    const task = (
-      component: KubernetesTask["component"],
-      node: string,
-      state: KubernetesTask["state"],
-      extra = {},
-    ) =>
-      ({
-        component,
-        node,
-        role: node.startsWith("cp") ? "controlplane" : "worker",
-        state,
-        message: "",
-        ...extra,
-      }) as const;
     const tasks: KubernetesTask[] = [
-      task("kube-apiserver", "cp-1", "Done", { startedAt: at(-3), finishedAt: at(-1) }),
-      task("kube-controller-manager", "cp-1", "Applying", { startedAt: at(-1) }),
-      task("kube-scheduler", "cp-1", "Pending"),
-      task("kubelet", "worker-1", "Pending"),
-      task("kubelet", "worker-2", "Pending"),
-      task("kubelet", "worker-3", "Pending"),
+      aTask("kube-apiserver", "cp-1", "Done", { startedAt: at(-3), finishedAt: at(-1) }),
+      aTask("kube-controller-manager", "cp-1", "Applying", { startedAt: at(-1) }),
+      aTask("kube-scheduler", "cp-1", "Pending"),
+      aTask("kubelet", "worker-1", "Pending"),
+      aTask("kubelet", "worker-2", "Pending"),
+      aTask("kubelet", "worker-3", "Pending"),
     ];
     // Two minutes a task: the controller manager ends at 1, the scheduler at 3; three kubelets on
     // two lanes, two minutes each (measured on the serial tasks): 5 and 7.

@@ -2,17 +2,14 @@
 // of that pass is verified in the bucket; a failure stalls the plan with a reason and is retried
 // with backoff; a restarted operator asks again under the same key; plans without a destination
 // behave as before.
-import { Reason } from "../../../src/api/v1alpha1/reasons.ts";
 import { type Decision, decide } from "../../../src/core/decide.ts";
 import type { Action } from "../../../src/model/actions.ts";
 import type { NodeView, Observation } from "../../../src/model/observation.ts";
-import { aNode, anEntry, anObservation, aPlan, aStatus, condition, minutes, next } from "./builders.ts";
+import { aNode } from "../builders/nodes.ts";
+import { anObservation, condition, minutes, next } from "../builders/observations.ts";
+import { anEntry, anS3Destination, aPlan, aStatus } from "../builders/plans.ts";
 
-const s3 = {
-  endpoint: "http://127.0.0.1:9000",
-  bucket: "etcd-backups",
-  credentialsSecretRef: { name: "etcd-backup-s3", namespace: "talos-upgrade-system" },
-};
+const s3 = anS3Destination();
 const cluster = (): NodeView[] => [aNode("cp-1"), aNode("cp-2"), aNode("cp-3"), aNode("worker-1")];
 
 type Snapshot = Extract<Action, { kind: "etcdSnapshot" }>;
@@ -66,7 +63,7 @@ describe("etcd snapshot before the first control plane", () => {
       location: `s3://etcd-backups/${action?.key}`,
       attempts: 1,
     });
-    expect(reconciling(d)).toMatchObject({ status: "True", reason: Reason.TakingEtcdSnapshot });
+    expect(reconciling(d)).toMatchObject({ status: "True", reason: "TakingEtcdSnapshot" });
     expect(reconciling(d)?.message).toContain(`s3://etcd-backups/${action?.key}`);
 
     // While the run is under way, it is not asked for again and nothing starts.
@@ -89,7 +86,7 @@ describe("etcd snapshot before the first control plane", () => {
       finishedAt: minutes(2).toISOString(),
     });
     expect(after.events).toContainEqual(
-      expect.objectContaining({ type: "Normal", reason: Reason.EtcdSnapshotTaken }),
+      expect.objectContaining({ type: "Normal", reason: "EtcdSnapshotTaken" }),
     );
     const [cordoned] = cordons(after);
     expect(after.status.nodes.find((e) => e.name === cordoned)?.role).toBe("controlplane");
@@ -101,7 +98,7 @@ describe("etcd snapshot before the first control plane", () => {
       ok: false,
       message: "snapshot truncated: 1048576 bytes, no SHA-256 trailer",
     });
-    expect(stalled(after)).toMatchObject({ status: "True", reason: Reason.EtcdSnapshotFailed });
+    expect(stalled(after)).toMatchObject({ status: "True", reason: "EtcdSnapshotFailed" });
     // Retried, so Reconciling is True too; Stalled is listed first, where kstatus reads it.
     expect(after.status.conditions.slice(0, 3).map((c) => [c.type, c.status])).toEqual([
       ["Stalled", "True"],
@@ -110,12 +107,12 @@ describe("etcd snapshot before the first control plane", () => {
     ]);
     expect(stalled(after)?.message).toContain("snapshot truncated");
     expect(after.events).toContainEqual(
-      expect.objectContaining({ type: "Warning", reason: Reason.EtcdSnapshotFailed }),
+      expect.objectContaining({ type: "Warning", reason: "EtcdSnapshotFailed" }),
     );
     expect(after.status.etcdBackup).toMatchObject({
       state: "Failed",
       attempts: 1,
-      reason: Reason.EtcdSnapshotFailed,
+      reason: "EtcdSnapshotFailed",
     });
     expect(cordons(after)).toEqual([]);
     expect(after.requeueAfterMs).toBeLessThanOrEqual(30_000);
@@ -200,7 +197,7 @@ describe("etcd snapshot before the first control plane", () => {
 
     // With maxAge 1m it is already too old to serve: taken again, nothing cordoned.
     const { key, after } = snapshotThen(ok, { s3, maxAge: "1m" }, halfMinute);
-    expect(after.events).toContainEqual(expect.objectContaining({ reason: Reason.EtcdSnapshotTaken }));
+    expect(after.events).toContainEqual(expect.objectContaining({ reason: "EtcdSnapshotTaken" }));
     expect(cordons(after)).toEqual([]);
     const [again] = snapshots(after);
     expect(again?.key).not.toBe(key);
@@ -282,7 +279,7 @@ describe("etcd snapshot before the first control plane", () => {
 
     const asked = decide(anObservation(aPlan({ etcdBackup: { enabled: true } }), cluster()));
     expect(cordons(asked)).toEqual([]);
-    expect(stalled(asked)).toMatchObject({ status: "True", reason: Reason.EtcdBackupNotConfigured });
+    expect(stalled(asked)).toMatchObject({ status: "True", reason: "EtcdBackupNotConfigured" });
     expect(stalled(asked)?.message).toContain("spec.etcdBackup.s3");
   });
 

@@ -2,45 +2,26 @@
 // mid-rollout, checks that fail while nodes are in flight, nodes that leave, retries, other plans,
 // fleets too large to list. Each case failed before the core was rebuilt around it.
 import { type PlanStatus, planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
-import { type Decision, decide } from "../../../src/core/decide.ts";
-import type { NodeView, Observation } from "../../../src/model/observation.ts";
+import { decide } from "../../../src/core/decide.ts";
+import type { NodeView } from "../../../src/model/observation.ts";
+import { aNode } from "../builders/nodes.ts";
 import {
-  aNode,
-  anEntry,
   anObservation,
-  aPlan,
-  aStatus,
   condition,
+  drive,
+  entryOf,
   kinds,
   minutes,
   next,
   states,
   t0,
-  vanillaImage,
-} from "./builders.ts";
+} from "../builders/observations.ts";
+import { anEntry, aPlan, aStatus, aWindow, vanillaImage } from "../builders/plans.ts";
 
-const entry = (d: Decision, name: string) => d.status.nodes.find((e) => e.name === name);
 const withPulls = (node: NodeView, ...versions: string[]): NodeView => ({
   ...node,
   pulls: Object.fromEntries(versions.map((v) => [vanillaImage(v), {}])),
 });
-/** Runs passes, applying the actions as a cluster would, until nothing changes; returns every decision. */
-function settle(first: Observation, passes = 20): Decision[] {
-  const out: Decision[] = [];
-  let obs = first;
-  for (let i = 0; i < passes; i++) {
-    const d = decide(obs);
-    out.push(d);
-    const nodes = obs.nodes.map((n) => {
-      const touched = d.actions.filter((a) => a.node === n.name).map((a) => a.kind);
-      if (touched.includes("uncordon")) return { ...n, unschedulable: false };
-      return n;
-    });
-    obs = next(d, { ...obs, nodes });
-    if (d.actions.length === 0) break;
-  }
-  return out;
-}
 
 describe("nodes ahead of the target", () => {
   it("are left alone on a newer patch, reported AheadOfTarget, and the plan completes", () => {
@@ -50,8 +31,8 @@ describe("nodes ahead of the target", () => {
         aNode("worker-1", { version: "v1.12.4" }),
       ]),
     );
-    expect(entry(d, "cp-1")).toMatchObject({ state: "Skipped", reason: "AheadOfTarget" });
-    expect(entry(d, "cp-1")?.message).toContain("v1.12.5");
+    expect(entryOf(d, "cp-1")).toMatchObject({ state: "Skipped", reason: "AheadOfTarget" });
+    expect(entryOf(d, "cp-1")?.message).toContain("v1.12.5");
     expect(d.actions).toEqual([]);
     expect(d.status.phase).toBe("Completed");
     expect(condition(d, "Ready")?.message).toContain("ahead of it and left alone: cp-1");
@@ -69,9 +50,9 @@ describe("nodes ahead of the target", () => {
       ]),
     );
     expect(condition(d, "Stalled")?.status).toBe("False");
-    expect(entry(d, "cp-1")).toMatchObject({ state: "Draining", version: "v1.12.4" });
-    expect(entry(d, "worker-1")).toMatchObject({ state: "Done", version: "v1.13.0" });
-    expect(entry(d, "worker-2")).toMatchObject({ state: "Skipped", reason: "AheadOfTarget" });
+    expect(entryOf(d, "cp-1")).toMatchObject({ state: "Draining", version: "v1.12.4" });
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Done", version: "v1.13.0" });
+    expect(entryOf(d, "worker-2")).toMatchObject({ state: "Skipped", reason: "AheadOfTarget" });
     expect(kinds(d)).toEqual(["cordon:cp-1"]);
   });
 
@@ -80,8 +61,12 @@ describe("nodes ahead of the target", () => {
     const d = decide(
       anObservation(plan, [aNode("cp-1", { version: "v1.12.6" }), aNode("worker-1", { version: "v1.13.0" })]),
     );
-    expect(entry(d, "cp-1")).toMatchObject({ state: "Draining", version: "v1.12.4", fromVersion: "v1.12.6" });
-    expect(entry(d, "worker-1")).toMatchObject({ state: "Skipped", reason: "AheadOfTarget" });
+    expect(entryOf(d, "cp-1")).toMatchObject({
+      state: "Draining",
+      version: "v1.12.4",
+      fromVersion: "v1.12.6",
+    });
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Skipped", reason: "AheadOfTarget" });
     expect(planSpecSchema.parse({ talos: { version: "v1.12.4" } }).talos?.allowDowngrade).toBe(false);
   });
 });
@@ -119,7 +104,7 @@ describe("nodes in flight always move on", () => {
   it.each([
     [
       "an invalid time zone",
-      { maintenanceWindows: [{ schedule: "0 2 * * *", duration: "4h", timeZone: "Mars/Olympus" }] },
+      { maintenanceWindows: [aWindow("0 2 * * *", "4h", "Mars/Olympus")] },
       {},
       "InvalidTimeZone",
     ],
@@ -136,7 +121,7 @@ describe("nodes in flight always move on", () => {
     const after = decide(
       next(d, { ...obs, nodes: [{ ...back(), unschedulable: false }, aNode("worker-2")] }),
     );
-    expect(entry(after, "worker-1")?.state).toBe("Done");
+    expect(entryOf(after, "worker-1")?.state).toBe("Done");
     expect(kinds(after)).toEqual([]);
   });
 
@@ -159,7 +144,7 @@ describe("nodes in flight always move on", () => {
         now: minutes(1),
       }),
     );
-    expect(entry(d, "worker-1")?.state).toBe("Rebooting");
+    expect(entryOf(d, "worker-1")?.state).toBe("Rebooting");
     expect(d.status.summary?.inProgress).toBe(1);
     expect(kinds(d)).not.toContain("cordon:worker-2");
     expect(d.status.phase).not.toBe("Completed");
@@ -178,7 +163,7 @@ describe("nodes in flight always move on", () => {
     });
     const waiting = withPulls(pool("worker-2", "blue"), "v1.12.4");
     const d = decide(anObservation(aPlan(spec, rebooting), [away, waiting], { now: minutes(1) }));
-    expect(entry(d, "worker-1")?.state).toBe("Rebooting");
+    expect(entryOf(d, "worker-1")?.state).toBe("Rebooting");
     expect(d.status.summary?.inProgress).toBe(1);
     expect(kinds(d)).not.toContain("cordon:worker-2");
     // Back on the target, it is verified, uncordoned and soaks like any other node of the plan.
@@ -188,7 +173,7 @@ describe("nodes in flight always move on", () => {
       talos: { reachable: true, version: "v1.12.4", bootId: "b2", stage: "RUNNING", ready: true },
     });
     const after = decide(next(d, anObservation(aPlan(spec, d.status), [up, waiting], { now: minutes(2) })));
-    expect(entry(after, "worker-1")?.state).toBe("Soaking");
+    expect(entryOf(after, "worker-1")?.state).toBe("Soaking");
     expect(kinds(after)).toContain("uncordon:worker-1");
   });
 
@@ -197,7 +182,7 @@ describe("nodes in flight always move on", () => {
     const d = decide(
       anObservation(aPlan({}, rebooting), [aNode("worker-2", { version: "v1.12.4" })], { now: minutes(1) }),
     );
-    expect(entry(d, "worker-1")).toMatchObject({ state: "Failed", reason: "NodeGone" });
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Failed", reason: "NodeGone" });
     expect(d.status.phase).toBe("Failed");
     expect(condition(d, "Stalled")).toMatchObject({ status: "True", reason: "NodeGone" });
     expect(condition(d, "Stalled")?.message).toContain("worker-1");
@@ -208,7 +193,7 @@ describe("nodes in flight always move on", () => {
         now: minutes(2),
       }),
     );
-    expect(entry(later, "worker-1")).toMatchObject({ state: "Failed", reason: "NodeGone" });
+    expect(entryOf(later, "worker-1")).toMatchObject({ state: "Failed", reason: "NodeGone" });
     expect(kinds(later)).toEqual([]);
     expect(later.status.phase).toBe("Failed");
     // A retry is the person's word that the plan may go on without it.
@@ -221,7 +206,7 @@ describe("nodes in flight always move on", () => {
         },
       ),
     );
-    expect(entry(retried, "worker-1")).toBeUndefined();
+    expect(entryOf(retried, "worker-1")).toBeUndefined();
     expect(kinds(retried)).toEqual(["cordon:worker-3"]);
   });
 });
@@ -262,7 +247,7 @@ describe("an intermediate path", () => {
     const nodes = [withPulls(aNode("cp-1", { version: "v1.12.4" }), "v1.13.0")];
     const d = decide(anObservation(plan, nodes));
     expect(d.status.phase).not.toBe("Completed");
-    expect(entry(d, "cp-1")).toMatchObject({ state: "Draining", version: "v1.13.0" });
+    expect(entryOf(d, "cp-1")).toMatchObject({ state: "Draining", version: "v1.13.0" });
   });
 });
 
@@ -282,21 +267,21 @@ describe("a target edited mid-rollout", () => {
     const d = decide(anObservation(plan, [cordoned("v1.12.4", "v1.12.5")], { now: minutes(1) }));
     const upgrade = d.actions.find((a) => a.kind === "upgrade");
     expect(upgrade).toMatchObject({ version: "v1.12.5", image: vanillaImage("v1.12.5") });
-    expect(entry(d, "worker-1")).toMatchObject({ state: "Upgrading", version: "v1.12.5" });
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Upgrading", version: "v1.12.5" });
   });
 
   it("pulls the new installer before the call when it is not there yet", () => {
     const plan = aPlan({ talos: { version: "v1.12.5" } }, draining);
     const d = decide(anObservation(plan, [cordoned("v1.12.4")], { now: minutes(1) }));
     expect(kinds(d)).toEqual(["prepull:worker-1"]);
-    expect(entry(d, "worker-1")).toMatchObject({ state: "Draining", version: "v1.12.5" });
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Draining", version: "v1.12.5" });
   });
 
   it("releases a cordoned node the new target no longer needs, without a reboot", () => {
     const plan = aPlan({ talos: { version: "v1.11.6" } }, draining);
     const d = decide(anObservation(plan, [cordoned("v1.12.4")], { now: minutes(1) }));
     expect(kinds(d)).toEqual(["uncordon:worker-1"]);
-    expect(entry(d, "worker-1")?.state).toBe("Done");
+    expect(entryOf(d, "worker-1")?.state).toBe("Done");
   });
 });
 
@@ -309,7 +294,7 @@ describe("cordons", () => {
   it("a retried node that did come back is Done and uncordoned", () => {
     const node = aNode("worker-1", { version: "v1.12.4", unschedulable: true });
     const d = decide(anObservation(retried(failed), [node], { now: minutes(40) }));
-    expect(entry(d, "worker-1")?.state).toBe("Done");
+    expect(entryOf(d, "worker-1")?.state).toBe("Done");
     expect(kinds(d)).toEqual(["uncordon:worker-1"]);
   });
 
@@ -338,8 +323,13 @@ describe("other plans", () => {
     const first = decide(obs);
     expect(first.status.phase).toBe("Completed");
     expect(first.status.history).toHaveLength(1);
-    const passes = settle(next(first, obs, { blockingPlan: "gpu-pool" }), 5);
-    for (const d of passes) {
+    // Passes until one asks for nothing, the cluster carrying out the uncordons they ask for.
+    const { decisions } = drive(next(first, obs, { blockingPlan: "gpu-pool" }), 5, {
+      untilIdle: true,
+      world: (nodes, d) =>
+        nodes.map((n) => (kinds(d).includes(`uncordon:${n.name}`) ? { ...n, unschedulable: false } : n)),
+    });
+    for (const d of decisions) {
       expect(d.status.phase).toBe("Completed");
       expect(d.status.history).toHaveLength(1);
       expect(d.events).toEqual([]);
@@ -423,7 +413,7 @@ describe("nodes that cannot be reached", () => {
     const d = decide(
       anObservation(aPlan({}, status), [aNode("cp-1", { version: "v1.12.4" }), away("worker-1")]),
     );
-    expect(entry(d, "worker-1")?.message).toContain("waiting for its Talos API: dial tcp");
+    expect(entryOf(d, "worker-1")?.message).toContain("waiting for its Talos API: dial tcp");
     expect(condition(d, "Ready")?.message).toContain(
       "no worker can start: worker-1 (waiting for its Talos API",
     );

@@ -10,7 +10,6 @@ import fc from "fast-check";
 import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
 import { seededRandom } from "../../harness/prng.ts";
-import { aPlan, budgetOf, t0 } from "./builders.ts";
 import {
   carryOut,
   finishReboots,
@@ -26,9 +25,10 @@ import {
   type SnapshotAttempt,
   type StoredSnapshot,
   schematicOf,
-  vanillaSchematic,
   viewOf,
-} from "./fleet-model.ts";
+} from "../builders/fleet-model.ts";
+import { t0 } from "../builders/observations.ts";
+import { aHook, anS3Destination, aPlan, budgetOf, vanillaSchematic } from "../builders/plans.ts";
 
 interface Scenario {
   controlPlanes: number;
@@ -71,18 +71,13 @@ interface Scenario {
 const maxAges = { "1h": 3_600_000, "2m": 120_000, "30s": 30_000 } as const;
 /** Arbitrary snapshot failures stop after this many in a run, so that the plan can finish. */
 const maxSnapshotFailures = 2;
-const s3 = {
-  endpoint: "http://s3.test:9000",
-  bucket: "etcd-backups",
-  credentialsSecretRef: { name: "s3", namespace: "talos-upgrade-system" },
-};
+const s3 = anS3Destination();
 
 /** A hook per stage, for plans that run them. */
-const hookJob = { template: { spec: { containers: [{ name: "c", image: "tools/check:1" }] } } };
 const everyStage = Object.fromEntries(
   ["beforePlan", "beforeNode", "afterNode", "afterPlan"].map((stage) => [
     stage,
-    [{ name: stage.toLowerCase(), job: hookJob }],
+    [aHook(stage.toLowerCase())],
   ]),
 );
 

@@ -5,15 +5,15 @@
 import { type Decision, decide } from "../../../src/core/decide.ts";
 import type { Action } from "../../../src/model/actions.ts";
 import type { HookJobState, NodeView, Observation } from "../../../src/model/observation.ts";
-import { aNode, anObservation, aPlan, condition, kinds, minutes, next } from "./builders.ts";
+import { aNode } from "../builders/nodes.ts";
+import { anObservation, condition, kinds, minutes, next } from "../builders/observations.ts";
+import { aHook, aHookJob, aPlan } from "../builders/plans.ts";
 
-const job = (name: string) => ({ template: { spec: { containers: [{ name, image: `tools/${name}:1` }] } } });
-const hook = (name: string, timeout = "10m") => ({ name, timeout, job: job(name) });
 const allStages = {
-  beforePlan: [hook("noout")],
-  beforeNode: [hook("drain-ceph")],
-  afterNode: [hook("smoke")],
-  afterPlan: [hook("unset-noout")],
+  beforePlan: [aHook("noout")],
+  beforeNode: [aHook("drain-ceph")],
+  afterNode: [aHook("smoke")],
+  afterPlan: [aHook("unset-noout")],
 };
 
 type RunHook = Extract<Action, { kind: "runHook" }>;
@@ -130,13 +130,13 @@ describe("hooks around a rollout", () => {
         { name: "TALOS_UPGRADE_TALOS_VERSION", value: "v1.12.4" },
       ]),
     );
-    expect(node?.spec).toEqual(job("drain-ceph"));
+    expect(node?.spec).toEqual(aHookJob("drain-ceph"));
     expect(node?.timeoutSeconds).toBe(600);
     expect(new Set(w.asked.map((a) => a.job)).size).toBe(4);
   });
 
   it("hold the rollout while one runs, and the plan says which", () => {
-    const w = world({ beforePlan: [hook("noout")] }, () => "Running");
+    const w = world({ beforePlan: [aHook("noout")] }, () => "Running");
     const first = w.pass();
     expect(kinds(first)).toEqual(["runHook:undefined"]);
     for (let i = 0; i < 3; i++) {
@@ -148,7 +148,7 @@ describe("hooks around a rollout", () => {
   });
 
   it("ask for the same Job again when the pass that asked was lost (its status write refused)", () => {
-    const w = world({ beforeNode: [hook("drain-ceph")] }, () => "Running");
+    const w = world({ beforeNode: [aHook("drain-ceph")] }, () => "Running");
     let prior = w.obs;
     let d = w.pass();
     while (hookRuns(d).length === 0) {
@@ -165,7 +165,7 @@ describe("hooks around a rollout", () => {
   });
 
   it("name the same Job when the pass that asked lost its status write to an edit of the plan", () => {
-    const w = world({ beforePlan: [hook("noout")] }, () => "Running");
+    const w = world({ beforePlan: [aHook("noout")] }, () => "Running");
     const before = w.obs;
     const asked = hookRuns(w.pass())[0] as RunHook;
     // The write is refused (409): the plan was edited meanwhile, its generation moved on.
@@ -200,7 +200,7 @@ describe("hooks around a rollout", () => {
   });
 
   it("fail with HookTimeout when a Job runs past the hook's timeout", () => {
-    const w = world({ beforePlan: [hook("noout", "2m")] }, () => "Running");
+    const w = world({ beforePlan: [aHook("noout", "2m")] }, () => "Running");
     const failed = w.until((d) => d.status.phase === "Failed");
     expect(condition(failed, "Stalled")).toMatchObject({ reason: "HookTimeout" });
     expect(condition(failed, "Stalled")?.message).toContain("did not succeed within 2m");
@@ -208,7 +208,7 @@ describe("hooks around a rollout", () => {
   });
 
   it("time a run from its Job's creation: one whose Job could not be made for longer than the timeout goes on", () => {
-    const plan = aPlan({ hooks: { beforePlan: [hook("noout", "10m")] } });
+    const plan = aPlan({ hooks: { beforePlan: [aHook("noout", "10m")] } });
     const nodes = [aNode("worker-1")];
     const asked = decide(anObservation(plan, nodes, { hookJobs: new Map() }));
     const [action] = hookRuns(asked);
@@ -230,7 +230,7 @@ describe("hooks around a rollout", () => {
   });
 
   it("fail a run whose Job is deleted once seen running, rather than run it twice", () => {
-    const w = world({ beforePlan: [hook("noout")] }, () => "Running");
+    const w = world({ beforePlan: [aHook("noout")] }, () => "Running");
     w.pass();
     w.pass();
     const d = decide({ ...w.obs, hookJobs: new Map() });

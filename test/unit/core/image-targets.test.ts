@@ -2,21 +2,11 @@
 // the same Talos version and verified from what the new boot reports, and the upgrade API chosen
 // so that nothing the node boots with (kernel arguments, a staged install) is lost without a word.
 import { decide } from "../../../src/core/decide.ts";
-import { vanillaSchematic } from "../../../src/core/image-refs.ts";
 import { imageTarget, installerFor, kernelArgsAtRisk, upgradeApi } from "../../../src/core/image-targets.ts";
 import type { ImageFacts, NodeView } from "../../../src/model/observation.ts";
-import {
-  aNode,
-  anEntry,
-  anObservation,
-  aPlan,
-  aStatus,
-  condition,
-  kinds,
-  states,
-  t0,
-  vanillaImage,
-} from "./builders.ts";
+import { aNode } from "../builders/nodes.ts";
+import { anObservation, condition, kinds, states, t0 } from "../builders/observations.ts";
+import { anEntry, aPlan, aStatus, vanillaImage, vanillaSchematic } from "../builders/plans.ts";
 
 const nvidia = [
   "siderolabs/nvidia-container-toolkit-production",

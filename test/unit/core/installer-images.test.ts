@@ -3,10 +3,12 @@
 // anything is touched, of a node whose extensions a default installer would drop.
 
 import { decide } from "../../../src/core/decide.ts";
-import { installerImage, installerUnknown, vanillaSchematic } from "../../../src/core/image-refs.ts";
+import { installerImage, installerUnknown } from "../../../src/core/image-refs.ts";
 import { recordInstallers, upgradeAction } from "../../../src/core/node-steps.ts";
 import type { ImageFacts } from "../../../src/model/observation.ts";
-import { aNode, anObservation, aPlan } from "./builders.ts";
+import { aNode } from "../builders/nodes.ts";
+import { anObservation } from "../builders/observations.ts";
+import { aPlan, vanillaSchematic } from "../builders/plans.ts";
 
 const gpu = "a".repeat(64);
 const facts = (extra: Partial<ImageFacts> = {}): ImageFacts => ({

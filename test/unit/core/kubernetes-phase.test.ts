@@ -2,7 +2,7 @@
 // and its one-at-a-time rule on control planes, waiting on the rendered config and mirror pod,
 // resuming without a second patch, failures and retries.
 import type { KubeComponent, KubernetesTask, PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
-import { decide } from "../../../src/core/decide.ts";
+import { type Decision, decide } from "../../../src/core/decide.ts";
 import { manifestsWanted, nodesToInspect } from "../../../src/core/kubernetes-phase.ts";
 import type {
   KubernetesFacts,
@@ -10,44 +10,9 @@ import type {
   NodeView,
   Observation,
 } from "../../../src/model/observation.ts";
-import { aNode, anObservation, aPlan, t0 } from "./builders.ts";
-
-const statics: KubeComponent[] = ["kube-apiserver", "kube-controller-manager", "kube-scheduler"];
-const repo: Record<KubeComponent, string> = {
-  "kube-apiserver": "registry.k8s.io/kube-apiserver",
-  "kube-controller-manager": "registry.k8s.io/kube-controller-manager",
-  "kube-scheduler": "registry.k8s.io/kube-scheduler",
-  "kube-proxy": "registry.k8s.io/kube-proxy",
-  kubelet: "ghcr.io/siderolabs/kubelet",
-};
-const image = (c: KubeComponent, v: string) => `${repo[c]}:${v}`;
-
-/** A node on Talos v1.12.4 whose Kubernetes components all run `k8s`, read through the Talos API. */
-function k8sNode(name: string, k8s: string, extra: Partial<NodeView> = {}): NodeView {
-  const cp = name.startsWith("cp");
-  const facts: KubernetesFacts = {
-    reachable: true,
-    images: cp
-      ? Object.fromEntries((Object.keys(repo) as KubeComponent[]).map((c) => [c, image(c, k8s)]))
-      : { kubelet: image("kubelet", k8s) },
-    proxyDisabled: false,
-    rendered: cp ? Object.fromEntries(statics.map((c) => [c, { image: image(c, k8s), version: "1" }])) : {},
-    kubeletImage: image("kubelet", k8s),
-    kubeletArgs: [],
-    kubeletHealthy: true,
-    staticPodArgs: {},
-  };
-  return aNode(name, {
-    version: "v1.12.4",
-    kubeletVersion: k8s,
-    mirrorPods: cp
-      ? Object.fromEntries(statics.map((c) => [c, { image: image(c, k8s), configVersion: "1", ready: true }]))
-      : {},
-    kubernetes: facts,
-    pulls: {},
-    ...extra,
-  });
-}
+import { aK8sNode, kubeImage, kubeRepositories } from "../builders/nodes.ts";
+import { anObservation, condition, drive, t0 } from "../builders/observations.ts";
+import { anS3Destination, aPlan } from "../builders/plans.ts";
 
 /** The order of `talosctl upgrade-k8s` on the fleet below: component by component, node by node. */
 const upgradeK8sOrder = [
@@ -64,7 +29,7 @@ const upgradeK8sOrder = [
   "kubelet@worker-a",
 ];
 
-const fleet = (k8s = "v1.34.2") => [k8sNode("cp-1", k8s), k8sNode("cp-2", k8s), k8sNode("worker-a", k8s)];
+const fleet = (k8s = "v1.34.2") => [aK8sNode("cp-1", k8s), aK8sNode("cp-2", k8s), aK8sNode("worker-a", k8s)];
 const k8sPlan = (
   status?: PlanStatus,
   spec: Record<string, unknown> = {},
@@ -81,36 +46,17 @@ const inSync: ManifestsView = {
   workloads: [],
 };
 
-/**
- * Runs passes: each decision's status fed back, `world` applied to the nodes between passes, the
- * manifests read when the shell would read them.
- */
-function run(
-  obs: Observation,
-  passes: number,
-  world: (nodes: NodeView[], d: ReturnType<typeof decide>) => NodeView[],
-) {
-  let current = obs;
-  let d = decide(current);
-  for (let i = 1; i < passes; i++) {
-    const nodes = world(current.nodes, d);
-    const plan = { ...current.plan, status: d.status };
-    const { manifests: _read, ...rest } = current;
-    current = {
-      ...rest,
-      now: new Date(current.now.getTime() + 1_000),
-      nodes,
-      plan,
-      ...(manifestsWanted(plan) ? { manifests: inSync } : {}),
-    };
-    d = decide(current);
-  }
-  return { d, obs: current };
+/** What the shell reads afresh for a pass: the manifests, once the plan wants them (here in sync). */
+function readManifests(obs: Observation): Observation {
+  const { manifests: _read, ...rest } = obs;
+  return { ...rest, ...(manifestsWanted(rest.plan) ? { manifests: inSync } : {}) };
 }
 
-const tasksOf = (d: ReturnType<typeof decide>) => d.status.kubernetes?.tasks ?? [];
-const condition = (d: ReturnType<typeof decide>, type: string) =>
-  d.status.conditions.find((c) => c.type === type);
+/** `passes` passes a second apart, `world` answering each one's actions (the shared driver, set for this phase). */
+const run = (obs: Observation, passes: number, world: (nodes: NodeView[], d: Decision) => NodeView[]) =>
+  drive(obs, passes, { world, stepMs: 1_000, read: readManifests });
+
+const tasksOf = (d: Decision) => d.status.kubernetes?.tasks ?? [];
 
 describe("Kubernetes phase pre-flight", () => {
   it("plans the tasks in upgrade-k8s order once Talos is done, and starts nothing before the images are pulled", () => {
@@ -133,14 +79,14 @@ describe("Kubernetes phase pre-flight", () => {
       kind: "prepull",
       node: "cp-1",
       address: "10.0.0.4",
-      image: image("kube-apiserver", "v1.35.0"),
+      image: kubeImage("kube-apiserver", "v1.35.0"),
       api: "legacy",
       namespace: "NS_CRI",
     });
     expect(d.actions).toContainEqual(
       expect.objectContaining({
         node: "worker-a",
-        image: image("kubelet", "v1.35.0"),
+        image: kubeImage("kubelet", "v1.35.0"),
         namespace: "NS_SYSTEM",
       }),
     );
@@ -149,8 +95,8 @@ describe("Kubernetes phase pre-flight", () => {
 
   it("refuses a target the nodes' Talos does not support, naming the node, before touching anything", () => {
     const nodes = [
-      k8sNode("cp-1", "v1.35.2"),
-      k8sNode("worker-a", "v1.35.2", { talos: { reachable: true, version: "v1.11.6" } }),
+      aK8sNode("cp-1", "v1.35.2"),
+      aK8sNode("worker-a", "v1.35.2", { talos: { reachable: true, version: "v1.11.6" } }),
     ];
     const plan = aPlan({ talos: undefined, kubernetes: { version: "v1.36.0" } });
     const d = decide(anObservation(plan, nodes));
@@ -163,7 +109,7 @@ describe("Kubernetes phase pre-flight", () => {
   });
 
   it("checks a combined plan against the Talos target, up front", () => {
-    const nodes = [k8sNode("cp-1", "v1.35.2", { talos: { reachable: true, version: "v1.12.4" } })];
+    const nodes = [aK8sNode("cp-1", "v1.35.2", { talos: { reachable: true, version: "v1.12.4" } })];
     const refused = decide(
       anObservation(aPlan({ talos: { version: "v1.12.4" }, kubernetes: { version: "v1.36.0" } }), nodes),
     );
@@ -179,7 +125,7 @@ describe("Kubernetes phase pre-flight", () => {
   });
 
   it("refuses a Talos target that cannot run the cluster's Kubernetes", () => {
-    const node = k8sNode("cp-1", "v1.31.4", { talos: { reachable: true, version: "v1.13.1" } });
+    const node = aK8sNode("cp-1", "v1.31.4", { talos: { reachable: true, version: "v1.13.1" } });
     const d = decide(anObservation(aPlan({ talos: { version: "v1.14.0" } }), [node]));
     expect(condition(d, "Stalled")?.message).toBe(
       "Talos v1.14.0 supports Kubernetes v1.32 to v1.37, not v1.31.4: upgrade Kubernetes first",
@@ -251,7 +197,7 @@ describe("Kubernetes phase pre-flight", () => {
 });
 
 /** The simulated cluster's reaction to an action, for multi-pass runs. */
-function apply(nodes: NodeView[], d: ReturnType<typeof decide>, version = "v1.35.0"): NodeView[] {
+function apply(nodes: NodeView[], d: Decision, version = "v1.35.0"): NodeView[] {
   return nodes.map((node) => {
     let n: NodeView = { ...node, pulls: { ...node.pulls }, mirrorPods: { ...node.mirrorPods } };
     for (const action of d.actions) {
@@ -385,7 +331,7 @@ describe("Kubernetes phase rollout", () => {
     const first = decide(anObservation(k8sPlan(), fleet()));
     const nodes = fleet().map((n) => ({
       ...n,
-      pulls: { [image("kubelet", "v1.35.0")]: { error: "not found" } },
+      pulls: { [kubeImage("kubelet", "v1.35.0")]: { error: "not found" } },
     }));
     const d = decide(anObservation(k8sPlan(first.status), nodes));
     expect(condition(d, "Stalled")).toMatchObject({ reason: "ImagePullFailed" });
@@ -419,16 +365,16 @@ describe("Kubernetes phase rollout", () => {
       k8sPlan(status, { kubernetes: { version: "v1.35.0", repositories } });
     const first = decide(anObservation(plan(), nodes));
     const d = decide(anObservation(plan(first.status), nodes));
-    const image = (component: string, node: string) =>
+    const imageOf = (component: string, node: string) =>
       tasksOf(d).find((t) => t.component === component && t.node === node)?.image;
-    expect(image("kube-apiserver", "cp-1")).toBe("mirror.example:5000/k8s/kube-apiserver:v1.35.0");
-    expect(image("kubelet", "worker-a")).toBe("mirror.example:5000/siderolabs/kubelet:v1.35.0-fat");
+    expect(imageOf("kube-apiserver", "cp-1")).toBe("mirror.example:5000/k8s/kube-apiserver:v1.35.0");
+    expect(imageOf("kubelet", "worker-a")).toBe("mirror.example:5000/siderolabs/kubelet:v1.35.0-fat");
     // Components the plan names no repository for stay where they are.
-    expect(image("kube-scheduler", "cp-1")).toBe(`${repo["kube-scheduler"]}:v1.35.0`);
+    expect(imageOf("kube-scheduler", "cp-1")).toBe("registry.k8s.io/kube-scheduler:v1.35.0");
   });
 
   it("skips tasks whose component already runs the target", () => {
-    const nodes = fleet().map((n) => (n.role === "worker" ? k8sNode("worker-a", "v1.35.0") : n));
+    const nodes = fleet().map((n) => (n.role === "worker" ? aK8sNode("worker-a", "v1.35.0") : n));
     const first = decide(anObservation(k8sPlan(), nodes));
     const d = decide(anObservation(k8sPlan(first.status), nodes));
     expect(tasksOf(d).find((t) => t.node === "worker-a")).toMatchObject({
@@ -439,8 +385,8 @@ describe("Kubernetes phase rollout", () => {
 
   it("upgrades worker kubelets maxUnavailable at a time", () => {
     const nodes = [
-      k8sNode("cp-1", "v1.34.2"),
-      ...["a", "b", "c", "d", "e"].map((w) => k8sNode(`worker-${w}`, "v1.34.2")),
+      aK8sNode("cp-1", "v1.34.2"),
+      ...["a", "b", "c", "d", "e"].map((w) => aK8sNode(`worker-${w}`, "v1.34.2")),
     ];
     let maxWorkers = 0;
     const { d } = run(
@@ -457,7 +403,7 @@ describe("Kubernetes phase rollout", () => {
   });
 
   it("counts kube-proxy done only once its pods run the version everywhere, when the plan syncs the manifests", () => {
-    const proxyAt = (v: string) => ({ proxyImages: [image("kube-proxy", v)] });
+    const proxyAt = (v: string) => ({ proxyImages: [kubeImage("kube-proxy", v)] });
     const withProxies = (v: string) => fleet().map((n) => ({ ...n, ...proxyAt(v) }));
     // The components move; the kube-proxy pods stay where the DaemonSet has them.
     const stuck = run(anObservation(k8sPlan(), withProxies("v1.34.2")), 40, (nodes, d) =>
@@ -469,7 +415,7 @@ describe("Kubernetes phase rollout", () => {
       "waiting for the kube-proxy pods to run v1.35.0 on cp-1, cp-2, worker-a",
     );
     expect(condition(stuck.d, "KubernetesUpToDate")).toMatchObject({ status: "False" });
-    const events = (d: ReturnType<typeof decide>) => d.events.map((e) => e.reason);
+    const events = (d: Decision) => d.events.map((e) => e.reason);
     expect(events(stuck.d)).not.toContain("KubernetesStepDone");
     // The rollout reaches every node: the plan completes.
     const rolled = stuck.obs.nodes.map((n) => ({ ...n, ...proxyAt("v1.35.0") }));
@@ -608,13 +554,9 @@ describe("a dry run of the Kubernetes phase", () => {
 });
 
 describe("the etcd snapshot before the Kubernetes phase", () => {
-  const s3 = {
-    endpoint: "http://127.0.0.1:9000",
-    bucket: "etcd-backups",
-    credentialsSecretRef: { name: "etcd-backup-s3", namespace: "talos-upgrade-system" },
-  };
+  const s3 = anS3Destination();
   const pullsDone = Object.fromEntries(
-    (Object.keys(repo) as KubeComponent[]).map((c) => [image(c, "v1.35.0"), {}]),
+    (Object.keys(kubeRepositories) as KubeComponent[]).map((c) => [kubeImage(c, "v1.35.0"), {}]),
   );
   const patches = (obs: Observation) => decide(obs).actions.filter((a) => a.kind === "patchConfig");
 
@@ -653,7 +595,7 @@ describe("the etcd snapshot before the Kubernetes phase", () => {
   });
 
   it("takes none once the control planes run the target: only workers' kubelets are left", () => {
-    const nodes = [k8sNode("cp-1", "v1.35.0"), k8sNode("cp-2", "v1.35.0"), k8sNode("worker-a", "v1.34.2")];
+    const nodes = [aK8sNode("cp-1", "v1.35.0"), aK8sNode("cp-2", "v1.35.0"), aK8sNode("worker-a", "v1.34.2")];
     const d = decide(anObservation(k8sPlan(undefined, { etcdBackup: { s3 } }), nodes));
     expect(d.actions.some((a) => a.kind === "etcdSnapshot")).toBe(false);
     expect(d.status.etcdBackup).toBeUndefined();

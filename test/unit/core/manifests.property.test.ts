@@ -9,13 +9,18 @@
 import fc from "fast-check";
 import { stepManifests } from "../../../src/core/manifests.ts";
 import type { Action } from "../../../src/model/actions.ts";
-import {
-  forInventory,
-  inventoryKey,
-  type ManifestObject,
-  inventory as talosInventory,
-} from "../../../src/model/manifests.ts";
+import { forInventory, type ManifestObject } from "../../../src/model/manifests.ts";
 import type { ManifestEntry, ManifestsView } from "../../../src/model/observation.ts";
+
+/** talosctl's inventory ConfigMap, whose name marks the objects it owns. */
+const talosInventory = "talos-bootstrap-manifests-inventory";
+
+/**
+ * The model's key for an object, as talosctl's inventory writes it (cli-utils' ObjMetadata):
+ * `<namespace>_<name>_<group>_<kind>`. The model's names hold no `:`, which RBAC names would double.
+ */
+const keyOf = (o: ManifestObject) =>
+  `${o.metadata.namespace ?? ""}_${o.metadata.name}_${o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : ""}_${o.kind}`;
 
 interface Live {
   value: number;
@@ -55,18 +60,18 @@ function inspect(cluster: Cluster, rendered: ManifestObject[]): ManifestsView {
   const entries: ManifestEntry[] = rendered
     .map((o) => forInventory(o))
     .map((object) => {
-      const live = cluster.objects.get(inventoryKey(object));
+      const live = cluster.objects.get(keyOf(object));
       if (!live) return { object, state: "missing" };
       const owner = live.owner !== undefined ? { owner: live.owner } : {};
       const { value, selector } = specOf(object);
       if (live.selector !== selector)
         return { object, state: "immutable", fields: ["spec.selector"], ...owner };
-      const same = live.value === value && live.owner === talosInventory.name;
+      const same = live.value === value && live.owner === talosInventory;
       return same
         ? { object, state: "same", ...owner }
         : { object, state: "differs", fields: ["spec.value"], ...owner };
     });
-  const renderedKeys = new Set(rendered.map(inventoryKey));
+  const renderedKeys = new Set(rendered.map(keyOf));
   const orphans = [...(cluster.inventory ?? [])]
     .filter((key) => !renderedKeys.has(key))
     .map((key) => {
@@ -89,7 +94,7 @@ function inspect(cluster: Cluster, rendered: ManifestObject[]): ManifestsView {
 }
 
 /** The adapter's sync, effect by effect; `budget` effects happen before a crash (Infinity: none). */
-function carryOut(
+function carryOutSync(
   cluster: Cluster,
   action: Extract<Action, { kind: "syncManifests" }>,
   budget: number,
@@ -103,13 +108,13 @@ function carryOut(
   try {
     for (const object of action.recreate)
       effect(() => {
-        cluster.objects.delete(inventoryKey(object));
-        cluster.log.push({ op: "delete", key: inventoryKey(object) });
+        cluster.objects.delete(keyOf(object));
+        cluster.log.push({ op: "delete", key: keyOf(object) });
       });
     for (const stage of action.stages)
       for (const object of stage)
         effect(() => {
-          const key = inventoryKey(object);
+          const key = keyOf(object);
           const live = cluster.objects.get(key);
           const { value, selector } = specOf(object);
           // The apiserver refuses an immutable change: the recreate above must have run.
@@ -154,7 +159,7 @@ const scenario = fc.record({
       fc.record({
         value: fc.integer({ min: 0, max: 2 }),
         selector: fc.integer({ min: 0, max: 1 }),
-        owner: fc.constantFrom(undefined, talosInventory.name, talosInventory.name, "someone-else"),
+        owner: fc.constantFrom(undefined, talosInventory, talosInventory, "someone-else"),
       }),
     ),
     { minLength: 9, maxLength: 9 },
@@ -174,13 +179,13 @@ it("never touches another inventory's objects nor prunes a rendered one, and con
       const cluster: Cluster = { objects: new Map(), inventory: undefined, log: [] };
       s.live.forEach((live, i) => {
         const object = all[i];
-        if (live && object) cluster.objects.set(inventoryKey(object), { ...live });
+        if (live && object) cluster.objects.set(keyOf(object), { ...live });
       });
-      if (s.inventory) cluster.inventory = new Set(all.filter((_, i) => s.inventory?.[i]).map(inventoryKey));
+      if (s.inventory) cluster.inventory = new Set(all.filter((_, i) => s.inventory?.[i]).map(keyOf));
       const foreign = new Set(
         [...cluster.objects].filter(([, live]) => live.owner === "someone-else").map(([key]) => key),
       );
-      const renderedKeys = new Set(rendered.map(inventoryKey));
+      const renderedKeys = new Set(rendered.map(keyOf));
       const spec = { mode: "Apply" as const, prune: s.prune, recreate: s.recreate, timeout: "5m" };
       const crashes = [...s.crashes];
 
@@ -195,7 +200,7 @@ it("never touches another inventory's objects nor prunes a rendered one, and con
         });
         const action = last.actions.find((a) => a.kind === "syncManifests");
         if (!action) break;
-        carryOut(cluster, action, crashes.shift() ?? Number.POSITIVE_INFINITY);
+        carryOutSync(cluster, action, crashes.shift() ?? Number.POSITIVE_INFINITY);
       }
 
       // Another inventory's objects: never applied, never deleted.
@@ -208,10 +213,10 @@ it("never touches another inventory's objects nor prunes a rendered one, and con
       }
       if (rendered.length === 0) expect(deleted).toEqual([]);
 
-      const initialInventory = s.inventory ? all.filter((_, i) => s.inventory?.[i]).map(inventoryKey) : [];
-      const liveAt = (o: ManifestObject) => cluster.objects.get(inventoryKey(o));
+      const initialInventory = s.inventory ? all.filter((_, i) => s.inventory?.[i]).map(keyOf) : [];
+      const liveAt = (o: ManifestObject) => cluster.objects.get(keyOf(o));
       const mustStall =
-        rendered.some((o) => foreign.has(inventoryKey(o))) ||
+        rendered.some((o) => foreign.has(keyOf(o))) ||
         (!s.recreate &&
           rendered.some((o) => liveAt(o) !== undefined && liveAt(o)?.selector !== specOf(o).selector)) ||
         (s.prune && initialInventory.some((k) => !renderedKeys.has(k) && foreign.has(k))) ||
@@ -224,7 +229,7 @@ it("never touches another inventory's objects nor prunes a rendered one, and con
       }
       // Converged: every rendered object as rendered and marked as talosctl marks it, and nothing left to do.
       for (const object of rendered)
-        expect(liveAt(object)).toEqual({ ...specOf(object), owner: talosInventory.name });
+        expect(liveAt(object)).toEqual({ ...specOf(object), owner: talosInventory });
       const kept = s.prune
         ? []
         : initialInventory.filter((k) => !renderedKeys.has(k) && cluster.objects.has(k));

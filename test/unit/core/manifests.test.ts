@@ -20,6 +20,23 @@ const proxy = object("DaemonSet", "kube-proxy", "kube-system", "apps/v1");
 const dns = object("Deployment", "coredns", "kube-system", "apps/v1");
 const corefile = object("ConfigMap", "coredns", "kube-system");
 const role = object("ClusterRole", "system:coredns", undefined, "rbac.authorization.k8s.io/v1");
+/** Their keys in talosctl's inventory, written out (the first test checks inventoryKey gives them). */
+const keys = {
+  proxy: "kube-system_kube-proxy_apps_DaemonSet",
+  dns: "kube-system_coredns_apps_Deployment",
+  corefile: "kube-system_coredns__ConfigMap",
+};
+/** An object as talosctl applies it: marked as its inventory's (the second test checks forInventory does so). */
+const marked = (o: ManifestObject): ManifestObject => ({
+  ...o,
+  metadata: {
+    ...o.metadata,
+    annotations: {
+      ...o.metadata.annotations,
+      "config.k8s.io/owning-inventory": "talos-bootstrap-manifests-inventory",
+    },
+  },
+});
 
 const entry = (
   o: ManifestObject,
@@ -191,7 +208,7 @@ describe("the sync decided", () => {
         entry(dns, "missing"),
       ],
       {
-        inventory: [inventoryKey(proxy), inventoryKey(corefile)],
+        inventory: [keys.proxy, keys.corefile],
       },
     );
     const d = step(v);
@@ -201,9 +218,9 @@ describe("the sync decided", () => {
         node: "cp-1",
         method: "ServerSideApply",
         recreate: [],
-        stages: [[forInventory(dns), forInventory(proxy)]],
+        stages: [[marked(dns), marked(proxy)]],
         prune: [],
-        inventory: [inventoryKey(dns), inventoryKey(proxy), inventoryKey(corefile)].sort(),
+        inventory: [keys.dns, keys.proxy, keys.corefile].sort(),
         changes: [
           { ref: "Deployment/kube-system/coredns", change: "create" },
           {
@@ -278,12 +295,12 @@ describe("the sync decided", () => {
       { key: "kube-system_gone__ConfigMap", ref: "ConfigMap/kube-system/gone", exists: false },
     ];
     const base = [entry(proxy, "same")];
-    const v = view(base, { inventory: [inventoryKey(proxy), ...orphans.map((o) => o.key)], orphans });
+    const v = view(base, { inventory: [keys.proxy, ...orphans.map((o) => o.key)], orphans });
     const pruned = step(v);
     expect(pruned.actions).toEqual([
       expect.objectContaining({
         prune: ["kube-system_kube-proxy-legacy__ConfigMap"],
-        inventory: [inventoryKey(proxy)],
+        inventory: [keys.proxy],
       }),
     ]);
     expect(pruned.status?.prune).toEqual(["ConfigMap/kube-system/kube-proxy-legacy"]);
@@ -291,14 +308,14 @@ describe("the sync decided", () => {
     expect(kept.actions).toEqual([
       expect.objectContaining({
         prune: [],
-        inventory: [inventoryKey(proxy), "kube-system_kube-proxy-legacy__ConfigMap"].sort(),
+        inventory: [keys.proxy, "kube-system_kube-proxy-legacy__ConfigMap"].sort(),
       }),
     ]);
   });
 
   it("records an inventory where none exists, even with nothing to apply (as talosctl creates it)", () => {
     const d = step(view([entry(proxy, "same")], { inventory: undefined }));
-    expect(d.actions).toEqual([expect.objectContaining({ stages: [], inventory: [inventoryKey(proxy)] })]);
+    expect(d.actions).toEqual([expect.objectContaining({ stages: [], inventory: [keys.proxy] })]);
     expect(d.events).toEqual([]);
   });
 
@@ -316,7 +333,7 @@ describe("the sync decided", () => {
     );
     const allowed = step(v, { spec: spec({ recreate: true }) });
     expect(allowed.actions).toEqual([
-      expect.objectContaining({ recreate: [forInventory(proxy)], stages: [[forInventory(proxy)]] }),
+      expect.objectContaining({ recreate: [marked(proxy)], stages: [[marked(proxy)]] }),
     ]);
   });
 
@@ -325,7 +342,7 @@ describe("the sync decided", () => {
     expect(foreign.actions).toEqual([]);
     expect(foreign.verdict).toMatchObject({ kind: "stalled", reason: "ManifestOwnedElsewhere" });
     const orphan = {
-      key: inventoryKey(corefile),
+      key: keys.corefile,
       ref: objectRef(corefile),
       exists: true,
       owner: "someone-else",
@@ -339,7 +356,7 @@ describe("the sync decided", () => {
 
   it("prunes nothing when Talos renders nothing while the inventory lists objects", () => {
     const orphan = {
-      key: inventoryKey(proxy),
+      key: keys.proxy,
       ref: objectRef(proxy),
       exists: true,
       owner: "talos-bootstrap-manifests-inventory",

@@ -3,7 +3,8 @@
 // and taken off once the shell has delivered it.
 import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
 import { outbox } from "../../../src/core/notifications.ts";
-import { anEntry, aPlan, aStatus, t0 } from "./builders.ts";
+import { t0 } from "../builders/observations.ts";
+import { anEntry, aPlan, aStatus } from "../builders/plans.ts";
 
 const receivers = {
   notifications: [

@@ -11,7 +11,6 @@ import { blockingPlan } from "../../../src/controller/observe.ts";
 import { decide } from "../../../src/core/decide.ts";
 import { startsWork, underWay } from "../../../src/core/fleet-hold.ts";
 import { seededRandom } from "../../harness/prng.ts";
-import { aPlan, budgetOf, t0 } from "./builders.ts";
 import {
   carryOut,
   finishReboots,
@@ -22,7 +21,9 @@ import {
   reachable,
   restartMs,
   viewOf,
-} from "./fleet-model.ts";
+} from "../builders/fleet-model.ts";
+import { t0 } from "../builders/observations.ts";
+import { aNamedPlan, budgetOf } from "../builders/plans.ts";
 
 const pools = ["blue", "green"] as const;
 
@@ -48,18 +49,13 @@ function run(s: Scenario) {
       modelNode(`worker-${i}`, "worker", "v1.11.6", i % 2, { pool: pools[p] ?? "blue" }),
     ),
   ];
-  let plans: Plan[] = s.plans.map((p, i) => {
-    const plan = aPlan({
+  let plans: Plan[] = s.plans.map((p, i) =>
+    aNamedPlan(`plan-${i}`, `2026-11-28T0${i}:00:00Z`, undefined, {
       talos: { version: "v1.12.4" },
       nodeSelector: { matchExpressions: [{ key: "pool", operator: "In", values: p.pools }] },
       rollout: { maxUnavailable: p.maxUnavailable, nodeTimeout: "30m", soakTime: "0s" },
-    });
-    const name = `plan-${i}`;
-    return {
-      ...plan,
-      metadata: { ...plan.metadata, name, creationTimestamp: `2026-11-28T0${i}:00:00Z` },
-    };
-  });
+    }),
+  );
   const selects = (plan: Plan, n: ModelNode) =>
     (plan.spec.nodeSelector?.matchExpressions?.[0]?.values ?? []).includes(n.labels.pool ?? "");
   /** The fleet Lease: the plan holding the fleet, and since when. */

@@ -6,7 +6,9 @@ import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
 import { silenceStep } from "../../../src/core/silence.ts";
 import type { Action } from "../../../src/model/actions.ts";
-import { aNode, anEntry, anObservation, aPlan, aStatus, kinds, minutes, t0 } from "./builders.ts";
+import { aNode } from "../builders/nodes.ts";
+import { anObservation, kinds, minutes, t0 } from "../builders/observations.ts";
+import { anEntry, aPlan, aStatus } from "../builders/plans.ts";
 
 const url = "http://alertmanager.monitoring:9093";
 const silence = (extra: Record<string, unknown> = {}) => ({

@@ -1,23 +1,23 @@
 // Maintenance windows: open and closed around a schedule, and every bad window reported as a
 // reason and a message naming the field, never thrown.
 import { evaluateWindows } from "../../../src/core/windows.ts";
+import { aWindow } from "../builders/plans.ts";
 
-const window = (schedule: string, duration = "4h", timeZone = "UTC") => ({ schedule, duration, timeZone });
 const saturday3am = new Date("2026-11-28T03:00:00Z");
 
 it.each([
-  ["inside a window", [window("0 2 * * 6")], saturday3am, { ok: true, open: true }],
-  ["after it closed", [window("0 2 * * 6", "30m")], saturday3am, { ok: true, open: false }],
-  ["before a monthly window", [window("0 2 1 * *")], saturday3am, { ok: true, open: false }],
+  ["inside a window", [aWindow("0 2 * * 6")], saturday3am, { ok: true, open: true }],
+  ["after it closed", [aWindow("0 2 * * 6", "30m")], saturday3am, { ok: true, open: false }],
+  ["before a monthly window", [aWindow("0 2 1 * *")], saturday3am, { ok: true, open: false }],
   [
     "inside a 29 February window",
-    [window("0 0 29 2 *", "24h")],
+    [aWindow("0 0 29 2 *", "24h")],
     new Date("2028-02-29T12:00:00Z"),
     { ok: true, open: true },
   ],
   [
     "inside a window of millennia",
-    [window("0 2 * * 6", "9999999h9999999h")],
+    [aWindow("0 2 * * 6", "9999999h9999999h")],
     saturday3am,
     { ok: true, open: true },
   ],
@@ -26,34 +26,34 @@ it.each([
 });
 
 it("says when a window closes and when the next one opens", () => {
-  const open = evaluateWindows([window("0 2 * * 6")], saturday3am);
+  const open = evaluateWindows([aWindow("0 2 * * 6")], saturday3am);
   expect(open).toMatchObject({ closesAt: new Date("2026-11-28T06:00:00Z") });
-  const closed = evaluateWindows([window("0 2 1 * *")], saturday3am);
+  const closed = evaluateWindows([aWindow("0 2 1 * *")], saturday3am);
   expect(closed).toMatchObject({ nextOpen: new Date("2026-12-01T02:00:00Z") });
 });
 
 it.each([
   [
     "an unknown time zone",
-    window("0 2 * * 6", "4h", "Mars/Olympus"),
+    aWindow("0 2 * * 6", "4h", "Mars/Olympus"),
     "InvalidTimeZone",
     /timeZone: unknown time zone "Mars\/Olympus"/,
   ],
-  ["a minute out of range", window("61 2 * * 6"), "InvalidSchedule", /schedule: .*minute/],
+  ["a minute out of range", aWindow("61 2 * * 6"), "InvalidSchedule", /schedule: .*minute/],
   [
     "a day that never comes",
-    window("0 2 31 2 *"),
+    aWindow("0 2 31 2 *"),
     "InvalidSchedule",
     /schedule: "0 2 31 2 \*" never starts a window/,
   ],
   [
     "a window of no length",
-    window("0 2 * * 6", "0s"),
+    aWindow("0 2 * * 6", "0s"),
     "InvalidSchedule",
     /duration: a window of 0s never opens/,
   ],
 ])("%s is reported, not thrown", (_case, bad, reason, message) => {
-  const state = evaluateWindows([window("0 3 * * *"), bad], saturday3am);
+  const state = evaluateWindows([aWindow("0 3 * * *"), bad], saturday3am);
   expect(state).toMatchObject({ ok: false, reason });
   expect(state.ok ? "" : state.message).toMatch(/^spec\.maintenanceWindows\[1\]\./);
   expect(state.ok ? "" : state.message).toMatch(message);

@@ -9,7 +9,7 @@ import { TalosCredentials } from "../../../src/talos/credentials.ts";
 import { parseTalosconfig } from "../../../src/talos/talosconfig.ts";
 import { createAuthority, issueCertificate } from "../../../testkit/control-plane/pki.ts";
 import { renderTalosconfig } from "../../../testkit/fleet/talosconfig.ts";
-import { aPlan } from "../core/builders.ts";
+import { aPlan } from "../builders/plans.ts";
 
 const client = { commonName: "operator", organizations: ["os:operator"], usage: "client" as const };
 

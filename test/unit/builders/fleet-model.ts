@@ -2,8 +2,10 @@
 // boot counter and an upgrade under way, Nodes with a cordon and pods. Time is the test's own.
 import type { Action } from "../../../src/model/actions.ts";
 import type { EtcdSnapshotRun, NodeView } from "../../../src/model/observation.ts";
+import { excludeLabel } from "./kube.ts";
+import { vanillaSchematic } from "./plans.ts";
 
-export const excludeLabel = "upgrade.talos-operator.dev/exclude";
+/** The Talos versions the model knows, oldest first. */
 export const releases = ["v1.10.9", "v1.11.6", "v1.12.4", "v1.12.5", "v1.13.0"] as const;
 /** The index of a release in `releases`: the model's own version order. */
 export const rank = (v: string) => releases.indexOf(v as (typeof releases)[number]);
@@ -26,11 +28,13 @@ export interface ModelNode {
   schematic: string;
 }
 
-export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
-
 /** The schematic an Image Factory installer reference carries (the model's own parse). */
 export const schematicOf = (image: string) => /\/([0-9a-f]{64}):/.exec(image)?.[1] ?? "none";
 
+/**
+ * A machine and its Node at `version`, on its first boot, schedulable, with `pods` pods to evict
+ * (default none), `labels` (default none) and the vanilla schematic unless `schematic` says.
+ */
 export function modelNode(
   name: string,
   role: ModelNode["role"],
@@ -74,6 +78,10 @@ export function finishReboots(nodes: ModelNode[], now: number, rollsBack: (n: Mo
   }
 }
 
+/**
+ * The node as a pass observes it at `now`: Ready while its machine answers; addressed by its name
+ * (the model has no network); the Talos facts of its boot, or unreachable during a reboot.
+ */
 export function viewOf(n: ModelNode, now: number): NodeView {
   const up = reachable(n, now);
   return {
