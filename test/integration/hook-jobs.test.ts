@@ -5,21 +5,19 @@
 // Running, past the deadline, and a pod lost to a reboot).
 import { BatchV1Api, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import { apiMessage, httpStatus } from "../../src/kube/client.ts";
-import {
-  type HookJobRequest,
-  HookJobs,
-  hookLabelKey,
-  nodeAnnotation,
-  planLabel,
-  planLabelKey,
-  planSelector,
-  stageLabelKey,
-} from "../../src/kube/jobs.ts";
+import { type HookJobRequest, HookJobs, planLabel, planSelector } from "../../src/kube/jobs.ts";
 import type { HookJobState } from "../../src/model/observation.ts";
 import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
 import { exitCodeAnnotation, Kubelets, runMsAnnotation } from "../../testkit/fleet/kubelet.ts";
+
+// The labels and the annotation a hook Job carries, written out here rather than read from src/: a
+// selector someone wrote against them must go on finding the Jobs.
+const planLabelKey = "upgrade.talos-operator.dev/plan";
+const hookLabelKey = "upgrade.talos-operator.dev/hook";
+const stageLabelKey = "upgrade.talos-operator.dev/stage";
+const nodeAnnotation = "upgrade.talos-operator.dev/node";
 
 describe("hook Jobs", () => {
   const kc = adminKubeConfig();

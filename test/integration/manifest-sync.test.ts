@@ -10,11 +10,14 @@ import {
 } from "@kubernetes/client-node";
 import { stepManifests } from "../../src/core/manifests.ts";
 import { ManifestSync } from "../../src/kube/manifest-sync.ts";
-import { type ManifestObject, owningInventoryAnnotation } from "../../src/model/manifests.ts";
+import type { ManifestObject } from "../../src/model/manifests.ts";
 import type { ManifestsView } from "../../src/model/observation.ts";
 import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 
+// talosctl's inventory ConfigMap and the annotation that marks what it owns, written out here rather
+// than read from src/: the two tools take turns on one cluster only while these stay talosctl's.
 const inventoryName = "talos-bootstrap-manifests-inventory";
+const owningInventoryAnnotation = "config.k8s.io/owning-inventory";
 
 describe("bootstrap manifest sync", () => {
   const kc: KubeConfig = adminKubeConfig();
