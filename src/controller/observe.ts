@@ -45,6 +45,7 @@ import type {
 import { type TalosClient, TalosError } from "../talos/client.ts";
 import { etcdView, facts, imageFacts, kubernetesFacts } from "../talos/machine.ts";
 import { renderedManifests } from "../talos/manifests.ts";
+import type { WatchedMachine } from "../talos/watch.ts";
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {
@@ -58,7 +59,8 @@ export interface ShellMemory {
   installImages: Map<string, string>;
   /** Configuration patches Talos refused, per node and component. */
   patchErrors: Map<string, Map<KubeComponent, string>>;
-  facts: Map<string, { at: number; facts: TalosFacts }>;
+  /** Facts last read per node, and the machine watch's stream that was open when they were read. */
+  facts: Map<string, { at: number; facts: TalosFacts; stream?: number }>;
   /** The last etcd view read, when, and the control planes' state it was read in. */
   etcd?: { at: number; key: string; view: EtcdView };
   /** Upgrade calls this process made, by node: the boot ID they were made from. */
@@ -193,6 +195,8 @@ export interface ObserveInputs {
   now: Date;
   /** How long facts of a node that is not being worked on stay good. */
   factsTtlMs: number;
+  /** The status an open machine watch last delivered, for the nodes under way. */
+  watched?: (address: string) => WatchedMachine | undefined;
   /** The operator's own pod, which no drain evicts. */
   self?: PodRef;
   /** Lists a plan's hook Jobs (read only for plans with hooks). */
@@ -352,6 +356,20 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const sameBoot =
       cached?.facts.bootId !== undefined && node.status?.nodeInfo?.bootID === cached.facts.bootId;
     if (cached && !busy && settled && sameBoot) return cached.facts;
+    // A node under way whose watch stream was already open when its facts were last read, on a
+    // finished boot, has not rebooted since (a reboot ends the stream): the stream's status
+    // stands in for reading boot and status again, within the same TTL.
+    const watched = inputs.watched?.(address);
+    if (
+      cached?.facts.reachable &&
+      busy &&
+      watched !== undefined &&
+      cached.stream === watched.stream &&
+      cached.facts.stage === "RUNNING" &&
+      cached.facts.image !== undefined &&
+      now.getTime() - cached.at < factsTtlFor(name, inputs.factsTtlMs)
+    )
+      return { ...cached.facts, stage: watched.stage, ready: watched.ready };
     // Image facts (schematic, extensions, SecureBoot, kernel arguments) are read while a node may
     // still start or is under way (its verification reads the new boot's); a later read keeps the
     // last ones while the machine stays on the boot they were read on.
@@ -377,7 +395,11 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       });
     const image = fresh.image ?? (rebooted ? await reread() : kept);
     const merged = { ...fresh, ...(image ? { image } : {}) };
-    memory.facts.set(name, { at: now.getTime(), facts: merged });
+    memory.facts.set(name, {
+      at: now.getTime(),
+      facts: merged,
+      ...(watched ? { stream: watched.stream } : {}),
+    });
     return merged;
   };
 
@@ -407,7 +429,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   // The view is read again each pass that may take a control plane down; otherwise one read
   // moments ago in the same state of the control planes serves (each read is seven Talos calls).
   const etcdKey = JSON.stringify([
-    [...busy].sort(),
+    controlPlanes.filter((n) => busy.has(n.metadata?.name ?? "")).map((n) => n.metadata?.name),
     controlPlanes.map((n) => [
       n.metadata?.name,
       n.status?.nodeInfo?.bootID,

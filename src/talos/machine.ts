@@ -50,6 +50,18 @@ export async function bootId(client: TalosClient, node: string): Promise<string>
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
+/** A MachineStatus resource's stage and readiness, as Get and Watch deliver it. */
+export function machineStatusOf(resource: Resource__Output | null): { stage: MachineStage; ready: boolean } {
+  const spec = specOf(resource, "talos.resource.definitions.runtime.MachineStatusSpec") as {
+    stage?: string;
+    status?: { ready?: boolean };
+  };
+  return {
+    stage: (spec.stage ?? "MACHINE_STAGE_UNKNOWN").replace("MACHINE_STAGE_", "") as MachineStage,
+    ready: spec.status?.ready ?? false,
+  };
+}
+
 export async function machineStatus(
   client: TalosClient,
   node: string,
@@ -60,14 +72,7 @@ export async function machineStatus(
     { namespace: "runtime", type: "MachineStatuses.runtime.talos.dev", id: "machine" },
     node,
   );
-  const spec = specOf(response.resource, "talos.resource.definitions.runtime.MachineStatusSpec") as {
-    stage?: string;
-    status?: { ready?: boolean };
-  };
-  return {
-    stage: (spec.stage ?? "MACHINE_STAGE_UNKNOWN").replace("MACHINE_STAGE_", "") as MachineStage,
-    ready: spec.status?.ready ?? false,
-  };
+  return machineStatusOf(response.resource);
 }
 
 /** Every resource of a COSI type in the runtime namespace, as its ID and decoded spec. */

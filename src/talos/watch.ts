@@ -1,13 +1,27 @@
 // Talos-side watches for the nodes a plan is working on: a COSI watch on each node's MachineStatus,
 // so a reboot's end is seen when it happens instead of at the next poll. A stream that ends (the
 // node went down) is reopened with a growing pause; every event or end wakes the plan.
+// While a stream stays open the machine has not rebooted (a reboot ends it), so its last state
+// stands in for polling the machine's status and boot each pass.
+import type { MachineStage } from "../model/observation.ts";
 import type { TalosClient } from "./client.ts";
 import type { WatchResponse__Output } from "./generated/cosi/resource/WatchResponse.ts";
+import { machineStatusOf } from "./machine.ts";
+
+/** A machine's status as an open stream last delivered it; `stream` names that stream. */
+export interface WatchedMachine {
+  stream: number;
+  stage: MachineStage;
+  ready: boolean;
+}
 
 interface Watch {
   controller: AbortController;
   client: TalosClient;
+  live?: WatchedMachine;
 }
+
+let streams = 0;
 
 export class MachineWatches {
   private readonly watches = new Map<string, Watch>();
@@ -36,8 +50,13 @@ export class MachineWatches {
       if (this.watches.has(key)) continue;
       const watch = { controller: new AbortController(), client };
       this.watches.set(key, watch);
-      void this.run(plan, client, address, watch.controller.signal);
+      void this.run(plan, client, address, watch);
     }
+  }
+
+  /** The machine's status, while a stream that has delivered it is still open. */
+  machine(plan: string, address: string): WatchedMachine | undefined {
+    return this.watches.get(`${plan}/${address}`)?.live;
   }
 
   stop(): void {
@@ -45,10 +64,12 @@ export class MachineWatches {
     this.watches.clear();
   }
 
-  private async run(plan: string, client: TalosClient, address: string, signal: AbortSignal): Promise<void> {
+  private async run(plan: string, client: TalosClient, address: string, watch: Watch): Promise<void> {
+    const signal = watch.controller.signal;
     let pause = 250;
     while (!signal.aborted) {
       let events = 0;
+      const stream = ++streams;
       await client
         .stream<WatchResponse__Output>(
           "state",
@@ -64,12 +85,15 @@ export class MachineWatches {
           (message: WatchResponse__Output) => {
             // Talos opens a watch with an empty message; then the current state; then changes.
             if (message.event.length === 0) return;
+            const resource = message.event.at(-1)?.resource;
+            if (resource) watch.live = { stream, ...machineStatusOf(resource) };
             events++;
             if (events > 1) this.wake(plan);
           },
           { signal },
         )
         .catch(() => undefined);
+      delete watch.live;
       if (signal.aborted) return;
       this.wake(plan);
       if (events > 0) pause = 250;
