@@ -83,7 +83,7 @@ export async function runManager(
     caches,
     nodePods,
     store: new PlanStore(kc),
-    nodes: new NodeControl(kc),
+    nodes: new NodeControl(kc, (name) => caches.nodes.get(name)),
     evictions: new Evictions(kc),
     manifests: new ManifestSync(kc),
     events: new EventRecorder(kc),

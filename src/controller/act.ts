@@ -63,9 +63,16 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
     case "drain": {
       const plan = drainPlan(await ports.pods(action.node), action.node, ports.drain, ports.self);
       const refused: string[] = [];
+      // A refusal says the pod's disruption budget allows none now; the pods of the same owner
+      // share that budget, so they wait for a later pass rather than be refused one by one.
+      const refusedOwners = new Set<string>();
       for (const pod of plan.evict) {
+        const owner = pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
+        if (owner !== undefined && refusedOwners.has(owner)) continue;
         const result = await ports.evictions.evict(pod);
-        if (!result.evicted) refused.push(result.reason);
+        if (result.evicted) continue;
+        refused.push(result.reason);
+        if (owner !== undefined) refusedOwners.add(owner);
       }
       if (refused.length > 0) memory.drainBlocked.set(action.node, refused.join("; "));
       else memory.drainBlocked.delete(action.node);

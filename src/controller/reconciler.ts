@@ -1,4 +1,5 @@
-// One reconcile pass, top to bottom: read the plan fresh → observe → decide → write the status
+// One reconcile pass, top to bottom: read the plan (the cache when it holds this process's last
+// write, else the apiserver) → observe → decide → write the status
 // (the intent) → act → confirm accepted upgrade calls in status → Events. Only the leader acts.
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
@@ -66,6 +67,8 @@ export class Reconciler {
   private readonly memory = new Map<string, ShellMemory>();
   /** The status each plan's last pass wrote, fresher than the cache. */
   private readonly written = new Map<string, Plan["status"]>();
+  /** The resourceVersion this process's last write to each plan returned. */
+  private readonly writtenVersion = new Map<string, string>();
 
   constructor(ports: ReconcilerPorts) {
     this.ports = ports;
@@ -78,15 +81,28 @@ export class Reconciler {
       .flatMap((p) => (p.ok ? [p.plan] : []));
   }
 
+  /**
+   * The plan to decide on. A cached plan at the version this process last wrote is that write, so
+   * no GET is needed; any other version may be behind it (the watch lags), so it is read fresh. A
+   * change the cache has not seen yet fails the status write with a conflict, as any stale read.
+   */
+  private async read(name: string): Promise<unknown | undefined> {
+    const cached = this.ports.caches.plans.get(name);
+    const written = this.writtenVersion.get(name);
+    if (cached && written !== undefined && cached.metadata?.resourceVersion === written) return cached;
+    return this.ports.store.get(name);
+  }
+
   async reconcile(name: string): Promise<number | undefined> {
     const { ports } = this;
     if (!ports.isLeader()) return undefined;
     const timer = ports.metrics.reconcileDuration.startTimer();
     try {
-      const raw = await ports.store.get(name);
+      const raw = await this.read(name);
       if (raw === undefined) {
         this.memory.delete(name);
         this.written.delete(name);
+        this.writtenVersion.delete(name);
         await ports.nodePods.want(name, []);
         await ports.fleetLock.release(name);
         return undefined;
@@ -104,6 +120,7 @@ export class Reconciler {
       const deleting = plan.metadata.deletionTimestamp !== undefined;
       if (!deleting && !(plan.metadata.finalizers ?? []).includes(cordonsFinalizer)) {
         const resourceVersion = await ports.store.setFinalizer(plan, true);
+        this.writtenVersion.set(name, resourceVersion);
         const finalizers = [...(plan.metadata.finalizers ?? []), cordonsFinalizer];
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion, finalizers } };
       }
@@ -121,6 +138,7 @@ export class Reconciler {
         memory,
         now: ports.now?.() ?? new Date(),
         factsTtlMs: ports.factsTtlMs,
+        watched: (address) => ports.watches.machine(name, address),
         ...(ports.self ? { self: ports.self } : {}),
         ...(ports.hookJobs ? { hookJobs: (p: string) => (ports.hookJobs as HookJobs).list(p) } : {}),
         ...(ports.etcdBackupDefault ? { etcdBackupDefault: ports.etcdBackupDefault } : {}),
@@ -138,6 +156,7 @@ export class Reconciler {
       // The intent first: after a crash, status and the machines' facts are enough to go on.
       if (!isDeepStrictEqual(plan.status, decision.status)) {
         const resourceVersion = await ports.store.writeStatus(plan, decision.status);
+        this.writtenVersion.set(name, resourceVersion);
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion }, status: decision.status };
       }
       this.written.set(name, decision.status);
@@ -180,7 +199,7 @@ export class Reconciler {
             called.includes(e.name) ? { ...e, upgradeCalledAt: at } : e,
           ),
         };
-        await ports.store.writeStatus(plan, status);
+        this.writtenVersion.set(name, await ports.store.writeStatus(plan, status));
       }
       const busy = new Set(decision.status.nodes.filter((e) => activeStates.has(e.state)).map((e) => e.name));
       const addresses = observation.nodes
@@ -205,6 +224,7 @@ export class Reconciler {
         await ports.store.setFinalizer(plan, false);
         ports.logger.info({ plan: name }, "deleted plan released: nothing in flight, no cordon left");
         this.memory.delete(name);
+        this.writtenVersion.delete(name);
         return undefined;
       }
       return called.length > 0 || decision.actions.length > 0

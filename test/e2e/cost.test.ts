@@ -34,11 +34,13 @@ describe("the cost of a rollout", () => {
   checkAndStopAfterEach(() => scenario);
 
   it("an upgraded node costs a bounded number of requests and calls; a completed plan calls Talos no more", async () => {
-    // Debug logs name every pass, so that the test can see the completed plan woken.
+    // Debug logs name every pass, so that the test can see the completed plan woken. Facts of
+    // the nodes at rest are kept as long as the operator's default keeps them (the other e2e
+    // tests shorten it, to see out-of-band changes quickly).
     const run = await new Scenario(cluster).start({
       controlPlanes,
       workers,
-      operatorEnv: { LOG_LEVEL: "debug" },
+      operatorEnv: { LOG_LEVEL: "debug", FACTS_TTL_MS: "60000" },
     });
     scenario = run;
     const app = `${run.name}-web`;
@@ -121,12 +123,21 @@ describe("the cost of a rollout", () => {
     // ten per node); a watch the apiserver cuts is listed again, so up to two lists per node pass.
     expect(audit.byVerb["list pods"] ?? 0).toBeLessThanOrEqual(2 * upgraded);
     expect(audit.byVerb["watch pods"] ?? 0).toBeLessThanOrEqual(2 * upgraded);
-    // The cost as it stands, with room for noise: about 45 requests (a third of them evictions a
-    // PDB refused) and 120 Talos calls per node here, most of them the plan and facts reads of
-    // every pass; the targets (10 requests, 15 calls) need fewer passes per node. A regression
-    // that doubles either fails here.
-    expect(audit.requests / upgraded).toBeLessThanOrEqual(60);
-    expect(calls / upgraded).toBeLessThanOrEqual(200);
+    // The plan is read from the watch's cache when it holds this operator's own last write, and
+    // Nodes are patched as the watch saw them: a GET only when the cache lags (it was one plan GET
+    // per pass and one Node GET per cordon and uncordon).
+    expect(audit.byVerb["get talosupgradeplans"] ?? 0).toBeLessThanOrEqual(upgraded);
+    expect(audit.byVerb["get nodes"] ?? 0).toBeLessThanOrEqual(upgraded);
+    // Per node, besides its evictions (one per pod, and the retries a PDB refuses) and Lease
+    // requests (the leader's renewals: a matter of time, not of nodes): about 14 here, most of
+    // them the status written as the node moves from step to step; about 36 Talos calls, the
+    // etcd view about 8 of them. Bounds with room for noise; a regression by half fails here.
+    const evictions = audit.byVerb["create pods/eviction"] ?? 0;
+    const leases = Object.entries(audit.byVerb)
+      .filter(([verb]) => verb.endsWith(" leases"))
+      .reduce((sum, [, n]) => sum + n, 0);
+    expect((audit.requests - evictions - leases) / upgraded).toBeLessThanOrEqual(21);
+    expect(calls / upgraded).toBeLessThanOrEqual(54);
 
     // At rest: a relabelled Node the plan lists (it wakes the plan) and pods coming and going (they
     // do not). A Talos call would show within the bound; none may come.
