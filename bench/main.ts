@@ -21,6 +21,8 @@ const { values } = parseArgs({
     "control-planes": { type: "string", default: "3" },
     "max-ideal-s": { type: "string", default: "900" },
     "talosctl-max-nodes": { type: "string", default: "100" },
+    "pods-per-worker": { type: "string", default: "20" },
+    "pod-termination-ms": { type: "string", default: "2000" },
     "no-talosctl": { type: "boolean", default: false },
     out: { type: "string", default: "bench-results.json" },
     help: { type: "boolean", default: false },
@@ -35,6 +37,9 @@ if (values.help) {
   --control-planes 3
   --max-ideal-s 900            skip operator cases whose ideal time is longer (1000 nodes one at a time)
   --talosctl-max-nodes 100     the talosctl loop upgrades at most this many nodes; beyond, extrapolated
+  --pods-per-worker 20         workload pods per worker (Deployments, StatefulSets, PDBs, a DaemonSet,
+                               bare pods; the real controller-manager and scheduler); 0 for none
+  --pod-termination-ms 2000    what a pod takes to stop once evicted (part of the ideal drain)
   --no-talosctl                leave the talosctl loop out
   --out bench-results.json
 `);
@@ -48,6 +53,10 @@ const budgets = values["max-unavailable"].split(",").map((v) => (v.endsWith("%")
 const controlPlanes = Number(values["control-planes"]);
 const timing = { ...defaultTiming, rebootMs: Number(values["reboot-ms"]) };
 const maxIdealMs = Number(values["max-ideal-s"]) * 1000;
+const podsPerWorker = Number(values["pods-per-worker"]);
+const workload =
+  podsPerWorker > 0 ? { podsPerWorker, terminationMs: Number(values["pod-termination-ms"]) } : undefined;
+const drainMs = workload?.terminationMs ?? 0;
 
 const startedAt = new Date();
 const out = resolve(values.out);
@@ -61,6 +70,11 @@ say(
   `Talos ${fromVersion} → ${targetVersion} on the legacy MachineService.Upgrade path, R = ${timing.rebootMs} ms`,
 );
 say(idealFormula);
+say(
+  workload
+    ? `workloads: ${workload.podsPerWorker} pods per worker, ${workload.terminationMs} ms to stop (drainMs)`
+    : "no workload pods: every drain is instant",
+);
 
 function results() {
   return {
@@ -72,6 +86,7 @@ function results() {
       apiPath: "MachineService.Upgrade (legacy), both tools",
     },
     timing,
+    workload: workload ?? "none",
     controlPlanes,
     idealFormula,
     operator: operatorResults,
@@ -87,7 +102,7 @@ for (const nodes of sizes) {
   const workers = nodes - controlPlanes;
   for (const maxUnavailable of budgets) {
     const budget = budgetOf(maxUnavailable, workers);
-    const ideal = idealMs({ controlPlanes, workers, budget, timing, drainMs: 0 });
+    const ideal = idealMs({ controlPlanes, workers, budget, timing, drainMs });
     if (ideal > maxIdealMs) {
       const why = `ideal time ${(ideal / 60_000).toFixed(1)} min exceeds --max-ideal-s ${maxIdealMs / 1000}`;
       skipped.push({ nodes, maxUnavailable, why });
@@ -97,7 +112,14 @@ for (const nodes of sizes) {
     say(`\n${nodes} nodes, maxUnavailable ${maxUnavailable} (${budget} workers at once): the operator`);
     const started = Date.now();
     const result = await runOperatorCase(
-      { nodes, controlPlanes, maxUnavailable, timing, timeoutMs: Math.max(900_000, ideal * 6) },
+      {
+        nodes,
+        controlPlanes,
+        maxUnavailable,
+        timing,
+        timeoutMs: Math.max(900_000, ideal * 6),
+        ...(workload ? { workload } : {}),
+      },
       say,
     );
     operatorResults.push(result);

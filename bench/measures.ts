@@ -47,14 +47,15 @@ export function percentile(samples: number[], p: number): number | undefined {
 }
 
 /**
- * For every upgrade call after the first verification: the time since the latest node verified
- * before it. With maxUnavailable 1 that is "node verified → next node's upgrade call"; with wider
- * budgets it also counts how long the calls of a wave trail the verification that opened the slot.
+ * For every event (a node's start, or an upgrade call) after the first verification: the time
+ * since the latest node verified before it. With maxUnavailable 1 that is "node verified → next
+ * node started"; with wider budgets it also counts how long a wave trails the verification that
+ * opened the slot.
  */
-export function gapsMs(verifiedAt: number[], calledAt: number[]): number[] {
+export function gapsMs(verifiedAt: number[], eventsAt: number[]): number[] {
   const verified = [...verifiedAt].sort((a, b) => a - b);
   const gaps: number[] = [];
-  for (const at of [...calledAt].sort((a, b) => a - b)) {
+  for (const at of [...eventsAt].sort((a, b) => a - b)) {
     let latest: number | undefined;
     for (const v of verified) {
       if (v > at) break;

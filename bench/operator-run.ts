@@ -1,6 +1,7 @@
 // One operator case: a fresh control plane (etcd + kube-apiserver, with an audit log of the
-// operator's requests), a simulated fleet with its kubelet stand-in, the operator as a process
-// under its least-privilege ServiceAccount, and one plan applied; measured until it completes.
+// operator's requests; with workloads, the controller-manager and scheduler too), a simulated
+// fleet with its kubelet stand-in, the operator as a process under its least-privilege
+// ServiceAccount, and one plan applied; measured until it completes.
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +18,7 @@ import { fleetLabel, Kubelets } from "../testkit/fleet/kubelet.ts";
 import type { Timing } from "../testkit/fleet/node.ts";
 import { counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
+import { startWorkloads, type WorkloadShape, type Workloads } from "./workloads.ts";
 
 export interface OperatorCase {
   nodes: number;
@@ -24,18 +26,22 @@ export interface OperatorCase {
   maxUnavailable: number | string;
   timing: Timing;
   timeoutMs: number;
+  /** Workload pods on the fleet; none when left out (every drain is instant). */
+  workload?: WorkloadShape;
 }
 
 export interface OperatorResult {
   nodes: number;
   maxUnavailable: number | string;
   budget: number;
+  /** The pods the fleet ran, and how long they took to start. */
+  workloads?: Workloads;
   phase: string;
   wallMs: number;
   idealMs: number;
   wallOverIdeal: number;
-  /** Status finishedAt (the operator's verification) → the next upgrade call the simulator served. */
-  gapVerifiedToCallMs: { p50?: number; p99?: number; max?: number; samples: number };
+  /** Status finishedAt (the operator verified a node) → the next node's startedAt (its cordon). */
+  gapVerifiedToStartMs: { p50?: number; p99?: number; max?: number; samples: number };
   /** The machine's apid answering again after its reboot → the next upgrade call. */
   gapBackToCallMs: { p50?: number; p99?: number; max?: number; samples: number };
   /** Upgrade call → apid up again, as the simulator's timers really ran (the nominal is in idealMs). */
@@ -54,7 +60,7 @@ const upgradeMethod = "/machine.MachineService/Upgrade";
 
 interface StatusView {
   phase?: string;
-  nodes?: { name: string; state: string; finishedAt?: string; message?: string }[];
+  nodes?: { name: string; state: string; startedAt?: string; finishedAt?: string; message?: string }[];
   conditions?: { type: string; status: string; reason: string; message: string }[];
 }
 
@@ -83,7 +89,10 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
   const dir = scratchDir("bench");
   const auditLog = join(dir, "audit.log");
   const plane = await ControlPlane.start({
-    controllers: false,
+    controllers: c.workload !== undefined,
+    // Node leases are renewed rarely (below): the node lifecycle controller must not take that
+    // for a lost node.
+    controllerManagerFlags: ["--node-monitor-grace-period=10m"],
     apiServerFlags: [`--audit-policy-file=${auditPolicy(dir)}`, `--audit-log-path=${auditLog}`],
   });
   const admin = new KubeConfig();
@@ -107,9 +116,17 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       timing: c.timing,
       namePrefix: "bench-",
     });
-    // No controller-manager runs, so node leases matter to nobody: renew them rarely.
-    kubelets = await Kubelets.start(fleet, admin, { leaseRenewMs: 60_000, podReadyMs: 100 });
+    kubelets = await Kubelets.start(fleet, admin, {
+      leaseRenewMs: 60_000,
+      podReadyMs: 100,
+      podTerminationMs: c.workload?.terminationMs ?? 0,
+    });
     say(`  fleet of ${c.nodes} and its Nodes ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const workloads = c.workload
+      ? await startWorkloads(admin, fleet.name, c.nodes, c.nodes - c.controlPlanes, c.workload)
+      : undefined;
+    if (workloads)
+      say(`  ${workloads.pods} workload pods Ready in ${(workloads.readyInMs / 1000).toFixed(1)} s`);
 
     operator = startOperator({
       kubeconfig: operatorKubeconfig,
@@ -199,6 +216,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
         })),
     );
     const verified = (status.nodes ?? []).flatMap((e) => (e.finishedAt ? [Date.parse(e.finishedAt)] : []));
+    const startedAt = (status.nodes ?? []).flatMap((e) => (e.startedAt ? [Date.parse(e.startedAt)] : []));
     const back = [...backAt.values()].flat();
     const calledAt = upgradeCalls.map((u) => u.at);
     const simulated = upgradeCalls.flatMap((u) => {
@@ -214,17 +232,24 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     const audit = auditRequests(readFileSync(auditLog, "utf8"), operatorUser, applied - 1_000, ended);
     const workers = c.nodes - c.controlPlanes;
     const budget = budgetOf(c.maxUnavailable, workers);
-    // No workload pods run in the bench fleet (no scheduler): the drain evicts nothing.
-    const ideal = idealMs({ controlPlanes: c.controlPlanes, workers, budget, timing: c.timing, drainMs: 0 });
+    // A drain evicts a node's pods at once; they take the termination time to stop.
+    const ideal = idealMs({
+      controlPlanes: c.controlPlanes,
+      workers,
+      budget,
+      timing: c.timing,
+      drainMs: c.workload?.terminationMs ?? 0,
+    });
     return {
       nodes: c.nodes,
       maxUnavailable: c.maxUnavailable,
       budget,
+      ...(workloads ? { workloads } : {}),
       phase: status.phase ?? "none",
       wallMs,
       idealMs: ideal,
       wallOverIdeal: wallMs / ideal,
-      gapVerifiedToCallMs: summarize(gapsMs(verified, calledAt)),
+      gapVerifiedToStartMs: summarize(gapsMs(verified, startedAt)),
       gapBackToCallMs: summarize(gapsMs(back, calledAt)),
       simulatedNodeMs: { p50: percentile(simulated, 50), max: percentile(simulated, 100) },
       kubeRequestsPerNode: audit.requests / c.nodes,

@@ -24,6 +24,11 @@ export interface KubeletOptions {
   leaseRenewMs?: number;
   /** From "running" to Ready for a pod, and for mirror pods after a boot. */
   podReadyMs?: number;
+  /**
+   * How long a deleted pod takes to stop (its containers' shutdown), capped by its
+   * terminationGracePeriodSeconds; 0 (the default) stops it at once.
+   */
+  podTerminationMs?: number;
 }
 
 /** Every Node of a simulated fleet carries its fleet's name, for node selectors in tests. */
@@ -111,7 +116,7 @@ export class Kubelets {
     this.fleet = fleet;
     this.core = kubeconfig.makeApiClient(CoreV1Api);
     this.leases = kubeconfig.makeApiClient(CoordinationV1Api);
-    this.options = { leaseRenewMs: 10_000, podReadyMs: 100, ...options };
+    this.options = { leaseRenewMs: 10_000, podReadyMs: 100, podTerminationMs: 0, ...options };
     for (const node of fleet.nodes()) this.byName.set(node.hostname, node);
     this.informer = makeInformer<V1Pod>(kubeconfig, "/api/v1/pods", () =>
       this.core.listPodForAllNamespaces(),
@@ -576,6 +581,13 @@ export class Kubelets {
   private async finishDeletion(pod: V1Pod): Promise<void> {
     const node = this.byName.get(pod.spec?.nodeName ?? "");
     if (!node?.up) return;
+    const graceMs = (pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+    const stopMs = Math.min(this.options.podTerminationMs, graceMs);
+    if (stopMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, stopMs));
+      // Gone down meanwhile: the shutdown ended the pod.
+      if (!node.up || this.stopped) return;
+    }
     await this.killJobPod(pod, node);
     try {
       await this.core.deleteNamespacedPod({
