@@ -4,7 +4,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
-import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { checkAndStopAfterEach, type PlanStatusView, Scenario } from "../../testkit/e2e/scenario.ts";
 
 describe("controls, end to end", () => {
   let scenario: Scenario;
@@ -97,13 +97,32 @@ describe("controls, end to end", () => {
         ],
       });
       await scenario.waitFor("jsonpath={.status.phase}=Failed", 90);
-      // Nothing is retried blindly: the failed node waits for a person.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
-      expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(1);
-      // Refused so far: what is owed waits in status, with the receiver's failure (not its URL).
-      const owed = (await scenario.status()) as {
+      // Nothing is retried blindly: the failed node waits for a person. Seen on a later pass over
+      // the failed plan: the notifier wakes the plan after each refused delivery, and the pass that
+      // follows writes the attempt into status, with its decision for the node (a retry decided
+      // there would show in the same status).
+      type Owed = PlanStatusView & {
         notifications?: { pending: { event: string }[]; lastError?: string };
       };
+      const attempt = (s: Owed) =>
+        Number(/\(attempt (\d+),/.exec(s.notifications?.lastError ?? "")?.[1] ?? 0);
+      const attemptAtFailure = attempt(await scenario.status());
+      let owed: Owed = {};
+      await waitUntil(
+        "a later pass over the failed plan",
+        async () => {
+          owed = await scenario.status();
+          return attempt(owed) > attemptAtFailure;
+        },
+        { timeoutMs: 60_000, intervalMs: 200, describe: () => JSON.stringify(owed, null, 1) },
+      );
+      expect(owed.phase).toBe("Failed");
+      expect(owed.nodes?.find((n) => n.name === scenario.node("worker-1"))).toMatchObject({
+        state: "Failed",
+        attempts: 1,
+      });
+      expect(scenario.recorder.upgradeCalls()[scenario.node("worker-1")]).toBe(1);
+      // Refused so far: what is owed waits in status, with the receiver's failure (not its URL).
       expect(owed.notifications?.pending.map((p) => p.event)).toEqual(["Started", "NodeFailed", "Stalled"]);
       expect(owed.notifications?.lastError).toMatch(/^oncall: HTTP 503/);
       expect(JSON.stringify(owed)).not.toContain("t0ken");

@@ -3,8 +3,9 @@
 // again once fixed. Hooks that succeed, once each in order across a SIGKILL, are shown with the
 // rest of what goes around an upgrade in around-the-upgrade.test.ts.
 import { BatchV1Api, type V1Job } from "@kubernetes/client-node";
+import type { HooksStatus } from "../../src/api/v1alpha1/hooks.ts";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
-import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { checkAndStopAfterEach, type PlanStatusView, Scenario } from "../../testkit/e2e/scenario.ts";
 import { exitCodeAnnotation, fleetLabel, runMsAnnotation } from "../../testkit/fleet/kubelet.ts";
 
 const planLabelKey = "upgrade.talos-operator.dev/plan";
@@ -70,8 +71,24 @@ describe("hooks, end to end", () => {
     expect(stalled?.reason).toBe("HookFailed");
     expect(stalled?.message).toContain(`hook unset-noout (AfterPlan, Job ${failed?.metadata?.name})`);
     expect(stalled?.message).toContain("BackoffLimitExceeded");
-    // Nothing is run again by itself.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Nothing is run again by itself, not even once the hook is fixed: fixed first, the operator
+    // takes in the new spec (status.observedGeneration reaches it) and runs no Job, the failed run
+    // still failed in the very status that pass wrote (a run asked for would be listed there).
+    const withHooks = async () => (await scenario.status()) as PlanStatusView & { hooks?: HooksStatus };
+    const runsFailed = (await withHooks()).hooks?.runs;
+    expect(runsFailed?.map((r) => `${r.stage}:${r.hook}:${r.state}`)).toEqual([
+      "BeforePlan:noout:Succeeded",
+      "AfterPlan:unset-noout:Failed",
+    ]);
+    await scenario.apply(spec(0));
+    const generation = Number(
+      (await kubectl(["get", "tup", scenario.name, "-o", "jsonpath={.metadata.generation}"])).stdout,
+    );
+    expect(generation).toBeGreaterThan(1);
+    await scenario.waitFor(`jsonpath={.status.observedGeneration}=${generation}`, 60);
+    const fixed = await withHooks();
+    expect(fixed.phase).toBe("Failed");
+    expect(fixed.hooks?.runs).toEqual(runsFailed);
     expect((await jobsOfPlan()).length).toBe(2);
 
     await scenario.apply(spec(0), { "upgrade.talos-operator.dev/retry": "1" });

@@ -27,6 +27,21 @@ describe("leader election", () => {
       () => false,
     );
   const holder = async () => (await leases.readNamespacedLease({ namespace, name })).spec?.holderIdentity;
+  /**
+   * The attempts of a candidate that read the lease and found it held by another, not expired, with
+   * the time each was refused: the candidate's own word that it has seen the holder and kept off.
+   */
+  const refusals = (elector: LeaderElector): number[] => {
+    const seen: number[] = [];
+    const candidate = elector as unknown as { tryAcquireOrRenew: () => Promise<boolean> };
+    const attempt = candidate.tryAcquireOrRenew.bind(elector);
+    candidate.tryAcquireOrRenew = async () => {
+      const won = await attempt();
+      if (!won) seen.push(Date.now());
+      return won;
+    };
+    return seen;
+  };
 
   beforeEach(() => {
     name = uniqueName("lease");
@@ -152,8 +167,18 @@ describe("leader election", () => {
       }
     })();
     const patient = candidate("patient");
+    const kept = refusals(patient);
     const leads = campaign(patient);
-    await new Promise((resolve) => setTimeout(resolve, 3 * timing.leaseDurationMs));
+    // Refused on an attempt made more than a lease duration after it first saw the lease (a
+    // retry period more for slack): one that went by renewTime, or by when it first saw the lease,
+    // would have taken it by then.
+    await waitUntil(
+      "the patient candidate refused a lease duration after its first look",
+      async () =>
+        kept.length > 0 &&
+        (kept.at(-1) as number) - (kept[0] as number) > timing.leaseDurationMs + timing.retryPeriodMs,
+      { timeoutMs: 5 * timing.leaseDurationMs, describe: () => `refused at ${kept.join(", ")}` },
+    );
     expect(patient.isLeader()).toBe(false);
     expect(await holder()).toBe("skewed");
     renewing = false;

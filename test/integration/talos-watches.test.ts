@@ -1,6 +1,7 @@
 // The COSI watches that wake a plan when a node it works on reboots, against the simulated fleet:
 // a reboot wakes the plan, and after the talosconfig rotates the stream is reopened with the new
 // client (the old certificate would otherwise expire under it).
+import { jest } from "@jest/globals";
 import type { TalosClient } from "../../src/talos/client.ts";
 import { MachineWatches } from "../../src/talos/watch.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
@@ -43,15 +44,29 @@ describe("machine watches", () => {
     const watchesBy = (caller: string) =>
       worker.calls.filter((c) => c.method === watchMethod && c.caller === caller).length;
 
-    watches.set("plan", await clientNamed("before-rotation"), [worker.address]);
+    const original = await clientNamed("before-rotation");
+    // Every stream the first client's loop opens, so that its end can be awaited after the rotation.
+    const opened = jest.spyOn(original, "stream");
+    watches.set("plan", original, [worker.address]);
     await waitUntil("a watch is open", async () => watchesBy("before-rotation") === 1, { timeoutMs: 5_000 });
 
     worker.startReboot("test");
     await waitUntil("the reboot woke the plan", async () => wakes.includes("plan"), { timeoutMs: 5_000 });
 
+    // Rotated once the old loop has reopened its watch after the reboot: the rotation then has a
+    // stream to cancel, and the old loop's end is seen (that stream settles). Stopped in its
+    // back-off instead, the loop would end without a sign, and only a sleep could tell it had.
+    await waitUntil(
+      "the node is back and watched again",
+      async () => worker.up && watchesBy("before-rotation") >= 2,
+      {
+        timeoutMs: 10_000,
+      },
+    );
     const rotated = await clientNamed("after-rotation");
-    await waitUntil("the node is back", async () => worker.up, { timeoutMs: 5_000 });
-    const before = watchesBy("before-rotation");
+    const wakesAtRotation = wakes.length;
+    const callsAtRotation = opened.mock.calls.length;
+    const watchesAtRotation = watchesBy("before-rotation");
     watches.set("plan", rotated, [worker.address]);
     await waitUntil(
       "the watch is reopened with the new client",
@@ -60,8 +75,18 @@ describe("machine watches", () => {
         timeoutMs: 5_000,
       },
     );
-    // Long enough for the old loop's back-off (at most 5 s after a reboot) to have reopened it.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(watchesBy("before-rotation")).toBe(before);
+    // The old loop's acknowledgement: every stream it opened has settled, the last one cancelled
+    // by the rotation; then one turn of the event loop for what it does next.
+    let closed = false;
+    void Promise.allSettled(opened.mock.results.map((r) => r.value)).then(() => {
+      closed = true;
+    });
+    await waitUntil("the old watch closed", async () => closed, { timeoutMs: 5_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    // A loop that went on would have woken the plan (a stream that ended) before its back-off, and
+    // then reopened with the old client.
+    expect(wakes.length).toBe(wakesAtRotation);
+    expect(opened.mock.calls.length).toBe(callsAtRotation);
+    expect(watchesBy("before-rotation")).toBe(watchesAtRotation);
   });
 });
