@@ -1,7 +1,9 @@
 // Paths real fleets take, end to end: a node back after its timeout, a Node deleted while its
 // machine reboots, a talosconfig rotated mid-rollout, and a CEL check pointed at a Secret.
+import { CoreV1Api } from "@kubernetes/client-node";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { planLog } from "../../testkit/e2e/operator-log.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 
 describe("paths real fleets take, end to end", () => {
@@ -40,13 +42,26 @@ describe("paths real fleets take, end to end", () => {
     scenario = await new Scenario().start({ controlPlanes: 1, workers: 2, timing: { rebootMs: 3_000 } });
     const worker = scenario.node("worker-1");
     const machine = scenario.fleet.node(worker);
-    let deleted = false;
+    const core = scenario.kc.makeApiClient(CoreV1Api);
+    let deleting = false;
+    let deletionError: unknown;
     machine.listen({
       down: () => {
-        if (deleted) return;
-        deleted = true;
-        // After the kubelet's last status post, as a person or an autoscaler would.
-        setTimeout(() => void kubectl(["delete", "node", worker, "--wait=false"]), 300);
+        if (deleting) return;
+        deleting = true;
+        // After the kubelet's last status post (its Node NotReady, shutting down), as a person or an
+        // autoscaler would.
+        void waitUntil(
+          "the kubelet's last status post",
+          async () =>
+            (await core.readNode({ name: worker })).status?.conditions?.find((c) => c.type === "Ready")
+              ?.message === "node is shutting down",
+          { timeoutMs: 10_000, intervalMs: 50 },
+        )
+          .then(() => core.deleteNode({ name: worker }))
+          .catch((error: unknown) => {
+            deletionError = error;
+          });
       },
     });
     await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
@@ -55,7 +70,8 @@ describe("paths real fleets take, end to end", () => {
       async () => (await scenario.status()).nodes?.find((n) => n.name === worker)?.reason === "NodeGone",
       {
         timeoutMs: 40_000,
-        describe: () => `${scenario.recorder.timeline.join("\n")}\n${scenario.operator.logs().slice(-6000)}`,
+        describe: () =>
+          `deletion: ${deletionError ?? "asked"}\n${scenario.recorder.timeline.join("\n")}\n${scenario.operator.logs().slice(-6000)}`,
       },
     );
     const status = await scenario.status();
@@ -118,7 +134,12 @@ describe("paths real fleets take, end to end", () => {
   }, 180_000);
 
   it("a CEL check pointed at the talosconfig Secret: no key material reaches status, Events or logs", async () => {
-    scenario = await new Scenario().start({ controlPlanes: 1, workers: 0 });
+    // At debug level: every pass ends with a "reconciled" line, and debug lines are read for leaks too.
+    scenario = await new Scenario().start({
+      controlPlanes: 1,
+      workers: 0,
+      operatorEnv: { LOG_LEVEL: "debug" },
+    });
     const secret = `${scenario.name}-planted`;
     const key = `-----BEGIN PRIVATE KEY-----\nplanted${scenario.name.replace(/-/g, "")}\n-----END PRIVATE KEY-----`;
     await kubectl(["create", "secret", "generic", secret, "-n", "default", `--from-literal=key=${key}`]);
@@ -148,7 +169,18 @@ describe("paths real fleets take, end to end", () => {
       },
       { timeoutMs: 60_000, describe: () => scenario.operator.logs() },
     );
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // The pass that wrote those verdicts goes on to its Events and log lines. Passes of a plan run one
+    // at a time, so a pass that ends after the verdicts were read is that pass or a later one: either
+    // way that pass is done. An annotation the operator does not read wakes the plan, so that there
+    // is such a pass.
+    const readAt = Date.now();
+    await kubectl(["annotate", "tup", scenario.name, `e2e.test/nudged=${readAt}`]);
+    await waitUntil(
+      "a pass ended after the verdicts were read",
+      async () =>
+        planLog(scenario.operator, scenario.name).some((r) => r.msg === "reconciled" && r.time > readAt),
+      { timeoutMs: 30_000, describe: () => scenario.operator.logs() },
+    );
     const encoded = Buffer.from(key).toString("base64");
     const planted = `planted${scenario.name.replace(/-/g, "")}`;
     const status = JSON.stringify(await scenario.status());
