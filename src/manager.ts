@@ -29,10 +29,7 @@ import { TalosCredentials } from "./talos/credentials.ts";
 import { MachineWatches } from "./talos/watch.ts";
 
 /** "a=b,c=d" against an object's labels; an empty selector matches everything. */
-export function labelsMatch(
-  selector: string | undefined,
-  labels: Record<string, string> | undefined,
-): boolean {
+function labelsMatch(selector: string | undefined, labels: Record<string, string> | undefined): boolean {
   if (!selector) return true;
   return selector.split(",").every((term) => {
     const [key, value] = term.split("=").map((s) => s.trim());
@@ -99,10 +96,10 @@ export async function runManager(
     requeue: (plan) => wake(plan),
     notifier,
     hookJobs: new HookJobs(kc, settings.namespace),
-    etcdSnapshot: (action, talos, signal) =>
+    etcdSnapshot: (action, talosClient, signal) =>
       takeEtcdSnapshot({
         action,
-        talos,
+        talosClient,
         readSecret: (ref) => readSecretKey(core, ref),
         tmpDir: tmpdir(),
         signal,

@@ -63,7 +63,7 @@ const variables: Record<keyof z.input<typeof schema>, string> = {
   etcdBackupS3: "ETCD_BACKUP_S3",
 };
 
-export type SettingsResult = { ok: true; settings: Settings } | { ok: false; message: string };
+type SettingsResult = { ok: true; settings: Settings } | { ok: false; message: string };
 
 export function loadSettings(env: NodeJS.ProcessEnv): SettingsResult {
   const raw = Object.fromEntries(

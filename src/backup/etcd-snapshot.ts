@@ -141,7 +141,7 @@ export async function takeEtcdSnapshot(input: SnapshotRun): Promise<EtcdSnapshot
 
 interface SnapshotRun {
   action: EtcdSnapshotAction;
-  talos: TalosClient;
+  talosClient: TalosClient;
   readSecret: SecretReader;
   tmpDir: string;
   signal: AbortSignal;
@@ -149,7 +149,7 @@ interface SnapshotRun {
 }
 
 async function run(input: SnapshotRun): Promise<EtcdSnapshotResult> {
-  const { action, talos, signal } = input;
+  const { action, talosClient, signal } = input;
   signal.throwIfAborted();
   const credentials = await credentialsOf(action, input.readSecret);
   const s3 = new S3Client(
@@ -167,7 +167,7 @@ async function run(input: SnapshotRun): Promise<EtcdSnapshotResult> {
   await s3.listObjects(action.prefix, signal);
   const file = new SnapshotFile(join(input.tmpDir, `etcd-${action.plan}-${process.pid}-${Date.now()}.db`));
   try {
-    await talos.stream<{ bytes?: Buffer }>(
+    await talosClient.stream<{ bytes?: Buffer }>(
       "machine",
       "EtcdSnapshot",
       {},
@@ -217,6 +217,6 @@ async function readBack(s3: S3Client, key: string, size: number, sha256: string,
     );
 }
 
-export function reasonOf(error: unknown): string {
+function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

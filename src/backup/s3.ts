@@ -65,7 +65,7 @@ export function canonicalQuery(query: Record<string, string>): string {
     .join("&");
 }
 
-export interface SigningRequest {
+interface SigningRequest {
   method: string;
   /** The Host header: the URL's host, with the port when not the scheme's default. */
   host: string;
@@ -81,7 +81,7 @@ export interface SigningRequest {
   now: Date;
 }
 
-export interface SignedRequest {
+interface SignedRequest {
   /** The path and query to put after the origin, encoded exactly as signed. */
   pathAndQuery: string;
   /** Every header to send except host (fetch derives it from the URL), authorization included. */
@@ -265,7 +265,7 @@ function errorCode(xml: string): string | undefined {
   }
 }
 
-/** The code for an error answer without an <Error> body (HEAD answers have none). */
+/** The code for an error answer without an <Error> body. */
 const statusCodes: Record<number, string> = {
   301: "PermanentRedirect",
   400: "BadRequest",
@@ -277,14 +277,14 @@ const statusCodes: Record<number, string> = {
 
 // ---- the client ---------------------------------------------------------------------------------
 
-export interface S3ClientOptions {
+interface S3ClientOptions {
   fetch?: typeof fetch;
   now?: () => Date;
 }
 
 interface Call {
   operation: string;
-  method: "GET" | "PUT" | "DELETE" | "HEAD";
+  method: "GET" | "PUT" | "DELETE";
   /** Undefined for a call on the bucket itself. */
   key?: string;
   query?: Record<string, string>;
@@ -418,18 +418,6 @@ export class S3Client {
     await response.body?.cancel();
   }
 
-  /** Succeeds when the bucket exists and the credentials may use it. */
-  async headBucket(signal?: AbortSignal): Promise<void> {
-    try {
-      await this.#send({ operation: "HeadBucket", method: "HEAD", signal });
-    } catch (error) {
-      if (error instanceof S3Error && error.status === 404 && error.code === "NotFound") {
-        throw new S3Error("HeadBucket", this.#name(), "NoSuchBucket", 404);
-      }
-      throw error;
-    }
-  }
-
   /** bucket/key, as messages name it. */
   #name(key?: string): string {
     return key === undefined ? this.#location.bucket : `${this.#location.bucket}/${key}`;
@@ -468,7 +456,7 @@ export class S3Client {
       });
     }
     if (response.ok) return response;
-    const body = call.method === "HEAD" ? "" : await response.text().catch(() => "");
+    const body = await response.text().catch(() => "");
     const code = errorCode(body) ?? statusCodes[response.status] ?? `HTTP${response.status}`;
     throw new S3Error(call.operation, name, this.#scrub(code), response.status);
   }

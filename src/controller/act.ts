@@ -28,7 +28,7 @@ export interface ActPorts {
   nodes: NodeControl;
   evictions: Evictions;
   manifests: ManifestSync;
-  talos: TalosClient | undefined;
+  talosClient: TalosClient | undefined;
   /** The pods of a node being drained. */
   pods: (node: string) => Promise<V1Pod[]>;
   memory: ShellMemory;
@@ -41,7 +41,7 @@ export interface ActPorts {
   /** Takes, stores and verifies an etcd snapshot; called off the pass. */
   etcdSnapshot?: (
     action: EtcdSnapshotAction,
-    talos: TalosClient,
+    talosClient: TalosClient,
     signal: AbortSignal,
   ) => Promise<EtcdSnapshotResult>;
   /** Called when an etcd snapshot run ends, so that the plan is looked at again. */
@@ -79,27 +79,27 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       return undefined;
     }
     case "prepull": {
-      if (!ports.talos) return undefined;
+      if (!ports.talosClient) return undefined;
       // Off the pass: a pull may take minutes, and the pass that asked for it must not wait on it.
       const pulling = memory.pulling.get(action.node) ?? new Set<string>();
       memory.pulling.set(action.node, pulling);
       if (pulling.has(action.image)) return undefined;
       pulling.add(action.image);
-      void pull(action, ports.talos, memory).finally(() => {
+      void pull(action, ports.talosClient, memory).finally(() => {
         pulling.delete(action.image);
         ports.pulled();
       });
       return undefined;
     }
     case "etcdSnapshot": {
-      if (!ports.talos || !ports.etcdSnapshot) return undefined;
+      if (!ports.talosClient || !ports.etcdSnapshot) return undefined;
       if (memory.etcdSnapshot?.key === action.key && memory.etcdSnapshot.inFlight) return undefined;
       // Off the pass: a snapshot of a large etcd takes minutes to stream and upload.
       const run: EtcdSnapshotRun = { key: action.key, inFlight: true };
       memory.etcdSnapshot = run;
       const signal = AbortSignal.timeout(action.timeoutSeconds * 1000);
       void ports
-        .etcdSnapshot(action, ports.talos, signal)
+        .etcdSnapshot(action, ports.talosClient, signal)
         .then(
           (result) => {
             run.outcome = { ok: true, finishedAt: new Date().toISOString(), ...result };
@@ -116,14 +116,14 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       return undefined;
     }
     case "patchConfig": {
-      if (!ports.talos) return undefined;
+      if (!ports.talosClient) return undefined;
       const errors = memory.patchErrors.get(action.node) ?? new Map<KubeComponent, string>();
       memory.patchErrors.set(action.node, errors);
       try {
         // Read fresh and patch only what differs: after a crash the same action is harmless.
-        const current = await machineConfig(ports.talos, action.address);
+        const current = await machineConfig(ports.talosClient, action.address);
         const patched = withComponentImage(current, action.component, action.image);
-        if (patched !== current) await applyConfiguration(ports.talos, action.address, patched);
+        if (patched !== current) await applyConfiguration(ports.talosClient, action.address, patched);
         errors.delete(action.component);
         return "patched";
       } catch (error) {
@@ -176,12 +176,12 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       return undefined;
     }
     case "patchInstallImage": {
-      if (!ports.talos) return undefined;
+      if (!ports.talosClient) return undefined;
       try {
         // Read fresh and patch only what differs: after a crash the same action is harmless.
-        const current = await machineConfig(ports.talos, action.address);
+        const current = await machineConfig(ports.talosClient, action.address);
         const patched = withInstallImage(current, action.image);
-        if (patched !== current) await applyConfiguration(ports.talos, action.address, patched);
+        if (patched !== current) await applyConfiguration(ports.talosClient, action.address, patched);
         memory.installImages.set(action.node, action.image);
       } catch (error) {
         // Asked again by the next pass until it is done.
@@ -190,23 +190,25 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       return undefined;
     }
     case "upgrade": {
-      if (!ports.talos) return undefined;
+      if (!ports.talosClient) return undefined;
       // Never twice for one boot: a call this process made, or one the machine shows it took (it
       // booted since, or a sequence runs: Talos answers before its sequence starts), counts as made.
       if (memory.upgradeCalls.get(action.node) === action.bootIdBefore) return "called";
       // Only the boot and the stage matter here: the rest is kept from the pass's read of this boot.
-      const fresh = await facts(ports.talos, action.address, { known: memory.facts.get(action.node)?.facts });
+      const fresh = await facts(ports.talosClient, action.address, {
+        known: memory.facts.get(action.node)?.facts,
+      });
       if (!fresh.reachable) return undefined;
       if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
       try {
         const mode = rebootModes[action.rebootMode];
         if (action.api === "lifecycle")
-          await upgradeLifecycle(ports.talos, action.address, action.image, mode);
+          await upgradeLifecycle(ports.talosClient, action.address, action.image, mode);
         else if (mode === "FORCE") {
           // The pre-flight refuses this up front; a plan edited mid-run is told, not downgraded.
           memory.upgradeErrors.set(action.node, "rebootMode Force needs the Talos v1.13+ upgrade API");
           return undefined;
-        } else await upgradeLegacy(ports.talos, action.address, action.image, mode, action.stage);
+        } else await upgradeLegacy(ports.talosClient, action.address, action.image, mode, action.stage);
         memory.upgradeErrors.delete(action.node);
         memory.upgradeCalls.set(action.node, action.bootIdBefore);
         return "called";
@@ -222,14 +224,14 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
 /** Pulls an image and notes the verdict; a node that is away is asked again by a later pass. */
 async function pull(
   action: Extract<Action, { kind: "prepull" }>,
-  talos: TalosClient,
+  talosClient: TalosClient,
   memory: ShellMemory,
 ): Promise<void> {
   const pulls = memory.pulls.get(action.node) ?? new Map<string, { error?: string }>();
   memory.pulls.set(action.node, pulls);
   try {
     if (action.api === "lifecycle") {
-      await talos.stream(
+      await talosClient.stream(
         "image",
         "Pull",
         { containerd: { driver: "CRI", namespace: action.namespace }, imageRef: action.image },
@@ -238,7 +240,7 @@ async function pull(
         { deadlineMs: 10 * 60_000 },
       );
     } else {
-      await talos.unary(
+      await talosClient.unary(
         "machine",
         "ImagePull",
         { namespace: action.namespace, reference: action.image },

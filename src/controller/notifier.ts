@@ -7,7 +7,7 @@ import { webhookBody } from "../notify/webhook.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { ShellMemory } from "./observe.ts";
 
-export interface NotifierPorts {
+interface NotifierPorts {
   readSecret(ref: SecretKey): Promise<string | { error: string }>;
   post(url: string, body: unknown): Promise<void>;
   /** Wakes the plan (the work queue's add). */

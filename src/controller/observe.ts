@@ -136,7 +136,7 @@ function proxyImages(pods: V1Pod[]): Map<string, string[]> {
  */
 async function manifestsView(
   inputs: ObserveInputs,
-  talos: TalosClient,
+  talosClient: TalosClient,
   views: NodeView[],
 ): Promise<ManifestsView> {
   const source = views.find((n) => n.role === "controlplane" && n.talos.reachable && n.address);
@@ -153,7 +153,7 @@ async function manifestsView(
   };
   if (!source?.address) return { ...base, error: "no control plane node answers on the Talos API" };
   try {
-    const rendered = await renderedManifests(talos, source.address);
+    const rendered = await renderedManifests(talosClient, source.address);
     const inspected = await new ManifestSync(inputs.kubeconfig).inspect(rendered, method);
     return { ...base, ...inspected };
   } catch (error) {
@@ -181,7 +181,7 @@ function mirrorPods(pods: V1Pod[]): Map<string, Partial<Record<KubeComponent, Mi
   return out;
 }
 
-export interface ObserveInputs {
+interface ObserveInputs {
   plan: Plan;
   otherPlans: Plan[];
   nodes: V1Node[];
@@ -189,7 +189,7 @@ export interface ObserveInputs {
   systemPods: V1Pod[];
   /** The pods of a node the plan drains (read for Draining nodes only). */
   podsOf: (node: string) => Promise<V1Pod[]>;
-  talos: TalosClient | { error: string };
+  talosClient: TalosClient | { error: string };
   kubeconfig: KubeConfig;
   memory: ShellMemory;
   now: Date;
@@ -322,7 +322,7 @@ export function factsTtlFor(name: string, ttlMs: number): number {
 export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const { plan, memory, now } = inputs;
   const entries = new Map((plan.status?.nodes ?? []).map((e) => [e.name, e]));
-  const talos = "error" in inputs.talos ? undefined : inputs.talos;
+  const talosClient = "error" in inputs.talosClient ? undefined : inputs.talosClient;
 
   const settled =
     plan.status?.phase === "Completed" && plan.status.observedGeneration === plan.metadata.generation;
@@ -340,10 +340,10 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const name = node.metadata?.name ?? "";
     if (!covers(node)) return { reachable: false, error: notCovered };
     const address = internalIp(node);
-    if (!talos || !address)
+    if (!talosClient || !address)
       return {
         reachable: false,
-        error: "error" in inputs.talos ? inputs.talos.error : "the Node has no InternalIP",
+        error: "error" in inputs.talosClient ? inputs.talosClient.error : "the Node has no InternalIP",
       };
     const entry = entries.get(name);
     const busy = entry !== undefined && activeStates.has(entry.state);
@@ -373,7 +373,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     // Image facts (schematic, extensions, SecureBoot, kernel arguments) are read while a node may
     // still start or is under way (its verification reads the new boot's); a later read keeps the
     // last ones while the machine stays on the boot they were read on.
-    const fresh = await facts(talos, address, {
+    const fresh = await facts(talosClient, address, {
       // Read again for a node that may still start; once per boot for one under way, whose
       // verification needs the new boot's.
       ...(entry?.state === "Pending" || entry === undefined
@@ -389,7 +389,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const rebooted = fresh.reachable && kept !== undefined && cached?.facts.bootId !== fresh.bootId;
     // A Talos error leaves them unknown (no schematic rollout starts on unknown facts); anything else is a fault.
     const reread = () =>
-      imageFacts(talos, address).catch((error: unknown) => {
+      imageFacts(talosClient, address).catch((error: unknown) => {
         if (error instanceof TalosError) return undefined;
         throw error;
       });
@@ -410,8 +410,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const kubernetesOf = async (node: V1Node): Promise<KubernetesFacts | undefined> => {
     const name = node.metadata?.name ?? "";
     const address = internalIp(node);
-    if (!talos || !address || (inspect !== "all" && !inspect.has(name))) return undefined;
-    return kubernetesFacts(talos, address, isControlPlane(node));
+    if (!talosClient || !address || (inspect !== "all" && !inspect.has(name))) return undefined;
+    return kubernetesFacts(talosClient, address, isControlPlane(node));
   };
   // Health gates matter where new work may start: a pending node, or a Kubernetes task to come.
   const kubernetesPending =
@@ -425,7 +425,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   const controlPlanes = inputs.nodes.filter(isControlPlane);
   // etcd and the plan's own checks are asked while the nodes' facts are gathered: a pass waits
   // for the slowest of them, not for their sum.
-  const gating = pending && talos !== undefined;
+  const gating = pending && talosClient !== undefined;
   // The view is read again each pass that may take a control plane down; otherwise one read
   // moments ago in the same state of the control planes serves (each read is seven Talos calls).
   const etcdKey = JSON.stringify([
@@ -448,7 +448,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     : reuseEtcd
       ? Promise.resolve({ ...previousEtcd.view, earlier: true })
       : etcdView(
-          talos,
+          talosClient,
           controlPlanes.flatMap((n) => {
             const address = internalIp(n);
             const addresses = (n.status?.addresses ?? [])
@@ -558,7 +558,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     removedApis = await removedApiUse(inputs.kubeconfig, removedBetween(from, target).apiResources);
   }
 
-  const manifests = talos && manifestsWanted(plan) ? await manifestsView(inputs, talos, views) : undefined;
+  const manifests =
+    talosClient && manifestsWanted(plan) ? await manifestsView(inputs, talosClient, views) : undefined;
 
   const blocking = blockingPlan(plan, inputs.otherPlans);
   const hookJobs = await hookJobsOf(inputs);
@@ -571,7 +572,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ...(blocking ? { blockingPlan: blocking } : {}),
     ...(removedApis ? { removedApis } : {}),
     ...(manifests ? { manifests } : {}),
-    ...("error" in inputs.talos ? { talosConfigError: inputs.talos.error } : {}),
+    ...("error" in inputs.talosClient ? { talosConfigError: inputs.talosClient.error } : {}),
     ...(hookJobs ? { hookJobs } : {}),
     ...(memory.silence ? { silence: memory.silence } : {}),
     ...(memory.etcdSnapshot ? { etcdSnapshot: { ...memory.etcdSnapshot } } : {}),

@@ -26,7 +26,7 @@ import { type ActPorts, act } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 
-export interface ReconcilerPorts {
+interface ReconcilerPorts {
   kubeconfig: KubeConfig;
   caches: Caches;
   /** The pods of the nodes being drained, watched per node. */
@@ -126,14 +126,14 @@ export class Reconciler {
       }
       const memory = this.memory.get(name) ?? newShellMemory();
       this.memory.set(name, memory);
-      const talos = await ports.credentials.clientFor(plan);
+      const talosClient = await ports.credentials.clientFor(plan);
       const observation = await observe({
         plan,
         otherPlans: this.plans(),
         nodes: ports.caches.nodes.list() as V1Node[],
         systemPods: ports.caches.systemPods.list() as V1Pod[],
         podsOf: (node) => ports.nodePods.list(name, node),
-        talos,
+        talosClient,
         kubeconfig: ports.kubeconfig,
         memory,
         now: ports.now?.() ?? new Date(),
@@ -173,7 +173,7 @@ export class Reconciler {
           nodes: ports.nodes,
           evictions: ports.evictions,
           manifests: ports.manifests,
-          talos: "error" in talos ? undefined : talos,
+          talosClient: "error" in talosClient ? undefined : talosClient,
           pods: (node) => ports.nodePods.list(name, node),
           memory,
           planName: name,
@@ -205,7 +205,7 @@ export class Reconciler {
       const addresses = observation.nodes
         .filter((n) => busy.has(n.name) && n.address)
         .map((n) => n.address as string);
-      ports.watches.set(name, "error" in talos ? undefined : talos, addresses);
+      ports.watches.set(name, "error" in talosClient ? undefined : talosClient, addresses);
       await ports.nodePods.want(
         name,
         decision.status.nodes.filter((e) => e.state === "Draining").map((e) => e.name),

@@ -5,7 +5,7 @@ import type { KubernetesTask, NodeStatus, PlanStatus } from "../api/v1alpha1/pla
 import { nameList } from "../model/messages.ts";
 import { activeStates } from "./node-steps.ts";
 
-export type Activity = NonNullable<PlanStatus["activity"]>;
+type Activity = NonNullable<PlanStatus["activity"]>;
 
 /** Names listed per group before "and N more": describe is read on a terminal. */
 const shown = 5;

@@ -3,7 +3,7 @@
 import type { Condition } from "../api/v1alpha1/plan.ts";
 import { boundMessage } from "../model/messages.ts";
 
-export type ConditionStatus = Condition["status"];
+type ConditionStatus = Condition["status"];
 
 export function setCondition(
   conditions: Condition[],

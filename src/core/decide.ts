@@ -69,12 +69,12 @@ export function decide(obs: Observation): Decision {
   const deleting = plan.metadata.deletionTimestamp !== undefined;
   const selected = selectedNodes(obs.nodes, spec.nodeSelector);
   const byName = new Map(obs.nodes.map((n) => [n.name, n]));
-  const talos = spec.talos ? fleetPass(spec.talos, selected, previous.nodes) : undefined;
+  const talosPass = spec.talos ? fleetPass(spec.talos, selected, previous.nodes) : undefined;
   const windows = evaluateWindows(spec.maintenanceWindows, now);
-  const refusal = preflight({ obs, selected: new Set(selected.map((n) => n.name)), talos, windows });
+  const refusal = preflight({ obs, selected: new Set(selected.map((n) => n.name)), talosPass, windows });
 
   const ledger = new HookLedger(plan, obs.hookJobs, now, { requested: retry, value: attempt });
-  const entries = talosEntries({ obs, previous, selected, byName, talos, retry, effects, ledger });
+  const entries = talosEntries({ obs, previous, selected, byName, talosPass, retry, effects, ledger });
   const failing = obs.gates.some((g) => !g.passing);
   const gatesFailingSince = failing ? (previous.gatesFailingSince ?? now.toISOString()) : undefined;
   const base = {
@@ -164,23 +164,23 @@ function talosEntries(input: {
   previous: PlanStatus;
   selected: NodeView[];
   byName: Map<string, NodeView>;
-  talos: TalosPass | undefined;
+  talosPass: TalosPass | undefined;
   retry: boolean;
   effects: Effects;
   ledger: HookLedger;
 }): NodeStatus[] {
-  const { obs, previous, selected, byName, talos, retry, effects, ledger } = input;
+  const { obs, previous, selected, byName, talosPass, retry, effects, ledger } = input;
   const spec = obs.plan.spec;
   const reconcile = (entries: NodeStatus[], again: boolean) =>
     reconcileEntries({
       previous: entries,
       selected,
       byName,
-      talos: spec.talos,
-      step: talos?.step,
+      talosSpec: spec.talos,
+      step: talosPass?.step,
       retry: again,
     });
-  const reconciled = talos && !talos.path.ok ? previous.nodes : reconcile(previous.nodes, retry);
+  const reconciled = talosPass && !talosPass.path.ok ? previous.nodes : reconcile(previous.nodes, retry);
   const before = new Map(reconciled.map((e) => [e.name, e.state]));
   const advanced = advanceInFlight(
     reconciled,
@@ -194,7 +194,7 @@ function talosEntries(input: {
   // on while it was under way (its pool given a new schematic), and the plan must not call itself
   // done for a pass in between.
   const verified = advanced.some((e) => e.state === "Done" && activeStates.has(before.get(e.name) ?? "Done"));
-  return verified && talos?.path.ok ? reconcile(advanced, false) : advanced;
+  return verified && talosPass?.path.ok ? reconcile(advanced, false) : advanced;
 }
 
 /** The status with its notification outbox, when the plan has receivers. */
@@ -383,7 +383,7 @@ function conclude(
 
 /** The fleet's Talos pass, placing each selected node by its last known version. */
 function fleetPass(
-  talos: NonNullable<Observation["plan"]["spec"]["talos"]>,
+  talosSpec: NonNullable<Observation["plan"]["spec"]["talos"]>,
   selected: NodeView[],
   previous: NodeStatus[],
 ): TalosPass {
@@ -391,7 +391,7 @@ function fleetPass(
   const known = selected
     .map((n) => lastKnownVersion(n, entries.get(n.name)))
     .filter((v): v is string => v !== undefined);
-  return talosPass(talos, known);
+  return talosPass(talosSpec, known);
 }
 
 function failedVerdict(entries: NodeStatus[], byName: Map<string, NodeView>): Verdict | undefined {
@@ -459,7 +459,7 @@ function finish(assembled: Assembled, effects: Effects, now: Date): Decision {
   const requeue = assembled.polling ? Math.min(timers ?? activeResync, activeResync) : timers;
   return {
     status: assembled.status,
-    actions: [...assembled.actions, ...effects.actions],
+    actions: effects.actions,
     events: assembled.events,
     ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}),
   };

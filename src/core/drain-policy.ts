@@ -5,7 +5,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { matchesSelector } from "./selection.ts";
 
-export interface DrainPlan {
+interface DrainPlan {
   /** Pods to evict now. */
   evict: V1Pod[];
   /** Pods being deleted: the drain waits for them. */
@@ -14,11 +14,11 @@ export interface DrainPlan {
   blocked: string[];
 }
 
-export function isMirrorPod(pod: V1Pod): boolean {
+function isMirrorPod(pod: V1Pod): boolean {
   return pod.metadata?.annotations?.["kubernetes.io/config.mirror"] !== undefined;
 }
 
-export function isDaemonSetPod(pod: V1Pod): boolean {
+function isDaemonSetPod(pod: V1Pod): boolean {
   return (pod.metadata?.ownerReferences ?? []).some((o) => o.kind === "DaemonSet" && o.controller);
 }
 

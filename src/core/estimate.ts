@@ -8,7 +8,7 @@ import type { KubernetesTask, NodeStatus, PlanSpec, PlanStatus } from "../api/v1
 import { workerBudget } from "./selection.ts";
 import { evaluateWindows } from "./windows.ts";
 
-export type Estimate = NonNullable<PlanStatus["estimate"]>;
+type Estimate = NonNullable<PlanStatus["estimate"]>;
 
 /** One piece of the rollout: a node of the Talos phase, a task of the Kubernetes phase. */
 interface Work {
@@ -139,11 +139,11 @@ export function estimate(
   phase: { talos: NodeStatus[] } | { kubernetes: KubernetesTask[] },
   now: Date,
 ): Estimate | undefined {
-  const talos = "talos" in phase;
-  const work = talos ? talosWork(phase.talos) : kubernetesWork(phase.kubernetes);
+  const talosPhase = "talos" in phase;
+  const work = talosPhase ? talosWork(phase.talos) : kubernetesWork(phase.kubernetes);
   const left = work.filter((w) => w.state === "pending" || w.state === "underWay").length;
   if (left === 0) return undefined;
-  const soak = talos ? parseDuration(spec.rollout.soakTime) : 0;
+  const soak = talosPhase ? parseDuration(spec.rollout.soakTime) : 0;
   const budget = workerBudget(spec.rollout.maxUnavailable, work.filter((w) => !w.serial).length);
   const laid = layOut(work, budget, soak, now);
   if (!laid) return undefined;
@@ -152,7 +152,7 @@ export function estimate(
   if (at === undefined) return undefined;
   // Whole minutes: a pass that only waits does not rewrite the status for a second's change.
   const completion = Math.ceil(at / minuteMs) * minuteMs;
-  const [serialKind, parallelKind] = talos
+  const [serialKind, parallelKind] = talosPhase
     ? ["control plane(s)", "worker(s)"]
     : ["task(s) one at a time", "worker kubelet(s)"];
   const basis = [
@@ -167,11 +167,11 @@ export function estimate(
     completionTime: new Date(completion).toISOString(),
     timeLeft: roughly(completion - t),
     message: [
-      talos ? `${left} node(s) left in the Talos phase` : `${left} task(s) left in the Kubernetes phase`,
+      talosPhase ? `${left} node(s) left in the Talos phase` : `${left} task(s) left in the Kubernetes phase`,
       `; measured: ${basis.join(", ")}`,
       soak > 0 ? `, plus a soak of ${spec.rollout.soakTime} each` : "",
       spec.maintenanceWindows.length > 0 ? "; counted inside the maintenance windows" : "",
-      talos && spec.kubernetes ? "; the Kubernetes phase follows, not counted" : "",
+      talosPhase && spec.kubernetes ? "; the Kubernetes phase follows, not counted" : "",
     ].join(""),
   };
 }

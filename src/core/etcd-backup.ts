@@ -14,7 +14,7 @@ import type { Verdict } from "../model/verdict.ts";
 import { kubernetesBehind } from "./kubernetes-phase.ts";
 import { talosComplete } from "./talos-targets.ts";
 
-export interface EtcdBackupStep {
+interface EtcdBackupStep {
   /** Holds new work back; undefined: the pass may start control planes. */
   verdict?: Verdict;
   status?: EtcdBackupStatus;

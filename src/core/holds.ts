@@ -9,7 +9,7 @@ import type { GateResult } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
 import type { WindowState } from "./windows.ts";
 
-export interface HoldInput {
+interface HoldInput {
   spec: PlanSpec;
   now: Date;
   windows: WindowState;
@@ -20,7 +20,7 @@ export interface HoldInput {
   deleting: boolean;
 }
 
-export interface Hold {
+interface Hold {
   verdict?: Verdict;
   /** When the hold changes by itself: a window opens, the gates' timeout runs out. */
   wakeAt?: number;

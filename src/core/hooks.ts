@@ -16,7 +16,7 @@ import type { Verdict } from "../model/verdict.ts";
  * a node (an intermediate release, a new schematic at the same version, a retry) runs its hooks
  * anew, and a node retargeted before its call does not run them twice.
  */
-export interface HookNode {
+interface HookNode {
   name: string;
   version?: string | undefined;
   step: string;
@@ -37,7 +37,7 @@ const stageLists = {
 } as const;
 
 /** A Job name of at most 56 characters: the plan's and the hook's names, then a hash of the run. */
-export function hookJobName(plan: string, hook: string, key: string): string {
+function hookJobName(plan: string, hook: string, key: string): string {
   const prefix = plan
     .slice(0, 20)
     .replace(/[^a-z0-9-]/g, "-")
@@ -237,13 +237,13 @@ export class HookLedger {
 
   private action(stage: HookStage, hook: HookSpec, node: HookNode | undefined, job: string): Action {
     const spec = this.plan.spec;
-    const talos = node?.version ?? spec.talos?.version;
+    const talosVersion = node?.version ?? spec.talos?.version;
     const env = [
       { name: "TALOS_UPGRADE_PLAN", value: this.plan.metadata.name },
       { name: "TALOS_UPGRADE_HOOK", value: hook.name },
       { name: "TALOS_UPGRADE_STAGE", value: stage },
       ...(node ? [{ name: "TALOS_UPGRADE_NODE", value: node.name }] : []),
-      ...(talos ? [{ name: "TALOS_UPGRADE_TALOS_VERSION", value: talos }] : []),
+      ...(talosVersion ? [{ name: "TALOS_UPGRADE_TALOS_VERSION", value: talosVersion }] : []),
       ...(spec.kubernetes
         ? [{ name: "TALOS_UPGRADE_KUBERNETES_VERSION", value: spec.kubernetes.version }]
         : []),

@@ -5,8 +5,8 @@ import { schematicId } from "../api/v1alpha1/schematic.ts";
 import type { ImageFacts } from "../model/observation.ts";
 
 /** The schematic of a vanilla Talos image (no extensions, no customization). */
-export const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
-export const imageFactory = "factory.talos.dev";
+const vanillaSchematic = "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba";
+const imageFactory = "factory.talos.dev";
 
 /**
  * The installer image that takes a node to `version`: its platform, schematic and SecureBoot, from
@@ -47,7 +47,7 @@ function splitReference(reference: string): { repository: string; tag?: string }
 }
 
 /** An image reference with its tag replaced (a digest pins content, so it is kept only without a tag change). */
-export function retag(reference: string, tag: string): string {
+function retag(reference: string, tag: string): string {
   const { repository, tag: current } = splitReference(reference);
   return current === tag && /@sha256:/.test(reference) ? reference : `${repository}:${tag}`;
 }

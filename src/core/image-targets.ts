@@ -10,7 +10,7 @@ import { matchesSelector } from "./selection.ts";
 
 type TalosSpec = NonNullable<PlanSpec["talos"]>;
 
-export interface ImageTarget {
+interface ImageTarget {
   /** The spec.talos.overrides entry that matched the node. */
   override?: string;
   /** The schematic the node is taken to, when the rule names one. */
@@ -35,10 +35,10 @@ function schematicId(schematic: NonNullable<TalosSpec["schematic"]>): string {
   return id;
 }
 
-export function imageTarget(labels: Record<string, string>, talos: TalosSpec): ImageTarget {
-  const pool = talos.overrides.find((o) => matchesSelector(labels, o.nodeSelector));
+export function imageTarget(labels: Record<string, string>, talosSpec: TalosSpec): ImageTarget {
+  const pool = talosSpec.overrides.find((o) => matchesSelector(labels, o.nodeSelector));
   // A pool's rule replaces the plan's: what it does not say comes from the node's own facts.
-  const rule = pool ?? talos;
+  const rule = pool ?? talosSpec;
   const declared = rule.schematic?.customization?.systemExtensions?.officialExtensions ?? [];
   return {
     ...(pool ? { override: pool.name } : {}),
@@ -50,8 +50,8 @@ export function imageTarget(labels: Record<string, string>, talos: TalosSpec): I
 }
 
 /** The installer that takes the node to `version` under its rule. */
-export function installerFor(node: NodeView, talos: TalosSpec, version: string): string {
-  const target = imageTarget(node.labels, talos);
+export function installerFor(node: NodeView, talosSpec: TalosSpec, version: string): string {
+  const target = imageTarget(node.labels, talosSpec);
   const facts: ImageFacts = {
     ...(node.talos.image ?? { extensions: [] }),
     ...(target.schematic ? { schematic: target.schematic } : {}),
@@ -87,13 +87,13 @@ export type UpgradeApi = { api: "legacy" | "lifecycle"; why?: string } | { api: 
  * legacy one, a staged upgrade (legacy only), or kernel arguments the lifecycle API would drop.
  * A node whose Talos no longer serves the legacy API then has none that keeps what it needs.
  */
-export function upgradeApi(from: string, image: ImageFacts | undefined, talos: TalosSpec): UpgradeApi {
+export function upgradeApi(from: string, image: ImageFacts | undefined, talosSpec: TalosSpec): UpgradeApi {
   if (compareVersions(from, lifecycleSince) < 0) return { api: "legacy" };
   const atRisk = kernelArgsAtRisk(image);
   const why =
-    talos.api === "Legacy"
+    talosSpec.api === "Legacy"
       ? "api Legacy"
-      : talos.stage
+      : talosSpec.stage
         ? "a staged upgrade"
         : atRisk === undefined
           ? "a GRUB boot whose machine.install.extraKernelArgs could not be read (the lifecycle API drops them)"

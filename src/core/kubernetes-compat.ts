@@ -17,18 +17,18 @@ const supportedByTalos: Record<number, { min: number; max: number }> = {
   15: { min: 33, max: 38 },
 };
 
-/** Why Talos `talos` cannot run Kubernetes `kubernetes`, or undefined when it can. */
-export function unsupportedCombination(talos: string, kubernetes: string): string | undefined {
-  const t = parseVersion(talos);
-  const k = parseVersion(kubernetes);
+/** Why Talos `talosVersion` cannot run Kubernetes `kubernetesVersion`, or undefined when it can. */
+export function unsupportedCombination(talosVersion: string, kubernetesVersion: string): string | undefined {
+  const t = parseVersion(talosVersion);
+  const k = parseVersion(kubernetesVersion);
   const range = t.major === 1 ? supportedByTalos[t.minor] : undefined;
-  if (!range) return `Talos ${talos} is not in this operator's support table (Talos v1.7 to v1.15)`;
+  if (!range) return `Talos ${talosVersion} is not in this operator's support table (Talos v1.7 to v1.15)`;
   if (k.major !== 1 || k.minor < range.min || k.minor > range.max)
-    return `Talos ${talos} supports Kubernetes v1.${range.min} to v1.${range.max}, not ${kubernetes}`;
+    return `Talos ${talosVersion} supports Kubernetes v1.${range.min} to v1.${range.max}, not ${kubernetesVersion}`;
   return undefined;
 }
 
-export interface RemovedItems {
+interface RemovedItems {
   featureGates: string[];
   kubeletFlags: string[];
   apiServerFlags: string[];

@@ -88,11 +88,11 @@ export function supportProblem(obs: Observation, selectedForTalos: Set<string>):
   );
   const problems: string[] = [];
   for (const node of nodes) {
-    const talos =
+    const talosVersion =
       spec.talos && selectedForTalos.has(node.name) ? spec.talos.version : (node.talos.version ?? undefined);
-    if (!talos) continue;
+    if (!talosVersion) continue;
     for (const step of steps) {
-      const problem = unsupportedCombination(talos, step);
+      const problem = unsupportedCombination(talosVersion, step);
       if (problem) {
         problems.push(`${node.name}: ${problem}`);
         break;

@@ -13,7 +13,7 @@ import { imageTarget, installerFor, upgradeApi } from "./image-targets.ts";
 type TalosSpec = NonNullable<PlanSpec["talos"]>;
 type UpgradeCall = Extract<Action, { kind: "upgrade" }>;
 
-export interface StepResult {
+interface StepResult {
   entry: NodeStatus;
   actions: Action[];
   events: PlanEvent[];
@@ -56,19 +56,19 @@ const talosDefaults = (version: string): TalosSpec => ({
 
 export function upgradeAction(node: NodeView, entry: NodeStatus, spec: PlanSpec): UpgradeCall {
   const version = entry.version ?? "";
-  const talos = spec.talos ?? talosDefaults(version);
+  const talosSpec = spec.talos ?? talosDefaults(version);
   const from = node.talos.version ?? entry.fromVersion ?? version;
-  const api = upgradeApi(from, node.talos.image, talos).api;
+  const api = upgradeApi(from, node.talos.image, talosSpec).api;
   return {
     kind: "upgrade",
     node: node.name,
     address: node.address ?? "",
-    image: entry.image ?? installerFor(node, talos, version),
+    image: entry.image ?? installerFor(node, talosSpec, version),
     version,
     // The pre-flight refuses a node with no API that keeps what it needs; this is its fallback.
     api: api === "none" ? "lifecycle" : api,
-    stage: api === "legacy" && talos.stage,
-    rebootMode: talos.rebootMode,
+    stage: api === "legacy" && talosSpec.stage,
+    rebootMode: talosSpec.rebootMode,
     bootIdBefore: entry.bootIdBefore ?? node.talos.bootId ?? "",
   };
 }
@@ -374,12 +374,13 @@ function stepSoaking(
   const actions: Action[] = ours ? [{ kind: "uncordon", node: node.name }] : [];
   const soak = parseDuration(spec.rollout.soakTime);
   const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;
-  // The hooks run on the uncordoned node, so that a smoke test can schedule on it.
-  const after: HookGate = ours
-    ? { kind: "running", actions: [], message: "uncordoning" }
+  // The hooks run on the uncordoned node, so that a smoke test can schedule on it: not asked for
+  // while this operator's cordon is still on.
+  const after: HookGate | undefined = ours
+    ? undefined
     : hooks.run("AfterNode", entry, entry.bootIdBefore ?? "");
-  if (after.kind === "failed") return fail(entry, now, after.reason, after.message);
-  if (now.getTime() >= soakedAt && after.kind === "done") {
+  if (after?.kind === "failed") return fail(entry, now, after.reason, after.message);
+  if (now.getTime() >= soakedAt && after?.kind === "done") {
     return {
       entry: { ...entry, state: "Done", message: `upgraded to ${entry.version}` },
       actions,
@@ -392,19 +393,14 @@ function stepSoaking(
       ],
     };
   }
-  const wakeAt =
-    after.kind === "running" && after.wakeAt !== undefined ? Math.min(after.wakeAt, soakedAt) : soakedAt;
+  const running = after?.kind === "running" ? after : undefined;
+  const wakeAt = running?.wakeAt !== undefined ? Math.min(running.wakeAt, soakedAt) : soakedAt;
   return {
     entry: {
       ...entry,
-      message:
-        after.kind === "running" && !ours
-          ? after.message
-          : now.getTime() < soakedAt
-            ? "soaking"
-            : "uncordoning",
+      message: running ? running.message : now.getTime() < soakedAt ? "soaking" : "uncordoning",
     },
-    actions: [...actions, ...(after.kind === "running" ? after.actions : [])],
+    actions: [...actions, ...(running?.actions ?? [])],
     events: [],
     wakeAt,
   };

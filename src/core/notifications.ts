@@ -51,7 +51,7 @@ function transitions(previous: PlanStatus, next: PlanStatus, generation: number)
   return told;
 }
 
-export interface OutboxInput {
+interface OutboxInput {
   spec: PlanSpec;
   previous: PlanStatus;
   next: PlanStatus;

@@ -3,7 +3,7 @@
 import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
-import type { Action, PlanEvent } from "../model/actions.ts";
+import type { PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";
 import type { NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
@@ -14,7 +14,7 @@ import { type KubernetesPhase, kubernetesBehind, kubernetesNodes } from "./kuber
 import { activeStates, settledStates } from "./node-steps.ts";
 import { talosComplete } from "./talos-targets.ts";
 
-export interface StatusInput {
+interface StatusInput {
   obs: Observation;
   generation: number;
   previous: PlanStatus;
@@ -32,11 +32,8 @@ export interface StatusInput {
   etcdBackup?: PlanStatus["etcdBackup"];
 }
 
-export function assembleStatus(input: StatusInput): {
-  status: PlanStatus;
-  actions: Action[];
-  events: PlanEvent[];
-} {
+/** The status, and the pass's events with the closing Event of a finished plan after them. */
+export function assembleStatus(input: StatusInput): { status: PlanStatus; events: PlanEvent[] } {
   const { obs, generation, previous, entries, kubernetes } = input;
   const spec = obs.plan.spec;
   const summary = summarize(entries);
@@ -104,7 +101,7 @@ export function assembleStatus(input: StatusInput): {
         },
       ]
     : [];
-  return { status, actions: [], events: [...input.events, ...closing] };
+  return { status, events: [...input.events, ...closing] };
 }
 
 type Summary = NonNullable<PlanStatus["summary"]>;
@@ -290,12 +287,12 @@ const aheadNames = (entries: NodeStatus[]) =>
   entries.filter((e) => e.reason === Reason.AheadOfTarget).map((e) => e.name);
 
 function describeTargets(obs: Observation, ahead: string[]): string {
-  const talos = obs.plan.spec.talos?.version;
-  const kubernetes = obs.plan.spec.kubernetes?.version;
+  const talosVersion = obs.plan.spec.talos?.version;
+  const kubernetesVersion = obs.plan.spec.kubernetes?.version;
   const aside = ahead.length > 0 ? ` (ahead of it and left alone: ${nameList(ahead)})` : "";
   const parts = [
-    ...(talos ? [`all selected nodes run Talos ${talos}${aside}`] : []),
-    ...(kubernetes ? [`every node runs Kubernetes ${kubernetes}`] : []),
+    ...(talosVersion ? [`all selected nodes run Talos ${talosVersion}${aside}`] : []),
+    ...(kubernetesVersion ? [`every node runs Kubernetes ${kubernetesVersion}`] : []),
   ];
   return parts.join("; ") || "nothing to do";
 }

@@ -14,10 +14,10 @@ import { kubernetesNodes, runningVersions, supportProblem } from "./kubernetes-p
 import type { TalosPass } from "./talos-targets.ts";
 import type { WindowState } from "./windows.ts";
 
-export interface PreflightInput {
+interface PreflightInput {
   obs: Observation;
   selected: Set<string>;
-  talos: TalosPass | undefined;
+  talosPass: TalosPass | undefined;
   windows: WindowState;
 }
 
@@ -29,9 +29,9 @@ const talosConfig: Check = ({ obs }) =>
     ? { kind: "stalled", reason: Reason.TalosConfigError, message: obs.talosConfigError }
     : undefined;
 
-const talosPath: Check = ({ talos }) =>
-  talos && !talos.path.ok
-    ? { kind: "stalled", reason: talos.path.reason, message: talos.path.message }
+const talosPath: Check = ({ talosPass }) =>
+  talosPass && !talosPass.path.ok
+    ? { kind: "stalled", reason: talosPass.path.reason, message: talosPass.path.message }
     : undefined;
 
 /**
@@ -47,8 +47,8 @@ const support: Check = ({ obs, selected }) => {
   )[0];
   let problem: string | undefined;
   if (spec.talos && lowest) {
-    for (const talos of [...spec.talos.intermediateVersions, spec.talos.version]) {
-      const found = unsupportedCombination(talos, lowest);
+    for (const talosVersion of [...spec.talos.intermediateVersions, spec.talos.version]) {
+      const found = unsupportedCombination(talosVersion, lowest);
       if (found) {
         problem = `${found}: upgrade Kubernetes first`;
         break;
@@ -62,11 +62,11 @@ const support: Check = ({ obs, selected }) => {
 };
 
 /** The selected nodes this plan may still upgrade: off the target version, or on another schematic. */
-function toUpgrade({ obs, selected }: PreflightInput, talos: TalosSpec): NodeView[] {
+function toUpgrade({ obs, selected }: PreflightInput, talosSpec: TalosSpec): NodeView[] {
   return obs.nodes.filter(
     (n) =>
       selected.has(n.name) &&
-      (n.talos.version !== talos.version || schematicDiffers(n, imageTarget(n.labels, talos))),
+      (n.talos.version !== talosSpec.version || schematicDiffers(n, imageTarget(n.labels, talosSpec))),
   );
 }
 
@@ -75,10 +75,10 @@ function toUpgrade({ obs, selected }: PreflightInput, talos: TalosSpec): NodeVie
  * the default installer would take its extensions away. A schematic or image says what to use.
  */
 const installers: Check = (input) => {
-  const talos = input.obs.plan.spec.talos;
-  if (!talos) return undefined;
-  const problems = toUpgrade(input, talos).flatMap((n) => {
-    const target = imageTarget(n.labels, talos);
+  const talosSpec = input.obs.plan.spec.talos;
+  if (!talosSpec) return undefined;
+  const problems = toUpgrade(input, talosSpec).flatMap((n) => {
+    const target = imageTarget(n.labels, talosSpec);
     const problem = target.image || target.schematic ? undefined : installerUnknown(n.talos.image);
     return problem ? [`${n.name} ${problem}`] : [];
   });
@@ -88,9 +88,9 @@ const installers: Check = (input) => {
 };
 
 /** The API each node would upgrade through, for the nodes with a version known. */
-function apis(input: PreflightInput, talos: TalosSpec): { node: NodeView; api: UpgradeApi }[] {
-  return toUpgrade(input, talos).flatMap((node) =>
-    node.talos.version ? [{ node, api: upgradeApi(node.talos.version, node.talos.image, talos) }] : [],
+function apis(input: PreflightInput, talosSpec: TalosSpec): { node: NodeView; api: UpgradeApi }[] {
+  return toUpgrade(input, talosSpec).flatMap((node) =>
+    node.talos.version ? [{ node, api: upgradeApi(node.talos.version, node.talos.image, talosSpec) }] : [],
   );
 }
 
@@ -99,9 +99,9 @@ function apis(input: PreflightInput, talos: TalosSpec): { node: NodeView; api: U
  * would drop) on a Talos that no longer serves it is refused: nothing it boots with is lost silently.
  */
 const upgradeApis: Check = (input) => {
-  const talos = input.obs.plan.spec.talos;
-  if (!talos) return undefined;
-  const none = apis(input, talos).flatMap(({ node, api }) =>
+  const talosSpec = input.obs.plan.spec.talos;
+  if (!talosSpec) return undefined;
+  const none = apis(input, talosSpec).flatMap(({ node, api }) =>
     api.api === "none" ? [`${node.name}: ${api.why}`] : [],
   );
   if (none.length === 0) return undefined;
@@ -111,9 +111,9 @@ const upgradeApis: Check = (input) => {
 
 /** Talos' FORCE reboot exists for MachineService.Reboot, which only the lifecycle path calls. */
 const rebootMode: Check = (input) => {
-  const talos = input.obs.plan.spec.talos;
-  if (talos?.rebootMode !== "Force") return undefined;
-  const legacy = apis(input, talos)
+  const talosSpec = input.obs.plan.spec.talos;
+  if (talosSpec?.rebootMode !== "Force") return undefined;
+  const legacy = apis(input, talosSpec)
     .filter(({ api }) => api.api === "legacy")
     .map(({ node, api }) => `${node.name} (${api.why ?? node.talos.version})`);
   if (legacy.length === 0) return undefined;

@@ -22,14 +22,14 @@ export function lastKnownVersion(
 }
 
 /** Newer than the target and not to be taken down: a newer minor always, a newer patch unless allowed. */
-function aheadOfTarget(version: string, talos: TalosSpec): boolean {
-  if (compareVersions(version, talos.version) <= 0) return false;
-  return !talos.allowDowngrade || minorOf(version) !== minorOf(talos.version);
+function aheadOfTarget(version: string, talosSpec: TalosSpec): boolean {
+  if (compareVersions(version, talosSpec.version) <= 0) return false;
+  return !talosSpec.allowDowngrade || minorOf(version) !== minorOf(talosSpec.version);
 }
 
 /** A node taken down to the target's patch release, which the plan allows. */
-const downgradeAllowed = (version: string, talos: TalosSpec) =>
-  compareVersions(version, talos.version) > 0 && !aheadOfTarget(version, talos);
+const downgradeAllowed = (version: string, talosSpec: TalosSpec) =>
+  compareVersions(version, talosSpec.version) > 0 && !aheadOfTarget(version, talosSpec);
 
 export interface TalosPass {
   path: PathCheck;
@@ -38,13 +38,13 @@ export interface TalosPass {
 }
 
 /** The fleet's path and current step, from every selected node's last known version. */
-export function talosPass(talos: TalosSpec, known: string[]): TalosPass {
-  const climbing = known.filter((v) => compareVersions(v, talos.version) <= 0);
-  const path = upgradePath("Talos", climbing, talos.version, talos.intermediateVersions);
+export function talosPass(talosSpec: TalosSpec, known: string[]): TalosPass {
+  const climbing = known.filter((v) => compareVersions(v, talosSpec.version) <= 0);
+  const path = upgradePath("Talos", climbing, talosSpec.version, talosSpec.intermediateVersions);
   if (!path.ok) return { path };
   const step = currentStep(climbing, path.steps);
-  const descending = known.some((v) => downgradeAllowed(v, talos));
-  return { path, step: step ?? (descending ? talos.version : undefined) };
+  const descending = known.some((v) => downgradeAllowed(v, talosSpec));
+  return { path, step: step ?? (descending ? talosSpec.version : undefined) };
 }
 
 /**
@@ -55,22 +55,22 @@ function wanted(
   node: NodeView,
   version: string,
   step: string | undefined,
-  talos: TalosSpec,
+  talosSpec: TalosSpec,
 ): string | "ahead" | undefined {
-  if (aheadOfTarget(version, talos)) return "ahead";
+  if (aheadOfTarget(version, talosSpec)) return "ahead";
   if (step !== undefined && compareVersions(version, step) < 0) return step;
-  if (step === talos.version && downgradeAllowed(version, talos)) return talos.version;
-  const onTarget = compareVersions(version, talos.version) === 0;
-  if (onTarget && schematicDiffers(node, imageTarget(node.labels, talos))) return talos.version;
+  if (step === talosSpec.version && downgradeAllowed(version, talosSpec)) return talosSpec.version;
+  const onTarget = compareVersions(version, talosSpec.version) === 0;
+  if (onTarget && schematicDiffers(node, imageTarget(node.labels, talosSpec))) return talosSpec.version;
   return undefined;
 }
 
 /** The image rule's part of an entry: the schematic it goes to, the pool that chose it. */
 function ruleFields(
   node: NodeView,
-  talos: TalosSpec | undefined,
+  talosSpec: TalosSpec | undefined,
 ): Pick<NodeStatus, "schematic" | "override"> {
-  const target = talos ? imageTarget(node.labels, talos) : undefined;
+  const target = talosSpec ? imageTarget(node.labels, talosSpec) : undefined;
   return {
     ...(target?.schematic ? { schematic: target.schematic } : {}),
     ...(target?.override ? { override: target.override } : {}),
@@ -84,7 +84,7 @@ interface EntryInput {
   previous: PlanStatus["nodes"];
   selected: NodeView[];
   byName: Map<string, NodeView>;
-  talos: TalosSpec | undefined;
+  talosSpec: TalosSpec | undefined;
   step: string | undefined;
   retry: boolean;
 }
@@ -96,9 +96,11 @@ interface EntryInput {
  * a failed one keeps its entry until a retry.
  */
 export function reconcileEntries(input: EntryInput): NodeStatus[] {
-  const { previous, selected, talos, step, retry } = input;
+  const { previous, selected, talosSpec, step, retry } = input;
   const previousByName = new Map(previous.map((e) => [e.name, e]));
-  const entries = selected.map((node) => entryFor(node, previousByName.get(node.name), talos, step, retry));
+  const entries = selected.map((node) =>
+    entryFor(node, previousByName.get(node.name), talosSpec, step, retry),
+  );
   const chosen = new Set(selected.map((n) => n.name));
   // A failure stays, to be read, until a person asks for a retry: the plan must not move on past it.
   const left = previous.filter(
@@ -110,12 +112,12 @@ export function reconcileEntries(input: EntryInput): NodeStatus[] {
 function entryFor(
   node: NodeView,
   existing: NodeStatus | undefined,
-  talos: TalosSpec | undefined,
+  talosSpec: TalosSpec | undefined,
   step: string | undefined,
   retry: boolean,
 ): NodeStatus {
   const version = lastKnownVersion(node, existing);
-  const rule = ruleFields(node, talos);
+  const rule = ruleFields(node, talosSpec);
   const fresh = (state: NodeStatus["state"], message: string, to?: string): NodeStatus => ({
     name: node.name,
     role: node.role,
@@ -133,17 +135,17 @@ function entryFor(
     const { reason: _r, ...resumed } = existing;
     return { ...resumed, state: "Soaking", message: "retry requested: running its afterNode hooks again" };
   }
-  if (existing && activeStates.has(existing.state)) return retarget(existing, node, talos, step);
-  if (!talos) return fresh("Done", "");
+  if (existing && activeStates.has(existing.state)) return retarget(existing, node, talosSpec, step);
+  if (!talosSpec) return fresh("Done", "");
   // A node whose Talos version was never read (its API unreachable) is not done: it waits to be seen.
   if (version === undefined) return fresh("Pending", retried, step);
-  const want = wanted(node, version, step, talos);
+  const want = wanted(node, version, step, talosSpec);
   if (want === "ahead") {
     const {
       schematic: _s,
       override: _o,
       ...skipped
-    } = fresh("Skipped", `runs ${version}, ahead of the target ${talos.version}: left alone`);
+    } = fresh("Skipped", `runs ${version}, ahead of the target ${talosSpec.version}: left alone`);
     return { ...skipped, reason: Reason.AheadOfTarget };
   }
   if (want === undefined) {
@@ -176,14 +178,14 @@ function afterNodeHookFailed(entry: NodeStatus, running: string | undefined): bo
 function retarget(
   entry: NodeStatus,
   node: NodeView,
-  talos: TalosSpec | undefined,
+  talosSpec: TalosSpec | undefined,
   step: string | undefined,
 ): NodeStatus {
-  if (entry.state !== "Draining" || !talos || entry.version === undefined) return entry;
+  if (entry.state !== "Draining" || !talosSpec || entry.version === undefined) return entry;
   const version = lastKnownVersion(node, entry);
-  const want = version === undefined ? step : wanted(node, version, step, talos);
+  const want = version === undefined ? step : wanted(node, version, step, talosSpec);
   const { schematic: _s, override: _o, image, ...rest } = entry;
-  const rule = ruleFields(node, talos);
+  const rule = ruleFields(node, talosSpec);
   if ((want === undefined || want === "ahead") && version !== undefined) {
     // Nothing to do any more: the node is released (its cordon with it) without a reboot.
     return { ...rest, ...rule, state: "Done", version, message: `the target changed: already at ${version}` };
@@ -191,7 +193,7 @@ function retarget(
   if (want === undefined || want === "ahead") return entry;
   // Not called yet: it boots the installer its rule names now; another one is pulled before the call.
   const same = want === entry.version;
-  const kept = same && image === installerFor(node, talos, want) ? { image } : {};
+  const kept = same && image === installerFor(node, talosSpec, want) ? { image } : {};
   const message = same ? entry.message : `retargeted from ${entry.version} to ${want}`;
   return { ...rest, ...rule, ...kept, version: want, message };
 }

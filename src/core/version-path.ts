@@ -60,7 +60,7 @@ export function upgradePath(
  * Where a node at `version` goes next: the first step above it; undefined at or beyond the target.
  * Never a step below the node's version: a downgrade is never planned here.
  */
-export function nextStep(version: string, steps: string[]): string | undefined {
+function nextStep(version: string, steps: string[]): string | undefined {
   return steps.find((step) => compareVersions(version, step) < 0);
 }
 

@@ -15,7 +15,11 @@ const ready = (conditions: { type: string; status: string }[] | undefined) =>
  * apid answers, the boot sequence is finished (stage running), no Talos diagnostic is active.
  * `busy` are the nodes the plan is working on right now: their state is expected.
  */
-export function nodesCheck(nodes: V1Node[], busy: Set<string>, talos: Map<string, TalosFacts>): GateResult {
+export function nodesCheck(
+  nodes: V1Node[],
+  busy: Set<string>,
+  factsByNode: Map<string, TalosFacts>,
+): GateResult {
   const problems: string[] = [];
   for (const node of nodes) {
     const name = node.metadata?.name ?? "";
@@ -23,7 +27,7 @@ export function nodesCheck(nodes: V1Node[], busy: Set<string>, talos: Map<string
     if (busy.has(name) || excluded(node.metadata?.labels ?? {})) continue;
     if (!ready(node.status?.conditions)) problems.push(`${name} is not Ready`);
     if (node.spec?.unschedulable && cordonedBy(node) === undefined) problems.push(`${name} is cordoned`);
-    problems.push(...machineProblems(name, talos.get(name)));
+    problems.push(...machineProblems(name, factsByNode.get(name)));
   }
   return {
     name: "Nodes",

@@ -9,7 +9,7 @@ import type { GateResult } from "../model/observation.ts";
 type CelCheck = PlanSpec["healthChecks"]["cel"][number];
 
 /** Parses once to tell a broken expression from a failing one. */
-export function celCompileError(expression: string): string | undefined {
+function celCompileError(expression: string): string | undefined {
   try {
     parse(expression);
     return undefined;

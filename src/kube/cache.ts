@@ -31,7 +31,7 @@ export interface Caches {
 
 const systemNamespace = "kube-system";
 /** The label that names a system pod's component (mirror pods, kube-proxy, CoreDNS). */
-export const systemPodLabel = "k8s-app";
+const systemPodLabel = "k8s-app";
 
 export function makeCaches(kc: KubeConfig, namespace: string): Caches {
   const core = kc.makeApiClient(CoreV1Api);

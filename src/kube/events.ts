@@ -4,7 +4,7 @@ import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Plan } from "../api/v1alpha1/plan.ts";
 import type { PlanEvent } from "../model/actions.ts";
 
-export const eventComponent = "talos-upgrade-operator";
+const eventComponent = "talos-upgrade-operator";
 
 export class EventRecorder {
   private readonly core: CoreV1Api;

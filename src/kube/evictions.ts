@@ -3,7 +3,7 @@
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { apiMessage, httpStatus } from "./client.ts";
 
-export type EvictionResult = { evicted: true } | { evicted: false; reason: string };
+type EvictionResult = { evicted: true } | { evicted: false; reason: string };
 
 export class Evictions {
   private readonly core: CoreV1Api;

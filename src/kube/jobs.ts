@@ -21,9 +21,9 @@ import { httpStatus } from "./client.ts";
 export type HookJobRequest = Omit<Extract<Action, { kind: "runHook" }>, "kind">;
 
 export const planLabelKey = `${group}/plan`;
-export const hookLabelKey = `${group}/hook`;
-export const stageLabelKey = `${group}/stage`;
-export const nodeAnnotation = `${group}/node`;
+const hookLabelKey = `${group}/hook`;
+const stageLabelKey = `${group}/stage`;
+const nodeAnnotation = `${group}/node`;
 
 const labelValuePattern = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 

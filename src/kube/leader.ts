@@ -6,7 +6,7 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import { httpStatus } from "./client.ts";
 
-export interface LeaderOptions {
+interface LeaderOptions {
   namespace: string;
   name: string;
   identity: string;

@@ -52,7 +52,7 @@ function comparable(object: Record<string, unknown>, method: Method): Record<str
 }
 
 /** Dotted paths where two JSON values differ, at most `max` of them. */
-export function changedPaths(a: unknown, b: unknown, max = 10, prefix = ""): string[] {
+function changedPaths(a: unknown, b: unknown, max = 10, prefix = ""): string[] {
   if (JSON.stringify(a) === JSON.stringify(b)) return [];
   const isObject = (v: unknown) => typeof v === "object" && v !== null;
   if (!isObject(a) || !isObject(b) || Array.isArray(a) !== Array.isArray(b)) return [prefix || "."];

@@ -4,7 +4,7 @@ import { CoreV1Api, type KubeConfig, type V1Node } from "@kubernetes/client-node
 import { group } from "../api/v1alpha1/plan.ts";
 import { httpStatus } from "./client.ts";
 
-export const cordonedByAnnotation = `${group}/cordoned-by`;
+const cordonedByAnnotation = `${group}/cordoned-by`;
 const annotationPath = `/metadata/annotations/${cordonedByAnnotation.replace("/", "~1")}`;
 
 /** The plan this operator cordoned the node for, from the annotation; undefined if it did not. */

@@ -12,7 +12,7 @@ import {
 } from "../api/v1alpha1/plan.ts";
 import { httpStatus } from "./client.ts";
 
-export type PlanParse = { ok: true; plan: Plan } | { ok: false; message: string };
+type PlanParse = { ok: true; plan: Plan } | { ok: false; message: string };
 
 /** Validates what the apiserver returned; a plan that does not parse is reported, never acted on. */
 export function parsePlan(object: unknown): PlanParse {
@@ -38,13 +38,6 @@ export class PlanStore {
       if (httpStatus(error) === 404) return undefined;
       throw error;
     }
-  }
-
-  async list(): Promise<unknown[]> {
-    const list = (await this.api.listClusterCustomObject({ group, version, plural })) as {
-      items?: unknown[];
-    };
-    return list.items ?? [];
   }
 
   /**

@@ -3,7 +3,7 @@
 import { ApisApi, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { apiMessage } from "./client.ts";
 
-export interface RemovedApiUse {
+interface RemovedApiUse {
   /** resource.version.group, e.g. podschedulingcontexts.v1alpha3.resource.k8s.io */
   resource: string;
   count: number;

@@ -23,13 +23,13 @@ export const inventory = { namespace: "kube-system", name: "talos-bootstrap-mani
 export const owningInventoryAnnotation = "config.k8s.io/owning-inventory";
 
 /** Talos v1.13 is the first whose own manifest controller records an inventory: talosctl syncs those with SSA. */
-export const serverSideApplyFrom = "v1.13.0";
+const serverSideApplyFrom = "v1.13.0";
 
 export function usesServerSideApply(lowestTalos: string): boolean {
   return compareVersions(lowestTalos, serverSideApplyFrom) >= 0;
 }
 
-export function groupOf(apiVersion: string): string {
+function groupOf(apiVersion: string): string {
   return apiVersion.includes("/") ? (apiVersion.split("/")[0] ?? "") : "";
 }
 

@@ -4,7 +4,7 @@
 import { z } from "zod";
 import type { Action } from "../model/actions.ts";
 
-export const createdBy = "talos-upgrade-operator";
+const createdBy = "talos-upgrade-operator";
 
 const timeoutMs = 10_000;
 
@@ -38,7 +38,7 @@ async function call(url: string, init: RequestInit): Promise<unknown> {
 const api = (base: string, path: string) => `${base.replace(/\/+$/, "")}/api/v2${path}`;
 
 /** The active or pending silences this operator made for `plan`. */
-export async function planSilences(base: string, plan: string): Promise<string[]> {
+async function planSilences(base: string, plan: string): Promise<string[]> {
   const listed = z.array(silenceSchema).parse(await call(api(base, "/silences"), { method: "GET" }));
   return listed
     .filter(
@@ -49,7 +49,7 @@ export async function planSilences(base: string, plan: string): Promise<string[]
 }
 
 /** The write the core asks for. */
-export type SilenceWrite = Omit<Extract<Action, { kind: "putSilence" }>, "kind" | "node">;
+type SilenceWrite = Omit<Extract<Action, { kind: "putSilence" }>, "kind" | "node">;
 
 /** Creates the plan's silence, or renews it; resolves to the ID Alertmanager now knows it by. */
 export async function putSilence(write: SilenceWrite, now: Date): Promise<string> {

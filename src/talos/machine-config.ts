@@ -32,7 +32,7 @@ function holder(docs: Document[], component: KubeComponent): { doc: Document; pa
   return v1alpha1 ? { doc: v1alpha1, path: place.path } : undefined;
 }
 
-export interface ConfigImages {
+interface ConfigImages {
   images: Partial<Record<KubeComponent, string>>;
   /** kube-proxy is turned off (cluster.proxy.disabled, or KubeProxyConfig disabled). */
   proxyDisabled: boolean;

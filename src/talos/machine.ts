@@ -38,7 +38,7 @@ export async function version(client: TalosClient, node: string): Promise<{ tag:
   return { tag: message?.version?.tag ?? "", platform: message?.platform?.name ?? "" };
 }
 
-export async function bootId(client: TalosClient, node: string): Promise<string> {
+async function bootId(client: TalosClient, node: string): Promise<string> {
   const chunks: Buffer[] = [];
   await client.stream<Data__Output>(
     "machine",
@@ -62,7 +62,7 @@ export function machineStatusOf(resource: Resource__Output | null): { stage: Mac
   };
 }
 
-export async function machineStatus(
+async function machineStatus(
   client: TalosClient,
   node: string,
 ): Promise<{ stage: MachineStage; ready: boolean }> {
@@ -179,7 +179,7 @@ function factoryHost(apiUrl: string): string | undefined {
  * The machine's active diagnostics ("id: message"), as talosctl health lists them; a Talos that
  * keeps none (too old, or refuses the read) has none to show.
  */
-export async function diagnostics(client: TalosClient, node: string): Promise<string[]> {
+async function diagnostics(client: TalosClient, node: string): Promise<string[]> {
   try {
     const active = await runtimeList(
       client,
@@ -196,7 +196,7 @@ export async function diagnostics(client: TalosClient, node: string): Promise<st
 }
 
 /** Everything decide() needs to know about a node's machine; an unreachable node says why. */
-export interface FactsRead {
+interface FactsRead {
   /** Image facts: read again ("fresh"), or once per finished boot ("perBoot"); left out by default. */
   image?: "fresh" | "perBoot";
   /** The facts last read: what cannot change without a reboot is kept while the boot is the same. */
@@ -250,7 +250,7 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
 
 /** MachineService.Upgrade (Talos < 1.13): Talos pulls, checks etcd, installs and reboots itself. */
 /** Talos' reboot modes; FORCE (v1.12+) exists only for MachineService.Reboot, not the legacy Upgrade. */
-export type RebootMode = "DEFAULT" | "POWERCYCLE" | "FORCE";
+type RebootMode = "DEFAULT" | "POWERCYCLE" | "FORCE";
 
 export async function upgradeLegacy(
   client: TalosClient,

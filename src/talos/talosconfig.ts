@@ -42,7 +42,7 @@ export interface Talosconfig {
   notAfter: Date;
 }
 
-export type TalosconfigResult = { ok: true; config: Talosconfig } | { ok: false; message: string };
+type TalosconfigResult = { ok: true; config: Talosconfig } | { ok: false; message: string };
 
 /** Parses a talosconfig; the message names what is wrong and never echoes key material. */
 export function parseTalosconfig(text: string, source: string): TalosconfigResult {

@@ -74,7 +74,7 @@ function actionFor(
 }
 
 const run = (action: EtcdSnapshotAction, signal = new AbortController().signal) =>
-  takeEtcdSnapshot({ action, talos, readSecret, tmpDir, signal });
+  takeEtcdSnapshot({ action, talosClient: talos, readSecret, tmpDir, signal });
 
 /** Writes an object straight into the bucket's folder on the server's disk (no S3 call). */
 function putOnDisk(key: string, text: string): void {

@@ -73,7 +73,7 @@ describe("observing a settled plan", () => {
         systemPods: [],
         // No node of a completed plan drains: asking for its pods is a fault.
         podsOf: () => Promise.reject(new Error("a completed plan read a node's pods")),
-        talos: client,
+        talosClient: client,
         kubeconfig: adminKubeConfig(),
         memory,
         now: new Date(),

@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 it("reaches the bucket", async () => {
-  await expect(client.headBucket()).resolves.toBeUndefined();
+  await expect(client.listObjects("")).resolves.toEqual(expect.any(Array));
 });
 
 it("puts a file that lands on the server's disk byte for byte, and streams it back", async () => {
@@ -131,7 +131,6 @@ it("refuses a wrong secret with the server's signature code, and the error carri
     code: "SignatureDoesNotMatch",
     status: 403,
   });
-  expect(await caught(impostor.headBucket())).toMatchObject({ status: 403 });
   expect(existsSync(s3.objectPath("auth/x"))).toBe(false);
   const text = [error.message, error.stack, JSON.stringify(error)].join("\n");
   expect(text).not.toContain(wrongSecret);
@@ -152,7 +151,6 @@ it("names a missing bucket NoSuchBucket", async () => {
     { ...location(), bucket: "no-such-bucket" },
     { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   );
-  expect(await caught(elsewhere.headBucket())).toMatchObject({ code: "NoSuchBucket", status: 404 });
   expect(await caught(elsewhere.listObjects(""))).toMatchObject({ code: "NoSuchBucket", status: 404 });
   const bytes = randomBytes(8);
   const error = await caught(elsewhere.putObject("k", bytes, { size: 8, sha256Hex: sha256(bytes) }));

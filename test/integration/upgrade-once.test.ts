@@ -34,7 +34,7 @@ describe("the upgrade call, once per boot", () => {
   });
 
   /** Only what an upgrade action touches: the Talos client and the process's memory. */
-  const ports = (memory = newShellMemory()) => ({ talos: client, memory }) as unknown as ActPorts;
+  const ports = (memory = newShellMemory()) => ({ talosClient: client, memory }) as unknown as ActPorts;
 
   async function upgradeOf(short: string): Promise<Extract<Action, { kind: "upgrade" }>> {
     const node = fleet.node(short);

@@ -73,7 +73,7 @@ export const etcdBackupSchema = z
   })
   .describe("An etcd snapshot before each pass first touches a control plane.");
 
-export const etcdBackupStates = ["Running", "Verified", "Failed"] as const;
+const etcdBackupStates = ["Running", "Verified", "Failed"] as const;
 
 export const etcdBackupStatusSchema = z
   .object({

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { duration } from "./duration.ts";
 
-export const hookStages = ["BeforePlan", "BeforeNode", "AfterNode", "AfterPlan"] as const;
+const hookStages = ["BeforePlan", "BeforeNode", "AfterNode", "AfterPlan"] as const;
 export type HookStage = (typeof hookStages)[number];
 
 /** An object of which only some fields are declared: the apiserver keeps the others as written. */
@@ -59,7 +59,7 @@ export const hooksSchema = z
   })
   .describe("Jobs run in the operator's namespace around the rollout, each once per step, across restarts.");
 
-export const hookRunSchema = z.object({
+const hookRunSchema = z.object({
   stage: z.enum(hookStages),
   hook: z.string(),
   node: z.string().optional(),

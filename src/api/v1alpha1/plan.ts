@@ -305,7 +305,7 @@ const secretKeyRef = z.object({
 });
 
 /** What a rollout tells its receivers about. */
-export const notificationEvents = ["Started", "NodeFailed", "Stalled", "Completed"] as const;
+const notificationEvents = ["Started", "NodeFailed", "Stalled", "Completed"] as const;
 export type NotificationEvent = (typeof notificationEvents)[number];
 
 const notification = z.object({
@@ -375,7 +375,7 @@ export const planSpecSchema = z
 
 export type PlanSpec = z.output<typeof planSpecSchema>;
 
-export const conditionSchema = z.object({
+const conditionSchema = z.object({
   type: z.string().max(316),
   status: z.enum(["True", "False", "Unknown"]),
   reason: z.string().max(1024),
@@ -408,7 +408,7 @@ export const nodeStates = [
   "Skipped",
 ] as const;
 
-export const nodeStatusSchema = z.object({
+const nodeStatusSchema = z.object({
   name: z.string(),
   role: z.enum(["controlplane", "worker"]),
   state: z.enum(nodeStates),
@@ -438,7 +438,7 @@ export const nodeStatusSchema = z.object({
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 
 /** The Kubernetes components, in the order the Kubernetes phase upgrades them. */
-export const kubeComponents = [
+const kubeComponents = [
   "kube-apiserver",
   "kube-controller-manager",
   "kube-scheduler",
@@ -448,7 +448,7 @@ export const kubeComponents = [
 
 export type KubeComponent = (typeof kubeComponents)[number];
 
-export const kubernetesTaskSchema = z.object({
+const kubernetesTaskSchema = z.object({
   component: z.enum(kubeComponents),
   node: z.string(),
   role: z.enum(["controlplane", "worker"]),
@@ -469,7 +469,7 @@ export const manifestNamesShown = 20;
 
 const objectNames = z.array(z.string()).max(manifestNamesShown).default([]);
 
-export const manifestStatusSchema = z.object({
+const manifestStatusSchema = z.object({
   /** The control plane node the rendered manifests were read from. */
   source: z.string().optional(),
   /** SSA with inventory and prune (Talos v1.13 and later on every node), or Legacy (create and update). */
@@ -494,7 +494,7 @@ export const manifestStatusSchema = z.object({
 
 export type ManifestStatus = z.infer<typeof manifestStatusSchema>;
 
-export const kubernetesStatusSchema = z.object({
+const kubernetesStatusSchema = z.object({
   /** The lowest version found when the phase began. */
   fromVersion: z.string().optional(),
   targetVersion: z.string().optional(),
@@ -627,7 +627,7 @@ export type Plan = z.output<typeof planSchema>;
 /** Annotation whose new value asks the operator to retry failed nodes. */
 export const retryAnnotation = `${group}/retry`;
 /** Node label that leaves a node out of every plan. */
-export const excludeLabel = `${group}/exclude`;
+const excludeLabel = `${group}/exclude`;
 
 /** Held on every plan until the nodes it cordoned are released, so deleting a plan mid-rollout strands none. */
 export const cordonsFinalizer = `${group}/release-cordons`;

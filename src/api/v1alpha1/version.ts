@@ -2,7 +2,7 @@
 
 const pattern = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
 
-export interface Version {
+interface Version {
   major: number;
   minor: number;
   patch: number;
@@ -29,10 +29,6 @@ export function parseVersion(text: string): Readonly<Version> {
   if (parsed.size >= parsedLimit) parsed.clear();
   parsed.set(text, version);
   return version;
-}
-
-export function formatVersion(v: Version): string {
-  return `v${v.major}.${v.minor}.${v.patch}${v.prerelease ? `-${v.prerelease}` : ""}`;
 }
 
 /** Negative, zero or positive as a sorts before, with or after b; a pre-release sorts before its release. */
@@ -73,9 +69,4 @@ function comparePrerelease(a: string, b: string): number {
 export function minorOf(text: string): string {
   const v = parseVersion(text);
   return `v${v.major}.${v.minor}`;
-}
-
-/** True when `text` is at least `floor`, comparing major.minor.patch and pre-release. */
-export function atLeast(text: string, floor: string): boolean {
-  return compareVersions(text, floor) >= 0;
 }

@@ -479,9 +479,9 @@ describe("S3Client errors", () => {
   it("gives a code from the status when the answer has no error body", async () => {
     const answers = [new Response(null, { status: 404 }), new Response(null, { status: 403 })];
     const { client } = fakeClient(() => answers.shift() ?? new Response(null, { status: 500 }));
-    expect(await caught(client.headBucket())).toMatchObject({ code: "NoSuchBucket", status: 404 });
-    expect(await caught(client.headBucket())).toMatchObject({ code: "Forbidden", status: 403 });
-    expect(await caught(client.headBucket())).toMatchObject({ code: "HTTP500", status: 500 });
+    expect(await caught(client.listObjects(""))).toMatchObject({ code: "NotFound", status: 404 });
+    expect(await caught(client.listObjects(""))).toMatchObject({ code: "Forbidden", status: 403 });
+    expect(await caught(client.listObjects(""))).toMatchObject({ code: "HTTP500", status: 500 });
   });
 
   it("turns an unreachable server into an S3Error with status 0 and the system's code", async () => {
@@ -491,10 +491,10 @@ describe("S3Client errors", () => {
     const client = new S3Client(pathStyle, credentials, {
       fetch: (async () => Promise.reject(refused)) as typeof fetch,
     });
-    expect(await caught(client.headBucket())).toMatchObject({
+    expect(await caught(client.listObjects(""))).toMatchObject({
       code: "ECONNREFUSED",
       status: 0,
-      operation: "HeadBucket",
+      operation: "ListObjectsV2",
     });
   });
 
@@ -502,6 +502,6 @@ describe("S3Client errors", () => {
     const { client } = fakeClient(() => new Response(null));
     const controller = new AbortController();
     controller.abort();
-    await expect(client.headBucket(controller.signal)).rejects.toMatchObject({ name: "AbortError" });
+    await expect(client.listObjects("", controller.signal)).rejects.toMatchObject({ name: "AbortError" });
   });
 });
