@@ -23,6 +23,8 @@ export class LeaderElector {
   private observed = { record: "", at: 0 };
   private leading = false;
   private timer: NodeJS.Timeout | undefined;
+  /** The renewal under way, if any: a release waits for it, or it would take the lease back. */
+  private renewing: Promise<unknown> | undefined;
   private stopped = false;
 
   constructor(kc: KubeConfig, options: LeaderOptions) {
@@ -56,7 +58,9 @@ export class LeaderElector {
       const deadline = new Promise<false>((resolve) => {
         timeout = setTimeout(() => resolve(false), Math.max(0, left));
       });
-      const renewed = await Promise.race([this.tryAcquireOrRenew().catch(() => false), deadline]);
+      const attempt = this.tryAcquireOrRenew().catch(() => false);
+      this.renewing = attempt;
+      const renewed = await Promise.race([attempt, deadline]);
       clearTimeout(timeout);
       if (!renewed && Date.now() - this.lastRenew >= this.options.renewDeadlineMs) {
         this.leading = false;
@@ -74,6 +78,12 @@ export class LeaderElector {
     clearTimeout(this.timer);
     if (!this.leading) return;
     this.leading = false;
+    // A renewal in flight would write after the hand-back (taking the lease back) or make its
+    // write conflict; the hand-back goes once it has landed.
+    await Promise.race([
+      this.renewing,
+      new Promise((resolve) => setTimeout(resolve, this.options.renewDeadlineMs).unref()),
+    ]);
     await this.handBack();
   }
 

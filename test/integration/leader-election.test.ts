@@ -77,8 +77,12 @@ describe("leader election", () => {
     const first = candidate("first", long);
     expect(await campaign(first)).toBe(true);
     const second = candidate("second", long);
+    const kept = refusals(second);
     const secondWins = campaign(second);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // The second keeps off while the first renews: refused on several attempts, across renewals.
+    await waitUntil("the second refused on three attempts", async () => kept.length >= 3, {
+      timeoutMs: 10_000,
+    });
     expect(second.isLeader()).toBe(false);
     const released = Date.now();
     await first.release();
