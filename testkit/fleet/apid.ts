@@ -3,7 +3,6 @@
 import { X509Certificate } from "node:crypto";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import * as grpc from "@grpc/grpc-js";
-import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import type { ServiceName } from "../../src/talos/proto.ts";
 import {
   type CallContext,
@@ -14,6 +13,7 @@ import {
 } from "./handlers.ts";
 import type { SimNode } from "./node.ts";
 import { mayCall } from "./rbac.ts";
+import { compareVersions } from "./versions.ts";
 
 export interface ApidTls {
   caPem: string;

@@ -11,7 +11,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { loadServices, type ServiceName, serviceDefinition } from "../../src/talos/proto.ts";
 import { type Authority, createAuthority, issueCertificate } from "../control-plane/pki.ts";
 import { Apid, type ServedService } from "./apid.ts";
@@ -39,6 +38,7 @@ import type { TalosRole } from "./rbac.ts";
 import { ImageRegistry, officialExtensionName, vanillaSchematic } from "./registry.ts";
 import { resourceKinds } from "./resources.ts";
 import { writeTalosconfig } from "./talosconfig.ts";
+import { compareVersions } from "./versions.ts";
 
 export interface FleetOptions {
   controlPlanes: number;

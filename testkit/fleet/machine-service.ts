@@ -2,7 +2,6 @@
 import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { status } from "@grpc/grpc-js";
-import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { encodeMessage } from "../../src/talos/proto.ts";
 import { takeEtcdSnapshot } from "./etcd-snapshot.ts";
 import type { FleetEvent } from "./events.ts";
@@ -17,6 +16,7 @@ import {
 import { installation } from "./install.ts";
 import { installErrors, installOptions } from "./machine-config.ts";
 import type { SimNode } from "./node.ts";
+import { compareVersions } from "./versions.ts";
 
 /** A gzipped tar archive of one file, as Talos streams the kubeconfig. */
 function tarGz(name: string, content: string): Buffer {

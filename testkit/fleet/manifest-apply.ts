@@ -13,9 +13,9 @@ import {
   PatchStrategy,
   type V1OwnerReference,
 } from "@kubernetes/client-node";
-import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import { waitUntil } from "../control-plane/wait.ts";
 import type { ManifestObject } from "./manifests.ts";
+import { compareVersions } from "./versions.ts";
 
 /** constants.KubernetesBootstrapManifestsInventoryName, in kube-system (KubernetesInventoryNamespace). */
 export const inventoryName = "talos-bootstrap-manifests-inventory";

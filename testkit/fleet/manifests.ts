@@ -5,8 +5,9 @@
 // version (the kube-proxy image's tag) are the simulator's own, for tests of a manifest sync:
 // ConfigMap kube-system/kube-proxy-legacy exists only below v1.36.0 (a sync to v1.36 prunes it), and
 // from v1.37.0 the kube-proxy DaemonSet's selector, an immutable field, gains `tier: node`.
-import { compareVersions } from "../../src/api/v1alpha1/version.ts";
+
 import { clusterSwitches, componentImages, imageTag } from "./machine-config.ts";
+import { compareVersions } from "./versions.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type ManifestObject = { [key: string]: Json };

@@ -1,6 +1,6 @@
 // The simulated image registry: which installer and Kubernetes images exist, so that a wrong
 // reference fails at pull time as it does against the real registries.
-import { compareVersions } from "../../src/api/v1alpha1/version.ts";
+import { compareVersions } from "./versions.ts";
 
 export const defaultTalosReleases = [
   "v1.11.0",

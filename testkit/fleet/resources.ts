@@ -2,11 +2,11 @@
 // type, namespace, the ResourceDefinition talosctl resolves aliases with, and each spec both as a
 // proto message and as YAML. Versions bump whenever a spec's content changes, as in COSI.
 import { stringify } from "yaml";
-import { compareVersions } from "../../src/api/v1alpha1/version.ts";
 import type { FleetView } from "./handlers.ts";
 import { clusterEndpoint, clusterSwitches, componentImages, extraArgs, imageTag } from "./machine-config.ts";
 import { coreDnsImage, flannelImage } from "./manifests.ts";
 import { hardware, type SimNode } from "./node.ts";
+import { compareVersions } from "./versions.ts";
 
 export interface Spec {
   proto: Record<string, unknown>;
