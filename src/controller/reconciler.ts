@@ -219,17 +219,29 @@ export class Reconciler {
         ports.logger.info({ plan: name, reason: event.reason }, event.message);
       }
       this.record(name, decision.status, parsed.plan.status);
-      ports.logger.debug({ plan: name, actions: decision.actions.length }, "reconciled");
-      if (decision.release && (plan.metadata.finalizers ?? []).includes(cordonsFinalizer)) {
+      const releasing = decision.release && (plan.metadata.finalizers ?? []).includes(cordonsFinalizer);
+      // After actions, soon: their outcomes show in the next observation.
+      const requeueAfterMs = releasing
+        ? undefined
+        : called.length > 0 || decision.actions.length > 0
+          ? Math.min(decision.requeueAfterMs ?? 1_000, 1_000)
+          : decision.requeueAfterMs;
+      // Says when the plan looks again by itself; none: only a change to the plan or what it reads.
+      ports.logger.debug(
+        {
+          plan: name,
+          actions: decision.actions.length,
+          ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
+        },
+        "reconciled",
+      );
+      if (releasing) {
         await ports.store.setFinalizer(plan, false);
         ports.logger.info({ plan: name }, "deleted plan released: nothing in flight, no cordon left");
         this.memory.delete(name);
         this.writtenVersion.delete(name);
-        return undefined;
       }
-      return called.length > 0 || decision.actions.length > 0
-        ? Math.min(decision.requeueAfterMs ?? 1_000, 1_000)
-        : decision.requeueAfterMs;
+      return requeueAfterMs;
     } catch (error) {
       if (error instanceof ConflictError) return 0;
       ports.metrics.reconcileErrors.inc();
