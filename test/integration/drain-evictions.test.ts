@@ -9,50 +9,60 @@ import { Evictions } from "../../src/kube/evictions.ts";
 import type { ManifestSync } from "../../src/kube/manifest-sync.ts";
 import { NodeControl } from "../../src/kube/nodes.ts";
 import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
 
 const kc = adminKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
+const policy = kc.makeApiClient(PolicyV1Api);
 const namespace = uniqueName("drain");
 const node = uniqueName("drain-node");
-const owner = (name: string, uid: string) => [
-  { apiVersion: "apps/v1", kind: "ReplicaSet", name, uid, controller: true },
-];
+
+/** The pods' owners: ConfigMaps, which no controller acts on, so that the garbage collector keeps the pods. */
+const owners = new Map<string, string>();
 
 const pod = (name: string, labels: Record<string, string>, ownedBy?: string): V1Pod => ({
   metadata: {
     name,
     namespace,
     labels,
-    ...(ownedBy ? { ownerReferences: owner(ownedBy, `${ownedBy}-0000-4000-8000-000000000000`) } : {}),
+    ...(ownedBy
+      ? {
+          ownerReferences: [
+            {
+              apiVersion: "v1",
+              kind: "ConfigMap",
+              name: ownedBy,
+              uid: owners.get(ownedBy) ?? "",
+              controller: true,
+            },
+          ],
+        }
+      : {}),
   },
   spec: { nodeName: node, containers: [{ name: "c", image: "app:1" }] },
 });
 
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  // No controller creates it here; the pods' admission looks it up.
-  await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "default" } } });
+  // The pods' admission looks the ServiceAccount up; the controller that makes it may not have yet.
+  await waitUntil(
+    "the namespace's default ServiceAccount",
+    async () =>
+      core.readNamespacedServiceAccount({ namespace, name: "default" }).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 30_000 },
+  );
   await core.createNode({ body: { metadata: { name: node } } });
-  // No disruption controller runs here: the budget's status is written as it would compute it
-  // for three healthy pods of which none may go, so every eviction it covers is refused.
-  const policy = kc.makeApiClient(PolicyV1Api);
-  const pdb = await policy.createNamespacedPodDisruptionBudget({
+  for (const name of ["web", "api"]) {
+    const made = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name } } });
+    owners.set(name, made.metadata?.uid ?? "");
+  }
+  // Three healthy pods of which the budget lets none go: every eviction it covers is refused.
+  await policy.createNamespacedPodDisruptionBudget({
     namespace,
     body: { metadata: { name: "web" }, spec: { minAvailable: 3, selector: { matchLabels: { app: "web" } } } },
-  });
-  await policy.replaceNamespacedPodDisruptionBudgetStatus({
-    namespace,
-    name: "web",
-    body: {
-      ...pdb,
-      status: {
-        observedGeneration: pdb.metadata?.generation ?? 1,
-        currentHealthy: 3,
-        desiredHealthy: 3,
-        expectedPods: 3,
-        disruptionsAllowed: 0,
-      },
-    },
   });
   for (const p of [
     pod("web-1", { app: "web" }, "web"),
@@ -72,6 +82,15 @@ beforeAll(async () => {
       ],
     });
   }
+  // The real disruption controller counts them.
+  await waitUntil(
+    "the budget counts three healthy pods",
+    async () => {
+      const { status } = await policy.readNamespacedPodDisruptionBudget({ namespace, name: "web" });
+      return status?.currentHealthy === 3 && status.disruptionsAllowed === 0;
+    },
+    { timeoutMs: 30_000 },
+  );
 });
 
 afterAll(async () => {
