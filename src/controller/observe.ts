@@ -22,6 +22,7 @@ import {
 } from "../core/kubernetes-phase.ts";
 import { activeStates } from "../core/node-steps.ts";
 import { matchesSelector } from "../core/selection.ts";
+import { nextToStart } from "../core/start-nodes.ts";
 import { controlPlaneCheck, etcdCheck, nodesCheck } from "../health/builtin.ts";
 import { evaluateCel } from "../health/cel.ts";
 import { evaluatePrometheus } from "../health/prometheus.ts";
@@ -219,9 +220,6 @@ async function hookJobsOf(inputs: ObserveInputs): Promise<Map<string, HookJobSta
   return jobs;
 }
 
-/** How long an etcd view serves later passes (never one that may take a control plane down). */
-const etcdViewTtlMs = 5_000;
-
 /**
  * Whether this pass may start a control plane: one is pending and none is under way. A control
  * plane that settles within the pass lets the next one start only in a later pass (start-nodes
@@ -235,6 +233,16 @@ function controlPlaneMayStart(plan: Plan): boolean {
       !controlPlanes.some((e) => activeStates.has(e.state)))
   );
 }
+
+/** Facts of a machine at rest (healthy, on a boot the kubelet still reports) last this many TTLs. */
+const restingTtlFactor = 10;
+
+/** A machine as the Nodes gate wants it: answering, booted, without diagnostics. */
+const healthy = (facts: TalosFacts) =>
+  facts.reachable &&
+  facts.version !== undefined &&
+  facts.stage === "RUNNING" &&
+  (facts.diagnostics?.length ?? 0) === 0;
 
 /** The facts of a machine the plan does not cover: its Talos API is not asked. */
 const notCovered = "not covered by the plan: its Talos API is not read";
@@ -336,6 +344,14 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       (!excluded(labels) && matchesSelector(labels, plan.spec.nodeSelector))
     );
   };
+  // Facts cached for a node say whether a start would pass over it; a node never read is read.
+  const nodesByName = new Map(inputs.nodes.map((n) => [n.metadata?.name ?? "", n]));
+  const skipped = (name: string) => {
+    const node = nodesByName.get(name);
+    const cached = memory.facts.get(name)?.facts;
+    return node === undefined || !isReady(node) || (cached !== undefined && !healthy(cached));
+  };
+  const startsNext = settled ? new Set<string>() : nextToStart([...entries.values()], plan.spec, skipped);
   const nodeFacts = async (node: V1Node): Promise<TalosFacts> => {
     const name = node.metadata?.name ?? "";
     if (!covers(node)) return { reachable: false, error: notCovered };
@@ -348,14 +364,28 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const entry = entries.get(name);
     const busy = entry !== undefined && activeStates.has(entry.state);
     const cached = memory.facts.get(name);
-    if (cached && !busy && now.getTime() - cached.at < factsTtlFor(name, inputs.factsTtlMs))
-      return cached.facts;
+    const age = cached ? now.getTime() - cached.at : Number.POSITIVE_INFINITY;
+    if (cached && !busy && age < factsTtlFor(name, inputs.factsTtlMs)) return cached.facts;
     // A plan done with the spec it has polls no machine: while the kubelet reports the boot the
     // facts were read on, the machine has not rebooted into anything else. A new node, a reboot
     // or an edited plan reads Talos again.
     const sameBoot =
       cached?.facts.bootId !== undefined && node.status?.nodeInfo?.bootID === cached.facts.bootId;
     if (cached && !busy && settled && sameBoot) return cached.facts;
+    // A machine at rest that was healthy on this boot, whose Node is Ready, is not asked again
+    // before a start may take it: polling every idle node each TTL cost a rollout calls in
+    // proportion to its length times the fleet. A longer TTL still lets the Nodes gate see a
+    // diagnostic that appears on one; a machine with a problem is read every TTL.
+    if (
+      cached &&
+      !busy &&
+      sameBoot &&
+      isReady(node) &&
+      healthy(cached.facts) &&
+      !startsNext.has(name) &&
+      age < factsTtlFor(name, inputs.factsTtlMs * restingTtlFactor)
+    )
+      return cached.facts;
     // A node under way whose watch stream was already open when its facts were last read, on a
     // finished boot, has not rebooted since (a reboot ends the stream): the stream's status
     // stands in for reading boot and status again, within the same TTL.
@@ -426,8 +456,9 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   // etcd and the plan's own checks are asked while the nodes' facts are gathered: a pass waits
   // for the slowest of them, not for their sum.
   const gating = pending && talosClient !== undefined;
-  // The view is read again each pass that may take a control plane down; otherwise one read
-  // moments ago in the same state of the control planes serves (each read is seven Talos calls).
+  // The view is read again each pass that may take a control plane down; otherwise one read in the
+  // same state of the control planes serves for a TTL (each read is seven Talos calls): it feeds
+  // only the Etcd gate then, and a control plane that changes (cordoned, rebooted, Ready) reads it.
   const etcdKey = JSON.stringify([
     controlPlanes.filter((n) => busy.has(n.metadata?.name ?? "")).map((n) => n.metadata?.name),
     controlPlanes.map((n) => [
@@ -442,7 +473,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     !controlPlaneMayStart(plan) &&
     previousEtcd !== undefined &&
     previousEtcd.key === etcdKey &&
-    now.getTime() - previousEtcd.at < etcdViewTtlMs;
+    now.getTime() - previousEtcd.at < inputs.factsTtlMs;
   const etcdAsked: Promise<EtcdView | undefined> = !gating
     ? Promise.resolve(undefined)
     : reuseEtcd

@@ -130,6 +130,29 @@ export function startNodes(
   };
 }
 
+/**
+ * The pending nodes the next starts take, in the order startNodes takes them: the next control
+ * plane while any is left to settle, else the first workers within the budget. A node `skipped`
+ * (not Ready, or its Talos API not answering) takes no place, as startNodes passes over it.
+ */
+export function nextToStart(
+  entries: NodeStatus[],
+  spec: PlanSpec,
+  skipped: (name: string) => boolean,
+): Set<string> {
+  const controlPlaneTurn = entries.some((e) => e.role === "controlplane" && !settledStates.has(e.state));
+  const role = controlPlaneTurn ? "controlplane" : "worker";
+  const places = controlPlaneTurn
+    ? 1
+    : workerBudget(spec.rollout.maxUnavailable, entries.filter((e) => e.role === "worker").length);
+  const next = new Set<string>();
+  for (const entry of entries) {
+    if (next.size >= places) break;
+    if (entry.role === role && entry.state === "Pending" && !skipped(entry.name)) next.add(entry.name);
+  }
+  return next;
+}
+
 /** The next control plane starts when no other is down and etcd keeps its quorum without it. */
 function controlPlaneTurn(starts: Starts, etcd: EtcdView | undefined): Verdict | undefined {
   const { out } = starts;

@@ -108,12 +108,31 @@ export async function imageFacts(
   client: TalosClient,
   node: string,
   runs?: Promise<string>,
+  booted?: ImageFacts,
 ): Promise<ImageFacts> {
   // Settled here at once: a version read that fails is the caller's to report, never left unhandled.
   const lifecycleAsked = (runs ?? Promise.resolve("v1.13.0")).then(
     (v) => compareVersions(v, "v1.13.0") >= 0,
     () => true,
   );
+  const boot = booted ? bootImage(booted) : await bootImageFacts(client, node);
+  // On GRUB, the kernel arguments the configuration adds decide which upgrade API keeps them; the
+  // configuration changes without a reboot, so it is read each time.
+  const config =
+    boot.bootedWithUKI === false && (await lifecycleAsked)
+      ? await optional(machineConfig(client, node))
+      : undefined;
+  const kernel = config !== undefined ? installKernelArgs(config) : undefined;
+  return { ...boot, ...(kernel ?? {}) };
+}
+
+/** The parts of the image facts a boot fixes: everything but the configuration's kernel arguments. */
+function bootImage({ kernelArgs: _args, grubUseUKICmdline: _uki, ...boot }: ImageFacts): ImageFacts {
+  return boot;
+}
+
+/** What the running boot is made of: extensions, SecureBoot, the schematic and its factory. */
+async function bootImageFacts(client: TalosClient, node: string): Promise<ImageFacts> {
   const [layers, security, factorySchematic] = await Promise.all([
     runtimeList(
       client,
@@ -139,12 +158,6 @@ export async function imageFacts(
     : undefined;
   const secureBoot = securityState ? securityState.secureBoot === true : undefined;
   const bootedWithUKI = securityState ? securityState.bootedWithUki === true : undefined;
-  // On GRUB, the kernel arguments the configuration adds decide which upgrade API keeps them.
-  const config =
-    bootedWithUKI === false && (await lifecycleAsked)
-      ? await optional(machineConfig(client, node))
-      : undefined;
-  const kernel = config !== undefined ? installKernelArgs(config) : undefined;
   const apiUrl = factorySchematic
     ? (
         specOf(factorySchematic.resource, "talos.resource.definitions.runtime.ImageFactorySchematicSpec") as {
@@ -162,7 +175,6 @@ export async function imageFacts(
     ...(secureBoot !== undefined ? { secureBoot } : {}),
     ...(factory ? { factory } : {}),
     ...(bootedWithUKI !== undefined ? { bootedWithUKI } : {}),
-    ...(kernel ?? {}),
   };
 }
 
@@ -197,7 +209,10 @@ async function diagnostics(client: TalosClient, node: string): Promise<string[]>
 
 /** Everything decide() needs to know about a node's machine; an unreachable node says why. */
 interface FactsRead {
-  /** Image facts: read again ("fresh"), or once per finished boot ("perBoot"); left out by default. */
+  /**
+   * Image facts: the boot's parts once per finished boot, with the configuration's kernel arguments
+   * read again ("fresh") or kept ("perBoot"); left out by default.
+   */
   image?: "fresh" | "perBoot";
   /** The facts last read: what cannot change without a reboot is kept while the boot is the same. */
   known?: TalosFacts;
@@ -218,13 +233,15 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
     const running = same
       ? Promise.resolve({ tag: known.version ?? "", platform: known.platform ?? "" })
       : version(client, node);
+    // Image facts read on this boot once it finished stand for the boot (extensions load during it).
+    const booted = same && known.stage === "RUNNING" ? known.image : undefined;
     const imageRead =
-      read.image === "fresh" ||
-      (read.image === "perBoot" && !(same && known.image && known.stage === "RUNNING"))
+      read.image === "fresh" || (read.image === "perBoot" && !booted)
         ? imageFacts(
             client,
             node,
             running.then((r) => r.tag),
+            booted,
           )
         : Promise.resolve(same ? known.image : undefined);
     const [v, image, active] = await Promise.all([

@@ -1,6 +1,7 @@
 // A plan done with the spec it has polls no machine: the operator reads Talos again only for a
 // node whose kubelet reports another boot, a node it has never seen, or once the plan is edited.
-// Counted on the simulated machines' own call logs, over the wire.
+// A plan under way reads, besides its nodes in flight, only those it may start next and those
+// with a problem. Counted on the simulated machines' own call logs, over the wire.
 import type { V1Node } from "@kubernetes/client-node";
 import { type Plan, planSpecSchema } from "../../src/api/v1alpha1/plan.ts";
 import { newShellMemory, observe } from "../../src/controller/observe.ts";
@@ -55,7 +56,11 @@ describe("observing a settled plan", () => {
       })),
     },
   });
-  const calls = () => Object.fromEntries(fleet.nodes().map((n) => [n.hostname, n.calls.length]));
+  // Calls that read a machine's facts; the etcd view, read for the Etcd gate, is not one.
+  const calls = () =>
+    Object.fromEntries(
+      fleet.nodes().map((n) => [n.hostname, n.calls.filter((c) => !c.method.includes("/Etcd")).length]),
+    );
   const callsDuring = async (work: () => Promise<unknown>) => {
     const before = calls();
     await work();
@@ -93,5 +98,81 @@ describe("observing a settled plan", () => {
 
     const edited = await callsDuring(() => pass(plan(2), nodes));
     expect(Object.values(edited).every((c) => c > 0)).toBe(true);
+  });
+
+  it("under way, reads the node it starts next and one with a problem, not healthy ones at rest", async () => {
+    const [cp, w1, w2] = fleet.nodes() as [SimNode, SimNode, SimNode];
+    const memory = newShellMemory();
+    const midway: Plan = {
+      ...plan(1),
+      status: {
+        observedGeneration: 1,
+        phase: "UpgradingTalos",
+        conditions: [],
+        history: [],
+        nodes: [
+          {
+            name: cp.hostname,
+            role: "controlplane",
+            state: "Done",
+            version: "v1.12.4",
+            attempts: 0,
+            message: "",
+          },
+          {
+            name: w1.hostname,
+            role: "worker",
+            state: "Pending",
+            version: "v1.12.4",
+            attempts: 0,
+            message: "",
+          },
+          {
+            name: w2.hostname,
+            role: "worker",
+            state: "Pending",
+            version: "v1.12.4",
+            attempts: 0,
+            message: "",
+          },
+        ],
+      },
+    };
+    const start = Date.now();
+    const pass = (afterMs: number) =>
+      observe({
+        plan: midway,
+        otherPlans: [],
+        nodes: fleet.nodes().map((n) => nodeOf(n)),
+        systemPods: [],
+        podsOf: () => Promise.reject(new Error("no node of this plan drains")),
+        talosClient: client,
+        kubeconfig: adminKubeConfig(),
+        memory,
+        now: new Date(start + afterMs),
+        factsTtlMs: 60_000,
+      });
+    const byName = (counts: Record<string, number>) => [cp, w1, w2].map((n) => counts[n.hostname]);
+    const first = byName(await callsDuring(() => pass(0)));
+    expect(first.every((c) => (c ?? 0) > 0)).toBe(true);
+    // Past every node's TTL (at most 60 s), within the resting one (at least ten times half of it):
+    // maxUnavailable 1 makes worker 1 the next to start; the control plane and worker 2 rest.
+    const [cpCalls, w1Calls, w2Calls] = byName(await callsDuring(() => pass(61_000)));
+    expect(cpCalls).toBe(0);
+    expect(w1Calls).toBeGreaterThan(0);
+    expect(w2Calls).toBe(0);
+
+    // A machine whose last read showed a diagnostic is read every TTL until it shows none. Past
+    // every resting TTL (at most 600 s) all are read, worker 2 with its diagnostic; 61 s later
+    // worker 2 is read again although it rests, the healthy control plane is not.
+    fleet.inject(w2.hostname, { diagnostics: [{ id: "address-overlap", message: "overlap" }] });
+    try {
+      expect(byName(await callsDuring(() => pass(600_001))).every((c) => (c ?? 0) > 0)).toBe(true);
+      const [cpLater, , w2Later] = byName(await callsDuring(() => pass(661_001)));
+      expect(cpLater).toBe(0);
+      expect(w2Later).toBeGreaterThan(0);
+    } finally {
+      fleet.inject(w2.hostname, { diagnostics: [] });
+    }
   });
 });
