@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { buildTools } from "../testkit/control-plane/build-tools.ts";
 import { budgetOf } from "../testkit/e2e/oracles.ts";
 import { defaultTiming } from "../testkit/fleet/fleet.ts";
+import { describeLag, type SimulatorLag } from "./lag.ts";
 import { idealFormula, idealMs } from "./measures.ts";
 import { type OperatorResult, runOperatorCase } from "./operator-run.ts";
 import { evaluateTargets, table } from "./report.ts";
@@ -97,6 +98,12 @@ function results() {
 }
 /** Written after every case, so that a run cut short keeps what it measured. */
 const save = () => writeFileSync(out, `${JSON.stringify(results(), null, 2)}\n`);
+const sayLag = (lag: SimulatorLag, refused: string | undefined) =>
+  say(
+    refused
+      ? `  REFUSED: ${refused}`
+      : `  simulator lag p50/p99/max ms (p99 share): reboot ${describeLag(lag.reboot)}, upgrade ${describeLag(lag.upgrade)}`,
+  );
 
 for (const nodes of sizes) {
   const workers = nodes - controlPlanes;
@@ -127,6 +134,7 @@ for (const nodes of sizes) {
     say(
       `  ${result.phase} in ${(result.wallMs / 1000).toFixed(1)} s, ideal ${(ideal / 1000).toFixed(1)} s (case ${((Date.now() - started) / 1000).toFixed(0)} s)`,
     );
+    sayLag(result.simulatorLag, result.refused);
   }
   if (!values["no-talosctl"]) {
     say(`\n${nodes} nodes: the talosctl loop`);
@@ -140,6 +148,7 @@ for (const nodes of sizes) {
     say(
       `  ${(loop.measuredWallMs / 1000).toFixed(1)} s for ${loop.upgraded} nodes${loop.extrapolated ? `, ${(loop.wallMs / 1000).toFixed(0)} s extrapolated to ${nodes}` : ""} (case ${((Date.now() - started) / 1000).toFixed(0)} s)`,
     );
+    sayLag(loop.simulatorLag, loop.refused);
   }
 }
 

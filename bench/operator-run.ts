@@ -16,6 +16,7 @@ import { budgetOf } from "../testkit/e2e/oracles.ts";
 import { Fleet } from "../testkit/fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../testkit/fleet/kubelet.ts";
 import type { Timing } from "../testkit/fleet/node.ts";
+import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
 import { counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
 import { startWorkloads, type WorkloadShape, type Workloads } from "./workloads.ts";
@@ -44,8 +45,10 @@ export interface OperatorResult {
   gapVerifiedToStartMs: { p50?: number; p99?: number; max?: number; samples: number };
   /** The machine's apid answering again after its reboot → the next upgrade call. */
   gapBackToCallMs: { p50?: number; p99?: number; max?: number; samples: number };
-  /** Upgrade call → apid up again, as the simulator's timers really ran (the nominal is in idealMs). */
-  simulatedNodeMs: { p50?: number; max?: number };
+  /** How far the simulator ran behind its own timing during the rollout. */
+  simulatorLag: SimulatorLag;
+  /** Why the case's figures are not to be trusted (the simulator lagged); absent when they are. */
+  refused?: string;
   kubeRequestsPerNode: number;
   kubeRequestsByVerb: Record<string, number>;
   apiserverRequestsPerNode: number;
@@ -207,22 +210,16 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     const calls = fleet.nodes().flatMap((n) => n.calls.filter((call) => call.caller === "bench-operator"));
     const byMethod: Record<string, number> = {};
     for (const call of calls) byMethod[call.method] = (byMethod[call.method] ?? 0) + 1;
-    const upgradeCalls = fleet.nodes().flatMap((n) =>
-      n.calls
-        .filter((x) => x.caller === "bench-operator" && x.method === upgradeMethod)
-        .map((x) => ({
-          node: n.hostname,
-          at: x.at,
-        })),
-    );
+    const calledAt = calls.filter((x) => x.method === upgradeMethod).map((x) => x.at);
     const verified = (status.nodes ?? []).flatMap((e) => (e.finishedAt ? [Date.parse(e.finishedAt)] : []));
     const startedAt = (status.nodes ?? []).flatMap((e) => (e.startedAt ? [Date.parse(e.startedAt)] : []));
     const back = [...backAt.values()].flat();
-    const calledAt = upgradeCalls.map((u) => u.at);
-    const simulated = upgradeCalls.flatMap((u) => {
-      const up = (backAt.get(u.node) ?? []).find((t) => t > u.at);
-      return up ? [up - u.at] : [];
-    });
+    const lag = simulatorLag(
+      fleet.nodes().map((n) => ({ lag: n.lag, upgrades: n.upgrades, backAt: backAt.get(n.hostname) ?? [] })),
+      applied,
+      c.timing,
+    );
+    const refused = lagRefusal(lag);
     const summarize = (gaps: number[]) => ({
       p50: percentile(gaps, 50),
       p99: percentile(gaps, 99),
@@ -251,7 +248,8 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       wallOverIdeal: wallMs / ideal,
       gapVerifiedToStartMs: summarize(gapsMs(verified, startedAt)),
       gapBackToCallMs: summarize(gapsMs(back, calledAt)),
-      simulatedNodeMs: { p50: percentile(simulated, 50), max: percentile(simulated, 100) },
+      simulatorLag: lag,
+      ...(refused ? { refused } : {}),
       kubeRequestsPerNode: audit.requests / c.nodes,
       kubeRequestsByVerb: audit.byVerb,
       apiserverRequestsPerNode: (metricsAfter - metricsBefore) / c.nodes,

@@ -1,4 +1,5 @@
 // The printed table and the targets the issue sets, each with the measured value and the margin.
+import { describeLag, lagLimit } from "./lag.ts";
 import type { OperatorResult } from "./operator-run.ts";
 import type { LoopResult } from "./talosctl-loop.ts";
 
@@ -22,9 +23,23 @@ function loopFor(loops: LoopResult[], nodes: number): LoopResult | undefined {
   return loops.find((l) => l.nodes === nodes);
 }
 
-/** The issue's targets: wall/ideal, gap p99, memory, requests and calls per node, the loop ratio. */
+/** The check that a case's simulator kept to its timing; the case's other targets count only when it did. */
+function lagCheck(label: string, r: OperatorResult | LoopResult): TargetCheck {
+  return {
+    target: `${label}: the simulator's p99 lag ≤ ${lagLimit * 100}% of its nominal timing`,
+    value:
+      r.refused ??
+      `reboot ${describeLag(r.simulatorLag.reboot)}, upgrade ${describeLag(r.simulatorLag.upgrade)} ms`,
+    met: r.refused === undefined,
+  };
+}
+
+/**
+ * The issue's targets: wall/ideal, gap p99, memory, requests and calls per node, the loop ratio;
+ * none for a case refused because its simulator lagged, only that refusal.
+ */
 export function evaluateTargets(results: OperatorResult[], loops: LoopResult[]): TargetCheck[] {
-  const checks: TargetCheck[] = [];
+  const checks: TargetCheck[] = loops.map((l) => lagCheck(`talosctl loop, ${l.nodes} nodes`, l));
   const atMost = (target: string, value: number, limit: number, unit = "") =>
     checks.push({
       target: `${target} ≤ ${limit}${unit}`,
@@ -33,6 +48,8 @@ export function evaluateTargets(results: OperatorResult[], loops: LoopResult[]):
     });
   for (const r of results) {
     const label = `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}`;
+    checks.push(lagCheck(label, r));
+    if (r.refused) continue;
     if (r.phase !== "Completed")
       checks.push({ target: `${label}: the plan completes`, value: r.phase, met: false });
     if (r.nodes === 100) atMost(`${label}: wall/ideal`, r.wallOverIdeal, 1.03);
@@ -50,7 +67,7 @@ export function evaluateTargets(results: OperatorResult[], loops: LoopResult[]):
         .reduce((sum, [, n]) => sum + n, 0) / r.nodes;
     atMost(`${label}: Kubernetes requests per node besides evictions and Leases`, perNode, 10);
     const loop = loopFor(loops, r.nodes);
-    if (loop && r.nodes === 100) {
+    if (loop && !loop.refused && r.nodes === 100) {
       const faster = loop.wallMs / r.wallMs;
       const limit = typeof r.maxUnavailable === "string" ? 8 : 1.3;
       const note = loop.extrapolated ? `, loop extrapolated from ${loop.upgraded} nodes` : "";
@@ -84,11 +101,15 @@ export function table(
     "CPU s",
     "loop s",
     "op÷loop",
+    "reboot lag ms",
+    "upgrade lag ms",
   ];
   const rows = [...results]
     .sort((a, b) => a.nodes - b.nodes)
     .map((r) => {
+      if (r.refused) return [String(r.nodes), String(r.maxUnavailable), `refused: ${r.refused}`];
       const loop = loopFor(loops, r.nodes);
+      const compared = loop && !loop.refused ? loop : undefined;
       return [
         String(r.nodes),
         String(r.maxUnavailable),
@@ -102,8 +123,10 @@ export function table(
         r.talosCallsPerNode.toFixed(1),
         r.peakRssMiB.toFixed(0),
         r.cpuSeconds.toFixed(1),
-        loop ? `${s(loop.wallMs)}${loop.extrapolated ? "*" : ""}` : "-",
-        loop ? (r.wallMs / loop.wallMs).toFixed(2) : "-",
+        compared ? `${s(compared.wallMs)}${compared.extrapolated ? "*" : ""}` : "-",
+        compared ? (r.wallMs / compared.wallMs).toFixed(2) : "-",
+        describeLag(r.simulatorLag.reboot),
+        describeLag(r.simulatorLag.upgrade),
       ];
     });
   for (const skip of skipped)
@@ -111,15 +134,18 @@ export function table(
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((row) => (row.length > 3 ? (row[i] ?? "").length : 0))),
   );
+  // A skipped or refused case is a note after its size and budget.
   const line = (cells: string[]) =>
-    cells.length === 3 && cells[2]?.startsWith("skipped")
+    cells.length === 3
       ? `${cells[0]?.padStart(widths[0] ?? 0)}  ${cells[1]?.padStart(widths[1] ?? 0)}  ${cells[2]}`
       : cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ");
-  const loopLines = loops.map(
-    (l) =>
-      `talosctl loop, ${l.nodes} nodes: ${s(l.measuredWallMs)} s for ${l.upgraded} node(s), ${s(l.perNodeMs)} s per node` +
-      `${l.extrapolated ? `, ${s(l.wallMs)} s extrapolated to ${l.nodes} (*)` : ""}; ideal ${s(l.idealMs)} s; ` +
-      `back→call p50/p99 ${ms(l.gapBackToCallMs.p50)}/${ms(l.gapBackToCallMs.p99)} ms; ${l.talosCallsPerNode.toFixed(1)} Talos calls/node`,
+  const loopLines = loops.map((l) =>
+    l.refused
+      ? `talosctl loop, ${l.nodes} nodes: refused: ${l.refused}`
+      : `talosctl loop, ${l.nodes} nodes: ${s(l.measuredWallMs)} s for ${l.upgraded} node(s), ${s(l.perNodeMs)} s per node` +
+        `${l.extrapolated ? `, ${s(l.wallMs)} s extrapolated to ${l.nodes} (*)` : ""}; ideal ${s(l.idealMs)} s; ` +
+        `back→call p50/p99 ${ms(l.gapBackToCallMs.p50)}/${ms(l.gapBackToCallMs.p99)} ms; ${l.talosCallsPerNode.toFixed(1)} Talos calls/node; ` +
+        `simulator lag, reboot ${describeLag(l.simulatorLag.reboot)}, upgrade ${describeLag(l.simulatorLag.upgrade)} ms`,
   );
   return [
     line(header),
@@ -127,6 +153,7 @@ export function table(
     "",
     "gap: status finishedAt (the operator verified a node) → the next node's startedAt (its cordon)",
     "back→call: the machine's apid answering again after its reboot → the next upgrade call",
+    `reboot lag: how late the simulator's reboot timers fired, p50/p99/max ms (p99 as a share of R); upgrade lag: upgrade taken → apid back, beyond its nominal; a case whose p99 exceeds ${lagLimit * 100}% is refused`,
     "kube req/node: the operator's own requests (apiserver audit log, its ServiceAccount); apiserver req/node: apiserver_request_total, everyone",
     ...loopLines,
   ].join("\n");

@@ -7,7 +7,8 @@ import { promisify } from "node:util";
 import { scratchDir } from "../testkit/control-plane/shared-control-plane.ts";
 import { tool } from "../testkit/control-plane/tools.ts";
 import { Fleet, vanillaSchematic } from "../testkit/fleet/fleet.ts";
-import type { Timing } from "../testkit/fleet/node.ts";
+import type { SimNode, Timing } from "../testkit/fleet/node.ts";
+import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
 import { gapsMs, nodeCriticalMs, percentile } from "./measures.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
 
@@ -26,6 +27,10 @@ export interface LoopResult {
   /** The machine's apid answering again → the loop's next upgrade call (talosctl's own verification). */
   gapBackToCallMs: { p50?: number; p99?: number; samples: number };
   talosCallsPerNode: number;
+  /** How far the simulator ran behind its own timing during the loop. */
+  simulatorLag: SimulatorLag;
+  /** Why the loop's figures are not to be trusted (the simulator lagged); absent when they are. */
+  refused?: string;
   talosctlVersion: string;
   script: string;
 }
@@ -59,8 +64,8 @@ export async function runTalosctlLoop(
         "",
       ].join("\n"),
     );
-    const backAt: number[] = [];
-    for (const node of targets) node.listen({ up: () => backAt.push(Date.now()) });
+    const backAt = new Map<SimNode, number[]>(targets.map((n) => [n, []]));
+    for (const node of targets) node.listen({ up: () => backAt.get(node)?.push(Date.now()) });
     const version =
       (await run(talosctl, ["version", "--client", "--short"])).stdout.trim().split("\n").at(-1) ?? "";
     say(`  ${version}: ${targets.length} of ${c.nodes} nodes, one after another (${script})`);
@@ -71,7 +76,13 @@ export async function runTalosctlLoop(
     if (notUpgraded.length > 0) throw new Error(`the talosctl loop left ${notUpgraded.join(", ")} behind`);
     const calls = fleet.nodes().flatMap((n) => n.calls.filter((x) => x.caller === "bench-talosctl"));
     const calledAt = calls.filter((x) => x.method === "/machine.MachineService/Upgrade").map((x) => x.at);
-    const gaps = gapsMs(backAt, calledAt);
+    const gaps = gapsMs([...backAt.values()].flat(), calledAt);
+    const lag = simulatorLag(
+      targets.map((n) => ({ lag: n.lag, upgrades: n.upgrades, backAt: backAt.get(n) ?? [] })),
+      started,
+      c.timing,
+    );
+    const refused = lagRefusal(lag);
     const perNodeMs = measuredWallMs / targets.length;
     const extrapolated = targets.length < c.nodes;
     return {
@@ -84,6 +95,8 @@ export async function runTalosctlLoop(
       perNodeMs,
       gapBackToCallMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), samples: gaps.length },
       talosCallsPerNode: calls.length / targets.length,
+      simulatorLag: lag,
+      ...(refused ? { refused } : {}),
       talosctlVersion: version,
       script,
     };

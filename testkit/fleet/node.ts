@@ -156,6 +156,21 @@ export interface Diagnostic {
   details?: string[];
 }
 
+/**
+ * How late one of a machine's sequence timers fired. A busy event loop (the simulator sharing its
+ * process with a bench) fires timers late, and every figure measured against the nominal timing
+ * grows with it.
+ */
+export interface TimerLag {
+  /** "reboot": down until apid answers again; "step": the other timers of a sequence. */
+  timer: "reboot" | "step";
+  nominalMs: number;
+  /** Actual − nominal delay; never below 0 (Node may fire a timer a fraction of a ms early). */
+  lateMs: number;
+  /** When it fired (ms since the epoch). */
+  at: number;
+}
+
 /** Memory (KiB) and EPHEMERAL volume size (bytes) of every machine: the kubelet stand-in's capacity. */
 export const hardware = { memoryKiB: 16 * 1024 * 1024, ephemeralBytes: 100 * 1024 ** 3 };
 
@@ -232,6 +247,8 @@ export class SimNode {
   readonly componentPatches: number[] = [];
   /** The mode of each Reboot call the machine took (DEFAULT, POWERCYCLE, FORCE). */
   readonly rebootModes: string[] = [];
+  /** How late each timer of the upgrade and reboot sequences fired, in order. */
+  readonly lag: TimerLag[] = [];
   private readonly timing: Timing;
   private readonly listeners: NodeListener[] = [];
   private timers = new Set<NodeJS.Timeout>();
@@ -344,9 +361,13 @@ export class SimNode {
 
   /** Runs a sequence once the RPC has answered; a machine already in a sequence keeps its own (Talos' lock). */
   private afterAnswer(sequence: () => void): void {
-    this.later(this.timing.sequenceDelayMs, () => {
-      if (this.stage === "RUNNING" && this.up) sequence();
-    });
+    this.later(
+      this.timing.sequenceDelayMs,
+      () => {
+        if (this.stage === "RUNNING" && this.up) sequence();
+      },
+      "step",
+    );
   }
 
   private runLegacyUpgrade(install: Installation, actorId: string): void {
@@ -467,7 +488,7 @@ export class SimNode {
     this.setUp(false);
     this.stage = "BOOTING";
     if (this.faults.neverReturns) return;
-    this.later(this.timing.rebootMs + (this.faults.slowBootMs ?? 0), () => this.bootNext(actorId));
+    this.later(this.timing.rebootMs + (this.faults.slowBootMs ?? 0), () => this.bootNext(actorId), "reboot");
   }
 
   private bootNext(actorId: string): void {
@@ -477,7 +498,7 @@ export class SimNode {
       this.stagedInstall = undefined;
       this.pendingInstall = staged;
       this.bootId = randomUUID();
-      this.later(this.timing.installMs + this.timing.rebootMs, () => this.bootNext(actorId));
+      this.later(this.timing.installMs + this.timing.rebootMs, () => this.bootNext(actorId), "reboot");
       return;
     }
     const install = this.pendingInstall;
@@ -486,7 +507,7 @@ export class SimNode {
       // A/B: the new entry fails to boot; the bootloader is reverted and the old version boots.
       this.faults.bootFailure = false;
       this.bootId = randomUUID();
-      this.later(this.timing.rebootMs, () => this.bootNext(actorId));
+      this.later(this.timing.rebootMs, () => this.bootNext(actorId), "reboot");
       return;
     }
     if (install) this.adopt(install);
@@ -567,19 +588,26 @@ export class SimNode {
       if (this.stopped) return;
       const step = steps[index++];
       if (!step) {
-        this.later(extraMs, done);
+        this.later(extraMs, done, "step");
         return;
       }
       step();
-      this.later(this.timing.stepMs, next);
+      this.later(this.timing.stepMs, next, "step");
     };
     next();
   }
 
-  private later(ms: number, fn: () => void): void {
+  /** Runs `fn` after `ms` unless the machine stopped; a sequence's timer records how late it fired. */
+  private later(ms: number, fn: () => void, sequence?: TimerLag["timer"]): void {
+    const set = performance.now();
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      if (!this.stopped) fn();
+      if (this.stopped) return;
+      if (sequence) {
+        const lateMs = Math.max(0, performance.now() - set - ms);
+        this.lag.push({ timer: sequence, nominalMs: ms, lateMs, at: Date.now() });
+      }
+      fn();
     }, ms);
     this.timers.add(timer);
   }

@@ -1,0 +1,118 @@
+// The simulator's lag (bench/lag.ts): what SimNode records of a late timer, the figures the bench
+// draws from it, and the rule that refuses a case whose simulator lagged more than 10%.
+import { defaultTiming, publicFactoryUrl } from "../testkit/fleet/fleet.ts";
+import { SimNode, type TimerLag } from "../testkit/fleet/node.ts";
+import { lagOf, lagRefusal, simulatorLag } from "./lag.ts";
+import type { OperatorResult } from "./operator-run.ts";
+import { evaluateTargets, table } from "./report.ts";
+
+const timing = { rebootMs: 1_000, installMs: 100, stepMs: 0, sequenceDelayMs: 0 };
+const nominal = 1_100;
+const reboot = (lateMs: number, at = 10_000): TimerLag => ({ timer: "reboot", nominalMs: 1_000, lateMs, at });
+
+describe("the simulator's record of its timers", () => {
+  it("notes how late a reboot fired when its event loop was busy", async () => {
+    const node = new SimNode(
+      {
+        hostname: "w",
+        address: "127.0.0.2",
+        role: "worker",
+        platform: "metal",
+        schematic: "",
+        extensions: [],
+        secureBoot: false,
+        factoryUrl: publicFactoryUrl,
+      },
+      "v1.12.4",
+      { ...defaultTiming, rebootMs: 20, stepMs: 1, sequenceDelayMs: 1 },
+    );
+    const down = new Promise<void>((resolve) => node.listen({ down: () => resolve() }));
+    const up = new Promise<void>((resolve) => node.listen({ up: () => resolve() }));
+    node.startReboot("test");
+    await down;
+    // The event loop held for 100 ms: the 20 ms reboot fires about 80 ms late.
+    const until = performance.now() + 100;
+    while (performance.now() < until);
+    await up;
+    node.stop();
+    const reboots = node.lag.filter((l) => l.timer === "reboot");
+    expect(reboots).toHaveLength(1);
+    expect(reboots[0]?.nominalMs).toBe(20);
+    expect(reboots[0]?.lateMs).toBeGreaterThanOrEqual(70);
+    // The reboot sequence's other timers: the delay after the answer, one after each of its six
+    // steps, and the last before it goes down.
+    expect(node.lag.filter((l) => l.timer === "step")).toHaveLength(8);
+  });
+});
+
+describe("the simulator's lag in a case", () => {
+  it("takes reboots and legacy upgrades from the rollout's start, each upgrade until apid answers next", () => {
+    const lag = simulatorLag(
+      [
+        {
+          lag: [reboot(500, 1_000), reboot(10), { timer: "step", nominalMs: 5, lateMs: 900, at: 10_000 }],
+          upgrades: [
+            { api: "legacy", at: 10_000 },
+            { api: "lifecycle", at: 20_000 },
+          ],
+          backAt: [9_000, 10_000 + nominal + 30, 30_000],
+        },
+        { lag: [reboot(20)], upgrades: [{ api: "legacy", at: 10_000 }], backAt: [] },
+      ],
+      5_000,
+      timing,
+    );
+    expect(lag.reboot).toEqual({ p50: 10, p99: 20, max: 20, samples: 2, nominalMs: 1_000, p99Share: 0.02 });
+    expect(lag.upgrade).toEqual({
+      p50: 30,
+      p99: 30,
+      max: 30,
+      samples: 1,
+      nominalMs: nominal,
+      p99Share: 30 / nominal,
+    });
+  });
+
+  it("has no percentiles without samples", () => {
+    expect(lagOf([], 1_000)).toEqual({ samples: 0, nominalMs: 1_000 });
+  });
+});
+
+describe("refusing a case", () => {
+  const within = { reboot: lagOf([0, 100], 1_000), upgrade: lagOf([110], 1_100) };
+
+  it("keeps a case whose p99 lags are within 10% of their nominal, or that has none", () => {
+    expect(lagRefusal(within)).toBeUndefined();
+    expect(lagRefusal({ reboot: lagOf([], 1_000), upgrade: lagOf([], 1_100) })).toBeUndefined();
+  });
+
+  it("refuses one whose reboot or upgrade lag p99 is over 10%, saying which", () => {
+    expect(lagRefusal({ ...within, reboot: lagOf([0, 101], 1_000) })).toBe(
+      "the simulator lagged more than 10% of its nominal timing: reboot p99 101 ms, 10.1% of 1000 ms",
+    );
+    expect(lagRefusal({ ...within, upgrade: lagOf([14_000], 2_155) })).toMatch(
+      /: upgrade p99 14000 ms, 649\.7% of 2155 ms$/,
+    );
+  });
+
+  it("counts no target of a refused case in the report, and prints why", () => {
+    const refused = lagRefusal({ ...within, reboot: lagOf([500], 1_000) });
+    const result = {
+      nodes: 100,
+      maxUnavailable: 1,
+      phase: "Completed",
+      wallOverIdeal: 9,
+      simulatorLag: { ...within, reboot: lagOf([500], 1_000) },
+      refused,
+    } as OperatorResult;
+    const checks = evaluateTargets([result], []);
+    expect(checks).toEqual([
+      {
+        target: "100 nodes, maxUnavailable 1: the simulator's p99 lag ≤ 10% of its nominal timing",
+        value: refused,
+        met: false,
+      },
+    ]);
+    expect(table([result], [], []).split("\n")[1]?.trim()).toBe(`100        1  refused: ${refused}`);
+  });
+});
