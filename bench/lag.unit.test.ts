@@ -50,7 +50,11 @@ describe("the simulator's lag in a case", () => {
     const lag = simulatorLag(
       [
         {
-          lag: [reboot(500, 1_000), reboot(10), { timer: "step", nominalMs: 5, lateMs: 900, at: 10_000 }],
+          lag: [
+            reboot(500, 1_000),
+            { timer: "step", nominalMs: 5, lateMs: 900, at: 10_000 },
+            reboot(10, 10_000 + nominal + 30),
+          ],
           upgrades: [
             { api: "legacy", at: 10_000 },
             { api: "lifecycle", at: 20_000 },
@@ -71,6 +75,9 @@ describe("the simulator's lag in a case", () => {
       nominalMs: nominal,
       p99Share: 30 / nominal,
     });
+    // Of its 30 ms, its timers fired 10 ms late: the reboot; the step that fired as the upgrade
+    // was taken belongs to what came before.
+    expect(lag.upgradeTimers).toMatchObject({ p99: 10, samples: 1 });
   });
 
   it("has no percentiles without samples", () => {
@@ -79,11 +86,16 @@ describe("the simulator's lag in a case", () => {
 });
 
 describe("refusing a case", () => {
-  const within = { reboot: lagOf([0, 100], 1_000), upgrade: lagOf([110], 1_100) };
+  const within = {
+    reboot: lagOf([0, 100], 1_000),
+    upgrade: lagOf([110], 1_100),
+    upgradeTimers: lagOf([60], 1_100),
+  };
 
   it("keeps a case whose p99 lags are within 10% of their nominal, or that has none", () => {
     expect(lagRefusal(within)).toBeUndefined();
-    expect(lagRefusal({ reboot: lagOf([], 1_000), upgrade: lagOf([], 1_100) })).toBeUndefined();
+    const none = lagOf([], 1_000);
+    expect(lagRefusal({ reboot: none, upgrade: none, upgradeTimers: none })).toBeUndefined();
   });
 
   it("refuses one whose reboot or upgrade lag p99 is over 10%, saying which", () => {
