@@ -18,7 +18,10 @@ export interface Lag {
 export interface SimulatorLag {
   /** Each reboot timer (the machine down until apid answers), against rebootMs. */
   reboot: Lag;
-  /** Each legacy upgrade, from the simulator taking it to apid answering again, against nodeCriticalMs. */
+  /**
+   * Each legacy upgrade (not staged), from the simulator taking it to apid answering again, against
+   * nodeCriticalMs.
+   */
   upgrade: Lag;
   /**
    * Of each upgrade's lag, the part its timers fired late (their sum); the rest is the simulator's
@@ -30,7 +33,7 @@ export interface SimulatorLag {
 /** What the simulator recorded of one machine (SimNode's `lag` and `upgrades`), and when its apid came back. */
 export interface MachineTimes {
   lag: readonly TimerLag[];
-  upgrades: readonly { api: "legacy" | "lifecycle"; at: number }[];
+  upgrades: readonly { api: "legacy" | "lifecycle"; stage: boolean; at: number }[];
   backAt: readonly number[];
 }
 
@@ -58,7 +61,7 @@ export function simulatorLag(
   );
   const upgrades = machines.flatMap((m) =>
     m.upgrades
-      .filter((u) => u.api === "legacy" && u.at >= since)
+      .filter((u) => u.api === "legacy" && !u.stage && u.at >= since)
       .flatMap((u) => {
         const back = m.backAt.find((t) => t > u.at);
         if (back === undefined) return [];

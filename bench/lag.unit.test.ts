@@ -46,7 +46,7 @@ describe("the simulator's record of its timers", () => {
 });
 
 describe("the simulator's lag in a case", () => {
-  it("takes reboots and legacy upgrades from the rollout's start, each upgrade until apid answers next", () => {
+  it("takes reboots and unstaged legacy upgrades from the rollout's start, each upgrade until apid answers next", () => {
     const lag = simulatorLag(
       [
         {
@@ -56,12 +56,13 @@ describe("the simulator's lag in a case", () => {
             reboot(10, 10_000 + nominal + 30),
           ],
           upgrades: [
-            { api: "legacy", at: 10_000 },
-            { api: "lifecycle", at: 20_000 },
+            { api: "legacy", stage: false, at: 10_000 },
+            { api: "lifecycle", stage: false, at: 20_000 },
+            { api: "legacy", stage: true, at: 25_000 },
           ],
           backAt: [9_000, 10_000 + nominal + 30, 30_000],
         },
-        { lag: [reboot(20)], upgrades: [{ api: "legacy", at: 10_000 }], backAt: [] },
+        { lag: [reboot(20)], upgrades: [{ api: "legacy", stage: false, at: 10_000 }], backAt: [] },
       ],
       5_000,
       timing,
