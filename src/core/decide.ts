@@ -13,7 +13,7 @@ import { etcdBackupStep } from "./etcd-backup.ts";
 import { holdReason } from "./holds.ts";
 import { HookLedger, hookVerdict } from "./hooks.ts";
 import { kubernetesBehind, previewKubernetes, stepKubernetes } from "./kubernetes-phase.ts";
-import { activeStates, type NodeHooks, recordInstallers, stepNode } from "./node-steps.ts";
+import { activeStates, type NodeHooks, settleEntries, stepNode } from "./node-steps.ts";
 import { outbox } from "./notifications.ts";
 import { assembleStatus } from "./plan-status.ts";
 import { preflight } from "./preflight.ts";
@@ -104,15 +104,15 @@ export function decide(obs: Observation): Decision {
     beforePlan(ledger, entries, obs, refusal, deleting, effects) ??
     etcdSnapshotGate(entries, base, refusal, deleting, retry, effects);
   const started = startNew(entries, byName, obs, refusal, holds, effects);
-  const installers = recordInstallers(started.entries, byName, deleting);
-  effects.add(installers);
+  const settled = settleEntries(started.entries, byName, deleting);
+  effects.add(settled);
   let verdict = started.verdict;
   // A plan going away says so, whatever is left: it finishes nothing but the nodes in flight.
   if (deleting && verdict.kind === "progressing" && hold.verdict) verdict = hold.verdict;
 
   const after = laterPhases({
     obs,
-    entries: installers.entries,
+    entries: settled.entries,
     verdict,
     holds,
     retry,
@@ -122,16 +122,16 @@ export function decide(obs: Observation): Decision {
   });
   verdict = after.verdict;
   const kubernetes = after.kubernetes;
-  effects.add({ actions: releaseCordons(plan.metadata.name, installers.entries, obs.nodes, deleting) });
+  effects.add({ actions: releaseCordons(plan.metadata.name, settled.entries, obs.nodes, deleting) });
 
   const assembled = assembleStatus({
     ...base,
-    entries: installers.entries,
+    entries: settled.entries,
     events: effects.events,
     verdict,
     nextWindow: windows.ok && !windows.open ? windows.nextOpen : undefined,
     ...(kubernetes ? { kubernetes } : {}),
-    hooks: ledger.status(installers.entries),
+    hooks: ledger.status(settled.entries),
     ...(effects.etcdBackup ? { etcdBackup: effects.etcdBackup } : {}),
   });
   const decision = withSilence(withNotifications(assembled, obs, previous, base.generation), obs, effects);

@@ -382,7 +382,8 @@ function stepSoaking(
   if (after?.kind === "failed") return fail(entry, now, after.reason, after.message);
   if (now.getTime() >= soakedAt && after?.kind === "done") {
     return {
-      entry: { ...entry, state: "Done", message: `upgraded to ${entry.version}` },
+      // The state and the version say it, on each of thousands of Done entries.
+      entry: { ...entry, state: "Done", message: "" },
       actions,
       events: [
         {
@@ -407,26 +408,31 @@ function stepSoaking(
 }
 
 /**
- * A node verified on its new version gets the installer it runs named in machine.install.image,
- * so that a reinstall or reset later boots this version: asked for on every pass until this
- * process has written it, then recorded in the node's status. Not while the plan is going away.
+ * Settled entries as status keeps them: without what only a node in flight reads, so that one plan
+ * of 5000 nodes stays well under etcd's limit on an object. The boot ID before the call and the
+ * schematic (the spec's, for the pool `override` names) go at once; the installer and the call's
+ * time stay on a Done entry until that installer is named in the node's machine.install.image (so
+ * that a later reinstall or reset boots this version), which is asked for on every pass until this
+ * process has written it. Not while the plan is going away.
  */
-export function recordInstallers(
+export function settleEntries(
   entries: NodeStatus[],
   byName: Map<string, NodeView>,
   deleting: boolean,
 ): { entries: NodeStatus[]; actions: Action[] } {
   const actions: Action[] = [];
-  const recorded = entries.map((entry) => {
-    const image = entry.image;
-    if (entry.state !== "Done" || !image || !entry.upgradeCalledAt || entry.installImage === image)
-      return entry;
+  const settled = entries.map((entry) => {
+    if (!settledStates.has(entry.state)) return entry;
+    const { bootIdBefore: _boot, schematic: _schematic, ...kept } = entry;
+    const { image, upgradeCalledAt: _called, ...written } = kept;
+    // Only a node this plan upgraded, its call confirmed, has an installer to write.
+    if (entry.state !== "Done" || !image || !entry.upgradeCalledAt) return written;
     const node = byName.get(entry.name);
-    if (!node?.address || !node.talos.reachable) return entry;
-    if (node.installImagePatched === image) return { ...entry, installImage: image };
+    if (!node?.address || !node.talos.reachable) return kept;
+    if (node.installImagePatched === image) return written;
     if (!deleting)
       actions.push({ kind: "patchInstallImage", node: entry.name, address: node.address, image });
-    return entry;
+    return kept;
   });
-  return { entries: recorded, actions };
+  return { entries: settled, actions };
 }

@@ -44,11 +44,13 @@ class Starts {
     return entry ? this.byName.get(entry.name) : undefined;
   }
 
-  /** Asks for an installer pull within the cap; says what the node waits on. */
+  /**
+   * Asks for an installer pull within the cap; says what the node waits on. Past the cap the
+   * message names no image: every pending worker of a large fleet may carry it.
+   */
   private pull(node: NodeView, upgrade: Extract<Action, { kind: "upgrade" }>): string {
     if (node.pulling?.includes(upgrade.image)) return `pulling ${upgrade.image}`;
-    if (this.pullsUnderWay >= this.budget)
-      return `waiting to pull ${upgrade.image} (${this.budget} at a time)`;
+    if (this.pullsUnderWay >= this.budget) return `waiting to pull its installer (${this.budget} at a time)`;
     this.pullsUnderWay++;
     this.actions.push(installerPull(node, upgrade));
     return `pulling ${upgrade.image}`;

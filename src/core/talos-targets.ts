@@ -77,8 +77,8 @@ function ruleFields(
   };
 }
 
-const sameRule = (a: NodeStatus, b: Pick<NodeStatus, "schematic" | "override">) =>
-  a.schematic === b.schematic && a.override === b.override;
+/** A settled entry names the pool that chose its rule, not the schematic: the spec has that. */
+const samePool = (a: NodeStatus, b: Pick<NodeStatus, "override">) => a.override === b.override;
 
 interface EntryInput {
   previous: PlanStatus["nodes"];
@@ -149,7 +149,7 @@ function entryFor(
     return { ...skipped, reason: Reason.AheadOfTarget };
   }
   if (want === undefined) {
-    if (existing?.state === "Done" && existing.version === version && sameRule(existing, rule))
+    if (existing?.state === "Done" && existing.version === version && samePool(existing, rule))
       return existing;
     return { ...fresh("Done", `already at ${version}`), version };
   }

@@ -414,19 +414,35 @@ const nodeStatusSchema = z.object({
   state: z.enum(nodeStates),
   fromVersion: z.string().optional(),
   version: z.string().optional(),
-  image: z.string().optional(),
-  /** The boot ID seen before the upgrade call: the durable intent that makes the call happen once. */
-  bootIdBefore: z.string().optional(),
+  // A settled entry drops what only a node in flight reads: 5000 entries must fit in one object.
+  image: z
+    .string()
+    .optional()
+    .describe(
+      "The installer the node's upgrade boots. Once the node is Done, kept only until the operator has named it in the node's machine.install.image (a later reinstall or reset boots it).",
+    ),
+  bootIdBefore: z
+    .string()
+    .optional()
+    .describe(
+      "The boot ID seen before the upgrade call: the durable intent that makes the call happen once. Dropped once the node is Done.",
+    ),
   /** When work on the node began (cordon and drain). */
   startedAt: z.string().optional(),
-  /** When the upgrade call was accepted by Talos; unset after the intent is recorded but before the call. */
-  upgradeCalledAt: z.string().optional(),
+  upgradeCalledAt: z
+    .string()
+    .optional()
+    .describe(
+      "When Talos accepted the upgrade call; unset after the intent is recorded but before the call. Dropped with image.",
+    ),
   /** When the node was verified on the new version. */
   finishedAt: z.string().optional(),
-  /** The installer machine.install.image names since the node was verified (a later reinstall boots it). */
-  installImage: z.string().optional(),
-  /** The Image Factory schematic the node is taken to (a plan's or its pool's), when the plan names one. */
-  schematic: z.string().optional(),
+  schematic: z
+    .string()
+    .optional()
+    .describe(
+      "The Image Factory schematic the node is taken to (the plan's or its pool's), when the plan names one. Dropped once the node is Done: the spec has it, for the pool override names.",
+    ),
   /** The spec.talos.overrides entry whose selector matched the node. */
   override: z.string().optional(),
   attempts: z.number().int().default(0),

@@ -4,7 +4,7 @@
 
 import { decide } from "../../../src/core/decide.ts";
 import { installerImage, installerUnknown } from "../../../src/core/image-refs.ts";
-import { recordInstallers, upgradeAction } from "../../../src/core/node-steps.ts";
+import { settleEntries, upgradeAction } from "../../../src/core/node-steps.ts";
 import type { ImageFacts } from "../../../src/model/observation.ts";
 import { aNode } from "../builders/nodes.ts";
 import { anObservation } from "../builders/observations.ts";
@@ -153,29 +153,40 @@ describe("the installer a verified node runs, in machine.install.image", () => {
     role: "controlplane" as const,
     state: "Done" as const,
     attempts: 1,
+    fromVersion: "v1.12.4",
     version: "v1.13.1",
     image,
+    bootIdBefore: "cp-1-boot-0",
+    startedAt: "2026-11-30T01:58:00Z",
     upgradeCalledAt: "2026-11-30T02:00:00Z",
+    finishedAt: "2026-11-30T02:04:00Z",
     message: "",
   };
+  const { bootIdBefore: _boot, ...waiting } = done;
+  const { image: _image, upgradeCalledAt: _called, ...settled } = waiting;
   const node = (extra = {}) => new Map([["cp-1", aNode("cp-1", { version: "v1.13.1", ...extra })]]);
 
-  it("is patched until this process wrote it, then recorded, and never while the plan goes away", () => {
-    expect(recordInstallers([done], node(), false).actions).toEqual([
+  it("is patched until this process wrote it, and never while the plan goes away", () => {
+    expect(settleEntries([done], node(), false).actions).toEqual([
       { kind: "patchInstallImage", node: "cp-1", address: "10.0.0.4", image },
     ]);
-    expect(recordInstallers([done], node(), true).actions).toEqual([]);
-    const written = recordInstallers([done], node({ installImagePatched: image }), false);
+    expect(settleEntries([done], node(), true).actions).toEqual([]);
+    const written = settleEntries([done], node({ installImagePatched: image }), false);
     expect(written.actions).toEqual([]);
-    expect(written.entries[0]?.installImage).toBe(image);
-    expect(recordInstallers(written.entries, node(), false).actions).toEqual([]);
+    expect(settleEntries(written.entries, node(), false).actions).toEqual([]);
+  });
+
+  it("leaves a Done entry its installer and call time until then, and no more after", () => {
+    expect(settleEntries([done], node(), false).entries).toEqual([waiting]);
+    expect(settleEntries([done], node({ installImagePatched: image }), false).entries).toEqual([settled]);
   });
 
   it("leaves alone nodes not upgraded by the plan, nodes in flight, and unreachable ones", () => {
-    const { upgradeCalledAt: _called, ...untouched } = done;
-    expect(recordInstallers([untouched], node(), false).actions).toEqual([]);
-    expect(recordInstallers([{ ...done, state: "Verifying" }], node(), false).actions).toEqual([]);
+    const { upgradeCalledAt: _c, ...uncalled } = done;
+    expect(settleEntries([uncalled], node(), false)).toEqual({ entries: [settled], actions: [] });
+    const verifying = { ...done, state: "Verifying" as const };
+    expect(settleEntries([verifying], node(), false)).toEqual({ entries: [verifying], actions: [] });
     const away = node({ talos: { reachable: false, error: "connection refused" } });
-    expect(recordInstallers([done], away, false).actions).toEqual([]);
+    expect(settleEntries([done], away, false)).toEqual({ entries: [waiting], actions: [] });
   });
 });
