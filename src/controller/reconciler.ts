@@ -25,6 +25,7 @@ import type { MachineWatches } from "../talos/watch.ts";
 import { type ActPorts, act } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
+import { progressWriteMs, statusWriteDue } from "./status-writes.ts";
 
 interface ReconcilerPorts {
   kubeconfig: KubeConfig;
@@ -69,6 +70,8 @@ export class Reconciler {
   private readonly written = new Map<string, Plan["status"]>();
   /** The resourceVersion this process's last write to each plan returned. */
   private readonly writtenVersion = new Map<string, string>();
+  /** When this process last wrote each plan's status (the observation's clock). */
+  private readonly writtenAt = new Map<string, number>();
 
   constructor(ports: ReconcilerPorts) {
     this.ports = ports;
@@ -103,6 +106,7 @@ export class Reconciler {
         this.memory.delete(name);
         this.written.delete(name);
         this.writtenVersion.delete(name);
+        this.writtenAt.delete(name);
         await ports.nodePods.want(name, []);
         await ports.fleetLock.release(name);
         return undefined;
@@ -154,9 +158,14 @@ export class Reconciler {
         ports.metrics.gateEvaluations.inc({ gate: gate.name, result: gate.passing ? "pass" : "fail" });
 
       // The intent first: after a crash, status and the machines' facts are enough to go on.
-      if (!isDeepStrictEqual(plan.status, decision.status)) {
+      const now = observation.now.getTime();
+      const due = statusWriteDue(plan.status, decision.status, this.writtenAt.get(name), now);
+      // A progress message held back is written by a later pass: one comes before it is due.
+      const heldBack = !due && !isDeepStrictEqual(plan.status, decision.status);
+      if (due) {
         const resourceVersion = await ports.store.writeStatus(plan, decision.status);
         this.writtenVersion.set(name, resourceVersion);
+        this.writtenAt.set(name, now);
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion }, status: decision.status };
       }
       this.written.set(name, decision.status);
@@ -225,7 +234,9 @@ export class Reconciler {
         ? undefined
         : called.length > 0 || decision.actions.length > 0
           ? Math.min(decision.requeueAfterMs ?? 1_000, 1_000)
-          : decision.requeueAfterMs;
+          : heldBack
+            ? Math.min(decision.requeueAfterMs ?? progressWriteMs, progressWriteMs)
+            : decision.requeueAfterMs;
       // Says when the plan looks again by itself; none: only a change to the plan or what it reads.
       ports.logger.debug(
         {
@@ -240,6 +251,7 @@ export class Reconciler {
         ports.logger.info({ plan: name }, "deleted plan released: nothing in flight, no cordon left");
         this.memory.delete(name);
         this.writtenVersion.delete(name);
+        this.writtenAt.delete(name);
       }
       return requeueAfterMs;
     } catch (error) {

@@ -1,5 +1,5 @@
-// What an upgraded node costs the APIs, counted rather than timed: a fleet whose workers run a
-// Deployment behind a PodDisruptionBudget, upgraded by the operator under its ServiceAccount on a
+// What an upgraded node costs the APIs, counted rather than timed: a fleet of 50 whose workers run
+// ten pods each behind a PodDisruptionBudget, upgraded by the operator under its ServiceAccount on a
 // control plane that audits that identity. The Kubernetes requests come from the audit log, the
 // Talos calls from the simulated machines' own call logs; then the completed plan, woken by a
 // relabelled Node and by pod churn, must make no Talos call at all.
@@ -7,18 +7,25 @@
 import { readFileSync } from "node:fs";
 import { jest } from "@jest/globals";
 import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
-import { auditRequests, operatorAuditPolicy, operatorUser } from "../../testkit/control-plane/audit.ts";
+import {
+  auditedPodReads,
+  auditRequests,
+  operatorAuditPolicy,
+  operatorUser,
+} from "../../testkit/control-plane/audit.ts";
 import type { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../../testkit/control-plane/e2e-cluster.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 import { fleetLabel } from "../../testkit/fleet/kubelet.ts";
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const controlPlanes = 3;
-const workers = 12;
-const podsPerWorker = 3;
+const workers = 47;
+// Ten pods per worker, of a Deployment behind a PodDisruptionBudget that lets a quarter go at once
+// (a budget of one serialises 470 evictions: that is the drain's time, measured by the bench).
+const podsPerWorker = 10;
 
 describe("the cost of a rollout", () => {
   let plane: ControlPlane;
@@ -70,7 +77,7 @@ describe("the cost of a rollout", () => {
                 },
               },
               terminationGracePeriodSeconds: 1,
-              containers: [{ name: "web", image: "registry.invalid/web:1" }],
+              containers: [{ name: "main", image: "app:1" }],
             },
           },
         },
@@ -78,15 +85,15 @@ describe("the cost of a rollout", () => {
     });
     await run.kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
       namespace: "default",
-      body: { metadata: { name: app }, spec: { maxUnavailable: 1, selector: { matchLabels: { app } } } },
+      body: { metadata: { name: app }, spec: { maxUnavailable: "25%", selector: { matchLabels: { app } } } },
     });
-    await run.kubectl(["rollout", "status", `deployment/${app}`, "-n", "default", "--timeout=120s"]);
+    await run.kubectl(["rollout", "status", `deployment/${app}`, "-n", "default", "--timeout=240s"]);
 
     const talosCalls = () => run.fleet.nodes().reduce((sum, n) => sum + n.calls.length, 0);
     const callsBefore = talosCalls();
     const from = Date.now();
     await run.apply({ talos: { version: "v1.12.4" }, rollout: { maxUnavailable: "25%", nodeTimeout: "2m" } });
-    await run.waitFor("condition=Ready", 240);
+    await run.waitFor("condition=Ready", 420);
     // The status says Completed before the pass's last actions: the last node's installer reference
     // is written to its configuration after. The rollout ends with that write.
     const patched = () =>
@@ -123,21 +130,34 @@ describe("the cost of a rollout", () => {
     // ten per node); a watch the apiserver cuts is listed again, so up to two lists per node pass.
     expect(audit.byVerb["list pods"] ?? 0).toBeLessThanOrEqual(2 * upgraded);
     expect(audit.byVerb["watch pods"] ?? 0).toBeLessThanOrEqual(2 * upgraded);
+    // No read of the cluster's pods: each is of one node's, or of kube-system's component pods.
+    const podReads = auditedPodReads(readFileSync(plane.auditLogPath ?? "", "utf8"), operatorUser).map(
+      (uri) => new URL(uri, "https://apiserver"),
+    );
+    const unscoped = podReads.filter(
+      (url) =>
+        !/^spec\.nodeName=[^,]+$/.test(url.searchParams.get("fieldSelector") ?? "") &&
+        !(url.pathname === "/api/v1/namespaces/kube-system/pods" && url.searchParams.has("labelSelector")),
+    );
+    expect(podReads.length).toBeGreaterThan(0);
+    expect(unscoped.map((url) => `${url.pathname}${url.search}`)).toEqual([]);
     // The plan is read from the watch's cache when it holds this operator's own last write, and
     // Nodes are patched as the watch saw them: a GET only when the cache lags (it was one plan GET
     // per pass and one Node GET per cordon and uncordon).
     expect(audit.byVerb["get talosupgradeplans"] ?? 0).toBeLessThanOrEqual(upgraded);
     expect(audit.byVerb["get nodes"] ?? 0).toBeLessThanOrEqual(upgraded);
     // Per node, besides its evictions (one per pod, and the retries a PDB refuses) and Lease
-    // requests (the leader's renewals: a matter of time, not of nodes): about 14 here, most of
-    // them the status written as the node moves from step to step; about 36 Talos calls, the
-    // etcd view about 8 of them. Bounds with room for noise; a regression by half fails here.
+    // requests (the leader's renewals: a matter of time, not of nodes): about 8 here (its cordon
+    // and uncordon, two Events, its pods' list and watch, and its share of the status writes),
+    // within the 10 the operator aims at. About 32 Talos calls, where it aims at 15: each node's
+    // facts are read when the plan starts, before its own start, around its upgrade call and
+    // after its reboot. The bound on calls leaves room for noise; a regression by a quarter fails.
     const evictions = audit.byVerb["create pods/eviction"] ?? 0;
     const leases = Object.entries(audit.byVerb)
       .filter(([verb]) => verb.endsWith(" leases"))
       .reduce((sum, [, n]) => sum + n, 0);
-    expect((audit.requests - evictions - leases) / upgraded).toBeLessThanOrEqual(21);
-    expect(calls / upgraded).toBeLessThanOrEqual(54);
+    expect((audit.requests - evictions - leases) / upgraded).toBeLessThanOrEqual(10);
+    expect(calls / upgraded).toBeLessThanOrEqual(40);
 
     // At rest: a relabelled Node the plan lists wakes the plan; pods coming and going do not. A
     // nudge (another label) after the churn gives a pass that ends after it: every pass until
