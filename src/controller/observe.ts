@@ -423,7 +423,9 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         if (error instanceof TalosError) return undefined;
         throw error;
       });
-    const image = fresh.image ?? (rebooted ? await reread() : kept);
+    // A node under way on a boot not finished has none yet: they are read once it runs.
+    const booting = busy && fresh.reachable && fresh.stage !== "RUNNING";
+    const image = fresh.image ?? (booting ? undefined : rebooted ? await reread() : kept);
     const merged = { ...fresh, ...(image ? { image } : {}) };
     memory.facts.set(name, {
       at: now.getTime(),

@@ -223,7 +223,7 @@ interface FactsRead {
 /**
  * The machine as the plan needs it. The boot ID and machine status are always read; the version,
  * platform and image facts only on a boot not seen before (they cannot change without a reboot).
- * Image facts read before the boot finished are read again: extensions load during the boot.
+ * Once per boot means once it finished: extensions load during the boot.
  */
 export async function facts(client: TalosClient, node: string, read: FactsRead = {}): Promise<TalosFacts> {
   const { known } = read;
@@ -233,10 +233,11 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
     const running = same
       ? Promise.resolve({ tag: known.version ?? "", platform: known.platform ?? "" })
       : version(client, node);
-    // Image facts read on this boot once it finished stand for the boot (extensions load during it).
+    // Image facts read on this boot once it finished stand for the boot (extensions load during
+    // it): a boot still under way is not asked for them.
     const booted = same && known.stage === "RUNNING" ? known.image : undefined;
     const imageRead =
-      read.image === "fresh" || (read.image === "perBoot" && !booted)
+      read.image === "fresh" || (read.image === "perBoot" && !booted && status.stage === "RUNNING")
         ? imageFacts(
             client,
             node,

@@ -3,7 +3,7 @@
 // (from the schematic extension's author before Talos v1.14, ImageFactorySchematics from v1.14),
 // and on GRUB machines the kernel arguments the lifecycle API would drop.
 import type { TalosClient } from "../../src/talos/client.ts";
-import { imageFacts } from "../../src/talos/machine.ts";
+import { facts, imageFacts } from "../../src/talos/machine.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
 import { clientFor } from "../harness/talos-client.ts";
 
@@ -81,5 +81,18 @@ describe("a machine's image facts, as the operator reads them", () => {
     } finally {
       reader.close();
     }
+  });
+
+  it("on a boot read once it finished, a fresh read asks again for the configuration only", async () => {
+    const node = fleet.node("worker-2");
+    const first = await facts(client, node.address, { image: "fresh" });
+    expect(first.image?.kernelArgs).toEqual(["console=ttyS1,115200", "net.ifnames=0"]);
+    const before = node.calls.length;
+    const again = await facts(client, node.address, { image: "fresh", known: first });
+    const methods = node.calls.slice(before).map((c) => c.method.split("/").pop());
+    // The boot ID and the machine's status, then the configuration (for its kernel arguments):
+    // no version, extension, SecureBoot or schematic read, no diagnostics.
+    expect(methods.sort()).toEqual(["Get", "Get", "Read"]);
+    expect(again.image).toEqual(first.image);
   });
 });
