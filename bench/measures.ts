@@ -77,16 +77,21 @@ export function counterTotal(metricsText: string, name: string): number {
   return total;
 }
 
-/** Peak resident memory (VmHWM) and CPU seconds (user + system) of a live process, from /proc. */
+/** Resident memory now (VmRSS) and at its peak (VmHWM), and CPU seconds (user + system), from /proc. */
 export function parseProcUsage(
   status: string,
   stat: string,
   ticksPerSecond = 100,
-): { peakRssMiB: number; cpuSeconds: number } {
-  const hwmKiB = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
+): { rssMiB: number; peakRssMiB: number; cpuSeconds: number } {
+  const kiB = (field: string) =>
+    Number(new RegExp(`${field}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? Number.NaN);
   // Fields after the command name, which is in parentheses and may hold spaces: utime is field 14.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  return { peakRssMiB: hwmKiB / 1024, cpuSeconds: (utime + stime) / ticksPerSecond };
+  return {
+    rssMiB: kiB("VmRSS") / 1024,
+    peakRssMiB: kiB("VmHWM") / 1024,
+    cpuSeconds: (utime + stime) / ticksPerSecond,
+  };
 }

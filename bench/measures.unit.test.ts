@@ -94,9 +94,9 @@ describe("counts", () => {
     });
   });
 
-  it("reads peak RSS and CPU seconds from /proc, a command name with spaces included", () => {
+  it("reads RSS now and at its peak, and CPU seconds, from /proc, a command name with spaces included", () => {
     const status = "Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  100000 kB\n";
     const stat = "42 (node main) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 1000";
-    expect(parseProcUsage(status, stat, 100)).toEqual({ peakRssMiB: 200, cpuSeconds: 3 });
+    expect(parseProcUsage(status, stat, 100)).toEqual({ rssMiB: 97.65625, peakRssMiB: 200, cpuSeconds: 3 });
   });
 });

@@ -29,6 +29,8 @@ export interface OperatorCase {
   timeoutMs: number;
   /** Workload pods on the fleet; none when left out (every drain is instant). */
   workload?: WorkloadShape;
+  /** The operator's built entry point (dist/src/main.js): what the image runs. */
+  operatorEntry: string;
 }
 
 export interface OperatorResult {
@@ -54,6 +56,8 @@ export interface OperatorResult {
   apiserverRequestsPerNode: number;
   talosCallsPerNode: number;
   talosCallsByMethod: Record<string, number>;
+  /** Resident memory once leading, before the plan is applied. */
+  idleRssMiB: number;
   peakRssMiB: number;
   cpuSeconds: number;
   operatorLog: string;
@@ -137,6 +141,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       planSelector: "",
       // The production defaults where the e2e tests shorten them: facts cached for 60 s, the
       // leader Lease renewed every 2 s (it counts in the operator's Kubernetes requests).
+      entry: c.operatorEntry,
       env: {
         FACTS_TTL_MS: "60000",
         TALOS_DEADLINE_MS: "15000",
@@ -168,6 +173,11 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
         rollout: { maxUnavailable: c.maxUnavailable, nodeTimeout: "10m" },
       },
     };
+    // Leading, its caches filled, no plan yet: the operator at rest.
+    const idle = parseProcUsage(
+      readFileSync(`/proc/${op.pid}/status`, "utf8"),
+      readFileSync(`/proc/${op.pid}/stat`, "utf8"),
+    );
     const applied = Date.now();
     kubectl(["apply", "-f", "-"], JSON.stringify(plan));
     const plans = admin.makeApiClient(CustomObjectsApi);
@@ -255,6 +265,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       apiserverRequestsPerNode: (metricsAfter - metricsBefore) / c.nodes,
       talosCallsPerNode: calls.length / c.nodes,
       talosCallsByMethod: byMethod,
+      idleRssMiB: idle.rssMiB,
       peakRssMiB: usage.peakRssMiB,
       cpuSeconds: usage.cpuSeconds,
       operatorLog: op.logFile,

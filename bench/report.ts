@@ -58,6 +58,7 @@ export function evaluateTargets(results: OperatorResult[], loops: LoopResult[]):
     if (p99 !== undefined && r.nodes >= 100)
       atMost(`${label}: gap p99`, p99, r.nodes >= 1000 ? 250 : 100, " ms");
     if (r.nodes === 1000) atMost(`${label}: peak RSS`, Math.round(r.peakRssMiB), 200, " MiB");
+    atMost(`${label}: RSS at rest, before the plan`, Math.round(r.idleRssMiB), 120, " MiB");
     atMost(`${label}: Talos calls per node`, r.talosCallsPerNode, 15);
     const verbs = Object.entries(r.kubeRequestsByVerb);
     // Evictions follow the pods (one each, and a PDB's refusals), Lease requests the time taken.
@@ -97,7 +98,7 @@ export function table(
     "kube req/node",
     "apiserver req/node",
     "talos calls/node",
-    "RSS MiB",
+    "RSS idle/peak MiB",
     "CPU s",
     "loop s",
     "op÷loop",
@@ -121,7 +122,7 @@ export function table(
         r.kubeRequestsPerNode.toFixed(1),
         r.apiserverRequestsPerNode.toFixed(1),
         r.talosCallsPerNode.toFixed(1),
-        r.peakRssMiB.toFixed(0),
+        `${r.idleRssMiB.toFixed(0)}/${r.peakRssMiB.toFixed(0)}`,
         r.cpuSeconds.toFixed(1),
         compared ? `${s(compared.wallMs)}${compared.extrapolated ? "*" : ""}` : "-",
         compared ? (r.wallMs / compared.wallMs).toFixed(2) : "-",

@@ -12,6 +12,8 @@ export interface OperatorOptions {
   planSelector: string;
   identity?: string;
   env?: Record<string, string>;
+  /** The script to run: src/main.ts unless given (the bench runs the build, as the image does). */
+  entry?: string;
 }
 
 export interface OperatorProcess extends ManagedProcess {
@@ -31,7 +33,7 @@ export function startOperator(options: OperatorOptions): OperatorProcess {
     ? join(folder, `operator-${process.pid}-${++started}.log`)
     : join(scratchDir("operator"), "operator.log");
   const identity = options.identity ?? `operator-${process.pid}`;
-  const proc = startProcess("operator", process.execPath, [...entrypointNodeFlags(), main], {
+  const proc = startProcess("operator", process.execPath, [...entrypointNodeFlags(), options.entry ?? main], {
     logFile,
     env: {
       ...process.env,
