@@ -1,7 +1,7 @@
 // The simulator's lag (bench/lag.ts): what SimNode records of a late timer, the figures the bench
 // draws from it, and the rule that refuses a case whose simulator lagged more than 10%.
-import { defaultTiming, publicFactoryUrl } from "../testkit/fleet/fleet.ts";
-import { SimNode, type TimerLag } from "../testkit/fleet/node.ts";
+import { defaultTiming, loneWorker } from "../testkit/fleet/fleet.ts";
+import type { TimerLag } from "../testkit/fleet/node.ts";
 import { lagOf, lagRefusal, simulatorLag } from "./lag.ts";
 import type { OperatorResult } from "./operator-run.ts";
 import { evaluateTargets, table } from "./report.ts";
@@ -12,20 +12,7 @@ const reboot = (lateMs: number, at = 10_000): TimerLag => ({ timer: "reboot", no
 
 describe("the simulator's record of its timers", () => {
   it("notes how late a reboot fired when its event loop was busy", async () => {
-    const node = new SimNode(
-      {
-        hostname: "w",
-        address: "127.0.0.2",
-        role: "worker",
-        platform: "metal",
-        schematic: "",
-        extensions: [],
-        secureBoot: false,
-        factoryUrl: publicFactoryUrl,
-      },
-      "v1.12.4",
-      { ...defaultTiming, rebootMs: 20, stepMs: 1, sequenceDelayMs: 1 },
-    );
+    const node = loneWorker("v1.12.4", { ...defaultTiming, rebootMs: 20, stepMs: 1, sequenceDelayMs: 1 });
     const down = new Promise<void>((resolve) => node.listen({ down: () => resolve() }));
     const up = new Promise<void>((resolve) => node.listen({ up: () => resolve() }));
     node.startReboot("test");

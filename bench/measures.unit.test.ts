@@ -2,8 +2,7 @@
 // sequence, the gap, and the counts read from apiserver metrics, audit log and /proc.
 import { jest } from "@jest/globals";
 import { auditRequests } from "../testkit/control-plane/audit.ts";
-import { defaultTiming, publicFactoryUrl } from "../testkit/fleet/fleet.ts";
-import { SimNode } from "../testkit/fleet/node.ts";
+import { defaultTiming, loneWorker } from "../testkit/fleet/fleet.ts";
 import { counterTotal, gapsMs, idealMs, nodeCriticalMs, parseProcUsage, percentile } from "./measures.ts";
 
 describe("the ideal time", () => {
@@ -12,20 +11,7 @@ describe("the ideal time", () => {
   it("matches the simulator's legacy upgrade: from the call until apid answers again", () => {
     jest.useFakeTimers();
     const timing = { ...defaultTiming, rebootMs: 2_000 };
-    const node = new SimNode(
-      {
-        hostname: "w",
-        address: "127.0.0.2",
-        role: "worker",
-        platform: "metal",
-        schematic: "",
-        extensions: [],
-        secureBoot: false,
-        factoryUrl: publicFactoryUrl,
-      },
-      "v1.12.4",
-      timing,
-    );
+    const node = loneWorker("v1.12.4", timing);
     let upAt: number | undefined;
     node.listen({ up: () => (upAt = Date.now()) });
     const calledAt = Date.now();

@@ -107,6 +107,23 @@ export const publicFactoryUrl = "https://factory.talos.dev";
 
 export { vanillaSchematic };
 
+/** One machine of no fleet, for tests of its own sequences: a bare-metal worker of no factory. */
+export const loneWorker = (version: string, timing: Timing): SimNode =>
+  new SimNode(
+    {
+      hostname: "w",
+      address: "127.0.0.2",
+      role: "worker",
+      platform: "metal",
+      schematic: "",
+      extensions: [],
+      secureBoot: false,
+      factoryUrl: publicFactoryUrl,
+    },
+    version,
+    timing,
+  );
+
 /**
  * A fleet's loopback block, 127.<block>.<n / 250>.<n % 250 + 2>: one /16 per fleet, picked at
  * random, and picked again if another process already serves there (see Fleet.start).
