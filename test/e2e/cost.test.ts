@@ -103,6 +103,22 @@ describe("the cost of a rollout", () => {
     await waitUntil("every node's configuration patched", async () => patched() === controlPlanes + workers, {
       timeoutMs: 30_000,
     });
+    const passes = () =>
+      readFileSync(run.operator.logFile, "utf8")
+        .split("\n")
+        .filter((line) => line.includes('"msg":"reconciled"') && line.includes(`"plan":"${run.name}"`))
+        .map((line) => JSON.parse(line) as { requeueAfterMs?: number });
+    // The pass that patched the last node (and stopped watching it) asked for another, which sets
+    // no timer: once it is logged, no call of the rollout is still on its way to a machine (a
+    // watch reopened just before the last one was stopped once reached its machine after the patch).
+    await waitUntil(
+      "a pass of the completed plan that sets no timer",
+      async () => {
+        const last = passes().at(-1);
+        return last !== undefined && last.requeueAfterMs === undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const to = Date.now();
     const upgraded = controlPlanes + workers;
     const calls = talosCalls() - callsBefore;
@@ -163,11 +179,6 @@ describe("the cost of a rollout", () => {
     // nudge (another label) after the churn gives a pass that ends after it: every pass until
     // then made no Talos call, and the last one sets no timer of its own, so no call comes
     // without a change to the plan or what it reads.
-    const passes = () =>
-      readFileSync(run.operator.logFile, "utf8")
-        .split("\n")
-        .filter((line) => line.includes('"msg":"reconciled"') && line.includes(`"plan":"${run.name}"`))
-        .map((line) => JSON.parse(line) as { requeueAfterMs?: number });
     const nudge = async (value: string) => {
       const before = passes().length;
       await run.kubectl(["label", "node", "--overwrite", run.node("worker-1"), `cost-test=${value}`]);
