@@ -9,6 +9,7 @@ import {
   PolicyV1Api,
   type V1PodTemplateSpec,
 } from "@kubernetes/client-node";
+import { defaultServiceAccount } from "../testkit/control-plane/service-accounts.ts";
 import { waitUntil } from "../testkit/control-plane/wait.ts";
 import { fleetLabel } from "../testkit/fleet/kubelet.ts";
 
@@ -75,17 +76,8 @@ export async function startWorkloads(
   const apps = kc.makeApiClient(AppsV1Api);
   const policy = kc.makeApiClient(PolicyV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  // A bare pod's admission looks up the namespace's default ServiceAccount, which the controller
-  // manager makes a moment after the namespace (the sets' controllers wait for it themselves).
-  await waitUntil(
-    "the workloads' default ServiceAccount",
-    async () =>
-      core.readNamespacedServiceAccount({ namespace, name: "default" }).then(
-        () => true,
-        () => false,
-      ),
-    { timeoutMs: 60_000 },
-  );
+  // Bare pods are admitted only once the namespace has its default ServiceAccount.
+  await defaultServiceAccount(core, namespace);
   // The DaemonSet gives one pod per worker; a bare pod per 20 workers; the rest in sets of five.
   const bare = Math.max(1, Math.floor(workers / 20));
   const sets = Math.max(1, Math.round((shape.podsPerWorker * workers - workers - bare) / replicas));

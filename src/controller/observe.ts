@@ -23,7 +23,7 @@ import {
 import { activeStates } from "../core/node-steps.ts";
 import { matchesSelector } from "../core/selection.ts";
 import { nextToStart } from "../core/start-nodes.ts";
-import { controlPlaneCheck, etcdCheck, nodesCheck } from "../health/builtin.ts";
+import { controlPlaneCheck, etcdCheck, machineProblems, nodesCheck } from "../health/builtin.ts";
 import { evaluateCel } from "../health/cel.ts";
 import { evaluatePrometheus } from "../health/prometheus.ts";
 import { ManifestSync } from "../kube/manifest-sync.ts";
@@ -237,12 +237,8 @@ function controlPlaneMayStart(plan: Plan): boolean {
 /** Facts of a machine at rest (healthy, on a boot the kubelet still reports) last this many TTLs. */
 const restingTtlFactor = 10;
 
-/** A machine as the Nodes gate wants it: answering, booted, without diagnostics. */
-const healthy = (facts: TalosFacts) =>
-  facts.reachable &&
-  facts.version !== undefined &&
-  facts.stage === "RUNNING" &&
-  (facts.diagnostics?.length ?? 0) === 0;
+/** A machine as the Nodes gate wants it, its version known. */
+const healthy = (facts: TalosFacts) => facts.version !== undefined && machineProblems("", facts).length === 0;
 
 /** The facts of a machine the plan does not cover: its Talos API is not asked. */
 const notCovered = "not covered by the plan: its Talos API is not read";

@@ -36,7 +36,8 @@ export function nodesCheck(
   };
 }
 
-function machineProblems(name: string, facts: TalosFacts | undefined): string[] {
+/** What the Nodes gate holds against a machine: not answering, not booted, a diagnostic. */
+export function machineProblems(name: string, facts: TalosFacts | undefined): string[] {
   if (!facts) return [];
   if (!facts.reachable) return [`the Talos API of ${name} does not answer`];
   const problems: string[] = [];

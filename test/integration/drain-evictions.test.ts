@@ -8,6 +8,7 @@ import { newShellMemory } from "../../src/controller/observe.ts";
 import { Evictions } from "../../src/kube/evictions.ts";
 import type { ManifestSync } from "../../src/kube/manifest-sync.ts";
 import { NodeControl } from "../../src/kube/nodes.ts";
+import { defaultServiceAccount } from "../../testkit/control-plane/service-accounts.ts";
 import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 
@@ -44,16 +45,7 @@ const pod = (name: string, labels: Record<string, string>, ownedBy?: string): V1
 
 beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  // The pods' admission looks the ServiceAccount up; the controller that makes it may not have yet.
-  await waitUntil(
-    "the namespace's default ServiceAccount",
-    async () =>
-      core.readNamespacedServiceAccount({ namespace, name: "default" }).then(
-        () => true,
-        () => false,
-      ),
-    { timeoutMs: 30_000 },
-  );
+  await defaultServiceAccount(core, namespace);
   await core.createNode({ body: { metadata: { name: node } } });
   for (const name of ["web", "api"]) {
     const made = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name } } });

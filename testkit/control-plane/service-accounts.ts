@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import { writeKubeconfig } from "./control-plane.ts";
+import { waitUntil } from "./wait.ts";
 
 export async function mintServiceAccountToken(
   admin: KubeConfig,
@@ -36,4 +37,20 @@ export async function serviceAccountKubeconfig(
     token: await mintServiceAccountToken(admin, namespace, name),
   });
   return path;
+}
+
+/**
+ * Waits for a namespace's default ServiceAccount, which a pod's admission looks up: the controller
+ * manager makes it a moment after the namespace, so a pod created at once may be refused.
+ */
+export async function defaultServiceAccount(core: CoreV1Api, namespace: string): Promise<void> {
+  await waitUntil(
+    `the default ServiceAccount of ${namespace}`,
+    async () =>
+      core.readNamespacedServiceAccount({ namespace, name: "default" }).then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 60_000 },
+  );
 }
