@@ -22,6 +22,7 @@ import {
   upgradeLifecycle,
 } from "../talos/machine.ts";
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
+import type { WatchedMachine } from "../talos/watch.ts";
 import type { ShellMemory } from "./observe.ts";
 
 export interface ActPorts {
@@ -35,6 +36,8 @@ export interface ActPorts {
   planName: string;
   drain: PlanSpec["drain"];
   self?: PodRef;
+  /** The status an open machine watch last delivered, for the nodes under way. */
+  watched?: (address: string) => WatchedMachine | undefined;
   /** Called when a pull started by a prepull action ends, so that the plan is looked at again. */
   pulled: () => void;
   hookJobs?: HookJobs;
@@ -194,12 +197,24 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       // Never twice for one boot: a call this process made, or one the machine shows it took (it
       // booted since, or a sequence runs: Talos answers before its sequence starts), counts as made.
       if (memory.upgradeCalls.get(action.node) === action.bootIdBefore) return "called";
-      // Only the boot and the stage matter here: the rest is kept from the pass's read of this boot.
-      const fresh = await facts(ports.talosClient, action.address, {
-        known: memory.facts.get(action.node)?.facts,
-      });
-      if (!fresh.reachable) return undefined;
-      if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
+      // Only the boot and the stage matter here. A machine watch open since the facts of the boot
+      // the call is for were read shows both: no reboot since (it would have ended the stream), and
+      // RUNNING, no sequence under way. Otherwise they are read; the rest is kept from this boot's.
+      const known = memory.facts.get(action.node);
+      const watched = ports.watched?.(action.address);
+      const unchanged =
+        known?.facts.bootId === action.bootIdBefore &&
+        watched !== undefined &&
+        known.stream === watched.stream &&
+        watched.stage === "RUNNING";
+      if (!unchanged) {
+        const fresh = await facts(ports.talosClient, action.address, {
+          ...(known ? { known: known.facts } : {}),
+          ...(ports.watched ? { watched: () => ports.watched?.(action.address) } : {}),
+        });
+        if (!fresh.reachable) return undefined;
+        if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
+      }
       try {
         const mode = rebootModes[action.rebootMode];
         if (action.api === "lifecycle")

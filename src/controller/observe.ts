@@ -62,6 +62,8 @@ export interface ShellMemory {
   patchErrors: Map<string, Map<KubeComponent, string>>;
   /** Facts last read per node, and the machine watch's stream that was open when they were read. */
   facts: Map<string, { at: number; facts: TalosFacts; stream?: number }>;
+  /** The nodes the plan's next starts take, as the last pass saw them: their machines are watched too. */
+  startsNext: Set<string>;
   /** The last etcd view read, when, and the control planes' state it was read in. */
   etcd?: { at: number; key: string; view: EtcdView };
   /** Upgrade calls this process made, by node: the boot ID they were made from. */
@@ -91,6 +93,7 @@ export function newShellMemory(): ShellMemory {
     patchErrors: new Map(),
     installImages: new Map(),
     facts: new Map(),
+    startsNext: new Set(),
     upgradeCalls: new Map(),
     hookErrors: new Map(),
     delivered: new Set(),
@@ -348,6 +351,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     return node === undefined || !isReady(node) || (cached !== undefined && !healthy(cached));
   };
   const startsNext = settled ? new Set<string>() : nextToStart([...entries.values()], plan.spec, skipped);
+  memory.startsNext = startsNext;
   const nodeFacts = async (node: V1Node): Promise<TalosFacts> => {
     const name = node.metadata?.name ?? "";
     if (!covers(node)) return { reachable: false, error: notCovered };
@@ -382,15 +386,16 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       age < factsTtlFor(name, inputs.factsTtlMs * restingTtlFactor)
     )
       return cached.facts;
-    // A node under way whose watch stream was already open when its facts were last read, on a
-    // finished boot, has not rebooted since (a reboot ends the stream): the stream's status
-    // stands in for reading boot and status again, within the same TTL.
+    // A machine whose watch stream was already open when its facts were last read has not
+    // rebooted since (a reboot ends the stream). Under way, on a finished boot, the stream's status
+    // stands in for reading boot and status again, within the same TTL; otherwise the boot is kept.
     const watched = inputs.watched?.(address);
+    const onStream =
+      cached?.facts.reachable === true && watched !== undefined && cached.stream === watched.stream;
     if (
-      cached?.facts.reachable &&
-      busy &&
+      onStream &&
       watched !== undefined &&
-      cached.stream === watched.stream &&
+      busy &&
       cached.facts.stage === "RUNNING" &&
       cached.facts.image !== undefined &&
       now.getTime() - cached.at < factsTtlFor(name, inputs.factsTtlMs)
@@ -410,6 +415,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       ...(cached ? { known: cached.facts } : {}),
       // The health gate reads diagnostics of the nodes not under way.
       diagnostics: !busy,
+      watched: () => inputs.watched?.(address),
+      sameBoot: onStream,
     });
     const kept = cached?.facts.image;
     const rebooted = fresh.reachable && kept !== undefined && cached?.facts.bootId !== fresh.bootId;

@@ -188,6 +188,7 @@ export class Reconciler {
           planName: name,
           drain: plan.spec.drain,
           ...(ports.self ? { self: ports.self } : {}),
+          watched: (address) => ports.watches.machine(name, address),
           pulled: () => ports.requeue(name),
           ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
           ...(ports.etcdSnapshot
@@ -210,9 +211,14 @@ export class Reconciler {
         };
         this.writtenVersion.set(name, await ports.store.writeStatus(plan, status));
       }
-      const busy = new Set(decision.status.nodes.filter((e) => activeStates.has(e.state)).map((e) => e.name));
+      // The machines under way, and those the next starts take: an open stream lets a pass take
+      // their boot and status from it instead of reading them.
+      const watched = new Set([
+        ...decision.status.nodes.filter((e) => activeStates.has(e.state)).map((e) => e.name),
+        ...memory.startsNext,
+      ]);
       const addresses = observation.nodes
-        .filter((n) => busy.has(n.name) && n.address)
+        .filter((n) => watched.has(n.name) && n.address)
         .map((n) => n.address as string);
       ports.watches.set(name, "error" in talosClient ? undefined : talosClient, addresses);
       await ports.nodePods.want(

@@ -25,6 +25,7 @@ import type { VersionResponse__Output } from "./generated/machine/VersionRespons
 import { configImages, installKernelArgs } from "./machine-config.ts";
 import { decodeMessage, structToJson } from "./proto.ts";
 import { schematicFromExtensions } from "./schematic.ts";
+import type { WatchedMachine } from "./watch.ts";
 
 const containerd = { driver: "CRI", namespace: "NS_SYSTEM" };
 
@@ -218,31 +219,58 @@ interface FactsRead {
   known?: TalosFacts;
   /** Diagnostics are read again on the same boot only when asked (the health gate's nodes). */
   diagnostics?: boolean;
+  /** The machine's status as an open MachineStatus watch last delivered it, if one is open. */
+  watched?: () => WatchedMachine | undefined;
+  /**
+   * The machine is still on the boot `known` was read on: a watch stream open since that read (a
+   * reboot would have ended it) proves it. The boot ID is not read again.
+   */
+  sameBoot?: boolean;
 }
 
 /**
- * The machine as the plan needs it. The boot ID and machine status are always read; the version,
+ * The machine's status from its open watch when the stream outlasts the boot ID's read (a reboot
+ * ends it, so both are of one boot); otherwise read.
+ */
+async function statusAlong(
+  client: TalosClient,
+  node: string,
+  boot: Promise<string>,
+  watched: FactsRead["watched"],
+): Promise<{ stage: MachineStage; ready: boolean; stream?: number }> {
+  const before = watched?.();
+  if (!before) return machineStatus(client, node);
+  await boot;
+  const after = watched?.();
+  return after?.stream === before.stream ? after : machineStatus(client, node);
+}
+
+/**
+ * The machine as the plan needs it. The boot ID and the machine status are read, unless an open
+ * watch shows them; the version,
  * platform and image facts only on a boot not seen before (they cannot change without a reboot).
  * Once per boot means once it finished: extensions load during the boot.
  */
 export async function facts(client: TalosClient, node: string, read: FactsRead = {}): Promise<TalosFacts> {
   const { known } = read;
   try {
-    const [boot, status] = await Promise.all([bootId(client, node), machineStatus(client, node)]);
+    const booted =
+      read.sameBoot && known?.bootId !== undefined ? Promise.resolve(known.bootId) : bootId(client, node);
+    const [boot, status] = await Promise.all([booted, statusAlong(client, node, booted, read.watched)]);
     const same = known?.reachable === true && known.bootId === boot && known.version !== undefined;
     const running = same
       ? Promise.resolve({ tag: known.version ?? "", platform: known.platform ?? "" })
       : version(client, node);
     // Image facts read on this boot once it finished stand for the boot (extensions load during
     // it): a boot still under way is not asked for them.
-    const booted = same && known.stage === "RUNNING" ? known.image : undefined;
+    const bootParts = same && known.stage === "RUNNING" ? known.image : undefined;
     const imageRead =
-      read.image === "fresh" || (read.image === "perBoot" && !booted && status.stage === "RUNNING")
+      read.image === "fresh" || (read.image === "perBoot" && !bootParts && status.stage === "RUNNING")
         ? imageFacts(
             client,
             node,
             running.then((r) => r.tag),
-            booted,
+            bootParts,
           )
         : Promise.resolve(same ? known.image : undefined);
     const [v, image, active] = await Promise.all([

@@ -1,13 +1,16 @@
 // The upgrade call is made once per boot, whatever happens to the status write that confirms it:
 // act()'s guard over the wire against a simulated machine that, as Talos does, answers the call
 // before its sequence starts. A second pass of the same process (its confirmation lost to a 409)
-// and a new process reading the machine once its sequence runs both count the call as made.
+// and a new process reading the machine once its sequence runs both count the call as made. A
+// machine watch open since the boot's facts were read stands in for reading them again before the
+// call, and tells a sequence under way as well as a read.
 import type { ActPorts } from "../../src/controller/act.ts";
 import { act } from "../../src/controller/act.ts";
 import { newShellMemory } from "../../src/controller/observe.ts";
 import type { Action } from "../../src/model/actions.ts";
 import type { TalosClient } from "../../src/talos/client.ts";
 import { facts } from "../../src/talos/machine.ts";
+import { MachineWatches } from "../../src/talos/watch.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { Fleet, vanillaSchematic } from "../../testkit/fleet/fleet.ts";
 import { clientFor } from "../harness/talos-client.ts";
@@ -21,9 +24,10 @@ describe("the upgrade call, once per boot", () => {
   beforeAll(async () => {
     fleet = await Fleet.start({
       controlPlanes: 1,
-      workers: 2,
+      workers: 4,
       talosVersion: "v1.12.3",
-      timing: { sequenceDelayMs, rebootMs: 5_000 },
+      // An install long enough for the watch to show the sequence before the machine goes down.
+      timing: { sequenceDelayMs, installMs: 2_000, rebootMs: 5_000 },
     });
     client = clientFor(fleet.talosconfig.admin);
   });
@@ -85,5 +89,62 @@ describe("the upgrade call, once per boot", () => {
     expect(await act(action, ports())).toBe("called");
     expect(await act(action, ports())).toBe("called");
     expect(fleet.node("cp-1").upgrades).toHaveLength(2);
+  });
+
+  describe("with the machine watched", () => {
+    const watches = new MachineWatches(() => undefined);
+    afterAll(() => watches.stop());
+
+    /** Watches the node (a plan of its own), then reads its facts through the open stream, as observe() does. */
+    async function watchedUpgradeOf(short: string) {
+      const action = await upgradeOf(short);
+      const node = fleet.node(short);
+      const watched = (address: string) => watches.machine(short, address);
+      watches.set(short, client, [node.address]);
+      await waitUntil(`${short}'s watch delivers`, async () => watched(node.address) !== undefined, {
+        timeoutMs: 5_000,
+      });
+      const memory = newShellMemory();
+      const stream = watched(node.address)?.stream;
+      const before = node.calls.length;
+      const read = await facts(client, node.address, { watched: () => watched(node.address) });
+      memory.facts.set(node.hostname, { at: Date.now(), facts: read, ...(stream ? { stream } : {}) });
+      return { action, node, memory, read, watched, reads: node.calls.slice(before).map((c) => c.method) };
+    }
+
+    it("facts take the status from the open stream, and the boot from a stream open since the last read", async () => {
+      const { node, read, reads, watched } = await watchedUpgradeOf("worker-3");
+      expect(read).toMatchObject({ reachable: true, stage: "RUNNING", ready: true });
+      expect(reads).toContain("/machine.MachineService/Read");
+      expect(reads).not.toContain("/cosi.resource.State/Get");
+      // Read again on the same stream, for the health gate: only the diagnostics are asked.
+      const before = node.calls.length;
+      const again = await facts(client, node.address, {
+        known: read,
+        watched: () => watched(node.address),
+        sameBoot: true,
+        diagnostics: true,
+      });
+      expect(again).toEqual(read);
+      expect(node.calls.slice(before).map((c) => c.method)).toEqual(["/cosi.resource.State/List"]);
+    });
+
+    it("the call is made on the watch's word, without reading the machine again, and once", async () => {
+      const { action, node, memory, watched } = await watchedUpgradeOf("worker-4");
+      const before = node.calls.length;
+      expect(await act(action, { ...ports(memory), watched } as ActPorts)).toBe("called");
+      expect(node.calls.slice(before).map((c) => c.method)).toEqual(["/machine.MachineService/Upgrade"]);
+      // A new process with facts read on the same stream: once the sequence runs the watch says
+      // so, the machine is read, and the call is counted as made.
+      await waitUntil(
+        "the watch shows the sequence",
+        async () => watched(node.address)?.stage === "UPGRADING",
+        { timeoutMs: 10_000, intervalMs: 20 },
+      );
+      const restarted = newShellMemory();
+      for (const [name, known] of memory.facts) restarted.facts.set(name, known);
+      expect(await act(action, { ...ports(restarted), watched } as ActPorts)).toBe("called");
+      expect(node.upgrades).toHaveLength(1);
+    });
   });
 });
