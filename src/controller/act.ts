@@ -22,7 +22,7 @@ import {
   upgradeLifecycle,
 } from "../talos/machine.ts";
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
-import type { WatchedMachine } from "../talos/watch.ts";
+import type { WatchedMachine } from "../talos/machine-status.ts";
 import type { ShellMemory } from "./observe.ts";
 
 export interface ActPorts {

@@ -45,8 +45,8 @@ import type {
 } from "../model/observation.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
 import { etcdView, facts, imageFacts, kubernetesFacts } from "../talos/machine.ts";
+import type { WatchedMachine } from "../talos/machine-status.ts";
 import { renderedManifests } from "../talos/manifests.ts";
-import type { WatchedMachine } from "../talos/watch.ts";
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {

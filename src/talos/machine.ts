@@ -23,9 +23,9 @@ import type { LifecycleServiceUpgradeResponse__Output } from "./generated/machin
 import type { UpgradeResponse__Output } from "./generated/machine/UpgradeResponse.ts";
 import type { VersionResponse__Output } from "./generated/machine/VersionResponse.ts";
 import { configImages, installKernelArgs } from "./machine-config.ts";
+import { machineStatusOf, type WatchedMachine } from "./machine-status.ts";
 import { decodeMessage, structToJson } from "./proto.ts";
 import { schematicFromExtensions } from "./schematic.ts";
-import type { WatchedMachine } from "./watch.ts";
 
 const containerd = { driver: "CRI", namespace: "NS_SYSTEM" };
 
@@ -49,18 +49,6 @@ async function bootId(client: TalosClient, node: string): Promise<string> {
     (m) => chunks.push(m.bytes),
   );
   return Buffer.concat(chunks).toString("utf8").trim();
-}
-
-/** A MachineStatus resource's stage and readiness, as Get and Watch deliver it. */
-export function machineStatusOf(resource: Resource__Output | null): { stage: MachineStage; ready: boolean } {
-  const spec = specOf(resource, "talos.resource.definitions.runtime.MachineStatusSpec") as {
-    stage?: string;
-    status?: { ready?: boolean };
-  };
-  return {
-    stage: (spec.stage ?? "MACHINE_STAGE_UNKNOWN").replace("MACHINE_STAGE_", "") as MachineStage,
-    ready: spec.status?.ready ?? false,
-  };
 }
 
 async function machineStatus(

@@ -3,17 +3,9 @@
 // node went down) is reopened with a growing pause; every event or end wakes the plan.
 // While a stream stays open the machine has not rebooted (a reboot ends it), so its last state
 // stands in for polling the machine's status and boot each pass.
-import type { MachineStage } from "../model/observation.ts";
 import type { TalosClient } from "./client.ts";
 import type { WatchResponse__Output } from "./generated/cosi/resource/WatchResponse.ts";
-import { machineStatusOf } from "./machine.ts";
-
-/** A machine's status as an open stream last delivered it; `stream` names that stream. */
-export interface WatchedMachine {
-  stream: number;
-  stage: MachineStage;
-  ready: boolean;
-}
+import { machineStatusOf, type WatchedMachine } from "./machine-status.ts";
 
 interface Watch {
   controller: AbortController;
