@@ -18,7 +18,9 @@ RUN npm ci --omit=dev --ignore-scripts
 # Runtime: non-root, and it writes nothing to its root filesystem, so it runs read-only. Node
 # itself is PID 1 and handles SIGTERM: the operator drains its work and hands back its lease.
 # A small young generation: the operator's garbage is short-lived, and the default one held a
-# quarter of its peak memory at 100 nodes (tests and the benchmark run it with these flags too).
+# quarter of its peak memory at 100 nodes. V8 sized for memory rather than speed: at 30 nodes it
+# held 130 MiB at rest instead of 143 and peaked at 154 instead of 197, for about a seventh more
+# CPU time (tests and the benchmark run it with these flags too).
 FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="talos-upgrade-operator" \
       org.opencontainers.image.description="Upgrades Talos Linux clusters declaratively, node by node, gated on cluster health" \
@@ -29,4 +31,4 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY proto ./proto
 USER node
-ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/src/main.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--optimize-for-size", "dist/src/main.js"]
