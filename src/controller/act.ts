@@ -51,6 +51,20 @@ export interface ActPorts {
   snapshotted?: () => void;
 }
 
+/** Evictions under way at once in one node's drain. */
+const evictionsAtOnce = 16;
+
+/** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
+async function eachAtMost<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 const rebootModes = { Default: "DEFAULT", Powercycle: "POWERCYCLE", Force: "FORCE" } as const;
 
 /** Runs one action; resolves to "called" when a Talos upgrade call was accepted, "patched" when a configuration is as asked. */
@@ -65,18 +79,25 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       return undefined;
     case "drain": {
       const plan = drainPlan(await ports.pods(action.node), action.node, ports.drain, ports.self);
-      const refused: string[] = [];
       // A refusal says the pod's disruption budget allows none now; the pods of the same owner
-      // share that budget, so they wait for a later pass rather than be refused one by one.
-      const refusedOwners = new Set<string>();
+      // share that budget, so they go one after another, and after a refusal wait for a later
+      // pass rather than be refused one by one. Owners go side by side, as kubectl drain's
+      // evictions do: one at a time, a node's drain took a round trip per pod before the first
+      // pod could stop.
+      const byOwner = new Map<string, V1Pod[]>();
       for (const pod of plan.evict) {
-        const owner = pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid;
-        if (owner !== undefined && refusedOwners.has(owner)) continue;
-        const result = await ports.evictions.evict(pod);
-        if (result.evicted) continue;
-        refused.push(result.reason);
-        if (owner !== undefined) refusedOwners.add(owner);
+        const owner =
+          pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid ?? pod.metadata?.uid ?? "";
+        byOwner.set(owner, [...(byOwner.get(owner) ?? []), pod]);
       }
+      const refusals = await eachAtMost([...byOwner.values()], evictionsAtOnce, async (pods) => {
+        for (const pod of pods) {
+          const result = await ports.evictions.evict(pod);
+          if (!result.evicted) return [result.reason];
+        }
+        return [];
+      });
+      const refused = refusals.flat();
       if (refused.length > 0) memory.drainBlocked.set(action.node, refused.join("; "));
       else memory.drainBlocked.delete(action.node);
       return undefined;
