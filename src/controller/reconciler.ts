@@ -1,6 +1,6 @@
 // One reconcile pass, top to bottom: read the plan (the cache when it holds this process's last
-// write, else the apiserver) → observe → decide → write the status
-// (the intent) → act → confirm accepted upgrade calls in status → Events. Only the leader acts.
+// write, else the apiserver) → observe → decide → write the status (the intent, and the upgrade
+// calls earlier passes saw accepted) → act → Events. Only the leader acts.
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
@@ -72,6 +72,12 @@ export class Reconciler {
   private readonly writtenVersion = new Map<string, string>();
   /** When this process last wrote each plan's status (the observation's clock). */
   private readonly writtenAt = new Map<string, number>();
+  /**
+   * Upgrade calls Talos accepted that no status write carries yet, per plan and node: the boot the
+   * call went from, and when. The next write carries them; a crash before it loses only the time
+   * (the next process reads the call back from the machine).
+   */
+  private readonly accepted = new Map<string, Map<string, { bootIdBefore: string; at: string }>>();
 
   constructor(ports: ReconcilerPorts) {
     this.ports = ports;
@@ -96,6 +102,19 @@ export class Reconciler {
     return this.ports.store.get(name);
   }
 
+  /** The status with the accepted calls not written yet, on the entries still waiting on that call. */
+  private withAccepted(name: string, status: NonNullable<Plan["status"]>): NonNullable<Plan["status"]> {
+    const accepted = this.accepted.get(name);
+    if (!accepted || accepted.size === 0) return status;
+    const nodes = status.nodes.map((e) => {
+      const call = accepted.get(e.name);
+      return call && !e.upgradeCalledAt && activeStates.has(e.state) && e.bootIdBefore === call.bootIdBefore
+        ? { ...e, upgradeCalledAt: call.at }
+        : e;
+    });
+    return { ...status, nodes };
+  }
+
   async reconcile(name: string): Promise<number | undefined> {
     const { ports } = this;
     if (!ports.isLeader()) return undefined;
@@ -107,6 +126,7 @@ export class Reconciler {
         this.written.delete(name);
         this.writtenVersion.delete(name);
         this.writtenAt.delete(name);
+        this.accepted.delete(name);
         await ports.nodePods.want(name, []);
         await ports.fleetLock.release(name);
         return undefined;
@@ -128,6 +148,9 @@ export class Reconciler {
         const finalizers = [...(plan.metadata.finalizers ?? []), cordonsFinalizer];
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion, finalizers } };
       }
+      // What is stored, and the plan as this process knows it: with the calls it saw accepted.
+      const stored = plan.status;
+      plan = { ...plan, ...(stored ? { status: this.withAccepted(name, stored) } : {}) };
       const memory = this.memory.get(name) ?? newShellMemory();
       this.memory.set(name, memory);
       const talosClient = await ports.credentials.clientFor(plan);
@@ -159,14 +182,15 @@ export class Reconciler {
 
       // The intent first: after a crash, status and the machines' facts are enough to go on.
       const now = observation.now.getTime();
-      const due = statusWriteDue(plan.status, decision.status, this.writtenAt.get(name), now);
-      // A progress message held back is written by a later pass: one comes before it is due.
-      const heldBack = !due && !isDeepStrictEqual(plan.status, decision.status);
+      const due = statusWriteDue(stored, decision.status, this.writtenAt.get(name), now);
+      // Progress held back is written by a later pass: one comes before it is due.
+      const heldBack = !due && !isDeepStrictEqual(stored, decision.status);
       if (due) {
         const resourceVersion = await ports.store.writeStatus(plan, decision.status);
         this.writtenVersion.set(name, resourceVersion);
         this.writtenAt.set(name, now);
         plan = { ...plan, metadata: { ...plan.metadata, resourceVersion }, status: decision.status };
+        this.accepted.delete(name);
       }
       this.written.set(name, decision.status);
       // Written first, then delivered: a crash in between delivers it after the restart.
@@ -202,14 +226,14 @@ export class Reconciler {
             ports.logger.info({ plan: name, ...change }, "bootstrap manifest synced");
       }
       if (called.length > 0) {
+        // Confirmed by the next write: the machine's reboot, moments away, is a state change.
         const at = new Date().toISOString();
-        const status = {
-          ...decision.status,
-          nodes: decision.status.nodes.map((e) =>
-            called.includes(e.name) ? { ...e, upgradeCalledAt: at } : e,
-          ),
-        };
-        this.writtenVersion.set(name, await ports.store.writeStatus(plan, status));
+        const accepted = this.accepted.get(name) ?? new Map();
+        for (const entry of decision.status.nodes)
+          if (called.includes(entry.name) && entry.bootIdBefore !== undefined && !entry.upgradeCalledAt)
+            accepted.set(entry.name, { bootIdBefore: entry.bootIdBefore, at });
+        this.accepted.set(name, accepted);
+        this.written.set(name, this.withAccepted(name, decision.status));
       }
       // The machines under way, and those the next starts take: an open stream lets a pass take
       // their boot and status from it instead of reading them.
@@ -258,6 +282,7 @@ export class Reconciler {
         this.memory.delete(name);
         this.writtenVersion.delete(name);
         this.writtenAt.delete(name);
+        this.accepted.delete(name);
       }
       return requeueAfterMs;
     } catch (error) {

@@ -1,5 +1,5 @@
-// A status is written at once when anything but the nodes' progress messages changed; a change of
-// messages alone waits until ten seconds after the last write.
+// A status is written at once when anything but progress changed; progress alone (the nodes'
+// messages, the confirmation of an accepted upgrade call) waits until ten seconds after the last write.
 import { statusWriteDue } from "../../../src/controller/status-writes.ts";
 import { anEntry, aStatus } from "../builders/plans.ts";
 
@@ -24,7 +24,20 @@ describe("statusWriteDue", () => {
     expect(statusWriteDue(before, after, undefined, lastWrite)).toBe(true);
   });
 
-  it("writes a change of state, or of anything besides the messages, at once", () => {
+  it("holds back the confirmation of an upgrade call, and writes it with the reboot's state change", () => {
+    const intent = aStatus(anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1" }));
+    const confirmed = aStatus(
+      anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" }),
+    );
+    expect(statusWriteDue(intent, confirmed, lastWrite, lastWrite + 1)).toBe(false);
+    expect(statusWriteDue(intent, confirmed, lastWrite, lastWrite + 10_000)).toBe(true);
+    const rebooting = aStatus(
+      anEntry("w-1", "Rebooting", { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" }),
+    );
+    expect(statusWriteDue(intent, rebooting, lastWrite, lastWrite + 1)).toBe(true);
+  });
+
+  it("writes a change of state, or of anything besides progress, at once", () => {
     const before = draining("draining, 1 pod(s) left");
     const upgrading = aStatus(anEntry("w-1", "Upgrading", { message: "draining, 1 pod(s) left" }));
     expect(statusWriteDue(before, upgrading, lastWrite, lastWrite + 1)).toBe(true);
