@@ -201,6 +201,8 @@ interface ObserveInputs {
   factsTtlMs: number;
   /** The status an open machine watch last delivered, for the nodes under way. */
   watched?: (address: string) => WatchedMachine | undefined;
+  /** Whether the machine's watch was asked for moments ago and has not delivered yet. */
+  watchOpening?: (address: string) => boolean;
   /** The operator's own pod, which no drain evicts. */
   self?: PodRef;
   /** Lists a plan's hook Jobs (read only for plans with hooks). */
@@ -401,6 +403,9 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       now.getTime() - cached.at < factsTtlFor(name, inputs.factsTtlMs)
     )
       return { ...cached.facts, stage: watched.stage, ready: watched.ready };
+    // A watch asked for moments ago is waited for (its first event wakes the plan): read now, the
+    // status would be asked for, and the boot read again once the stream is open.
+    if (cached && inputs.watchOpening?.(address)) return cached.facts;
     // Image facts (schematic, extensions, SecureBoot, kernel arguments) are read while a node may
     // still start or is under way (its verification reads the new boot's); a later read keeps the
     // last ones while the machine stays on the boot they were read on.

@@ -166,6 +166,7 @@ export class Reconciler {
         now: ports.now?.() ?? new Date(),
         factsTtlMs: ports.factsTtlMs,
         watched: (address) => ports.watches.machine(name, address),
+        watchOpening: (address) => ports.watches.opening(name, address),
         ...(ports.self ? { self: ports.self } : {}),
         ...(ports.hookJobs ? { hookJobs: (p: string) => (ports.hookJobs as HookJobs).list(p) } : {}),
         ...(ports.etcdBackupDefault ? { etcdBackupDefault: ports.etcdBackupDefault } : {}),

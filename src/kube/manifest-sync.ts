@@ -28,6 +28,9 @@ type Method = ManifestsView["method"];
 type Inspection = Pick<ManifestsView, "entries" | "inventory" | "orphans" | "workloads">;
 type Live = KubernetesObject & { spec?: { replicas?: number }; status?: Record<string, unknown> };
 
+/** Updates tried against a fresh read before a conflict is an error. */
+const conflictAttempts = 3;
+
 /** What the server sets or keeps on its own: not a difference between two versions of an object. */
 function comparable(object: Record<string, unknown>, method: Method): Record<string, unknown> {
   const { status: _status, ...rest } = object;
@@ -158,11 +161,22 @@ export class ManifestSync {
         PatchStrategy.ServerSideApply,
       );
     if (!live) return this.objects.create<Live>(object, undefined, dry);
-    const current = {
-      ...object,
-      metadata: { ...object.metadata, resourceVersion: live.metadata?.resourceVersion },
-    };
-    return this.objects.replace<Live>(current, undefined, dry);
+    // An update races the controllers writing the object's status (a DaemonSet's, a
+    // Deployment's): a conflict reads it again, a few times, before it counts as a failure.
+    for (let attempt = 1; ; attempt++) {
+      const current = {
+        ...object,
+        metadata: { ...object.metadata, resourceVersion: live.metadata?.resourceVersion },
+      };
+      try {
+        return await this.objects.replace<Live>(current, undefined, dry);
+      } catch (error) {
+        if (httpStatus(error) !== 409 || attempt >= conflictAttempts) throw error;
+        const fresh = await this.read(object);
+        if (!fresh) return this.objects.create<Live>(object, undefined, dry);
+        live = fresh;
+      }
+    }
   }
 
   private async read(object: KubernetesObject): Promise<Live | undefined> {

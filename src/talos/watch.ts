@@ -11,7 +11,12 @@ interface Watch {
   controller: AbortController;
   client: TalosClient;
   live?: WatchedMachine;
+  /** When the stream under way was asked for. */
+  openedAt?: number;
 }
+
+/** How long a stream being opened is waited for: its first event usually comes within tens of ms. */
+const openingMs = 1_000;
 
 let streams = 0;
 
@@ -51,6 +56,20 @@ export class MachineWatches {
     return this.watches.get(`${plan}/${address}`)?.live;
   }
 
+  /**
+   * Whether a stream was asked for moments ago and has not delivered yet: its first event, which
+   * wakes the plan, will give the machine's status and, from then on, the proof of its boot.
+   */
+  opening(plan: string, address: string): boolean {
+    const watch = this.watches.get(`${plan}/${address}`);
+    return (
+      watch !== undefined &&
+      watch.live === undefined &&
+      watch.openedAt !== undefined &&
+      Date.now() - watch.openedAt < openingMs
+    );
+  }
+
   stop(): void {
     for (const watch of this.watches.values()) watch.controller.abort();
     this.watches.clear();
@@ -62,6 +81,7 @@ export class MachineWatches {
     while (!signal.aborted) {
       let events = 0;
       const stream = ++streams;
+      watch.openedAt = Date.now();
       await client
         .stream<WatchResponse__Output>(
           "state",
@@ -80,12 +100,13 @@ export class MachineWatches {
             const resource = message.event.at(-1)?.resource;
             if (resource) watch.live = { stream, ...machineStatusOf(resource) };
             events++;
-            if (events > 1) this.wake(plan);
+            this.wake(plan);
           },
           { signal },
         )
         .catch(() => undefined);
       delete watch.live;
+      delete watch.openedAt;
       if (signal.aborted) return;
       this.wake(plan);
       if (events > 0) pause = 250;

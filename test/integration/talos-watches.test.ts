@@ -1,6 +1,7 @@
 // The COSI watches that wake a plan when a node it works on reboots, against the simulated fleet:
-// a reboot wakes the plan, and after the talosconfig rotates the stream is reopened with the new
-// client (the old certificate would otherwise expire under it).
+// a stream is "opening" until its first event, which wakes the plan; a reboot wakes the plan; and
+// after the talosconfig rotates the stream is reopened with the new client (the old certificate
+// would otherwise expire under it).
 import { jest } from "@jest/globals";
 import type { TalosClient } from "../../src/talos/client.ts";
 import { MachineWatches } from "../../src/talos/watch.ts";
@@ -48,10 +49,19 @@ describe("machine watches", () => {
     // Every stream the first client's loop opens, so that its end can be awaited after the rotation.
     const opened = jest.spyOn(original, "stream");
     watches.set("plan", original, [worker.address]);
+    // Asked for, not delivered yet: a pass waits for it rather than read the machine.
+    expect(watches.opening("plan", worker.address)).toBe(true);
     await waitUntil("a watch is open", async () => watchesBy("before-rotation") === 1, { timeoutMs: 5_000 });
+    // Its first event gives the machine's status, and wakes the plan: a read waits for it.
+    await waitUntil("the watch delivers", async () => watches.machine("plan", worker.address) !== undefined, {
+      timeoutMs: 5_000,
+    });
+    expect(watches.opening("plan", worker.address)).toBe(false);
+    expect(wakes).toContain("plan");
+    const wakesBefore = wakes.length;
 
     worker.startReboot("test");
-    await waitUntil("the reboot woke the plan", async () => wakes.includes("plan"), { timeoutMs: 5_000 });
+    await waitUntil("the reboot woke the plan", async () => wakes.length > wakesBefore, { timeoutMs: 5_000 });
 
     // Rotated once the old loop has reopened its watch after the reboot: the rotation then has a
     // stream to cancel, and the old loop's end is seen (that stream settles). Stopped in its
@@ -82,10 +92,17 @@ describe("machine watches", () => {
       closed = true;
     });
     await waitUntil("the old watch closed", async () => closed, { timeoutMs: 5_000 });
+    await waitUntil(
+      "the new watch delivers",
+      async () => watches.machine("plan", worker.address) !== undefined,
+      {
+        timeoutMs: 5_000,
+      },
+    );
     await new Promise((resolve) => setImmediate(resolve));
-    // A loop that went on would have woken the plan (a stream that ended) before its back-off, and
-    // then reopened with the old client.
-    expect(wakes.length).toBe(wakesAtRotation);
+    // One wake: the new stream's first event. A loop that went on would have woken the plan (a
+    // stream that ended) before its back-off, and then reopened with the old client.
+    expect(wakes.length).toBe(wakesAtRotation + 1);
     expect(opened.mock.calls.length).toBe(callsAtRotation);
     expect(watchesBy("before-rotation")).toBe(watchesAtRotation);
   });
