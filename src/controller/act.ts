@@ -1,7 +1,8 @@
 // act(): carries out a decision's actions through the Kubernetes and Talos adapters, and notes the
 // outcomes that the next observation must know (refused evictions, pulls, refused upgrades).
 import type { V1Pod } from "@kubernetes/client-node";
-import type { KubeComponent, PlanSpec } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../api/v1alpha1/kubernetes-status.ts";
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import type { EtcdSnapshotAction, EtcdSnapshotResult } from "../backup/etcd-snapshot.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";
 import { matcherText } from "../core/silence.ts";

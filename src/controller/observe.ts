@@ -8,7 +8,8 @@ import {
   type V1Pod,
 } from "@kubernetes/client-node";
 import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
-import { excluded, type KubeComponent, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../api/v1alpha1/kubernetes-status.ts";
+import { excluded, type Plan, retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import { drainPlan, type PodRef } from "../core/drain-policy.ts";

@@ -1,7 +1,9 @@
 // What a person running `kubectl describe tup` reads first (describe prints status fields in
 // alphabetical order, so `activity` leads): the work under way now, what comes next, and what the
 // plan waits for. Names only, bounded; the same words the conditions use.
-import type { KubernetesTask, NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
+
+import type { KubernetesTask } from "../api/v1alpha1/kubernetes-status.ts";
+import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { nameList } from "../model/messages.ts";
 import { activeStates } from "./node-steps.ts";
 

@@ -443,7 +443,7 @@ function dryRun(input: {
   const detail = !spec.kubernetes
     ? undefined
     : preview
-      ? `Kubernetes ${preview.phase.status.fromVersion ?? "?"} → ${spec.kubernetes.version}: ${preview.phase.status.tasks.length} task(s), in the order of status.kubernetes.tasks`
+      ? `Kubernetes ${preview.phase.status.fromVersion ?? "?"} → ${spec.kubernetes.version}: ${preview.phase.status.tasks.length} task(s), in the order of status.kubernetes.tasks (worker kubelets with nothing to report: workerKubelets)`
       : "the Kubernetes tasks are listed once the Talos phase is done";
   const assembled = assembleStatus({
     ...input,

@@ -1,6 +1,6 @@
 // Installer image references. The default keeps each node's own Image Factory schematic and
 // platform, so extensions survive the upgrade; an override is taken as given, re-tagged per step.
-import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../api/v1alpha1/kubernetes-status.ts";
 import { schematicId } from "../api/v1alpha1/schematic.ts";
 import type { ImageFacts } from "../model/observation.ts";
 

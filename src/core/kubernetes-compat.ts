@@ -1,7 +1,7 @@
 // What a Kubernetes upgrade must respect: which Kubernetes minors each Talos release runs, and what
 // each Kubernetes minor removed (flags, feature gates, admission plugins, served API versions), so
 // that a cluster still using one is stopped before anything is patched.
-import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../api/v1alpha1/kubernetes-status.ts";
 import { parseVersion } from "../api/v1alpha1/version.ts";
 
 /** Kubernetes minors (of 1.x) each Talos minor (of 1.x) supports, from Talos' compatibility tables. */

@@ -4,13 +4,9 @@
 // (control planes, then workers maxUnavailable at a time). Each task patches one image in one
 // machine configuration and waits for the result; a patch is made only while the configuration
 // still differs, so a restart resumes where the status says without applying anything twice.
-import {
-  excluded,
-  type KubernetesStatus,
-  type KubernetesTask,
-  type Plan,
-  type PlanSpec,
-} from "../api/v1alpha1/plan.ts";
+
+import type { KubernetesStatus, KubernetesTask } from "../api/v1alpha1/kubernetes-status.ts";
+import { excluded, type Plan, type PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";

@@ -2,7 +2,8 @@
 // pre-pulling what they run, moving those applying forward and starting new ones within the rules
 // (one control plane task at a time, then worker kubelets within maxUnavailable).
 import { parseDuration } from "../api/v1alpha1/duration.ts";
-import type { KubeComponent, KubernetesTask, PlanSpec } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent, KubernetesTask } from "../api/v1alpha1/kubernetes-status.ts";
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";

@@ -2,7 +2,8 @@
 // what to create, update, recreate and prune, in talosctl's order, and when what was applied has
 // rolled out. Every pass compares again, so a sync cut short by a crash is finished, never doubled.
 import { parseDuration } from "../api/v1alpha1/duration.ts";
-import { type ManifestStatus, manifestNamesShown, type PlanSpec } from "../api/v1alpha1/plan.ts";
+import { type ManifestStatus, manifestNamesShown } from "../api/v1alpha1/kubernetes-status.ts";
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import { inventory, inventoryKey, type ManifestObject, objectRef } from "../model/manifests.ts";

@@ -8,6 +8,7 @@ import {
   type PlanStatus,
   planSchema,
   plural,
+  storedStatus,
   version,
 } from "../api/v1alpha1/plan.ts";
 import { httpStatus } from "./client.ts";
@@ -83,7 +84,7 @@ export class PlanStore {
           kind: plan.kind,
           metadata: { name: plan.metadata.name, resourceVersion: plan.metadata.resourceVersion },
           spec: plan.spec,
-          status,
+          status: storedStatus(status),
         },
       })) as { metadata?: { resourceVersion?: string } };
       return written.metadata?.resourceVersion ?? "";

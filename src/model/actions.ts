@@ -2,7 +2,7 @@
 // first (the durable intent), then runs these in order.
 import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
 import type { HookStage } from "../api/v1alpha1/hooks.ts";
-import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../api/v1alpha1/kubernetes-status.ts";
 import type { SilenceMatcher } from "../api/v1alpha1/silence.ts";
 import type { ManifestObject } from "./manifests.ts";
 

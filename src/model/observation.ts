@@ -1,7 +1,8 @@
 // One immutable snapshot of everything a decision needs, gathered by observe() (the only place
 // that reads the world) or built by hand in tests.
 import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
-import type { KubeComponent, Plan } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../api/v1alpha1/kubernetes-status.ts";
+import type { Plan } from "../api/v1alpha1/plan.ts";
 import type { ManifestObject } from "./manifests.ts";
 
 export type MachineStage =

@@ -3,7 +3,7 @@
 // Talos ≥ 1.14 documents (KubeAPIServerConfig, KubeletConfig, ...). A patch replaces the text of
 // one scalar and leaves the rest, comments and layout included, as it was.
 import { type Document, isMap, isScalar, isSeq, parseAllDocuments } from "yaml";
-import type { KubeComponent } from "../api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../api/v1alpha1/kubernetes-status.ts";
 
 const places: Record<KubeComponent, { kind: string; path: string[] }> = {
   "kube-apiserver": { kind: "KubeAPIServerConfig", path: ["cluster", "apiServer", "image"] },

@@ -2,6 +2,7 @@
 // control plane, a simulated fleet whose machine configurations the operator patches through the
 // Talos API, and mirror pods and kubelets that follow those configurations.
 import { jest } from "@jest/globals";
+import type { KubernetesStatus } from "../../src/api/v1alpha1/kubernetes-status.ts";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
@@ -10,7 +11,8 @@ import { componentImages } from "../../testkit/fleet/machine-config.ts";
 const applyConfiguration = "/machine.MachineService/ApplyConfiguration";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const kubernetesStatus = async (scenario: Scenario) => (await scenario.status()).kubernetes ?? {};
+const kubernetesStatus = async (scenario: Scenario): Promise<Partial<KubernetesStatus>> =>
+  (await scenario.status()).kubernetes ?? {};
 
 /** Every node's component images and kubelet version, as the machines and the Nodes show them. */
 async function clusterVersions(scenario: Scenario): Promise<Record<string, string[]>> {

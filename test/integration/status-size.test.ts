@@ -1,6 +1,7 @@
 // A large fleet's status on the real apiserver: 1000 nodes with 60-character names, in states whose
 // messages name nodes, written by the operator's own store and accepted by the CRD's limits.
 import { KubeConfig } from "@kubernetes/client-node";
+import type { KubernetesTask } from "../../src/api/v1alpha1/kubernetes-status.ts";
 import type { PlanStatus } from "../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../src/core/decide.ts";
 import { PlanStore, parsePlan } from "../../src/kube/plans.ts";
@@ -13,9 +14,9 @@ import { anObservation, next } from "../unit/builders/observations.ts";
 
 beforeAll(installCrd);
 
-/** A cloud-style node name of exactly 60 characters. */
-const longName = (role: string, i: number) =>
-  `${role}-${String(i).padStart(4, "0")}-`.padEnd(60, "abcdefghij-compute-internal-").slice(0, 60);
+/** A cloud-style node name of exactly `length` characters (60 unless told). */
+const longName = (role: string, i: number, length = 60) =>
+  `${role}-${String(i).padStart(4, "0")}-`.padEnd(length, "abcdefghij-compute-internal-").slice(0, length);
 
 /** Control planes on the way, workers behind, ahead of the target, and unreachable. */
 function fleet(): NodeView[] {
@@ -73,16 +74,17 @@ it("a 1000-node plan with 60-character names: every status write is accepted, ev
  * state, versions, times, attempts and the pool that chose its installer, nothing only a node in
  * flight needs.
  */
+const at = (i: number, minute: number) => new Date(Date.UTC(2026, 10, 28, 2, minute, i % 60)).toISOString();
+
 function doneEntry(name: string, i: number): PlanStatus["nodes"][number] {
-  const at = (minute: number) => new Date(Date.UTC(2026, 10, 28, 2, minute, i % 60)).toISOString();
   return {
     name,
     role: i < 3 ? "controlplane" : "worker",
     state: "Done",
     fromVersion: "v1.11.6",
     version: "v1.12.4",
-    startedAt: at(1),
-    finishedAt: at(5),
+    startedAt: at(i, 1),
+    finishedAt: at(i, 5),
     override: "gpu-workers",
     attempts: 1,
     message: "",
@@ -112,4 +114,102 @@ it("a completed 5000-node plan with 60-character names: the stored object, manag
   );
   console.log(`5000 Done nodes: object ${stored.length} bytes, of which managedFields ${managed.length}`);
   expect(stored.length).toBeLessThan(1.5 * 1024 * 1024);
+});
+
+/**
+ * The Kubernetes phase half-way through the worker kubelets: control plane tasks done, a tenth of
+ * the workers applying (each with the message a waiting kubelet has), the ones before them done and
+ * the ones after pending.
+ */
+function kubeletTasks(names: string[]): KubernetesTask[] {
+  const image = "ghcr.io/siderolabs/kubelet:v1.35.2";
+  const controlPlanes = names.slice(0, 3);
+  const workers = names.slice(3);
+  const done = (component: KubernetesTask["component"], node: string, i: number): KubernetesTask => ({
+    component,
+    node,
+    role: "controlplane",
+    state: "Done",
+    image: `registry.k8s.io/${component}:v1.35.2`,
+    startedAt: at(i, 10),
+    finishedAt: at(i, 11),
+    message: "running v1.35.2",
+  });
+  const applyingFrom = Math.floor(workers.length / 2);
+  const applyingTo = applyingFrom + Math.floor(workers.length / 10);
+  return [
+    ...(["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"] as const).flatMap(
+      (component) => controlPlanes.map((node, i) => done(component, node, i)),
+    ),
+    ...controlPlanes.map((node, i) => ({ ...done("kubelet", node, i), image })),
+    ...workers.map((node, i): KubernetesTask => {
+      const base = { component: "kubelet" as const, node, role: "worker" as const, image };
+      if (i < applyingFrom)
+        return {
+          ...base,
+          state: "Done",
+          startedAt: at(i, 20),
+          finishedAt: at(i, 22),
+          message: "running v1.35.2",
+        };
+      if (i < applyingTo)
+        return {
+          ...base,
+          state: "Applying",
+          startedAt: at(i, 30),
+          message: "waiting for the Node to be Ready on kubelet v1.35.2 (reports v1.34.2)",
+        };
+      return { ...base, state: "Pending", message: "" };
+    }),
+  ];
+}
+
+// With both phases every node is named twice: by its Talos entry and by its kubelet task. Worker
+// kubelets with nothing else to say are stored as names, and 5000 nodes with 32-character names
+// fit, 26 KB under the limit (each character more costs about 10 KB). Stored as entries, the
+// tasks took the object past 1.5 MiB even with 11-character names.
+it("a 5000-node plan half-way through its worker kubelets, 32-character names: accepted, and every task parsed back in order", async () => {
+  const name = uniqueName("both");
+  const spec = { talos: { version: "v1.12.4" }, kubernetes: { version: "v1.35.2" } };
+  await kubectl(["apply", "-f", "-"], planManifest(name, spec));
+  const kc = new KubeConfig();
+  kc.loadFromFile(sharedKubeconfigPath());
+  const store = new PlanStore(kc);
+  const plan = parsePlan(await store.get(name));
+  if (!plan.ok) throw new Error(plan.message);
+  const names = Array.from({ length: 5000 }, (_, i) =>
+    i < 3 ? longName("cp", i, 32) : longName("worker", i - 3, 32),
+  );
+  const tasks = kubeletTasks(names);
+  const status: PlanStatus = {
+    ...(decide(anObservation(plan.plan, [])).status as PlanStatus),
+    phase: "UpgradingKubernetes",
+    nodes: names.map(doneEntry),
+    kubernetes: {
+      fromVersion: "v1.34.2",
+      targetVersion: "v1.35.2",
+      version: "v1.35.2",
+      step: "kubelet",
+      tasks,
+    },
+  };
+  const unstored = JSON.stringify({ ...plan.plan, status }).length;
+  await store.writeStatus(plan.plan, status);
+  const object = await store.get(name);
+  const bytes = JSON.stringify(object).length;
+  console.log(
+    `5000 nodes in the Kubernetes phase: object ${bytes} bytes (as entries, the status alone: ${unstored})`,
+  );
+  expect(bytes).toBeLessThan(1.5 * 1024 * 1024);
+  expect(unstored).toBeGreaterThan(1.5 * 1024 * 1024);
+  const read = parsePlan(object);
+  if (!read.ok) throw new Error(read.message);
+  const back = read.plan.status?.kubernetes?.tasks ?? [];
+  const key = (t: KubernetesTask) => `${t.component}@${t.node}:${t.state}:${t.image}`;
+  expect(back.map(key)).toEqual(tasks.map(key));
+  // Whole: every task in flight, and the last kubelets to finish, with their times.
+  expect(back.filter((t) => t.state === "Applying" && t.startedAt)).toHaveLength(499);
+  expect(back.filter((t) => t.component === "kubelet" && t.role === "worker" && t.finishedAt)).toHaveLength(
+    10,
+  );
 });

@@ -1,7 +1,7 @@
 // One e2e scenario's world: a simulated fleet whose Nodes live in the e2e control plane, the
 // kubelet stand-in, the invariant recorder and the operator process; plans applied with kubectl.
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { ManifestStatus } from "../../src/api/v1alpha1/plan.ts";
+import { type KubernetesStatus, kubernetesStatusSchema } from "../../src/api/v1alpha1/kubernetes-status.ts";
 import { type E2eCluster, sharedE2eCluster } from "../control-plane/e2e-cluster.ts";
 import { kubectl as kubectlOn } from "../control-plane/kubectl.ts";
 import { uniqueName } from "../control-plane/shared-control-plane.ts";
@@ -35,15 +35,7 @@ export interface PlanStatusView {
     schematic?: string;
     override?: string;
   }[];
-  kubernetes?: {
-    fromVersion?: string;
-    targetVersion?: string;
-    version?: string;
-    step?: string;
-    nodesDone?: number;
-    tasks?: { component: string; node: string; state: string; reason?: string; message: string }[];
-    manifests?: ManifestStatus;
-  };
+  kubernetes?: KubernetesStatus;
 }
 
 export class Scenario {
@@ -191,7 +183,12 @@ export class Scenario {
 
   async status(plan = this.name): Promise<PlanStatusView> {
     const { stdout } = await this.kubectl(["get", "tup", plan, "-o", "jsonpath={.status}"]);
-    return stdout ? (JSON.parse(stdout) as PlanStatusView) : {};
+    if (!stdout) return {};
+    const status = JSON.parse(stdout) as PlanStatusView;
+    // Read as the operator reads it: the worker kubelets stored by name come back as tasks.
+    return status.kubernetes
+      ? { ...status, kubernetes: kubernetesStatusSchema.parse(status.kubernetes) }
+      : status;
   }
 
   /** `kubectl wait` on a plan, as a user would; on timeout the error carries status and operator log. */

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { duration } from "./duration.ts";
 import { etcdBackupSchema, etcdBackupStatusSchema } from "./etcd-backup.ts";
 import { hooksSchema, hooksStatusSchema } from "./hooks.ts";
+import { kubernetesStatusSchema, storedKubernetesStatus, withoutEmptyMessage } from "./kubernetes-status.ts";
 import { schematicSpecSchema } from "./schematic.ts";
 import { silenceSpecSchema, silenceStatusSchema } from "./silence.ts";
 
@@ -453,80 +454,6 @@ const nodeStatusSchema = z.object({
 
 export type NodeStatus = z.infer<typeof nodeStatusSchema>;
 
-/** The Kubernetes components, in the order the Kubernetes phase upgrades them. */
-const kubeComponents = [
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kube-proxy",
-  "kubelet",
-] as const;
-
-export type KubeComponent = (typeof kubeComponents)[number];
-
-const kubernetesTaskSchema = z.object({
-  component: z.enum(kubeComponents),
-  node: z.string(),
-  role: z.enum(["controlplane", "worker"]),
-  state: z.enum(["Pending", "Applying", "Done", "Failed"]),
-  /** The image the machine config is patched to. */
-  image: z.string().optional(),
-  startedAt: z.string().optional(),
-  finishedAt: z.string().optional(),
-  /** Why the task failed, as a condition reason. */
-  reason: z.string().optional(),
-  message: z.string().default(""),
-});
-
-export type KubernetesTask = z.infer<typeof kubernetesTaskSchema>;
-
-/** Objects named in status, at most this many per list; the counts say how many there are. */
-export const manifestNamesShown = 20;
-
-const objectNames = z.array(z.string()).max(manifestNamesShown).default([]);
-
-const manifestStatusSchema = z.object({
-  /** The control plane node the rendered manifests were read from. */
-  source: z.string().optional(),
-  /** SSA with inventory and prune (Talos v1.13 and later on every node), or Legacy (create and update). */
-  method: z.enum(["ServerSideApply", "Legacy"]).optional(),
-  /** What a sync would change now, as Kind/namespace/name; bounded, the counts are complete. */
-  create: objectNames,
-  update: objectNames,
-  prune: objectNames,
-  counts: z
-    .object({
-      create: z.number().int(),
-      update: z.number().int(),
-      prune: z.number().int(),
-      unchanged: z.number().int(),
-    })
-    .optional(),
-  /** When the last sync applied changes: the rollout timeout runs from here. */
-  appliedAt: z.string().optional(),
-  /** Applied DaemonSets and Deployments not rolled out yet. */
-  rollingOut: objectNames,
-});
-
-export type ManifestStatus = z.infer<typeof manifestStatusSchema>;
-
-const kubernetesStatusSchema = z.object({
-  /** The lowest version found when the phase began. */
-  fromVersion: z.string().optional(),
-  targetVersion: z.string().optional(),
-  /** The version being rolled out now: an intermediate release or the target. */
-  version: z.string().optional(),
-  /** Preflight, PrePull, a component name, or Done. */
-  step: z.string().optional(),
-  /** Nodes whose every component runs `version`. */
-  nodesDone: z.number().int().optional(),
-  /** One entry per component and node, in the order they are upgraded. */
-  tasks: z.array(kubernetesTaskSchema).default([]),
-  manifests: manifestStatusSchema.optional(),
-});
-
-export type KubernetesStatus = z.infer<typeof kubernetesStatusSchema>;
-
 export const planStatusSchema = z.object({
   observedGeneration: z.number().int().optional(),
   phase: z.enum(phases).optional(),
@@ -620,6 +547,16 @@ export const planStatusSchema = z.object({
 });
 
 export type PlanStatus = z.infer<typeof planStatusSchema>;
+
+/**
+ * The status as the apiserver keeps it, which parsing turns back into `PlanStatus`: empty messages
+ * left to their default and the Kubernetes tasks compacted, so that 5000 nodes fit in one object.
+ */
+export function storedStatus(status: PlanStatus): z.input<typeof planStatusSchema> {
+  const nodes = status.nodes.map(withoutEmptyMessage);
+  const kubernetes = status.kubernetes ? { kubernetes: storedKubernetesStatus(status.kubernetes) } : {};
+  return { ...status, nodes, ...kubernetes };
+}
 
 export const planSchema = z.object({
   apiVersion: z.literal(`${group}/${version}`),

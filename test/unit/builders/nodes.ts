@@ -1,6 +1,6 @@
 // Builders for the nodes an observation holds (NodeView: the operator's view of a Node and its
 // machine), with the defaults of plans.ts: role by name, Talos v1.11.6, plan `production`.
-import type { KubeComponent } from "../../../src/api/v1alpha1/plan.ts";
+import type { KubeComponent } from "../../../src/api/v1alpha1/kubernetes-status.ts";
 import type { KubernetesFacts, NodeView } from "../../../src/model/observation.ts";
 import { planName, previousVersion, roleOf, targetVersion, vanillaImage } from "./plans.ts";
 
@@ -67,7 +67,7 @@ export const kubeImage = (component: KubeComponent, version: string) =>
  * with its static pods rendered (config version 1) and Ready mirror pods; a worker runs the
  * kubelet only. Nothing pulled yet. `extra` replaces any field.
  */
-export function aK8sNode(name: string, k8s: string, extra: Partial<NodeView> = {}): NodeView {
+export function aK8sNode(name: string, k8s: string, extra: Parameters<typeof aNode>[1] = {}): NodeView {
   const cp = roleOf(name) === "controlplane";
   const facts: KubernetesFacts = {
     reachable: true,

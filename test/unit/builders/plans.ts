@@ -8,8 +8,9 @@
 //  - a node's role comes from its name (`roleOf`): a name starting with `cp` is a control plane,
 //    any other a worker. Every builder that takes a name and no role says so, and takes a role to
 //    override it where it can.
+
+import type { KubernetesTask } from "../../../src/api/v1alpha1/kubernetes-status.ts";
 import {
-  type KubernetesTask,
   type NodeStatus,
   type Plan,
   type PlanStatus,

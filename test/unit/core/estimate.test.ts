@@ -1,7 +1,7 @@
 // The time a plan still needs: from this plan's measured node durations, on the rollout's slots
 // (one control plane at a time, then the worker budget), stretched over the maintenance windows.
 // Expected values are worked out here by hand, in minutes from t0.
-import type { KubernetesTask } from "../../../src/api/v1alpha1/plan.ts";
+import type { KubernetesTask } from "../../../src/api/v1alpha1/kubernetes-status.ts";
 import { decide } from "../../../src/core/decide.ts";
 import { estimate, roughly } from "../../../src/core/estimate.ts";
 import { aNode } from "../builders/nodes.ts";

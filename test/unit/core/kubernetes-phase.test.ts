@@ -1,15 +1,13 @@
 // The Kubernetes phase decided from observations: pre-flight refusals, pre-pull, the task order
 // and its one-at-a-time rule on control planes, waiting on the rendered config and mirror pod,
 // resuming without a second patch, failures and retries.
-import type { KubeComponent, KubernetesTask, PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
+
+import type { KubeComponent, KubernetesTask } from "../../../src/api/v1alpha1/kubernetes-status.ts";
+import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
 import { type Decision, decide } from "../../../src/core/decide.ts";
-import { manifestsWanted, nodesToInspect } from "../../../src/core/kubernetes-phase.ts";
-import type {
-  KubernetesFacts,
-  ManifestsView,
-  NodeView,
-  Observation,
-} from "../../../src/model/observation.ts";
+import { nodesToInspect } from "../../../src/core/kubernetes-phase.ts";
+import type { KubernetesFacts, NodeView, Observation } from "../../../src/model/observation.ts";
+import { apply, readManifests } from "../builders/kubernetes-world.ts";
 import { aK8sNode, kubeImage, kubeRepositories } from "../builders/nodes.ts";
 import { anObservation, condition, drive, t0 } from "../builders/observations.ts";
 import { anS3Destination, aPlan } from "../builders/plans.ts";
@@ -35,22 +33,6 @@ const k8sPlan = (
   spec: Record<string, unknown> = {},
   annotations?: Record<string, string>,
 ) => aPlan({ talos: undefined, kubernetes: { version: "v1.35.0" }, ...spec }, status, annotations);
-
-/** A cluster whose bootstrap manifests are what Talos renders (none here): the sync finds nothing to do. */
-const inSync: ManifestsView = {
-  source: "cp-1",
-  method: "ServerSideApply",
-  entries: [],
-  inventory: [],
-  orphans: [],
-  workloads: [],
-};
-
-/** What the shell reads afresh for a pass: the manifests, once the plan wants them (here in sync). */
-function readManifests(obs: Observation): Observation {
-  const { manifests: _read, ...rest } = obs;
-  return { ...rest, ...(manifestsWanted(rest.plan) ? { manifests: inSync } : {}) };
-}
 
 /** `passes` passes a second apart, `world` answering each one's actions (the shared driver, set for this phase). */
 const run = (obs: Observation, passes: number, world: (nodes: NodeView[], d: Decision) => NodeView[]) =>
@@ -195,38 +177,6 @@ describe("Kubernetes phase pre-flight", () => {
     expect(d.status.kubernetes?.step).toBe("Preflight");
   });
 });
-
-/** The simulated cluster's reaction to an action, for multi-pass runs. */
-function apply(nodes: NodeView[], d: Decision, version = "v1.35.0"): NodeView[] {
-  return nodes.map((node) => {
-    let n: NodeView = { ...node, pulls: { ...node.pulls }, mirrorPods: { ...node.mirrorPods } };
-    for (const action of d.actions) {
-      if (action.node !== node.name) continue;
-      if (action.kind === "prepull") n.pulls[action.image] = {};
-      if (action.kind === "patchConfig") {
-        const facts = n.kubernetes as KubernetesFacts;
-        const rendered = { ...facts.rendered };
-        const previous = rendered[action.component];
-        if (previous)
-          rendered[action.component] = { image: action.image, version: String(Number(previous.version) + 1) };
-        n.kubernetes = {
-          ...facts,
-          images: { ...facts.images, [action.component]: action.image },
-          rendered,
-          ...(action.component === "kubelet" ? { kubeletImage: action.image } : {}),
-        };
-        if (previous)
-          n.mirrorPods[action.component] = {
-            image: action.image,
-            configVersion: rendered[action.component]?.version as string,
-            ready: true,
-          };
-        if (action.component === "kubelet") n = { ...n, kubeletVersion: version };
-      }
-    }
-    return n;
-  });
-}
 
 describe("Kubernetes phase rollout", () => {
   it("upgrades one control plane task at a time, patches each node once, and completes", () => {
@@ -524,7 +474,7 @@ describe("a dry run of the Kubernetes phase", () => {
     expect(d.status.phase).toBe("Pending");
     expect(condition(d, "Ready")).toMatchObject({ status: "False", reason: "DryRun" });
     expect(condition(d, "Ready")?.message).toContain(
-      "Kubernetes v1.34.2 → v1.35.0: 11 task(s), in the order of status.kubernetes.tasks",
+      "Kubernetes v1.34.2 → v1.35.0: 11 task(s), in the order of status.kubernetes.tasks (worker kubelets with nothing to report: workerKubelets)",
     );
     // The same status, with dryRun off: the pre-flight runs again and the phase starts as usual.
     const real = decide(anObservation(k8sPlan(d.status), fleet()));
