@@ -21,7 +21,7 @@ import {
   nodesToInspect,
   runningVersions,
 } from "../core/kubernetes-phase.ts";
-import { activeStates } from "../core/node-steps.ts";
+import { activeStates, imageFactsWanted } from "../core/node-steps.ts";
 import { matchesSelector } from "../core/selection.ts";
 import { nextToStart } from "../core/start-nodes.ts";
 import { controlPlaneCheck, etcdCheck, machineProblems, nodesCheck } from "../health/builtin.ts";
@@ -395,12 +395,13 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const watched = inputs.watched?.(address);
     const onStream =
       cached?.facts.reachable === true && watched !== undefined && cached.stream === watched.stream;
+    const imageWanted = imageFactsWanted(entry, node.metadata?.labels ?? {}, plan.spec.talos);
     if (
       onStream &&
       watched !== undefined &&
       busy &&
       cached.facts.stage === "RUNNING" &&
-      cached.facts.image !== undefined &&
+      (cached.facts.image !== undefined || !imageWanted) &&
       now.getTime() - cached.at < factsTtlFor(name, inputs.factsTtlMs)
     )
       return { ...cached.facts, stage: watched.stage, ready: watched.ready };
@@ -408,14 +409,13 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     // status would be asked for, and the boot read again once the stream is open.
     if (cached && inputs.watchOpening?.(address)) return cached.facts;
     // Image facts (schematic, extensions, SecureBoot, kernel arguments) are read while a node may
-    // still start or is under way (its verification reads the new boot's); a later read keeps the
-    // last ones while the machine stays on the boot they were read on.
+    // still start or is under way and wants them (a schematic to verify on the new boot); a later
+    // read keeps the last ones while the machine stays on the boot they were read on.
     const fresh = await facts(talosClient, address, {
-      // Read again for a node that may still start; once per boot for one under way, whose
-      // verification needs the new boot's.
+      // Read again for a node that may still start; once per boot for one under way.
       ...(entry?.state === "Pending" || entry === undefined
         ? { image: "fresh" }
-        : busy
+        : busy && imageWanted
           ? { image: "perBoot" }
           : {}),
       ...(cached ? { known: cached.facts } : {}),
@@ -432,9 +432,11 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         if (error instanceof TalosError) return undefined;
         throw error;
       });
-    // A node under way on a boot not finished has none yet: they are read once it runs.
+    // A node under way on a boot not finished has none yet: they are read once it runs. Those of
+    // a boot left behind are not kept, and read again only where they are wanted.
     const booting = busy && fresh.reachable && fresh.stage !== "RUNNING";
-    const image = fresh.image ?? (booting ? undefined : rebooted ? await reread() : kept);
+    const image =
+      fresh.image ?? (booting || (rebooted && !imageWanted) ? undefined : rebooted ? await reread() : kept);
     const merged = { ...fresh, ...(image ? { image } : {}) };
     memory.facts.set(name, {
       at: now.getTime(),

@@ -38,6 +38,22 @@ export const activeStates = new Set<NodeStatus["state"]>([
   "Soaking",
 ]);
 
+/**
+ * Whether a pass needs the node's image facts (extensions, SecureBoot, schematic, kernel arguments):
+ * to plan it (not listed yet, or pending), to call its upgrade (the API depends on them), or to
+ * compare its running schematic with the one its rule names. A node under way after the call, or
+ * settled, under a rule that names none has nothing to check them against.
+ */
+export function imageFactsWanted(
+  entry: NodeStatus | undefined,
+  labels: Record<string, string>,
+  talosSpec: PlanSpec["talos"],
+): boolean {
+  if (entry === undefined || entry.state === "Pending" || talosSpec === undefined) return true;
+  if (activeStates.has(entry.state) && entry.upgradeCalledAt === undefined) return true;
+  return imageTarget(labels, talosSpec).schematic !== undefined;
+}
+
 /** Nothing left to do for the node in the Talos phase: verified, or left alone ahead of the target. */
 export const settledStates = new Set<NodeStatus["state"]>(["Done", "Skipped"]);
 

@@ -1,14 +1,14 @@
 // Every example plan is valid: the real apiserver accepts it (server-side dry run).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { kubectl, waitEstablished } from "../../testkit/control-plane/kubectl.ts";
 
 const root = join(import.meta.dirname, "..", "..");
 const examples = readdirSync(join(root, "deploy", "examples")).filter((f) => f.endsWith(".yaml"));
 
 beforeAll(async () => {
   await kubectl(["apply", "--server-side", "-f", join(root, "deploy", "crds")]);
-  await kubectl(["wait", "--for=condition=Established", "crd/talosupgradeplans.upgrade.talos-operator.dev"]);
+  await waitEstablished("talosupgradeplans.upgrade.talos-operator.dev");
 });
 
 it.each(examples)("deploy/examples/%s is accepted by the apiserver", async (file) => {

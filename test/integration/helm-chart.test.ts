@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { loadSettings } from "../../src/settings.ts";
 import { helm } from "../../testkit/control-plane/helm.ts";
-import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { kubectl, waitEstablished } from "../../testkit/control-plane/kubectl.ts";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "..", "..");
@@ -45,7 +45,7 @@ beforeAll(async () => {
   ];
   await kubectl(["apply", "--server-side", "-f", "-"], crds.map((c) => JSON.stringify(c)).join("\n"));
   await kubectl(["apply", "--server-side", "-f", join(root, "deploy", "crds")]);
-  for (const c of crds) await kubectl(["wait", "--for=condition=Established", `crd/${c.metadata.name}`]);
+  for (const c of crds) await waitEstablished(c.metadata.name);
   await kubectl(["create", "namespace", namespace]).catch(() => undefined);
 });
 

@@ -3,7 +3,7 @@
 // in for a served API version that a future release removes.
 import { ApiextensionsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { removedApiUse } from "../../src/kube/removed-apis.ts";
-import { kubectl } from "../../testkit/control-plane/kubectl.ts";
+import { kubectl, waitEstablished } from "../../testkit/control-plane/kubectl.ts";
 import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 
 describe("objects in API versions an upgrade removes", () => {
@@ -30,7 +30,7 @@ describe("objects in API versions an upgrade removes", () => {
         },
       },
     });
-    await kubectl(["wait", "--for=condition=Established", `crd/${plural}.${group}`]);
+    await waitEstablished(`${plural}.${group}`);
     const objects = kc.makeApiClient(CustomObjectsApi);
     for (const [namespace, name] of [
       ["default", "a"],

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { ControlPlane, type ControlPlaneOptions } from "./control-plane.ts";
+import { waitEstablished } from "./kubectl.ts";
 import { serviceAccountKubeconfig } from "./service-accounts.ts";
 import {
   e2eEtcdUrlEnv,
@@ -51,7 +52,7 @@ export async function prepareE2eCluster(plane: ControlPlane): Promise<E2eCluster
       ...(input ? { input } : {}),
     });
   kubectl(["apply", "--server-side", "-f", join(deploy, "crds")]);
-  kubectl(["wait", "--for=condition=Established", "crd/talosupgradeplans.upgrade.talos-operator.dev"]);
+  await waitEstablished("talosupgradeplans.upgrade.talos-operator.dev", { kubeconfig: plane.kubeconfigPath });
   // The chart's RBAC, moved to the namespace the e2e operators use.
   const overlay = scratchDir("rbac");
   writeFileSync(

@@ -21,3 +21,26 @@ export function kubectl(
   child.child.stdin?.end(input ?? "");
   return child;
 }
+
+/**
+ * Waits until the apiserver serves the CRD `name`. `kubectl wait --for=condition=Established` fails
+ * at once instead of waiting when it reads a CRD created moments ago whose conditions are still
+ * null; this reads the condition until it is True.
+ */
+export async function waitEstablished(
+  name: string,
+  options: { timeoutMs?: number; kubeconfig?: string } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const established = 'jsonpath={.status.conditions[?(@.type=="Established")].status}';
+  for (;;) {
+    const read = await kubectl(["get", `crd/${name}`, "-o", established], undefined, options).catch(
+      (error: unknown) => ({ stdout: "", stderr: String(error) }),
+    );
+    if (read.stdout.trim() === "True") return;
+    if (Date.now() > deadline)
+      throw new Error(`CRD ${name} not Established within ${timeoutMs} ms: ${read.stderr || "no condition"}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,6 +1,6 @@
 // TalosUpgradePlan manifests for tests, and the CRD installed into the run's control plane.
 import { join } from "node:path";
-import { kubectl } from "../control-plane/kubectl.ts";
+import { kubectl, waitEstablished } from "../control-plane/kubectl.ts";
 
 export const crdPath = join(
   import.meta.dirname,
@@ -14,12 +14,7 @@ export const crdPath = join(
 /** Installs (or updates) the CRD and waits until the apiserver serves it. */
 export async function installCrd(): Promise<void> {
   await kubectl(["apply", "--server-side", "-f", crdPath]);
-  await kubectl([
-    "wait",
-    "--for=condition=Established",
-    "crd/talosupgradeplans.upgrade.talos-operator.dev",
-    "--timeout=30s",
-  ]);
+  await waitEstablished("talosupgradeplans.upgrade.talos-operator.dev", { timeoutMs: 30_000 });
 }
 
 /** A plan as JSON, which kubectl reads as YAML. */

@@ -3,7 +3,7 @@
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { type KubernetesStatus, kubernetesStatusSchema } from "../../src/api/v1alpha1/kubernetes-status.ts";
 import { type E2eCluster, sharedE2eCluster } from "../control-plane/e2e-cluster.ts";
-import { kubectl as kubectlOn } from "../control-plane/kubectl.ts";
+import { kubectl as kubectlOn, waitEstablished } from "../control-plane/kubectl.ts";
 import { uniqueName } from "../control-plane/shared-control-plane.ts";
 import { waitUntil } from "../control-plane/wait.ts";
 import { Fleet, type FleetOptions } from "../fleet/fleet.ts";
@@ -60,11 +60,9 @@ export class Scenario {
 
   async start(options: Partial<FleetOptions> & { operatorEnv?: Record<string, string> } = {}): Promise<this> {
     await this.kubectl(["apply", "--server-side", "-f", crdPath]);
-    await this.kubectl([
-      "wait",
-      "--for=condition=Established",
-      "crd/talosupgradeplans.upgrade.talos-operator.dev",
-    ]);
+    await waitEstablished("talosupgradeplans.upgrade.talos-operator.dev", {
+      kubeconfig: this.cluster.kubeconfig,
+    });
     this.fleet = await Fleet.start({
       controlPlanes: 3,
       workers: 3,
