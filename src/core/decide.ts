@@ -103,7 +103,15 @@ export function decide(obs: Observation): Decision {
     hold.verdict ??
     beforePlan(ledger, entries, obs, refusal, deleting, effects) ??
     etcdSnapshotGate(entries, base, refusal, deleting, retry, effects);
-  const started = startNew(entries, byName, obs, refusal, holds, effects);
+  const started = startNew(
+    entries,
+    byName,
+    obs,
+    refusal,
+    holds,
+    effects,
+    releasedNow(entries, byName, effects),
+  );
   const settled = settleEntries(started.entries, byName, deleting);
   effects.add(settled);
   let verdict = started.verdict;
@@ -341,6 +349,7 @@ function startNew(
   refusal: Verdict | undefined,
   hold: Verdict | undefined,
   effects: Effects,
+  released: Set<string>,
 ): { entries: NodeStatus[]; verdict: Verdict } {
   const verdict = failedVerdict(entries, byName) ?? refusal ?? { kind: "progressing" };
   if (verdict.kind !== "progressing") return { entries, verdict };
@@ -351,13 +360,32 @@ function startNew(
   }
   if (!entries.some((e) => e.state === "Pending")) return { entries, verdict };
   if (hold) return { entries, verdict: hold };
-  const started = startNodes(entries, byName, obs, obs.now);
+  const started = startNodes(entries, byName, obs, obs.now, released);
   effects.add(started);
   const waiting = started.hold && !started.entries.some((e) => activeStates.has(e.state));
   return {
     entries: started.entries,
     verdict: failedVerdict(started.entries, byName) ?? (waiting && started.hold ? started.hold : verdict),
   };
+}
+
+/**
+ * The nodes done in this pass whose cordon the pass releases, Ready on a machine that booted clean
+ * (running, no Talos diagnostic): the starts of the same pass may take their places, as the
+ * uncordons are carried out first.
+ */
+function releasedNow(entries: NodeStatus[], byName: Map<string, NodeView>, effects: Effects): Set<string> {
+  const uncordoned = new Set(effects.actions.filter((a) => a.kind === "uncordon").map((a) => a.node));
+  const sound = (node: NodeView | undefined) =>
+    node?.ready &&
+    node.talos.reachable &&
+    node.talos.stage === "RUNNING" &&
+    (node.talos.diagnostics?.length ?? 0) === 0;
+  return new Set(
+    entries
+      .filter((e) => e.state === "Done" && uncordoned.has(e.name) && sound(byName.get(e.name)))
+      .map((e) => e.name),
+  );
 }
 
 /** When to look again, and whether a deleted plan may go. */
@@ -457,9 +485,14 @@ function dryRun(input: {
 function finish(assembled: Assembled, effects: Effects, now: Date): Decision {
   const timers = effects.wakeAt === undefined ? undefined : Math.max(0, effects.wakeAt - now.getTime());
   const requeue = assembled.polling ? Math.min(timers ?? activeResync, activeResync) : timers;
+  // Uncordons before anything else: a start may have taken the place one frees, and the shell
+  // stops at the first effect that fails (or a crash), so two cordons are never on at once.
+  const releases = [
+    ...new Map(effects.actions.filter((a) => a.kind === "uncordon").map((a) => [a.node, a])).values(),
+  ];
   return {
     status: assembled.status,
-    actions: effects.actions,
+    actions: [...releases, ...effects.actions.filter((a) => a.kind !== "uncordon")],
     events: assembled.events,
     ...(requeue !== undefined ? { requeueAfterMs: requeue } : {}),
   };

@@ -391,10 +391,13 @@ function stepSoaking(
   const soak = parseDuration(spec.rollout.soakTime);
   const soakedAt = Date.parse(entry.finishedAt ?? now.toISOString()) + soak;
   // The hooks run on the uncordoned node, so that a smoke test can schedule on it: not asked for
-  // while this operator's cordon is still on.
-  const after: HookGate | undefined = ours
-    ? undefined
-    : hooks.run("AfterNode", entry, entry.bootIdBefore ?? "");
+  // while this operator's cordon is still on. With none to run, the node is done as its cordon
+  // goes (a pass carries out its uncordons before anything else).
+  const after: HookGate | undefined = !ours
+    ? hooks.run("AfterNode", entry, entry.bootIdBefore ?? "")
+    : hooks.has("AfterNode")
+      ? undefined
+      : { kind: "done" };
   if (after?.kind === "failed") return fail(entry, now, after.reason, after.message);
   if (now.getTime() >= soakedAt && after?.kind === "done") {
     return {

@@ -24,12 +24,21 @@ class Starts {
   private readonly byName: Map<string, NodeView>;
   private readonly spec: PlanSpec;
   private readonly now: Date;
+  /** Nodes whose cordon this pass releases before its starts (see decide's releasedNow). */
+  private readonly released: Set<string>;
 
-  constructor(entries: NodeStatus[], byName: Map<string, NodeView>, spec: PlanSpec, now: Date) {
+  constructor(
+    entries: NodeStatus[],
+    byName: Map<string, NodeView>,
+    spec: PlanSpec,
+    now: Date,
+    released: Set<string>,
+  ) {
     this.out = [...entries];
     this.byName = byName;
     this.spec = spec;
     this.now = now;
+    this.released = released;
     const workers = entries.filter((e) => e.role === "worker").length;
     this.budget = workerBudget(spec.rollout.maxUnavailable, workers);
     // Pulls run off the pass, at most a budget's worth at once across the plan's nodes.
@@ -42,6 +51,11 @@ class Starts {
 
   node(entry: NodeStatus | undefined): NodeView | undefined {
     return entry ? this.byName.get(entry.name) : undefined;
+  }
+
+  /** Cordoned, and staying so through this pass. */
+  cordoned(node: NodeView): boolean {
+    return node.unschedulable && !this.released.has(node.name);
   }
 
   /**
@@ -117,8 +131,9 @@ export function startNodes(
   byName: Map<string, NodeView>,
   obs: Observation,
   now: Date,
+  released: Set<string>,
 ): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[]; wakeAt?: number; hold?: Verdict } {
-  const starts = new Starts(entries, byName, obs.plan.spec, now);
+  const starts = new Starts(entries, byName, obs.plan.spec, now, released);
   const controlPlanes = starts.out.filter((e) => e.role === "controlplane");
   const hold = controlPlanes.some((e) => !settledStates.has(e.state))
     ? controlPlaneTurn(starts, obs.etcd)
@@ -174,7 +189,7 @@ function controlPlaneTurn(starts: Starts, etcd: EtcdView | undefined): Verdict |
   const down = out
     .filter((e) => e.role === "controlplane" && e.name !== node.name)
     .map((e) => starts.node(e))
-    .filter((n): n is NodeView => n !== undefined && (n.unschedulable || !n.ready))
+    .filter((n): n is NodeView => n !== undefined && (starts.cordoned(n) || !n.ready))
     .map((n) => n.name);
   if (down.length > 0)
     return waiting(
@@ -199,10 +214,10 @@ function controlPlaneTurn(starts: Starts, etcd: EtcdView | undefined): Verdict |
 /** Workers start within a budget of maxUnavailable, counting workers down for any reason. */
 function workersTurn(starts: Starts): Verdict | undefined {
   const { out, budget } = starts;
-  // Cordoned counts as down: a cordon this pass releases is carried out after its new cordons.
+  // Cordoned counts as down, unless this pass releases the cordon (before any new one).
   const down = (e: NodeStatus) => {
     const node = starts.node(e);
-    return isActive(e) || !(node?.ready ?? false) || (node?.unschedulable ?? false);
+    return isActive(e) || !node?.ready || starts.cordoned(node);
   };
   let unavailable = out.filter((e) => e.role === "worker" && down(e)).length;
   for (let index = 0; index < out.length && unavailable < budget; index++) {

@@ -166,15 +166,16 @@ describe("nodes in flight always move on", () => {
     expect(entryOf(d, "worker-1")?.state).toBe("Rebooting");
     expect(d.status.summary?.inProgress).toBe(1);
     expect(kinds(d)).not.toContain("cordon:worker-2");
-    // Back on the target, it is verified, uncordoned and soaks like any other node of the plan.
+    // Back on the target, it is verified and uncordoned like any other node of the plan; done, it
+    // leaves the status, and its slot goes to worker-2 after the uncordon.
     const up = pool("worker-1", "green", {
       version: "v1.12.4",
       unschedulable: true,
       talos: { reachable: true, version: "v1.12.4", bootId: "b2", stage: "RUNNING", ready: true },
     });
     const after = decide(next(d, anObservation(aPlan(spec, d.status), [up, waiting], { now: minutes(2) })));
-    expect(entryOf(after, "worker-1")?.state).toBe("Soaking");
-    expect(kinds(after)).toContain("uncordon:worker-1");
+    expect(entryOf(after, "worker-1")).toBeUndefined();
+    expect(kinds(after)).toEqual(["uncordon:worker-1", "cordon:worker-2"]);
   });
 
   it("and a deleted Node is reported NodeGone, never dropped", () => {

@@ -398,7 +398,12 @@ function run(s: Scenario) {
             status: { ...(plan.status as NonNullable<Plan["status"]>), nodes: entries ?? [] },
           };
         }
-      } else if (action.kind !== "upgrade") carryOut(action, n, plan.metadata.name, now, seconds);
+      } else if (action.kind !== "upgrade") {
+        // An uncordon carried out before a cordon of the same pass frees its place in the budget.
+        const wasDown = workers.includes(n) && down(n);
+        carryOut(action, n, plan.metadata.name, now, seconds);
+        if (action.kind === "uncordon" && wasDown && !down(n)) takenDown--;
+      }
     }
     if (crashed) {
       shell.crash();
