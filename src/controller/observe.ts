@@ -366,22 +366,27 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       };
     const entry = entries.get(name);
     const busy = entry !== undefined && activeStates.has(entry.state);
+    const imageWanted = imageFactsWanted(entry, node.metadata?.labels ?? {}, plan.spec.talos);
     const cached = memory.facts.get(name);
+    // A node at rest whose facts lack the image facts a pass now wants (a plan edited to name a
+    // schematic for nodes it had done) is read at once, whatever their age.
+    const resting =
+      !busy && !(imageWanted && cached?.facts.reachable === true && cached.facts.image === undefined);
     const age = cached ? now.getTime() - cached.at : Number.POSITIVE_INFINITY;
-    if (cached && !busy && age < factsTtlFor(name, inputs.factsTtlMs)) return cached.facts;
+    if (cached && resting && age < factsTtlFor(name, inputs.factsTtlMs)) return cached.facts;
     // A plan done with the spec it has polls no machine: while the kubelet reports the boot the
     // facts were read on, the machine has not rebooted into anything else. A new node, a reboot
     // or an edited plan reads Talos again.
     const sameBoot =
       cached?.facts.bootId !== undefined && node.status?.nodeInfo?.bootID === cached.facts.bootId;
-    if (cached && !busy && settled && sameBoot) return cached.facts;
+    if (cached && resting && settled && sameBoot) return cached.facts;
     // A machine at rest that was healthy on this boot, whose Node is Ready, is not asked again
     // before a start may take it: polling every idle node each TTL cost a rollout calls in
     // proportion to its length times the fleet. A longer TTL still lets the Nodes gate see a
     // diagnostic that appears on one; a machine with a problem is read every TTL.
     if (
       cached &&
-      !busy &&
+      resting &&
       sameBoot &&
       isReady(node) &&
       healthy(cached.facts) &&
@@ -395,7 +400,6 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     const watched = inputs.watched?.(address);
     const onStream =
       cached?.facts.reachable === true && watched !== undefined && cached.stream === watched.stream;
-    const imageWanted = imageFactsWanted(entry, node.metadata?.labels ?? {}, plan.spec.talos);
     if (
       onStream &&
       watched !== undefined &&
@@ -433,10 +437,15 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         throw error;
       });
     // A node under way on a boot not finished has none yet: they are read once it runs. Those of
-    // a boot left behind are not kept, and read again only where they are wanted.
+    // a boot left behind are not kept; where they are wanted, they are read again, as they are
+    // where none are kept (a plan edited to name a schematic wants those of nodes it left alone).
     const booting = busy && fresh.reachable && fresh.stage !== "RUNNING";
-    const image =
-      fresh.image ?? (booting || (rebooted && !imageWanted) ? undefined : rebooted ? await reread() : kept);
+    const ofThisBoot = async () => {
+      if (booting) return undefined;
+      if (!imageWanted) return rebooted ? undefined : kept;
+      return rebooted || (fresh.reachable && kept === undefined) ? reread() : kept;
+    };
+    const image = fresh.image ?? (await ofThisBoot());
     const merged = { ...fresh, ...(image ? { image } : {}) };
     memory.facts.set(name, {
       at: now.getTime(),
