@@ -175,4 +175,31 @@ describe("observing a settled plan", () => {
       fleet.inject(w2.hostname, { diagnostics: [] });
     }
   });
+
+  it("reads no image facts of nodes done under a plan that names no schematic; an edit naming one reads them at once", async () => {
+    const memory = newShellMemory();
+    const nodes = fleet.nodes().map((n) => nodeOf(n));
+    const pass = (p: Plan) =>
+      observe({
+        plan: p,
+        otherPlans: [],
+        nodes,
+        systemPods: [],
+        podsOf: () => Promise.reject(new Error("no node of this plan drains")),
+        talosClient: client,
+        kubeconfig: adminKubeConfig(),
+        memory,
+        now: new Date(),
+        factsTtlMs: 60_000,
+      });
+    const first = await pass(plan(1));
+    expect(first.nodes.map((n) => [n.talos.reachable, n.talos.image])).toEqual(
+      nodes.map(() => [true, undefined]),
+    );
+    // Within every TTL, the plan edited to give every node a schematic: each node's image is read.
+    const schematic = { id: "d".repeat(64) };
+    const edited = { ...plan(2), spec: planSpecSchema.parse({ talos: { version: "v1.12.4", schematic } }) };
+    const second = await pass(edited);
+    expect(second.nodes.map((n) => n.talos.image?.extensions)).toEqual(nodes.map(() => []));
+  });
 });
