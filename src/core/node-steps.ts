@@ -289,6 +289,16 @@ function stepUpgrading(
     );
   }
   const wakeAt = Date.parse(entry.upgradeCalledAt ?? entry.startedAt ?? now.toISOString()) + nodeTimeout;
+  // A machine that does not answer before any call was seen accepted is not taken for rebooting:
+  // the call may never have reached it, and it is made once the machine answers on the same boot.
+  if (!talos.reachable && entry.state === "Upgrading" && !entry.upgradeCalledAt) {
+    return {
+      entry: { ...entry, message: `waiting for the Talos API: ${talos.error ?? "unreachable"}` },
+      actions: [],
+      events: [],
+      wakeAt,
+    };
+  }
   const underway = !talos.reachable || rebooted || (talos.stage !== undefined && talos.stage !== "RUNNING");
   if (underway) {
     return {

@@ -421,3 +421,47 @@ describe("nodes that cannot be reached", () => {
     expect(kinds(d)).toEqual([]);
   });
 });
+
+describe("a Talos API outage between the intent and the call", () => {
+  const intent = aStatus(
+    anEntry("worker-1", "Upgrading", {
+      startedAt: t0.toISOString(),
+      bootIdBefore: "worker-1-boot-0",
+      image: vanillaImage("v1.12.4"),
+      message: "upgrading to v1.12.4",
+    }),
+  );
+  const cordoned = (talos: Partial<NodeView["talos"]>) =>
+    aNode("worker-1", { unschedulable: true, talos: { reachable: true, ...talos } });
+
+  it("is waited out, not taken for a reboot; the call is made once the machine answers on the same boot", () => {
+    const plan = aPlan({}, intent);
+    const away = decide(
+      anObservation(plan, [cordoned({ reachable: false, error: "connection refused" })], {
+        now: minutes(1),
+      }),
+    );
+    expect(entryOf(away, "worker-1")).toMatchObject({ state: "Upgrading" });
+    expect(entryOf(away, "worker-1")?.message).toContain("waiting for the Talos API");
+    expect(away.actions).toEqual([]);
+    const back = decide(
+      next(away, anObservation(aPlan({}, away.status), [cordoned({})], { now: minutes(2) })),
+    );
+    expect(entryOf(back, "worker-1")?.state).toBe("Upgrading");
+    expect(kinds(back)).toEqual(["upgrade:worker-1"]);
+  });
+
+  it("is a reboot once a call was seen accepted", () => {
+    const called = {
+      ...intent,
+      nodes: intent.nodes.map((e) => ({ ...e, upgradeCalledAt: t0.toISOString() })),
+    };
+    const d = decide(
+      anObservation(aPlan({}, called), [cordoned({ reachable: false, error: "connection refused" })], {
+        now: minutes(1),
+      }),
+    );
+    expect(entryOf(d, "worker-1")?.state).toBe("Rebooting");
+    expect(d.actions).toEqual([]);
+  });
+});
