@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript to dist/.
+# Build stage: compile TypeScript to dist/, with a compacted copy of the Kubernetes client library
+# in dist/node_modules (scripts/build.ts says why).
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -7,7 +8,8 @@ RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY proto ./proto
-RUN npx tsc -p tsconfig.build.json
+COPY scripts ./scripts
+RUN npm run build
 
 # Production dependencies only.
 FROM node:24-bookworm-slim AS deps

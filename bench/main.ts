@@ -1,10 +1,10 @@
 // `npm run bench`: the operator against fleets of simulated Talos machines, side by side with a bash
 // loop of the real `talosctl upgrade --wait`; results as JSON and a table. Not part of `npm test`.
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { buildOperator } from "../scripts/build.ts";
 import { buildTools } from "../testkit/control-plane/build-tools.ts";
 import { budgetOf } from "../testkit/e2e/oracles.ts";
 import { defaultTiming } from "../testkit/fleet/fleet.ts";
@@ -52,14 +52,7 @@ buildTools(values["no-talosctl"] ? ["kube"] : ["kube", "talosctl"]);
 // The operator runs as the image runs it, built to JavaScript: from its TypeScript sources Node.js
 // loads a type stripper as well, about 30 MiB of resident memory the product does not have.
 const root = resolve(import.meta.dirname, "..");
-execFileSync(
-  process.execPath,
-  [resolve(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
-  {
-    cwd: root,
-    stdio: "inherit",
-  },
-);
+await buildOperator();
 const operatorEntry = resolve(root, "dist/src/main.js");
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sizes = values.sizes.split(",").map(Number);

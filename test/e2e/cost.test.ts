@@ -16,6 +16,7 @@ import {
 import type { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
 import { type E2eCluster, startE2eControlPlane } from "../../testkit/control-plane/e2e-cluster.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { builtOperator } from "../../testkit/e2e/operator-process.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 import { fleetLabel } from "../../testkit/fleet/kubelet.ts";
 
@@ -48,6 +49,8 @@ describe("the cost of a rollout", () => {
       controlPlanes,
       workers,
       operatorEnv: { LOG_LEVEL: "debug", FACTS_TTL_MS: "60000" },
+      // Built as the image runs it, with its compacted client library.
+      operatorEntry: builtOperator,
     });
     scenario = run;
     const app = `${run.name}-web`;

@@ -1,12 +1,13 @@
 // `npm run test:all` (and test:unit, test:integration, test:e2e): first the test tools, built or
-// found in the cache before any test starts (a test only looks them up); then jest with a log folder
-// for this run (every operator process started by a test writes its log there), the unit tests in a
-// jest of their own beside the others; then a scan of those logs and of jest's own output for key
-// material. A hit fails the run.
+// found in the cache before any test starts (a test only looks them up), and the operator's build;
+// then jest with a log folder for this run (every operator process started by a test writes its log
+// there), the unit tests in a jest of their own beside the others; then a scan of those logs and of
+// jest's own output for key material. A hit fails the run.
 import { spawn } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildOperator } from "../../scripts/build.ts";
 import { buildTools } from "../../testkit/control-plane/build-tools.ts";
 import { scanDir, testLogDirEnv } from "./secret-scan.ts";
 import { closingLine, countsFileEnv } from "./summary-reporter.js";
@@ -27,7 +28,11 @@ function selectedProjects(args: string[]): { projects: string[]; others: string[
 }
 // Unit tests start no tool; every other project may start any of them.
 const { projects, others: otherArgs } = selectedProjects(jestArgs);
-if (!(projects.length > 0 && projects.every((p) => p === "unit"))) buildTools();
+// The operator is built too: some tests run it as the image does, from dist/.
+if (!(projects.length > 0 && projects.every((p) => p === "unit"))) {
+  buildTools();
+  await buildOperator();
+}
 
 const logDir = mkdtempSync(join(tmpdir(), "tuo-test-logs-"));
 const jest = join(import.meta.dirname, "..", "..", "node_modules", "jest", "bin", "jest.js");

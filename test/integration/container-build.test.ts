@@ -1,8 +1,9 @@
 // No container engine runs here, so the Dockerfile's steps are replayed in folders: build stage
-// (npm ci, tsc), production install (npm ci --omit=dev), and the runtime layout with a read-only
-// tree. The built entry point must answer --help, serve /healthz and stop on SIGTERM.
+// (npm ci, npm run build), production install (npm ci --omit=dev), and the runtime layout with a
+// read-only tree. The built entry point must answer --help, serve /healthz and stop on SIGTERM.
 import { execFile } from "node:child_process";
 import { chmodSync, cpSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePorts, logTail, startProcess } from "../../testkit/control-plane/process.ts";
@@ -19,6 +20,7 @@ it("builds and runs the way the Dockerfile does, on a read-only tree", async () 
   const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
   expect(dockerfile).toMatch(/^USER node$/m);
   expect(dockerfile).toContain("npm ci --omit=dev");
+  expect(dockerfile).toContain("RUN npm run build");
 
   const build = scratchDir("image-build");
   for (const item of [
@@ -28,11 +30,12 @@ it("builds and runs the way the Dockerfile does, on a read-only tree", async () 
     "tsconfig.build.json",
     "src",
     "proto",
+    "scripts",
   ]) {
     cpSync(join(root, item), join(build, item), { recursive: true });
   }
   await npm(["ci", "--ignore-scripts"], build);
-  await run(join(build, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.build.json"], { cwd: build });
+  await npm(["run", "build"], build);
 
   const app = scratchDir("image-app");
   cpSync(join(root, "package.json"), join(app, "package.json"));
@@ -43,6 +46,10 @@ it("builds and runs the way the Dockerfile does, on a read-only tree", async () 
   chmodSync(app, 0o555);
 
   const entry = join(app, "dist", "src", "main.js");
+  // The build's compacted client library is the one the operator loads.
+  expect(createRequire(entry).resolve("@kubernetes/client-node")).toBe(
+    join(app, "dist", "node_modules", "@kubernetes", "client-node", "dist", "index.js"),
+  );
   const flags = entrypointNodeFlags();
   const help = await run(process.execPath, [...flags, entry, "--help"], { cwd: app });
   expect(help.stdout).toContain("Usage: talos-upgrade-operator");

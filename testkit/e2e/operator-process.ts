@@ -1,6 +1,7 @@
 // Runs the operator as a real process (node src/main.ts, with the image's Node.js flags), as in
 // production: its own settings from
 // the environment, its logs in a file, stopped by SIGTERM or killed by SIGKILL.
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { logTail, type ManagedProcess, startProcess, testLogDirEnv } from "../control-plane/process.ts";
 import { scratchDir } from "../control-plane/shared-control-plane.ts";
@@ -25,6 +26,8 @@ export interface OperatorProcess extends ManagedProcess {
 let started = 0;
 
 const main = join(import.meta.dirname, "..", "..", "src", "main.ts");
+/** The operator as the image runs it: `npm run build`'s output, built by the test harness before any test. */
+export const builtOperator = join(import.meta.dirname, "..", "..", "dist", "src", "main.js");
 
 export function startOperator(options: OperatorOptions): OperatorProcess {
   // In `npm run test:all` every operator log goes to the run's log folder, which is scanned for keys.
@@ -32,6 +35,8 @@ export function startOperator(options: OperatorOptions): OperatorProcess {
   const logFile = folder
     ? join(folder, `operator-${process.pid}-${++started}.log`)
     : join(scratchDir("operator"), "operator.log");
+  if (options.entry && !existsSync(options.entry))
+    throw new Error(`${options.entry} is missing: run \`npm run build\` first (the test harness does)`);
   const identity = options.identity ?? `operator-${process.pid}`;
   const proc = startProcess("operator", process.execPath, [...entrypointNodeFlags(), options.entry ?? main], {
     logFile,

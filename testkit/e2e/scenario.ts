@@ -46,6 +46,7 @@ export class Scenario {
   kubelets!: Kubelets;
   recorder!: Recorder;
   operator!: OperatorProcess;
+  private operatorEntry?: string;
 
   /** By default the run's e2e cluster (the jest global setup's); a test may bring its own. */
   constructor(cluster: E2eCluster = sharedE2eCluster()) {
@@ -58,7 +59,14 @@ export class Scenario {
     return kubectlOn(args, input, { kubeconfig: this.cluster.kubeconfig });
   }
 
-  async start(options: Partial<FleetOptions> & { operatorEnv?: Record<string, string> } = {}): Promise<this> {
+  async start(
+    options: Partial<FleetOptions> & {
+      operatorEnv?: Record<string, string>;
+      /** The operator's script, src/main.ts unless given (`builtOperator`: what the image runs). */
+      operatorEntry?: string;
+    } = {},
+  ): Promise<this> {
+    if (options.operatorEntry) this.operatorEntry = options.operatorEntry;
     await this.kubectl(["apply", "--server-side", "-f", crdPath]);
     await waitEstablished("talosupgradeplans.upgrade.talos-operator.dev", {
       kubeconfig: this.cluster.kubeconfig,
@@ -87,6 +95,7 @@ export class Scenario {
       planSelector: `test=${this.name}`,
       env,
       ...(identity ? { identity } : {}),
+      ...(this.operatorEntry ? { entry: this.operatorEntry } : {}),
     });
     return this.operator;
   }
