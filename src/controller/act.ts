@@ -18,9 +18,11 @@ import { type TalosClient, TalosError } from "../talos/client.ts";
 import {
   applyConfiguration,
   facts,
+  imagePull,
+  installLifecycle,
   machineConfig,
+  reboot,
   upgradeLegacy,
-  upgradeLifecycle,
 } from "../talos/machine.ts";
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
 import type { WatchedMachine } from "../talos/machine-status.ts";
@@ -39,7 +41,7 @@ export interface ActPorts {
   self?: PodRef;
   /** The status an open machine watch last delivered, for the nodes under way. */
   watched?: (address: string) => WatchedMachine | undefined;
-  /** Called when a pull started by a prepull action ends, so that the plan is looked at again. */
+  /** Called when a pull or an install started off the pass ends, so that the plan is looked at again. */
   pulled: () => void;
   hookJobs?: HookJobs;
   /** Takes, stores and verifies an etcd snapshot; called off the pass. */
@@ -112,6 +114,17 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       pulling.add(action.image);
       void pull(action, ports.talosClient, memory).finally(() => {
         pulling.delete(action.image);
+        ports.pulled();
+      });
+      return undefined;
+    }
+    case "install": {
+      if (!ports.talosClient) return undefined;
+      // Off the pass, as a pull: an installer takes minutes to write on a real disk.
+      if (memory.installing.get(action.node) === action.image) return undefined;
+      memory.installing.set(action.node, action.image);
+      void install(action, ports.talosClient, memory).finally(() => {
+        memory.installing.delete(action.node);
         ports.pulled();
       });
       return undefined;
@@ -239,9 +252,22 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       }
       try {
         const mode = rebootModes[action.rebootMode];
-        if (action.api === "lifecycle")
-          await upgradeLifecycle(ports.talosClient, action.address, action.image, mode);
-        else if (mode === "FORCE") {
+        if (action.api === "lifecycle") {
+          // Installed ahead on this boot: the call is the reboot into it.
+          const installed = memory.installs.get(action.node);
+          const ahead =
+            installed?.image === action.image &&
+            installed.bootId === action.bootIdBefore &&
+            installed.error === undefined;
+          if (!ahead)
+            await installLifecycle(
+              ports.talosClient,
+              action.address,
+              action.image,
+              memory.pulls.get(action.node)?.get(action.image)?.name,
+            );
+          await reboot(ports.talosClient, action.address, mode);
+        } else if (mode === "FORCE") {
           // The pre-flight refuses this up front; a plan edited mid-run is told, not downgraded.
           memory.upgradeErrors.set(action.node, "rebootMode Force needs the Talos v1.13+ upgrade API");
           return undefined;
@@ -264,18 +290,13 @@ async function pull(
   talosClient: TalosClient,
   memory: ShellMemory,
 ): Promise<void> {
-  const pulls = memory.pulls.get(action.node) ?? new Map<string, { error?: string }>();
+  const pulls = memory.pulls.get(action.node) ?? new Map<string, { error?: string; name?: string }>();
   memory.pulls.set(action.node, pulls);
   try {
     if (action.api === "lifecycle") {
-      await talosClient.stream(
-        "image",
-        "Pull",
-        { containerd: { driver: "CRI", namespace: action.namespace }, imageRef: action.image },
-        action.address,
-        () => undefined,
-        { deadlineMs: 10 * 60_000 },
-      );
+      const name = await imagePull(talosClient, action.address, action.namespace, action.image);
+      // The name containerd knows the installer by, which its install names as the source.
+      pulls.set(action.image, name && action.namespace === "NS_SYSTEM" ? { name } : {});
     } else {
       await talosClient.unary(
         "machine",
@@ -284,10 +305,27 @@ async function pull(
         action.address,
         10 * 60_000,
       );
+      pulls.set(action.image, {});
     }
-    pulls.set(action.image, {});
   } catch (error) {
     // Any answer from Talos is the image's verdict; no answer (a node away, a closed client) is none.
     if (error instanceof TalosError && !error.unavailable) pulls.set(action.image, { error: error.message });
+  }
+}
+
+/** Installs ahead of the reboot and notes the verdict; a node that is away is asked again by a later pass. */
+async function install(
+  action: Extract<Action, { kind: "install" }>,
+  talosClient: TalosClient,
+  memory: ShellMemory,
+): Promise<void> {
+  const { node, image, bootId } = action;
+  try {
+    await installLifecycle(talosClient, action.address, image, memory.pulls.get(node)?.get(image)?.name);
+    memory.installs.set(node, { image, bootId });
+  } catch (error) {
+    // Any answer from Talos is the install's verdict; no answer is none, and the next pass asks again.
+    if (error instanceof TalosError && !error.unavailable)
+      memory.installs.set(node, { image, bootId, error: error.message });
   }
 }

@@ -52,10 +52,14 @@ import { renderedManifests } from "../talos/manifests.ts";
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {
   drainBlocked: Map<string, string>;
-  /** Images pulled per node, with the error of a failed pull. */
-  pulls: Map<string, Map<string, { error?: string }>>;
+  /** Images pulled per node: the name Talos gave the image, or the error of a failed pull. */
+  pulls: Map<string, Map<string, { error?: string; name?: string }>>;
   /** Pulls under way per node (run off the pass), by image. */
   pulling: Map<string, Set<string>>;
+  /** Installs ahead of the reboot (Talos ≥ 1.13) per node: the last one, its boot and its error. */
+  installs: Map<string, { image: string; bootId: string; error?: string }>;
+  /** Installs under way per node (run off the pass): the image. */
+  installing: Map<string, string>;
   upgradeErrors: Map<string, string>;
   /** The installer written into each node's machine.install.image by this process. */
   installImages: Map<string, string>;
@@ -90,6 +94,8 @@ export function newShellMemory(): ShellMemory {
     drainBlocked: new Map(),
     pulls: new Map(),
     pulling: new Map(),
+    installs: new Map(),
+    installing: new Map(),
     upgradeErrors: new Map(),
     patchErrors: new Map(),
     installImages: new Map(),
@@ -115,6 +121,7 @@ function forgetFailures(memory: ShellMemory, plan: Plan): void {
   for (const pulls of memory.pulls.values()) {
     for (const [image, pull] of pulls) if (pull.error) pulls.delete(image);
   }
+  for (const [node, install] of memory.installs) if (install.error) memory.installs.delete(node);
 }
 
 const mirrorLabel = "k8s-app";
@@ -545,6 +552,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
       const kubeletBootId = node.status?.nodeInfo?.bootID;
       const pulling = [...(memory.pulling.get(name) ?? [])];
+      const installed = memory.installs.get(name);
+      const installing = memory.installing.get(name);
       return {
         name,
         role: isControlPlane(node) ? "controlplane" : "worker",
@@ -558,6 +567,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         evictablePods: drain.evict.length + drain.terminating.length + drain.blocked.length,
         pulls: Object.fromEntries(memory.pulls.get(name) ?? []),
         ...(pulling.length > 0 ? { pulling } : {}),
+        ...(installed ? { installed } : {}),
+        ...(installing ? { installing } : {}),
         mirrorPods: mirrors.get(name) ?? {},
         ...(proxies.has(name) ? { proxyImages: proxies.get(name) } : {}),
         ...(blocked.length > 0 ? { drainBlockedBy: blocked.join("; ") } : {}),

@@ -101,6 +101,56 @@ export function installerPull(node: NodeView, upgrade: UpgradeCall): Action {
   };
 }
 
+/**
+ * Talos ≥ 1.13 (the lifecycle API) installs the new boot entry without rebooting, so the install
+ * comes first, while the node still serves: pull, install, then cordon, drain and the reboot. Says
+ * what the node waits on until its installer is installed from its present boot; undefined once
+ * it is, or where the install is left to the upgrade call (the legacy API, or a node already
+ * cordoned: one that a crash left cordoned loses nothing by installing after its drain).
+ */
+export function installStep(
+  entry: NodeStatus,
+  node: NodeView,
+  upgrade: UpgradeCall,
+  now: Date,
+): StepResult | undefined {
+  if (upgrade.api !== "lifecycle" || node.unschedulable) return undefined;
+  const talos = node.talos;
+  const installed = node.installed;
+  const here = installed?.image === upgrade.image && installed.bootId === talos.bootId;
+  if (here && installed?.error === undefined) return undefined;
+  if (here && installed?.error !== undefined)
+    return fail(
+      entry,
+      now,
+      Reason.UpgradeRefused,
+      `Talos refused to install ${upgrade.image}: ${installed.error}`,
+    );
+  const waiting = (message: string, actions: Action[] = []): StepResult => ({
+    entry: { ...entry, message },
+    actions,
+    events: [],
+  });
+  if (!talos.reachable || !talos.bootId)
+    return waiting(`waiting for the Talos API: ${talos.error ?? "unreachable"}`);
+  // A node retargeted since its start pulls the new installer first.
+  if (!node.pulls[upgrade.image])
+    return waiting(
+      `pulling ${upgrade.image}`,
+      node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
+    );
+  const message = `installing ${upgrade.image} while the node serves`;
+  if (node.installing === upgrade.image) return waiting(message);
+  const install: Action = {
+    kind: "install",
+    node: node.name,
+    address: upgrade.address,
+    image: upgrade.image,
+    bootId: talos.bootId,
+  };
+  return waiting(message, [install]);
+}
+
 function fail(entry: NodeStatus, now: Date, reason: string, message: string): StepResult {
   return {
     entry: { ...entry, state: "Failed", finishedAt: now.toISOString(), reason, message },
@@ -137,8 +187,8 @@ export function stepNode(
 }
 
 /**
- * Cordon, the beforeNode hooks, drain, pull the installer if the target moved, then the upgrade
- * call, its intent written first.
+ * On Talos ≥ 1.13 the install first; then cordon, the beforeNode hooks, drain, pull the installer
+ * if the target moved, and the upgrade call, its intent written first.
  */
 function stepDraining(
   entry: NodeStatus,
@@ -148,6 +198,9 @@ function stepDraining(
   hooks: NodeHooks,
 ): StepResult {
   const talos = node.talos;
+  const upgrade = upgradeAction(node, entry, spec);
+  const installing = installStep(entry, node, upgrade, now);
+  if (installing) return installing;
   const actions: Action[] = node.unschedulable ? [] : [{ kind: "cordon", node: node.name }];
   // The hooks run on a cordoned node: nothing new lands on it while they prepare for the drain.
   if (!node.unschedulable && hooks.has("BeforeNode"))
@@ -186,8 +239,7 @@ function stepDraining(
     };
   }
   // A node retargeted while draining boots the new installer: it is pulled before the call.
-  const upgrade = upgradeAction(node, entry, spec);
-  if (upgrade.kind === "upgrade" && !entry.image && !node.pulls[upgrade.image]) {
+  if (!entry.image && !node.pulls[upgrade.image]) {
     return {
       entry: { ...entry, message: `pulling ${upgrade.image}` },
       actions: node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
@@ -204,7 +256,7 @@ function stepDraining(
   };
   delete next.upgradeCalledAt;
   return {
-    entry: { ...next, image: upgrade.kind === "upgrade" ? upgrade.image : entry.image },
+    entry: { ...next, image: upgrade.image },
     actions: [upgrade],
     events: [
       {

@@ -1,12 +1,13 @@
 // Starting new work, within the rules: one control plane at a time, gated on etcd keeping its
-// quorum, then workers within maxUnavailable; a node starts only once its installer is pulled.
+// quorum, then workers within maxUnavailable; a node starts only once its installer is pulled, and
+// on Talos ≥ 1.13 installs it before its cordon.
 import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";
 import type { EtcdView, NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
-import { activeStates, installerPull, settledStates, upgradeAction } from "./node-steps.ts";
+import { activeStates, installerPull, installStep, settledStates, upgradeAction } from "./node-steps.ts";
 import { workerBudget } from "./selection.ts";
 
 const isActive = (e: NodeStatus) => activeStates.has(e.state);
@@ -100,15 +101,19 @@ class Starts {
       });
       return false;
     }
-    this.out[index] = {
+    const started: NodeStatus = {
       ...entry,
       state: "Draining",
       startedAt: this.now.toISOString(),
       image: upgrade.image,
       message: "cordoning",
     };
-    this.actions.push({ kind: "cordon", node: entry.name });
-    return true;
+    // On Talos ≥ 1.13 the node installs before its cordon, still serving.
+    const installing = installStep(started, node, upgrade, this.now);
+    this.out[index] = installing?.entry ?? started;
+    this.actions.push(...(installing?.actions ?? [{ kind: "cordon", node: entry.name }]));
+    this.events.push(...(installing?.events ?? []));
+    return installing?.entry.state !== "Failed";
   }
 
   /**

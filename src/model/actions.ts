@@ -24,6 +24,12 @@ export type Action =
       namespace: "NS_SYSTEM" | "NS_CRI";
     }
   /**
+   * Talos ≥ 1.13: install `image` (pulled already) to the node's other boot entry with
+   * LifecycleService.Upgrade, which does not reboot, while the node still serves; the node's
+   * upgrade call then only reboots it. `bootId`: the boot the install is for. Run off the pass.
+   */
+  | { kind: "install"; node: string; address: string; image: string; bootId: string }
+  /**
    * Name the installer a verified node now runs in its machine.install.image, applied without a
    * reboot, so that a later reinstall or reset boots this version and not the old one.
    */

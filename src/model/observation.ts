@@ -101,6 +101,13 @@ export interface NodeView {
   pulls: Record<string, { error?: string }>;
   /** Images being pulled on the node now: asked for by an earlier pass, not answered yet. */
   pulling?: string[];
+  /**
+   * The installer this process last installed on the node ahead of its reboot (Talos ≥ 1.13), the
+   * boot it was installed from, and Talos' error if the install failed.
+   */
+  installed?: { image: string; bootId: string; error?: string };
+  /** The installer being installed on the node now (asked for by an earlier pass). */
+  installing?: string;
   /** The kubelet version the Node reports (status.nodeInfo.kubeletVersion). */
   kubeletVersion?: string;
   /** Images of the kube-proxy pods (of the DaemonSet, not terminating) on this node. */

@@ -303,30 +303,44 @@ export async function upgradeLegacy(
   return response.messages[0]?.actorId ?? "";
 }
 
-/** Talos ≥ 1.13: pull the installer, install it to the other boot entry, then reboot into it. */
-export async function upgradeLifecycle(
+/** ImageService.Pull (Talos ≥ 1.13) into a CRI namespace; the name containerd keeps the image by. */
+export async function imagePull(
   client: TalosClient,
   node: string,
+  namespace: "NS_SYSTEM" | "NS_CRI",
   image: string,
-  mode: RebootMode,
-): Promise<void> {
-  let pulled = image;
+): Promise<string | undefined> {
+  let name: string | undefined;
   await client.stream<ImageServicePullResponse__Output>(
     "image",
     "Pull",
-    { containerd, imageRef: image },
+    { containerd: { driver: "CRI", namespace }, imageRef: image },
     node,
     (m) => {
-      if (m.name) pulled = m.name;
+      if (m.name) name = m.name;
     },
     { deadlineMs: 10 * 60_000 },
   );
+  return name;
+}
+
+/**
+ * Talos ≥ 1.13: install the installer to the other boot entry, without a reboot. `pulled`: the name
+ * an earlier ImageService.Pull returned for it; without one, it is pulled first.
+ */
+export async function installLifecycle(
+  client: TalosClient,
+  node: string,
+  image: string,
+  pulled?: string,
+): Promise<void> {
+  const source = pulled ?? (await imagePull(client, node, "NS_SYSTEM", image)) ?? image;
   let exitCode: number | undefined;
   const messages: string[] = [];
   await client.stream<LifecycleServiceUpgradeResponse__Output>(
     "lifecycle",
     "Upgrade",
-    { containerd, source: { imageName: pulled } },
+    { containerd, source: { imageName: source } },
     node,
     (m) => {
       if (m.progress?.message) messages.push(m.progress.message);
@@ -342,6 +356,10 @@ export async function upgradeLifecycle(
       `installer exited with ${exitCode ?? "no code"}: ${messages.at(-1) ?? ""}`,
     );
   }
+}
+
+/** Reboots the machine (into the boot entry an install wrote). */
+export async function reboot(client: TalosClient, node: string, mode: RebootMode): Promise<void> {
   await client.unary("machine", "Reboot", { mode }, node);
 }
 

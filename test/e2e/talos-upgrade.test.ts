@@ -137,7 +137,7 @@ describe("Talos upgrades, end to end", () => {
     expect(a[1] <= b[0] || b[1] <= a[0]).toBe(true);
   });
 
-  it("v1.13+ API (v1.13 → v1.14) with maxUnavailable 2: Pull, Lifecycle Upgrade and Reboot, two workers at a time", async () => {
+  it("v1.13+ API (v1.13 → v1.14) with maxUnavailable 2: Pull and Lifecycle Upgrade while the node serves, then cordon and Reboot, two workers at a time", async () => {
     const schematic = "b".repeat(64);
     scenario = await new Scenario().start({
       talosVersion: "v1.13.0",
@@ -162,6 +162,22 @@ describe("Talos upgrades, end to end", () => {
       expect(methods).toContain("/machine.LifecycleService/Upgrade");
       expect(methods).toContain("/machine.MachineService/Reboot");
       expect(methods).not.toContain("/machine.MachineService/Upgrade");
+      // Installed before its cordon, once, from the image its pull named; rebooted after it.
+      const at = (method: string) => node.calls.find((c) => c.method === method)?.at ?? Number.NaN;
+      const cordonedAt = recorder.firstCordonAt.get(node.hostname) ?? Number.NaN;
+      expect({
+        node: node.hostname,
+        installedBeforeCordon: at("/machine.LifecycleService/Upgrade") < cordonedAt,
+        rebootedAfterCordon: cordonedAt < at("/machine.MachineService/Reboot"),
+        pulls: methods.filter((m) => m === "/machine.ImageService/Pull").length,
+        installs: methods.filter((m) => m === "/machine.LifecycleService/Upgrade").length,
+      }).toEqual({
+        node: node.hostname,
+        installedBeforeCordon: true,
+        rebootedAfterCordon: true,
+        pulls: 1,
+        installs: 1,
+      });
       // Each node keeps its platform and Image Factory schematic (its extensions).
       expect([...node.pulled]).toContain(
         `CRI:NS_SYSTEM/factory.talos.dev/aws-installer/${schematic}:v1.14.0`,

@@ -10,6 +10,8 @@ export class Recorder {
   maxControlPlanesDown = 0;
   maxWorkersDown = 0;
   readonly timeline: string[] = [];
+  /** When the watch first saw each Node cordoned (ms since the epoch). */
+  readonly firstCordonAt = new Map<string, number>();
   private readonly cordoned = new Set<string>();
   private readonly informer;
   private readonly fleet: Fleet;
@@ -28,6 +30,8 @@ export class Recorder {
       const name = node.metadata?.name ?? "";
       if (node.spec?.unschedulable) recorder.cordoned.add(name);
       else recorder.cordoned.delete(name);
+      if (node.spec?.unschedulable && !recorder.firstCordonAt.has(name))
+        recorder.firstCordonAt.set(name, Date.now());
       if (node.spec?.unschedulable) recorder.wake(name);
       recorder.sample(`${name} ${node.spec?.unschedulable ? "cordoned" : "schedulable"}`);
     };

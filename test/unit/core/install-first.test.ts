@@ -1,0 +1,160 @@
+// On Talos ≥ 1.13 a node installs its new boot entry (LifecycleService.Upgrade, no reboot) while it
+// still serves: pull, install, then cordon, drain and the call, which only reboots it. Out of
+// service for its drain and reboot only. The legacy API, and a node a crash left cordoned, keep the
+// install inside the call.
+import type { PlanStatus } from "../../../src/api/v1alpha1/plan.ts";
+import { decide } from "../../../src/core/decide.ts";
+import type { NodeView } from "../../../src/model/observation.ts";
+import { aNode } from "../builders/nodes.ts";
+import { anObservation, entryOf, kinds, minutes, t0 } from "../builders/observations.ts";
+import { anEntry, aPlan, aStatus, vanillaImage } from "../builders/plans.ts";
+
+const image = vanillaImage("v1.14.0");
+const plan = (status?: PlanStatus) =>
+  aPlan({ talos: { version: "v1.14.0" }, rollout: { maxUnavailable: 1 } }, status);
+
+/** A v1.13 worker booted from a UKI (nothing the lifecycle API would drop), its installer pulled. */
+const onV113 = (name: string, extra: Partial<NodeView> = {}) =>
+  aNode(name, {
+    version: "v1.13.0",
+    pulls: { [image]: {} },
+    talos: {
+      reachable: true,
+      version: "v1.13.0",
+      bootId: `${name}-boot-0`,
+      stage: "RUNNING",
+      ready: true,
+      platform: "metal",
+      image: {
+        schematic: "376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba",
+        extensions: [],
+      },
+    },
+    ...extra,
+  });
+
+/** worker-1 started (its entry Draining, not cordoned yet), worker-2 pending. */
+const started = () =>
+  aStatus(
+    anEntry("worker-1", "Draining", {
+      fromVersion: "v1.13.0",
+      version: "v1.14.0",
+      startedAt: t0.toISOString(),
+      image,
+      attempts: 0,
+      message: `installing ${image} while the node serves`,
+    }),
+    anEntry("worker-2", "Pending", { fromVersion: "v1.13.0", version: "v1.14.0" }),
+  );
+
+describe("install before the drain (Talos ≥ 1.13)", () => {
+  it("starts a node with its install, not its cordon", () => {
+    const d = decide(anObservation(plan(), [onV113("worker-1"), onV113("worker-2")], { now: minutes(1) }));
+    expect(entryOf(d, "worker-1")).toMatchObject({
+      state: "Draining",
+      message: `installing ${image} while the node serves`,
+    });
+    expect(d.actions).toEqual([
+      { kind: "install", node: "worker-1", address: "10.0.0.8", image, bootId: "worker-1-boot-0" },
+    ]);
+    // The installing node holds the plan's one place: the next does not start beside it.
+    expect(entryOf(d, "worker-2")?.state).toBe("Pending");
+  });
+
+  it("asks nothing more while the install runs", () => {
+    const nodes = [onV113("worker-1", { installing: image }), onV113("worker-2")];
+    const d = decide(anObservation(plan(started()), nodes, { now: minutes(1) }));
+    expect(kinds(d)).toEqual([]);
+    expect(entryOf(d, "worker-1")?.message).toBe(`installing ${image} while the node serves`);
+  });
+
+  it("cordons once installed from this boot, then calls for the reboot after the drain", () => {
+    const installed = { image, bootId: "worker-1-boot-0" };
+    const first = decide(
+      anObservation(plan(started()), [onV113("worker-1", { installed }), onV113("worker-2")], {
+        now: minutes(1),
+      }),
+    );
+    expect(kinds(first)).toEqual(["cordon:worker-1"]);
+    const cordoned = onV113("worker-1", { installed, unschedulable: true });
+    const second = decide(
+      anObservation(plan(first.status), [cordoned, onV113("worker-2")], { now: minutes(2) }),
+    );
+    expect(entryOf(second, "worker-1")?.state).toBe("Upgrading");
+    expect(second.actions).toEqual([
+      expect.objectContaining({ kind: "upgrade", node: "worker-1", api: "lifecycle", image }),
+    ]);
+  });
+
+  it("installs again when the machine rebooted since its install (the entry it wrote is another boot's)", () => {
+    const nodes = [
+      onV113("worker-1", { installed: { image, bootId: "worker-1-boot-earlier" } }),
+      onV113("worker-2"),
+    ];
+    const d = decide(anObservation(plan(started()), nodes, { now: minutes(1) }));
+    expect(kinds(d)).toEqual(["install:worker-1"]);
+  });
+
+  it("installs again after a restart: the process that installed is gone, nothing is cordoned yet", () => {
+    const d = decide(
+      anObservation(plan(started()), [onV113("worker-1"), onV113("worker-2")], { now: minutes(1) }),
+    );
+    expect(kinds(d)).toEqual(["install:worker-1"]);
+  });
+
+  it("fails the node, never cordoned, when Talos refuses the install", () => {
+    const installed = { image, bootId: "worker-1-boot-0", error: "installer exited with 1: no space left" };
+    const d = decide(
+      anObservation(plan(started()), [onV113("worker-1", { installed }), onV113("worker-2")], {
+        now: minutes(1),
+      }),
+    );
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Failed", reason: "UpgradeRefused" });
+    expect(entryOf(d, "worker-1")?.message).toContain("no space left");
+    expect(kinds(d)).not.toContain("cordon:worker-1");
+  });
+
+  it("waits for a Talos API that does not answer, without cordoning", () => {
+    const away = onV113("worker-1");
+    const d = decide(
+      anObservation(
+        plan(started()),
+        [{ ...away, talos: { reachable: false, error: "connection refused" } }, onV113("worker-2")],
+        { now: minutes(1) },
+      ),
+    );
+    expect(entryOf(d, "worker-1")?.message).toBe("waiting for the Talos API: connection refused");
+    expect(kinds(d)).toEqual([]);
+  });
+
+  it("leaves the install to the call on a node already cordoned (a crash after its cordon)", () => {
+    const cordoned = onV113("worker-1", { unschedulable: true });
+    const d = decide(anObservation(plan(started()), [cordoned, onV113("worker-2")], { now: minutes(1) }));
+    expect(entryOf(d, "worker-1")?.state).toBe("Upgrading");
+    expect(kinds(d)).toEqual(["upgrade:worker-1"]);
+  });
+
+  it("pulls a retargeted installer before installing it", () => {
+    const newer = vanillaImage("v1.14.1");
+    const retargeted = aPlan({ talos: { version: "v1.14.1" }, rollout: { maxUnavailable: 1 } }, started());
+    const status = retargeted.status as PlanStatus;
+    const entry = { ...(status.nodes[0] as PlanStatus["nodes"][number]), version: "v1.14.1" };
+    delete entry.image;
+    const d = decide(
+      anObservation(
+        { ...retargeted, status: { ...status, nodes: [entry, ...status.nodes.slice(1)] } },
+        [onV113("worker-1", { installed: { image, bootId: "worker-1-boot-0" } }), onV113("worker-2")],
+        { now: minutes(1) },
+      ),
+    );
+    expect(d.actions.filter((a) => a.node === "worker-1")).toEqual([
+      expect.objectContaining({ kind: "prepull", node: "worker-1", image: newer }),
+    ]);
+  });
+
+  it("cordons first on the legacy API (a node below v1.13), which installs and reboots in one call", () => {
+    const legacy = aPlan({ rollout: { maxUnavailable: 1 } });
+    const d = decide(anObservation(legacy, [aNode("worker-1"), aNode("worker-2")], { now: minutes(1) }));
+    expect(kinds(d)).toEqual(["cordon:worker-1"]);
+  });
+});
