@@ -48,7 +48,7 @@ export const lifecycleService: ServiceImplementation = {
       node.installing = true;
       try {
         write({ progress: { message: "running installer in upgrade mode" } });
-        await new Promise((resolve) => setTimeout(resolve, 1));
+        await node.installTime();
         node.installed(installation(fleet, node, reference, resolved.version, "lifecycle"));
         write({ progress: { message: `installed ${resolved.version} to the fallback boot entry` } });
         write({ progress: { exitCode: 0 } });

@@ -318,6 +318,11 @@ export class SimNode {
     });
   }
 
+  /** What writing an installer to the other boot entry takes (Timing.installMs), as the legacy sequence's install. */
+  async installTime(): Promise<void> {
+    await new Promise((resolve) => this.later(this.timing.installMs, () => resolve(undefined)));
+  }
+
   /** Pulls an image into a containerd namespace, taking Timing.pullMs; resolves the failure reason or undefined. */
   async pull(
     namespace: string,

@@ -6,7 +6,7 @@ import { excludeLabel } from "./kube.ts";
 import { vanillaSchematic } from "./plans.ts";
 
 /** The Talos versions the model knows, oldest first. */
-export const releases = ["v1.10.9", "v1.11.6", "v1.12.4", "v1.12.5", "v1.13.0"] as const;
+export const releases = ["v1.10.9", "v1.11.6", "v1.12.4", "v1.12.5", "v1.13.0", "v1.13.1"] as const;
 /** The index of a release in `releases`: the model's own version order. */
 export const rank = (v: string) => releases.indexOf(v as (typeof releases)[number]);
 export const minor = (v: string) => v.split(".").slice(0, 2).join(".");
@@ -209,13 +209,28 @@ interface SnapshotRun {
  */
 export class ModelShell {
   private readonly calls = new Map<string, string>();
+  /** Installs ahead of the reboot (Talos ≥ 1.13) this process made, by node (lost in a crash). */
+  private readonly installs = new Map<string, { image: string; bootId: string }>();
   private snapshot: SnapshotRun | undefined;
   /** Snapshot runs begun by this shell, across its restarts. */
   snapshotRuns = 0;
 
   crash(): void {
     this.calls.clear();
+    this.installs.clear();
     this.snapshot = undefined;
+  }
+
+  /** An install action, as act() takes it: done at once on a machine that answers on its boot. */
+  install(action: Extract<Action, { kind: "install" }>, n: ModelNode, now: number): void {
+    if (reachable(n, now) && !n.upgrade && `${n.name}-${n.boot}` === action.bootId)
+      this.installs.set(n.name, { image: action.image, bootId: action.bootId });
+  }
+
+  /** The node as a pass observes it, with what this process installed on it. */
+  view(n: ModelNode, now: number): NodeView {
+    const installed = this.installs.get(n.name);
+    return { ...viewOf(n, now), ...(installed ? { installed: { ...installed } } : {}) };
   }
 
   /** The key of the run in memory that has ended, if any: an action for it would restart a finished run. */

@@ -1,7 +1,8 @@
 // Property tests over the paths real fleets take: decide() driven against a model cluster whose
 // nodes start behind by one or two minors, at the target or ahead of it, that join, leave and are
-// excluded mid-rollout, under a target edited mid-rollout, a pool given a new schematic (at the start
-// or mid-rollout), with half the passes of half the runs seeing an earlier pass's etcd view (which
+// excluded mid-rollout, under a target edited mid-rollout (or moved to the next minor, where v1.13
+// nodes take the lifecycle API and install before their cordon), a pool given a new schematic (at
+// the start or mid-rollout), with half the passes of half the runs seeing an earlier pass's etcd view (which
 // never takes a control plane down), in about half the runs an etcd snapshot before each pass's first control plane
 // (runs that take passes, fail, or wait on the nodes in flight), with status writes refused (409)
 // and the shell crashing between any two effects. The invariants are computed here from the model,
@@ -25,7 +26,6 @@ import {
   type SnapshotAttempt,
   type StoredSnapshot,
   schematicOf,
-  viewOf,
 } from "../builders/fleet-model.ts";
 import { t0 } from "../builders/observations.ts";
 import { aHook, anS3Destination, aPlan, budgetOf, vanillaSchematic } from "../builders/plans.ts";
@@ -41,6 +41,11 @@ interface Scenario {
   crashRate: number;
   conflictRate: number;
   editAt: number | undefined;
+  /**
+   * When the target moves on to v1.13.1 (after editAt, if both): nodes on v1.13.0 then upgrade on
+   * the lifecycle API, installing before their cordon.
+   */
+  nextMinorAt: number | undefined;
   excludeAt: number | undefined;
   excludeNode: number;
   includeAgainAt: number | undefined;
@@ -167,7 +172,7 @@ function run(s: Scenario) {
       : stored.map((x) => `"${x.pass}" stored ${iso(x.storedAt)} (${x.key})`).join(", ");
 
   const reachable = (n: ModelNode) => reachableAt(n, now);
-  const view = (n: ModelNode) => viewOf(n, now);
+  const view = (n: ModelNode) => shell.view(n, now);
   // Started: cordoned, rebooting, or recorded as started in the plan's status (its cordon may not be
   // carried out yet).
   const idle = ["Pending", "Done", "Skipped", "Failed", undefined];
@@ -184,6 +189,8 @@ function run(s: Scenario) {
     return n?.exists === true && n.role === "controlplane" && reachableAt(n, now);
   };
 
+  /** Install actions carried out (Talos ≥ 1.13 nodes, before their cordon). */
+  let installs = 0;
   let lastEtcd: { healthy: boolean; members: number; healthyMembers: number; message: string } | undefined;
   let tick = 0;
   for (; tick < 6_000; tick++) {
@@ -194,6 +201,19 @@ function run(s: Scenario) {
       const spec = {
         ...plan.spec,
         talos: { ...(plan.spec.talos as NonNullable<Plan["spec"]["talos"]>), version: target },
+      };
+      plan = {
+        ...plan,
+        spec,
+        metadata: { ...plan.metadata, generation: (plan.metadata.generation ?? 1) + 1 },
+      };
+    }
+    if (tick === s.nextMinorAt && (s.editAt === undefined || s.editAt < s.nextMinorAt)) {
+      target = "v1.13.1";
+      const talos = plan.spec.talos as NonNullable<Plan["spec"]["talos"]>;
+      const spec = {
+        ...plan.spec,
+        talos: { ...talos, version: target, intermediateVersions: ["v1.11.6", "v1.12.5"] },
       };
       plan = {
         ...plan,
@@ -247,7 +267,10 @@ function run(s: Scenario) {
     // The plan's workers: those it selects, and those it is still upgrading after they left.
     const workers = present.filter((n) => n.role === "worker" && (!n.excluded || n.upgrade !== undefined));
     const budget = budgetOf(s.maxUnavailable, workers.length);
-    const workersDown = workers.filter(down).length;
+    // A worker started on the lifecycle API holds its place while it installs, not cordoned yet.
+    const installing = (n: ModelNode) =>
+      !n.unschedulable && plan.status?.nodes.find((e) => e.name === n.name)?.state === "Draining";
+    const workersDown = workers.filter((n) => down(n) || installing(n)).length;
     if (cpDown > 1) violations.push(`${cpDown} control planes unavailable at tick ${tick}`);
 
     // Nodes the plan had started before this pass (a cordon lost in a crash is made again).
@@ -365,6 +388,19 @@ function run(s: Scenario) {
         // After a failure nothing new starts; a node already in flight is carried on.
         if (!n.unschedulable && failed && !startedBefore.has(n.name)) cordonedAfterFailure.push(n.name);
       }
+      if (action.kind === "install") {
+        // Installed only as a start the status records, on a node still serving, within the budget.
+        const state = plan.status?.nodes.find((e) => e.name === n.name)?.state;
+        if (n.unschedulable || state !== "Draining")
+          violations.push(`${n.name} installed at tick ${tick}: ${n.unschedulable ? "cordoned" : state}`);
+        if (n.role === "worker" && !down(n) && !startedBefore.has(n.name) && ++takenDown > budget)
+          violations.push(
+            `worker ${n.name} installing with ${takenDown - 1} down (budget ${budget}) at tick ${tick}`,
+          );
+        shell.install(action, n, now);
+        installs++;
+        continue;
+      }
       const from = n.version;
       const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
       if (action.kind === "upgrade" && shell.upgrade(action, n, plan.metadata.name, now, seconds)) {
@@ -433,6 +469,7 @@ function run(s: Scenario) {
     initialSchematic,
     stored,
     snapshotRuns: shell.snapshotRuns,
+    installs,
   };
 }
 
@@ -446,6 +483,7 @@ const scenario = fc
     crashRate: fc.constantFrom(0, 0.2, 0.5),
     conflictRate: fc.constantFrom(0, 0.1, 0.3),
     editAt: optionalTick,
+    nextMinorAt: optionalTick,
     excludeAt: optionalTick,
     excludeNode: fc.nat(),
     includeAgainAt: optionalTick,
@@ -563,6 +601,29 @@ it("holds the safety invariants on fleets that change under the plan, and comple
       ...(process.env.FLEET_PROPERTY_SEED ? { seed: Number(process.env.FLEET_PROPERTY_SEED) } : {}),
       ...(process.env.FLEET_PROPERTY_PATH ? { path: process.env.FLEET_PROPERTY_PATH } : {}),
     },
+  );
+});
+
+it("on the lifecycle API (v1.13.0 → v1.13.1) installs while the node serves, within the rules, and completes", () => {
+  const v113 = rank("v1.13.0");
+  const lifecycle = scenario
+    .map((s) => ({ ...s, editAt: undefined, nextMinorAt: 0, excludeAt: undefined, leaveAt: undefined }))
+    .filter((s) => s.start.slice(0, s.controlPlanes + s.workers).includes(v113));
+  fc.assert(
+    fc.property(lifecycle, (s) => {
+      const result = run(s);
+      expect(result.violations).toEqual([]);
+      expect(result.plan.status?.phase).toBe("Completed");
+      expect([...result.calls].filter(([, count]) => count > 1)).toEqual([]);
+      expect(result.installs).toBeGreaterThan(0);
+      for (const n of result.nodes.filter((m) => m.exists))
+        expect({ node: n.name, version: n.version, cordoned: n.unschedulable }).toEqual({
+          node: n.name,
+          version: "v1.13.1",
+          cordoned: false,
+        });
+    }),
+    { numRuns: 100 },
   );
 });
 
