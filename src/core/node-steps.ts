@@ -191,16 +191,19 @@ export function stepNode(
  * if the target moved, and the upgrade call, its intent written first.
  */
 function stepDraining(
-  entry: NodeStatus,
+  started: NodeStatus,
   node: NodeView,
   spec: PlanSpec,
   now: Date,
   hooks: NodeHooks,
 ): StepResult {
   const talos = node.talos;
-  const upgrade = upgradeAction(node, entry, spec);
-  const installing = installStep(entry, node, upgrade, now);
+  const upgrade = upgradeAction(node, started, spec);
+  const installing = installStep(started, node, upgrade, now);
   if (installing) return installing;
+  // Installed while serving: the cordon comes now, and the drain's time starts with it.
+  const installedFirst = upgrade.api === "lifecycle" && !node.unschedulable && !started.installedAt;
+  const entry = installedFirst ? { ...started, installedAt: now.toISOString() } : started;
   const actions: Action[] = node.unschedulable ? [] : [{ kind: "cordon", node: node.name }];
   // The hooks run on a cordoned node: nothing new lands on it while they prepare for the drain.
   if (!node.unschedulable && hooks.has("BeforeNode"))
@@ -221,8 +224,9 @@ function stepDraining(
       events: [],
       ...(before.wakeAt !== undefined ? { wakeAt: before.wakeAt } : {}),
     };
-  // The drain's time starts once the node's hooks are done: a slow hook does not eat into it.
-  const drainFrom = [entry.startedAt, before.finishedAt]
+  // The drain's time starts once the node is installed and its hooks are done: a slow install or
+  // hook does not eat into it.
+  const drainFrom = [entry.startedAt, entry.installedAt, before.finishedAt]
     .filter((t) => t !== undefined)
     .sort()
     .at(-1);
@@ -504,7 +508,7 @@ export function settleEntries(
   const actions: Action[] = [];
   const settled = entries.map((entry) => {
     if (!settledStates.has(entry.state)) return entry;
-    const { bootIdBefore: _boot, schematic: _schematic, ...kept } = entry;
+    const { bootIdBefore: _boot, schematic: _schematic, installedAt: _installed, ...kept } = entry;
     const { image, upgradeCalledAt: _called, ...written } = kept;
     // Only a node this plan upgraded, its call confirmed, has an installer to write.
     if (entry.state !== "Done" || !image || !entry.upgradeCalledAt) return written;

@@ -428,8 +428,14 @@ const nodeStatusSchema = z.object({
     .describe(
       "The boot ID seen before the upgrade call: the durable intent that makes the call happen once. Dropped once the node is Done.",
     ),
-  /** When work on the node began (cordon and drain). */
+  /** When work on the node began (cordon and drain; on Talos ≥ 1.13 the install before them). */
   startedAt: z.string().optional(),
+  installedAt: z
+    .string()
+    .optional()
+    .describe(
+      "Talos ≥ 1.13: when the node's installer was seen installed from its present boot, before its cordon; its drain's time starts then. Dropped once the node is Done.",
+    ),
   upgradeCalledAt: z
     .string()
     .optional()

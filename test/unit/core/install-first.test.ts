@@ -86,6 +86,28 @@ describe("install before the drain (Talos ≥ 1.13)", () => {
     ]);
   });
 
+  it("starts the drain's time once installed: a long install does not eat into drain.timeout", () => {
+    const installed = { image, bootId: "worker-1-boot-0" };
+    // Installed 9 minutes after its start (drain.timeout is 10m): the cordon, and the clock, now.
+    const first = decide(
+      anObservation(plan(started()), [onV113("worker-1", { installed }), onV113("worker-2")], {
+        now: minutes(9),
+      }),
+    );
+    expect(entryOf(first, "worker-1")?.installedAt).toBe(minutes(9).toISOString());
+    expect(kinds(first)).toEqual(["cordon:worker-1"]);
+    // Eight minutes into the drain, 17 after the start: still draining, not DrainTimeout.
+    const busy = onV113("worker-1", { installed, unschedulable: true, evictablePods: 3 });
+    const later = decide(anObservation(plan(first.status), [busy, onV113("worker-2")], { now: minutes(17) }));
+    expect(entryOf(later, "worker-1")).toMatchObject({
+      state: "Draining",
+      message: "draining, 3 pod(s) left",
+    });
+    // Past ten minutes of drain, it is.
+    const late = decide(anObservation(plan(first.status), [busy, onV113("worker-2")], { now: minutes(20) }));
+    expect(entryOf(late, "worker-1")).toMatchObject({ state: "Failed", reason: "DrainTimeout" });
+  });
+
   it("installs again when the machine rebooted since its install (the entry it wrote is another boot's)", () => {
     const nodes = [
       onV113("worker-1", { installed: { image, bootId: "worker-1-boot-earlier" } }),
