@@ -23,10 +23,7 @@ function filesUnder(dir: string): string[] {
  * Copies a package into `target` with its JavaScript stripped of comments and whitespace, and
  * without its type declarations and source maps, which nothing loads at run time.
  */
-export async function compactPackage(
-  source: string,
-  target: string,
-): Promise<{ before: number; after: number }> {
+async function compactPackage(source: string, target: string): Promise<{ before: number; after: number }> {
   rmSync(target, { recursive: true, force: true });
   let before = 0;
   let after = 0;

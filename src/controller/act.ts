@@ -42,7 +42,7 @@ export interface ActPorts {
   /** The status an open machine watch last delivered, for the nodes under way. */
   watched?: (address: string) => WatchedMachine | undefined;
   /** Called when a pull or an install started off the pass ends, so that the plan is looked at again. */
-  pulled: () => void;
+  offPassEnded: () => void;
   hookJobs?: HookJobs;
   /** Takes, stores and verifies an etcd snapshot; called off the pass. */
   etcdSnapshot?: (
@@ -114,7 +114,7 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       pulling.add(action.image);
       void pull(action, ports.talosClient, memory).finally(() => {
         pulling.delete(action.image);
-        ports.pulled();
+        ports.offPassEnded();
       });
       return undefined;
     }
@@ -125,7 +125,7 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       memory.installing.set(action.node, action.image);
       void install(action, ports.talosClient, memory).finally(() => {
         memory.installing.delete(action.node);
-        ports.pulled();
+        ports.offPassEnded();
       });
       return undefined;
     }

@@ -214,7 +214,7 @@ export class Reconciler {
           drain: plan.spec.drain,
           ...(ports.self ? { self: ports.self } : {}),
           watched: (address) => ports.watches.machine(name, address),
-          pulled: () => ports.requeue(name),
+          offPassEnded: () => ports.requeue(name),
           ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
           ...(ports.etcdSnapshot
             ? { etcdSnapshot: ports.etcdSnapshot, snapshotted: () => ports.requeue(name) }

@@ -101,6 +101,15 @@ export function installerPull(node: NodeView, upgrade: UpgradeCall): Action {
   };
 }
 
+/** Waiting for the installer a retargeted node boots: pulled once, asked for again only when no pull runs. */
+function pullStep(entry: NodeStatus, node: NodeView, upgrade: UpgradeCall): StepResult {
+  return {
+    entry: { ...entry, message: `pulling ${upgrade.image}` },
+    actions: node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
+    events: [],
+  };
+}
+
 /**
  * Talos ≥ 1.13 (the lifecycle API) installs the new boot entry without rebooting, so the install
  * comes first, while the node still serves: pull, install, then cordon, drain and the reboot. Says
@@ -134,11 +143,7 @@ export function installStep(
   if (!talos.reachable || !talos.bootId)
     return waiting(`waiting for the Talos API: ${talos.error ?? "unreachable"}`);
   // A node retargeted since its start pulls the new installer first.
-  if (!node.pulls[upgrade.image])
-    return waiting(
-      `pulling ${upgrade.image}`,
-      node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
-    );
+  if (!node.pulls[upgrade.image]) return pullStep(entry, node, upgrade);
   const message = `installing ${upgrade.image} while the node serves`;
   if (node.installing === upgrade.image) return waiting(message);
   const install: Action = {
@@ -243,13 +248,7 @@ function stepDraining(
     };
   }
   // A node retargeted while draining boots the new installer: it is pulled before the call.
-  if (!entry.image && !node.pulls[upgrade.image]) {
-    return {
-      entry: { ...entry, message: `pulling ${upgrade.image}` },
-      actions: node.pulling?.includes(upgrade.image) ? [] : [installerPull(node, upgrade)],
-      events: [],
-    };
-  }
+  if (!entry.image && !node.pulls[upgrade.image]) return pullStep(entry, node, upgrade);
   // The intent, with the boot ID seen before the call, is written to status before the call is made.
   const next: NodeStatus = {
     ...entry,

@@ -104,7 +104,7 @@ it("a refused pod holds back its siblings for the pass; other pods are evicted",
       memory,
       planName: "drain-test",
       drain: planSpecSchema.parse({ talos: { version: "v1.12.4" } }).drain,
-      pulled: () => undefined,
+      offPassEnded: () => undefined,
     },
   );
   const blocked = memory.drainBlocked.get(node) ?? "";
