@@ -104,7 +104,7 @@ export async function imageFacts(
     (v) => compareVersions(v, "v1.13.0") >= 0,
     () => true,
   );
-  const boot = booted ? bootImage(booted) : await bootImageFacts(client, node);
+  const boot = booted ? bootImage(booted) : await bootImageFacts(client, node, runs);
   // On GRUB, the kernel arguments the configuration adds decide which upgrade API keeps them; the
   // configuration changes without a reboot, so it is read each time.
   const config =
@@ -120,8 +120,19 @@ function bootImage({ kernelArgs: _args, grubUseUKICmdline: _uki, ...boot }: Imag
   return boot;
 }
 
-/** What the running boot is made of: extensions, SecureBoot, the schematic and its factory. */
-async function bootImageFacts(client: TalosClient, node: string): Promise<ImageFacts> {
+/**
+ * What the running boot is made of: extensions, SecureBoot, the schematic and its factory. A
+ * machine known to run a Talos before v1.14 keeps no ImageFactorySchematic: it is not asked for one.
+ */
+async function bootImageFacts(
+  client: TalosClient,
+  node: string,
+  runs?: Promise<string>,
+): Promise<ImageFacts> {
+  const factoryKept = (runs ?? Promise.resolve("v1.14.0")).then(
+    (v) => compareVersions(v, "v1.14.0-alpha.0") >= 0,
+    () => true,
+  );
   const [layers, security, factorySchematic] = await Promise.all([
     runtimeList(
       client,
@@ -130,8 +141,18 @@ async function bootImageFacts(client: TalosClient, node: string): Promise<ImageF
       "talos.resource.definitions.extensions.Layer",
     ),
     optional(cosiGet(client, node, "runtime", "SecurityStates.talos.dev", "securitystate")),
-    optional(
-      cosiGet(client, node, "runtime", "ImageFactorySchematics.runtime.talos.dev", "image-factory-schematic"),
+    factoryKept.then((kept) =>
+      kept
+        ? optional(
+            cosiGet(
+              client,
+              node,
+              "runtime",
+              "ImageFactorySchematics.runtime.talos.dev",
+              "image-factory-schematic",
+            ),
+          )
+        : undefined,
     ),
   ]);
   const extensions = layers.map(({ spec }) => {

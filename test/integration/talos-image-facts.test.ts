@@ -49,6 +49,22 @@ describe("a machine's image facts, as the operator reads them", () => {
     });
   });
 
+  it("a machine known to run a Talos before v1.14 is not asked for the ImageFactorySchematic it cannot keep", async () => {
+    const node = fleet.node("cp-1");
+    const gets = async (runs?: Promise<string>) => {
+      const before = node.calls.length;
+      const read = await imageFacts(client, node.address, runs);
+      return { read, gets: node.calls.slice(before).filter((c) => c.method.endsWith("/Get")).length };
+    };
+    const unknown = await gets();
+    const known = await gets(Promise.resolve("v1.13.1"));
+    // SecurityState and the configuration (GRUB, v1.13) both times; the factory's resource only
+    // when the version is not known.
+    expect(unknown.gets).toBe(3);
+    expect(known.gets).toBe(2);
+    expect(known.read).toEqual(unknown.read);
+  });
+
   it("from v1.14: SecureBoot from SecurityStates, the factory from ImageFactorySchematics, no config read on a UKI boot", async () => {
     const facts = await factsOf("worker-1");
     expect(facts).toMatchObject({
