@@ -361,6 +361,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     return node === undefined || !isReady(node) || (cached !== undefined && !healthy(cached));
   };
   const startsNext = settled ? new Set<string>() : nextToStart([...entries.values()], plan.spec, skipped);
+  const wasNext = memory.startsNext;
   memory.startsNext = startsNext;
   const nodeFacts = async (node: V1Node): Promise<TalosFacts> => {
     const name = node.metadata?.name ?? "";
@@ -391,13 +392,18 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     // before a start may take it: polling every idle node each TTL cost a rollout calls in
     // proportion to its length times the fleet. A longer TTL still lets the Nodes gate see a
     // diagnostic that appears on one; a machine with a problem is read every TTL.
+    // One the next starts take just now is read once this pass has asked for its watch: the
+    // stream's first event wakes the plan, and a read then takes the status from the stream and
+    // proves the boot for the upgrade call, which then reads no boot ID of its own.
+    const watchAsked =
+      wasNext.has(name) || inputs.watched?.(address) !== undefined || inputs.watchOpening?.(address) === true;
     if (
       cached &&
       resting &&
       sameBoot &&
       isReady(node) &&
       healthy(cached.facts) &&
-      !startsNext.has(name) &&
+      (!startsNext.has(name) || !watchAsked) &&
       age < factsTtlFor(name, inputs.factsTtlMs * restingTtlFactor)
     )
       return cached.facts;

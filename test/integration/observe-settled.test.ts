@@ -6,6 +6,7 @@ import type { V1Node } from "@kubernetes/client-node";
 import { type Plan, planSpecSchema } from "../../src/api/v1alpha1/plan.ts";
 import { newShellMemory, observe } from "../../src/controller/observe.ts";
 import type { TalosClient } from "../../src/talos/client.ts";
+import type { WatchedMachine } from "../../src/talos/machine-status.ts";
 import { adminKubeConfig } from "../../testkit/control-plane/shared-control-plane.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
 import type { SimNode } from "../../testkit/fleet/node.ts";
@@ -100,10 +101,10 @@ describe("observing a settled plan", () => {
     expect(Object.values(edited).every((c) => c > 0)).toBe(true);
   });
 
-  it("under way, reads the node it starts next and one with a problem, not healthy ones at rest", async () => {
+  // Under way: the control plane done, both workers pending (maxUnavailable 1 starts worker 1 next).
+  const midway = (): Plan => {
     const [cp, w1, w2] = fleet.nodes() as [SimNode, SimNode, SimNode];
-    const memory = newShellMemory();
-    const midway: Plan = {
+    return {
       ...plan(1),
       status: {
         observedGeneration: 1,
@@ -138,10 +139,15 @@ describe("observing a settled plan", () => {
         ],
       },
     };
+  };
+
+  it("under way, reads the node it starts next and one with a problem, not healthy ones at rest", async () => {
+    const [cp, w1, w2] = fleet.nodes() as [SimNode, SimNode, SimNode];
+    const memory = newShellMemory();
     const start = Date.now();
     const pass = (afterMs: number) =>
       observe({
-        plan: midway,
+        plan: midway(),
         otherPlans: [],
         nodes: fleet.nodes().map((n) => nodeOf(n)),
         systemPods: [],
@@ -174,6 +180,48 @@ describe("observing a settled plan", () => {
     } finally {
       fleet.inject(w2.hostname, { diagnostics: [] });
     }
+  });
+
+  it("the node the next starts take just now is read once its watch is open: status from the stream, boot proven", async () => {
+    const w1 = fleet.nodes()[1] as SimNode;
+    const memory = newShellMemory();
+    const start = Date.now();
+    let stream: WatchedMachine | undefined;
+    const pass = (afterMs: number) =>
+      observe({
+        plan: midway(),
+        otherPlans: [],
+        nodes: fleet.nodes().map((n) => nodeOf(n)),
+        systemPods: [],
+        podsOf: () => Promise.reject(new Error("no node of this plan drains")),
+        talosClient: client,
+        kubeconfig: adminKubeConfig(),
+        memory,
+        now: new Date(start + afterMs),
+        factsTtlMs: 60_000,
+        watched: (address) => (address === w1.address ? stream : undefined),
+      });
+    const methodsDuring = async (work: () => Promise<unknown>) => {
+      const before = w1.calls.length;
+      await work();
+      return w1.calls.slice(before).map((c) => c.method.split("/").pop());
+    };
+    await pass(0);
+    expect(memory.startsNext).toEqual(new Set([w1.hostname]));
+    // Worker 1 was not next to start in the pass before (another node was, say): its facts, past
+    // their TTL, are kept while this pass asks for its watch.
+    memory.startsNext = new Set();
+    expect(await methodsDuring(() => pass(61_000))).toEqual([]);
+    expect(memory.startsNext).toEqual(new Set([w1.hostname]));
+    // The stream delivered: the read takes the status from it (no Get), reads the boot and the
+    // diagnostics, and records the stream that proves the boot from then on.
+    stream = { stream: 7, stage: "RUNNING", ready: true };
+    expect((await methodsDuring(() => pass(62_000))).sort()).toEqual(["List", "Read"]);
+    expect(memory.facts.get(w1.hostname)?.stream).toBe(7);
+    // A node that was next in the pass before and has no stream (it failed to open) is read as
+    // before, its status too.
+    stream = undefined;
+    expect((await methodsDuring(() => pass(200_000))).sort()).toEqual(["Get", "List", "Read"]);
   });
 
   it("reads no image facts of nodes done under a plan that names no schematic; an edit naming one reads them at once", async () => {
