@@ -1,16 +1,23 @@
 // The pods of the nodes being drained, and of no other: a watch per node (field selector
 // spec.nodeName), opened when a pass first asks for the node's pods and closed once no plan drains
-// it. The operator keeps no cache of the cluster's pods, so its memory and its requests follow the
-// nodes in flight, not the size of the cluster.
+// it: one watch-list request (pod-stream.ts), or a list and then a watch where the apiserver refuses
+// watch lists. The operator keeps no cache of the cluster's pods, so its memory and its requests
+// follow the nodes in flight, not the size of the cluster.
 import { CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from "@kubernetes/client-node";
-import { keepWatching, type Watched } from "./cache.ts";
+import { keepWatching } from "./cache.ts";
 import { apiMessage } from "./client.ts";
+import { streamPods } from "./pod-stream.ts";
 
 interface NodeWatch {
-  informer: Watched<V1Pod>;
-  /** Resolves once the node's pods are listed; rejects when the list failed. */
-  ready: Promise<() => Promise<void>>;
+  pods: () => V1Pod[];
+  /** Resolves once the node's pods are in; rejects when they cannot be read. */
+  ready: Promise<void>;
+  stop: () => Promise<void>;
 }
+
+/** An apiserver that keeps no watch lists (the WatchList feature off, or before it) refuses the stream so. */
+const streamRefused = (error: unknown) =>
+  [400, 422].includes((error as { statusCode?: number }).statusCode ?? 0);
 
 export class NodePods {
   private readonly core: CoreV1Api;
@@ -21,6 +28,8 @@ export class NodePods {
   /** Looks at a plan again: one draining a node whose pod changed. */
   private readonly wake: (plan: string) => void;
   private readonly onError: (node: string, error: unknown) => void;
+  /** The apiserver refused a watch list: nodes are listed, then watched, from then on. */
+  private listThenWatch = false;
 
   constructor(kc: KubeConfig, wake: (plan: string) => void, onError: (node: string, error: unknown) => void) {
     this.core = kc.makeApiClient(CoreV1Api);
@@ -37,7 +46,7 @@ export class NodePods {
     this.wanted.set(plan, new Set([...(this.wanted.get(plan) ?? []), node]));
     const watch = this.watches.get(node) ?? this.open(node);
     await watch.ready;
-    return [...watch.informer.list()];
+    return watch.pods();
   }
 
   /** The nodes a plan drains now (none once it is gone): watches no plan wants any more close. */
@@ -61,6 +70,45 @@ export class NodePods {
 
   private open(node: string): NodeWatch {
     const fieldSelector = `spec.nodeName=${node}`;
+    const wake = () => {
+      for (const [plan, nodes] of this.wanted) if (nodes.has(node)) this.wake(plan);
+    };
+    const onError = (error: unknown) => this.onError(node, error);
+    let current: NodeWatch;
+    if (this.listThenWatch) current = this.listWatch(node, fieldSelector, wake, onError);
+    else {
+      const stream = streamPods(this.watch, fieldSelector, wake, onError);
+      current = { pods: stream.pods, ready: stream.ready, stop: async () => stream.stop() };
+    }
+    const watch: NodeWatch = {
+      pods: () => current.pods(),
+      ready: current.ready
+        .catch((error: unknown) => {
+          if (this.listThenWatch || !streamRefused(error)) throw error;
+          this.listThenWatch = true;
+          current = this.listWatch(node, fieldSelector, wake, onError);
+          return current.ready;
+        })
+        .catch(async (error: unknown) => {
+          await current.stop();
+          if (this.watches.get(node) === watch) this.watches.delete(node);
+          throw new Error(`cannot list the pods of node ${node}: ${apiMessage(error)}`, { cause: error });
+        }),
+      stop: () => current.stop(),
+    };
+    // A caller that never waits (a pass that failed before) must not leave the rejection unhandled.
+    watch.ready.catch(() => undefined);
+    this.watches.set(node, watch);
+    return watch;
+  }
+
+  /** The node's pods listed, then watched: for an apiserver that refuses a watch list. */
+  private listWatch(
+    node: string,
+    fieldSelector: string,
+    wake: () => void,
+    onError: (error: unknown) => void,
+  ): NodeWatch {
     // The informer reports a failed list as an error event and starts anyway, with nothing in its
     // cache: an empty list must not pass for a drained node, so a failed first list is an error.
     let listed = false;
@@ -77,35 +125,30 @@ export class NodePods {
       undefined,
       fieldSelector,
     );
-    const ready = keepWatching(
-      informer,
-      () => {
-        for (const [plan, nodes] of this.wanted) if (nodes.has(node)) this.wake(plan);
-      },
-      (error) => {
-        firstError ??= error;
-        this.onError(node, error);
-      },
-    ).then(async (stop) => {
-      if (listed) return stop;
-      await stop();
-      if (this.watches.get(node) === watch) this.watches.delete(node);
-      throw new Error(`cannot list the pods of node ${node}: ${apiMessage(firstError)}`, {
-        cause: firstError,
-      });
+    const started = keepWatching(informer, wake, (error) => {
+      firstError ??= error;
+      onError(error);
     });
-    // A caller that never waits (a pass that failed before) must not leave the rejection unhandled.
+    const ready = started.then(async (stop) => {
+      if (listed) return;
+      await stop();
+      throw firstError ?? new Error(`the pods of node ${node} were not listed`);
+    });
     ready.catch(() => undefined);
-    const watch = { informer, ready };
-    this.watches.set(node, watch);
-    return watch;
+    return {
+      pods: () => [...informer.list()],
+      ready,
+      stop: async () => {
+        const stop = await started.catch(() => undefined);
+        await stop?.();
+      },
+    };
   }
 
   private async close(node: string): Promise<void> {
     const watch = this.watches.get(node);
     if (!watch) return;
     this.watches.delete(node);
-    const stop = await watch.ready.catch(() => undefined);
-    await stop?.();
+    await watch.stop();
   }
 }

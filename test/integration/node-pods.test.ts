@@ -2,8 +2,11 @@
 // no other node's, a change on a watched node wakes the plans draining it and nothing else, a
 // released node is no longer watched, and a list that cannot be made is an error, never an empty
 // (drained-looking) node.
-import { CoreV1Api, KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { CoreV1Api, KubeConfig, type V1Pod, Watch } from "@kubernetes/client-node";
 import { NodePods } from "../../src/kube/node-pods.ts";
+import { streamPods } from "../../src/kube/pod-stream.ts";
+import { ControlPlane } from "../../testkit/control-plane/control-plane.ts";
+import { defaultServiceAccount } from "../../testkit/control-plane/service-accounts.ts";
 import { adminKubeConfig, uniqueName } from "../../testkit/control-plane/shared-control-plane.ts";
 
 const kc = adminKubeConfig();
@@ -32,6 +35,7 @@ describe("NodePods: the pods of the nodes being drained, watched per node", () =
 
   beforeAll(async () => {
     await core.createNamespace({ body: { metadata: { name: namespace } } });
+    await defaultServiceAccount(core, namespace);
     for (const node of [nodeA, nodeB]) await core.createNode({ body: { metadata: { name: node } } });
     for (const [name, node] of [
       ["a-1", nodeA],
@@ -88,6 +92,45 @@ describe("NodePods: the pods of the nodes being drained, watched per node", () =
     expect(pods.watched()).toEqual([nodeB]);
   });
 
+  it("a stream that ends is opened again: its pods stay until the new one has them all, and changes arrive", async () => {
+    const node = uniqueName("np-c");
+    await core.createNode({ body: { metadata: { name: node } } });
+    await core.createNamespacedPod({ namespace, body: pod("c-1", node) });
+    // Every stream is cut 300 ms after it opens (as the apiserver ends a watch at its timeout), so
+    // it is opened again and again.
+    const real = new Watch(kc);
+    const impatient: Pick<Watch, "watch"> = {
+      watch: async (...args) => {
+        const controller = await real.watch(...args);
+        setTimeout(() => controller.abort(), 300);
+        return controller;
+      },
+    };
+    let changes = 0;
+    const ended: string[] = [];
+    const stream = streamPods(
+      impatient,
+      `spec.nodeName=${node}`,
+      () => changes++,
+      (error) => ended.push(String(error)),
+    );
+    try {
+      await stream.ready;
+      const names = () => stream.pods().map((p) => p.metadata?.name);
+      expect(names()).toEqual(["c-1"]);
+      await until("the stream cut twice", () => ended.length >= 2);
+      expect(names()).toEqual(["c-1"]);
+      const before = changes;
+      await core.createNamespacedPod({ namespace, body: pod("c-2", node) });
+      await core.deleteNamespacedPod({ namespace, name: "c-1", gracePeriodSeconds: 0 });
+      await until("c-2 in, c-1 gone", () => names().join() === "c-2");
+      expect(changes).toBeGreaterThan(before);
+    } finally {
+      stream.stop();
+      await core.deleteNode({ name: node });
+    }
+  });
+
   it("a node whose pods cannot be listed is an error that names it, never an empty node", async () => {
     const unreachable = new KubeConfig();
     unreachable.loadFromOptions({
@@ -107,6 +150,70 @@ describe("NodePods: the pods of the nodes being drained, watched per node", () =
       expect(failing.watched()).toEqual([]);
     } finally {
       await failing.stop();
+    }
+  });
+});
+
+describe("NodePods on an apiserver without watch lists", () => {
+  let plane: ControlPlane;
+
+  beforeAll(async () => {
+    plane = await ControlPlane.start({ apiServerFlags: ["--feature-gates=WatchList=false"] });
+  }, 120_000);
+  afterAll(async () => {
+    await plane?.stop();
+  });
+
+  it("refused a watch list, lists a node's pods and then watches them, as before", async () => {
+    const plainKc = new KubeConfig();
+    plainKc.loadFromFile(plane.kubeconfigPath);
+    const plain = plainKc.makeApiClient(CoreV1Api);
+    const node = "np-plain";
+    await plain.createNode({ body: { metadata: { name: node } } });
+    // No controller manager here to make the ServiceAccount a pod's admission looks up.
+    await plain.createNamespacedServiceAccount({
+      namespace: "default",
+      body: { metadata: { name: "default" } },
+    });
+    for (const name of ["p-1", "p-2"])
+      await plain.createNamespacedPod({
+        namespace: "default",
+        body: { ...pod(name, node), metadata: { name, namespace: "default" } },
+      });
+    // The apiserver refuses the watch list itself, so the list and watch below are the fallback's.
+    const stream = streamPods(
+      new Watch(plainKc),
+      `spec.nodeName=${node}`,
+      () => undefined,
+      () => undefined,
+    );
+    await expect(stream.ready).rejects.toMatchObject({ statusCode: 422 });
+    stream.stop();
+    const woke: string[] = [];
+    const told: unknown[] = [];
+    const pods = new NodePods(
+      plainKc,
+      (plan) => woke.push(plan),
+      (_node, error) => told.push(error),
+    );
+    try {
+      const names = (list: V1Pod[]) => list.map((p) => p.metadata?.name).sort();
+      expect(names(await pods.list("blue", node))).toEqual(["p-1", "p-2"]);
+      // The refusal is how the apiserver says it keeps no watch lists: not a fault to report.
+      expect(told).toEqual([]);
+      woke.length = 0;
+      await plain.createNamespacedPod({
+        namespace: "default",
+        body: { ...pod("p-3", node), metadata: { name: "p-3", namespace: "default" } },
+      });
+      await until("blue woken by p-3", () => woke.includes("blue"));
+      expect(names(await pods.list("blue", node))).toEqual(["p-1", "p-2", "p-3"]);
+      // A second node goes straight to the list and watch.
+      await plain.createNode({ body: { metadata: { name: `${node}-2` } } });
+      expect(await pods.list("blue", `${node}-2`)).toEqual([]);
+      expect(told).toEqual([]);
+    } finally {
+      await pods.stop();
     }
   });
 });
