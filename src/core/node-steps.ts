@@ -156,7 +156,14 @@ export function installStep(
   return waiting(message, [install]);
 }
 
-function fail(entry: NodeStatus, now: Date, reason: string, message: string): StepResult {
+function fail(entry: NodeStatus, now: Date, reason: string, failure: string): StepResult {
+  // Installed ahead (Talos ≥ 1.13), its boot entry written: whatever reboots it next boots the
+  // installer, so the failure says so rather than leave a half-upgraded node unsaid.
+  const pending =
+    entry.state === "Draining" && entry.installedAt !== undefined && entry.image
+      ? `; ${entry.image} is installed for its next boot: a reboot starts it`
+      : "";
+  const message = `${failure}${pending}`;
   return {
     entry: { ...entry, state: "Failed", finishedAt: now.toISOString(), reason, message },
     actions: [],

@@ -106,6 +106,17 @@ describe("install before the drain (Talos ≥ 1.13)", () => {
     // Past ten minutes of drain, it is.
     const late = decide(anObservation(plan(first.status), [busy, onV113("worker-2")], { now: minutes(20) }));
     expect(entryOf(late, "worker-1")).toMatchObject({ state: "Failed", reason: "DrainTimeout" });
+    // Its new boot entry is written: the failure says that a reboot, whoever's, starts it.
+    expect(entryOf(late, "worker-1")?.message).toMatch(
+      new RegExp(`; ${image.replace(/[.]/g, "\\.")} is installed for its next boot: a reboot starts it$`),
+    );
+    expect(late.events).toContainEqual({
+      type: "Warning",
+      reason: "DrainTimeout",
+      message: expect.stringMatching(
+        /^worker-1: drain did not finish.* is installed for its next boot: a reboot starts it$/,
+      ),
+    });
   });
 
   it("installs again when the machine rebooted since its install (the entry it wrote is another boot's)", () => {
@@ -133,6 +144,8 @@ describe("install before the drain (Talos ≥ 1.13)", () => {
     );
     expect(entryOf(d, "worker-1")).toMatchObject({ state: "Failed", reason: "UpgradeRefused" });
     expect(entryOf(d, "worker-1")?.message).toContain("no space left");
+    // Nothing was installed: no boot entry to speak of.
+    expect(entryOf(d, "worker-1")?.message).not.toContain("installed for its next boot");
     expect(kinds(d)).not.toContain("cordon:worker-1");
   });
 
