@@ -4,7 +4,7 @@
 // with a problem. Counted on the simulated machines' own call logs, over the wire.
 import type { V1Node } from "@kubernetes/client-node";
 import { type Plan, planSpecSchema } from "../../src/api/v1alpha1/plan.ts";
-import { newShellMemory, observe } from "../../src/controller/observe.ts";
+import { newShellMemory, observe, type ShellMemory } from "../../src/controller/observe.ts";
 import type { TalosClient } from "../../src/talos/client.ts";
 import type { WatchedMachine } from "../../src/talos/machine-status.ts";
 import { adminKubeConfig } from "../../testkit/control-plane/shared-control-plane.ts";
@@ -141,23 +141,31 @@ describe("observing a settled plan", () => {
     };
   };
 
+  /** One pass over the plan under way, at `at`, with the watch streams `watched` gives. */
+  const passUnderWay = (
+    memory: ShellMemory,
+    at: Date,
+    watched?: (address: string) => WatchedMachine | undefined,
+  ) =>
+    observe({
+      plan: midway(),
+      otherPlans: [],
+      nodes: fleet.nodes().map((n) => nodeOf(n)),
+      systemPods: [],
+      podsOf: () => Promise.reject(new Error("no node of this plan drains")),
+      talosClient: client,
+      kubeconfig: adminKubeConfig(),
+      memory,
+      now: at,
+      factsTtlMs: 60_000,
+      ...(watched ? { watched } : {}),
+    });
+
   it("under way, reads the node it starts next and one with a problem, not healthy ones at rest", async () => {
     const [cp, w1, w2] = fleet.nodes() as [SimNode, SimNode, SimNode];
     const memory = newShellMemory();
     const start = Date.now();
-    const pass = (afterMs: number) =>
-      observe({
-        plan: midway(),
-        otherPlans: [],
-        nodes: fleet.nodes().map((n) => nodeOf(n)),
-        systemPods: [],
-        podsOf: () => Promise.reject(new Error("no node of this plan drains")),
-        talosClient: client,
-        kubeconfig: adminKubeConfig(),
-        memory,
-        now: new Date(start + afterMs),
-        factsTtlMs: 60_000,
-      });
+    const pass = (afterMs: number) => passUnderWay(memory, new Date(start + afterMs));
     const byName = (counts: Record<string, number>) => [cp, w1, w2].map((n) => counts[n.hostname]);
     const first = byName(await callsDuring(() => pass(0)));
     expect(first.every((c) => (c ?? 0) > 0)).toBe(true);
@@ -188,19 +196,9 @@ describe("observing a settled plan", () => {
     const start = Date.now();
     let stream: WatchedMachine | undefined;
     const pass = (afterMs: number) =>
-      observe({
-        plan: midway(),
-        otherPlans: [],
-        nodes: fleet.nodes().map((n) => nodeOf(n)),
-        systemPods: [],
-        podsOf: () => Promise.reject(new Error("no node of this plan drains")),
-        talosClient: client,
-        kubeconfig: adminKubeConfig(),
-        memory,
-        now: new Date(start + afterMs),
-        factsTtlMs: 60_000,
-        watched: (address) => (address === w1.address ? stream : undefined),
-      });
+      passUnderWay(memory, new Date(start + afterMs), (address) =>
+        address === w1.address ? stream : undefined,
+      );
     const methodsDuring = async (work: () => Promise<unknown>) => {
       const before = w1.calls.length;
       await work();
