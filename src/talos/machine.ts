@@ -89,6 +89,18 @@ async function optional<T>(read: Promise<T>): Promise<T | undefined> {
 }
 
 /**
+ * Whether the machine runs `version` or later; true when its version is not known (not asked, or
+ * its read failed: settled here at once, the caller reports that failure, never left unhandled).
+ */
+const runsAtLeast = (runs: Promise<string> | undefined, version: string): Promise<boolean> =>
+  runs
+    ? runs.then(
+        (v) => compareVersions(v, version) >= 0,
+        () => true,
+      )
+    : Promise.resolve(true);
+
+/**
  * What the machine's installer is made of. `runs`, the machine's Talos version when known: below
  * v1.13 it upgrades through the legacy API, which keeps kernel arguments, so its configuration is
  * not read for them.
@@ -99,11 +111,7 @@ export async function imageFacts(
   runs?: Promise<string>,
   booted?: ImageFacts,
 ): Promise<ImageFacts> {
-  // Settled here at once: a version read that fails is the caller's to report, never left unhandled.
-  const lifecycleAsked = (runs ?? Promise.resolve("v1.13.0")).then(
-    (v) => compareVersions(v, "v1.13.0") >= 0,
-    () => true,
-  );
+  const lifecycleAsked = runsAtLeast(runs, "v1.13.0");
   const boot = booted ? bootImage(booted) : await bootImageFacts(client, node, runs);
   // On GRUB, the kernel arguments the configuration adds decide which upgrade API keeps them; the
   // configuration changes without a reboot, so it is read each time.
@@ -129,10 +137,7 @@ async function bootImageFacts(
   node: string,
   runs?: Promise<string>,
 ): Promise<ImageFacts> {
-  const factoryKept = (runs ?? Promise.resolve("v1.14.0")).then(
-    (v) => compareVersions(v, "v1.14.0-alpha.0") >= 0,
-    () => true,
-  );
+  const factoryKept = runsAtLeast(runs, "v1.14.0-alpha.0");
   const [layers, security, factorySchematic] = await Promise.all([
     runtimeList(
       client,
