@@ -15,7 +15,7 @@ interface NodeWatch {
   stop: () => Promise<void>;
 }
 
-/** An apiserver that keeps no watch lists (the WatchList feature off, or before it) refuses the stream so. */
+/** An apiserver that keeps no watch lists (its WatchList feature gate off) refuses the stream so. */
 const streamRefused = (error: unknown) =>
   [400, 422].includes((error as { statusCode?: number }).statusCode ?? 0);
 
@@ -75,7 +75,8 @@ export class NodePods {
     };
     const onError = (error: unknown) => this.onError(node, error);
     let current: NodeWatch;
-    if (this.listThenWatch) current = this.listWatch(node, fieldSelector, wake, onError);
+    const streamed = !this.listThenWatch;
+    if (!streamed) current = this.listWatch(node, fieldSelector, wake, onError);
     else {
       const stream = streamPods(this.watch, fieldSelector, wake, onError);
       current = { pods: stream.pods, ready: stream.ready, stop: async () => stream.stop() };
@@ -84,7 +85,8 @@ export class NodePods {
       pods: () => current.pods(),
       ready: current.ready
         .catch((error: unknown) => {
-          if (this.listThenWatch || !streamRefused(error)) throw error;
+          // Refused by an apiserver without watch lists (another node may have found out first).
+          if (!streamed || !streamRefused(error)) throw error;
           this.listThenWatch = true;
           current = this.listWatch(node, fieldSelector, wake, onError);
           return current.ready;

@@ -215,5 +215,23 @@ describe("NodePods on an apiserver without watch lists", () => {
     } finally {
       await pods.stop();
     }
+    // Two nodes opened at once by a fresh NodePods: both streams are refused, and each falls back,
+    // whichever learnt of the refusal first.
+    const fresh = new NodePods(
+      plainKc,
+      () => undefined,
+      (_node, error) => told.push(error),
+    );
+    try {
+      const [first, second] = await Promise.all([
+        fresh.list("green", node),
+        fresh.list("green", `${node}-2`),
+      ]);
+      expect(first.map((p) => p.metadata?.name).sort()).toEqual(["p-1", "p-2", "p-3"]);
+      expect(second).toEqual([]);
+      expect(told).toEqual([]);
+    } finally {
+      await fresh.stop();
+    }
   });
 });
