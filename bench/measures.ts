@@ -95,3 +95,44 @@ export function parseProcUsage(
     cpuSeconds: (utime + stime) / ticksPerSecond,
   };
 }
+
+/** A node's course through a rollout, in epoch ms: each as far as it got. */
+export interface NodeCourse {
+  /** Its cordon (status startedAt). */
+  startedAt?: number;
+  /** The upgrade calls the simulator served it. */
+  calledAt: number[];
+  /** Its apid answering again after a reboot. */
+  backAt: number[];
+  /** The operator verified it (status finishedAt). */
+  finishedAt?: number;
+}
+
+/**
+ * Where each node's time went: start → its last upgrade call (cordon, drain, the checks before the
+ * call), that call → the machine answering again (the simulated sequence and reboot), and back →
+ * verified (the operator's checks after the reboot). A node lacking either end of a phase has no
+ * sample for it.
+ */
+export function nodePhasesMs(courses: NodeCourse[]): {
+  toCall: number[];
+  toBack: number[];
+  toVerified: number[];
+} {
+  const toCall: number[] = [];
+  const toBack: number[] = [];
+  const toVerified: number[] = [];
+  for (const course of courses) {
+    const call = course.calledAt
+      .filter((at) => course.startedAt === undefined || at >= course.startedAt)
+      .at(-1);
+    if (call === undefined) continue;
+    if (course.startedAt !== undefined) toCall.push(call - course.startedAt);
+    const back = [...course.backAt].sort((a, b) => a - b).find((at) => at >= call);
+    if (back === undefined) continue;
+    toBack.push(back - call);
+    if (course.finishedAt !== undefined && course.finishedAt >= back)
+      toVerified.push(course.finishedAt - back);
+  }
+  return { toCall, toBack, toVerified };
+}

@@ -3,7 +3,15 @@
 import { jest } from "@jest/globals";
 import { auditRequests } from "../testkit/control-plane/audit.ts";
 import { defaultTiming, loneWorker } from "../testkit/fleet/fleet.ts";
-import { counterTotal, gapsMs, idealMs, nodeCriticalMs, parseProcUsage, percentile } from "./measures.ts";
+import {
+  counterTotal,
+  gapsMs,
+  idealMs,
+  nodeCriticalMs,
+  nodePhasesMs,
+  parseProcUsage,
+  percentile,
+} from "./measures.ts";
 
 describe("the ideal time", () => {
   afterEach(() => jest.useRealTimers());
@@ -41,6 +49,28 @@ describe("the gap from a node verified to the next upgrade call", () => {
     expect(percentile(samples, 99)).toBe(99);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeUndefined();
+  });
+});
+
+describe("where a node's time went", () => {
+  it("splits start → last call → back → verified, from the call after the start", () => {
+    const phases = nodePhasesMs([
+      // A call refused before the start (a node ahead) is not its call; two reboots, the later counts.
+      { startedAt: 1_000, calledAt: [500, 3_000], backAt: [800, 5_500, 9_000], finishedAt: 6_000 },
+      { startedAt: 2_000, calledAt: [2_400], backAt: [4_900], finishedAt: 5_000 },
+    ]);
+    expect(phases).toEqual({ toCall: [2_000, 400], toBack: [2_500, 2_500], toVerified: [500, 100] });
+  });
+
+  it("leaves out the phases a node did not reach", () => {
+    expect(
+      nodePhasesMs([
+        { startedAt: 1_000, calledAt: [], backAt: [] },
+        { startedAt: 1_000, calledAt: [1_500], backAt: [] },
+        { startedAt: 1_000, calledAt: [1_500], backAt: [3_000] },
+        { calledAt: [1_500], backAt: [3_000], finishedAt: 3_100 },
+      ]),
+    ).toEqual({ toCall: [500, 500], toBack: [1_500, 1_500], toVerified: [100] });
   });
 });
 

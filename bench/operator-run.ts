@@ -17,7 +17,7 @@ import { Fleet } from "../testkit/fleet/fleet.ts";
 import { fleetLabel, Kubelets } from "../testkit/fleet/kubelet.ts";
 import type { Timing } from "../testkit/fleet/node.ts";
 import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
-import { counterTotal, gapsMs, idealMs, parseProcUsage, percentile } from "./measures.ts";
+import { counterTotal, gapsMs, idealMs, nodePhasesMs, parseProcUsage, percentile } from "./measures.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
 import { startWorkloads, type WorkloadShape, type Workloads } from "./workloads.ts";
 
@@ -47,6 +47,11 @@ export interface OperatorResult {
   gapVerifiedToStartMs: { p50?: number; p99?: number; max?: number; samples: number };
   /** The machine's apid answering again after its reboot → the next upgrade call. */
   gapBackToCallMs: { p50?: number; p99?: number; max?: number; samples: number };
+  /** Where each node's time went (measures.ts, nodePhasesMs). */
+  phasesMs: Record<
+    "toCall" | "toBack" | "toVerified",
+    { p50?: number; p99?: number; max?: number; samples: number }
+  >;
   /** How far the simulator ran behind its own timing during the rollout. */
   simulatorLag: SimulatorLag;
   /** Why the case's figures are not to be trusted (the simulator lagged); absent when they are. */
@@ -236,6 +241,18 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       max: percentile(gaps, 100),
       samples: gaps.length,
     });
+    const entries = new Map((status.nodes ?? []).map((e) => [e.name, e]));
+    const at = (time?: string) => (time ? Date.parse(time) : undefined);
+    const phases = nodePhasesMs(
+      fleet.nodes().map((n) => ({
+        startedAt: at(entries.get(n.hostname)?.startedAt),
+        calledAt: n.calls
+          .filter((x) => x.caller === "bench-operator" && x.method === upgradeMethod)
+          .map((x) => x.at),
+        backAt: backAt.get(n.hostname) ?? [],
+        finishedAt: at(entries.get(n.hostname)?.finishedAt),
+      })),
+    );
     const audit = auditRequests(readFileSync(auditLog, "utf8"), operatorUser, applied - 1_000, ended);
     const workers = c.nodes - c.controlPlanes;
     const budget = budgetOf(c.maxUnavailable, workers);
@@ -258,6 +275,11 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       wallOverIdeal: wallMs / ideal,
       gapVerifiedToStartMs: summarize(gapsMs(verified, startedAt)),
       gapBackToCallMs: summarize(gapsMs(back, calledAt)),
+      phasesMs: {
+        toCall: summarize(phases.toCall),
+        toBack: summarize(phases.toBack),
+        toVerified: summarize(phases.toVerified),
+      },
       simulatorLag: lag,
       ...(refused ? { refused } : {}),
       kubeRequestsPerNode: audit.requests / c.nodes,

@@ -148,10 +148,16 @@ export function table(
         `back→call p50/p99 ${ms(l.gapBackToCallMs.p50)}/${ms(l.gapBackToCallMs.p99)} ms; ${l.talosCallsPerNode.toFixed(1)} Talos calls/node; ` +
         `simulator lag, reboot ${describeLag(l.simulatorLag.reboot)}, upgrade ${describeLag(l.simulatorLag.upgrade)} ms`,
   );
+  const phaseLines = results.map((r) => {
+    const p = r.phasesMs;
+    const part = (x: { p50?: number; p99?: number }) => `${ms(x.p50)}/${ms(x.p99)}`;
+    return `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}, per node p50/p99 ms: start → upgrade call ${part(p.toCall)}, call → back ${part(p.toBack)}, back → verified ${part(p.toVerified)}`;
+  });
   return [
     line(header),
     ...rows.map(line),
     "",
+    ...phaseLines,
     "gap: status finishedAt (the operator verified a node) → the next node's startedAt (its cordon)",
     "back→call: the machine's apid answering again after its reboot → the next upgrade call",
     `reboot lag: how late the simulator's reboot timers fired, p50/p99/max ms (p99 as a share of R); upgrade lag: upgrade taken → apid back, beyond its nominal; a case whose p99 exceeds ${lagLimit * 100}% is refused`,
