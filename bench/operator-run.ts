@@ -65,6 +65,11 @@ export interface OperatorResult {
   idleRssMiB: number;
   peakRssMiB: number;
   cpuSeconds: number;
+  /**
+   * CPU seconds each process spent from the plan's apply to its end: the operator, the control
+   * plane's components, and the bench's own (the simulator, the kubelet stand-in, the polling).
+   */
+  rolloutCpuSeconds: Record<string, number>;
   operatorLog: string;
 }
 
@@ -183,6 +188,24 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       readFileSync(`/proc/${op.pid}/status`, "utf8"),
       readFileSync(`/proc/${op.pid}/stat`, "utf8"),
     );
+    const processes = { operator: op.pid, ...plane.pidsByName() };
+    const cpuOf = (): Record<string, number> => {
+      const own = process.cpuUsage();
+      return {
+        ...Object.fromEntries(
+          Object.entries(processes).map(([name, pid]) => [
+            name,
+            parseProcUsage(
+              readFileSync(`/proc/${pid}/status`, "utf8"),
+              readFileSync(`/proc/${pid}/stat`, "utf8"),
+              clockTicks,
+            ).cpuSeconds,
+          ]),
+        ),
+        bench: (own.user + own.system) / 1e6,
+      };
+    };
+    const cpuBefore = cpuOf();
     const applied = Date.now();
     kubectl(["apply", "-f", "-"], JSON.stringify(plan));
     const plans = admin.makeApiClient(CustomObjectsApi);
@@ -210,6 +233,10 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const wallMs = Date.now() - applied;
+    const cpuAfter = cpuOf();
+    const rolloutCpu = Object.fromEntries(
+      Object.entries(cpuAfter).map(([name, seconds]) => [name, seconds - (cpuBefore[name] ?? 0)]),
+    );
     const usage = parseProcUsage(
       readFileSync(`/proc/${op.pid}/status`, "utf8"),
       readFileSync(`/proc/${op.pid}/stat`, "utf8"),
@@ -290,6 +317,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       idleRssMiB: idle.rssMiB,
       peakRssMiB: usage.peakRssMiB,
       cpuSeconds: usage.cpuSeconds,
+      rolloutCpuSeconds: rolloutCpu,
       operatorLog: op.logFile,
     };
   } finally {

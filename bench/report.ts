@@ -151,7 +151,14 @@ export function table(
   const phaseLines = results.map((r) => {
     const p = r.phasesMs;
     const part = (x: { p50?: number; p99?: number }) => `${ms(x.p50)}/${ms(x.p99)}`;
-    return `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}, per node p50/p99 ms: start → upgrade call ${part(p.toCall)}, call → back ${part(p.toBack)}, back → verified ${part(p.toVerified)}`;
+    const cpu = Object.entries(r.rolloutCpuSeconds)
+      .sort(([, a], [, b]) => b - a)
+      .map(([name, seconds]) => `${name} ${seconds.toFixed(0)}`)
+      .join(", ");
+    return (
+      `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}, per node p50/p99 ms: start → upgrade call ${part(p.toCall)}, ` +
+      `call → back ${part(p.toBack)}, back → verified ${part(p.toVerified)}; CPU s over the ${s(r.wallMs)} s rollout: ${cpu}`
+    );
   });
   return [
     line(header),

@@ -79,7 +79,7 @@ export class ControlPlane {
   readonly admin: KeyPairPem;
   readonly versions: ControlPlaneVersions;
   private readonly ports: Ports;
-  private readonly options: ControlPlaneOptions;
+  private options: ControlPlaneOptions;
   private processes = new Map<string, ManagedProcess>();
 
   private constructor(init: {
@@ -275,8 +275,10 @@ export class ControlPlane {
     this.processes.delete(name);
   }
 
-  async restartApiServer(): Promise<void> {
+  /** Restarts the apiserver on the same port and data; with `apiServerFlags`, with those instead. */
+  async restartApiServer(apiServerFlags?: string[]): Promise<void> {
     await this.stopComponent("kube-apiserver");
+    if (apiServerFlags) this.options = { ...this.options, apiServerFlags };
     await this.startApiServer();
   }
 
@@ -286,6 +288,11 @@ export class ControlPlane {
 
   pids(): number[] {
     return [...this.processes.values()].map((p) => p.pid);
+  }
+
+  /** The process of each running component, by name (kube-apiserver, etcd, ...). */
+  pidsByName(): Record<string, number> {
+    return Object.fromEntries([...this.processes].map(([name, p]) => [name, p.pid]));
   }
 
   /** Stops every component, dependants first, and removes the data folder unless asked to keep it. */
