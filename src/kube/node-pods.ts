@@ -11,7 +11,7 @@ import { streamPods } from "./pod-stream.ts";
 interface NodeWatch {
   pods: () => V1Pod[];
   /** Resolves once the node's pods are in; rejects when they cannot be read. */
-  ready: Promise<void>;
+  ready: () => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -45,7 +45,7 @@ export class NodePods {
   async list(plan: string, node: string): Promise<V1Pod[]> {
     this.wanted.set(plan, new Set([...(this.wanted.get(plan) ?? []), node]));
     const watch = this.watches.get(node) ?? this.open(node);
-    await watch.ready;
+    await watch.ready();
     return watch.pods();
   }
 
@@ -74,32 +74,38 @@ export class NodePods {
       for (const [plan, nodes] of this.wanted) if (nodes.has(node)) this.wake(plan);
     };
     const onError = (error: unknown) => this.onError(node, error);
-    let current: NodeWatch;
-    const streamed = !this.listThenWatch;
-    if (!streamed) current = this.listWatch(node, fieldSelector, wake, onError);
-    else {
-      const stream = streamPods(this.watch, fieldSelector, wake, onError);
-      current = { pods: stream.pods, ready: stream.ready, stop: async () => stream.stop() };
-    }
-    const watch: NodeWatch = {
-      pods: () => current.pods(),
-      ready: current.ready
-        .catch((error: unknown) => {
-          // Refused by an apiserver without watch lists (another node may have found out first).
-          if (!streamed || !streamRefused(error)) throw error;
-          this.listThenWatch = true;
-          current = this.listWatch(node, fieldSelector, wake, onError);
-          return current.ready;
-        })
-        .catch(async (error: unknown) => {
-          await current.stop();
-          if (this.watches.get(node) === watch) this.watches.delete(node);
-          throw new Error(`cannot list the pods of node ${node}: ${apiMessage(error)}`, { cause: error });
-        }),
-      stop: () => current.stop(),
+    const failed = async (error: unknown) => {
+      await current.stop();
+      if (this.watches.get(node) === watch) this.watches.delete(node);
+      throw new Error(`cannot list the pods of node ${node}: ${apiMessage(error)}`, { cause: error });
     };
+    // Refused by an apiserver without watch lists (another node may have found out first, or the
+    // apiserver restarted without them after this node's stream had its pods): listed, then
+    // watched; until that list is in, the node's pods are not known.
+    const fallBack = () => {
+      this.listThenWatch = true;
+      current = this.listWatch(node, fieldSelector, wake, onError);
+      ready = current.ready().catch(failed);
+      ready.catch(() => undefined);
+      return ready;
+    };
+    let current: NodeWatch;
+    let ready: Promise<void>;
+    if (this.listThenWatch) {
+      current = this.listWatch(node, fieldSelector, wake, onError);
+      ready = current.ready().catch(failed);
+    } else {
+      const stream = streamPods(this.watch, fieldSelector, wake, (error) => {
+        if (!streamRefused(error)) return onError(error);
+        stream.stop();
+        void fallBack();
+      });
+      current = { pods: stream.pods, ready: () => stream.ready, stop: async () => stream.stop() };
+      ready = stream.ready.catch((error: unknown) => (streamRefused(error) ? fallBack() : failed(error)));
+    }
+    const watch: NodeWatch = { pods: () => current.pods(), ready: () => ready, stop: () => current.stop() };
     // A caller that never waits (a pass that failed before) must not leave the rejection unhandled.
-    watch.ready.catch(() => undefined);
+    ready.catch(() => undefined);
     this.watches.set(node, watch);
     return watch;
   }
@@ -139,7 +145,7 @@ export class NodePods {
     ready.catch(() => undefined);
     return {
       pods: () => [...informer.list()],
-      ready,
+      ready: () => ready,
       stop: async () => {
         const stop = await started.catch(() => undefined);
         await stop?.();

@@ -156,19 +156,17 @@ describe("NodePods: the pods of the nodes being drained, watched per node", () =
 
 describe("NodePods on an apiserver without watch lists", () => {
   let plane: ControlPlane;
+  let plainKc: KubeConfig;
+  let plain: CoreV1Api;
+  const node = "np-plain";
+  const named = (name: string) => ({ ...pod(name, node), metadata: { name, namespace: "default" } });
 
   beforeAll(async () => {
-    plane = await ControlPlane.start({ apiServerFlags: ["--feature-gates=WatchList=false"] });
-  }, 120_000);
-  afterAll(async () => {
-    await plane?.stop();
-  });
-
-  it("refused a watch list, lists a node's pods and then watches them, as before", async () => {
-    const plainKc = new KubeConfig();
+    // Watch lists on at first: the first case turns them off mid-stream.
+    plane = await ControlPlane.start();
+    plainKc = new KubeConfig();
     plainKc.loadFromFile(plane.kubeconfigPath);
-    const plain = plainKc.makeApiClient(CoreV1Api);
-    const node = "np-plain";
+    plain = plainKc.makeApiClient(CoreV1Api);
     await plain.createNode({ body: { metadata: { name: node } } });
     // No controller manager here to make the ServiceAccount a pod's admission looks up.
     await plain.createNamespacedServiceAccount({
@@ -176,10 +174,53 @@ describe("NodePods on an apiserver without watch lists", () => {
       body: { metadata: { name: "default" } },
     });
     for (const name of ["p-1", "p-2"])
-      await plain.createNamespacedPod({
-        namespace: "default",
-        body: { ...pod(name, node), metadata: { name, namespace: "default" } },
-      });
+      await plain.createNamespacedPod({ namespace: "default", body: named(name) });
+  }, 120_000);
+  afterAll(async () => {
+    await plane?.stop();
+  });
+
+  it("a node whose stream had its pods, refused once the apiserver restarts without watch lists, lists then watches them", async () => {
+    const told: unknown[] = [];
+    const pods = new NodePods(
+      plainKc,
+      () => undefined,
+      (_node, error) => told.push(error),
+    );
+    try {
+      const names = async () => (await pods.list("blue", node)).map((p) => p.metadata?.name).sort();
+      expect(await names()).toEqual(["p-1", "p-2"]);
+      await plane.restartApiServer(["--feature-gates=WatchList=false"]);
+      await plain.createNamespacedPod({ namespace: "default", body: named("p-3") });
+      // The reopened stream is refused: the node falls back to a list and a watch, which have p-3.
+      const end = Date.now() + 60_000;
+      while (!(await names().catch((): (string | undefined)[] => [])).includes("p-3")) {
+        if (Date.now() > end) throw new Error(`p-3 never listed; told: ${told.map(String).join("; ")}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(await names()).toEqual(["p-1", "p-2", "p-3"]);
+      // The apiserver was away for a while (those errors are told); its refusal is not a fault.
+      expect(told.filter((e) => [400, 422].includes((e as { statusCode?: number }).statusCode ?? 0))).toEqual(
+        [],
+      );
+      told.length = 0;
+      // Gone at once (no kubelet here to finish a graceful deletion): the watch hears it.
+      await plain.deleteNamespacedPod({ namespace: "default", name: "p-3", gracePeriodSeconds: 0 });
+      const endGone = Date.now() + 10_000;
+      while ((await names()).includes("p-3")) {
+        if (Date.now() > endGone) throw new Error("p-3 still listed after its deletion");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(told).toEqual([]);
+    } finally {
+      await pods.stop();
+      await plain
+        .deleteNamespacedPod({ namespace: "default", name: "p-3", gracePeriodSeconds: 0 })
+        .catch(() => undefined);
+    }
+  });
+
+  it("refused a watch list, lists a node's pods and then watches them, as before", async () => {
     // The apiserver refuses the watch list itself, so the list and watch below are the fallback's.
     const stream = streamPods(
       new Watch(plainKc),
