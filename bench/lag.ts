@@ -24,8 +24,9 @@ export interface SimulatorLag {
    */
   upgrade: Lag;
   /**
-   * Of each upgrade's lag, the part its timers fired late (their sum); the rest is the simulator's
-   * own work between them (the steps and what hears their events), slowed by a busy process.
+   * Of each upgrade's lag, the part its last timer fired late against the sequence's own clock
+   * (node.ts: a late timer does not push back those after it); the rest is the simulator's own
+   * work after it (the boot and what hears its events), slowed by a busy process.
    */
   upgradeTimers: Lag;
 }
@@ -65,10 +66,8 @@ export function simulatorLag(
       .flatMap((u) => {
         const back = m.backAt.find((t) => t > u.at);
         if (back === undefined) return [];
-        const timers = m.lag.filter((l) => l.at > u.at && l.at <= back);
-        return [
-          { late: Math.max(0, back - u.at - nominal), timers: timers.reduce((sum, l) => sum + l.lateMs, 0) },
-        ];
+        const last = m.lag.filter((l) => l.at > u.at && l.at <= back).at(-1);
+        return [{ late: Math.max(0, back - u.at - nominal), timers: last?.lateMs ?? 0 }];
       }),
   );
   return {

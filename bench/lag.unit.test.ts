@@ -30,6 +30,27 @@ describe("the simulator's record of its timers", () => {
     // steps, and the last before it goes down.
     expect(node.lag.filter((l) => l.timer === "step")).toHaveLength(8);
   });
+
+  it("keeps a sequence on its own clock: a timer held back by a busy loop does not push back the rest", async () => {
+    const steady = { ...defaultTiming, sequenceDelayMs: 20, stepMs: 5, installMs: 50, rebootMs: 300 };
+    const nominalMs = 20 + 21 * 5 + 50 + 300;
+    const node = loneWorker("v1.12.4", steady);
+    const up = new Promise<number>((resolve) => node.listen({ up: () => resolve(performance.now()) }));
+    const calledAt = performance.now();
+    node.startLegacyUpgrade("v1.13.0", "test");
+    // Held for 250 ms while the steps run (about 100 ms of them are still to come after it).
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    const until = performance.now() + 250;
+    while (performance.now() < until);
+    const back = (await up) - calledAt;
+    node.stop();
+    expect(node.version).toBe("v1.13.0");
+    // Counted from each previous timer's firing, the steps left and the reboot would have ended
+    // some 290 ms late: on its clock the machine answers as its nominal time says.
+    expect(back).toBeGreaterThanOrEqual(nominalMs - 1);
+    expect(back).toBeLessThan(nominalMs + 150);
+    expect(node.lag.some((l) => l.timer === "step" && l.lateMs >= 150)).toBe(true);
+  });
 });
 
 describe("the simulator's lag in a case", () => {
@@ -40,6 +61,7 @@ describe("the simulator's lag in a case", () => {
           lag: [
             reboot(500, 1_000),
             { timer: "step", nominalMs: 5, lateMs: 900, at: 10_000 },
+            { timer: "step", nominalMs: 5, lateMs: 25, at: 10_050 },
             reboot(10, 10_000 + nominal + 30),
           ],
           upgrades: [
@@ -63,8 +85,9 @@ describe("the simulator's lag in a case", () => {
       nominalMs: nominal,
       p99Share: 30 / nominal,
     });
-    // Of its 30 ms, its timers fired 10 ms late: the reboot; the step that fired as the upgrade
-    // was taken belongs to what came before.
+    // Of its 30 ms, its timers account for 10: the last, the reboot, against the sequence's clock
+    // (a step 25 ms late before it did not push it back); the step that fired as the upgrade was
+    // taken belongs to what came before.
     expect(lag.upgradeTimers).toMatchObject({ p99: 10, samples: 1 });
   });
 
@@ -102,8 +125,15 @@ describe("refusing a case", () => {
       maxUnavailable: 1,
       phase: "Completed",
       wallOverIdeal: 9,
+      wallMs: 60_000,
       simulatorLag: { ...within, reboot: lagOf([500], 1_000) },
       refused,
+      phasesMs: {
+        toCall: { p50: 4_000, p99: 9_000, samples: 100 },
+        toBack: { p50: 2_200, p99: 2_600, samples: 100 },
+        toVerified: { samples: 0 },
+      },
+      rolloutCpuSeconds: { operator: 12.2, "kube-apiserver": 40.4 },
     } as OperatorResult;
     const checks = evaluateTargets([result], []);
     expect(checks).toEqual([
@@ -113,6 +143,11 @@ describe("refusing a case", () => {
         met: false,
       },
     ]);
-    expect(table([result], [], []).split("\n")[1]?.trim()).toBe(`100        1  refused: ${refused}`);
+    const printed = table([result], [], []).split("\n");
+    expect(printed[1]?.trim()).toBe(`100        1  refused: ${refused}`);
+    // Where the nodes' time and the machine's CPU went is printed still: it says why.
+    expect(printed[3]).toBe(
+      "100 nodes, maxUnavailable 1, per node p50/p99 ms: start → upgrade call 4000/9000, call → back 2200/2600, back → verified -/-; CPU s over the 60.0 s rollout: kube-apiserver 40, operator 12",
+    );
   });
 });

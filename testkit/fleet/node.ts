@@ -161,11 +161,16 @@ export interface Diagnostic {
  * process with a bench) fires timers late, and every figure measured against the nominal timing
  * grows with it.
  */
+/** When a sequence's last timer was due (performance.now()): its timers count from there. */
+interface SequenceClock {
+  due: number;
+}
+
 export interface TimerLag {
   /** "reboot": down until apid answers again; "step": the other timers of a sequence. */
   timer: "reboot" | "step";
   nominalMs: number;
-  /** Actual − nominal delay; never below 0 (Node may fire a timer a fraction of a ms early). */
+  /** Fired − due (on a sequence's clock); never below 0 (Node may fire a timer a fraction of a ms early). */
   lateMs: number;
   /** When it fired (ms since the epoch). */
   at: number;
@@ -353,8 +358,8 @@ export class SimNode {
     const install = typeof target === "string" ? { version: target } : target;
     const stage = options.stage === true;
     this.upgrades.push({ api: "legacy", image: install.image ?? "", stage, at: Date.now() });
-    this.afterAnswer(() =>
-      stage ? this.runStageUpgrade(install, actorId) : this.runLegacyUpgrade(install, actorId),
+    this.afterAnswer((clock) =>
+      stage ? this.runStageUpgrade(install, actorId, clock) : this.runLegacyUpgrade(install, actorId, clock),
     );
   }
 
@@ -365,17 +370,19 @@ export class SimNode {
   }
 
   /** Runs a sequence once the RPC has answered; a machine already in a sequence keeps its own (Talos' lock). */
-  private afterAnswer(sequence: () => void): void {
+  private afterAnswer(sequence: (clock: SequenceClock) => void): void {
+    const clock = { due: performance.now() };
     this.later(
       this.timing.sequenceDelayMs,
       () => {
-        if (this.stage === "RUNNING" && this.up) sequence();
+        if (this.stage === "RUNNING" && this.up) sequence(clock);
       },
       "step",
+      clock,
     );
   }
 
-  private runLegacyUpgrade(install: Installation, actorId: string): void {
+  private runLegacyUpgrade(install: Installation, actorId: string, clock: SequenceClock): void {
     this.stage = "UPGRADING";
     this.ready = false;
     const steps: (() => void)[] = [
@@ -394,14 +401,14 @@ export class SimNode {
         this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
       });
     }
-    this.runSteps(steps, () => this.goDown(actorId), this.timing.installMs);
+    this.runSteps(steps, () => this.goDown(actorId, clock), this.timing.installMs, clock);
   }
 
   /**
    * Talos' stageUpgrade sequence: the image goes to META (StagedUpgradeImageRef), pods and
    * services stop and the machine reboots; the install runs early in the next boot.
    */
-  private runStageUpgrade(install: Installation, actorId: string): void {
+  private runStageUpgrade(install: Installation, actorId: string, clock: SequenceClock): void {
     this.stage = "UPGRADING";
     this.ready = false;
     this.stagedInstall = install;
@@ -420,15 +427,15 @@ export class SimNode {
         this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
       });
     }
-    this.runSteps(steps, () => this.goDown(actorId), 0);
+    this.runSteps(steps, () => this.goDown(actorId, clock), 0, clock);
   }
 
   /** The reboot sequence (MachineService.Reboot): stop everything, then boot the pending entry. */
   startReboot(actorId: string): void {
-    this.afterAnswer(() => this.runReboot(actorId));
+    this.afterAnswer((clock) => this.runReboot(actorId, clock));
   }
 
-  private runReboot(actorId: string): void {
+  private runReboot(actorId: string, clock: SequenceClock): void {
     this.stage = "REBOOTING";
     this.ready = false;
     const steps: (() => void)[] = [
@@ -439,7 +446,7 @@ export class SimNode {
         this.events.emit(task, { task: taskName, action: "START" }, actorId);
       }),
     ];
-    this.runSteps(steps, () => this.goDown(actorId), 0);
+    this.runSteps(steps, () => this.goDown(actorId, clock), 0, clock);
   }
 
   /** Tells listeners (the kubelet stand-in, COSI watches) that the machine configuration changed. */
@@ -489,21 +496,31 @@ export class SimNode {
     this.timers.clear();
   }
 
-  private goDown(actorId: string): void {
+  private goDown(actorId: string, clock: SequenceClock): void {
     this.setUp(false);
     this.stage = "BOOTING";
     if (this.faults.neverReturns) return;
-    this.later(this.timing.rebootMs + (this.faults.slowBootMs ?? 0), () => this.bootNext(actorId), "reboot");
+    this.later(
+      this.timing.rebootMs + (this.faults.slowBootMs ?? 0),
+      () => this.bootNext(actorId, clock),
+      "reboot",
+      clock,
+    );
   }
 
-  private bootNext(actorId: string): void {
+  private bootNext(actorId: string, clock: SequenceClock): void {
     const staged = this.stagedInstall;
     if (staged) {
       // A staged upgrade: this boot runs the installer, then reboots (kexec) into the new entry.
       this.stagedInstall = undefined;
       this.pendingInstall = staged;
       this.bootId = randomUUID();
-      this.later(this.timing.installMs + this.timing.rebootMs, () => this.bootNext(actorId), "reboot");
+      this.later(
+        this.timing.installMs + this.timing.rebootMs,
+        () => this.bootNext(actorId, clock),
+        "reboot",
+        clock,
+      );
       return;
     }
     const install = this.pendingInstall;
@@ -512,7 +529,7 @@ export class SimNode {
       // A/B: the new entry fails to boot; the bootloader is reverted and the old version boots.
       this.faults.bootFailure = false;
       this.bootId = randomUUID();
-      this.later(this.timing.rebootMs, () => this.bootNext(actorId), "reboot");
+      this.later(this.timing.rebootMs, () => this.bootNext(actorId, clock), "reboot", clock);
       return;
     }
     if (install) this.adopt(install);
@@ -587,33 +604,42 @@ export class SimNode {
     }
   }
 
-  private runSteps(steps: (() => void)[], done: () => void, extraMs: number): void {
+  private runSteps(steps: (() => void)[], done: () => void, extraMs: number, clock: SequenceClock): void {
     let index = 0;
     const next = () => {
       if (this.stopped) return;
       const step = steps[index++];
       if (!step) {
-        this.later(extraMs, done, "step");
+        this.later(extraMs, done, "step", clock);
         return;
       }
       step();
-      this.later(this.timing.stepMs, next, "step");
+      this.later(this.timing.stepMs, next, "step", clock);
     };
     next();
   }
 
-  /** Runs `fn` after `ms` unless the machine stopped; a sequence's timer records how late it fired. */
-  private later(ms: number, fn: () => void, sequence?: TimerLag["timer"]): void {
-    const set = performance.now();
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (this.stopped) return;
-      if (sequence) {
-        const lateMs = Math.max(0, performance.now() - set - ms);
-        this.lag.push({ timer: sequence, nominalMs: ms, lateMs, at: Date.now() });
-      }
-      fn();
-    }, ms);
+  /**
+   * Runs `fn` after `ms` unless the machine stopped; a sequence's timer records how late it fired.
+   * On a sequence's clock, `ms` counts from when its previous timer was due, not from now: a
+   * timer that fired late (a busy process) does not push the rest back, as a real machine's
+   * upgrade takes its own time whatever the host that simulates it is doing.
+   */
+  private later(ms: number, fn: () => void, sequence?: TimerLag["timer"], clock?: SequenceClock): void {
+    const due = (clock?.due ?? performance.now()) + ms;
+    if (clock) clock.due = due;
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        if (this.stopped) return;
+        if (sequence) {
+          const lateMs = Math.max(0, performance.now() - due);
+          this.lag.push({ timer: sequence, nominalMs: ms, lateMs, at: Date.now() });
+        }
+        fn();
+      },
+      Math.max(0, due - performance.now()),
+    );
     this.timers.add(timer);
   }
 }
