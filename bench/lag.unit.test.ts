@@ -120,12 +120,26 @@ describe("refusing a case", () => {
 
   it("counts no target of a refused case in the report, and prints why", () => {
     const refused = lagRefusal({ ...within, reboot: lagOf([500], 1_000) });
-    const result = {
+    const none = { samples: 0 };
+    const result: OperatorResult = {
       nodes: 100,
       maxUnavailable: 1,
+      budget: 1,
       phase: "Completed",
       wallOverIdeal: 9,
       wallMs: 60_000,
+      idealMs: 6_667,
+      gapVerifiedToStartMs: none,
+      gapBackToCallMs: none,
+      kubeRequestsPerNode: 9,
+      kubeRequestsByVerb: {},
+      apiserverRequestsPerNode: 30,
+      talosCallsPerNode: 18,
+      talosCallsByMethod: {},
+      idleRssMiB: 110,
+      peakRssMiB: 140,
+      cpuSeconds: 60,
+      operatorLog: "operator.log",
       simulatorLag: { ...within, reboot: lagOf([500], 1_000) },
       refused,
       phasesMs: {
@@ -134,7 +148,7 @@ describe("refusing a case", () => {
         toVerified: { samples: 0 },
       },
       rolloutCpuSeconds: { operator: 12.2, "kube-apiserver": 40.4 },
-    } as OperatorResult;
+    };
     const checks = evaluateTargets([result], []);
     expect(checks).toEqual([
       {
