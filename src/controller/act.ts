@@ -56,9 +56,31 @@ export interface ActPorts {
 
 /** Evictions under way at once in one node's drain. */
 const evictionsAtOnce = 16;
+/** Nodes drained side by side in one pass: with their evictions, at most 64 requests at once. */
+export const drainsAtOnce = 4;
+
+/**
+ * A pass's actions in turns, in their order: each run of drains (different nodes, each a round of
+ * evictions on the apiserver) is one turn, whose drains go side by side; every other action is a
+ * turn of its own. One after another, nine nodes draining made every pass, and so every node's
+ * next step, wait for all of their rounds.
+ */
+export function inTurns(actions: Action[]): Action[][] {
+  const turns: Action[][] = [];
+  for (const action of actions) {
+    const last = turns.at(-1);
+    if (action.kind === "drain" && last?.[0]?.kind === "drain") last.push(action);
+    else turns.push([action]);
+  }
+  return turns;
+}
 
 /** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
-async function eachAtMost<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function eachAtMost<T, R>(
+  items: T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = [];
   let next = 0;
   const worker = async () => {

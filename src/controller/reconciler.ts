@@ -22,7 +22,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
 import type { MachineWatches } from "../talos/watch.ts";
-import { type ActPorts, act } from "./act.ts";
+import { type ActPorts, act, drainsAtOnce, eachAtMost, inTurns } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 import { progressWriteMs, statusWriteDue } from "./status-writes.ts";
@@ -198,33 +198,39 @@ export class Reconciler {
       ports.notifier?.pump(plan, memory);
       if (underWay(parsed.plan.status) && !underWay(decision.status)) await ports.fleetLock.release(name);
       const called: string[] = [];
-      for (const action of decision.actions) {
+      const actPorts: ActPorts = {
+        nodes: ports.nodes,
+        evictions: ports.evictions,
+        manifests: ports.manifests,
+        talosClient: "error" in talosClient ? undefined : talosClient,
+        pods: (node) => ports.nodePods.list(name, node),
+        memory,
+        planName: name,
+        drain: plan.spec.drain,
+        ...(ports.self ? { self: ports.self } : {}),
+        watched: (address) => ports.watches.machine(name, address),
+        offPassEnded: () => ports.requeue(name),
+        ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
+        ...(ports.etcdSnapshot
+          ? { etcdSnapshot: ports.etcdSnapshot, snapshotted: () => ports.requeue(name) }
+          : {}),
+      };
+      for (const group of inTurns(decision.actions)) {
         if (!ports.isLeader()) return undefined;
-        if (action.kind === "syncManifests")
-          for (const change of action.changes)
-            ports.logger.info({ plan: name, ...change }, "syncing a bootstrap manifest");
-        const outcome = await act(action, {
-          nodes: ports.nodes,
-          evictions: ports.evictions,
-          manifests: ports.manifests,
-          talosClient: "error" in talosClient ? undefined : talosClient,
-          pods: (node) => ports.nodePods.list(name, node),
-          memory,
-          planName: name,
-          drain: plan.spec.drain,
-          ...(ports.self ? { self: ports.self } : {}),
-          watched: (address) => ports.watches.machine(name, address),
-          offPassEnded: () => ports.requeue(name),
-          ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
-          ...(ports.etcdSnapshot
-            ? { etcdSnapshot: ports.etcdSnapshot, snapshotted: () => ports.requeue(name) }
-            : {}),
+        const outcomes = await eachAtMost(group, drainsAtOnce, (action) => {
+          if (action.kind === "syncManifests")
+            for (const change of action.changes)
+              ports.logger.info({ plan: name, ...change }, "syncing a bootstrap manifest");
+          return act(action, actPorts);
         });
-        if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
-        ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
-        if (action.kind === "syncManifests")
-          for (const change of action.changes)
-            ports.logger.info({ plan: name, ...change }, "bootstrap manifest synced");
+        group.forEach((action, k) => {
+          const outcome = outcomes[k];
+          if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
+          ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
+          if (action.kind === "syncManifests")
+            for (const change of action.changes)
+              ports.logger.info({ plan: name, ...change }, "bootstrap manifest synced");
+        });
       }
       if (called.length > 0) {
         // Confirmed by the next write: the machine's reboot, moments away, is a state change.
