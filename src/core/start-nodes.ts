@@ -7,7 +7,14 @@ import type { Action, PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";
 import type { EtcdView, NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
-import { activeStates, installerPull, installStep, settledStates, upgradeAction } from "./node-steps.ts";
+import {
+  activeStates,
+  drainingMessage,
+  installerPull,
+  installStep,
+  settledStates,
+  upgradeAction,
+} from "./node-steps.ts";
 import { workerBudget } from "./selection.ts";
 
 const isActive = (e: NodeStatus) => activeStates.has(e.state);
@@ -110,10 +117,23 @@ class Starts {
     };
     // On Talos ≥ 1.13 the node installs before its cordon, still serving.
     const installing = installStep(started, node, upgrade, this.now);
-    this.out[index] = installing?.entry ?? started;
-    this.actions.push(...(installing?.actions ?? [{ kind: "cordon", node: entry.name }]));
-    this.events.push(...(installing?.events ?? []));
-    return installing?.entry.state !== "Failed";
+    if (installing) {
+      this.out[index] = installing.entry;
+      this.actions.push(...installing.actions);
+      this.events.push(...installing.events);
+      return installing.entry.state !== "Failed";
+    }
+    this.out[index] = started;
+    this.actions.push({ kind: "cordon", node: entry.name });
+    // With no beforeNode hook to run between them, the drain follows the cordon in the same pass,
+    // as kubectl drain does, rather than a pass later.
+    const drainNow =
+      this.spec.drain.enabled && node.evictablePods > 0 && !this.spec.hooks?.beforeNode?.length;
+    if (drainNow) {
+      this.out[index] = { ...started, message: drainingMessage(node) };
+      this.actions.push({ kind: "drain", node: entry.name });
+    }
+    return true;
   }
 
   /**
