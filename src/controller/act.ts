@@ -75,7 +75,11 @@ export function inTurns(actions: Action[]): Action[][] {
   return turns;
 }
 
-/** Runs `work` on every item, at most `limit` at once; the results in the items' order. */
+/**
+ * Runs `work` on every item, at most `limit` at once; the results in the items' order. Once one
+ * throws no further item starts, and the error is thrown when those under way have ended: nothing
+ * of a failed pass keeps running behind the next one.
+ */
 export async function eachAtMost<T, R>(
   items: T[],
   limit: number,
@@ -83,10 +87,18 @@ export async function eachAtMost<T, R>(
 ): Promise<R[]> {
   const results: R[] = [];
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) results[i] = await work(items[i] as T);
+    for (let i = next++; i < items.length && !failure; i = next++) {
+      try {
+        results[i] = await work(items[i] as T);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 

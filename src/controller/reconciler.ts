@@ -217,14 +217,11 @@ export class Reconciler {
       };
       for (const group of inTurns(decision.actions)) {
         if (!ports.isLeader()) return undefined;
-        const outcomes = await eachAtMost(group, drainsAtOnce, (action) => {
+        await eachAtMost(group, drainsAtOnce, async (action) => {
           if (action.kind === "syncManifests")
             for (const change of action.changes)
               ports.logger.info({ plan: name, ...change }, "syncing a bootstrap manifest");
-          return act(action, actPorts);
-        });
-        group.forEach((action, k) => {
-          const outcome = outcomes[k];
+          const outcome = await act(action, actPorts);
           if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
           ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
           if (action.kind === "syncManifests")

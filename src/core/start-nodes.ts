@@ -23,6 +23,8 @@ const isActive = (e: NodeStatus) => activeStates.has(e.state);
 class Starts {
   readonly out: NodeStatus[];
   readonly actions: Action[] = [];
+  /** The drains that follow this pass's cordons, after all of them, so that they go side by side. */
+  readonly drains: Action[] = [];
   readonly events: PlanEvent[] = [];
   /** When to look again, if sooner than anything else asks. */
   wakeAt: number | undefined;
@@ -126,12 +128,12 @@ class Starts {
     this.out[index] = started;
     this.actions.push({ kind: "cordon", node: entry.name });
     // With no beforeNode hook to run between them, the drain follows the cordon in the same pass,
-    // as kubectl drain does, rather than a pass later.
+    // as kubectl drain does, rather than a pass later (after all the pass's cordons: see drains).
     const drainNow =
       this.spec.drain.enabled && node.evictablePods > 0 && !this.spec.hooks?.beforeNode?.length;
     if (drainNow) {
       this.out[index] = { ...started, message: drainingMessage(node) };
-      this.actions.push({ kind: "drain", node: entry.name });
+      this.drains.push({ kind: "drain", node: entry.name });
     }
     return true;
   }
@@ -165,7 +167,7 @@ export function startNodes(
     : workersTurn(starts);
   return {
     entries: starts.out,
-    actions: starts.actions,
+    actions: [...starts.actions, ...starts.drains],
     events: starts.events,
     ...(starts.wakeAt !== undefined ? { wakeAt: starts.wakeAt } : {}),
     ...(hold ? { hold } : {}),

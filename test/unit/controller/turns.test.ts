@@ -40,4 +40,20 @@ describe("work side by side, within a bound", () => {
     expect(results).toEqual([60, 10, 40, 2, 20, 4, 16]);
     expect(most).toBe(3);
   });
+
+  it("starts nothing more once one throws, and throws when those under way have ended", async () => {
+    const started: number[] = [];
+    let ended = 0;
+    const run = eachAtMost([0, 1, 2, 3, 4, 5], 2, async (i) => {
+      started.push(i);
+      await new Promise((resolve) => setTimeout(resolve, i === 1 ? 5 : 30));
+      ended++;
+      if (i === 1) throw new Error("refused");
+      return i;
+    });
+    await expect(run).rejects.toThrow("refused");
+    // 0 and 1 start; 1 throws at 5 ms, so 2 never starts; 0 ends (at 30 ms) before the throw.
+    expect(started).toEqual([0, 1]);
+    expect(ended).toBe(2);
+  });
 });

@@ -252,6 +252,18 @@ describe("one node's way through an upgrade", () => {
     expect(entryOf(drained, "cp-1")).toMatchObject({ state: "Draining", message: "draining, 3 pod(s) left" });
     expect(kinds(start({ hooks: { beforeNode: [aHook("drain-ceph")] } }))).toEqual(["cordon:cp-1"]);
     expect(kinds(start({ drain: { enabled: false } }))).toEqual(["cordon:cp-1"]);
+    // Several starts: their cordons first, then their drains, which the pass runs side by side.
+    const workers = [
+      aNode("cp-1", { version: "v1.12.4" }),
+      aNode("w-1", { evictablePods: 2 }),
+      aNode("w-2", { evictablePods: 1 }),
+    ];
+    expect(kinds(decide(anObservation(aPlan({ rollout: { maxUnavailable: 2 } }), workers)))).toEqual([
+      "cordon:w-1",
+      "cordon:w-2",
+      "drain:w-1",
+      "drain:w-2",
+    ]);
     // No pods to evict: nothing to drain, the next pass makes the call.
     expect(kinds(decide(anObservation(aPlan(), [aNode("cp-1")])))).toEqual(["cordon:cp-1"]);
   });
