@@ -26,7 +26,7 @@ import {
 } from "../talos/machine.ts";
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
 import type { WatchedMachine } from "../talos/machine-status.ts";
-import type { ShellMemory } from "./observe.ts";
+import { onSameStream, type ShellMemory } from "./observe.ts";
 
 export interface ActPorts {
   nodes: NodeControl;
@@ -274,7 +274,7 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       const unchanged =
         known?.facts.bootId === action.bootIdBefore &&
         watched !== undefined &&
-        known.stream === watched.stream &&
+        onSameStream(known, watched) &&
         watched.stage === "RUNNING";
       if (!unchanged) {
         const fresh = await facts(ports.talosClient, action.address, {

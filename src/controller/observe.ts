@@ -50,6 +50,13 @@ import type { WatchedMachine } from "../talos/machine-status.ts";
 import { renderedManifests } from "../talos/manifests.ts";
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
+/** A machine's facts as last read, when, and on which of its watch streams (if one was open). */
+interface KnownFacts {
+  at: number;
+  facts: TalosFacts;
+  stream?: number;
+}
+
 export interface ShellMemory {
   drainBlocked: Map<string, string>;
   /** Images pulled per node: the name Talos gave the image, or the error of a failed pull. */
@@ -66,7 +73,7 @@ export interface ShellMemory {
   /** Configuration patches Talos refused, per node and component. */
   patchErrors: Map<string, Map<KubeComponent, string>>;
   /** Facts last read per node, and the machine watch's stream that was open when they were read. */
-  facts: Map<string, { at: number; facts: TalosFacts; stream?: number }>;
+  facts: Map<string, KnownFacts>;
   /** The nodes the plan's next starts take, as the last pass saw them: their machines are watched too. */
   startsNext: Set<string>;
   /** The last etcd view read, when, and the control planes' state it was read in. */
@@ -88,6 +95,13 @@ export interface ShellMemory {
   /** Per receiver, why its last notification could not be delivered; cleared by its next delivery. */
   notifyErrors: Map<string, string>;
 }
+
+/**
+ * The machine's watch stream was already open when its facts were read: it has not rebooted since
+ * (a reboot ends the stream), so the stream's status stands for its boot and stage.
+ */
+export const onSameStream = (known: KnownFacts, watched: WatchedMachine): boolean =>
+  known.facts.reachable && known.stream === watched.stream;
 
 export function newShellMemory(): ShellMemory {
   return {
@@ -411,11 +425,9 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     // rebooted since (a reboot ends the stream). Under way, on a finished boot, the stream's status
     // stands in for reading boot and status again, within the same TTL; otherwise the boot is kept.
     const watched = inputs.watched?.(address);
-    const onStream =
-      cached?.facts.reachable === true && watched !== undefined && cached.stream === watched.stream;
+    const onStream = cached !== undefined && watched !== undefined && onSameStream(cached, watched);
     if (
       onStream &&
-      watched !== undefined &&
       busy &&
       cached.facts.stage === "RUNNING" &&
       (cached.facts.image !== undefined || !imageWanted) &&
