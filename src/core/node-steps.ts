@@ -281,10 +281,6 @@ function stepDraining(
   };
 }
 
-/** A draining node's message: the pods left, and what refused the last eviction. */
-export const drainingMessage = (node: NodeView): string =>
-  `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`;
-
 /** Evictions until no evictable pod is left, within the drain's timeout; undefined once drained. */
 function drainStep(
   entry: NodeStatus,
@@ -308,7 +304,7 @@ function drainStep(
   return {
     entry: {
       ...entry,
-      message: drainingMessage(node),
+      message: `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`,
     },
     actions: [...actions, { kind: "drain", node: node.name }],
     events: [],

@@ -7,14 +7,7 @@ import type { Action, PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";
 import type { EtcdView, NodeView, Observation } from "../model/observation.ts";
 import type { Verdict } from "../model/verdict.ts";
-import {
-  activeStates,
-  drainingMessage,
-  installerPull,
-  installStep,
-  settledStates,
-  upgradeAction,
-} from "./node-steps.ts";
+import { activeStates, installerPull, installStep, settledStates, upgradeAction } from "./node-steps.ts";
 import { workerBudget } from "./selection.ts";
 
 const isActive = (e: NodeStatus) => activeStates.has(e.state);
@@ -23,8 +16,6 @@ const isActive = (e: NodeStatus) => activeStates.has(e.state);
 class Starts {
   readonly out: NodeStatus[];
   readonly actions: Action[] = [];
-  /** The drains that follow this pass's cordons, after all of them, so that they go side by side. */
-  readonly drains: Action[] = [];
   readonly events: PlanEvent[] = [];
   /** When to look again, if sooner than anything else asks. */
   wakeAt: number | undefined;
@@ -119,23 +110,10 @@ class Starts {
     };
     // On Talos ≥ 1.13 the node installs before its cordon, still serving.
     const installing = installStep(started, node, upgrade, this.now);
-    if (installing) {
-      this.out[index] = installing.entry;
-      this.actions.push(...installing.actions);
-      this.events.push(...installing.events);
-      return installing.entry.state !== "Failed";
-    }
-    this.out[index] = started;
-    this.actions.push({ kind: "cordon", node: entry.name });
-    // With no beforeNode hook to run between them, the drain follows the cordon in the same pass,
-    // as kubectl drain does, rather than a pass later (after all the pass's cordons: see drains).
-    const drainNow =
-      this.spec.drain.enabled && node.evictablePods > 0 && !this.spec.hooks?.beforeNode?.length;
-    if (drainNow) {
-      this.out[index] = { ...started, message: drainingMessage(node) };
-      this.drains.push({ kind: "drain", node: entry.name });
-    }
-    return true;
+    this.out[index] = installing?.entry ?? started;
+    this.actions.push(...(installing?.actions ?? [{ kind: "cordon", node: entry.name }]));
+    this.events.push(...(installing?.events ?? []));
+    return installing?.entry.state !== "Failed";
   }
 
   /**
@@ -167,7 +145,7 @@ export function startNodes(
     : workersTurn(starts);
   return {
     entries: starts.out,
-    actions: [...starts.actions, ...starts.drains],
+    actions: starts.actions,
     events: starts.events,
     ...(starts.wakeAt !== undefined ? { wakeAt: starts.wakeAt } : {}),
     ...(hold ? { hold } : {}),

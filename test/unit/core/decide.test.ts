@@ -14,7 +14,7 @@ import {
   states,
   t0,
 } from "../builders/observations.ts";
-import { aHook, aPlan, aWindow, vanillaImage } from "../builders/plans.ts";
+import { aPlan, aWindow, vanillaImage } from "../builders/plans.ts";
 
 const fleet = () => [aNode("worker-b"), aNode("cp-2"), aNode("worker-a"), aNode("cp-1"), aNode("cp-3")];
 
@@ -243,30 +243,6 @@ describe("one node's way through an upgrade", () => {
   const withStatus = (status: PlanStatus, node: NodeView, now = t0) =>
     anObservation(aPlan(plan.spec, status), [node], { now });
   const entry = (d: Decision) => entryOf(d, "cp-1");
-
-  it("drains a node with pods in the pass that cordons it, unless a beforeNode hook comes between", () => {
-    const withPods = aNode("cp-1", { evictablePods: 3 });
-    const start = (spec: Parameters<typeof aPlan>[0]) => decide(anObservation(aPlan(spec), [withPods]));
-    const drained = start({});
-    expect(kinds(drained)).toEqual(["cordon:cp-1", "drain:cp-1"]);
-    expect(entryOf(drained, "cp-1")).toMatchObject({ state: "Draining", message: "draining, 3 pod(s) left" });
-    expect(kinds(start({ hooks: { beforeNode: [aHook("drain-ceph")] } }))).toEqual(["cordon:cp-1"]);
-    expect(kinds(start({ drain: { enabled: false } }))).toEqual(["cordon:cp-1"]);
-    // Several starts: their cordons first, then their drains, which the pass runs side by side.
-    const workers = [
-      aNode("cp-1", { version: "v1.12.4" }),
-      aNode("w-1", { evictablePods: 2 }),
-      aNode("w-2", { evictablePods: 1 }),
-    ];
-    expect(kinds(decide(anObservation(aPlan({ rollout: { maxUnavailable: 2 } }), workers)))).toEqual([
-      "cordon:w-1",
-      "cordon:w-2",
-      "drain:w-1",
-      "drain:w-2",
-    ]);
-    // No pods to evict: nothing to drain, the next pass makes the call.
-    expect(kinds(decide(anObservation(aPlan(), [aNode("cp-1")])))).toEqual(["cordon:cp-1"]);
-  });
 
   it("evicts while pods remain, and fails with the blocking reason when the drain times out", () => {
     const node = aNode("cp-1", {
