@@ -53,6 +53,14 @@ function toServiceError(error: unknown): Partial<grpc.StatusObject> {
   return { code: grpc.status.INTERNAL, details: error instanceof Error ? error.message : String(error) };
 }
 
+/** What a call reads, for a trace: a COSI resource type, or a file's path. */
+const subjectOf = (request: Message): { subject?: string } => {
+  const { type, path } = request as { type?: unknown; path?: unknown };
+  const subject =
+    typeof type === "string" && type ? type : typeof path === "string" && path ? path : undefined;
+  return subject ? { subject } : {};
+};
+
 export class Apid {
   private readonly server = new grpc.Server();
   private readonly ca: X509Certificate;
@@ -255,7 +263,7 @@ export class Apid {
     if (!fanOut) {
       const target = nodes[0] as SimNode;
       this.check(service, path, roles, target);
-      target.calls.push({ method: path, at: Date.now(), caller });
+      target.calls.push({ method: path, at: Date.now(), caller, ...subjectOf(call.request) });
       const message = await handler(this.context(target, roles), call.request);
       return envelope ? { messages: [message] } : message;
     }
@@ -268,7 +276,7 @@ export class Apid {
         const hostname = names[i] ?? target.address;
         try {
           this.check(service, path, roles, target);
-          target.calls.push({ method: path, at: Date.now(), caller });
+          target.calls.push({ method: path, at: Date.now(), caller, ...subjectOf(call.request) });
           const message = await handler(this.context(target, roles), call.request);
           return { ...message, metadata: { hostname } };
         } catch (error) {
@@ -293,7 +301,7 @@ export class Apid {
     }
     const target = targets[0] as SimNode;
     this.check(service, path, roles, target);
-    target.calls.push({ method: path, at: Date.now(), caller });
+    target.calls.push({ method: path, at: Date.now(), caller, ...subjectOf(call.request) });
     // The stream ends when the serving machine (or the endpoint it passes through) goes away, or
     // when the client cancels; either way the handler's listeners are told.
     const listeners = new Set<() => void>();

@@ -247,7 +247,8 @@ export class SimNode {
   /** Node-local lock of the lifecycle installer, like the server's mutex. */
   installing = false;
   /** Calls served for this machine: method, time, and the caller's certificate Common Name. */
-  readonly calls: { method: string; at: number; caller: string }[] = [];
+  /** Every call served to this machine; `subject` is what it read (a COSI type or a file). */
+  readonly calls: { method: string; at: number; caller: string; subject?: string }[] = [];
   /** When a configuration applied to the machine changed a Kubernetes component's image. */
   readonly componentPatches: number[] = [];
   /** The mode of each Reboot call the machine took (DEFAULT, POWERCYCLE, FORCE). */
