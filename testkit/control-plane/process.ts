@@ -1,14 +1,26 @@
 // Child processes for the test harnesses: each runs under `setpriv --pdeathsig KILL`, so the kernel
 // kills it if the test process dies without cleaning up; output goes to a log file for post-mortems.
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { openSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 
 /**
  * The run's log folder, set by test/harness/run-tests.ts for every process the tests start: a
  * process started by the kit writes its log there when it is set (the run scans it for key material).
  */
 export const testLogDirEnv = "TUO_TEST_LOG_DIR";
+
+/**
+ * A new log file for a `name` process in the run's log folder (scanned for keys), when the run has
+ * one. Unique across the run: a jest worker runs many test files in one process, each with fresh
+ * modules, so a per-module counter would hand a later file an earlier file's log, lines and all.
+ */
+export function runLogFile(name: string): string | undefined {
+  const folder = process.env[testLogDirEnv];
+  return folder ? join(folder, `${name}-${process.pid}-${randomUUID()}.log`) : undefined;
+}
 
 export interface ManagedProcess {
   readonly name: string;

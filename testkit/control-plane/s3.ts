@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePorts, logTail, type ManagedProcess, startProcess, testLogDirEnv } from "./process.ts";
+import { freePorts, logTail, type ManagedProcess, runLogFile, startProcess } from "./process.ts";
 import { tool } from "./tools.ts";
 import { waitUntil } from "./wait.ts";
 
@@ -37,7 +37,6 @@ export interface S3Server {
 }
 
 const run = promisify(execFile);
-let started = 0;
 
 export async function startS3(): Promise<S3Server> {
   const dir = mkdtempSync(join(tmpdir(), "tuo-s3-"));
@@ -52,10 +51,7 @@ export async function startS3(): Promise<S3Server> {
   const accessKeyId = `TUO${randomBytes(8).toString("hex").toUpperCase()}`;
   const secretAccessKey = randomBytes(24).toString("base64url");
   // In `npm run test:*` the log goes to the run's log folder (scanned for keys); else beside the data.
-  const logFolder = process.env[testLogDirEnv];
-  const logFile = logFolder
-    ? join(logFolder, `versitygw-${process.pid}-${++started}.log`)
-    : join(dir, "versitygw.log");
+  const logFile = runLogFile("versitygw") ?? join(dir, "versitygw.log");
   const binary = tool("s3", "versitygw");
   // The keys go through the environment, not argv, so that they never show in `ps`.
   const env = { ...process.env, ROOT_ACCESS_KEY_ID: accessKeyId, ROOT_SECRET_ACCESS_KEY: secretAccessKey };

@@ -3,7 +3,7 @@
 // the environment, its logs in a file, stopped by SIGTERM or killed by SIGKILL.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { logTail, type ManagedProcess, startProcess, testLogDirEnv } from "../control-plane/process.ts";
+import { logTail, type ManagedProcess, runLogFile, startProcess } from "../control-plane/process.ts";
 import { scratchDir } from "../control-plane/shared-control-plane.ts";
 import { entrypointNodeFlags } from "./image-entrypoint.ts";
 
@@ -23,18 +23,13 @@ export interface OperatorProcess extends ManagedProcess {
   logs(): string;
 }
 
-let started = 0;
-
 const main = join(import.meta.dirname, "..", "..", "src", "main.ts");
 /** The operator as the image runs it: `npm run build`'s output, built by the test harness before any test. */
 export const builtOperator = join(import.meta.dirname, "..", "..", "dist", "src", "main.js");
 
 export function startOperator(options: OperatorOptions): OperatorProcess {
   // In `npm run test:all` every operator log goes to the run's log folder, which is scanned for keys.
-  const folder = process.env[testLogDirEnv];
-  const logFile = folder
-    ? join(folder, `operator-${process.pid}-${++started}.log`)
-    : join(scratchDir("operator"), "operator.log");
+  const logFile = runLogFile("operator") ?? join(scratchDir("operator"), "operator.log");
   if (options.entry && !existsSync(options.entry))
     throw new Error(`${options.entry} is missing: run \`npm run build\` first (the test harness does)`);
   const identity = options.identity ?? `operator-${process.pid}`;
