@@ -49,7 +49,6 @@ import { etcdView, facts, imageFacts, kubernetesFacts } from "../talos/machine.t
 import type { WatchedMachine } from "../talos/machine-status.ts";
 import { renderedManifests } from "../talos/manifests.ts";
 
-/** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 /** A machine's facts as last read, when, and on which of its watch streams (if one was open). */
 interface KnownFacts {
   at: number;
@@ -57,6 +56,7 @@ interface KnownFacts {
   stream?: number;
 }
 
+/** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {
   drainBlocked: Map<string, string>;
   /** Images pulled per node: the name Talos gave the image, or the error of a failed pull. */

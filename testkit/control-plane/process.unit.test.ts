@@ -9,7 +9,7 @@ describe("a process's log file in the run's log folder", () => {
     else process.env[testLogDirEnv] = saved;
   });
 
-  it("is new at every call and lies in the folder: no counter that a module loaded afresh starts again", () => {
+  it("is new at every call and lies in the folder", () => {
     process.env[testLogDirEnv] = "/tmp/run-logs";
     const names = Array.from({ length: 50 }, () => runLogFile("operator"));
     expect(new Set(names).size).toBe(50);
