@@ -61,6 +61,10 @@ const subjectOf = (request: Message): { subject?: string } => {
   return subject ? { subject } : {};
 };
 
+/** What the client sees when the machine serving its call, or the endpoint it passes through, goes away. */
+const lost = (target: SimNode) =>
+  new RpcError(grpc.status.UNAVAILABLE, `connection to ${target.address} lost: the machine is rebooting`);
+
 export class Apid {
   private readonly server = new grpc.Server();
   private readonly ca: X509Certificate;
@@ -141,8 +145,8 @@ export class Apid {
     this.server.forceShutdown();
   }
 
-  /** Ends every stream that is served by, or passes through, `node`. */
-  abortStreams(node: SimNode): void {
+  /** Ends every call that is served by, or passes through, `node`. */
+  abortCalls(node: SimNode): void {
     for (const abort of [...(this.aborts.get(node) ?? [])]) abort();
   }
 
@@ -208,8 +212,79 @@ export class Apid {
     }
   }
 
-  private context(target: SimNode, roles: string[], listeners = new Set<() => void>()): CallContext {
-    return { node: target, roles, fleet: this.fleet, onAbort: (listener) => listeners.add(listener) };
+  /**
+   * Follows a call served by `target` through the endpoint: it ends early when either machine goes
+   * away (aborted) or the client cancels, and then the handler's listeners are told, as a request
+   * context is cancelled in Talos. `ended` resolves then; `release` stops following once served.
+   */
+  private follow(
+    call: grpc.ServerUnaryCall<Message, Message> | grpc.ServerWritableStream<Message, Message>,
+    target: SimNode,
+    roles: string[],
+  ): {
+    context: CallContext;
+    state: { aborted: boolean; cancelled: boolean };
+    ended: Promise<void>;
+    release(): void;
+  } {
+    const listeners = new Set<() => void>();
+    const state = { aborted: false, cancelled: false };
+    let ended!: () => void;
+    const endedPromise = new Promise<void>((resolve) => {
+      ended = resolve;
+    });
+    const end = () => {
+      for (const listener of listeners) listener();
+      listeners.clear();
+      ended();
+    };
+    const abort = () => {
+      state.aborted = true;
+      end();
+    };
+    const nodes = [...new Set([this.endpoint, target])];
+    for (const node of nodes) {
+      const set = this.aborts.get(node) ?? new Set<() => void>();
+      set.add(abort);
+      this.aborts.set(node, set);
+    }
+    const cancel = () => {
+      state.cancelled = true;
+      end();
+    };
+    call.on("cancelled", cancel);
+    const context = {
+      node: target,
+      roles,
+      fleet: this.fleet,
+      onAbort: (listener: () => void) => listeners.add(listener),
+    };
+    return {
+      context,
+      state,
+      ended: endedPromise,
+      release: () => {
+        for (const node of nodes) this.aborts.get(node)?.delete(abort);
+        call.off("cancelled", cancel);
+      },
+    };
+  }
+
+  /** Serves one unary call on `target`; a call whose machine goes away fails at once, as a dropped connection does. */
+  private async serveOne(
+    call: grpc.ServerUnaryCall<Message, Message>,
+    target: SimNode,
+    roles: string[],
+    handler: (ctx: CallContext, request: Message) => Message | Promise<Message>,
+  ): Promise<Message> {
+    const followed = this.follow(call, target, roles);
+    try {
+      const message = await Promise.race([handler(followed.context, call.request), followed.ended]);
+      if (message === undefined) throw lost(target);
+      return message;
+    } finally {
+      followed.release();
+    }
   }
 
   private handlers(
@@ -264,20 +339,22 @@ export class Apid {
       const target = nodes[0] as SimNode;
       this.check(service, path, roles, target);
       target.calls.push({ method: path, at: Date.now(), caller, ...subjectOf(call.request) });
-      const message = await handler(this.context(target, roles), call.request);
+      const message = await this.serveOne(call, target, roles, handler);
       return envelope ? { messages: [message] } : message;
     }
     if (!envelope || service !== "machine") {
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `one-to-many proxying is not supported for ${path}`);
     }
-    // apid's one-to-many proxy: per-node failures become messages with metadata.error.
+    // apid's one-to-many proxy: per-node failures become messages with metadata.error. Each node's
+    // part follows the call's cancellation, so the call has one listener per node.
+    call.setMaxListeners(nodes.length + 10);
     const messages = await Promise.all(
       nodes.map(async (target, i) => {
         const hostname = names[i] ?? target.address;
         try {
           this.check(service, path, roles, target);
           target.calls.push({ method: path, at: Date.now(), caller, ...subjectOf(call.request) });
-          const message = await handler(this.context(target, roles), call.request);
+          const message = await this.serveOne(call, target, roles, handler);
           return { ...message, metadata: { hostname } };
         } catch (error) {
           const { code, details } = toServiceError(error);
@@ -302,41 +379,17 @@ export class Apid {
     const target = targets[0] as SimNode;
     this.check(service, path, roles, target);
     target.calls.push({ method: path, at: Date.now(), caller, ...subjectOf(call.request) });
-    // The stream ends when the serving machine (or the endpoint it passes through) goes away, or
-    // when the client cancels; either way the handler's listeners are told.
-    const listeners = new Set<() => void>();
-    let aborted = false;
-    let cancelled = false;
-    const end = () => {
-      for (const listener of listeners) listener();
-      listeners.clear();
-    };
-    const abort = () => {
-      aborted = true;
-      end();
-    };
-    const nodes = [...new Set([this.endpoint, target])];
-    for (const node of nodes) {
-      const set = this.aborts.get(node) ?? new Set<() => void>();
-      set.add(abort);
-      this.aborts.set(node, set);
-    }
-    call.on("cancelled", () => {
-      cancelled = true;
-      end();
-    });
+    const followed = this.follow(call, target, roles);
     try {
-      await handler(this.context(target, roles, listeners), call.request, (message) => {
-        if (!cancelled && !aborted) call.write(message);
+      await handler(followed.context, call.request, (message) => {
+        if (!followed.state.cancelled && !followed.state.aborted) call.write(message);
       });
+    } catch (error) {
+      // What the handler saw of its ended call is not what the client sees of a lost connection.
+      if (!followed.state.aborted) throw error;
     } finally {
-      for (const node of nodes) this.aborts.get(node)?.delete(abort);
+      followed.release();
     }
-    if (aborted && !cancelled) {
-      throw new RpcError(
-        grpc.status.UNAVAILABLE,
-        `connection to ${target.address} lost: the machine is rebooting`,
-      );
-    }
+    if (followed.state.aborted && !followed.state.cancelled) throw lost(target);
   }
 }

@@ -1,6 +1,6 @@
 // Faults a test can inject into the simulated fleet, each seen through the real talosctl the way
 // an operator would see it on real machines.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { tool } from "../control-plane/tools.ts";
 import { waitUntil } from "../control-plane/wait.ts";
@@ -103,4 +103,74 @@ describe("injected faults", () => {
       ]),
     ).rejects.toMatchObject({ stderr: expect.stringContaining("injected: disk is read-only") });
   });
+});
+
+// Real Talos runs a pull under its request's context: when the caller goes away, or the endpoint
+// proxying the call reboots, containerd's pull is cancelled. The simulator must not let a pull
+// outlive its call, or a caller that asks again would see two pulls at once that Talos never runs.
+describe("a pull whose call ends early", () => {
+  let fleet: Fleet;
+  const talosctl = tool("talosctl", "talosctl");
+  const pullMs = 5_000;
+  const reference = "ghcr.io/siderolabs/kubelet:v1.35.3";
+
+  beforeEach(async () => {
+    fleet = await Fleet.start({
+      controlPlanes: 1,
+      workers: 2,
+      talosVersion: "v1.12.4",
+      versions: { "worker-2": "v1.13.0" },
+      timing: { rebootMs: 500, pullMs },
+    });
+  });
+
+  afterEach(() => fleet.stop());
+
+  /** Starts `talosctl image pull` on `node` through cp-1; resolves once the node's pull has begun. */
+  async function startPull(node: string) {
+    const worker = fleet.node(node);
+    const endpoint = fleet.node("cp-1").address;
+    const args = ["--talosconfig", fleet.talosconfig.admin, "-e", endpoint, "-n", worker.address];
+    const child = spawn(talosctl, [...args, "image", "pull", "--namespace", "system", reference]);
+    let stderr = "";
+    child.stderr.on("data", (chunk) => {
+      stderr += String(chunk);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    await waitUntil(`${node} pulls`, async () => worker.pulls.length === 1, { timeoutMs: 10_000 });
+    const span = worker.pulls[0] as { start: number; end?: number };
+    return { worker, child, span, exited, stderr: () => stderr };
+  }
+
+  const pulledNothing = (node: string) =>
+    [...fleet.node(node).pulled].filter((key) => key.endsWith(reference)).length === 0;
+
+  it.each(["worker-1", "worker-2"])(
+    "%s: the client cancels, and the pull stops at once and pulls nothing",
+    async (node) => {
+      const { worker, child, span, exited } = await startPull(node);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill("SIGKILL");
+      await exited;
+      await waitUntil(`${node}'s pull ends`, async () => span.end !== undefined, { timeoutMs: pullMs });
+      expect((span.end ?? 0) - span.start).toBeLessThan(pullMs / 2);
+      expect(pulledNothing(node)).toBe(true);
+      expect(worker.calls.map((c) => c.method)).toContainEqual(
+        node === "worker-1" ? "/machine.MachineService/ImagePull" : "/machine.ImageService/Pull",
+      );
+    },
+  );
+
+  it.each(["worker-1", "worker-2"])(
+    "%s: the endpoint reboots, and the call fails at once and the pull stops",
+    async (node) => {
+      const { span, exited, stderr } = await startPull(node);
+      fleet.node("cp-1").startReboot("test");
+      expect(await exited).not.toBe(0);
+      expect(stderr()).toMatch(/Unavailable|rebooting/);
+      expect(Date.now() - span.start).toBeLessThan(pullMs / 2);
+      expect(span.end).toBeDefined();
+      expect(pulledNothing(node)).toBe(true);
+    },
+  );
 });

@@ -296,7 +296,7 @@ export class Fleet implements FleetView {
       fleet.observeResources(node);
       node.listen({
         down: (down) => {
-          for (const apid of fleet.apids) apid.abortStreams(down);
+          for (const apid of fleet.apids) apid.abortCalls(down);
         },
       });
     }

@@ -41,7 +41,7 @@ export interface CallContext {
   node: SimNode;
   roles: string[];
   fleet: FleetView;
-  /** Called when the stream must end because the serving machine went away. */
+  /** Called when the call ends early: the serving machine (or the endpoint) went away, or the client cancelled. */
   onAbort(listener: () => void): void;
 }
 

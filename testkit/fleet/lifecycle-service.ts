@@ -11,9 +11,14 @@ function containerdKey(request: Message): string {
 
 export const imageService: ServiceImplementation = {
   stream: {
-    Pull: async ({ node, fleet }, request, write) => {
+    Pull: async ({ node, fleet, onAbort }, request, write) => {
       const reference = String(request.imageRef ?? "");
-      const failure = await node.pull(containerdKey(request), reference, (r) => fleet.registry.pullError(r));
+      const failure = await node.pull(
+        containerdKey(request),
+        reference,
+        (r) => fleet.registry.pullError(r),
+        onAbort,
+      );
       if (failure) throw new RpcError(status.INTERNAL, failure);
       write({
         pullProgress: {

@@ -270,10 +270,13 @@ export const machineService: ServiceImplementation = {
         modeDetails: "Applied configuration without a reboot",
       };
     },
-    ImagePull: async ({ node, fleet }, request) => {
+    ImagePull: async ({ node, fleet, onAbort }, request) => {
       const reference = String(request.reference ?? "");
-      const failure = await node.pull(String(request.namespace ?? "NS_SYSTEM"), reference, (r) =>
-        fleet.registry.pullError(r),
+      const failure = await node.pull(
+        String(request.namespace ?? "NS_SYSTEM"),
+        reference,
+        (r) => fleet.registry.pullError(r),
+        onAbort,
       );
       if (failure) throw new RpcError(status.INTERNAL, failure);
       return {};

@@ -329,17 +329,30 @@ export class SimNode {
     await new Promise((resolve) => this.later(this.timing.installMs, () => resolve(undefined)));
   }
 
-  /** Pulls an image into a containerd namespace, taking Timing.pullMs; resolves the failure reason or undefined. */
+  /**
+   * Pulls an image into a containerd namespace, taking Timing.pullMs; resolves the failure reason or
+   * undefined. A pull whose call ends first (`onAbort`) stops there, as containerd's pull does when
+   * its request context is cancelled, and pulls nothing.
+   */
   async pull(
     namespace: string,
     reference: string,
     pullError: (ref: string) => string | undefined,
+    onAbort: (listener: () => void) => void,
   ): Promise<string | undefined> {
     const span: { reference: string; start: number; end?: number } = { reference, start: Date.now() };
     this.pulls.push(span);
+    let aborted = false;
     if (this.timing.pullMs > 0)
-      await new Promise((resolve) => this.later(this.timing.pullMs, () => resolve(undefined)));
+      await new Promise((resolve) => {
+        this.later(this.timing.pullMs, () => resolve(undefined));
+        onAbort(() => {
+          aborted = true;
+          resolve(undefined);
+        });
+      });
     span.end = Date.now();
+    if (aborted) return "context canceled";
     if (this.faults.pullFailure) return `failed to pull image "${reference}": not found`;
     const failure = pullError(reference);
     if (failure) return failure;
