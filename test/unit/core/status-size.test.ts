@@ -48,11 +48,13 @@ function machine(name: string, index: number): NodeView {
   });
 }
 
-const fleet = () => [
+const shortName = (i: number) => `worker-${String(i + 1).padStart(4, "0")}`;
+/** A cloud provider's node name (44 characters), as EKS names nodes after their private DNS. */
+const cloudName = (i: number) => `ip-10-0-${String(i + 1).padStart(4, "0")}-45.eu-central-1.compute.internal`;
+
+const fleet = (workerName: (i: number) => string) => [
   ...Array.from({ length: controlPlanes }, (_, i) => machine(`cp-${i + 1}`, i)),
-  ...Array.from({ length: workers }, (_, i) =>
-    machine(`worker-${String(i + 1).padStart(4, "0")}`, controlPlanes + i),
-  ),
+  ...Array.from({ length: workers }, (_, i) => machine(workerName(i), controlPlanes + i)),
 ];
 
 /**
@@ -123,12 +125,16 @@ const plan = aPlan({
   rollout: { maxUnavailable: "10%", nodeTimeout: "30m", soakTime: "0s" },
   kubernetes: { version: "v1.35.0" },
 });
-const talosWorld = cluster();
-const { decisions } = drive(anObservation(plan, fleet()), 200, {
-  world: (nodes, d) => apply(talosWorld.world(nodes, d), d),
-  read: (obs) => readManifests(talosWorld.read(obs)),
-  stepMs: 60_000,
-});
+/** Every pass's decision, from the first to the Kubernetes phase's completion. */
+function rollout(workerName: (i: number) => string): Decision[] {
+  const world = cluster();
+  return drive(anObservation(plan, fleet(workerName)), 200, {
+    world: (nodes, d) => apply(world.world(nodes, d), d),
+    read: (obs) => readManifests(world.read(obs)),
+    stepMs: 60_000,
+  }).decisions;
+}
+const decisions = rollout(shortName);
 const inPhase = (phase: string) => decisions.filter((d) => d.status.phase === phase);
 
 const size = (d: Decision) => Buffer.byteLength(JSON.stringify({ ...plan, status: storedStatus(d.status) }));
@@ -188,5 +194,25 @@ describe("the plan object at 5000 nodes", () => {
       `plan object at ${controlPlanes + workers} nodes, Kubernetes phase: ${JSON.stringify(phase)}`,
     );
     expect(phase.largest).toBeLessThan(bothPhases);
+  });
+});
+
+// Names three to four times as long leave less room: measured, the largest pass stays under etcd's
+// limit, by the margin printed, but over the budgets above.
+describe("the plan object at 5000 nodes named by a cloud provider", () => {
+  it("stays under etcd's limit at every pass", () => {
+    const passes = rollout(cloudName);
+    const completed = passes.at(-1) as Decision;
+    expect(completed.status.phase).toBe("Completed");
+    expect(completed.status.nodes.filter((e) => e.name === cloudName(0))).toHaveLength(1);
+    const largest = Math.max(...passes.map(size));
+    console.log(
+      `plan object at ${controlPlanes + workers} nodes named like ${cloudName(0)}: ${JSON.stringify({
+        completed: figures(completed),
+        largest,
+        underEtcdLimit: etcdLimit - largest,
+      })}`,
+    );
+    expect(largest).toBeLessThan(etcdLimit);
   });
 });
