@@ -7,11 +7,11 @@ import { waitUntil } from "../control-plane/wait.ts";
 import { Fleet, vanillaSchematic } from "./fleet.ts";
 
 const run = promisify(execFile);
+const talosctl = tool("talosctl", "talosctl");
 const image = (version: string) => `factory.talos.dev/metal-installer/${vanillaSchematic}:${version}`;
 
 describe("injected faults", () => {
   let fleet: Fleet;
-  const talosctl = tool("talosctl", "talosctl");
   const admin = (args: string[]) =>
     run(talosctl, ["--talosconfig", fleet.talosconfig.admin, "-e", fleet.node("cp-1").address, ...args], {
       timeout: 30_000,
@@ -110,7 +110,6 @@ describe("injected faults", () => {
 // outlive its call, or a caller that asks again would see two pulls at once that Talos never runs.
 describe("a pull whose call ends early", () => {
   let fleet: Fleet;
-  const talosctl = tool("talosctl", "talosctl");
   const pullMs = 5_000;
   const reference = "ghcr.io/siderolabs/kubelet:v1.35.3";
 
