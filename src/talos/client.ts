@@ -34,6 +34,13 @@ type StreamFn = (
   options: grpc.CallOptions,
 ) => grpc.ClientReadableStream<unknown>;
 
+interface StreamOptions {
+  deadlineMs?: number;
+  signal?: AbortSignal;
+  /** Held open until `signal` aborts it: no deadline. */
+  open?: boolean;
+}
+
 export type CallObserver = (method: string, outcome: "ok" | "error", seconds: number) => void;
 
 export class TalosClient {
@@ -154,14 +161,18 @@ export class TalosClient {
     throw last ?? new TalosError(grpc.status.UNAVAILABLE, method, node, "no endpoint");
   }
 
-  /** A server stream, read to its end (or until `signal` aborts); messages go to `onMessage`. */
+  /**
+   * A server stream, read to its end (or until `signal` aborts); messages go to `onMessage`. It is
+   * cut at the client's deadline unless it says otherwise: `open` is a stream held until its signal
+   * aborts it (a watch). A read that hangs must not hold up the pass that awaits it.
+   */
   async stream<T>(
     service: ServiceName,
     method: string,
     request: object,
     node: string | undefined,
     onMessage: (message: T) => void,
-    options: { deadlineMs?: number; signal?: AbortSignal } = {},
+    options: StreamOptions = {},
   ): Promise<void> {
     return this.tracked(method, node, () =>
       this.streamCall(service, method, request, node, onMessage, options),
@@ -174,7 +185,7 @@ export class TalosClient {
     request: object,
     node: string | undefined,
     onMessage: (message: T) => void,
-    options: { deadlineMs?: number; signal?: AbortSignal },
+    options: StreamOptions,
   ): Promise<void> {
     const started = performance.now();
     let last: TalosError | undefined;
@@ -185,8 +196,12 @@ export class TalosClient {
       let received = false;
       try {
         await new Promise<void>((resolve, reject) => {
-          const deadline = options.deadlineMs === undefined ? undefined : Date.now() + options.deadlineMs;
-          const call = fn.call(client, request, this.metadata(node), deadline ? { deadline } : {});
+          const call = fn.call(
+            client,
+            request,
+            this.metadata(node),
+            options.open ? {} : { deadline: Date.now() + (options.deadlineMs ?? this.deadlineMs) },
+          );
           const abort = () => call.cancel();
           options.signal?.addEventListener("abort", abort, { once: true });
           call.on("data", (message: T) => {

@@ -102,7 +102,7 @@ export class MachineWatches {
             events++;
             this.wake(plan);
           },
-          { signal },
+          { signal, open: true },
         )
         .catch(() => undefined);
       delete watch.live;

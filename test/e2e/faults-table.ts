@@ -271,6 +271,22 @@ export const talosPhaseCases: FaultCase[] = [
   },
   {
     phase: "Talos",
+    fault: "hung",
+    inject: { faults: { hung: true } },
+    node: "worker-1",
+    moment: "when the node is back up",
+    step: "verification",
+    spec: short,
+    expected: {
+      planPhase: "Failed",
+      reason: "NodeTimeout",
+      node: { state: "Failed", reason: "NodeTimeout", message: "within 5s (unreachable: " },
+      cordoned: ["worker-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
     fault: "slowBootMs (3 s, under nodeTimeout)",
     inject: { faults: { slowBootMs: 3_000 } },
     node: "worker-1",

@@ -6,6 +6,15 @@ import { sharedKubeconfigPath } from "./shared-control-plane.ts";
 
 const run = promisify(execFile);
 
+/**
+ * How long a kubectl may run before it is killed: 240 s, or longer when it is told to wait longer
+ * (`--timeout=420s`), so that its own timeout, with the plan's status, is what ends a slow wait.
+ */
+export function processTimeoutMs(args: string[]): number {
+  const told = args.map((a) => /^--timeout=(\d+)s$/.exec(a)?.[1]).find((s) => s !== undefined);
+  return Math.max(240_000, (Number(told ?? 0) + 30) * 1000);
+}
+
 export function kubectl(
   args: string[],
   input?: string,
@@ -13,7 +22,7 @@ export function kubectl(
 ): Promise<{ stdout: string; stderr: string }> {
   const kubeconfig = options.kubeconfig ?? sharedKubeconfigPath();
   const child = run("kubectl", ["--kubeconfig", kubeconfig, ...args], {
-    timeout: options.timeoutMs ?? 240_000,
+    timeout: options.timeoutMs ?? processTimeoutMs(args),
   });
   // A kubectl that exits before reading its stdin (nothing to read) closes the pipe: its exit status,
   // not the write, is the answer.

@@ -279,7 +279,10 @@ export class Apid {
   ): Promise<Message> {
     const followed = this.follow(call, target, roles);
     try {
-      const message = await Promise.race([handler(followed.context, call.request), followed.ended]);
+      const answer = target.faults.hung
+        ? new Promise<never>(() => undefined)
+        : handler(followed.context, call.request);
+      const message = await Promise.race([answer, followed.ended]);
       if (message === undefined) throw lost(target);
       return message;
     } finally {
@@ -381,9 +384,11 @@ export class Apid {
     target.calls.push({ method: path, at: Date.now(), caller, ...subjectOf(call.request) });
     const followed = this.follow(call, target, roles);
     try {
-      await handler(followed.context, call.request, (message) => {
-        if (!followed.state.cancelled && !followed.state.aborted) call.write(message);
-      });
+      if (target.faults.hung) await followed.ended;
+      else
+        await handler(followed.context, call.request, (message) => {
+          if (!followed.state.cancelled && !followed.state.aborted) call.write(message);
+        });
     } catch (error) {
       // What the handler saw of its ended call is not what the client sees of a lost connection.
       if (!followed.state.aborted) throw error;

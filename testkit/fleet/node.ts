@@ -119,6 +119,11 @@ export interface Faults {
   bootFailure?: boolean;
   /** After the next reboot the machine never answers again. */
   neverReturns?: boolean;
+  /**
+   * The machine takes calls and answers none of them, its connections still up (machined hung, a
+   * kernel stalled on a disk): a call ends only when its caller gives up.
+   */
+  hung?: boolean;
   /** Extra boot time, on top of Timing.rebootMs. */
   slowBootMs?: number;
   /** etcd on this node reports errors (a failed quorum read) / an alarm. */
