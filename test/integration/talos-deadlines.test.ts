@@ -40,6 +40,16 @@ describe("Talos call deadlines", () => {
     expect(await facts(client, worker.address)).toMatchObject({ reachable: true, version: "v1.12.4" });
   });
 
+  it("so does it with the machine's status from an open watch: the boot ID's stream alone is read", async () => {
+    worker.faults.hung = true;
+    const started = performance.now();
+    const watched = () => ({ stream: 1, stage: "RUNNING" as const, ready: true });
+    const read = await facts(client, worker.address, { watched });
+    expect(read).toEqual({ reachable: false, error: expect.stringContaining("DEADLINE_EXCEEDED") });
+    expect(performance.now() - started).toBeLessThan(3 * deadlineMs);
+    expect(worker.calls.map((c) => c.method)).toEqual(["/machine.MachineService/Read"]);
+  });
+
   it("a stream read of a hung machine ends at the deadline", async () => {
     worker.faults.hung = true;
     const started = performance.now();
