@@ -27,6 +27,7 @@ import {
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
 import type { WatchedMachine } from "../talos/machine-status.ts";
 import { onSameStream, type ShellMemory } from "./observe.ts";
+import type { Slots } from "./slots.ts";
 
 export interface ActPorts {
   nodes: NodeControl;
@@ -43,6 +44,8 @@ export interface ActPorts {
   watched?: (address: string) => WatchedMachine | undefined;
   /** Called when a pull or an install started off the pass ends, so that the plan is looked at again. */
   offPassEnded: () => void;
+  /** Drain rounds under way at once, across the operator's plans. */
+  drainSlots: Slots;
   hookJobs?: HookJobs;
   /** Takes, stores and verifies an etcd snapshot; called off the pass. */
   etcdSnapshot?: (
@@ -56,24 +59,8 @@ export interface ActPorts {
 
 /** Evictions under way at once in one node's drain. */
 const evictionsAtOnce = 16;
-/** Nodes drained side by side in one pass: with their evictions, at most 64 requests at once. */
+/** Nodes drained side by side (drainSlots' size): with their evictions, at most 64 requests at once. */
 export const drainsAtOnce = 4;
-
-/**
- * A pass's actions in turns, in their order: each run of drains (different nodes, each a round of
- * evictions on the apiserver) is one turn, whose drains go side by side; every other action is a
- * turn of its own. One after another, nine nodes draining made every pass, and so every node's
- * next step, wait for all of their rounds.
- */
-export function inTurns(actions: Action[]): Action[][] {
-  const turns: Action[][] = [];
-  for (const action of actions) {
-    const last = turns.at(-1);
-    if (action.kind === "drain" && last?.[0]?.kind === "drain") last.push(action);
-    else turns.push([action]);
-  }
-  return turns;
-}
 
 /**
  * Runs `work` on every item, at most `limit` at once; the results in the items' order. Once one
@@ -102,6 +89,33 @@ export async function eachAtMost<T, R>(
   return results;
 }
 
+/**
+ * One round of a node's evictions. A refusal says the pod's disruption budget allows none now; the
+ * pods of the same owner share that budget, so they go one after another, and after a refusal wait
+ * for the next round rather than be refused one by one. Owners go side by side, as kubectl drain's
+ * evictions do. A node released meanwhile (uncordoned) is evicted from no more.
+ */
+async function drainRound(node: string, ports: ActPorts, round: { released: boolean }): Promise<void> {
+  const { memory } = ports;
+  const plan = drainPlan(await ports.pods(node), node, ports.drain, ports.self);
+  const byOwner = new Map<string, V1Pod[]>();
+  for (const pod of plan.evict) {
+    const owner = pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid ?? pod.metadata?.uid ?? "";
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), pod]);
+  }
+  const refusals = await eachAtMost([...byOwner.values()], evictionsAtOnce, async (pods) => {
+    for (const pod of pods) {
+      if (round.released) return [];
+      const result = await ports.evictions.evict(pod);
+      if (!result.evicted) return [result.reason];
+    }
+    return [];
+  });
+  const refused = refusals.flat();
+  if (refused.length > 0) memory.drainBlocked.set(node, refused.join("; "));
+  else memory.drainBlocked.delete(node);
+}
+
 const rebootModes = { Default: "DEFAULT", Powercycle: "POWERCYCLE", Force: "FORCE" } as const;
 
 /** Runs one action; resolves to "called" when a Talos upgrade call was accepted, "patched" when a configuration is as asked. */
@@ -111,32 +125,28 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
     case "cordon":
       await ports.nodes.cordon(action.node, ports.planName);
       return undefined;
-    case "uncordon":
+    case "uncordon": {
+      // A round of evictions still under way for the node stops: it is no longer to be emptied.
+      const round = memory.draining.get(action.node);
+      if (round) round.released = true;
       await ports.nodes.uncordon(action.node);
       return undefined;
+    }
     case "drain": {
-      const plan = drainPlan(await ports.pods(action.node), action.node, ports.drain, ports.self);
-      // A refusal says the pod's disruption budget allows none now; the pods of the same owner
-      // share that budget, so they go one after another, and after a refusal wait for a later
-      // pass rather than be refused one by one. Owners go side by side, as kubectl drain's
-      // evictions do: one at a time, a node's drain took a round trip per pod before the first
-      // pod could stop.
-      const byOwner = new Map<string, V1Pod[]>();
-      for (const pod of plan.evict) {
-        const owner =
-          pod.metadata?.ownerReferences?.find((o) => o.controller)?.uid ?? pod.metadata?.uid ?? "";
-        byOwner.set(owner, [...(byOwner.get(owner) ?? []), pod]);
-      }
-      const refusals = await eachAtMost([...byOwner.values()], evictionsAtOnce, async (pods) => {
-        for (const pod of pods) {
-          const result = await ports.evictions.evict(pod);
-          if (!result.evicted) return [result.reason];
-        }
-        return [];
-      });
-      const refused = refusals.flat();
-      if (refused.length > 0) memory.drainBlocked.set(action.node, refused.join("; "));
-      else memory.drainBlocked.delete(action.node);
+      // Off the pass: a node's round of evictions takes a round trip per pod of an owner, and the
+      // pass that waited on it kept every other node's next step waiting too.
+      if (memory.draining.has(action.node)) return undefined;
+      const round = { released: false };
+      memory.draining.set(action.node, round);
+      void ports.drainSlots
+        .run(() => drainRound(action.node, ports, round))
+        .catch((error: unknown) => {
+          memory.drainBlocked.set(
+            action.node,
+            `drain failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        })
+        .finally(() => memory.draining.delete(action.node));
       return undefined;
     }
     case "prepull": {

@@ -58,7 +58,10 @@ interface KnownFacts {
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {
+  /** Why a node's last round of evictions left pods on it (a budget's refusal), per node. */
   drainBlocked: Map<string, string>;
+  /** Rounds of evictions under way per node (run off the pass); released once the node is uncordoned. */
+  draining: Map<string, { released: boolean }>;
   /** Images pulled per node: the name Talos gave the image, or the error of a failed pull. */
   pulls: Map<string, Map<string, { error?: string; name?: string }>>;
   /** Pulls under way per node (run off the pass), by image. */
@@ -106,6 +109,7 @@ export const onSameStream = (known: KnownFacts, watched: WatchedMachine): boolea
 export function newShellMemory(): ShellMemory {
   return {
     drainBlocked: new Map(),
+    draining: new Map(),
     pulls: new Map(),
     pulling: new Map(),
     installs: new Map(),
@@ -590,6 +594,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         mirrorPods: mirrors.get(name) ?? {},
         ...(proxies.has(name) ? { proxyImages: proxies.get(name) } : {}),
         ...(blocked.length > 0 ? { drainBlockedBy: blocked.join("; ") } : {}),
+        ...(memory.draining.has(name) ? { draining: true } : {}),
         ...(upgradeError ? { upgradeError } : {}),
         ...(installImagePatched ? { installImagePatched } : {}),
         ...(kubeletVersion ? { kubeletVersion } : {}),

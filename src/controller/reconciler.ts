@@ -22,9 +22,10 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
 import type { MachineWatches } from "../talos/watch.ts";
-import { type ActPorts, act, drainsAtOnce, eachAtMost, inTurns } from "./act.ts";
+import { type ActPorts, act, drainsAtOnce } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
+import { Slots } from "./slots.ts";
 import { progressWriteMs, statusWriteDue } from "./status-writes.ts";
 
 interface ReconcilerPorts {
@@ -78,6 +79,8 @@ export class Reconciler {
    * (the next process reads the call back from the machine).
    */
   private readonly accepted = new Map<string, Map<string, { bootIdBefore: string; at: string }>>();
+  /** Drain rounds run off the passes, a few at once across the plans. */
+  private readonly drainSlots = new Slots(drainsAtOnce);
 
   constructor(ports: ReconcilerPorts) {
     this.ports = ports;
@@ -210,24 +213,23 @@ export class Reconciler {
         ...(ports.self ? { self: ports.self } : {}),
         watched: (address) => ports.watches.machine(name, address),
         offPassEnded: () => ports.requeue(name),
+        drainSlots: this.drainSlots,
         ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
         ...(ports.etcdSnapshot
           ? { etcdSnapshot: ports.etcdSnapshot, snapshotted: () => ports.requeue(name) }
           : {}),
       };
-      for (const group of inTurns(decision.actions)) {
+      for (const action of decision.actions) {
         if (!ports.isLeader()) return undefined;
-        await eachAtMost(group, drainsAtOnce, async (action) => {
-          if (action.kind === "syncManifests")
-            for (const change of action.changes)
-              ports.logger.info({ plan: name, ...change }, "syncing a bootstrap manifest");
-          const outcome = await act(action, actPorts);
-          if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
-          ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
-          if (action.kind === "syncManifests")
-            for (const change of action.changes)
-              ports.logger.info({ plan: name, ...change }, "bootstrap manifest synced");
-        });
+        if (action.kind === "syncManifests")
+          for (const change of action.changes)
+            ports.logger.info({ plan: name, ...change }, "syncing a bootstrap manifest");
+        const outcome = await act(action, actPorts);
+        if (outcome === "called" && action.kind === "upgrade") called.push(action.node);
+        ports.logger.info({ plan: name, action: action.kind, node: action.node, outcome }, "acted");
+        if (action.kind === "syncManifests")
+          for (const change of action.changes)
+            ports.logger.info({ plan: name, ...change }, "bootstrap manifest synced");
       }
       if (called.length > 0) {
         // Confirmed by the next write: the machine's reboot, moments away, is a state change.

@@ -57,6 +57,9 @@ export function imageFactsWanted(
 /** Nothing left to do for the node in the Talos phase: verified, or left alone ahead of the target. */
 export const settledStates = new Set<NodeStatus["state"]>(["Done", "Skipped"]);
 
+/** How soon a drain whose evictions were refused, or whose round is under way, is looked at again. */
+const drainRetryMs = 1_000;
+
 const elapsedSince = (iso: string | undefined, now: Date) => (iso ? now.getTime() - Date.parse(iso) : 0);
 
 /** The rule of a plan whose Talos part was removed while a node was in flight: Talos' defaults. */
@@ -306,9 +309,14 @@ function drainStep(
       ...entry,
       message: `draining, ${node.evictablePods} pod(s) left${node.drainBlockedBy ? ` (${node.drainBlockedBy})` : ""}`,
     },
-    actions: [...actions, { kind: "drain", node: node.name }],
+    actions: node.draining ? actions : [...actions, { kind: "drain", node: node.name }],
     events: [],
-    wakeAt: Date.parse(drainFrom ?? now.toISOString()) + drainTimeout,
+    // A refused round is asked again a second later, as is a round under way once it ends: neither
+    // changes a pod, so no pod's event would wake the plan for it.
+    wakeAt: Math.min(
+      Date.parse(drainFrom ?? now.toISOString()) + drainTimeout,
+      node.draining || node.drainBlockedBy ? now.getTime() + drainRetryMs : Number.POSITIVE_INFINITY,
+    ),
   };
 }
 

@@ -97,6 +97,8 @@ export interface NodeView {
   evictablePods: number;
   /** Why the last eviction was refused, e.g. a PodDisruptionBudget. */
   drainBlockedBy?: string;
+  /** A round of evictions is under way on the node, asked for by an earlier pass: none is asked for again. */
+  draining?: boolean;
   /** Images this operator pulled on the node (installer, Kubernetes components), with the error of a failed pull. */
   pulls: Record<string, { error?: string }>;
   /** Images being pulled on the node now: asked for by an earlier pass, not answered yet. */

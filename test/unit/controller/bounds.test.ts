@@ -1,30 +1,7 @@
-// A pass's actions run in turns: the drains of several nodes side by side, within a bound, and
-// everything else one at a time in the order the decision gave.
-import { eachAtMost, inTurns } from "../../../src/controller/act.ts";
-import type { Action } from "../../../src/model/actions.ts";
-
-const drain = (node: string): Action => ({ kind: "drain", node });
-const cordon = (node: string): Action => ({ kind: "cordon", node });
-const uncordon = (node: string): Action => ({ kind: "uncordon", node });
-
-describe("a pass's actions in turns", () => {
-  it("groups each run of drains, keeps every other action a turn of its own, and keeps the order", () => {
-    const actions = [uncordon("a"), drain("b"), drain("c"), cordon("d"), drain("d"), drain("e"), cordon("f")];
-    expect(inTurns(actions)).toEqual([
-      [uncordon("a")],
-      [drain("b"), drain("c")],
-      [cordon("d")],
-      [drain("d"), drain("e")],
-      [cordon("f")],
-    ]);
-    expect(inTurns(actions).flat()).toEqual(actions);
-  });
-
-  it("never groups anything but drains, and has no turn for no action", () => {
-    expect(inTurns([cordon("a"), cordon("b")])).toEqual([[cordon("a")], [cordon("b")]]);
-    expect(inTurns([])).toEqual([]);
-  });
-});
+// Work side by side within a bound: a batch (eachAtMost: a drain's owners) and work that starts at
+// different times (Slots: drain rounds, started by different passes and plans).
+import { eachAtMost } from "../../../src/controller/act.ts";
+import { Slots } from "../../../src/controller/slots.ts";
 
 describe("work side by side, within a bound", () => {
   it("runs at most `limit` at once and gives the results in the items' order", async () => {
@@ -55,5 +32,35 @@ describe("work side by side, within a bound", () => {
     // 0 and 1 start; 1 throws at 5 ms, so 2 never starts; 0 ends (at 30 ms) before the throw.
     expect(started).toEqual([0, 1]);
     expect(ended).toBe(2);
+  });
+});
+
+describe("slots for work that starts at different times", () => {
+  it("runs at most `size` at once, the others in the order they asked", async () => {
+    const slots = new Slots(2);
+    let running = 0;
+    let most = 0;
+    const started: string[] = [];
+    const work = (name: string, ms: number) =>
+      slots.run(async () => {
+        started.push(name);
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        running--;
+        return name;
+      });
+    const first = [work("a", 30), work("b", 10)];
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const later = [work("c", 5), work("d", 5), work("e", 5)];
+    expect(await Promise.all([...first, ...later])).toEqual(["a", "b", "c", "d", "e"]);
+    expect(most).toBe(2);
+    expect(started).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
+  it("frees the slot of work that throws", async () => {
+    const slots = new Slots(1);
+    await expect(slots.run(async () => Promise.reject(new Error("refused")))).rejects.toThrow("refused");
+    expect(await slots.run(async () => "next")).toBe("next");
   });
 });
