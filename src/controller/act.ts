@@ -26,7 +26,7 @@ import {
 } from "../talos/machine.ts";
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
 import type { WatchedMachine } from "../talos/machine-status.ts";
-import { onSameStream, type ShellMemory } from "./observe.ts";
+import { type DrainRound, onSameStream, type ShellMemory } from "./observe.ts";
 import type { Slots } from "./slots.ts";
 
 export interface ActPorts {
@@ -46,6 +46,8 @@ export interface ActPorts {
   offPassEnded: () => void;
   /** Drain rounds under way at once, across the operator's plans. */
   drainSlots: Slots;
+  /** How long a round may hold its slot; drainRoundLimitMs unless given. */
+  drainRoundLimitMs?: number;
   hookJobs?: HookJobs;
   /** Takes, stores and verifies an etcd snapshot; called off the pass. */
   etcdSnapshot?: (
@@ -65,7 +67,7 @@ export const drainsAtOnce = 4;
 /**
  * Runs `work` on every item, at most `limit` at once; the results in the items' order. Once one
  * throws no further item starts, and the error is thrown when those under way have ended: nothing
- * of a failed pass keeps running behind the next one.
+ * of a failed batch keeps running behind its caller.
  */
 export async function eachAtMost<T, R>(
   items: T[],
@@ -89,14 +91,26 @@ export async function eachAtMost<T, R>(
   return results;
 }
 
+/** How long a round of evictions may hold its slot: an eviction that hangs must not stop every drain. */
+const drainRoundLimitMs = 60_000;
+
+/**
+ * Releases the rounds under way on nodes that are no longer draining (done, failed, given back, or
+ * the plan gone): they evict nothing more, and one that has not started yet reads nothing.
+ */
+export function releaseRounds(memory: ShellMemory, draining: Set<string>): void {
+  for (const [node, round] of memory.draining) if (!draining.has(node)) round.released = true;
+}
+
 /**
  * One round of a node's evictions. A refusal says the pod's disruption budget allows none now; the
  * pods of the same owner share that budget, so they go one after another, and after a refusal wait
  * for the next round rather than be refused one by one. Owners go side by side, as kubectl drain's
- * evictions do. A node released meanwhile (uncordoned) is evicted from no more.
+ * evictions do. A round released meanwhile evicts no more and leaves no verdict.
  */
-async function drainRound(node: string, ports: ActPorts, round: { released: boolean }): Promise<void> {
+async function drainRound(node: string, ports: ActPorts, round: DrainRound): Promise<void> {
   const { memory } = ports;
+  if (round.released) return;
   const plan = drainPlan(await ports.pods(node), node, ports.drain, ports.self);
   const byOwner = new Map<string, V1Pod[]>();
   for (const pod of plan.evict) {
@@ -111,9 +125,26 @@ async function drainRound(node: string, ports: ActPorts, round: { released: bool
     }
     return [];
   });
+  if (round.released) return;
   const refused = refusals.flat();
   if (refused.length > 0) memory.drainBlocked.set(node, refused.join("; "));
   else memory.drainBlocked.delete(node);
+}
+
+/** The round, or its failure once it has held its slot for `limitMs`. */
+async function limited(round: Promise<void>, limitMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the round of evictions did not end within ${limitMs / 1000} s`)),
+      limitMs,
+    );
+  });
+  try {
+    await Promise.race([round, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const rebootModes = { Default: "DEFAULT", Powercycle: "POWERCYCLE", Force: "FORCE" } as const;
@@ -125,28 +156,29 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
     case "cordon":
       await ports.nodes.cordon(action.node, ports.planName);
       return undefined;
-    case "uncordon": {
-      // A round of evictions still under way for the node stops: it is no longer to be emptied.
-      const round = memory.draining.get(action.node);
-      if (round) round.released = true;
+    case "uncordon":
       await ports.nodes.uncordon(action.node);
       return undefined;
-    }
     case "drain": {
       // Off the pass: a node's round of evictions takes a round trip per pod of an owner, and the
       // pass that waited on it kept every other node's next step waiting too.
       if (memory.draining.has(action.node)) return undefined;
-      const round = { released: false };
+      const round: DrainRound = { released: false };
       memory.draining.set(action.node, round);
       void ports.drainSlots
-        .run(() => drainRound(action.node, ports, round))
+        .run(() =>
+          limited(drainRound(action.node, ports, round), ports.drainRoundLimitMs ?? drainRoundLimitMs),
+        )
         .catch((error: unknown) => {
+          if (round.released) return;
           memory.drainBlocked.set(
             action.node,
             `drain failed: ${error instanceof Error ? error.message : String(error)}`,
           );
         })
-        .finally(() => memory.draining.delete(action.node));
+        .finally(() => {
+          if (memory.draining.get(action.node) === round) memory.draining.delete(action.node);
+        });
       return undefined;
     }
     case "prepull": {

@@ -57,11 +57,16 @@ interface KnownFacts {
 }
 
 /** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
+/** A round of evictions under way off the pass; released once its node is no longer to be emptied. */
+export interface DrainRound {
+  released: boolean;
+}
+
 export interface ShellMemory {
   /** Why a node's last round of evictions left pods on it (a budget's refusal), per node. */
   drainBlocked: Map<string, string>;
-  /** Rounds of evictions under way per node (run off the pass); released once the node is uncordoned. */
-  draining: Map<string, { released: boolean }>;
+  /** Rounds of evictions under way per node (run off the pass). */
+  draining: Map<string, DrainRound>;
   /** Images pulled per node: the name Talos gave the image, or the error of a failed pull. */
   pulls: Map<string, Map<string, { error?: string; name?: string }>>;
   /** Pulls under way per node (run off the pass), by image. */

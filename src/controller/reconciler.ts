@@ -22,7 +22,7 @@ import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
 import type { MachineWatches } from "../talos/watch.ts";
-import { type ActPorts, act, drainsAtOnce } from "./act.ts";
+import { type ActPorts, act, drainsAtOnce, releaseRounds } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 import { Slots } from "./slots.ts";
@@ -125,6 +125,8 @@ export class Reconciler {
     try {
       const raw = await this.read(name);
       if (raw === undefined) {
+        const gone = this.memory.get(name);
+        if (gone) releaseRounds(gone, new Set());
         this.memory.delete(name);
         this.written.delete(name);
         this.writtenVersion.delete(name);
@@ -181,6 +183,11 @@ export class Reconciler {
         const holder = await ports.fleetLock.take(name, (h, heldForMs) => this.stillHolds(h, heldForMs));
         if (holder !== undefined) decision = decide({ ...observation, blockingPlan: holder });
       }
+      // Rounds of evictions on nodes the plan no longer drains (done, failed, given back) stop.
+      releaseRounds(
+        memory,
+        new Set(decision.status.nodes.filter((e) => e.state === "Draining").map((e) => e.name)),
+      );
       for (const gate of observation.gates)
         ports.metrics.gateEvaluations.inc({ gate: gate.name, result: gate.passing ? "pass" : "fail" });
 

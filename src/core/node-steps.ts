@@ -57,7 +57,7 @@ export function imageFactsWanted(
 /** Nothing left to do for the node in the Talos phase: verified, or left alone ahead of the target. */
 export const settledStates = new Set<NodeStatus["state"]>(["Done", "Skipped"]);
 
-/** How soon a drain whose evictions were refused, or whose round is under way, is looked at again. */
+/** How soon a drain whose round of evictions is under way is looked at again. */
 const drainRetryMs = 1_000;
 
 const elapsedSince = (iso: string | undefined, now: Date) => (iso ? now.getTime() - Date.parse(iso) : 0);
@@ -311,11 +311,11 @@ function drainStep(
     },
     actions: node.draining ? actions : [...actions, { kind: "drain", node: node.name }],
     events: [],
-    // A refused round is asked again a second later, as is a round under way once it ends: neither
-    // changes a pod, so no pod's event would wake the plan for it.
+    // A round under way is looked at again a second later: its end changes no pod when its
+    // evictions were refused, so no pod's event would wake the plan for the next round.
     wakeAt: Math.min(
       Date.parse(drainFrom ?? now.toISOString()) + drainTimeout,
-      node.draining || node.drainBlockedBy ? now.getTime() + drainRetryMs : Number.POSITIVE_INFINITY,
+      node.draining ? now.getTime() + drainRetryMs : Number.POSITIVE_INFINITY,
     ),
   };
 }

@@ -1,5 +1,5 @@
 // Evictions through the eviction API, so PodDisruptionBudgets are respected: a 429 means the
-// budget allows no disruption now, and the drain tries again on a later pass.
+// budget allows no disruption now, and the drain tries again in its next round.
 import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { apiMessage, httpStatus } from "./client.ts";
 

@@ -1,10 +1,11 @@
 // A drain's evictions on the real apiserver, under a real PodDisruptionBudget: when the budget
 // refuses one pod, the other pods of the same owner wait for the next round instead of being
 // refused one by one; pods of other owners, and bare pods, are evicted in the same round. A round
-// runs off the pass, one at a time per node, and stops evicting once its node is uncordoned.
+// runs off the pass, one at a time per node, stops evicting once the plan no longer drains its
+// node, and gives its slot back if it hangs.
 import { CoreV1Api, PolicyV1Api, type V1Pod } from "@kubernetes/client-node";
 import { planSpecSchema } from "../../src/api/v1alpha1/plan.ts";
-import { type ActPorts, act } from "../../src/controller/act.ts";
+import { type ActPorts, act, releaseRounds } from "../../src/controller/act.ts";
 import { newShellMemory, type ShellMemory } from "../../src/controller/observe.ts";
 import { Slots } from "../../src/controller/slots.ts";
 import { Evictions } from "../../src/kube/evictions.ts";
@@ -92,8 +93,23 @@ afterAll(async () => {
   await core.deleteNode({ name: node });
 });
 
+/** The real evictions, with the names of the pods each round asked for. */
+function countedEvictions(then?: (pod: V1Pod) => void): { evictions: Evictions; asked: string[] } {
+  const real = new Evictions(kc);
+  const asked: string[] = [];
+  const evictions = {
+    evict: async (p: V1Pod) => {
+      asked.push(p.metadata?.name ?? "");
+      const result = await real.evict(p);
+      then?.(p);
+      return result;
+    },
+  } as Evictions;
+  return { evictions, asked };
+}
+
 /** The ports a drain round uses, on the real apiserver. */
-function drainPorts(memory: ShellMemory, evictions = new Evictions(kc)): ActPorts {
+function drainPorts(memory: ShellMemory, evictions: Evictions, drainSlots = new Slots(4)): ActPorts {
   return {
     nodes: new NodeControl(kc),
     evictions,
@@ -105,7 +121,7 @@ function drainPorts(memory: ShellMemory, evictions = new Evictions(kc)): ActPort
     planName: "drain-test",
     drain: planSpecSchema.parse({ talos: { version: "v1.12.4" } }).drain,
     offPassEnded: () => undefined,
-    drainSlots: new Slots(4),
+    drainSlots,
   };
 }
 
@@ -120,14 +136,16 @@ const names = async (prefix: string) =>
 
 it("a refused pod holds back its siblings for the round; other pods are evicted", async () => {
   const memory = newShellMemory();
-  const ports = drainPorts(memory);
+  const { evictions, asked } = countedEvictions();
+  const ports = drainPorts(memory, evictions);
   await act({ kind: "drain", node }, ports);
   // Under way off the pass; a second ask while it runs starts nothing.
   expect(memory.draining.has(node)).toBe(true);
   await act({ kind: "drain", node }, ports);
   await roundEnded(memory);
+  // Each pod asked once: api-1, bare and one web pod, refused, whose siblings were not asked.
+  expect(asked).toHaveLength(3);
   const blocked = memory.drainBlocked.get(node) ?? "";
-  // One refusal, naming one web pod: the other two were not asked for.
   expect(blocked.match(/\/web-\d/g)).toHaveLength(1);
   // Evicted: deleted, or terminating where no kubelet confirms the deletion.
   expect(await names("api-")).toEqual([]);
@@ -135,26 +153,52 @@ it("a refused pod holds back its siblings for the round; other pods are evicted"
   expect(await names("web-")).toHaveLength(3);
 });
 
-it("a round stops evicting once its node is uncordoned", async () => {
+it("a round stops evicting once the plan no longer drains its node", async () => {
   for (const name of ["batch-1", "batch-2", "batch-3"]) {
     await core.createNamespacedPod({ namespace, body: pod(name, { app: "batch" }, "batch") });
   }
   const memory = newShellMemory();
-  // The real evictions; after the first batch pod, the plan lets the node go (an uncordon, as a
-  // pass makes). The web pods' owner, refused by its budget, is asked once beside them.
-  const real = new Evictions(kc);
-  let evicted = 0;
-  const ports: ActPorts = drainPorts(memory, {
-    evict: async (p: V1Pod) => {
-      const result = await real.evict(p);
-      if (p.metadata?.name?.startsWith("batch-") && ++evicted === 1)
-        await act({ kind: "uncordon", node }, ports);
-      return result;
-    },
-  } as Evictions);
-  await act({ kind: "drain", node }, ports);
+  // After the first batch pod, a pass finds the node no longer draining (given back, failed).
+  const { evictions, asked } = countedEvictions((p) => {
+    if (p.metadata?.name === "batch-1") releaseRounds(memory, new Set());
+  });
+  await act({ kind: "drain", node }, drainPorts(memory, evictions));
   await roundEnded(memory);
   // The pods of one owner go one after another: one was evicted, two are left where they run.
-  expect(evicted).toBe(1);
+  expect(asked.filter((n) => n.startsWith("batch-"))).toEqual(["batch-1"]);
   expect(await names("batch-")).toHaveLength(2);
+  // A released round leaves no verdict on the node.
+  expect(memory.drainBlocked.has(node)).toBe(false);
+});
+
+it("a round released while it waits for a slot reads and evicts nothing", async () => {
+  const memory = newShellMemory();
+  const { evictions, asked } = countedEvictions();
+  const slots = new Slots(1);
+  let free!: () => void;
+  const held = slots.run(() => new Promise<void>((resolve) => (free = resolve)));
+  let listed = 0;
+  const ports = drainPorts(memory, evictions, slots);
+  const counted = async (n: string) => {
+    listed++;
+    return ports.pods(n);
+  };
+  await act({ kind: "drain", node }, { ...ports, pods: counted });
+  releaseRounds(memory, new Set());
+  free();
+  await held;
+  await roundEnded(memory);
+  expect(listed).toBe(0);
+  expect(asked).toEqual([]);
+});
+
+it("a round that hangs gives its slot back at its limit, and says so", async () => {
+  const memory = newShellMemory();
+  const hung = { evict: () => new Promise(() => undefined) } as unknown as Evictions;
+  const slots = new Slots(1);
+  await act({ kind: "drain", node }, { ...drainPorts(memory, hung, slots), drainRoundLimitMs: 500 });
+  await roundEnded(memory);
+  expect(memory.drainBlocked.get(node)).toBe("drain failed: the round of evictions did not end within 0.5 s");
+  // The slot is free again: the next round runs.
+  expect(await slots.run(async () => "next")).toBe("next");
 });
