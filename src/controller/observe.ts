@@ -56,12 +56,12 @@ interface KnownFacts {
   stream?: number;
 }
 
-/** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 /** A round of evictions under way off the pass; released once its node is no longer to be emptied. */
 export interface DrainRound {
   released: boolean;
 }
 
+/** What the shell remembers between passes: outcomes of its own calls that the world does not show. */
 export interface ShellMemory {
   /** Why a node's last round of evictions left pods on it (a budget's refusal), per node. */
   drainBlocked: Map<string, string>;
