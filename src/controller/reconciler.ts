@@ -4,7 +4,8 @@
 import { isDeepStrictEqual } from "node:util";
 import type { KubeConfig, V1Node, V1Pod } from "@kubernetes/client-node";
 import type { S3Destination } from "../api/v1alpha1/etcd-backup.ts";
-import { cordonsFinalizer, nodeStates, type Plan, phases } from "../api/v1alpha1/plan.ts";
+import { nodeStates } from "../api/v1alpha1/node-entries.ts";
+import { cordonsFinalizer, type Plan, phases } from "../api/v1alpha1/plan.ts";
 import { decide } from "../core/decide.ts";
 import type { PodRef } from "../core/drain-policy.ts";
 import { startsWork, underWay } from "../core/fleet-hold.ts";

@@ -3,7 +3,8 @@
 // plan waits for. Names only, bounded; the same words the conditions use.
 
 import type { KubernetesTask } from "../api/v1alpha1/kubernetes-status.ts";
-import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { PlanStatus } from "../api/v1alpha1/plan.ts";
 import { nameList } from "../model/messages.ts";
 import { activeStates } from "./node-steps.ts";
 

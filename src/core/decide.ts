@@ -2,7 +2,9 @@
 // pure function. No I/O and no clock: everything it knows is in the observation. A short
 // orchestrator: pre-flight chain → advance every node already in flight (always) → start new
 // nodes within the rules → the Kubernetes phase → release cordons nothing needs.
-import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
+
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { PlanStatus } from "../api/v1alpha1/plan.ts";
 import { retryAnnotation } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";

@@ -5,7 +5,8 @@
 // figure until a piece of the phase under way is done, and only for that phase.
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { KubernetesTask } from "../api/v1alpha1/kubernetes-status.ts";
-import type { NodeStatus, PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { workerBudget } from "./selection.ts";
 import { evaluateWindows } from "./windows.ts";
 

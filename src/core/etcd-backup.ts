@@ -5,7 +5,8 @@
 // first of them starts is taken again. A failed attempt stalls the plan and is retried with backoff.
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { EtcdBackupStatus, S3Destination } from "../api/v1alpha1/etcd-backup.ts";
-import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import { boundMessage } from "../model/messages.ts";

@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { HookRun, HookSpec, HookStage, HooksStatus } from "../api/v1alpha1/hooks.ts";
-import type { NodeStatus, Plan } from "../api/v1alpha1/plan.ts";
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { Plan } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action } from "../model/actions.ts";
 import type { HookJobState } from "../model/observation.ts";

@@ -6,6 +6,7 @@
 // still differs, so a restart resumes where the status says without applying anything twice.
 
 import type { KubernetesStatus, KubernetesTask } from "../api/v1alpha1/kubernetes-status.ts";
+import { upgradeOrder } from "../api/v1alpha1/node-entries.ts";
 import { excluded, type Plan, type PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
@@ -26,7 +27,7 @@ import {
   stepName,
 } from "./kubernetes-tasks.ts";
 import { type ManifestStep, stepManifests } from "./manifests.ts";
-import { upgradeOrder, workerBudget } from "./selection.ts";
+import { workerBudget } from "./selection.ts";
 import { talosComplete } from "./talos-targets.ts";
 import { currentStep, upgradePath } from "./version-path.ts";
 

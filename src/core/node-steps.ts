@@ -3,7 +3,8 @@
 // a started node forward: Draining → Upgrading → Rebooting → Verifying → Soaking → Done, or Failed.
 
 import { parseDuration } from "../api/v1alpha1/duration.ts";
-import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import type { NodeView } from "../model/observation.ts";

@@ -1,6 +1,8 @@
 // The plan's status from a pass's verdict and node entries: phase, kstatus conditions (Ready,
 // Reconciling, Stalled) and TalosUpToDate/HealthChecksPassing, summary, progress and history.
-import type { NodeStatus, PlanStatus } from "../api/v1alpha1/plan.ts";
+
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { PlanEvent } from "../model/actions.ts";

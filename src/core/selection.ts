@@ -1,4 +1,5 @@
 // Which nodes a plan covers and in which order, and how many workers may be down at once.
+import { upgradeOrder } from "../api/v1alpha1/node-entries.ts";
 import { excluded, type PlanSpec } from "../api/v1alpha1/plan.ts";
 
 type Selector = NonNullable<PlanSpec["nodeSelector"]>;
@@ -29,12 +30,6 @@ export function selectedNodes<
   T extends { name: string; role: "controlplane" | "worker"; labels: Record<string, string> },
 >(nodes: T[], selector: Selector | undefined): T[] {
   return upgradeOrder(nodes.filter((n) => !excluded(n.labels) && matchesSelector(n.labels, selector)));
-}
-
-/** Control plane nodes first, then workers; by name within each, so the order is stable. */
-export function upgradeOrder<T extends { name: string; role: "controlplane" | "worker" }>(nodes: T[]): T[] {
-  const rank = (n: T) => (n.role === "controlplane" ? 0 : 1);
-  return [...nodes].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
 }
 
 /** maxUnavailable as a count of workers: percentages round down, but never below one. */

@@ -1,7 +1,9 @@
 // Starting new work, within the rules: one control plane at a time, gated on etcd keeping its
 // quorum, then workers within maxUnavailable; a node starts only once its installer is pulled, and
 // on Talos ≥ 1.13 installs it before its cordon.
-import type { NodeStatus, PlanSpec } from "../api/v1alpha1/plan.ts";
+
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import type { Action, PlanEvent } from "../model/actions.ts";
 import { nameList } from "../model/messages.ts";

@@ -1,7 +1,10 @@
 // Where each selected node goes in this pass of the Talos phase, and the status entries that say
 // so. The fleet moves one step at a time (an intermediate release, then the target); a node's
 // place is its last known version, so a node rebooting out of sight keeps the fleet on its step.
-import type { NodeStatus, PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
+
+import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
+import { upgradeOrder } from "../api/v1alpha1/node-entries.ts";
+import type { PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions, minorOf } from "../api/v1alpha1/version.ts";
 import type { NodeView } from "../model/observation.ts";
@@ -106,7 +109,8 @@ export function reconcileEntries(input: EntryInput): NodeStatus[] {
   const left = previous.filter(
     (e) => !chosen.has(e.name) && (activeStates.has(e.state) || (e.state === "Failed" && !retry)),
   );
-  return [...entries, ...left];
+  // Among the others, in upgrade order: the order status keeps, which its stored form restores.
+  return left.length === 0 ? entries : upgradeOrder([...entries, ...left]);
 }
 
 function entryFor(

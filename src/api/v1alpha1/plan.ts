@@ -7,6 +7,7 @@ import { duration } from "./duration.ts";
 import { etcdBackupSchema, etcdBackupStatusSchema } from "./etcd-backup.ts";
 import { hooksSchema, hooksStatusSchema } from "./hooks.ts";
 import { kubernetesStatusSchema, storedKubernetesStatus, withoutEmptyMessage } from "./kubernetes-status.ts";
+import { expandedEntries, nodeStatusSchema, storedEntries, workerGroupSchema } from "./node-entries.ts";
 import { schematicSpecSchema } from "./schematic.ts";
 import { silenceSpecSchema, silenceStatusSchema } from "./silence.ts";
 
@@ -397,171 +398,121 @@ export const phases = [
   "Failed",
 ] as const;
 
-export const nodeStates = [
-  "Pending",
-  "Draining",
-  "Upgrading",
-  "Rebooting",
-  "Verifying",
-  "Soaking",
-  "Done",
-  "Failed",
-  "Skipped",
-] as const;
-
-const nodeStatusSchema = z.object({
-  name: z.string(),
-  role: z.enum(["controlplane", "worker"]),
-  state: z.enum(nodeStates),
-  fromVersion: z.string().optional(),
-  version: z.string().optional(),
-  // A settled entry drops what only a node in flight reads: 5000 entries must fit in one object.
-  image: z
-    .string()
-    .optional()
-    .describe(
-      "The installer the node's upgrade boots. Once the node is Done, kept only until the operator has named it in the node's machine.install.image (a later reinstall or reset boots it).",
-    ),
-  bootIdBefore: z
-    .string()
-    .optional()
-    .describe(
-      "The boot ID seen before the upgrade call: the durable intent that makes the call happen once. Dropped once the node is Done.",
-    ),
-  /** When work on the node began (cordon and drain; on Talos ≥ 1.13 the install before them). */
-  startedAt: z.string().optional(),
-  installedAt: z
-    .string()
-    .optional()
-    .describe(
-      "Talos ≥ 1.13: when the node's installer was seen installed from its present boot, before its cordon; its drain's time starts then. Dropped once the node is Done.",
-    ),
-  upgradeCalledAt: z
-    .string()
-    .optional()
-    .describe(
-      "When Talos accepted the upgrade call; unset after the intent is recorded but before the call. Dropped with image.",
-    ),
-  /** When the node was verified on the new version. */
-  finishedAt: z.string().optional(),
-  schematic: z
-    .string()
-    .optional()
-    .describe(
-      "The Image Factory schematic the node is taken to (the plan's or its pool's), when the plan names one. Dropped once the node is Done: the spec has it, for the pool override names.",
-    ),
-  /** The spec.talos.overrides entry whose selector matched the node. */
-  override: z.string().optional(),
-  attempts: z.number().int().default(0),
-  /** Why the node failed, as a condition reason (RolledBack, NodeTimeout, DrainTimeout, ...). */
-  reason: z.string().optional(),
-  message: z.string().default(""),
-});
-
-export type NodeStatus = z.infer<typeof nodeStatusSchema>;
-
-export const planStatusSchema = z.object({
-  observedGeneration: z.number().int().optional(),
-  phase: z.enum(phases).optional(),
-  conditions: z.array(conditionSchema).default([]),
-  nodes: z.array(nodeStatusSchema).default([]),
-  summary: z
-    .object({
-      total: z.number().int(),
-      done: z.number().int(),
-      inProgress: z.number().int(),
-      failed: z.number().int(),
-      pending: z.number().int(),
-    })
-    .optional(),
-  kubernetes: kubernetesStatusSchema.optional(),
-  /**
-   * What `kubectl describe` shows first: the work under way, what comes next, and what the plan
-   * waits for (the Ready condition's message, when it is not simply progressing). Absent once completed.
-   */
-  activity: z
-    .object({
-      current: z.string(),
-      next: z.string(),
-      waitingFor: z.string().optional(),
-    })
-    .optional(),
-  /**
-   * The time the rollout still needs, estimated from how long this plan's nodes took, the rollout's
-   * slots and the maintenance windows; absent until a node is done, and once nothing is left.
-   */
-  estimate: z
-    .object({
-      /** When the Talos phase is expected to be done, to the minute. */
-      completionTime: z.string(),
-      /** The same as a duration from the last estimate, for the printer column ("25m", "1h40m"). */
-      timeLeft: z.string(),
-      /** What it counts and what it was measured from. */
-      message: z.string(),
-    })
-    .optional(),
-  /** Nodes done of nodes selected, "n/m", for the printer column. */
-  progress: z.string().optional(),
-  /** The talos.version the nodes are being taken to now: an intermediate release or the target. */
-  currentTalosStep: z.string().optional(),
-  nextWindow: z.string().optional(),
-  /** Since when the health checks have been failing without a break. */
-  gatesFailingSince: z.string().optional(),
-  /** The last value of the retry annotation acted on. */
-  lastRetry: z.string().optional(),
-  notifications: z
-    .object({
-      /** Written with the transition they tell of, removed once delivered: at least once, across restarts. */
-      pending: z
-        .array(
-          z.object({
-            id: z.string(),
-            receiver: z.string(),
-            event: z.enum(notificationEvents),
-            node: z.string().optional(),
-            message: z.string(),
-            time: z.string(),
-          }),
-        )
-        .max(64)
-        .default([]),
-      delivered: z.number().int().default(0),
-      /** Notifications given up because more than 64 were waiting (a receiver down for long). */
-      dropped: z.number().int().default(0),
-      /** The generation whose rollout start was told. */
-      startedGeneration: z.number().int().optional(),
-      /** The last delivery failure: the receiver and what went wrong, never its URL. */
-      lastError: z.string().optional(),
-    })
-    .optional(),
-  etcdBackup: etcdBackupStatusSchema.optional(),
-  hooks: hooksStatusSchema.optional(),
-  silence: silenceStatusSchema.optional(),
-  history: z
-    .array(
-      z.object({
-        generation: z.number().int(),
-        talosVersion: z.string().optional(),
-        kubernetesVersion: z.string().optional(),
-        result: z.enum(["Completed", "Failed"]),
-        startedAt: z.string().optional(),
-        completedAt: z.string(),
-      }),
-    )
-    .max(10)
-    .default([]),
-});
+export const planStatusSchema = z
+  .object({
+    observedGeneration: z.number().int().optional(),
+    phase: z.enum(phases).optional(),
+    conditions: z.array(conditionSchema).default([]),
+    /** One entry per node, in upgrade order (as stored, see workerNodes). */
+    nodes: z.array(nodeStatusSchema).default([]),
+    workerNodes: z
+      .array(workerGroupSchema)
+      .optional()
+      .describe(
+        "Only in a plan whose node entries would pass 256 KiB: worker entries with nothing to say but their state, by name, grouped by the fields they share: pending and never started, or done (all but the last few to finish). They belong among status.nodes, in upgrade order.",
+      ),
+    summary: z
+      .object({
+        total: z.number().int(),
+        done: z.number().int(),
+        inProgress: z.number().int(),
+        failed: z.number().int(),
+        pending: z.number().int(),
+      })
+      .optional(),
+    kubernetes: kubernetesStatusSchema.optional(),
+    /**
+     * What `kubectl describe` shows first: the work under way, what comes next, and what the plan
+     * waits for (the Ready condition's message, when it is not simply progressing). Absent once completed.
+     */
+    activity: z
+      .object({
+        current: z.string(),
+        next: z.string(),
+        waitingFor: z.string().optional(),
+      })
+      .optional(),
+    /**
+     * The time the rollout still needs, estimated from how long this plan's nodes took, the rollout's
+     * slots and the maintenance windows; absent until a node is done, and once nothing is left.
+     */
+    estimate: z
+      .object({
+        /** When the Talos phase is expected to be done, to the minute. */
+        completionTime: z.string(),
+        /** The same as a duration from the last estimate, for the printer column ("25m", "1h40m"). */
+        timeLeft: z.string(),
+        /** What it counts and what it was measured from. */
+        message: z.string(),
+      })
+      .optional(),
+    /** Nodes done of nodes selected, "n/m", for the printer column. */
+    progress: z.string().optional(),
+    /** The talos.version the nodes are being taken to now: an intermediate release or the target. */
+    currentTalosStep: z.string().optional(),
+    nextWindow: z.string().optional(),
+    /** Since when the health checks have been failing without a break. */
+    gatesFailingSince: z.string().optional(),
+    /** The last value of the retry annotation acted on. */
+    lastRetry: z.string().optional(),
+    notifications: z
+      .object({
+        /** Written with the transition they tell of, removed once delivered: at least once, across restarts. */
+        pending: z
+          .array(
+            z.object({
+              id: z.string(),
+              receiver: z.string(),
+              event: z.enum(notificationEvents),
+              node: z.string().optional(),
+              message: z.string(),
+              time: z.string(),
+            }),
+          )
+          .max(64)
+          .default([]),
+        delivered: z.number().int().default(0),
+        /** Notifications given up because more than 64 were waiting (a receiver down for long). */
+        dropped: z.number().int().default(0),
+        /** The generation whose rollout start was told. */
+        startedGeneration: z.number().int().optional(),
+        /** The last delivery failure: the receiver and what went wrong, never its URL. */
+        lastError: z.string().optional(),
+      })
+      .optional(),
+    etcdBackup: etcdBackupStatusSchema.optional(),
+    hooks: hooksStatusSchema.optional(),
+    silence: silenceStatusSchema.optional(),
+    history: z
+      .array(
+        z.object({
+          generation: z.number().int(),
+          talosVersion: z.string().optional(),
+          kubernetesVersion: z.string().optional(),
+          result: z.enum(["Completed", "Failed"]),
+          startedAt: z.string().optional(),
+          completedAt: z.string(),
+        }),
+      )
+      .max(10)
+      .default([]),
+  })
+  .transform(({ workerNodes, ...status }) => ({
+    ...status,
+    nodes: expandedEntries(status.nodes, workerNodes ?? []),
+  }));
 
 export type PlanStatus = z.infer<typeof planStatusSchema>;
 
 /**
  * The status as the apiserver keeps it, which parsing turns back into `PlanStatus`: empty messages
- * left to their default and the Kubernetes tasks compacted, so that 5000 nodes fit in one object.
+ * left to their default, the node entries and Kubernetes tasks compacted, so that 5000 nodes fit in
+ * one object.
  */
 export function storedStatus(status: PlanStatus): z.input<typeof planStatusSchema> {
-  const nodes = status.nodes.map(withoutEmptyMessage);
+  const entries = storedEntries(status.nodes, withoutEmptyMessage);
   const kubernetes = status.kubernetes ? { kubernetes: storedKubernetesStatus(status.kubernetes) } : {};
-  return { ...status, nodes, ...kubernetes };
+  return { ...status, ...entries, ...kubernetes };
 }
 
 export const planSchema = z.object({

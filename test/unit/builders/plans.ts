@@ -10,12 +10,8 @@
 //    override it where it can.
 
 import type { KubernetesTask } from "../../../src/api/v1alpha1/kubernetes-status.ts";
-import {
-  type NodeStatus,
-  type Plan,
-  type PlanStatus,
-  planSpecSchema,
-} from "../../../src/api/v1alpha1/plan.ts";
+import type { NodeStatus } from "../../../src/api/v1alpha1/node-entries.ts";
+import { type Plan, type PlanStatus, planSpecSchema } from "../../../src/api/v1alpha1/plan.ts";
 
 /** The name of the plan `aPlan` builds; a node cordoned by it carries it in `cordonedBy`. */
 export const planName = "production";
