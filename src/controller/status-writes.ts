@@ -1,21 +1,30 @@
-// When a pass writes the status it decided. A state change is the intent a crash must find, so it
-// is written at once; progress alone is written at most every few seconds: the nodes' messages
+// When a pass writes the status it decided. A state change that is an intent a crash must find (the
+// cordon's, the upgrade call's) or a verdict is written at once; progress is written at most every
+// few seconds. Progress is what a restart reads back from the world: the nodes' messages
 // ("draining, 12 pod(s) left") change with every pod a drain evicts, and each write carries the
-// whole plan (at 1000 nodes, a write per pod was most of the operator's requests). So is the
-// confirmation of an upgrade call: the intent before it was written at once, the reboot that
-// follows is a state change that carries it, and a confirmation lost to a crash is read back from
-// the machine.
+// whole plan (at 1000 nodes, a write per pod was most of the operator's requests); the confirmation
+// of an upgrade call, read back from the machine's boot ID after a crash; and a node going from its
+// call to its reboot and its verification, which the machine's boot and the Node's readiness say
+// again, with the activity that names it (a write per node, of about three, at maxUnavailable 1).
 import { isDeepStrictEqual } from "node:util";
 import type { PlanStatus } from "../api/v1alpha1/plan.ts";
 
 /** How often a status whose only change is progress is written. */
 export const progressWriteMs = 10_000;
 
-const withoutProgress = (status: PlanStatus | undefined) =>
-  status && {
-    ...status,
-    nodes: status.nodes.map(({ message: _message, upgradeCalledAt: _called, ...entry }) => entry),
+/** Between its upgrade call and its verification, a node's state is read back from the world. */
+const afterTheCall = new Set(["Upgrading", "Rebooting", "Verifying"]);
+
+const withoutProgress = (status: PlanStatus | undefined) => {
+  if (!status) return status;
+  const { activity: _activity, ...rest } = status;
+  return {
+    ...rest,
+    nodes: status.nodes.map(({ message: _message, upgradeCalledAt: _called, ...entry }) =>
+      afterTheCall.has(entry.state) ? { ...entry, state: "Upgrading" } : entry,
+    ),
   };
+};
 
 /** Whether `next` must be written over `previous`, the last write having been at `lastWriteAt`. */
 export function statusWriteDue(

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { tool } from "../../testkit/control-plane/tools.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,10 +46,17 @@ describe("crashes, end to end", () => {
   it("killed with SIGKILL three times mid-upgrade, a restarted operator finishes without repeating a call", async () => {
     scenario = await new Scenario().start({ controlPlanes: 3, workers: 2 });
     await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
-    for (const [index, state] of ["Upgrading", "Rebooting", "Draining"].entries()) {
-      await scenario
-        .waitFor(`jsonpath={.status.nodes[${index + 1}].state}=${state}`, 90)
-        .catch(() => undefined);
+    const called = (node: string) => (scenario.recorder.upgradeCalls()[scenario.node(node)] ?? 0) > 0;
+    const crashPoints = [
+      () => scenario.waitFor("jsonpath={.status.nodes[1].state}=Upgrading", 90),
+      // A reboot is not written at once (the machine's boot says it again after a crash): the
+      // operator dies once Talos has taken cp-3's call, while the machine reboots.
+      () =>
+        waitUntil("cp-3's upgrade call", async () => called("cp-3"), { timeoutMs: 90_000, intervalMs: 50 }),
+      () => scenario.waitFor("jsonpath={.status.nodes[3].state}=Draining", 90),
+    ];
+    for (const [index, crashPoint] of crashPoints.entries()) {
+      await crashPoint().catch(() => undefined);
       await scenario.operator.kill();
       await sleep(500);
       scenario.startOperator({}, `operator-${index + 2}`);

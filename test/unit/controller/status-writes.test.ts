@@ -1,5 +1,6 @@
 // A status is written at once when anything but progress changed; progress alone (the nodes'
-// messages, the confirmation of an accepted upgrade call) waits until ten seconds after the last write.
+// messages, the confirmation of an accepted upgrade call, a node going from its call to its reboot
+// and verification) waits until ten seconds after the last write.
 import { statusWriteDue } from "../../../src/controller/status-writes.ts";
 import { anEntry, aStatus } from "../builders/plans.ts";
 
@@ -24,17 +25,36 @@ describe("statusWriteDue", () => {
     expect(statusWriteDue(before, after, undefined, lastWrite)).toBe(true);
   });
 
-  it("holds back the confirmation of an upgrade call, and writes it with the reboot's state change", () => {
+  it("holds back the confirmation of an upgrade call", () => {
     const intent = aStatus(anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1" }));
     const confirmed = aStatus(
       anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" }),
     );
     expect(statusWriteDue(intent, confirmed, lastWrite, lastWrite + 1)).toBe(false);
     expect(statusWriteDue(intent, confirmed, lastWrite, lastWrite + 10_000)).toBe(true);
-    const rebooting = aStatus(
-      anEntry("w-1", "Rebooting", { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" }),
-    );
-    expect(statusWriteDue(intent, rebooting, lastWrite, lastWrite + 1)).toBe(true);
+  });
+
+  it("holds back a node's reboot and verification after its call, and writes what follows at once", () => {
+    const called = { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" };
+    const intent = {
+      ...aStatus(anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1" })),
+      activity: { current: "installing v1.12.4: w-1", next: "nothing new" },
+    };
+    const rebooting = {
+      ...aStatus(anEntry("w-1", "Rebooting", called)),
+      activity: { current: "rebooting into v1.12.4: w-1", next: "nothing new" },
+    };
+    const verifying = aStatus(anEntry("w-1", "Verifying", called));
+    expect(statusWriteDue(intent, rebooting, lastWrite, lastWrite + 1)).toBe(false);
+    expect(statusWriteDue(intent, rebooting, lastWrite, lastWrite + 10_000)).toBe(true);
+    expect(statusWriteDue(rebooting, verifying, lastWrite, lastWrite + 1)).toBe(false);
+    const soaking = aStatus(anEntry("w-1", "Soaking", { ...called, finishedAt: "2026-12-01T00:01:00Z" }));
+    expect(statusWriteDue(rebooting, soaking, lastWrite, lastWrite + 1)).toBe(true);
+    const failed = aStatus(anEntry("w-1", "Failed", { ...called, reason: "RolledBack" }));
+    expect(statusWriteDue(rebooting, failed, lastWrite, lastWrite + 1)).toBe(true);
+    // The intent before the call is no progress: it is written at once.
+    const draining = aStatus(anEntry("w-1", "Draining"));
+    expect(statusWriteDue(draining, intent, lastWrite, lastWrite + 1)).toBe(true);
   });
 
   it("writes a change of state, or of anything besides progress, at once", () => {
