@@ -11,6 +11,7 @@ import { defaultTiming } from "../testkit/fleet/fleet.ts";
 import { describeLag, type SimulatorLag } from "./lag.ts";
 import { idealFormula, idealMs } from "./measures.ts";
 import { type OperatorResult, runOperatorCase } from "./operator-run.ts";
+import { othersNice } from "./priority.ts";
 import { evaluateTargets, table } from "./report.ts";
 import { type LoopResult, runTalosctlLoop } from "./talosctl-loop.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
@@ -78,6 +79,9 @@ say(
 );
 say(idealFormula);
 say(
+  `the control plane, the operator and the talosctl loop run at nice ${othersNice}, the simulator and the kubelet stand-in (this process) at its own`,
+);
+say(
   workload
     ? `workloads: ${workload.podsPerWorker} pods per worker, ${workload.terminationMs} ms to stop (drainMs)`
     : "no workload pods: every drain is instant",
@@ -96,6 +100,7 @@ function results() {
     workload: workload ?? "none",
     controlPlanes,
     idealFormula,
+    othersNice,
     operator: operatorResults,
     talosctlLoop: loopResults,
     skipped,

@@ -18,6 +18,7 @@ import { fleetLabel, Kubelets } from "../testkit/fleet/kubelet.ts";
 import type { Timing } from "../testkit/fleet/node.ts";
 import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
 import { counterTotal, gapsMs, idealMs, nodePhasesMs, parseProcUsage, percentile } from "./measures.ts";
+import { lowerPriority } from "./priority.ts";
 import { fromVersion, targetVersion } from "./versions.ts";
 import { startWorkloads, type WorkloadShape, type Workloads } from "./workloads.ts";
 
@@ -112,6 +113,10 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     controllerManagerFlags: ["--node-monitor-grace-period=10m"],
     apiServerFlags: [`--audit-policy-file=${auditPolicy(dir)}`, `--audit-log-path=${auditLog}`],
   });
+  for (const pid of plane.pids()) {
+    const notLowered = lowerPriority(pid);
+    if (notLowered) say(`  ${notLowered}`);
+  }
   const admin = new KubeConfig();
   admin.loadFromFile(plane.kubeconfigPath);
   const kubectl = (args: string[], input?: string) =>
@@ -162,6 +167,8 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       },
     });
     const op = operator;
+    const notLowered = lowerPriority(op.pid);
+    if (notLowered) say(`  ${notLowered}`);
     await waitUntil("the operator leads", async () => /"msg":"leading"/.test(op.logs()), {
       timeoutMs: 120_000,
       alive: () => op.running(),

@@ -25,7 +25,7 @@ import {
   upgradeLegacy,
 } from "../talos/machine.ts";
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
-import type { WatchedMachine } from "../talos/machine-status.ts";
+import { sameBootStatus, type WatchedMachine } from "../talos/machine-status.ts";
 import { type DrainRound, onSameStream, type ShellMemory } from "./observe.ts";
 import type { Slots } from "./slots.ts";
 
@@ -308,15 +308,16 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       // Never twice for one boot: a call this process made, or one the machine shows it took (it
       // booted since, or a sequence runs: Talos answers before its sequence starts), counts as made.
       if (memory.upgradeCalls.get(action.node) === action.bootIdBefore) return "called";
-      // Only the boot and the stage matter here. A machine watch open since the facts of the boot
-      // the call is for were read shows both: no reboot since (it would have ended the stream), and
+      // Only the boot and the stage matter here. A machine watch shows both when it was open since
+      // the facts of the boot the call is for were read (a reboot would have ended the stream), or
+      // shows the MachineStatus they were read with (a reboot creates it anew): no reboot since, and
       // RUNNING, no sequence under way. Otherwise they are read; the rest is kept from this boot's.
       const known = memory.facts.get(action.node);
       const watched = ports.watched?.(action.address);
       const unchanged =
         known?.facts.bootId === action.bootIdBefore &&
         watched !== undefined &&
-        onSameStream(known, watched) &&
+        (onSameStream(known, watched) || sameBootStatus(known.facts, watched)) &&
         watched.stage === "RUNNING";
       if (!unchanged) {
         const fresh = await facts(ports.talosClient, action.address, {

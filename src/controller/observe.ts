@@ -46,7 +46,7 @@ import type {
 } from "../model/observation.ts";
 import { type TalosClient, TalosError } from "../talos/client.ts";
 import { etcdView, facts, imageFacts, kubernetesFacts } from "../talos/machine.ts";
-import type { WatchedMachine } from "../talos/machine-status.ts";
+import { sameBootStatus, type WatchedMachine } from "../talos/machine-status.ts";
 import { renderedManifests } from "../talos/manifests.ts";
 
 /** A machine's facts as last read, when, and on which of its watch streams (if one was open). */
@@ -416,8 +416,9 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     // proportion to its length times the fleet. A longer TTL still lets the Nodes gate see a
     // diagnostic that appears on one; a machine with a problem is read every TTL.
     // One the next starts take just now is read once this pass has asked for its watch: the
-    // stream's first event wakes the plan, and a read then takes the status from the stream and
-    // proves the boot for the upgrade call, which then reads no boot ID of its own.
+    // stream's first event wakes the plan, and a read then takes the status from the stream, its
+    // boot proven by the MachineStatus' creation time, and serves the upgrade call, which then
+    // reads nothing of its own.
     const watchAsked =
       wasNext.has(name) || inputs.watched?.(address) !== undefined || inputs.watchOpening?.(address) === true;
     if (
@@ -460,7 +461,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       // The health gate reads diagnostics of the nodes not under way.
       diagnostics: !busy,
       watched: () => inputs.watched?.(address),
-      sameBoot: onStream,
+      // Or a stream opened since, whose MachineStatus is the one the facts were read with.
+      sameBoot: onStream || (cached !== undefined && sameBootStatus(cached.facts, watched)),
     });
     const kept = cached?.facts.image;
     const rebooted = fresh.reachable && kept !== undefined && cached?.facts.bootId !== fresh.bootId;

@@ -24,6 +24,8 @@ export interface TalosFacts {
   bootId?: string;
   stage?: MachineStage;
   ready?: boolean;
+  /** When Talos created the MachineStatus resource this boot ("seconds.nanoseconds"): it names the boot. */
+  statusCreatedAt?: string;
   platform?: string;
   /** What the node's installer is made of; read while the node may still be started. */
   image?: ImageFacts;

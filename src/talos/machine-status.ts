@@ -1,6 +1,6 @@
 // A machine's stage and readiness, from its MachineStatus resource: as a Get reads it, and as an open
 // watch stream last delivered it.
-import type { MachineStage } from "../model/observation.ts";
+import type { MachineStage, TalosFacts } from "../model/observation.ts";
 import type { Resource__Output } from "./generated/cosi/resource/Resource.ts";
 import { decodeMessage } from "./proto.ts";
 
@@ -9,16 +9,34 @@ export interface WatchedMachine {
   stream: number;
   stage: MachineStage;
   ready: boolean;
+  createdAt?: string;
 }
 
-/** A MachineStatus resource's stage and readiness, as Get and Watch deliver it. */
-export function machineStatusOf(resource: Resource__Output | null): { stage: MachineStage; ready: boolean } {
+/**
+ * A MachineStatus resource's stage and readiness, as Get and Watch deliver it, and when it was
+ * created ("seconds.nanoseconds"): Talos keeps its state in memory and creates the resource once
+ * per boot, so that time names the boot.
+ */
+export function machineStatusOf(resource: Resource__Output | null): {
+  stage: MachineStage;
+  ready: boolean;
+  createdAt?: string;
+} {
   const spec = decodeMessage(
     "talos.resource.definitions.runtime.MachineStatusSpec",
     resource?.spec?.protoSpec ?? Buffer.alloc(0),
   ) as { stage?: string; status?: { ready?: boolean } };
+  const created = resource?.metadata?.created;
   return {
     stage: (spec.stage ?? "MACHINE_STAGE_UNKNOWN").replace("MACHINE_STAGE_", "") as MachineStage,
     ready: spec.status?.ready ?? false,
+    ...(created ? { createdAt: `${created.seconds}.${String(created.nanos).padStart(9, "0")}` } : {}),
   };
 }
+
+/**
+ * Whether a watched machine is still on the boot its facts were read on: its MachineStatus was
+ * created at the same time (a new boot creates it anew). Unknown times prove nothing.
+ */
+export const sameBootStatus = (facts: TalosFacts, watched: WatchedMachine | undefined): boolean =>
+  facts.reachable && facts.statusCreatedAt !== undefined && watched?.createdAt === facts.statusCreatedAt;

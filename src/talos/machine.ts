@@ -54,7 +54,7 @@ async function bootId(client: TalosClient, node: string): Promise<string> {
 async function machineStatus(
   client: TalosClient,
   node: string,
-): Promise<{ stage: MachineStage; ready: boolean }> {
+): Promise<{ stage: MachineStage; ready: boolean; createdAt?: string }> {
   const response = await client.unary<GetResponse__Output>(
     "state",
     "Get",
@@ -237,7 +237,8 @@ interface FactsRead {
   watched?: () => WatchedMachine | undefined;
   /**
    * The machine is still on the boot `known` was read on: a watch stream open since that read (a
-   * reboot would have ended it) proves it. The boot ID is not read again.
+   * reboot would have ended it), or one showing the MachineStatus created when `known`'s was,
+   * proves it. The boot ID is not read again.
    */
   sameBoot?: boolean;
 }
@@ -251,7 +252,7 @@ async function statusAlong(
   node: string,
   boot: Promise<string>,
   watched: FactsRead["watched"],
-): Promise<{ stage: MachineStage; ready: boolean; stream?: number }> {
+): Promise<{ stage: MachineStage; ready: boolean; stream?: number; createdAt?: string }> {
   const before = watched?.();
   if (!before) return machineStatus(client, node);
   await boot;
@@ -299,6 +300,7 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
       bootId: boot,
       stage: status.stage,
       ready: status.ready,
+      ...(status.createdAt ? { statusCreatedAt: status.createdAt } : {}),
       diagnostics: active,
       ...(image ? { image } : {}),
     };

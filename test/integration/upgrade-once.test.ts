@@ -2,8 +2,9 @@
 // act()'s guard over the wire against a simulated machine that, as Talos does, answers the call
 // before its sequence starts. A second pass of the same process (its confirmation lost to a 409)
 // and a new process reading the machine once its sequence runs both count the call as made. A
-// machine watch open since the boot's facts were read stands in for reading them again before the
-// call, and tells a sequence under way as well as a read.
+// machine watch open since the boot's facts were read, or one opened later that shows the
+// MachineStatus those facts were read with (Talos creates it anew each boot), stands in for reading
+// them again before the call, and tells a sequence under way as well as a read.
 import type { ActPorts } from "../../src/controller/act.ts";
 import { act } from "../../src/controller/act.ts";
 import { newShellMemory } from "../../src/controller/observe.ts";
@@ -24,7 +25,7 @@ describe("the upgrade call, once per boot", () => {
   beforeAll(async () => {
     fleet = await Fleet.start({
       controlPlanes: 1,
-      workers: 4,
+      workers: 6,
       talosVersion: "v1.12.3",
       // An install long enough for the watch to show the sequence before the machine goes down.
       timing: { sequenceDelayMs, installMs: 2_000, rebootMs: 5_000 },
@@ -95,15 +96,32 @@ describe("the upgrade call, once per boot", () => {
     const watches = new MachineWatches(() => undefined);
     afterAll(() => watches.stop());
 
-    /** Watches the node (a plan of its own), then reads its facts through the open stream, as observe() does. */
-    async function watchedUpgradeOf(short: string) {
-      const action = await upgradeOf(short);
+    /** Watches the node (a plan of its own) until its stream delivers. */
+    async function watch(short: string) {
       const node = fleet.node(short);
       const watched = (address: string) => watches.machine(short, address);
       watches.set(short, client, [node.address]);
       await waitUntil(`${short}'s watch delivers`, async () => watched(node.address) !== undefined, {
         timeoutMs: 5_000,
       });
+      return watched;
+    }
+
+    /** The node's facts read while no stream is open, kept as observe() keeps them. */
+    async function readUnwatched(short: string) {
+      const action = await upgradeOf(short);
+      const node = fleet.node(short);
+      const memory = newShellMemory();
+      const read = await facts(client, node.address);
+      memory.facts.set(node.hostname, { at: Date.now(), facts: read });
+      return { action, node, memory, read };
+    }
+
+    /** Watches the node, then reads its facts through the open stream, as observe() does. */
+    async function watchedUpgradeOf(short: string) {
+      const action = await upgradeOf(short);
+      const node = fleet.node(short);
+      const watched = await watch(short);
       const memory = newShellMemory();
       const stream = watched(node.address)?.stream;
       const before = node.calls.length;
@@ -127,6 +145,37 @@ describe("the upgrade call, once per boot", () => {
       });
       expect(again).toEqual(read);
       expect(node.calls.slice(before).map((c) => c.method)).toEqual(["/cosi.resource.State/List"]);
+    });
+
+    it("a stream opened after the facts were read proves the boot by its MachineStatus' creation time", async () => {
+      const { action, node, memory, read } = await readUnwatched("worker-5");
+      const watched = await watch("worker-5");
+      expect(read.statusCreatedAt).toMatch(/^\d+\.\d{9}$/);
+      expect(watched(node.address)?.createdAt).toBe(read.statusCreatedAt);
+      const before = node.calls.length;
+      expect(await act(action, { ...ports(memory), watched } as ActPorts)).toBe("called");
+      expect(node.calls.slice(before).map((c) => c.method)).toEqual(["/machine.MachineService/Upgrade"]);
+      expect(node.upgrades).toHaveLength(1);
+    });
+
+    it("a machine rebooted since its facts were read shows a new MachineStatus: it is read, and not called on the old boot", async () => {
+      const { action, node, memory, read } = await readUnwatched("worker-6");
+      await client.unary("machine", "Reboot", { mode: "DEFAULT" }, node.address);
+      await waitUntil(
+        "worker-6 back on a new boot",
+        async () => {
+          const now = await facts(client, node.address);
+          return now.reachable && now.stage === "RUNNING" && now.bootId !== action.bootIdBefore;
+        },
+        { timeoutMs: 20_000 },
+      );
+      const watched = await watch("worker-6");
+      expect(watched(node.address)?.createdAt).toBeDefined();
+      expect(watched(node.address)?.createdAt).not.toBe(read.statusCreatedAt);
+      const before = node.calls.length;
+      expect(await act(action, { ...ports(memory), watched } as ActPorts)).toBe("called");
+      expect(node.calls.slice(before).map((c) => c.method)).toContain("/machine.MachineService/Read");
+      expect(node.upgrades).toHaveLength(0);
     });
 
     it("the call is made on the watch's word, without reading the machine again, and once", async () => {

@@ -33,7 +33,8 @@ function toResource(ctx: CallContext, kind: ResourceKind, id: string): Message |
   const spec = kind.specs(ctx.node, ctx.fleet)[id];
   if (!spec) return undefined;
   const version = ctx.fleet.resourceVersion(ctx.node, `${kind.type}/${id}`, spec.yaml);
-  const now = timestamp(Date.now());
+  const booted = ctx.node.bootStartedNs;
+  const created = { seconds: String(booted / 1_000_000_000n), nanos: Number(booted % 1_000_000_000n) };
   return {
     metadata: {
       namespace: kind.namespace,
@@ -42,8 +43,8 @@ function toResource(ctx: CallContext, kind: ResourceKind, id: string): Message |
       version: String(version),
       owner: "",
       phase: "running",
-      created: now,
-      updated: now,
+      created,
+      updated: timestamp(Date.now()),
       finalizers: [],
       labels: {},
       annotations: {},

@@ -219,16 +219,37 @@ const rebootPhases: [string, string][] = [
   ["reboot", "reboot"],
 ];
 
+/** A boot: its ID, and its start to the nanosecond (no two boots of a machine share one). */
+function newBoot(): { id: string; startedNs: bigint } {
+  return {
+    id: randomUUID(),
+    startedNs: BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n),
+  };
+}
+
 export class SimNode {
   readonly identity: NodeIdentity;
   readonly events = new EventLog();
   faults: Faults = {};
   version: string;
-  bootId = randomUUID();
+  private boot = newBoot();
   stage: MachineStage = "RUNNING";
   ready = true;
   /** apid answers; false while rebooting or during an injected outage. */
   up = true;
+
+  /** The kernel's boot ID: a new one each boot. */
+  get bootId(): string {
+    return this.boot.id;
+  }
+
+  /**
+   * When this boot started, in nanoseconds since the epoch. Talos keeps its resources in memory,
+   * so each is created anew every boot: their `created` is of this boot, never of an earlier one.
+   */
+  get bootStartedNs(): bigint {
+    return this.boot.startedNs;
+  }
   /** What the other boot entry holds after an install, booted by the next reboot. */
   pendingInstall: Installation | undefined;
   /**
@@ -533,7 +554,7 @@ export class SimNode {
       // A staged upgrade: this boot runs the installer, then reboots (kexec) into the new entry.
       this.stagedInstall = undefined;
       this.pendingInstall = staged;
-      this.bootId = randomUUID();
+      this.boot = newBoot();
       this.later(
         this.timing.installMs + this.timing.rebootMs,
         () => this.bootNext(actorId, clock),
@@ -547,12 +568,12 @@ export class SimNode {
     if (install && install.version !== this.version && this.faults.bootFailure) {
       // A/B: the new entry fails to boot; the bootloader is reverted and the old version boots.
       this.faults.bootFailure = false;
-      this.bootId = randomUUID();
+      this.boot = newBoot();
       this.later(this.timing.rebootMs, () => this.bootNext(actorId, clock), "reboot", clock);
       return;
     }
     if (install) this.adopt(install);
-    this.bootId = randomUUID();
+    this.boot = newBoot();
     this.events.clear();
     this.setUp(true);
     this.emitBoot(actorId);
