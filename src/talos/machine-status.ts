@@ -4,12 +4,17 @@ import type { MachineStage, TalosFacts } from "../model/observation.ts";
 import type { Resource__Output } from "./generated/cosi/resource/Resource.ts";
 import { decodeMessage } from "./proto.ts";
 
-/** A machine's status as an open stream last delivered it; `stream` names that stream. */
-export interface WatchedMachine {
-  stream: number;
+/** A machine's stage and readiness, and when its MachineStatus was created ("seconds.nanoseconds"). */
+export interface MachineStatusView {
   stage: MachineStage;
   ready: boolean;
+  /** The MachineStatus' creation time: Talos creates the resource once per boot, so it names the boot. */
   createdAt?: string;
+}
+
+/** A machine's status as an open stream last delivered it; `stream` names that stream. */
+export interface WatchedMachine extends MachineStatusView {
+  stream: number;
 }
 
 /**
@@ -17,11 +22,7 @@ export interface WatchedMachine {
  * created ("seconds.nanoseconds"): Talos keeps its state in memory and creates the resource once
  * per boot, so that time names the boot.
  */
-export function machineStatusOf(resource: Resource__Output | null): {
-  stage: MachineStage;
-  ready: boolean;
-  createdAt?: string;
-} {
+export function machineStatusOf(resource: Resource__Output | null): MachineStatusView {
   const spec = decodeMessage(
     "talos.resource.definitions.runtime.MachineStatusSpec",
     resource?.spec?.protoSpec ?? Buffer.alloc(0),

@@ -2,13 +2,7 @@
 // machine status, schematic), both upgrade APIs, and the etcd view for control plane gating.
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import { nameList } from "../model/messages.ts";
-import type {
-  EtcdView,
-  ImageFacts,
-  KubernetesFacts,
-  MachineStage,
-  TalosFacts,
-} from "../model/observation.ts";
+import type { EtcdView, ImageFacts, KubernetesFacts, TalosFacts } from "../model/observation.ts";
 import type { TalosClient } from "./client.ts";
 import { TalosError } from "./client.ts";
 import type { Data__Output } from "./generated/common/Data.ts";
@@ -23,7 +17,7 @@ import type { LifecycleServiceUpgradeResponse__Output } from "./generated/machin
 import type { UpgradeResponse__Output } from "./generated/machine/UpgradeResponse.ts";
 import type { VersionResponse__Output } from "./generated/machine/VersionResponse.ts";
 import { configImages, installKernelArgs } from "./machine-config.ts";
-import { machineStatusOf, type WatchedMachine } from "./machine-status.ts";
+import { type MachineStatusView, machineStatusOf, type WatchedMachine } from "./machine-status.ts";
 import { decodeMessage, structToJson } from "./proto.ts";
 import { schematicFromExtensions } from "./schematic.ts";
 
@@ -51,10 +45,7 @@ async function bootId(client: TalosClient, node: string): Promise<string> {
   return Buffer.concat(chunks).toString("utf8").trim();
 }
 
-async function machineStatus(
-  client: TalosClient,
-  node: string,
-): Promise<{ stage: MachineStage; ready: boolean; createdAt?: string }> {
+async function machineStatus(client: TalosClient, node: string): Promise<MachineStatusView> {
   const response = await client.unary<GetResponse__Output>(
     "state",
     "Get",
@@ -252,7 +243,7 @@ async function statusAlong(
   node: string,
   boot: Promise<string>,
   watched: FactsRead["watched"],
-): Promise<{ stage: MachineStage; ready: boolean; stream?: number; createdAt?: string }> {
+): Promise<MachineStatusView & { stream?: number }> {
   const before = watched?.();
   if (!before) return machineStatus(client, node);
   await boot;
