@@ -157,6 +157,23 @@ describe("the cost of a rollout", () => {
         ),
       ].join("\n"),
     );
+    // How many nodes took how many calls, and what a node above the worker's usual took besides.
+    const perNode = run.fleet.nodes().map((n) => ({
+      name: n.hostname,
+      calls: n.calls.filter((c) => c.at >= from && c.at <= to),
+    }));
+    const spread: Record<number, number> = {};
+    for (const { calls } of perNode) spread[calls.length] = (spread[calls.length] ?? 0) + 1;
+    console.log(
+      [
+        `nodes by their number of Talos calls: ${Object.entries(spread)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(", ")}`,
+        ...perNode
+          .filter(({ calls }) => calls.length > traceCalls.length)
+          .map(({ name, calls }) => `  ${name}: ${calls.map((c) => c.method.split("/").at(-1)).join(" ")}`),
+      ].join("\n"),
+    );
     // Every pod was evicted once at least: the drains were real.
     expect(audit.byVerb["create pods/eviction"] ?? 0).toBeGreaterThanOrEqual(workers * podsPerWorker);
     // A node's pods come from one watch-list request when its drain begins, watched from there,
