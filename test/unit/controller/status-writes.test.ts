@@ -1,6 +1,6 @@
 // A status is written at once when anything but progress changed; progress alone (the nodes'
-// messages, the confirmation of an accepted upgrade call, a node going from its call to its reboot
-// and verification) waits until ten seconds after the last write.
+// messages, a node going from its call to its reboot and verification) waits until ten seconds
+// after the last write. The confirmation of an accepted upgrade call is written at once.
 import { statusWriteDue } from "../../../src/controller/status-writes.ts";
 import { anEntry, aStatus } from "../builders/plans.ts";
 
@@ -25,19 +25,23 @@ describe("statusWriteDue", () => {
     expect(statusWriteDue(before, after, undefined, lastWrite)).toBe(true);
   });
 
-  it("holds back the confirmation of an upgrade call", () => {
+  it("writes the confirmation of an upgrade call at once, with the reboot seen in the same pass", () => {
+    // Nothing in the world says it again after a crash: the node's timeout, its installer write and
+    // the guard against calling again a machine whose upgrade failed before its reboot rest on it.
     const intent = aStatus(anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1" }));
-    const confirmed = aStatus(
-      anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" }),
-    );
-    expect(statusWriteDue(intent, confirmed, lastWrite, lastWrite + 1)).toBe(false);
-    expect(statusWriteDue(intent, confirmed, lastWrite, lastWrite + 10_000)).toBe(true);
+    const called = { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" };
+    expect(
+      statusWriteDue(intent, aStatus(anEntry("w-1", "Upgrading", called)), lastWrite, lastWrite + 1),
+    ).toBe(true);
+    expect(
+      statusWriteDue(intent, aStatus(anEntry("w-1", "Rebooting", called)), lastWrite, lastWrite + 1),
+    ).toBe(true);
   });
 
   it("holds back a node's reboot and verification after its call, and writes what follows at once", () => {
     const called = { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" };
     const intent = {
-      ...aStatus(anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1" })),
+      ...aStatus(anEntry("w-1", "Upgrading", called)),
       activity: { current: "installing v1.12.4: w-1", next: "nothing new" },
     };
     const rebooting = {
@@ -54,7 +58,8 @@ describe("statusWriteDue", () => {
     expect(statusWriteDue(rebooting, failed, lastWrite, lastWrite + 1)).toBe(true);
     // The intent before the call is no progress: it is written at once.
     const draining = aStatus(anEntry("w-1", "Draining"));
-    expect(statusWriteDue(draining, intent, lastWrite, lastWrite + 1)).toBe(true);
+    const beforeTheCall = aStatus(anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1" }));
+    expect(statusWriteDue(draining, beforeTheCall, lastWrite, lastWrite + 1)).toBe(true);
   });
 
   it("writes a change of state, or of anything besides progress, at once", () => {
