@@ -323,7 +323,7 @@ function drainStep(
 
 /** After the call: wait for the new boot, on the target (else rolled back), within nodeTimeout. */
 function stepUpgrading(
-  entry: NodeStatus,
+  given: NodeStatus,
   node: NodeView,
   spec: PlanSpec,
   now: Date,
@@ -331,7 +331,14 @@ function stepUpgrading(
 ): StepResult {
   const talos = node.talos;
   const nodeTimeout = parseDuration(spec.rollout.nodeTimeout);
-  const rebooted = talos.reachable && talos.bootId !== undefined && talos.bootId !== entry.bootIdBefore;
+  const rebooted = talos.reachable && talos.bootId !== undefined && talos.bootId !== given.bootIdBefore;
+  // A boot other than the one the intent names means Talos took the call, also where a crash lost
+  // the confirmation before its write: confirmed from the first pass that sees it, so the timeout
+  // runs from there (not from the drain's start) and the installer is written once the node is Done.
+  const entry =
+    rebooted && given.upgradeCalledAt === undefined
+      ? { ...given, upgradeCalledAt: now.toISOString() }
+      : given;
   const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
   // A schematic to verify waits for the image facts of the new boot.
   const imageKnown = entry.schematic === undefined || talos.image !== undefined;

@@ -153,9 +153,12 @@ function entryFor(
     return { ...skipped, reason: Reason.AheadOfTarget };
   }
   if (want === undefined) {
-    if (existing?.state === "Done" && existing.version === version && samePool(existing, rule))
-      return existing;
-    return { ...fresh("Done", `already at ${version}`), version };
+    const stillDone = existing?.state === "Done" && existing.version === version;
+    if (stillDone && samePool(existing, rule)) return existing;
+    // An edit of its pool's rule does not drop the installer still to be written into its configuration.
+    const { image, upgradeCalledAt } = stillDone ? existing : {};
+    const unwritten = image && upgradeCalledAt ? { image, upgradeCalledAt } : {};
+    return { ...fresh("Done", `already at ${version}`), version, ...unwritten };
   }
   const schematicOnly = compareVersions(version, want) === 0;
   const why = schematicOnly

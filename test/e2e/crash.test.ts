@@ -8,6 +8,7 @@ import { parseAllDocuments } from "yaml";
 import { tool } from "../../testkit/control-plane/tools.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { installImage } from "../../testkit/fleet/machine-config.ts";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const chart = join(import.meta.dirname, "..", "..", "charts", "talos-upgrade-operator");
@@ -66,6 +67,38 @@ describe("crashes, end to end", () => {
     expect(scenario.recorder.maxControlPlanesDown).toBe(1);
     expect(scenario.recorder.maxWorkersDown).toBe(1);
     expect(scenario.fleet.nodes().every((n) => n.version === "v1.12.4")).toBe(true);
+  });
+
+  it("killed the moment Talos takes a node's upgrade call, before it can write that it did: its successor takes the new boot for that word and writes the installer", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });
+    const machine = scenario.fleet.node(scenario.node("worker-1"));
+    let killed = false;
+    machine.listen({
+      // Before the call is answered: the operator never hears that Talos took it.
+      upgrade: () => {
+        if (killed) return;
+        killed = true;
+        void scenario.operator.kill();
+      },
+    });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await waitUntil("worker-1's upgrade call", async () => killed, { timeoutMs: 90_000, intervalMs: 50 });
+    await scenario.operator.exited;
+    // What the crash left: the intent, and no word that Talos took the call.
+    const left = (await scenario.status()).nodes?.find((n) => n.name === machine.hostname);
+    expect(left).toMatchObject({ state: "Upgrading", bootIdBefore: expect.any(String) });
+    expect(left?.upgradeCalledAt).toBeUndefined();
+    scenario.startOperator({}, "operator-2");
+    await scenario.waitFor("condition=Ready", 150);
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([1, 1, 1]);
+    // Its configuration names the installer it now runs, for a later reinstall or reset.
+    const called = machine.upgrades.at(-1)?.image;
+    expect(called).toBeTruthy();
+    await waitUntil(
+      "worker-1's configuration names its new installer",
+      async () => installImage(scenario.fleet.machineConfig(machine)) === called,
+      { timeoutMs: 10_000, describe: () => `${installImage(scenario.fleet.machineConfig(machine))}` },
+    );
   });
 
   it("the node hosting the operator is upgraded: the operator dies with it and its successor verifies and finishes", async () => {

@@ -4,12 +4,13 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parse, parseAllDocuments } from "yaml";
+import { parse } from "yaml";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { tool } from "../../testkit/control-plane/tools.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
 import { fleetLabel } from "../../testkit/fleet/kubelet.ts";
+import { installImage } from "../../testkit/fleet/machine-config.ts";
 
 describe("Talos upgrades, end to end", () => {
   let scenario: Scenario;
@@ -248,7 +249,7 @@ describe("Talos upgrades, end to end", () => {
     );
     expect(scenario.fleet.nodes().flatMap((n) => n.bootProblems)).toEqual([]);
     // Each machine's configuration names the installer it now runs, for a later reinstall or reset.
-    const installed = () => byShort((n) => installImageOf(scenario.fleet.machineConfig(n)));
+    const installed = () => byShort((n) => installImage(scenario.fleet.machineConfig(n)));
     await waitUntil(
       "every install image is patched",
       async () => JSON.stringify(installed()) === JSON.stringify(installer),
@@ -426,11 +427,3 @@ describe("Talos upgrades, end to end", () => {
     expect(scenario.recorder.upgradeCalls()).toEqual({ [scenario.node("cp-1")]: 1 });
   });
 });
-
-/** machine.install.image of a machine configuration. */
-function installImageOf(config: string): string | undefined {
-  const v1alpha1 = parseAllDocuments(config)
-    .map((d) => d.toJS() as { version?: string; machine?: { install?: { image?: string } } })
-    .find((d) => d?.version === "v1alpha1");
-  return v1alpha1?.machine?.install?.image;
-}

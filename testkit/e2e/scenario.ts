@@ -29,6 +29,8 @@ export interface PlanStatusView {
     role?: string;
     state: string;
     startedAt?: string;
+    bootIdBefore?: string;
+    upgradeCalledAt?: string;
     reason?: string;
     message: string;
     attempts: number;

@@ -131,6 +131,15 @@ export function installOptions(config: string): InstallOptions {
   };
 }
 
+/** machine.install.image: the installer a reinstall or reset boots. */
+export function installImage(config: string): string | undefined {
+  const v1alpha1 = parseAllDocuments(config)
+    .map((d) => (d.toJS() ?? {}) as Doc)
+    .find((d) => d.version === "v1alpha1");
+  const image = valueAt(v1alpha1, "machine", "install", "image");
+  return typeof image === "string" ? image : undefined;
+}
+
 /** Talos' validation of machine.install: the errors it refuses a configuration with. */
 export function installErrors(options: InstallOptions): string[] {
   return options.extraKernelArgs.length > 0 && options.grubUseUKICmdline

@@ -187,6 +187,8 @@ export const hardware = { memoryKiB: 16 * 1024 * 1024, ephemeralBytes: 100 * 102
 export interface NodeListener {
   down?(node: SimNode): void;
   up?(node: SimNode): void;
+  /** Talos took an upgrade call; told before the call is answered. */
+  upgrade?(node: SimNode): void;
   /** The machine configuration changed (ApplyConfiguration). */
   config?(node: SimNode): void;
   /** Something else a COSI watch may see changed (an injected fault). */
@@ -398,6 +400,7 @@ export class SimNode {
     const install = typeof target === "string" ? { version: target } : target;
     const stage = options.stage === true;
     this.upgrades.push({ api: "legacy", image: install.image ?? "", stage, at: Date.now() });
+    this.notify((listener) => listener.upgrade?.(this));
     this.afterAnswer((clock) =>
       stage ? this.runStageUpgrade(install, actorId, clock) : this.runLegacyUpgrade(install, actorId, clock),
     );
@@ -407,6 +410,7 @@ export class SimNode {
   installed(install: Installation): void {
     this.upgrades.push({ api: "lifecycle", image: install.image ?? "", stage: false, at: Date.now() });
     this.pendingInstall = install;
+    this.notify((listener) => listener.upgrade?.(this));
   }
 
   /** Runs a sequence once the RPC has answered; a machine already in a sequence keeps its own (Talos' lock). */

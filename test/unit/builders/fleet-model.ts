@@ -26,6 +26,8 @@ export interface ModelNode {
   pulled: Set<string>;
   /** The Image Factory schematic the machine runs; a boot takes the one its installer carried. */
   schematic: string;
+  /** machine.install.image in its configuration, once the operator has named one there. */
+  installImage?: string;
 }
 
 /** The schematic an Image Factory installer reference carries (the model's own parse). */
@@ -146,6 +148,9 @@ export function carryOut(
     case "prepull":
       n.pulled.add(action.image);
       return false;
+    case "patchInstallImage":
+      if (reachable(n, now)) n.installImage = action.image;
+      return false;
     case "drain":
       n.pods = Math.max(0, n.pods - 1);
       return false;
@@ -211,6 +216,8 @@ export class ModelShell {
   private readonly calls = new Map<string, string>();
   /** Installs ahead of the reboot (Talos ≥ 1.13) this process made, by node (lost in a crash). */
   private readonly installs = new Map<string, { image: string; bootId: string }>();
+  /** Installers this process named in machines' configurations, by node (lost in a crash). */
+  private readonly patched = new Map<string, string>();
   private snapshot: SnapshotRun | undefined;
   /** Snapshot runs begun by this shell, across its restarts. */
   snapshotRuns = 0;
@@ -218,6 +225,7 @@ export class ModelShell {
   crash(): void {
     this.calls.clear();
     this.installs.clear();
+    this.patched.clear();
     this.snapshot = undefined;
   }
 
@@ -227,10 +235,21 @@ export class ModelShell {
       this.installs.set(n.name, { image: action.image, bootId: action.bootId });
   }
 
-  /** The node as a pass observes it, with what this process installed on it. */
+  /** A patchInstallImage action, as act() takes it: remembered once the machine took it. */
+  patchInstallImage(action: Extract<Action, { kind: "patchInstallImage" }>, n: ModelNode, now: number): void {
+    carryOut(action, n, "", now, 0);
+    if (n.installImage === action.image) this.patched.set(n.name, action.image);
+  }
+
+  /** The node as a pass observes it, with what this process installed on it and patched into it. */
   view(n: ModelNode, now: number): NodeView {
     const installed = this.installs.get(n.name);
-    return { ...viewOf(n, now), ...(installed ? { installed: { ...installed } } : {}) };
+    const installImagePatched = this.patched.get(n.name);
+    return {
+      ...viewOf(n, now),
+      ...(installed ? { installed: { ...installed } } : {}),
+      ...(installImagePatched ? { installImagePatched } : {}),
+    };
   }
 
   /** The key of the run in memory that has ended, if any: an action for it would restart a finished run. */

@@ -334,6 +334,44 @@ describe("one node's way through an upgrade", () => {
     expect(kinds(decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), node)))).toEqual([]);
   });
 
+  it("takes a new boot for the call's confirmation a crash lost: its timeout runs from there, its installer is written", () => {
+    // The intent was written, Talos took the call, and the operator died before writing that it
+    // had: the restarted one sees the machine booting its next boot 25 minutes into the node's
+    // 30 (most of them the drain's).
+    const image =
+      "factory.talos.dev/metal-installer/376567988ad370138ad8b2698212367b8edcb69b5fd68c80be1f2ec7d603b4ba:v1.12.4";
+    const lost = upgrading({ image });
+    const talos = {
+      reachable: true,
+      version: "v1.12.4",
+      bootId: "cp-1-boot-1",
+      stage: "BOOTING" as const,
+      ready: false,
+    };
+    const booting = decide(withStatus(lost, aNode("cp-1", { unschedulable: true, talos }), minutes(25)));
+    expect(entry(booting)).toMatchObject({ state: "Rebooting", upgradeCalledAt: minutes(25).toISOString() });
+    expect(kinds(booting)).toEqual([]);
+    // Running the target 15 minutes later, its Node not Ready yet: within the timeout from the boot
+    // that confirmed the call, past it from the node's start.
+    const running = { ...talos, stage: "RUNNING" as const, ready: true };
+    const notReady = aNode("cp-1", { unschedulable: true, ready: false, version: "v1.12.4", talos: running });
+    const waiting = decide(withStatus(booting.status, notReady, minutes(40)));
+    expect(entry(waiting)).toMatchObject({
+      state: "Verifying",
+      message: "waiting for the Kubernetes Node to be Ready",
+    });
+    const back = aNode("cp-1", { version: "v1.12.4", talos: running });
+    const soaking = decide(withStatus(waiting.status, back, minutes(41)));
+    const done = decide(withStatus(soaking.status, back, minutes(47)));
+    expect(entry(done)?.state).toBe("Done");
+    expect(done.actions).toContainEqual({
+      kind: "patchInstallImage",
+      node: "cp-1",
+      address: "10.0.0.4",
+      image,
+    });
+  });
+
   it("does not take a Ready left from before the reboot: the kubelet must report from the new boot", () => {
     const called = upgrading({ upgradeCalledAt: t0.toISOString() });
     const talos = {

@@ -181,6 +181,26 @@ describe("the installer a verified node runs, in machine.install.image", () => {
     expect(settleEntries([done], node({ installImagePatched: image }), false).entries).toEqual([settled]);
   });
 
+  it("is still written when the node's pool gets a rule of its own before that", () => {
+    // The pool's new rule names the schematic the node already runs: nothing to upgrade again.
+    const spec = {
+      talos: {
+        version: "v1.13.1",
+        overrides: [
+          {
+            name: "gpu",
+            nodeSelector: { matchLabels: { pool: "gpu" } },
+            schematic: { id: vanillaSchematic },
+          },
+        ],
+      },
+    };
+    const pooled = aNode("cp-1", { version: "v1.13.1", labels: { pool: "gpu" } });
+    const d = decide(anObservation(aPlan(spec, { conditions: [], history: [], nodes: [waiting] }), [pooled]));
+    expect(d.status.nodes[0]).toMatchObject({ state: "Done", override: "gpu", image });
+    expect(d.actions).toEqual([{ kind: "patchInstallImage", node: "cp-1", address: "10.0.0.4", image }]);
+  });
+
   it("leaves alone nodes not upgraded by the plan, nodes in flight, and unreachable ones", () => {
     const { upgradeCalledAt: _c, ...uncalled } = done;
     expect(settleEntries([uncalled], node(), false)).toEqual({ entries: [settled], actions: [] });
