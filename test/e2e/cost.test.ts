@@ -125,10 +125,14 @@ describe("the cost of a rollout", () => {
     const to = Date.now();
     const upgraded = controlPlanes + workers;
     const calls = talosCalls() - callsBefore;
+    // Each node's calls of the rollout, read once for every figure below.
+    const perNode = run.fleet.nodes().map((n) => ({
+      name: n.hostname,
+      calls: n.calls.filter((c) => c.at >= from && c.at <= to),
+    }));
     const byMethod: Record<string, number> = {};
-    for (const n of run.fleet.nodes())
-      for (const c of n.calls.filter((x) => x.at >= from && x.at <= to))
-        byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
+    for (const { calls } of perNode)
+      for (const c of calls) byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
     const audit = auditRequests(readFileSync(plane.auditLogPath ?? "", "utf8"), operatorUser, from, to);
     console.log(
       [
@@ -144,24 +148,20 @@ describe("the cost of a rollout", () => {
       ].join("\n"),
     );
     // One worker's calls in order, ms from its upgrade call: where a node's calls go.
-    const traced = run.fleet.nodes().find((n) => n.hostname === run.node("worker-10"));
-    const traceCalls = (traced?.calls ?? []).filter((c) => c.at >= from && c.at <= to);
+    const traced = perNode.find((n) => n.name === run.node("worker-10"));
+    const traceCalls = traced?.calls ?? [];
     const upgradeCall = traceCalls.find((c) => c.method.endsWith("/Upgrade"));
     expect(upgradeCall).toBeDefined();
     const calledAt = upgradeCall?.at ?? from;
     console.log(
       [
-        `${traced?.hostname}'s ${traceCalls.length} Talos calls, ms from its upgrade call:`,
+        `${traced?.name}'s ${traceCalls.length} Talos calls, ms from its upgrade call:`,
         ...traceCalls.map(
           (c) => `  ${c.at - calledAt} ${c.method.split("/").at(-1)}${c.subject ? ` ${c.subject}` : ""}`,
         ),
       ].join("\n"),
     );
     // How many nodes took how many calls, and what a node above the worker's usual took besides.
-    const perNode = run.fleet.nodes().map((n) => ({
-      name: n.hostname,
-      calls: n.calls.filter((c) => c.at >= from && c.at <= to),
-    }));
     const spread: Record<number, number> = {};
     for (const { calls } of perNode) spread[calls.length] = (spread[calls.length] ?? 0) + 1;
     console.log(
