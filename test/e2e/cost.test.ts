@@ -199,7 +199,7 @@ describe("the cost of a rollout", () => {
     expect(audit.byVerb["get talosupgradeplans"] ?? 0).toBeLessThanOrEqual(upgraded);
     expect(audit.byVerb["get nodes"] ?? 0).toBeLessThanOrEqual(upgraded);
     // Per node, besides its evictions (one per pod, and the retries a PDB refuses) and Lease
-    // requests (the leader's renewals: a matter of time, not of nodes): about 6 here (its cordon
+    // requests (the leader's renewals: a matter of time, not of nodes): about 7 here (its cordon
     // and uncordon, two Events, its pods' watch, and its share of the status writes), within the
     // 10 the operator aims at. About 18 Talos calls, where it aims at 15. The trace printed
     // above shows a worker's 15: its facts when the plan starts (boot, status, version, extensions,

@@ -1,5 +1,5 @@
 // A status is written at once when anything but progress changed; progress alone (the nodes'
-// messages, a node going from its call to its reboot and verification) waits until ten seconds
+// messages, a node going from its call to its reboot, verification and soak) waits until ten seconds
 // after the last write. The confirmation of an accepted upgrade call is written at once.
 import { statusWriteDue } from "../../../src/controller/status-writes.ts";
 import { anEntry, aStatus } from "../builders/plans.ts";
@@ -38,7 +38,7 @@ describe("statusWriteDue", () => {
     ).toBe(true);
   });
 
-  it("holds back a node's reboot and verification after its call, and writes what follows at once", () => {
+  it("holds back a node's reboot, verification and soak after its call, and writes what follows at once", () => {
     const called = { bootIdBefore: "boot-1", upgradeCalledAt: "2026-12-01T00:00:01Z" };
     const intent = {
       ...aStatus(anEntry("w-1", "Upgrading", called)),
@@ -52,8 +52,12 @@ describe("statusWriteDue", () => {
     expect(statusWriteDue(intent, rebooting, lastWrite, lastWrite + 1)).toBe(false);
     expect(statusWriteDue(intent, rebooting, lastWrite, lastWrite + 10_000)).toBe(true);
     expect(statusWriteDue(rebooting, verifying, lastWrite, lastWrite + 1)).toBe(false);
+    // Verified, it soaks: what the next process would verify again, so progress too; its end is not.
     const soaking = aStatus(anEntry("w-1", "Soaking", { ...called, finishedAt: "2026-12-01T00:01:00Z" }));
-    expect(statusWriteDue(rebooting, soaking, lastWrite, lastWrite + 1)).toBe(true);
+    expect(statusWriteDue(rebooting, soaking, lastWrite, lastWrite + 1)).toBe(false);
+    expect(statusWriteDue(rebooting, soaking, lastWrite, lastWrite + 10_000)).toBe(true);
+    const done = aStatus(anEntry("w-1", "Done", { ...called, finishedAt: "2026-12-01T00:01:00Z" }));
+    expect(statusWriteDue(soaking, done, lastWrite, lastWrite + 1)).toBe(true);
     const failed = aStatus(anEntry("w-1", "Failed", { ...called, reason: "RolledBack" }));
     expect(statusWriteDue(rebooting, failed, lastWrite, lastWrite + 1)).toBe(true);
     // The intent before the call is no progress: it is written at once.
