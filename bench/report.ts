@@ -12,8 +12,9 @@ export interface TargetCheck {
 const s = (ms: number | undefined) => (ms === undefined ? "-" : (ms / 1000).toFixed(1));
 const ms = (value: number | undefined) => (value === undefined ? "-" : value.toFixed(0));
 
+/** How far a value misses its limit, as a share of the limit: 0.65× against 1.3× is 50% short. */
 function margin(value: number, limit: number, lowerIsBetter = true): string {
-  const over = lowerIsBetter ? value / limit - 1 : limit / value - 1;
+  const over = lowerIsBetter ? value / limit - 1 : 1 - value / limit;
   return over > 0
     ? `${(over * 100).toFixed(0)}% ${lowerIsBetter ? "over" : "short of"} the target`
     : "within";
