@@ -27,7 +27,7 @@ import { type ActPorts, act, drainsAtOnce, releaseRounds } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
 import { newShellMemory, observe, type ShellMemory } from "./observe.ts";
 import { Slots } from "./slots.ts";
-import { progressWriteMs, statusWriteDue } from "./status-writes.ts";
+import { progressWriteMs, statusChanges, statusWriteDue } from "./status-writes.ts";
 
 interface ReconcilerPorts {
   kubeconfig: KubeConfig;
@@ -198,6 +198,7 @@ export class Reconciler {
       // Progress held back is written by a later pass: one comes before it is due.
       const heldBack = !due && !isDeepStrictEqual(stored, decision.status);
       if (due) {
+        ports.logger.debug({ plan: name, changes: statusChanges(stored, decision.status) }, "status written");
         const resourceVersion = await ports.store.writeStatus(plan, decision.status);
         this.writtenVersion.set(name, resourceVersion);
         this.writtenAt.set(name, now);

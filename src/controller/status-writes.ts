@@ -6,7 +6,8 @@
 // the operator's requests); and a node going from its call to its reboot, its verification and its
 // soak, which the machine's boot and the Node's readiness say again, with the activity that names
 // it. A verification lost to a crash is made again by the next process (its uncordon already done,
-// its hooks' Jobs found by name), and the soak counts from then: later, never shorter.
+// its hooks' Jobs found by name), and the soak counts from then: later, never shorter. So is a done
+// node shedding what only its installer's write needed: lost, the installer is written again.
 // The confirmation is not progress: only the machine's next boot says it again. Lost, the restarted
 // operator would measure the node's timeout from its start until it sees that boot, and call again
 // a machine whose upgrade failed before its reboot.
@@ -25,6 +26,18 @@ const withoutProgress = (status: PlanStatus | undefined) => {
   return {
     ...rest,
     nodes: status.nodes.map(({ message: _message, ...entry }) => {
+      if (entry.state === "Done") {
+        // What a done node sheds once its installer is written: lost, it is written again.
+        const {
+          image: _i,
+          upgradeCalledAt: _u,
+          bootIdBefore: _b,
+          schematic: _s,
+          installedAt: _a,
+          ...kept
+        } = entry;
+        return kept;
+      }
       if (!afterTheCall.has(entry.state)) return entry;
       const { finishedAt: _verified, ...called } = entry;
       return { ...called, state: "Upgrading" };
@@ -42,4 +55,26 @@ export function statusWriteDue(
   if (isDeepStrictEqual(previous, next)) return false;
   if (!isDeepStrictEqual(withoutProgress(previous), withoutProgress(next))) return true;
   return lastWriteAt === undefined || now - lastWriteAt >= progressWriteMs;
+}
+
+/** What a write changes, for the debug log: the status fields, and each node entry's changed fields. */
+export function statusChanges(previous: PlanStatus | undefined, next: PlanStatus): string[] {
+  const before = new Map((previous?.nodes ?? []).map((e) => [e.name, e]));
+  const keys = new Set([...Object.keys(previous ?? {}), ...Object.keys(next)]);
+  const fields = [...keys].filter(
+    (key) =>
+      key !== "nodes" &&
+      !isDeepStrictEqual(previous?.[key as keyof PlanStatus], next[key as keyof PlanStatus]),
+  );
+  const entries = next.nodes.flatMap((entry) => {
+    const old = before.get(entry.name);
+    if (!old) return [`${entry.name}: new`];
+    const changed = [...new Set([...Object.keys(old), ...Object.keys(entry)])].filter(
+      (key) => !isDeepStrictEqual(old[key as keyof typeof old], entry[key as keyof typeof entry]),
+    );
+    if (changed.length === 0) return [];
+    const state = old.state === entry.state ? "" : ` ${old.state}→${entry.state}`;
+    return [`${entry.name}:${state} ${changed.filter((k) => k !== "state").join(",")}`.trimEnd()];
+  });
+  return [...fields, ...entries];
 }

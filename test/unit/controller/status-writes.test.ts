@@ -1,7 +1,7 @@
 // A status is written at once when anything but progress changed; progress alone (the nodes'
 // messages, a node going from its call to its reboot, verification and soak) waits until ten seconds
 // after the last write. The confirmation of an accepted upgrade call is written at once.
-import { statusWriteDue } from "../../../src/controller/status-writes.ts";
+import { statusChanges, statusWriteDue } from "../../../src/controller/status-writes.ts";
 import { anEntry, aStatus } from "../builders/plans.ts";
 
 const draining = (message: string) => aStatus(anEntry("w-1", "Draining", { message }));
@@ -58,6 +58,10 @@ describe("statusWriteDue", () => {
     expect(statusWriteDue(rebooting, soaking, lastWrite, lastWrite + 10_000)).toBe(true);
     const done = aStatus(anEntry("w-1", "Done", { ...called, finishedAt: "2026-12-01T00:01:00Z" }));
     expect(statusWriteDue(soaking, done, lastWrite, lastWrite + 1)).toBe(true);
+    // Its installer written, it sheds the call's record with the next write: a crash has it written again.
+    const settled = aStatus(anEntry("w-1", "Done", { finishedAt: "2026-12-01T00:01:00Z" }));
+    expect(statusWriteDue(done, settled, lastWrite, lastWrite + 1)).toBe(false);
+    expect(statusWriteDue(done, settled, lastWrite, lastWrite + 10_000)).toBe(true);
     const failed = aStatus(anEntry("w-1", "Failed", { ...called, reason: "RolledBack" }));
     expect(statusWriteDue(rebooting, failed, lastWrite, lastWrite + 1)).toBe(true);
     // The intent before the call is no progress: it is written at once.
@@ -85,5 +89,19 @@ describe("statusWriteDue", () => {
     expect(statusWriteDue(before, condition, lastWrite, lastWrite + 1)).toBe(true);
     // The first status of a plan.
     expect(statusWriteDue(undefined, before, lastWrite, lastWrite + 1)).toBe(true);
+  });
+
+  it("names what a write changes for the debug log: status fields, and each entry's state and fields", () => {
+    const before = aStatus(anEntry("w-1", "Draining"), anEntry("w-2", "Pending"));
+    const after = {
+      ...aStatus(anEntry("w-1", "Upgrading", { bootIdBefore: "boot-1" }), anEntry("w-2", "Pending")),
+      progress: "0/2",
+    };
+    expect(statusChanges(before, after)).toEqual(["progress", "w-1: Draining→Upgrading bootIdBefore"]);
+    expect(statusChanges(undefined, before)).toEqual([
+      ...Object.keys(before).filter((k) => k !== "nodes"),
+      "w-1: new",
+      "w-2: new",
+    ]);
   });
 });
