@@ -13,6 +13,7 @@
 // a machine whose upgrade failed before its reboot.
 import { isDeepStrictEqual } from "node:util";
 import type { PlanStatus } from "../api/v1alpha1/plan.ts";
+import { settledForm } from "../core/node-steps.ts";
 
 /** How often a status whose only change is progress is written. */
 export const progressWriteMs = 10_000;
@@ -26,18 +27,8 @@ const withoutProgress = (status: PlanStatus | undefined) => {
   return {
     ...rest,
     nodes: status.nodes.map(({ message: _message, ...entry }) => {
-      if (entry.state === "Done") {
-        // What a done node sheds once its installer is written: lost, it is written again.
-        const {
-          image: _i,
-          upgradeCalledAt: _u,
-          bootIdBefore: _b,
-          schematic: _s,
-          installedAt: _a,
-          ...kept
-        } = entry;
-        return kept;
-      }
+      // What a done node sheds once its installer is written: lost, it is written again.
+      if (entry.state === "Done") return settledForm(entry);
       if (!afterTheCall.has(entry.state)) return entry;
       const { finishedAt: _verified, ...called } = entry;
       return { ...called, state: "Upgrading" };

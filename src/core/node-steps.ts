@@ -514,6 +514,23 @@ function stepSoaking(
   };
 }
 
+type InFlightFields = "bootIdBefore" | "schematic" | "installedAt" | "image" | "upgradeCalledAt";
+
+/** A settled entry in its final form: without anything only a node in flight, or its installer's write, reads. */
+export function settledForm<T extends Partial<Pick<NodeStatus, InFlightFields>>>(
+  entry: T,
+): Omit<T, InFlightFields> {
+  const {
+    bootIdBefore: _boot,
+    schematic: _schematic,
+    installedAt: _installed,
+    image: _image,
+    upgradeCalledAt: _called,
+    ...settled
+  } = entry;
+  return settled;
+}
+
 /**
  * Settled entries as status keeps them: without what only a node in flight reads, so that one plan
  * of 5000 nodes stays well under etcd's limit on an object. The boot ID before the call and the
@@ -531,7 +548,8 @@ export function settleEntries(
   const settled = entries.map((entry) => {
     if (!settledStates.has(entry.state)) return entry;
     const { bootIdBefore: _boot, schematic: _schematic, installedAt: _installed, ...kept } = entry;
-    const { image, upgradeCalledAt: _called, ...written } = kept;
+    const written = settledForm(entry);
+    const image = entry.image;
     // Only a node this plan upgraded, its call confirmed, has an installer to write.
     if (entry.state !== "Done" || !image || !entry.upgradeCalledAt) return written;
     const node = byName.get(entry.name);
