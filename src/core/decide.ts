@@ -23,6 +23,7 @@ import { selectedNodes } from "./selection.ts";
 import { silenceStep } from "./silence.ts";
 import { startNodes } from "./start-nodes.ts";
 import {
+  keptOutOfSelection,
   lastKnownVersion,
   reconcileEntries,
   type TalosPass,
@@ -113,6 +114,7 @@ export function decide(obs: Observation): Decision {
     holds,
     effects,
     releasedNow(entries, byName, effects),
+    new Set(selected.map((n) => n.name)),
   );
   const settled = settleEntries(started.entries, byName, deleting);
   effects.add(settled);
@@ -280,16 +282,13 @@ function advanceInFlight(
     has: (stage) => ledger.has(stage),
     run: (stage, entry, boot) => ledger.run(stage, { name: entry.name, version: entry.version, step: boot }),
   };
-  return (
-    entries
-      .map((entry) => {
-        const result = stepNode(entry, byName.get(entry.name), obs.plan.spec, obs.now, hooks);
-        effects.add(result);
-        return result.entry;
-      })
-      // A node that left the selection stays only while in flight, or to report its failure.
-      .filter((e) => chosen.has(e.name) || activeStates.has(e.state) || e.state === "Failed")
-  );
+  return entries
+    .map((entry) => {
+      const result = stepNode(entry, byName.get(entry.name), obs.plan.spec, obs.now, hooks);
+      effects.add(result);
+      return result.entry;
+    })
+    .filter((e) => chosen.has(e.name) || keptOutOfSelection(e, byName, false));
 }
 
 /**
@@ -352,6 +351,7 @@ function startNew(
   hold: Verdict | undefined,
   effects: Effects,
   released: Set<string>,
+  selected: Set<string>,
 ): { entries: NodeStatus[]; verdict: Verdict } {
   const verdict = failedVerdict(entries, byName) ?? refusal ?? { kind: "progressing" };
   if (verdict.kind !== "progressing") return { entries, verdict };
@@ -362,7 +362,7 @@ function startNew(
   }
   if (!entries.some((e) => e.state === "Pending")) return { entries, verdict };
   if (hold) return { entries, verdict: hold };
-  const started = startNodes(entries, byName, obs, obs.now, released);
+  const started = startNodes(entries, byName, obs, obs.now, released, selected);
   effects.add(started);
   const waiting = started.hold && !started.entries.some((e) => activeStates.has(e.state));
   return {

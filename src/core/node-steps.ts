@@ -516,6 +516,17 @@ function stepSoaking(
 
 type InFlightFields = "bootIdBefore" | "schematic" | "installedAt" | "image" | "upgradeCalledAt";
 
+/**
+ * The installer a Done node still has to have named in its machine.install.image: only a node this
+ * plan upgraded, its call confirmed, has one.
+ */
+export function unwrittenInstaller(
+  entry: Pick<NodeStatus, "state" | "image" | "upgradeCalledAt">,
+): { image: string; upgradeCalledAt: string } | undefined {
+  const { state, image, upgradeCalledAt } = entry;
+  return state === "Done" && image && upgradeCalledAt ? { image, upgradeCalledAt } : undefined;
+}
+
 /** A settled entry in its final form: without anything only a node in flight, or its installer's write, reads. */
 export function settledForm<T extends Partial<Pick<NodeStatus, InFlightFields>>>(
   entry: T,
@@ -549,9 +560,8 @@ export function settleEntries(
     if (!settledStates.has(entry.state)) return entry;
     const { bootIdBefore: _boot, schematic: _schematic, installedAt: _installed, ...kept } = entry;
     const written = settledForm(entry);
-    const image = entry.image;
-    // Only a node this plan upgraded, its call confirmed, has an installer to write.
-    if (entry.state !== "Done" || !image || !entry.upgradeCalledAt) return written;
+    const image = unwrittenInstaller(entry)?.image;
+    if (!image) return written;
     const node = byName.get(entry.name);
     if (!node?.address || !node.talos.reachable) return kept;
     if (node.installImagePatched === image) return written;

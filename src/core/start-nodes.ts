@@ -36,13 +36,18 @@ class Starts {
     spec: PlanSpec,
     now: Date,
     released: Set<string>,
+    selected: Set<string>,
   ) {
     this.out = [...entries];
     this.byName = byName;
     this.spec = spec;
     this.now = now;
     this.released = released;
-    const workers = entries.filter((e) => e.role === "worker").length;
+    // The plan's workers: those it selects, and those out of it still in flight or failed (not one
+    // verified that stays only for its installer's write).
+    const workers = entries.filter(
+      (e) => e.role === "worker" && (selected.has(e.name) || !settledStates.has(e.state)),
+    ).length;
     this.budget = workerBudget(spec.rollout.maxUnavailable, workers);
     // Pulls run off the pass, at most a budget's worth at once across the plan's nodes.
     this.pullsUnderWay = entries.filter((e) => (byName.get(e.name)?.pulling?.length ?? 0) > 0).length;
@@ -139,8 +144,9 @@ export function startNodes(
   obs: Observation,
   now: Date,
   released: Set<string>,
+  selected: Set<string>,
 ): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[]; wakeAt?: number; hold?: Verdict } {
-  const starts = new Starts(entries, byName, obs.plan.spec, now, released);
+  const starts = new Starts(entries, byName, obs.plan.spec, now, released, selected);
   const controlPlanes = starts.out.filter((e) => e.role === "controlplane");
   const hold = controlPlanes.some((e) => !settledStates.has(e.state))
     ? controlPlaneTurn(starts, obs.etcd)

@@ -9,7 +9,7 @@ import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions, minorOf } from "../api/v1alpha1/version.ts";
 import type { NodeView } from "../model/observation.ts";
 import { imageTarget, installerFor, schematicDiffers } from "./image-targets.ts";
-import { activeStates } from "./node-steps.ts";
+import { activeStates, unwrittenInstaller } from "./node-steps.ts";
 import { currentStep, type PathCheck, upgradePath } from "./version-path.ts";
 
 type TalosSpec = NonNullable<PlanSpec["talos"]>;
@@ -96,21 +96,44 @@ interface EntryInput {
  * The entries for this pass: one per selected node, in upgrade order, then every node still in
  * flight or failed that left the selection (its labels changed, it was excluded, its Node was
  * deleted): a started node keeps its entry and its budget slot until it is verified or failed, and
- * a failed one keeps its entry until a retry.
+ * a failed one keeps its entry until a retry. A verified one whose Node is still there keeps its
+ * entry until its installer is written into its configuration, so that a later reinstall or reset
+ * of a node excluded mid-rollout boots the version it was upgraded to.
  */
 export function reconcileEntries(input: EntryInput): NodeStatus[] {
-  const { previous, selected, talosSpec, step, retry } = input;
+  const { previous, selected, byName, talosSpec, step, retry } = input;
   const previousByName = new Map(previous.map((e) => [e.name, e]));
   const entries = selected.map((node) =>
     entryFor(node, previousByName.get(node.name), talosSpec, step, retry),
   );
   const chosen = new Set(selected.map((n) => n.name));
-  // A failure stays, to be read, until a person asks for a retry: the plan must not move on past it.
-  const left = previous.filter(
-    (e) => !chosen.has(e.name) && (activeStates.has(e.state) || (e.state === "Failed" && !retry)),
-  );
+  const left = previous.filter((e) => !chosen.has(e.name) && keptOutOfSelection(e, byName, retry));
   // Among the others, in upgrade order: the order status keeps, which its stored form restores.
   return left.length === 0 ? entries : upgradeOrder([...entries, ...left]);
+}
+
+/**
+ * Whether the entry of a node that left the selection stays: in flight; failed, to be read, until
+ * a person asks for a retry (the plan must not move on past it); verified, its Node still there,
+ * until its installer is written.
+ */
+export function keptOutOfSelection(
+  entry: NodeStatus,
+  byName: Map<string, NodeView>,
+  retry: boolean,
+): boolean {
+  const node = byName.get(entry.name);
+  return (
+    activeStates.has(entry.state) ||
+    (entry.state === "Failed" && !retry) ||
+    (node !== undefined && installerDue(entry, node))
+  );
+}
+
+/** A Done entry's installer is still to be written into its node's configuration (this process has not). */
+function installerDue(entry: NodeStatus, node: NodeView): boolean {
+  const installer = unwrittenInstaller(entry)?.image;
+  return installer !== undefined && node.installImagePatched !== installer;
 }
 
 function entryFor(
@@ -144,6 +167,13 @@ function entryFor(
   // A node whose Talos version was never read (its API unreachable) is not done: it waits to be seen.
   if (version === undefined) return fresh("Pending", retried, step);
   const want = wanted(node, version, step, talosSpec);
+  // Verified on a step the plan has moved past (the next one of its path, or an edited target): the
+  // entry stays Done until that step's installer is written, so that a node that goes no further
+  // (excluded, out of its selection) names the version it runs. A new schematic on the same version
+  // re-pends it at once: a Done entry on the target would make the plan complete for a pass.
+  const movedOn = want === "ahead" || (want !== undefined && compareVersions(want, version) !== 0);
+  if (movedOn && existing?.state === "Done" && existing.version === version && installerDue(existing, node))
+    return existing;
   if (want === "ahead") {
     const {
       schematic: _s,
@@ -156,8 +186,7 @@ function entryFor(
     const stillDone = existing?.state === "Done" && existing.version === version;
     if (stillDone && samePool(existing, rule)) return existing;
     // An edit of its pool's rule does not drop the installer still to be written into its configuration.
-    const { image, upgradeCalledAt } = stillDone ? existing : {};
-    const unwritten = image && upgradeCalledAt ? { image, upgradeCalledAt } : {};
+    const unwritten = stillDone ? unwrittenInstaller(existing) : undefined;
     return { ...fresh("Done", `already at ${version}`), version, ...unwritten };
   }
   const schematicOnly = compareVersions(version, want) === 0;

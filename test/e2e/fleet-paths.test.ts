@@ -1,10 +1,12 @@
 // Paths real fleets take, end to end: a node back after its timeout, a Node deleted while its
-// machine reboots, a talosconfig rotated mid-rollout, and a CEL check pointed at a Secret.
+// machine reboots, a node excluded while it reboots, a talosconfig rotated mid-rollout, and a CEL
+// check pointed at a Secret.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { planLog } from "../../testkit/e2e/operator-log.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { installImage } from "../../testkit/fleet/machine-config.ts";
 
 describe("paths real fleets take, end to end", () => {
   let scenario: Scenario;
@@ -92,6 +94,40 @@ describe("paths real fleets take, end to end", () => {
     expect(scenario.recorder.upgradeCalls()[worker]).toBe(1);
     expect((await scenario.status()).nodes?.find((n) => n.name === worker)).toMatchObject({ state: "Done" });
     expect(await scenario.cordonedNodes()).toEqual([]);
+  }, 180_000);
+
+  it("a worker labelled exclude while it reboots: the plan finishes it, writes its installer, then lists it no more", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });
+    const worker = scenario.node("worker-1");
+    const machine = scenario.fleet.node(worker);
+    let labelled: Promise<unknown> | undefined;
+    machine.listen({
+      down: () => {
+        labelled ??= kubectl(["label", "node", worker, "upgrade.talos-operator.dev/exclude=true"]);
+      },
+    });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await waitUntil("worker-1 excluded while it reboots", async () => labelled !== undefined, {
+      timeoutMs: 90_000,
+      intervalMs: 50,
+    });
+    await labelled;
+    await scenario.waitFor("condition=Ready", 150);
+    expect(Object.values(scenario.recorder.upgradeCalls())).toEqual([1, 1, 1]);
+    expect(machine.version).toBe("v1.12.4");
+    expect(await scenario.cordonedNodes()).toEqual([]);
+    // Its configuration names the installer it now runs, though it left the plan mid-way: a later
+    // reinstall or reset boots v1.12.4, not the version it had.
+    const called = machine.upgrades.at(-1)?.image;
+    expect(called).toContain(":v1.12.4");
+    await waitUntil(
+      "worker-1's entry gone once its installer is written",
+      async () => {
+        const listed = (await scenario.status()).nodes?.some((n) => n.name === worker);
+        return !listed && installImage(scenario.fleet.machineConfig(machine)) === called;
+      },
+      { timeoutMs: 10_000, describe: () => `${installImage(scenario.fleet.machineConfig(machine))}` },
+    );
   }, 180_000);
 
   it("a talosconfig Secret rotated mid-rollout to a new client certificate: the next calls use it", async () => {

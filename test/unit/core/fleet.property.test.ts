@@ -133,8 +133,6 @@ function run(s: Scenario) {
   const hookLog: { run: string; node: string | undefined; job: string; tick: number }[] = [];
   const upgrades: { node: string; tick: number; image: string }[] = [];
   const excludedBeforeStart = new Set<string>();
-  /** Nodes excluded once the plan had started them: their installer is not written (see below). */
-  const excludedAfterStart = new Set<string>();
   const violations: string[] = [];
   const cordonedAfterFailure: string[] = [];
   let failed = false;
@@ -237,8 +235,6 @@ function run(s: Scenario) {
     if (tick === s.excludeAt) {
       if (!inFlight(excludeVictim) && excludeVictim.version === initial.get(excludeVictim.name))
         excludedBeforeStart.add(excludeVictim.name);
-      if (inFlight(excludeVictim) || upgrades.some((u) => u.node === excludeVictim.name))
-        excludedAfterStart.add(excludeVictim.name);
       excludeVictim.excluded = true;
     }
     if (tick === s.includeAgainAt) {
@@ -464,7 +460,6 @@ function run(s: Scenario) {
     plan,
     nodes,
     calls,
-    excludedAfterStart,
     hookLog,
     upgrades,
     violations,
@@ -585,17 +580,21 @@ it("holds the safety invariants on fleets that change under the plan, and comple
       if (!s.etcdBackup) expect(result.snapshotRuns).toBe(0);
       for (const n of result.nodes.filter((m) => m.exists)) {
         expect({ node: n.name, cordoned: n.unschedulable }).toEqual({ node: n.name, cordoned: false });
-        if (n.excluded) continue;
         // A node the plan upgraded names the installer it was last called with, for a later
-        // reinstall or reset, also where a crash lost the word that Talos took the call. Not one
-        // excluded after its start: the plan finishes its step, and drops its entry once it is
-        // verified, the write still to come with it.
+        // reinstall or reset, also where a crash lost the word that Talos took the call, and where
+        // it was excluded after its start or between two steps (the plan finishes its step and
+        // writes the installer). Not yet one excluded before its pool's new schematic reached it:
+        // verified on the target as the schematic was asked for, it is pending again at once, and
+        // the installer of the call it finished is not written (a known gap).
         const called = result.upgrades.findLast((u) => u.node === n.name)?.image;
-        if (!result.excludedAfterStart.has(n.name))
+        const schematicPending =
+          n.excluded && result.pooled && n.labels.pool === "gpu" && n.schematic !== gpuSchematic;
+        if (!schematicPending)
           expect({ node: n.name, installImage: n.installImage }).toEqual({
             node: n.name,
             installImage: called,
           });
+        if (n.excluded) continue;
         const ahead =
           rank(n.version) > rank(result.target) &&
           !(s.allowDowngrade && minor(n.version) === minor(result.target));

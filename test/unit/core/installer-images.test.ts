@@ -201,6 +201,55 @@ describe("the installer a verified node runs, in machine.install.image", () => {
     expect(d.actions).toEqual([{ kind: "patchInstallImage", node: "cp-1", address: "10.0.0.4", image }]);
   });
 
+  it("is written for a node excluded once it was started: its entry stays until then", () => {
+    const excludedNode = (extra = {}) =>
+      aNode("cp-1", {
+        version: "v1.13.1",
+        labels: { "upgrade.talos-operator.dev/exclude": "true" },
+        ...extra,
+      });
+    const other = aNode("cp-2", { version: "v1.13.1" });
+    const status = { conditions: [], history: [], nodes: [waiting] };
+    const spec = { talos: { version: "v1.13.1" } };
+    const pending = decide(anObservation(aPlan(spec, status), [excludedNode(), other]));
+    expect(pending.status.nodes.map((e) => [e.name, e.state, e.image])).toEqual([
+      ["cp-1", "Done", image],
+      ["cp-2", "Done", undefined],
+    ]);
+    expect(pending.actions).toEqual([
+      { kind: "patchInstallImage", node: "cp-1", address: "10.0.0.4", image },
+    ]);
+    const written = decide(
+      anObservation(aPlan(spec, status), [excludedNode({ installImagePatched: image }), other]),
+    );
+    expect(written.status.nodes.map((e) => e.name)).toEqual(["cp-2"]);
+    expect(written.actions).toEqual([]);
+    // A Node deleted meanwhile has no configuration to write: its entry goes.
+    expect(decide(anObservation(aPlan(spec, status), [other])).status.nodes.map((e) => e.name)).toEqual([
+      "cp-2",
+    ]);
+  });
+
+  it("is written for a node verified on a step before the target, before it is pending for the next", () => {
+    const step = `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.12.4`;
+    const onStep = { ...waiting, fromVersion: "v1.11.6", version: "v1.12.4", image: step };
+    const spec = { talos: { version: "v1.13.1" } };
+    const at = (extra = {}) => [aNode("cp-1", { version: "v1.12.4", ...extra })];
+    const status = { conditions: [], history: [], nodes: [onStep] };
+    const first = decide(anObservation(aPlan(spec, status), at()));
+    expect(first.status.nodes[0]).toMatchObject({ state: "Done", version: "v1.12.4", image: step });
+    expect(first.actions).toEqual([
+      { kind: "patchInstallImage", node: "cp-1", address: "10.0.0.4", image: step },
+    ]);
+    const next = decide(anObservation(aPlan(spec, status), at({ installImagePatched: step })));
+    expect(next.status.nodes[0]).toMatchObject({
+      state: "Pending",
+      fromVersion: "v1.12.4",
+      version: "v1.13.1",
+    });
+    expect(next.status.nodes[0]?.image).toBeUndefined();
+  });
+
   it("leaves alone nodes not upgraded by the plan, nodes in flight, and unreachable ones", () => {
     const { upgradeCalledAt: _c, ...uncalled } = done;
     expect(settleEntries([uncalled], node(), false)).toEqual({ entries: [settled], actions: [] });
