@@ -421,16 +421,16 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     // reads nothing of its own.
     const watchAsked =
       wasNext.has(name) || inputs.watched?.(address) !== undefined || inputs.watchOpening?.(address) === true;
+    const atRest = cached !== undefined && resting && sameBoot && isReady(node) && healthy(cached.facts);
     if (
-      cached &&
-      resting &&
-      sameBoot &&
-      isReady(node) &&
-      healthy(cached.facts) &&
+      atRest &&
       (!startsNext.has(name) || !watchAsked) &&
       age < factsTtlFor(name, inputs.factsTtlMs * restingTtlFactor)
     )
       return cached.facts;
+    // Past that, such a machine not about to start has its diagnostics read: its kubelet, Ready on
+    // the boot its facts were read on, says the boot and the status still stand.
+    const restingRead = atRest && !startsNext.has(name);
     // A machine whose watch stream was already open when its facts were last read has not
     // rebooted since (a reboot ends the stream). Under way, on a finished boot, the stream's status
     // stands in for reading boot and status again, within the same TTL; otherwise the boot is kept.
@@ -462,7 +462,8 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       diagnostics: !busy,
       watched: () => inputs.watched?.(address),
       // Or a stream opened since, whose MachineStatus is the one the facts were read with.
-      sameBoot: onStream || (cached !== undefined && sameBootStatus(cached.facts, watched)),
+      sameBoot: restingRead || onStream || (cached !== undefined && sameBootStatus(cached.facts, watched)),
+      ...(restingRead ? { statusKept: true } : {}),
     });
     const kept = cached?.facts.image;
     const rebooted = fresh.reachable && kept !== undefined && cached?.facts.bootId !== fresh.bootId;

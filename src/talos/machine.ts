@@ -232,6 +232,12 @@ interface FactsRead {
    * proves it. The boot ID is not read again.
    */
   sameBoot?: boolean;
+  /**
+   * With `sameBoot`, the status `known` has stands too: a machine at rest, RUNNING when last read,
+   * whose kubelet still reports that boot and is Ready, has not begun a sequence that does not end
+   * in a reboot. Only its diagnostics are read again.
+   */
+  statusKept?: boolean;
 }
 
 /**
@@ -262,7 +268,15 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
   try {
     const booted =
       read.sameBoot && known?.bootId !== undefined ? Promise.resolve(known.bootId) : bootId(client, node);
-    const [boot, status] = await Promise.all([booted, statusAlong(client, node, booted, read.watched)]);
+    const keptStage = read.sameBoot && read.statusKept ? known?.stage : undefined;
+    const status: Promise<MachineStatusView> = keptStage
+      ? Promise.resolve({
+          stage: keptStage,
+          ready: known?.ready ?? false,
+          ...(known?.statusCreatedAt ? { createdAt: known.statusCreatedAt } : {}),
+        })
+      : statusAlong(client, node, booted, read.watched);
+    const [boot, machine] = await Promise.all([booted, status]);
     const same = known?.reachable === true && known.bootId === boot && known.version !== undefined;
     const running = same
       ? Promise.resolve({ tag: known.version ?? "", platform: known.platform ?? "" })
@@ -271,7 +285,7 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
     // it): a boot still under way is not asked for them.
     const bootParts = same && known.stage === "RUNNING" ? known.image : undefined;
     const imageRead =
-      read.image === "fresh" || (read.image === "perBoot" && !bootParts && status.stage === "RUNNING")
+      read.image === "fresh" || (read.image === "perBoot" && !bootParts && machine.stage === "RUNNING")
         ? imageFacts(
             client,
             node,
@@ -289,9 +303,9 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
       version: v.tag,
       platform: v.platform,
       bootId: boot,
-      stage: status.stage,
-      ready: status.ready,
-      ...(status.createdAt ? { statusCreatedAt: status.createdAt } : {}),
+      stage: machine.stage,
+      ready: machine.ready,
+      ...(machine.createdAt ? { statusCreatedAt: machine.createdAt } : {}),
       diagnostics: active,
       ...(image ? { image } : {}),
     };

@@ -181,7 +181,13 @@ describe("observing a settled plan", () => {
     // worker 2 is read again although it rests, the healthy control plane is not.
     fleet.inject(w2.hostname, { diagnostics: [{ id: "address-overlap", message: "overlap" }] });
     try {
+      // A machine at rest, its kubelet Ready on the boot its facts were read on, has only its
+      // diagnostics read: that boot and its status stand.
+      const cpBefore = cp.calls.length;
       expect(byName(await callsDuring(() => pass(600_001))).every((c) => (c ?? 0) > 0)).toBe(true);
+      const cpRead = cp.calls.slice(cpBefore).filter((c) => !c.method.includes("/Etcd"));
+      expect(cpRead.map((c) => c.method.split("/").pop())).toEqual(["List"]);
+      expect(memory.facts.get(w2.hostname)?.facts.diagnostics).toEqual(["address-overlap: overlap"]);
       const [cpLater, , w2Later] = byName(await callsDuring(() => pass(661_001)));
       expect(cpLater).toBe(0);
       expect(w2Later).toBeGreaterThan(0);
