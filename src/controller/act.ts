@@ -298,8 +298,9 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         if (patched !== current) await applyConfiguration(ports.talosClient, action.address, patched);
         memory.installImages.set(action.node, action.image);
       } catch (error) {
-        // Asked again by the next pass until it is done.
+        // Unavailable: asked again by the next pass. Refused: said once, and not asked again.
         if (!(error instanceof TalosError) || error.unavailable) throw error;
+        memory.installImageRefusals.set(action.node, { image: action.image, message: error.message });
       }
       return undefined;
     }

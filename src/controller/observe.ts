@@ -78,6 +78,8 @@ export interface ShellMemory {
   upgradeErrors: Map<string, string>;
   /** The installer written into each node's machine.install.image by this process. */
   installImages: Map<string, string>;
+  /** An installer Talos refused to write into a node's configuration, and why. */
+  installImageRefusals: Map<string, { image: string; message: string }>;
   /** Configuration patches Talos refused, per node and component. */
   patchErrors: Map<string, Map<KubeComponent, string>>;
   /** Facts last read per node, and the machine watch's stream that was open when they were read. */
@@ -122,6 +124,7 @@ export function newShellMemory(): ShellMemory {
     upgradeErrors: new Map(),
     patchErrors: new Map(),
     installImages: new Map(),
+    installImageRefusals: new Map(),
     facts: new Map(),
     startsNext: new Set(),
     upgradeCalls: new Map(),
@@ -140,6 +143,7 @@ function forgetFailures(memory: ShellMemory, plan: Plan): void {
   // A retried node may be called again from the boot it failed on (an upgrade that never happened).
   memory.upgradeCalls.clear();
   memory.patchErrors.clear();
+  memory.installImageRefusals.clear();
   delete memory.manifestSyncError;
   for (const pulls of memory.pulls.values()) {
     for (const [image, pull] of pulls) if (pull.error) pulls.delete(image);
@@ -576,6 +580,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       ];
       const upgradeError = memory.upgradeErrors.get(name);
       const installImagePatched = memory.installImages.get(name);
+      const installImageRefused = memory.installImageRefusals.get(name);
       const patchErrors = memory.patchErrors.get(name);
       const address = internalIp(node);
       const [talosFacts, kubernetes] = await Promise.all([nodeFacts(node), kubernetesOf(node)]);
@@ -605,6 +610,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         ...(memory.draining.has(name) ? { draining: true } : {}),
         ...(upgradeError ? { upgradeError } : {}),
         ...(installImagePatched ? { installImagePatched } : {}),
+        ...(installImageRefused ? { installImageRefused } : {}),
         ...(kubeletVersion ? { kubeletVersion } : {}),
         ...(kubernetes ? { kubernetes } : {}),
         ...(patchErrors ? { patchErrors: Object.fromEntries(patchErrors) } : {}),

@@ -548,14 +548,16 @@ export function settledForm<T extends Partial<Pick<NodeStatus, InFlightFields>>>
  * schematic (the spec's, for the pool `override` names) go at once; the installer and the call's
  * time stay on a Done entry until that installer is named in the node's machine.install.image (so
  * that a later reinstall or reset boots this version), which is asked for on every pass until this
- * process has written it. Not while the plan is going away.
+ * process has written it or Talos refused it (said once in a Warning Event). Not while the plan
+ * is going away.
  */
 export function settleEntries(
   entries: NodeStatus[],
   byName: Map<string, NodeView>,
   deleting: boolean,
-): { entries: NodeStatus[]; actions: Action[] } {
+): { entries: NodeStatus[]; actions: Action[]; events: PlanEvent[] } {
   const actions: Action[] = [];
+  const events: PlanEvent[] = [];
   const settled = entries.map((entry) => {
     if (!settledStates.has(entry.state)) return entry;
     const { bootIdBefore: _boot, schematic: _schematic, installedAt: _installed, ...kept } = entry;
@@ -565,9 +567,23 @@ export function settleEntries(
     const node = byName.get(entry.name);
     if (!node?.address || !node.talos.reachable) return kept;
     if (node.installImagePatched === image) return written;
+    // Refused: said once, in the entry's reason (written at once) and a Warning, and not asked again.
+    const refused = node.installImageRefused;
+    if (refused?.image === image) {
+      events.push({
+        type: "Warning",
+        reason: Reason.ConfigPatchRefused,
+        message: `${entry.name}: Talos refused to name ${image} in machine.install.image (${refused.message}); a reinstall or reset boots the installer its configuration names`,
+      });
+      return {
+        ...written,
+        reason: Reason.ConfigPatchRefused,
+        message: "Talos refused to write its installer into machine.install.image",
+      };
+    }
     if (!deleting)
       actions.push({ kind: "patchInstallImage", node: entry.name, address: node.address, image });
     return kept;
   });
-  return { entries: settled, actions };
+  return { entries: settled, actions, events };
 }

@@ -130,10 +130,14 @@ export function keptOutOfSelection(
   );
 }
 
-/** A Done entry's installer is still to be written into its node's configuration (this process has not). */
+/** A Done entry's installer is still to be written into its node's configuration: this process has not, and Talos did not refuse it. */
 function installerDue(entry: NodeStatus, node: NodeView): boolean {
   const installer = unwrittenInstaller(entry)?.image;
-  return installer !== undefined && node.installImagePatched !== installer;
+  return (
+    installer !== undefined &&
+    node.installImagePatched !== installer &&
+    node.installImageRefused?.image !== installer
+  );
 }
 
 function entryFor(

@@ -124,6 +124,8 @@ export interface NodeView {
   patchErrors?: Partial<Record<KubeComponent, string>>;
   /** The installer this process last wrote into the node's machine.install.image. */
   installImagePatched?: string;
+  /** An installer Talos refused to write into the node's configuration, and why. */
+  installImageRefused?: { image: string; message: string };
   /** Talos refused the last upgrade call for a reason retrying will not change. */
   upgradeError?: string;
 }

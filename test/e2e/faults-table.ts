@@ -11,10 +11,10 @@ export type Step =
   | "upgrade call"
   | "reboot"
   | "verification"
+  | "installer write"
   | "Kubernetes pre-pull"
   | "control plane component"
-  | "kubelet"
-  | "not reached";
+  | "kubelet";
 
 /** When the test injects it. */
 export type Moment = "before the plan" | "when the node is cordoned" | "when the node is back up";
@@ -342,11 +342,11 @@ export const talosPhaseCases: FaultCase[] = [
     inject: { faults: { applyConfigurationError: refusal } },
     node: "cp-1",
     moment: "before the plan",
-    step: "not reached",
+    step: "installer write",
     expected: {
       planPhase: "Completed",
       reason: "Succeeded",
-      node: { state: "Done" },
+      node: { state: "Done", reason: "ConfigPatchRefused" },
       cordoned: [],
       laterNodes: "upgraded",
     },

@@ -1,6 +1,6 @@
 // Paths real fleets take, end to end: a node back after its timeout, a Node deleted while its
-// machine reboots, a node excluded while it reboots, a talosconfig rotated mid-rollout, and a CEL
-// check pointed at a Secret.
+// machine reboots, a node excluded while it reboots, an installer write Talos refuses, a
+// talosconfig rotated mid-rollout, and a CEL check pointed at a Secret.
 import { CoreV1Api } from "@kubernetes/client-node";
 import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
@@ -128,6 +128,40 @@ describe("paths real fleets take, end to end", () => {
       },
       { timeoutMs: 10_000, describe: () => `${installImage(scenario.fleet.machineConfig(machine))}` },
     );
+  }, 180_000);
+
+  it("Talos refuses to write a verified node's installer into its configuration: a Warning says so once, and the plan completes", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
+    const worker = scenario.node("worker-1");
+    const machine = scenario.fleet.node(worker);
+    scenario.fleet.inject(worker, { applyConfigurationError: "injected: the configuration is locked" });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("condition=Ready", 150);
+    expect(machine.version).toBe("v1.12.4");
+    // The uncordon is the action of the pass that writes Completed, so it lands just after.
+    await waitUntil("no cordon left", async () => (await scenario.cordonedNodes()).length === 0, {
+      timeoutMs: 10_000,
+    });
+    const refusal = async () =>
+      (await scenario.events()).filter(
+        (e) => e.reason === "ConfigPatchRefused" && e.message.includes(worker),
+      );
+    await waitUntil("the refusal's Warning", async () => (await refusal()).length > 0, { timeoutMs: 10_000 });
+    expect((await refusal())[0]?.message).toContain("injected: the configuration is locked");
+    // Said once: the entry no longer asks for the write, and Talos is not asked again.
+    const applied = () => machine.calls.filter((c) => c.method.endsWith("/ApplyConfiguration")).length;
+    await waitUntil(
+      "worker-1's entry without its installer and call record",
+      async () => {
+        const entry = (await scenario.status()).nodes?.find((n) => n.name === worker);
+        return entry?.upgradeCalledAt === undefined && entry?.reason === "ConfigPatchRefused";
+      },
+      { timeoutMs: 10_000 },
+    );
+    const asked = applied();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(applied()).toBe(asked);
+    expect(await refusal()).toHaveLength(1);
   }, 180_000);
 
   it("a talosconfig Secret rotated mid-rollout to a new client certificate: the next calls use it", async () => {

@@ -61,7 +61,10 @@ export const nodeStatusSchema = z.object({
   /** The spec.talos.overrides entry whose selector matched the node. */
   override: z.string().optional(),
   attempts: z.number().int().default(0),
-  /** Why the node failed, as a condition reason (RolledBack, NodeTimeout, DrainTimeout, ...). */
+  /**
+   * Why the node failed (RolledBack, NodeTimeout, DrainTimeout, ...), was skipped (AheadOfTarget),
+   * or, done, kept the installer it had in its configuration (ConfigPatchRefused).
+   */
   reason: z.string().optional(),
   message: z.string().default(""),
 });

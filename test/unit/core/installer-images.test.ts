@@ -250,12 +250,53 @@ describe("the installer a verified node runs, in machine.install.image", () => {
     expect(next.status.nodes[0]?.image).toBeUndefined();
   });
 
+  it("refused by Talos, is said once in a Warning Event and held no longer, on the target or before the next step", () => {
+    const refused = { installImageRefused: { image, message: "permission denied" } };
+    const settledNow = settleEntries([done], node(refused), false);
+    const saying = {
+      ...settled,
+      reason: "ConfigPatchRefused",
+      message: "Talos refused to write its installer into machine.install.image",
+    };
+    expect(settledNow.entries).toEqual([saying]);
+    // Said once: the entry, so written, asks for nothing and says nothing more.
+    expect(settleEntries([saying], node(refused), false)).toEqual({
+      entries: [saying],
+      actions: [],
+      events: [],
+    });
+    expect(settledNow.actions).toEqual([]);
+    expect(settledNow.events).toEqual([
+      {
+        type: "Warning",
+        reason: "ConfigPatchRefused",
+        message: `cp-1: Talos refused to name ${image} in machine.install.image (permission denied); a reinstall or reset boots the installer its configuration names`,
+      },
+    ]);
+    // Another installer than the one refused is still asked for.
+    const other = { installImageRefused: { image: "elsewhere/installer:v1", message: "no" } };
+    expect(settleEntries([done], node(other), false).actions).toHaveLength(1);
+    // A node verified on a step before the target goes on to the next.
+    const step = `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.12.4`;
+    const onStep = { ...waiting, fromVersion: "v1.11.6", version: "v1.12.4", image: step };
+    const status = { conditions: [], history: [], nodes: [onStep] };
+    const nodes = [
+      aNode("cp-1", { version: "v1.12.4", installImageRefused: { image: step, message: "no" } }),
+    ];
+    const d = decide(anObservation(aPlan({ talos: { version: "v1.13.1" } }, status), nodes));
+    expect(d.status.nodes[0]).toMatchObject({ state: "Pending", version: "v1.13.1" });
+  });
+
   it("leaves alone nodes not upgraded by the plan, nodes in flight, and unreachable ones", () => {
     const { upgradeCalledAt: _c, ...uncalled } = done;
-    expect(settleEntries([uncalled], node(), false)).toEqual({ entries: [settled], actions: [] });
+    expect(settleEntries([uncalled], node(), false)).toEqual({ entries: [settled], actions: [], events: [] });
     const verifying = { ...done, state: "Verifying" as const };
-    expect(settleEntries([verifying], node(), false)).toEqual({ entries: [verifying], actions: [] });
+    expect(settleEntries([verifying], node(), false)).toEqual({
+      entries: [verifying],
+      actions: [],
+      events: [],
+    });
     const away = node({ talos: { reachable: false, error: "connection refused" } });
-    expect(settleEntries([done], away, false)).toEqual({ entries: [waiting], actions: [] });
+    expect(settleEntries([done], away, false)).toEqual({ entries: [waiting], actions: [], events: [] });
   });
 });
