@@ -71,13 +71,24 @@ export function decide(obs: Observation): Decision {
 
   const deleting = plan.metadata.deletionTimestamp !== undefined;
   const selected = selectedNodes(obs.nodes, spec.nodeSelector);
+  const chosen = new Set(selected.map((n) => n.name));
   const byName = new Map(obs.nodes.map((n) => [n.name, n]));
   const talosPass = spec.talos ? fleetPass(spec.talos, selected, previous.nodes) : undefined;
   const windows = evaluateWindows(spec.maintenanceWindows, now);
-  const refusal = preflight({ obs, selected: new Set(selected.map((n) => n.name)), talosPass, windows });
+  const refusal = preflight({ obs, selected: chosen, talosPass, windows });
 
   const ledger = new HookLedger(plan, obs.hookJobs, now, { requested: retry, value: attempt });
-  const entries = talosEntries({ obs, previous, selected, byName, talosPass, retry, effects, ledger });
+  const entries = talosEntries({
+    obs,
+    previous,
+    selected,
+    chosen,
+    byName,
+    talosPass,
+    retry,
+    effects,
+    ledger,
+  });
   const failing = obs.gates.some((g) => !g.passing);
   const gatesFailingSince = failing ? (previous.gatesFailingSince ?? now.toISOString()) : undefined;
   const base = {
@@ -114,7 +125,7 @@ export function decide(obs: Observation): Decision {
     holds,
     effects,
     releasedNow(entries, byName, effects),
-    new Set(selected.map((n) => n.name)),
+    chosen,
   );
   const settled = settleEntries(started.entries, byName, deleting);
   effects.add(settled);
@@ -175,13 +186,15 @@ function talosEntries(input: {
   obs: Observation;
   previous: PlanStatus;
   selected: NodeView[];
+  /** The selected nodes' names. */
+  chosen: Set<string>;
   byName: Map<string, NodeView>;
   talosPass: TalosPass | undefined;
   retry: boolean;
   effects: Effects;
   ledger: HookLedger;
 }): NodeStatus[] {
-  const { obs, previous, selected, byName, talosPass, retry, effects, ledger } = input;
+  const { obs, previous, selected, chosen, byName, talosPass, retry, effects, ledger } = input;
   const spec = obs.plan.spec;
   const reconcile = (entries: NodeStatus[], again: boolean) =>
     reconcileEntries({
@@ -194,14 +207,7 @@ function talosEntries(input: {
     });
   const reconciled = talosPass && !talosPass.path.ok ? previous.nodes : reconcile(previous.nodes, retry);
   const before = new Map(reconciled.map((e) => [e.name, e.state]));
-  const advanced = advanceInFlight(
-    reconciled,
-    new Set(selected.map((n) => n.name)),
-    byName,
-    obs,
-    effects,
-    ledger,
-  );
+  const advanced = advanceInFlight(reconciled, chosen, byName, obs, effects, ledger);
   // A node verified in this pass is looked at again as the next pass would: its rule may have moved
   // on while it was under way (its pool given a new schematic), and the plan must not call itself
   // done for a pass in between.
