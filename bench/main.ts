@@ -26,6 +26,7 @@ const { values } = parseArgs({
     "talosctl-max-nodes": { type: "string", default: "100" },
     "pods-per-worker": { type: "string", default: "20" },
     "pod-termination-ms": { type: "string", default: "2000" },
+    "controllers-qps": { type: "string" },
     "no-talosctl": { type: "boolean", default: false },
     out: { type: "string", default: "bench-results.json" },
     help: { type: "boolean", default: false },
@@ -43,6 +44,8 @@ if (values.help) {
   --pods-per-worker 20         workload pods per worker (Deployments, StatefulSets, PDBs, a DaemonSet,
                                bare pods; the real controller-manager and scheduler); 0 for none
   --pod-termination-ms 2000    what a pod takes to stop once evicted (part of the ideal drain)
+  --controllers-qps N          the controller-manager's and scheduler's request rate (burst 2N); without
+                               it their defaults, 20 and 50, which pace how fast evicted pods come back
   --no-talosctl                leave the talosctl loop out
   --out bench-results.json
 `);
@@ -65,6 +68,8 @@ const podsPerWorker = Number(values["pods-per-worker"]);
 const workload =
   podsPerWorker > 0 ? { podsPerWorker, terminationMs: Number(values["pod-termination-ms"]) } : undefined;
 const drainMs = workload?.terminationMs ?? 0;
+const controllersQps =
+  values["controllers-qps"] === undefined ? undefined : Number(values["controllers-qps"]);
 
 const startedAt = new Date();
 const out = resolve(values.out);
@@ -86,6 +91,11 @@ say(
     ? `workloads: ${workload.podsPerWorker} pods per worker, ${workload.terminationMs} ms to stop (drainMs)`
     : "no workload pods: every drain is instant",
 );
+say(
+  controllersQps === undefined
+    ? "controller-manager and scheduler at their default request rates (20 and 50 per second)"
+    : `controller-manager and scheduler at ${controllersQps} requests per second (burst ${2 * controllersQps})`,
+);
 
 function results() {
   return {
@@ -98,6 +108,7 @@ function results() {
     },
     timing,
     workload: workload ?? "none",
+    controllersQps: controllersQps ?? "defaults",
     controlPlanes,
     idealFormula,
     othersNice,
@@ -138,6 +149,7 @@ for (const nodes of sizes) {
         timeoutMs: Math.max(900_000, ideal * 6),
         ...(workload ? { workload } : {}),
         operatorEntry,
+        ...(controllersQps === undefined ? {} : { controllersQps }),
       },
       say,
     );

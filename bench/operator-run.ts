@@ -32,6 +32,11 @@ export interface OperatorCase {
   workload?: WorkloadShape;
   /** The operator's built entry point (dist/src/main.js): what the image runs. */
   operatorEntry: string;
+  /**
+   * The request rate (`--kube-api-qps`, burst twice that) of the controller-manager and the
+   * scheduler; their own defaults (20 and 50) when left out.
+   */
+  controllersQps?: number;
 }
 
 export interface OperatorResult {
@@ -101,6 +106,9 @@ function auditPolicy(dir: string): string {
   return path;
 }
 
+const clientRate = (qps: number | undefined) =>
+  qps === undefined ? [] : [`--kube-api-qps=${qps}`, `--kube-api-burst=${2 * qps}`];
+
 const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 export async function runOperatorCase(c: OperatorCase, say: (line: string) => void): Promise<OperatorResult> {
@@ -110,7 +118,8 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     controllers: c.workload !== undefined,
     // Node leases are renewed rarely (below): the node lifecycle controller must not take that
     // for a lost node.
-    controllerManagerFlags: ["--node-monitor-grace-period=10m"],
+    controllerManagerFlags: ["--node-monitor-grace-period=10m", ...clientRate(c.controllersQps)],
+    schedulerFlags: clientRate(c.controllersQps),
     apiServerFlags: [`--audit-policy-file=${auditPolicy(dir)}`, `--audit-log-path=${auditLog}`],
   });
   for (const pid of plane.pids()) {

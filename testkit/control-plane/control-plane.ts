@@ -17,6 +17,8 @@ export interface ControlPlaneOptions {
   apiServerFlags?: string[];
   /** Extra kube-controller-manager flags, e.g. a shorter `--node-monitor-grace-period`. */
   controllerManagerFlags?: string[];
+  /** Extra kube-scheduler flags, e.g. its client's `--kube-api-qps`. */
+  schedulerFlags?: string[];
   /** Keep the data folder after stop() for post-mortems. */
   keepDir?: boolean;
   /** An audit policy (YAML): kube-apiserver then writes what it records to `auditLogPath`, as JSON lines. */
@@ -262,6 +264,7 @@ export class ControlPlane {
         `--secure-port=${this.ports.scheduler}`,
         `--cert-dir=${join(this.dir, "scheduler-certs")}`,
         "--leader-elect=false",
+        ...(this.options.schedulerFlags ?? []),
       ],
       () => httpsOk(`https://127.0.0.1:${this.ports.scheduler}/healthz`),
     );
