@@ -156,6 +156,7 @@ export function decide(obs: Observation): Decision {
     ...(kubernetes ? { kubernetes } : {}),
     hooks: ledger.status(settled.entries),
     ...(effects.etcdBackup ? { etcdBackup: effects.etcdBackup } : {}),
+    uncordoning: [...new Set(effects.actions.flatMap((a) => (a.kind === "uncordon" ? [a.node] : [])))],
   });
   const decision = withSilence(withNotifications(assembled, obs, previous, base.generation), obs, effects);
   return conclude(decision, verdict, effects, now, deleting);

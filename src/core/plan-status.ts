@@ -32,6 +32,8 @@ interface StatusInput {
   hooks?: PlanStatus["hooks"];
   /** The etcd snapshot as this pass leaves it; by default, as it was. */
   etcdBackup?: PlanStatus["etcdBackup"];
+  /** Nodes whose cordon this plan releases in this pass: it completes once they are seen uncordoned. */
+  uncordoning?: string[];
 }
 
 /** The status, and the pass's events with the closing Event of a finished plan after them. */
@@ -39,10 +41,14 @@ export function assembleStatus(input: StatusInput): { status: PlanStatus; events
   const { obs, generation, previous, entries, kubernetes } = input;
   const spec = obs.plan.spec;
   const summary = summarize(entries);
+  // Ready is not said while a cordon of the plan's is still on: the pass that verifies the last node
+  // writes its status before it uncordons it, and the next pass sees the uncordon.
+  const releasing = previous.phase !== "Completed" && (input.uncordoning?.length ?? 0) > 0;
   const completed =
     input.verdict.kind === "progressing" &&
     talosComplete(entries, spec.talos?.version) &&
-    (!spec.kubernetes || kubernetes?.done === true);
+    (!spec.kubernetes || kubernetes?.done === true) &&
+    !releasing;
   // A dry run's preview of the Kubernetes phase upgrades nothing.
   const upgradingKubernetes = kubernetes !== undefined && !kubernetes.done && !spec.dryRun;
   const kubernetesProgress = kubernetes ? kubernetesProgressOf(kubernetes, obs.nodes) : undefined;
@@ -145,6 +151,9 @@ function phaseOf(
     : "Pending";
 }
 
+const uncordoningText = (nodes: string[] | undefined) =>
+  nodes && nodes.length > 0 ? `; uncordoning ${nameList(nodes)}` : "";
+
 /** Ready's reason and message, which Reconciling and Stalled repeat when they are True. */
 function readyText(
   input: StatusInput,
@@ -163,7 +172,7 @@ function readyText(
         reason: Reason.Progressing,
         message: upgradingKubernetes
           ? `Kubernetes ${kubernetes?.version}: ${kubernetesProgress} nodes done, step ${kubernetes?.step}`
-          : `${summary.done}/${summary.total} nodes upgraded`,
+          : `${summary.done}/${summary.total} nodes upgraded${uncordoningText(input.uncordoning)}`,
       };
     case "paused":
       return { reason: Reason.Paused, message: "spec.paused is true: no new node is started" };

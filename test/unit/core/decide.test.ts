@@ -433,6 +433,38 @@ describe("one node's way through an upgrade", () => {
     expect(finished.events.map((e) => e.reason)).toEqual(["NodeUpgraded", "Succeeded"]);
   });
 
+  it("without a soak, is Ready only once the last node's uncordon is seen", () => {
+    const noSoak = aPlan(
+      { ...plan.spec, rollout: { ...plan.spec.rollout, soakTime: "0s" } },
+      upgrading({
+        upgradeCalledAt: t0.toISOString(),
+      }),
+    );
+    const back = aNode("cp-1", {
+      unschedulable: true,
+      version: "v1.12.4",
+      talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-1", stage: "RUNNING", ready: true },
+    });
+    const verified = decide(anObservation(noSoak, [back], { now: minutes(2) }));
+    expect(entry(verified)?.state).toBe("Done");
+    expect(kinds(verified)).toContain("uncordon:cp-1");
+    expect(verified.status.phase).toBe("UpgradingTalos");
+    expect(condition(verified, "Ready")).toMatchObject({
+      status: "False",
+      message: "1/1 nodes upgraded; uncordoning cp-1",
+    });
+    expect(verified.events.map((e) => e.reason)).toEqual(["NodeUpgraded"]);
+    const seen = decide(
+      anObservation(aPlan(noSoak.spec, verified.status), [{ ...back, unschedulable: false }], {
+        now: minutes(3),
+      }),
+    );
+    expect(kinds(seen)).not.toContain("uncordon:cp-1");
+    expect(seen.status.phase).toBe("Completed");
+    expect(condition(seen, "Ready")).toMatchObject({ status: "True", reason: "Succeeded" });
+    expect(seen.events.map((e) => e.reason)).toEqual(["Succeeded"]);
+  });
+
   it("moves a started node forward while another plan goes first, and starts no other node", () => {
     const called = upgrading({ upgradeCalledAt: t0.toISOString() });
     const back = aNode("cp-1", {

@@ -307,6 +307,10 @@ function run(s: Scenario) {
     });
     if (!s.etcdBackup && decision.actions.some((a) => a.kind === "etcdSnapshot"))
       violations.push(`an etcdSnapshot action at tick ${tick} in a plan without etcdBackup`);
+    // Ready is said once the plan's cordons are off, not in the pass that releases the last one.
+    const cordoned = present.filter((n) => n.unschedulable).map((n) => n.name);
+    if (decision.status.phase === "Completed" && plan.status?.phase !== "Completed" && cordoned.length > 0)
+      violations.push(`Completed at tick ${tick} with ${cordoned.join(", ")} still cordoned`);
     if (decision.status.phase === "Completed" && decision.actions.length === 0) {
       plan = { ...plan, status: decision.status };
       break;
