@@ -63,6 +63,24 @@ function template(
   };
 }
 
+/**
+ * Sends a create again when its connection was lost (an apiserver busy with 1000 nodes closed one
+ * mid-request); one that had landed answers 409 the second time. An answer with a status is final.
+ */
+async function created(create: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await create();
+      return;
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code === 409 && attempt > 1) return;
+      if (code !== undefined || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000 * attempt));
+    }
+  }
+}
+
 /** Creates the workloads and waits until every pod runs and is Ready. */
 export async function startWorkloads(
   kc: KubeConfig,
@@ -81,16 +99,18 @@ export async function startWorkloads(
   // The DaemonSet gives one pod per worker; a bare pod per 20 workers; the rest in sets of five.
   const bare = Math.max(1, Math.floor(workers / 20));
   const sets = Math.max(1, Math.round((shape.podsPerWorker * workers - workers - bare) / replicas));
-  await apps.createNamespacedDaemonSet({
-    namespace,
-    body: {
-      metadata: { name: "node-agent" },
-      spec: {
-        selector: { matchLabels: { app: "node-agent" } },
-        template: template("node-agent", fleet, shape.terminationMs, false),
+  await created(() =>
+    apps.createNamespacedDaemonSet({
+      namespace,
+      body: {
+        metadata: { name: "node-agent" },
+        spec: {
+          selector: { matchLabels: { app: "node-agent" } },
+          template: template("node-agent", fleet, shape.terminationMs, false),
+        },
       },
-    },
-  });
+    }),
+  );
   for (let i = 0; i < sets; i++) {
     const app = `app-${i}`;
     const spec = {
@@ -100,26 +120,35 @@ export async function startWorkloads(
     };
     // One set in four a StatefulSet (its pods replaced one by one, by ordinal).
     if (i % 4 === 3)
-      await apps.createNamespacedStatefulSet({
-        namespace,
-        body: {
-          metadata: { name: app },
-          spec: { ...spec, serviceName: app, podManagementPolicy: "Parallel" },
-        },
-      });
-    else await apps.createNamespacedDeployment({ namespace, body: { metadata: { name: app }, spec } });
+      await created(() =>
+        apps.createNamespacedStatefulSet({
+          namespace,
+          body: {
+            metadata: { name: app },
+            spec: { ...spec, serviceName: app, podManagementPolicy: "Parallel" },
+          },
+        }),
+      );
+    else
+      await created(() =>
+        apps.createNamespacedDeployment({ namespace, body: { metadata: { name: app }, spec } }),
+      );
     if (i % 2 === 0)
-      await policy.createNamespacedPodDisruptionBudget({
-        namespace,
-        body: { metadata: { name: app }, spec: { maxUnavailable: 1, selector: { matchLabels: { app } } } },
-      });
+      await created(() =>
+        policy.createNamespacedPodDisruptionBudget({
+          namespace,
+          body: { metadata: { name: app }, spec: { maxUnavailable: 1, selector: { matchLabels: { app } } } },
+        }),
+      );
   }
   for (let i = 0; i < bare; i++) {
     const app = `bare-${i}`;
-    await core.createNamespacedPod({
-      namespace,
-      body: { metadata: { name: app }, spec: template(app, fleet, shape.terminationMs, true).spec },
-    });
+    await created(() =>
+      core.createNamespacedPod({
+        namespace,
+        body: { metadata: { name: app }, spec: template(app, fleet, shape.terminationMs, true).spec },
+      }),
+    );
   }
   const pods = nodes + sets * replicas + bare;
   await waitUntil(`${pods} workload pods Ready`, async () => (await readyPods(core)) === pods, {
