@@ -73,6 +73,7 @@ it.each([
       "Role",
       "Service",
       "PodDisruptionBudget",
+      "FlowSchema",
     ]),
   );
   const applied = await kubectl(["apply", "--server-side", "--dry-run=server", "-f", "-"], stdout);

@@ -63,6 +63,10 @@ export async function prepareE2eCluster(plane: ControlPlane): Promise<E2eCluster
   // The manifest sync's grants stay in kube-system and cluster-wide; only their subject moves.
   const sync = readFileSync(join(deploy, "base", "rbac-manifests.yaml"), "utf8");
   kubectl(["apply", "-f", "-"], sync.replaceAll("namespace: talos-upgrade-system", "namespace: default"));
+  // The Lease FlowSchema, its subject and Lease namespace moved with the ServiceAccount: the
+  // benchmark's operator renews its Lease on an apiserver its drains keep busy.
+  const leases = readFileSync(join(deploy, "base", "flowschema.yaml"), "utf8");
+  kubectl(["apply", "-f", "-"], leases.replaceAll("talos-upgrade-system", "default"));
   const admin = new KubeConfig();
   admin.loadFromFile(plane.kubeconfigPath);
   const operatorKubeconfig = await serviceAccountKubeconfig(
