@@ -6,6 +6,7 @@ import { adminKubeConfig, uniqueName } from "../control-plane/shared-control-pla
 import { waitUntil } from "../control-plane/wait.ts";
 import { Fleet } from "./fleet.ts";
 import { Kubelets } from "./kubelet.ts";
+import { talosCordonedAnnotation } from "./machined-drain.ts";
 
 const ready = (node: V1Node) => node.status?.conditions?.find((c) => c.type === "Ready")?.status === "True";
 
@@ -172,6 +173,94 @@ describe("the kubelet stand-in", () => {
       { timeoutMs: 10_000 },
     );
     expect(seen).toContain(false);
+    expect(kubelets.errors).toEqual([]);
+  });
+  it("drains in a legacy upgrade as machined does, and lifts only its own cordon at boot", async () => {
+    const machine = fleet.node(`${prefix}worker-2`);
+    const labels = { app: "moved" };
+    const onMachine = { "kubernetes.io/hostname": machine.hostname };
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: "moved" },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { nodeSelector: onMachine, containers: [{ name: "app", image: "registry.invalid/app:1" }] },
+          },
+        },
+      },
+    });
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name: "bare" },
+        spec: { nodeName: machine.hostname, containers: [{ name: "app", image: "registry.invalid/app:1" }] },
+      },
+    });
+    const podsOn = async () =>
+      (
+        await core.listNamespacedPod({ namespace, fieldSelector: `spec.nodeName=${machine.hostname}` })
+      ).items.filter((p) => !p.metadata?.deletionTimestamp);
+    await waitUntil("both pods run on the machine", async () => (await podsOn()).length === 2, {
+      timeoutMs: 30_000,
+    });
+    const before = new Map((await podsOn()).map((p) => [p.metadata?.labels?.app ?? "bare", p.metadata?.uid]));
+
+    const seen = new Set<string>();
+    const watch = setInterval(async () => {
+      const node = await core.readNode({ name: machine.hostname }).catch(() => undefined);
+      if (node?.spec?.unschedulable)
+        seen.add(`cordoned:${node.metadata?.annotations?.[talosCordonedAnnotation]}`);
+    }, 50);
+    const bootBefore = machine.bootId;
+    machine.startLegacyUpgrade("v1.12.5", "test");
+    try {
+      await waitUntil(
+        "the machine booted its upgrade",
+        async () => machine.bootId !== bootBefore && machine.up,
+        {
+          timeoutMs: 30_000,
+        },
+      );
+      await waitUntil(
+        "machined lifted its own cordon",
+        async () => !(await core.readNode({ name: machine.hostname })).spec?.unschedulable,
+        { timeoutMs: 10_000 },
+      );
+    } finally {
+      clearInterval(watch);
+    }
+    expect([...seen]).toEqual(["cordoned:true"]);
+    const after = await core.readNode({ name: machine.hostname });
+    expect(after.metadata?.annotations?.[talosCordonedAnnotation]).toBeUndefined();
+    // The Deployment's pod was evicted (a replacement may run there since the uncordon); the bare pod stayed.
+    const uids = (await podsOn()).map((p) => p.metadata?.uid);
+    expect(uids).toContain(before.get("bare"));
+    expect(uids).not.toContain(before.get("moved"));
+    expect(machine.upgrades.at(-1)?.drainMs).toBeGreaterThan(0);
+
+    // A cordon machined did not set survives the next upgrade's boot.
+    await core.patchNode({
+      name: machine.hostname,
+      body: [{ op: "add", path: "/spec/unschedulable", value: true }],
+    });
+    const secondBoot = machine.bootId;
+    machine.startLegacyUpgrade("v1.12.6", "test");
+    await waitUntil("the machine booted again", async () => machine.bootId !== secondBoot && machine.up, {
+      timeoutMs: 30_000,
+    });
+    await waitUntil(
+      "the Node is Ready on the new boot",
+      async () =>
+        (await core.readNode({ name: machine.hostname })).status?.nodeInfo?.bootID === machine.bootId,
+      { timeoutMs: 10_000 },
+    );
+    const kept = await core.readNode({ name: machine.hostname });
+    expect(kept.spec?.unschedulable).toBe(true);
+    expect(kept.metadata?.annotations?.[talosCordonedAnnotation]).toBeUndefined();
     expect(kubelets.errors).toEqual([]);
   });
 });

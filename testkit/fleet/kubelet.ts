@@ -16,6 +16,7 @@ import {
 } from "@kubernetes/client-node";
 import type { Fleet } from "./fleet.ts";
 import { componentImages, kubeletVersion } from "./machine-config.ts";
+import { MachinedDrain } from "./machined-drain.ts";
 import type { SimNode } from "./node.ts";
 import { staticPodConfigVersion, staticPodImage } from "./resources.ts";
 
@@ -29,6 +30,11 @@ export interface KubeletOptions {
    * terminationGracePeriodSeconds; 0 (the default) stops it at once.
    */
   podTerminationMs?: number;
+  /**
+   * Whether machined cordons and drains a Node in the legacy upgrade sequence and uncordons its
+   * own cordon at boot, as Talos does (the default); false leaves the cluster to the caller.
+   */
+  machineDrains?: boolean;
 }
 
 /** Every Node of a simulated fleet carries its fleet's name, for node selectors in tests. */
@@ -111,12 +117,20 @@ export class Kubelets {
   readonly errors: unknown[] = [];
 
   private readonly fleet: Fleet;
+  private readonly machined: MachinedDrain | undefined;
 
   private constructor(fleet: Fleet, kubeconfig: KubeConfig, options: KubeletOptions) {
     this.fleet = fleet;
     this.core = kubeconfig.makeApiClient(CoreV1Api);
     this.leases = kubeconfig.makeApiClient(CoordinationV1Api);
-    this.options = { leaseRenewMs: 10_000, podReadyMs: 100, podTerminationMs: 0, ...options };
+    this.options = {
+      leaseRenewMs: 10_000,
+      podReadyMs: 100,
+      podTerminationMs: 0,
+      machineDrains: true,
+      ...options,
+    };
+    this.machined = this.options.machineDrains ? new MachinedDrain(this.core, () => this.stopped) : undefined;
     for (const node of fleet.nodes()) this.byName.set(node.hostname, node);
     this.informer = makeInformer<V1Pod>(kubeconfig, "/api/v1/pods", () =>
       this.core.listPodForAllNamespaces(),
@@ -138,6 +152,8 @@ export class Kubelets {
     });
     await kubelets.informer.start();
     for (const node of fleet.nodes()) {
+      const machined = kubelets.machined;
+      if (machined) node.drain = (n) => machined.cordonAndDrain(n.hostname);
       node.listen({ down: (n) => kubelets.serial(n.hostname, () => kubelets.shutDown(n)) });
       node.listen({ up: (n) => kubelets.serial(n.hostname, () => kubelets.bootUp(n)) });
       node.listen({ config: (n) => kubelets.serial(n.hostname, () => kubelets.reconfigure(n)) });
@@ -336,6 +352,7 @@ export class Kubelets {
     await this.postStatus(node, ready, ready ? undefined : "container runtime network not ready");
     await this.renewLease(node);
     if (!ready) return;
+    await this.machined?.uncordonOwn(node.hostname);
     for (const pod of this.podsOn(node)) {
       if (pod.metadata?.deletionTimestamp) await this.finishDeletion(pod);
       // A Job's pod runs once: one that ended, or runs still (an apid outage), is not started again.

@@ -48,7 +48,15 @@ export interface UpgradeRecord {
   stage: boolean;
   /** When the call was taken (ms since the epoch). */
   at: number;
+  /** How long the sequence's own cordon and drain took (the `drain` phase, with a cluster to drain in). */
+  drainMs?: number;
 }
+
+/**
+ * What machined does to the cluster in the legacy upgrade's `drain` phase (CordonAndDrainNode):
+ * set by the kubelet stand-in, absent for a fleet without Kubernetes (the phase then ends at once).
+ */
+export type MachineDrain = (node: SimNode) => Promise<void>;
 
 /** A machine's bootloader: as given, else sd-boot with SecureBoot and GRUB without. */
 export function bootloaderOf(identity: NodeIdentity): Bootloader {
@@ -221,6 +229,9 @@ const rebootPhases: [string, string][] = [
   ["reboot", "reboot"],
 ];
 
+/** One step of a sequence; one that returns a promise holds the sequence until it settles. */
+type SequenceStep = () => unknown;
+
 /** A boot: its ID, and its start to the nanosecond (no two boots of a machine share one). */
 function newBoot(): { id: string; startedNs: bigint } {
   return {
@@ -283,6 +294,8 @@ export class SimNode {
   readonly rebootModes: string[] = [];
   /** How late each timer of the upgrade and reboot sequences fired, in order. */
   readonly lag: TimerLag[] = [];
+  /** Talos' own cordon and drain, run by the legacy upgrade sequence before it stops the pods. */
+  drain: MachineDrain | undefined;
   private readonly timing: Timing;
   private readonly listeners: NodeListener[] = [];
   private timers = new Set<NodeJS.Timeout>();
@@ -429,15 +442,17 @@ export class SimNode {
   private runLegacyUpgrade(install: Installation, actorId: string, clock: SequenceClock): void {
     this.stage = "UPGRADING";
     this.ready = false;
-    const steps: (() => void)[] = [
+    const steps: SequenceStep[] = [
       () => this.events.emit(seq, { sequence: "upgrade", action: "START" }, actorId),
       () => this.emitStatus(actorId),
     ];
+    const record = this.upgrades.at(-1);
     for (const [name, taskName] of legacyUpgradePhases) {
       steps.push(() => {
         this.events.emit(phase, { phase: name, action: "START" }, actorId);
         this.events.emit(task, { task: taskName, action: "START" }, actorId);
         if (name === "upgrade") this.pendingInstall = install;
+        return name === "drain" ? this.drainNow(record) : undefined;
       });
       if (name === "reboot") break;
       steps.push(() => {
@@ -456,7 +471,7 @@ export class SimNode {
     this.stage = "UPGRADING";
     this.ready = false;
     this.stagedInstall = install;
-    const steps: (() => void)[] = [
+    const steps: SequenceStep[] = [
       () => this.events.emit(seq, { sequence: "stageUpgrade", action: "START" }, actorId),
       () => this.emitStatus(actorId),
     ];
@@ -482,7 +497,7 @@ export class SimNode {
   private runReboot(actorId: string, clock: SequenceClock): void {
     this.stage = "REBOOTING";
     this.ready = false;
-    const steps: (() => void)[] = [
+    const steps: SequenceStep[] = [
       () => this.events.emit(seq, { sequence: "reboot", action: "START" }, actorId),
       () => this.emitStatus(actorId),
       ...rebootPhases.map(([name, taskName]) => () => {
@@ -648,7 +663,24 @@ export class SimNode {
     }
   }
 
-  private runSteps(steps: (() => void)[], done: () => void, extraMs: number, clock: SequenceClock): void {
+  /** The `drain` phase: Talos' cordon and drain where there is a cluster; the time it took, on the upgrade's record. */
+  private async drainNow(record: UpgradeRecord | undefined): Promise<void> {
+    if (!this.drain) return;
+    const started = performance.now();
+    try {
+      await this.drain(this);
+    } catch (error) {
+      // Talos logs a failed eviction and goes on with the upgrade.
+      console.error(`${this.hostname}: drain: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (record) record.drainMs = performance.now() - started;
+  }
+
+  /**
+   * Runs a sequence's steps `stepMs` apart. A step that returns a promise (the drain, which waits
+   * on the cluster) holds the sequence until it settles; the sequence's clock restarts then.
+   */
+  private runSteps(steps: SequenceStep[], done: () => void, extraMs: number, clock: SequenceClock): void {
     let index = 0;
     const next = () => {
       if (this.stopped) return;
@@ -657,8 +689,15 @@ export class SimNode {
         this.later(extraMs, done, "step", clock);
         return;
       }
-      step();
-      this.later(this.timing.stepMs, next, "step", clock);
+      const waiting = step();
+      if (!(waiting instanceof Promise)) {
+        this.later(this.timing.stepMs, next, "step", clock);
+        return;
+      }
+      void waiting.then(() => {
+        clock.due = performance.now();
+        this.later(this.timing.stepMs, next, "step", clock);
+      });
     };
     next();
   }
