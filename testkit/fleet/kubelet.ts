@@ -30,11 +30,6 @@ export interface KubeletOptions {
    * terminationGracePeriodSeconds; 0 (the default) stops it at once.
    */
   podTerminationMs?: number;
-  /**
-   * Whether machined cordons and drains a Node in the legacy upgrade sequence and uncordons its
-   * own cordon at boot, as Talos does (the default); false leaves the cluster to the caller.
-   */
-  machineDrains?: boolean;
 }
 
 /** Every Node of a simulated fleet carries its fleet's name, for node selectors in tests. */
@@ -117,7 +112,7 @@ export class Kubelets {
   readonly errors: unknown[] = [];
 
   private readonly fleet: Fleet;
-  private readonly machined: MachinedDrain | undefined;
+  private readonly machined: MachinedDrain;
 
   private constructor(fleet: Fleet, kubeconfig: KubeConfig, options: KubeletOptions) {
     this.fleet = fleet;
@@ -127,10 +122,10 @@ export class Kubelets {
       leaseRenewMs: 10_000,
       podReadyMs: 100,
       podTerminationMs: 0,
-      machineDrains: true,
       ...options,
     };
-    this.machined = this.options.machineDrains ? new MachinedDrain(this.core, () => this.stopped) : undefined;
+    // machined's part: its cordon and drain in the legacy upgrade, its uncordon at boot.
+    this.machined = new MachinedDrain(this.core, () => this.stopped);
     for (const node of fleet.nodes()) this.byName.set(node.hostname, node);
     this.informer = makeInformer<V1Pod>(kubeconfig, "/api/v1/pods", () =>
       this.core.listPodForAllNamespaces(),
@@ -152,8 +147,7 @@ export class Kubelets {
     });
     await kubelets.informer.start();
     for (const node of fleet.nodes()) {
-      const machined = kubelets.machined;
-      if (machined) node.drain = (n) => machined.cordonAndDrain(n.hostname);
+      node.drain = (n) => kubelets.machined.cordonAndDrain(n.hostname);
       node.listen({ down: (n) => kubelets.serial(n.hostname, () => kubelets.shutDown(n)) });
       node.listen({ up: (n) => kubelets.serial(n.hostname, () => kubelets.bootUp(n)) });
       node.listen({ config: (n) => kubelets.serial(n.hostname, () => kubelets.reconfigure(n)) });
@@ -352,7 +346,7 @@ export class Kubelets {
     await this.postStatus(node, ready, ready ? undefined : "container runtime network not ready");
     await this.renewLease(node);
     if (!ready) return;
-    await this.machined?.uncordonOwn(node.hostname);
+    await this.machined.uncordonOwn(node.hostname);
     for (const pod of this.podsOn(node)) {
       if (pod.metadata?.deletionTimestamp) await this.finishDeletion(pod);
       // A Job's pod runs once: one that ended, or runs still (an apid outage), is not started again.
