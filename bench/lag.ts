@@ -19,8 +19,8 @@ export interface SimulatorLag {
   /** Each reboot timer (the machine down until apid answers), against rebootMs. */
   reboot: Lag;
   /**
-   * Each legacy upgrade (not staged), from the simulator taking it to apid answering again, against
-   * nodeCriticalMs.
+   * Each legacy upgrade (not staged), from the simulator taking it to apid answering again, less
+   * its own drain (the cluster's time, not the simulator's), against nodeCriticalMs.
    */
   upgrade: Lag;
   /**
@@ -34,7 +34,7 @@ export interface SimulatorLag {
 /** What the simulator recorded of one machine (SimNode's `lag` and `upgrades`), and when its apid came back. */
 export interface MachineTimes {
   lag: readonly TimerLag[];
-  upgrades: readonly { api: "legacy" | "lifecycle"; stage: boolean; at: number }[];
+  upgrades: readonly { api: "legacy" | "lifecycle"; stage: boolean; at: number; drainMs?: number }[];
   backAt: readonly number[];
 }
 
@@ -67,7 +67,7 @@ export function simulatorLag(
         const back = m.backAt.find((t) => t > u.at);
         if (back === undefined) return [];
         const last = m.lag.filter((l) => l.at > u.at && l.at <= back).at(-1);
-        return [{ late: Math.max(0, back - u.at - nominal), timers: last?.lateMs ?? 0 }];
+        return [{ late: Math.max(0, back - u.at - (u.drainMs ?? 0) - nominal), timers: last?.lateMs ?? 0 }];
       }),
   );
   return {

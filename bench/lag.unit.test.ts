@@ -91,6 +91,20 @@ describe("the simulator's lag in a case", () => {
     expect(lag.upgradeTimers).toMatchObject({ p99: 10, samples: 1 });
   });
 
+  it("leaves out of an upgrade's lag the time its own drain waited on the cluster", () => {
+    const machine = (drainMs?: number) => ({
+      lag: [],
+      upgrades: [
+        { api: "legacy" as const, stage: false, at: 10_000, ...(drainMs === undefined ? {} : { drainMs }) },
+      ],
+      backAt: [10_000 + nominal + 3_040],
+    });
+    expect(simulatorLag([machine(3_000)], 5_000, timing).upgrade).toMatchObject({ p99: 40, samples: 1 });
+    expect(simulatorLag([machine()], 5_000, timing).upgrade).toMatchObject({ p99: 3_040, samples: 1 });
+    // A drain longer than the whole upgrade took is no lag below zero.
+    expect(simulatorLag([machine(9_000)], 5_000, timing).upgrade).toMatchObject({ p99: 0 });
+  });
+
   it("has no percentiles without samples", () => {
     expect(lagOf([], 1_000)).toEqual({ samples: 0, nominalMs: 1_000 });
   });

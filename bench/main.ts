@@ -164,7 +164,14 @@ for (const nodes of sizes) {
     say(`\n${nodes} nodes: the talosctl loop`);
     const started = Date.now();
     const loop = await runTalosctlLoop(
-      { nodes, controlPlanes, timing, maxNodes: Number(values["talosctl-max-nodes"]) },
+      {
+        nodes,
+        controlPlanes,
+        timing,
+        maxNodes: Number(values["talosctl-max-nodes"]),
+        ...(workload ? { workload } : {}),
+        ...(controllersQps === undefined ? {} : { controllersQps }),
+      },
       say,
     );
     loopResults.push(loop);

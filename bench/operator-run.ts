@@ -5,38 +5,26 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi } from "@kubernetes/client-node";
 import { auditRequests, operatorUser } from "../testkit/control-plane/audit.ts";
-import { ControlPlane } from "../testkit/control-plane/control-plane.ts";
 import { prepareE2eCluster } from "../testkit/control-plane/e2e-cluster.ts";
 import { scratchDir } from "../testkit/control-plane/shared-control-plane.ts";
 import { waitUntil } from "../testkit/control-plane/wait.ts";
 import { startOperator } from "../testkit/e2e/operator-process.ts";
 import { budgetOf } from "../testkit/e2e/oracles.ts";
-import { Fleet } from "../testkit/fleet/fleet.ts";
-import { fleetLabel, Kubelets } from "../testkit/fleet/kubelet.ts";
-import type { Timing } from "../testkit/fleet/node.ts";
+import { fleetLabel } from "../testkit/fleet/kubelet.ts";
+import { type ClusterShape, startBenchCluster } from "./cluster.ts";
 import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
 import { counterTotal, gapsMs, idealMs, nodePhasesMs, parseProcUsage, percentile } from "./measures.ts";
 import { lowerPriority } from "./priority.ts";
-import { fromVersion, targetVersion } from "./versions.ts";
-import { startWorkloads, type WorkloadShape, type Workloads } from "./workloads.ts";
+import { targetVersion } from "./versions.ts";
+import type { Workloads } from "./workloads.ts";
 
-export interface OperatorCase {
-  nodes: number;
-  controlPlanes: number;
+export interface OperatorCase extends ClusterShape {
   maxUnavailable: number | string;
-  timing: Timing;
   timeoutMs: number;
-  /** Workload pods on the fleet; none when left out (every drain is instant). */
-  workload?: WorkloadShape;
   /** The operator's built entry point (dist/src/main.js): what the image runs. */
   operatorEntry: string;
-  /**
-   * The request rate (`--kube-api-qps`, burst twice that) of the controller-manager and the
-   * scheduler; their own defaults (20 and 50) when left out.
-   */
-  controllersQps?: number;
 }
 
 export interface OperatorResult {
@@ -106,59 +94,25 @@ function auditPolicy(dir: string): string {
   return path;
 }
 
-const clientRate = (qps: number | undefined) =>
-  qps === undefined ? [] : [`--kube-api-qps=${qps}`, `--kube-api-burst=${2 * qps}`];
-
 const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
 
 export async function runOperatorCase(c: OperatorCase, say: (line: string) => void): Promise<OperatorResult> {
   const dir = scratchDir("bench");
   const auditLog = join(dir, "audit.log");
-  const plane = await ControlPlane.start({
-    controllers: c.workload !== undefined,
-    // Node leases are renewed rarely (below): the node lifecycle controller must not take that
-    // for a lost node.
-    controllerManagerFlags: ["--node-monitor-grace-period=10m", ...clientRate(c.controllersQps)],
-    schedulerFlags: clientRate(c.controllersQps),
-    apiServerFlags: [`--audit-policy-file=${auditPolicy(dir)}`, `--audit-log-path=${auditLog}`],
-  });
-  for (const pid of plane.pids()) {
-    const notLowered = lowerPriority(pid);
-    if (notLowered) say(`  ${notLowered}`);
-  }
-  const admin = new KubeConfig();
-  admin.loadFromFile(plane.kubeconfigPath);
-  const kubectl = (args: string[], input?: string) =>
-    execFileSync("kubectl", ["--kubeconfig", plane.kubeconfigPath, ...args], {
-      encoding: "utf8",
-      maxBuffer: 256 * 1024 * 1024,
-      ...(input ? { input } : {}),
-    });
-  let fleet: Fleet | undefined;
-  let kubelets: Kubelets | undefined;
+  let operatorKubeconfig = "";
+  const cluster = await startBenchCluster(
+    {
+      ...c,
+      apiServerFlags: [`--audit-policy-file=${auditPolicy(dir)}`, `--audit-log-path=${auditLog}`],
+      prepare: async (plane) => {
+        operatorKubeconfig = (await prepareE2eCluster(plane)).operatorKubeconfig;
+      },
+    },
+    say,
+  );
+  const { plane, admin, kubectl, fleet, workloads } = cluster;
   let operator: ReturnType<typeof startOperator> | undefined;
   try {
-    const { operatorKubeconfig } = await prepareE2eCluster(plane);
-    const started = Date.now();
-    fleet = await Fleet.start({
-      controlPlanes: c.controlPlanes,
-      workers: c.nodes - c.controlPlanes,
-      talosVersion: fromVersion,
-      timing: c.timing,
-      namePrefix: "bench-",
-    });
-    kubelets = await Kubelets.start(fleet, admin, {
-      leaseRenewMs: 60_000,
-      podReadyMs: 100,
-      podTerminationMs: c.workload?.terminationMs ?? 0,
-    });
-    say(`  fleet of ${c.nodes} and its Nodes ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const workloads = c.workload
-      ? await startWorkloads(admin, fleet.name, c.nodes, c.nodes - c.controlPlanes, c.workload)
-      : undefined;
-    if (workloads)
-      say(`  ${workloads.pods} workload pods Ready in ${(workloads.readyInMs / 1000).toFixed(1)} s`);
-
     operator = startOperator({
       kubeconfig: operatorKubeconfig,
       talosconfig: await fleet.talosconfigFor("bench-operator"),
@@ -338,8 +292,6 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     };
   } finally {
     await operator?.stop();
-    await kubelets?.stop();
-    await fleet?.stop();
-    await plane.stop();
+    await cluster.stop();
   }
 }

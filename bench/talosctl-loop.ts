@@ -1,17 +1,20 @@
 // The baseline: what a person would script. A bash loop of the real `talosctl upgrade --wait`, one
-// node after another (control planes first), against a simulated fleet of the same size and timing.
+// node after another (control planes first), against a simulated fleet of the same size, timing
+// and workloads, in a cluster of its own. On the legacy path Talos drains the node itself.
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { scratchDir } from "../testkit/control-plane/shared-control-plane.ts";
 import { tool } from "../testkit/control-plane/tools.ts";
-import { Fleet, vanillaSchematic } from "../testkit/fleet/fleet.ts";
-import type { SimNode, Timing } from "../testkit/fleet/node.ts";
+import { vanillaSchematic } from "../testkit/fleet/fleet.ts";
+import type { SimNode } from "../testkit/fleet/node.ts";
+import { type ClusterShape, startBenchCluster } from "./cluster.ts";
 import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
-import { gapsMs, nodeCriticalMs, percentile } from "./measures.ts";
+import { gapsMs, idealMs, percentile } from "./measures.ts";
 import { othersNice } from "./priority.ts";
-import { fromVersion, targetVersion } from "./versions.ts";
+import { targetVersion } from "./versions.ts";
+import type { Workloads } from "./workloads.ts";
 
 const run = promisify(execFile);
 
@@ -34,19 +37,17 @@ export interface LoopResult {
   refused?: string;
   talosctlVersion: string;
   script: string;
+  /** The pods the fleet ran, and how long they took to start. */
+  workloads?: Workloads;
 }
 
 export async function runTalosctlLoop(
-  c: { nodes: number; controlPlanes: number; timing: Timing; maxNodes: number },
+  c: ClusterShape & { maxNodes: number },
   say: (line: string) => void,
 ): Promise<LoopResult> {
   const talosctl = tool("talosctl", "talosctl");
-  const fleet = await Fleet.start({
-    controlPlanes: c.controlPlanes,
-    workers: c.nodes - c.controlPlanes,
-    talosVersion: fromVersion,
-    timing: c.timing,
-  });
+  const cluster = await startBenchCluster(c, say);
+  const { fleet, workloads } = cluster;
   try {
     const talosconfig = await fleet.talosconfigFor("bench-talosctl");
     const targets = fleet.nodes().slice(0, Math.min(c.nodes, c.maxNodes));
@@ -96,7 +97,14 @@ export async function runTalosctlLoop(
       measuredWallMs,
       wallMs: extrapolated ? perNodeMs * c.nodes : measuredWallMs,
       extrapolated,
-      idealMs: c.nodes * nodeCriticalMs(c.timing),
+      // One node at a time, each drained by Talos itself.
+      idealMs: idealMs({
+        controlPlanes: c.controlPlanes,
+        workers: c.nodes - c.controlPlanes,
+        budget: 1,
+        timing: c.timing,
+        drainMs: c.workload?.terminationMs ?? 0,
+      }),
       perNodeMs,
       gapBackToCallMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), samples: gaps.length },
       talosCallsPerNode: calls.length / targets.length,
@@ -104,8 +112,9 @@ export async function runTalosctlLoop(
       ...(refused ? { refused } : {}),
       talosctlVersion: version,
       script,
+      ...(workloads ? { workloads } : {}),
     };
   } finally {
-    await fleet.stop();
+    await cluster.stop();
   }
 }
