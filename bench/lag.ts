@@ -83,6 +83,15 @@ export function simulatorLag(
   };
 }
 
+/** How long each legacy upgrade's own drain phase (machined's cordon and drain) took, from `since` on. */
+export function machineDrainsMs(machines: MachineTimes[], since: number): number[] {
+  return machines.flatMap((m) =>
+    m.upgrades.flatMap((u) =>
+      u.api === "legacy" && u.at >= since && u.drainMs !== undefined ? [u.drainMs] : [],
+    ),
+  );
+}
+
 /** The share of its nominal timing the simulator may lag by (p99) before a case's figures are refused. */
 export const lagLimit = 0.1;
 

@@ -2,7 +2,7 @@
 // draws from it, and the rule that refuses a case whose simulator lagged more than 10%.
 import { defaultTiming, loneWorker } from "../testkit/fleet/fleet.ts";
 import type { TimerLag } from "../testkit/fleet/node.ts";
-import { lagOf, lagRefusal, simulatorLag } from "./lag.ts";
+import { lagOf, lagRefusal, machineDrainsMs, simulatorLag } from "./lag.ts";
 import type { OperatorResult } from "./operator-run.ts";
 import { evaluateTargets, table } from "./report.ts";
 
@@ -105,6 +105,20 @@ describe("the simulator's lag in a case", () => {
     expect(simulatorLag([machine(9_000)], 5_000, timing).upgrade).toMatchObject({ p99: 0 });
   });
 
+  it("lists the drain phases of the legacy upgrades taken since the rollout's start", () => {
+    const machine = {
+      lag: [],
+      upgrades: [
+        { api: "legacy" as const, stage: false, at: 1_000, drainMs: 70 },
+        { api: "legacy" as const, stage: false, at: 10_000, drainMs: 3_100 },
+        { api: "lifecycle" as const, stage: false, at: 12_000 },
+        { api: "legacy" as const, stage: true, at: 13_000 },
+      ],
+      backAt: [],
+    };
+    expect(machineDrainsMs([machine], 5_000)).toEqual([3_100]);
+  });
+
   it("has no percentiles without samples", () => {
     expect(lagOf([], 1_000)).toEqual({ samples: 0, nominalMs: 1_000 });
   });
@@ -149,6 +163,7 @@ describe("refusing a case", () => {
       kubeRequestsByVerb: {},
       apiserverRequestsPerNode: 30,
       talosCallsPerNode: 18,
+      machineDrainMs: none,
       talosCallsByMethod: {},
       idleRssMiB: 110,
       peakRssMiB: 140,
@@ -175,7 +190,7 @@ describe("refusing a case", () => {
     expect(printed[1]?.trim()).toBe(`100        1  refused: ${refused}`);
     // Where the nodes' time and the machine's CPU went is printed still: it says why.
     expect(printed[3]).toBe(
-      "100 nodes, maxUnavailable 1, per node p50/p99 ms: start → upgrade call 4000/9000, call → back 2200/2600, back → verified -/-; CPU s over the 60.0 s rollout: kube-apiserver 40, operator 12",
+      "100 nodes, maxUnavailable 1, per node p50/p99 ms: start → upgrade call 4000/9000, call → back 2200/2600 (of it Talos' own drain -/-), back → verified -/-; CPU s over the 60.0 s rollout: kube-apiserver 40, operator 12",
     );
   });
 });

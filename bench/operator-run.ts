@@ -14,7 +14,7 @@ import { startOperator } from "../testkit/e2e/operator-process.ts";
 import { budgetOf } from "../testkit/e2e/oracles.ts";
 import { fleetLabel } from "../testkit/fleet/kubelet.ts";
 import { type ClusterShape, startBenchCluster } from "./cluster.ts";
-import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
+import { lagRefusal, machineDrainsMs, type SimulatorLag, simulatorLag } from "./lag.ts";
 import { counterTotal, gapsMs, idealMs, nodePhasesMs, parseProcUsage, percentile } from "./measures.ts";
 import { lowerPriority } from "./priority.ts";
 import { targetVersion } from "./versions.ts";
@@ -46,6 +46,8 @@ export interface OperatorResult {
     "toCall" | "toBack" | "toVerified",
     { p50?: number; p99?: number; max?: number; samples: number }
   >;
+  /** Talos' own drain phase in each upgrade the operator called (what it left machined to evict). */
+  machineDrainMs: { p50?: number; p99?: number; max?: number; samples: number };
   /** How far the simulator ran behind its own timing during the rollout. */
   simulatorLag: SimulatorLag;
   /** Why the case's figures are not to be trusted (the simulator lagged); absent when they are. */
@@ -226,11 +228,10 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     const verified = (status.nodes ?? []).flatMap((e) => (e.finishedAt ? [Date.parse(e.finishedAt)] : []));
     const startedAt = (status.nodes ?? []).flatMap((e) => (e.startedAt ? [Date.parse(e.startedAt)] : []));
     const back = [...backAt.values()].flat();
-    const lag = simulatorLag(
-      fleet.nodes().map((n) => ({ lag: n.lag, upgrades: n.upgrades, backAt: backAt.get(n.hostname) ?? [] })),
-      applied,
-      c.timing,
-    );
+    const machines = fleet
+      .nodes()
+      .map((n) => ({ lag: n.lag, upgrades: n.upgrades, backAt: backAt.get(n.hostname) ?? [] }));
+    const lag = simulatorLag(machines, applied, c.timing);
     const refused = lagRefusal(lag);
     const summarize = (gaps: number[]) => ({
       p50: percentile(gaps, 50),
@@ -277,6 +278,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
         toBack: summarize(phases.toBack),
         toVerified: summarize(phases.toVerified),
       },
+      machineDrainMs: summarize(machineDrainsMs(machines, applied)),
       simulatorLag: lag,
       ...(refused ? { refused } : {}),
       kubeRequestsPerNode: audit.requests / c.nodes,

@@ -146,7 +146,8 @@ export function table(
       ? `talosctl loop, ${l.nodes} nodes: refused: ${l.refused}`
       : `talosctl loop, ${l.nodes} nodes: ${s(l.measuredWallMs)} s for ${l.upgraded} node(s), ${s(l.perNodeMs)} s per node` +
         `${l.extrapolated ? `, ${s(l.wallMs)} s extrapolated to ${l.nodes} (*)` : ""}; ideal ${s(l.idealMs)} s; ` +
-        `back→call p50/p99 ${ms(l.gapBackToCallMs.p50)}/${ms(l.gapBackToCallMs.p99)} ms; ${l.talosCallsPerNode.toFixed(1)} Talos calls/node; ` +
+        `back→call p50/p99 ${ms(l.gapBackToCallMs.p50)}/${ms(l.gapBackToCallMs.p99)} ms; Talos' own drain p50/p99 ${ms(l.machineDrainMs.p50)}/${ms(l.machineDrainMs.p99)} ms; ` +
+        `${l.talosCallsPerNode.toFixed(1)} Talos calls/node; ` +
         `simulator lag, reboot ${describeLag(l.simulatorLag.reboot)}, upgrade ${describeLag(l.simulatorLag.upgrade)} ms`,
   );
   const phaseLines = results.map((r) => {
@@ -158,7 +159,8 @@ export function table(
       .join(", ");
     return (
       `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}, per node p50/p99 ms: start → upgrade call ${part(p.toCall)}, ` +
-      `call → back ${part(p.toBack)}, back → verified ${part(p.toVerified)}; CPU s over the ${s(r.wallMs)} s rollout: ${cpu}`
+      `call → back ${part(p.toBack)} (of it Talos' own drain ${part(r.machineDrainMs)}), back → verified ${part(p.toVerified)}; ` +
+      `CPU s over the ${s(r.wallMs)} s rollout: ${cpu}`
     );
   });
   return [

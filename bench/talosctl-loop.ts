@@ -10,7 +10,7 @@ import { tool } from "../testkit/control-plane/tools.ts";
 import { vanillaSchematic } from "../testkit/fleet/fleet.ts";
 import type { SimNode } from "../testkit/fleet/node.ts";
 import { type ClusterShape, startBenchCluster } from "./cluster.ts";
-import { lagRefusal, type SimulatorLag, simulatorLag } from "./lag.ts";
+import { lagRefusal, machineDrainsMs, type SimulatorLag, simulatorLag } from "./lag.ts";
 import { gapsMs, idealMs, percentile } from "./measures.ts";
 import { othersNice } from "./priority.ts";
 import { targetVersion } from "./versions.ts";
@@ -31,6 +31,8 @@ export interface LoopResult {
   /** The machine's apid answering again → the loop's next upgrade call (talosctl's own verification). */
   gapBackToCallMs: { p50?: number; p99?: number; samples: number };
   talosCallsPerNode: number;
+  /** Talos' own drain phase in each upgrade: the loop's drains. */
+  machineDrainMs: { p50?: number; p99?: number; samples: number };
   /** How far the simulator ran behind its own timing during the loop. */
   simulatorLag: SimulatorLag;
   /** Why the loop's figures are not to be trusted (the simulator lagged); absent when they are. */
@@ -83,11 +85,9 @@ export async function runTalosctlLoop(
     const calls = fleet.nodes().flatMap((n) => n.calls.filter((x) => x.caller === "bench-talosctl"));
     const calledAt = calls.filter((x) => x.method === "/machine.MachineService/Upgrade").map((x) => x.at);
     const gaps = gapsMs([...backAt.values()].flat(), calledAt);
-    const lag = simulatorLag(
-      targets.map((n) => ({ lag: n.lag, upgrades: n.upgrades, backAt: backAt.get(n) ?? [] })),
-      started,
-      c.timing,
-    );
+    const machines = targets.map((n) => ({ lag: n.lag, upgrades: n.upgrades, backAt: backAt.get(n) ?? [] }));
+    const lag = simulatorLag(machines, started, c.timing);
+    const drains = machineDrainsMs(machines, started);
     const refused = lagRefusal(lag);
     const perNodeMs = measuredWallMs / targets.length;
     const extrapolated = targets.length < c.nodes;
@@ -108,6 +108,7 @@ export async function runTalosctlLoop(
       perNodeMs,
       gapBackToCallMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), samples: gaps.length },
       talosCallsPerNode: calls.length / targets.length,
+      machineDrainMs: { p50: percentile(drains, 50), p99: percentile(drains, 99), samples: drains.length },
       simulatorLag: lag,
       ...(refused ? { refused } : {}),
       talosctlVersion: version,

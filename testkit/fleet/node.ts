@@ -452,7 +452,8 @@ export class SimNode {
         this.events.emit(phase, { phase: name, action: "START" }, actorId);
         this.events.emit(task, { task: taskName, action: "START" }, actorId);
         if (name === "upgrade") this.pendingInstall = install;
-        return name === "drain" ? this.drainNow(record) : undefined;
+        // Without a cluster the phase has nothing to do, and the sequence keeps its plain timers.
+        return name === "drain" && this.drain ? this.drainNow(this.drain, record) : undefined;
       });
       if (name === "reboot") break;
       steps.push(() => {
@@ -663,12 +664,11 @@ export class SimNode {
     }
   }
 
-  /** The `drain` phase: Talos' cordon and drain where there is a cluster; the time it took, on the upgrade's record. */
-  private async drainNow(record: UpgradeRecord | undefined): Promise<void> {
-    if (!this.drain) return;
+  /** The `drain` phase in a cluster: machined's cordon and drain; the time it took goes on the upgrade's record. */
+  private async drainNow(drain: MachineDrain, record: UpgradeRecord | undefined): Promise<void> {
     const started = performance.now();
     try {
-      await this.drain(this);
+      await drain(this);
     } catch (error) {
       // Talos logs a failed eviction and goes on with the upgrade.
       console.error(`${this.hostname}: drain: ${error instanceof Error ? error.message : String(error)}`);
