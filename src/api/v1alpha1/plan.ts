@@ -245,11 +245,22 @@ const rollout = z.object({
   soakTime: duration.default("0s").describe("Wait after each node or batch is verified."),
 });
 
+// Talos ≤ 1.12's own upgrade sequence (MachineService.Upgrade) drains the node after the
+// operator's call whatever these say; users who turn the drain off or narrow it must know.
 const drain = z.object({
-  enabled: z.boolean().default(true),
+  enabled: z
+    .boolean()
+    .default(true)
+    .describe(
+      "False: the node is cordoned, not drained. On Talos ≤ 1.12 (MachineService.Upgrade) Talos then drains it itself in its upgrade sequence: every pod but mirror, unmanaged and DaemonSet pods, for up to 5 minutes; Talos ≥ 1.13 does not.",
+    ),
   timeout: duration.default("10m"),
   deleteEmptyDirData: z.boolean().default(true),
-  podSelector: labelSelector.optional(),
+  podSelector: labelSelector
+    .optional()
+    .describe(
+      "A Kubernetes label selector (empty selects everything): only these pods are evicted by the operator. On Talos ≤ 1.12 Talos' own upgrade sequence evicts the rest (but mirror, unmanaged and DaemonSet pods) after the call.",
+    ),
 });
 
 const celCheck = z.object({
