@@ -44,16 +44,19 @@ export function assembleStatus(input: StatusInput): { status: PlanStatus; events
   // Ready is not said while a cordon of the plan's is still on: the pass that verifies the last node
   // writes its status before it uncordons it, and the next pass sees the uncordon.
   const releasing = previous.phase !== "Completed" && (input.uncordoning?.length ?? 0) > 0;
-  const completed =
+  const otherwiseComplete =
     input.verdict.kind === "progressing" &&
     talosComplete(entries, spec.talos?.version) &&
-    (!spec.kubernetes || kubernetes?.done === true) &&
-    !releasing;
+    (!spec.kubernetes || kubernetes?.done === true);
+  const completed = otherwiseComplete && !releasing;
+  // Ready names the cordons only where they hold the plan back: mid-rollout a node's uncordon is
+  // its own last step, and naming it there would cost each node one more status write.
+  const holding = otherwiseComplete && releasing ? input.uncordoning : undefined;
   // A dry run's preview of the Kubernetes phase upgrades nothing.
   const upgradingKubernetes = kubernetes !== undefined && !kubernetes.done && !spec.dryRun;
   const kubernetesProgress = kubernetes ? kubernetesProgressOf(kubernetes, obs.nodes) : undefined;
   const phase = phaseOf(input, summary, completed, upgradingKubernetes);
-  const ready = readyText(input, summary, completed, upgradingKubernetes, kubernetesProgress);
+  const ready = readyText(input, summary, completed, holding, upgradingKubernetes, kubernetesProgress);
   const finished = phase === "Completed" || phase === "Failed";
   const transition = finished && previous.phase !== phase;
   const activity = activityOf({
@@ -159,6 +162,7 @@ function readyText(
   input: StatusInput,
   summary: Summary,
   completed: boolean,
+  holding: string[] | undefined,
   upgradingKubernetes: boolean,
   kubernetesProgress: string | undefined,
 ): ReadyText {
@@ -172,7 +176,7 @@ function readyText(
         reason: Reason.Progressing,
         message: upgradingKubernetes
           ? `Kubernetes ${kubernetes?.version}: ${kubernetesProgress} nodes done, step ${kubernetes?.step}`
-          : `${summary.done}/${summary.total} nodes upgraded${uncordoningText(input.uncordoning)}`,
+          : `${summary.done}/${summary.total} nodes upgraded${uncordoningText(holding)}`,
       };
     case "paused":
       return { reason: Reason.Paused, message: "spec.paused is true: no new node is started" };

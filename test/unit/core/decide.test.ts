@@ -465,6 +465,35 @@ describe("one node's way through an upgrade", () => {
     expect(seen.events.map((e) => e.reason)).toEqual(["Succeeded"]);
   });
 
+  it("mid-rollout, does not name a node's uncordon in Ready: the next pass would write again only to drop it", () => {
+    const noSoak = aPlan(
+      { ...plan.spec, rollout: { ...plan.spec.rollout, soakTime: "0s" } },
+      upgrading({
+        upgradeCalledAt: t0.toISOString(),
+      }),
+    );
+    const back = aNode("cp-1", {
+      unschedulable: true,
+      version: "v1.12.4",
+      talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-1", stage: "RUNNING", ready: true },
+    });
+    const verified = decide(anObservation(noSoak, [back, aNode("worker-1")], { now: minutes(2) }));
+    expect(kinds(verified)).toContain("uncordon:cp-1");
+    const message = condition(verified, "Ready")?.message;
+    expect(message).toMatch(/^1\/2 nodes upgraded/);
+    expect(message).not.toContain("uncordoning");
+    const seen = decide(
+      anObservation(
+        aPlan(noSoak.spec, verified.status),
+        [{ ...back, unschedulable: false }, aNode("worker-1")],
+        {
+          now: minutes(3),
+        },
+      ),
+    );
+    expect(condition(seen, "Ready")?.message).toBe(message);
+  });
+
   it("moves a started node forward while another plan goes first, and starts no other node", () => {
     const called = upgrading({ upgradeCalledAt: t0.toISOString() });
     const back = aNode("cp-1", {
