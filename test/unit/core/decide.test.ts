@@ -433,18 +433,21 @@ describe("one node's way through an upgrade", () => {
     expect(finished.events.map((e) => e.reason)).toEqual(["NodeUpgraded", "Succeeded"]);
   });
 
-  it("without a soak, is Ready only once the last node's uncordon is seen", () => {
-    const noSoak = aPlan(
+  /** A plan with no soak whose cp-1 took its upgrade call, and cp-1 back on the new version, still cordoned. */
+  const calledWithoutSoak = () => ({
+    noSoak: aPlan(
       { ...plan.spec, rollout: { ...plan.spec.rollout, soakTime: "0s" } },
-      upgrading({
-        upgradeCalledAt: t0.toISOString(),
-      }),
-    );
-    const back = aNode("cp-1", {
+      upgrading({ upgradeCalledAt: t0.toISOString() }),
+    ),
+    back: aNode("cp-1", {
       unschedulable: true,
       version: "v1.12.4",
       talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-1", stage: "RUNNING", ready: true },
-    });
+    }),
+  });
+
+  it("without a soak, is Ready only once the last node's uncordon is seen", () => {
+    const { noSoak, back } = calledWithoutSoak();
     const verified = decide(anObservation(noSoak, [back], { now: minutes(2) }));
     expect(entry(verified)?.state).toBe("Done");
     expect(kinds(verified)).toContain("uncordon:cp-1");
@@ -466,17 +469,7 @@ describe("one node's way through an upgrade", () => {
   });
 
   it("mid-rollout, does not name a node's uncordon in Ready: the next pass would write again only to drop it", () => {
-    const noSoak = aPlan(
-      { ...plan.spec, rollout: { ...plan.spec.rollout, soakTime: "0s" } },
-      upgrading({
-        upgradeCalledAt: t0.toISOString(),
-      }),
-    );
-    const back = aNode("cp-1", {
-      unschedulable: true,
-      version: "v1.12.4",
-      talos: { reachable: true, version: "v1.12.4", bootId: "cp-1-boot-1", stage: "RUNNING", ready: true },
-    });
+    const { noSoak, back } = calledWithoutSoak();
     const verified = decide(anObservation(noSoak, [back, aNode("worker-1")], { now: minutes(2) }));
     expect(kinds(verified)).toContain("uncordon:cp-1");
     const message = condition(verified, "Ready")?.message;
