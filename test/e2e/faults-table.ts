@@ -255,6 +255,26 @@ export const talosPhaseCases: FaultCase[] = [
   },
   {
     phase: "Talos",
+    fault: "machinedKubeRefused",
+    inject: { faults: { machinedKubeRefused: true } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "upgrade call",
+    spec: short,
+    expected: {
+      planPhase: "Failed",
+      reason: "NodeTimeout",
+      node: {
+        state: "Failed",
+        reason: "NodeTimeout",
+        message: "not back on v1.12.4 within 5s (last seen REBOOTING on ",
+      },
+      cordoned: ["worker-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
     fault: "neverReturns",
     inject: { faults: { neverReturns: true } },
     node: "worker-1",

@@ -141,6 +141,11 @@ export interface Faults {
   etcdLearner?: boolean;
   /** The kubelet does not report Ready after boot. */
   kubeletNotReady?: boolean;
+  /**
+   * The apiserver refuses machined's kubelet credentials (an expired client certificate): the
+   * legacy upgrade's `drain` phase cannot list the Node's pods, and the sequence fails there.
+   */
+  machinedKubeRefused?: boolean;
   /** ApplyConfiguration fails with this message. */
   applyConfigurationError?: string;
   /** This control plane component's mirror pod never becomes Ready (a bad flag, a crash loop). */
@@ -300,6 +305,13 @@ export class SimNode {
   private readonly listeners: NodeListener[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
+  /** A sequence holds machined's lock: from its start to its failure, or to the next boot. */
+  private inSequence = false;
+
+  /** Whether a sequence holds machined's lock now (a failed one has let it go, whatever its stage says). */
+  get sequenceRunning(): boolean {
+    return this.inSequence;
+  }
 
   constructor(identity: NodeIdentity, version: string, timing: Timing, cmdline?: string[]) {
     this.identity = identity;
@@ -432,7 +444,9 @@ export class SimNode {
     this.later(
       this.timing.sequenceDelayMs,
       () => {
-        if (this.stage === "RUNNING" && this.up) sequence(clock);
+        if (this.inSequence || !this.up) return;
+        this.inSequence = true;
+        sequence(clock);
       },
       "step",
       clock,
@@ -452,8 +466,11 @@ export class SimNode {
         this.events.emit(phase, { phase: name, action: "START" }, actorId);
         this.events.emit(task, { task: taskName, action: "START" }, actorId);
         if (name === "upgrade") this.pendingInstall = install;
+        if (name !== "drain") return undefined;
+        if (this.faults.machinedKubeRefused)
+          return Promise.reject(new Error(`cannot get pods for node ${this.hostname}: Unauthorized`));
         // Without a cluster the phase has nothing to do, and the sequence keeps its plain timers.
-        return name === "drain" && this.drain ? this.drainNow(this.drain, record) : undefined;
+        return this.drain ? this.drainNow(this.drain, record) : undefined;
       });
       if (name === "reboot") break;
       steps.push(() => {
@@ -461,7 +478,49 @@ export class SimNode {
         this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
       });
     }
-    this.runSteps(steps, () => this.goDown(actorId, clock), this.timing.installMs, clock);
+    this.runSteps(
+      steps,
+      () => this.goDown(actorId, clock),
+      this.timing.installMs,
+      clock,
+      (error) =>
+        // The drain is the sequence's first phase: the only one here that can fail.
+        this.sequenceFailed("upgrade", 1, legacyUpgradePhases[0] as [string, string], error, actorId),
+    );
+  }
+
+  /**
+   * A task failed, as machined reports it: the task, phase and sequence stop, then a FATAL error
+   * that MachineStatus shows as REBOOTING. The upgrade API's sequence reboots nothing on failure:
+   * the machine keeps running its version, with its pods, and takes the next sequence asked of it.
+   */
+  private sequenceFailed(
+    sequence: string,
+    phaseNumber: number,
+    [phaseName, taskName]: [string, string],
+    error: unknown,
+    actorId: string,
+  ): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.events.emit(task, { task: taskName, action: "STOP" }, actorId);
+    this.events.emit(phase, { phase: phaseName, action: "STOP" }, actorId);
+    this.events.emit(seq, { sequence, action: "STOP" }, actorId);
+    this.events.emit(
+      seq,
+      {
+        sequence,
+        action: "NOOP",
+        error: {
+          code: "FATAL",
+          message: `sequence failed: error running phase ${phaseNumber} in ${sequence} sequence: task 1/1: failed, ${reason}`,
+        },
+      },
+      actorId,
+    );
+    this.pendingInstall = undefined;
+    this.stage = "REBOOTING";
+    this.inSequence = false;
+    this.emitStatus(actorId);
   }
 
   /**
@@ -619,6 +678,7 @@ export class SimNode {
   }
 
   private emitBoot(_actorId: string): void {
+    this.inSequence = false;
     this.stage = "BOOTING";
     this.ready = false;
     this.events.emit(seq, { sequence: "boot", action: "START" });
@@ -664,23 +724,31 @@ export class SimNode {
     }
   }
 
-  /** The `drain` phase in a cluster: machined's cordon and drain; the time it took goes on the upgrade's record. */
+  /**
+   * The `drain` phase in a cluster: machined's cordon and drain; the time it took goes on the
+   * upgrade's record. Evictions that fail are only logged (the hook's part); a cordon or pod list
+   * that fails rejects, and fails the sequence.
+   */
   private async drainNow(drain: MachineDrain, record: UpgradeRecord | undefined): Promise<void> {
     const started = performance.now();
     try {
       await drain(this);
-    } catch (error) {
-      // Talos logs a failed eviction and goes on with the upgrade.
-      console.error(`${this.hostname}: drain: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      if (record) record.drainMs = performance.now() - started;
     }
-    if (record) record.drainMs = performance.now() - started;
   }
 
   /**
    * Runs a sequence's steps `stepMs` apart. A step that returns a promise (the drain, which waits
    * on the cluster) holds the sequence until it settles; the sequence's clock restarts then.
    */
-  private runSteps(steps: SequenceStep[], done: () => void, extraMs: number, clock: SequenceClock): void {
+  private runSteps(
+    steps: SequenceStep[],
+    done: () => void,
+    extraMs: number,
+    clock: SequenceClock,
+    failed: (error: unknown) => void = () => undefined,
+  ): void {
     let index = 0;
     const next = () => {
       if (this.stopped) return;
@@ -694,10 +762,15 @@ export class SimNode {
         this.later(this.timing.stepMs, next, "step", clock);
         return;
       }
-      void waiting.then(() => {
-        clock.due = performance.now();
-        this.later(this.timing.stepMs, next, "step", clock);
-      });
+      waiting.then(
+        () => {
+          clock.due = performance.now();
+          this.later(this.timing.stepMs, next, "step", clock);
+        },
+        (error: unknown) => {
+          if (!this.stopped) failed(error);
+        },
+      );
     };
     next();
   }

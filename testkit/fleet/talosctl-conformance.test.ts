@@ -247,6 +247,34 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     expect(node.version).toBe("v1.12.4");
   });
 
+  it("a legacy upgrade whose drain phase fails: talosctl reports the sequence error, the node keeps its version", async () => {
+    const node = fleet.node("cp-3");
+    const bootId = node.bootId;
+    fleet.inject("cp-3", { machinedKubeRefused: true });
+    const before = node.calls.length;
+    try {
+      const failed = await upgrade(node.address, image("v1.13.0")).then(
+        () => undefined,
+        (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ""}${error.stderr ?? ""}`,
+      );
+      expect(failed).toContain("sequence: upgrade action: NOOP error: [code: sequence failed:");
+      expect(failed).toContain("cannot get pods for node cp-3: Unauthorized");
+      expect(failed).toContain("message: FATAL]");
+      expect(node.version).toBe("v1.12.4");
+      expect(node.bootId).toBe(bootId);
+      expect(node.stage).toBe("REBOOTING");
+      // talosctl gives up at the sequence error: it does not call again.
+      const upgrades = node.calls.slice(before).filter((c) => c.method === "/machine.MachineService/Upgrade");
+      expect(upgrades).toHaveLength(1);
+    } finally {
+      fleet.inject("cp-3", { machinedKubeRefused: false });
+    }
+    // machined's lock is free again: the next upgrade runs, and reboots.
+    const { stdout, stderr } = await upgrade(node.address, image("v1.13.0"));
+    expect(stdout + stderr).toContain("post check passed");
+    expect(node.version).toBe("v1.13.0");
+  });
+
   it("upgrade with an image that does not exist fails at pull time and leaves the node alone", async () => {
     const worker = fleet.node("worker-2");
     const version = worker.version;
