@@ -172,7 +172,8 @@ export const machineService: ServiceImplementation = {
       // FORCE came with Talos v1.12; an older machine does not know the mode.
       if (mode === "FORCE" && compareVersions(node.version, "v1.12.0") < 0)
         throw new RpcError(status.INVALID_ARGUMENT, `unsupported reboot mode ${mode}`);
-      if (node.sequenceRunning) throw new RpcError(status.FAILED_PRECONDITION, "a sequence is already running");
+      if (node.sequenceRunning)
+        throw new RpcError(status.FAILED_PRECONDITION, "a sequence is already running");
       node.rebootModes.push(mode);
       const actorId = randomUUID();
       node.startReboot(actorId);
