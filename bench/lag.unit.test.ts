@@ -1,7 +1,7 @@
 // The simulator's lag (bench/lag.ts): what SimNode records of a late timer, the figures the bench
 // draws from it, and the rule that refuses a case whose simulator lagged more than 10%.
 import { defaultTiming, loneWorker } from "../testkit/fleet/fleet.ts";
-import type { TimerLag } from "../testkit/fleet/node.ts";
+import { legacyUpgradeSteps, type TimerLag } from "../testkit/fleet/node.ts";
 import { lagOf, lagRefusal, machineDrainsMs, simulatorLag } from "./lag.ts";
 import type { OperatorResult } from "./operator-run.ts";
 import { evaluateTargets, table } from "./report.ts";
@@ -26,14 +26,14 @@ describe("the simulator's record of its timers", () => {
     expect(reboots).toHaveLength(1);
     expect(reboots[0]?.nominalMs).toBe(20);
     expect(reboots[0]?.lateMs).toBeGreaterThanOrEqual(70);
-    // The reboot sequence's other timers: the delay after the answer, one after each of its six
-    // steps, and the last before it goes down.
-    expect(node.lag.filter((l) => l.timer === "step")).toHaveLength(8);
+    // The reboot sequence's other timers: the delay after the answer, one after each of its 21
+    // steps (its start and status, ten phases' starts and nine stops), and the last before it goes down.
+    expect(node.lag.filter((l) => l.timer === "step")).toHaveLength(23);
   });
 
   it("keeps a sequence on its own clock: a timer held back by a busy loop does not push back the rest", async () => {
     const steady = { ...defaultTiming, sequenceDelayMs: 20, stepMs: 5, installMs: 50, rebootMs: 300 };
-    const nominalMs = 20 + 21 * 5 + 50 + 300;
+    const nominalMs = 20 + legacyUpgradeSteps * 5 + 50 + 300;
     const node = loneWorker("v1.12.4", steady);
     const up = new Promise<number>((resolve) => node.listen({ up: () => resolve(performance.now()) }));
     const calledAt = performance.now();

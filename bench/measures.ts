@@ -1,13 +1,6 @@
 // The benchmark's arithmetic, kept pure: the ideal time of a rollout, percentiles, the gap from a
 // node verified to the next upgrade call, and counts read from the apiserver's metrics and audit log.
-import type { Timing } from "../testkit/fleet/node.ts";
-
-/**
- * Steps of the simulator's legacy upgrade sequence (MachineService.Upgrade, testkit/fleet/node.ts):
- * sequence start and machine status, then nine phases with a start and a stop step and the reboot
- * phase's start: 2 + 9 × 2 + 1. Each is followed by `stepMs`; the install (`installMs`) comes last.
- */
-export const legacyUpgradeSteps = 21;
+import { legacyUpgradeSteps, type Timing } from "../testkit/fleet/node.ts";
 
 /**
  * Simulated time one node takes on the legacy path, from the upgrade call until its apid answers
@@ -19,8 +12,7 @@ export function nodeCriticalMs(
   return timing.sequenceDelayMs + legacyUpgradeSteps * timing.stepMs + timing.installMs + timing.rebootMs;
 }
 
-export const idealFormula =
-  "ideal = (controlPlanes + ceil(workers / budget)) × (drainMs + sequenceDelayMs + 21 × stepMs + installMs + rebootMs)";
+export const idealFormula = `ideal = (controlPlanes + ceil(workers / budget)) × (drainMs + sequenceDelayMs + ${legacyUpgradeSteps} × stepMs + installMs + rebootMs)`;
 
 /**
  * The least time any tool could take: control planes one at a time, then the workers in waves of
@@ -44,6 +36,23 @@ export function percentile(samples: number[], p: number): number | undefined {
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1];
+}
+
+/** A sample's p50, p99 and max, and how many it has. */
+export interface Spread {
+  p50?: number;
+  p99?: number;
+  max?: number;
+  samples: number;
+}
+
+export function spread(samples: number[]): Spread {
+  return {
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: percentile(samples, 100),
+    samples: samples.length,
+  };
 }
 
 /**

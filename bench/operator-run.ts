@@ -15,7 +15,15 @@ import { budgetOf } from "../testkit/e2e/oracles.ts";
 import { fleetLabel } from "../testkit/fleet/kubelet.ts";
 import { type ClusterShape, startBenchCluster } from "./cluster.ts";
 import { lagRefusal, machineDrainsMs, type SimulatorLag, simulatorLag } from "./lag.ts";
-import { counterTotal, gapsMs, idealMs, nodePhasesMs, parseProcUsage, percentile } from "./measures.ts";
+import {
+  counterTotal,
+  gapsMs,
+  idealMs,
+  nodePhasesMs,
+  parseProcUsage,
+  type Spread,
+  spread,
+} from "./measures.ts";
 import { lowerPriority } from "./priority.ts";
 import { targetVersion } from "./versions.ts";
 import type { Workloads } from "./workloads.ts";
@@ -38,16 +46,13 @@ export interface OperatorResult {
   idealMs: number;
   wallOverIdeal: number;
   /** Status finishedAt (the operator verified a node) → the next node's startedAt (its cordon). */
-  gapVerifiedToStartMs: { p50?: number; p99?: number; max?: number; samples: number };
+  gapVerifiedToStartMs: Spread;
   /** The machine's apid answering again after its reboot → the next upgrade call. */
-  gapBackToCallMs: { p50?: number; p99?: number; max?: number; samples: number };
+  gapBackToCallMs: Spread;
   /** Where each node's time went (measures.ts, nodePhasesMs). */
-  phasesMs: Record<
-    "toCall" | "toBack" | "toVerified",
-    { p50?: number; p99?: number; max?: number; samples: number }
-  >;
+  phasesMs: Record<"toCall" | "toBack" | "toVerified", Spread>;
   /** Talos' own drain phase in each upgrade the operator called (what it left machined to evict). */
-  machineDrainMs: { p50?: number; p99?: number; max?: number; samples: number };
+  machineDrainMs: Spread;
   /** How far the simulator ran behind its own timing during the rollout. */
   simulatorLag: SimulatorLag;
   /** Why the case's figures are not to be trusted (the simulator lagged); absent when they are. */
@@ -233,12 +238,6 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       .map((n) => ({ lag: n.lag, upgrades: n.upgrades, backAt: backAt.get(n.hostname) ?? [] }));
     const lag = simulatorLag(machines, applied, c.timing);
     const refused = lagRefusal(lag);
-    const summarize = (gaps: number[]) => ({
-      p50: percentile(gaps, 50),
-      p99: percentile(gaps, 99),
-      max: percentile(gaps, 100),
-      samples: gaps.length,
-    });
     const entries = new Map((status.nodes ?? []).map((e) => [e.name, e]));
     const at = (time?: string) => (time ? Date.parse(time) : undefined);
     const phases = nodePhasesMs(
@@ -271,14 +270,14 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       wallMs,
       idealMs: ideal,
       wallOverIdeal: wallMs / ideal,
-      gapVerifiedToStartMs: summarize(gapsMs(verified, startedAt)),
-      gapBackToCallMs: summarize(gapsMs(back, calledAt)),
+      gapVerifiedToStartMs: spread(gapsMs(verified, startedAt)),
+      gapBackToCallMs: spread(gapsMs(back, calledAt)),
       phasesMs: {
-        toCall: summarize(phases.toCall),
-        toBack: summarize(phases.toBack),
-        toVerified: summarize(phases.toVerified),
+        toCall: spread(phases.toCall),
+        toBack: spread(phases.toBack),
+        toVerified: spread(phases.toVerified),
       },
-      machineDrainMs: summarize(machineDrainsMs(machines, applied)),
+      machineDrainMs: spread(machineDrainsMs(machines, applied)),
       simulatorLag: lag,
       ...(refused ? { refused } : {}),
       kubeRequestsPerNode: audit.requests / c.nodes,

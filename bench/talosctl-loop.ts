@@ -11,7 +11,7 @@ import { vanillaSchematic } from "../testkit/fleet/fleet.ts";
 import type { SimNode } from "../testkit/fleet/node.ts";
 import { type ClusterShape, startBenchCluster } from "./cluster.ts";
 import { lagRefusal, machineDrainsMs, type SimulatorLag, simulatorLag } from "./lag.ts";
-import { gapsMs, idealMs, percentile } from "./measures.ts";
+import { gapsMs, idealMs, type Spread, spread } from "./measures.ts";
 import { othersNice } from "./priority.ts";
 import { targetVersion } from "./versions.ts";
 import type { Workloads } from "./workloads.ts";
@@ -29,10 +29,10 @@ export interface LoopResult {
   idealMs: number;
   perNodeMs: number;
   /** The machine's apid answering again → the loop's next upgrade call (talosctl's own verification). */
-  gapBackToCallMs: { p50?: number; p99?: number; samples: number };
+  gapBackToCallMs: Spread;
   talosCallsPerNode: number;
   /** Talos' own drain phase in each upgrade: the loop's drains. */
-  machineDrainMs: { p50?: number; p99?: number; samples: number };
+  machineDrainMs: Spread;
   /** How far the simulator ran behind its own timing during the loop. */
   simulatorLag: SimulatorLag;
   /** Why the loop's figures are not to be trusted (the simulator lagged); absent when they are. */
@@ -106,9 +106,9 @@ export async function runTalosctlLoop(
         drainMs: c.workload?.terminationMs ?? 0,
       }),
       perNodeMs,
-      gapBackToCallMs: { p50: percentile(gaps, 50), p99: percentile(gaps, 99), samples: gaps.length },
+      gapBackToCallMs: spread(gaps),
       talosCallsPerNode: calls.length / targets.length,
-      machineDrainMs: { p50: percentile(drains, 50), p99: percentile(drains, 99), samples: drains.length },
+      machineDrainMs: spread(drains),
       simulatorLag: lag,
       ...(refused ? { refused } : {}),
       talosctlVersion: version,

@@ -164,6 +164,7 @@ export const machineService: ServiceImplementation = {
       // With `stage`, Talos runs its stageUpgrade sequence: the install happens in the next boot.
       node.startLegacyUpgrade(installation(fleet, node, image, resolved.version, "legacy"), actorId, {
         stage: Boolean(request.stage),
+        rebootMode: request.rebootMode === "POWERCYCLE" ? "POWERCYCLE" : "DEFAULT",
       });
       return { ack: "Upgrade request received", actorId };
     },
@@ -176,7 +177,7 @@ export const machineService: ServiceImplementation = {
         throw new RpcError(status.FAILED_PRECONDITION, "a sequence is already running");
       node.rebootModes.push(mode);
       const actorId = randomUUID();
-      node.startReboot(actorId);
+      node.startReboot(actorId, mode);
       return { actorId };
     },
     Rollback: ({ node }) => {

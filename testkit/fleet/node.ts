@@ -214,25 +214,51 @@ const task = "machine.TaskEvent";
 const status = "machine.MachineStatusEvent";
 const serviceEvent = "machine.ServiceStateEvent";
 
-const legacyUpgradePhases: [string, string][] = [
-  ["drain", "cordonAndDrainNode"],
+/** MachineService.Upgrade's reboot modes. */
+export type UpgradeRebootMode = "DEFAULT" | "POWERCYCLE";
+
+/** A sequence's phase and its one task, as machined names them in its events. */
+type Phase = [phase: string, task: string];
+
+/** Pods, then services, stop; mounts and volumes are torn down (Talos names the unmount phase two ways). */
+const stopPhases = (unmount: "unmount" | "umount"): Phase[] => [
   ["cleanup", "stopAllPods"],
   ["dbus", "stopDBus"],
-  ["stopServices", "stopServicesEphemeral"],
-  ["unmount", "unmountPodMounts"],
+  ["stopServices", "stopServicesForUpgrade"],
+  [unmount, "unmountPodMounts"],
+  ["unmountBind", "unmountSystemDiskBindMounts"],
   ["unmountSystem", "unmountEphemeralPartition"],
-  ["upgrade", "upgrade"],
-  ["meta", "reloadMeta"],
+  ["volumeFinalize", "teardownLifecycle"],
+];
+
+/** The last phases of every sequence that reboots: kexec is prepared unless a power cycle was asked. */
+const rebootEnd = (kexec: boolean): Phase[] => [
+  ...(kexec ? [["kexec", "kexecPrepare"] as Phase] : []),
   ["stopEverything", "stopAllServices"],
   ["reboot", "reboot"],
 ];
 
-const rebootPhases: [string, string][] = [
-  ["cleanup", "stopAllPods"],
-  ["dbus", "stopDBus"],
-  ["stopEverything", "stopAllServices"],
-  ["reboot", "reboot"],
-];
+/** Talos v1.12's upgrade sequence (Sequencer.Upgrade) on a machine registered with Kubernetes. */
+function legacyUpgradePhases(kexec: boolean): Phase[] {
+  return [
+    ["drain", "cordonAndDrainNode"],
+    ...stopPhases("unmount"),
+    ["upgrade", "upgrade"],
+    ["meta", "reloadMeta"],
+    ...rebootEnd(kexec),
+  ];
+}
+
+/** Talos v1.12's reboot and stageUpgrade sequences: pods and services stop, then the reboot. */
+function stopAllPhases(kexec: boolean): Phase[] {
+  return [...stopPhases("umount"), ...rebootEnd(kexec)];
+}
+
+/**
+ * Steps of the legacy upgrade sequence with the DEFAULT reboot mode: its start and machine status,
+ * each phase's start and stop, and the reboot phase's start. The install comes after the last.
+ */
+export const legacyUpgradeSteps = 2 + 2 * legacyUpgradePhases(true).length - 1;
 
 /** One step of a sequence; one that returns a promise holds the sequence until it settles. */
 type SequenceStep = () => unknown;
@@ -420,14 +446,17 @@ export class SimNode {
   startLegacyUpgrade(
     target: string | Installation,
     actorId: string,
-    options: { stage?: boolean } = {},
+    options: { stage?: boolean; rebootMode?: UpgradeRebootMode } = {},
   ): void {
     const install = typeof target === "string" ? { version: target } : target;
     const stage = options.stage === true;
+    const mode = options.rebootMode ?? "DEFAULT";
     this.upgrades.push({ api: "legacy", image: install.image ?? "", stage, at: Date.now() });
     this.notify((listener) => listener.upgrade?.(this));
     this.afterAnswer((clock) =>
-      stage ? this.runStageUpgrade(install, actorId, clock) : this.runLegacyUpgrade(install, actorId, clock),
+      stage
+        ? this.runStageUpgrade(install, actorId, clock, mode)
+        : this.runLegacyUpgrade(install, actorId, clock, mode),
     );
   }
 
@@ -453,31 +482,24 @@ export class SimNode {
     );
   }
 
-  private runLegacyUpgrade(install: Installation, actorId: string, clock: SequenceClock): void {
+  private runLegacyUpgrade(
+    install: Installation,
+    actorId: string,
+    clock: SequenceClock,
+    rebootMode: UpgradeRebootMode,
+  ): void {
     this.stage = "UPGRADING";
     this.ready = false;
-    const steps: SequenceStep[] = [
-      () => this.events.emit(seq, { sequence: "upgrade", action: "START" }, actorId),
-      () => this.emitStatus(actorId),
-    ];
     const record = this.upgrades.at(-1);
-    for (const [name, taskName] of legacyUpgradePhases) {
-      steps.push(() => {
-        this.events.emit(phase, { phase: name, action: "START" }, actorId);
-        this.events.emit(task, { task: taskName, action: "START" }, actorId);
-        if (name === "upgrade") this.pendingInstall = install;
-        if (name !== "drain") return undefined;
-        if (this.faults.machinedKubeRefused)
-          return Promise.reject(new Error(`cannot get pods for node ${this.hostname}: Unauthorized`));
-        // Without a cluster the phase has nothing to do, and the sequence keeps its plain timers.
-        return this.drain ? this.drainNow(this.drain, record) : undefined;
-      });
-      if (name === "reboot") break;
-      steps.push(() => {
-        this.events.emit(task, { task: taskName, action: "STOP" }, actorId);
-        this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
-      });
-    }
+    const phases = legacyUpgradePhases(rebootMode === "DEFAULT");
+    const steps = this.sequenceSteps("upgrade", phases, actorId, (name) => {
+      if (name === "upgrade") this.pendingInstall = install;
+      if (name !== "drain") return undefined;
+      if (this.faults.machinedKubeRefused)
+        return Promise.reject(new Error(`cannot get pods for node ${this.hostname}: Unauthorized`));
+      // Without a cluster the phase has nothing to do, and the sequence keeps its plain timers.
+      return this.drain ? this.drainNow(this.drain, record) : undefined;
+    });
     this.runSteps(
       steps,
       () => this.goDown(actorId, clock),
@@ -485,8 +507,43 @@ export class SimNode {
       clock,
       (error) =>
         // The drain is the sequence's first phase: the only one here that can fail.
-        this.sequenceFailed("upgrade", 1, legacyUpgradePhases[0] as [string, string], error, actorId),
+        this.sequenceFailed("upgrade", 1, phases[0] as Phase, error, actorId),
     );
+  }
+
+  /**
+   * A sequence's steps: its start and the machine's status, then each phase's start (with its
+   * task's) and stop; the reboot phase only starts. `started` runs at each phase's start (a
+   * promise holds the sequence). In an upgrade, the kexec phase's start is what MachineStatus
+   * shows as REBOOTING.
+   */
+  private sequenceSteps(
+    sequence: string,
+    phases: Phase[],
+    actorId: string,
+    started: (phase: string) => unknown = () => undefined,
+  ): SequenceStep[] {
+    const steps: SequenceStep[] = [
+      () => this.events.emit(seq, { sequence, action: "START" }, actorId),
+      () => this.emitStatus(actorId),
+    ];
+    for (const [name, taskName] of phases) {
+      steps.push(() => {
+        this.events.emit(phase, { phase: name, action: "START" }, actorId);
+        this.events.emit(task, { task: taskName, action: "START" }, actorId);
+        if (name === "kexec" && this.stage === "UPGRADING") {
+          this.stage = "REBOOTING";
+          this.emitStatus(actorId);
+        }
+        return started(name);
+      });
+      if (name === "reboot") break;
+      steps.push(() => {
+        this.events.emit(task, { task: taskName, action: "STOP" }, actorId);
+        this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
+      });
+    }
+    return steps;
   }
 
   /**
@@ -497,7 +554,7 @@ export class SimNode {
   private sequenceFailed(
     sequence: string,
     phaseNumber: number,
-    [phaseName, taskName]: [string, string],
+    [phaseName, taskName]: Phase,
     error: unknown,
     actorId: string,
   ): void {
@@ -527,45 +584,32 @@ export class SimNode {
    * Talos' stageUpgrade sequence: the image goes to META (StagedUpgradeImageRef), pods and
    * services stop and the machine reboots; the install runs early in the next boot.
    */
-  private runStageUpgrade(install: Installation, actorId: string, clock: SequenceClock): void {
+  private runStageUpgrade(
+    install: Installation,
+    actorId: string,
+    clock: SequenceClock,
+    rebootMode: UpgradeRebootMode,
+  ): void {
     this.stage = "UPGRADING";
     this.ready = false;
     this.stagedInstall = install;
-    const steps: SequenceStep[] = [
-      () => this.events.emit(seq, { sequence: "stageUpgrade", action: "START" }, actorId),
-      () => this.emitStatus(actorId),
-    ];
-    for (const [name, taskName] of rebootPhases) {
-      steps.push(() => {
-        this.events.emit(phase, { phase: name, action: "START" }, actorId);
-        this.events.emit(task, { task: taskName, action: "START" }, actorId);
-      });
-      if (name === "reboot") break;
-      steps.push(() => {
-        this.events.emit(task, { task: taskName, action: "STOP" }, actorId);
-        this.events.emit(phase, { phase: name, action: "STOP" }, actorId);
-      });
-    }
+    const steps = this.sequenceSteps("stageUpgrade", stopAllPhases(rebootMode === "DEFAULT"), actorId);
     this.runSteps(steps, () => this.goDown(actorId, clock), 0, clock);
   }
 
-  /** The reboot sequence (MachineService.Reboot): stop everything, then boot the pending entry. */
-  startReboot(actorId: string): void {
-    this.afterAnswer((clock) => this.runReboot(actorId, clock));
+  /**
+   * The reboot sequence (MachineService.Reboot): stop everything, then boot the pending entry; a
+   * FORCE reboot skips straight to the reboot.
+   */
+  startReboot(actorId: string, mode = "DEFAULT"): void {
+    this.afterAnswer((clock) => this.runReboot(actorId, clock, mode));
   }
 
-  private runReboot(actorId: string, clock: SequenceClock): void {
+  private runReboot(actorId: string, clock: SequenceClock, mode: string): void {
     this.stage = "REBOOTING";
     this.ready = false;
-    const steps: SequenceStep[] = [
-      () => this.events.emit(seq, { sequence: "reboot", action: "START" }, actorId),
-      () => this.emitStatus(actorId),
-      ...rebootPhases.map(([name, taskName]) => () => {
-        this.events.emit(phase, { phase: name, action: "START" }, actorId);
-        this.events.emit(task, { task: taskName, action: "START" }, actorId);
-      }),
-    ];
-    this.runSteps(steps, () => this.goDown(actorId, clock), 0, clock);
+    const phases = mode === "FORCE" ? [["reboot", "reboot"] as Phase] : stopAllPhases(true);
+    this.runSteps(this.sequenceSteps("reboot", phases, actorId), () => this.goDown(actorId, clock), 0, clock);
   }
 
   /** Tells listeners (the kubelet stand-in, COSI watches) that the machine configuration changed. */

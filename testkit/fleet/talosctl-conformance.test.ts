@@ -177,6 +177,10 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     const { stdout, stderr } = await upgrade(worker.address, image("v1.13.0"));
     const output = stdout + stderr;
     expect(output).toContain("falling back to legacy");
+    // Talos v1.12's phases, the kexec one shown by MachineStatus as REBOOTING before the machine goes down.
+    expect(output).toContain("task: stopServicesForUpgrade action: START");
+    expect(output).toContain("phase: kexec action: START");
+    expect(output).toContain("stage: REBOOTING");
     expect(output).toContain("task: stopAllServices action: START");
     expect(output).toContain("post check passed");
     expect(worker.version).toBe("v1.13.0");
