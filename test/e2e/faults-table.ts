@@ -50,6 +50,15 @@ const short = { rollout: { nodeTimeout: "5s" } };
 const gateTimeout = { healthChecks: { timeout: "3s" } };
 const refusal = "config rejected by the simulator";
 
+/** worker-1 not back within the row's nodeTimeout: the plan fails there, the node left cordoned. */
+const workerTimedOut = (message: string): FaultCase["expected"] => ({
+  planPhase: "Failed",
+  reason: "NodeTimeout",
+  node: { state: "Failed", reason: "NodeTimeout", message },
+  cordoned: ["worker-1"],
+  laterNodes: "untouched",
+});
+
 /** Talos refuses the configuration patch of a Kubernetes task: the plan fails on that task. */
 const patchRefused = (node: FaultCase["node"], step: Step): FaultCase => ({
   phase: "Kubernetes",
@@ -261,17 +270,7 @@ export const talosPhaseCases: FaultCase[] = [
     moment: "before the plan",
     step: "upgrade call",
     spec: short,
-    expected: {
-      planPhase: "Failed",
-      reason: "NodeTimeout",
-      node: {
-        state: "Failed",
-        reason: "NodeTimeout",
-        message: "not back on v1.12.4 within 5s (last seen REBOOTING on ",
-      },
-      cordoned: ["worker-1"],
-      laterNodes: "untouched",
-    },
+    expected: workerTimedOut("not back on v1.12.4 within 5s (last seen REBOOTING on "),
   },
   {
     phase: "Talos",
@@ -281,13 +280,7 @@ export const talosPhaseCases: FaultCase[] = [
     moment: "before the plan",
     step: "reboot",
     spec: short,
-    expected: {
-      planPhase: "Failed",
-      reason: "NodeTimeout",
-      node: { state: "Failed", reason: "NodeTimeout", message: "not back on v1.12.4 within 5s" },
-      cordoned: ["worker-1"],
-      laterNodes: "untouched",
-    },
+    expected: workerTimedOut("not back on v1.12.4 within 5s"),
   },
   {
     phase: "Talos",
@@ -297,13 +290,7 @@ export const talosPhaseCases: FaultCase[] = [
     moment: "when the node is back up",
     step: "verification",
     spec: short,
-    expected: {
-      planPhase: "Failed",
-      reason: "NodeTimeout",
-      node: { state: "Failed", reason: "NodeTimeout", message: "within 5s (unreachable: " },
-      cordoned: ["worker-1"],
-      laterNodes: "untouched",
-    },
+    expected: workerTimedOut("within 5s (unreachable: "),
   },
   {
     phase: "Talos",
@@ -328,13 +315,7 @@ export const talosPhaseCases: FaultCase[] = [
     moment: "before the plan",
     step: "reboot",
     spec: short,
-    expected: {
-      planPhase: "Failed",
-      reason: "NodeTimeout",
-      node: { state: "Failed", reason: "NodeTimeout", message: "not back on v1.12.4 within 5s" },
-      cordoned: ["worker-1"],
-      laterNodes: "untouched",
-    },
+    expected: workerTimedOut("not back on v1.12.4 within 5s"),
   },
   {
     phase: "Talos",
@@ -344,17 +325,7 @@ export const talosPhaseCases: FaultCase[] = [
     moment: "before the plan",
     step: "verification",
     spec: short,
-    expected: {
-      planPhase: "Failed",
-      reason: "NodeTimeout",
-      node: {
-        state: "Failed",
-        reason: "NodeTimeout",
-        message: "within 5s (last seen RUNNING on v1.12.4, not ready)",
-      },
-      cordoned: ["worker-1"],
-      laterNodes: "untouched",
-    },
+    expected: workerTimedOut("within 5s (last seen RUNNING on v1.12.4, not ready)"),
   },
   {
     phase: "Talos",
