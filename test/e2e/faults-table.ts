@@ -274,6 +274,16 @@ export const talosPhaseCases: FaultCase[] = [
   },
   {
     phase: "Talos",
+    fault: "drainHoldMs",
+    inject: { faults: { drainHoldMs: 60_000 } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "upgrade call",
+    spec: short,
+    expected: workerTimedOut("not back on v1.12.4 within 5s (last seen UPGRADING on "),
+  },
+  {
+    phase: "Talos",
     fault: "neverReturns",
     inject: { faults: { neverReturns: true } },
     node: "worker-1",

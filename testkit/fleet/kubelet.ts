@@ -414,8 +414,10 @@ export class Kubelets {
       // Ended already: its machine went down, or the pod was deleted.
       if (this.runs.get(uid) !== run) return;
       this.runs.delete(uid);
-      // A reboot the shutdown did not see (the pod started while the machine was going down).
-      const lost = node.bootId !== run.bootId || node.stage !== "RUNNING";
+      // A shutdown the pod did not see (it started while the machine was going down): the
+      // machine is down, or has booted since. A failed sequence leaves the stage at REBOOTING
+      // with its pods running: the stage says nothing here.
+      const lost = node.bootId !== run.bootId || !node.up;
       void this.serial(podKey(pod), () => this.setPodEnded(run, lost ? killedExitCode : exitCode));
     });
   }

@@ -157,9 +157,6 @@ export const machineService: ServiceImplementation = {
       const preserveSkips =
         Boolean(request.preserve) && compareVersions(node.version, "v1.14.0-alpha.0") >= 0;
       if (node.isControlPlane && !request.force && !preserveSkips) etcdPreChecks(ctx);
-      if (node.sequenceRunning) {
-        throw new RpcError(status.FAILED_PRECONDITION, "an upgrade or reboot is already in progress");
-      }
       const actorId = randomUUID();
       // With `stage`, Talos runs its stageUpgrade sequence: the install happens in the next boot.
       node.startLegacyUpgrade(installation(fleet, node, image, resolved.version, "legacy"), actorId, {
@@ -173,8 +170,6 @@ export const machineService: ServiceImplementation = {
       // FORCE came with Talos v1.12; an older machine does not know the mode.
       if (mode === "FORCE" && compareVersions(node.version, "v1.12.0") < 0)
         throw new RpcError(status.INVALID_ARGUMENT, `unsupported reboot mode ${mode}`);
-      if (node.sequenceRunning)
-        throw new RpcError(status.FAILED_PRECONDITION, "a sequence is already running");
       node.rebootModes.push(mode);
       const actorId = randomUUID();
       node.startReboot(actorId, mode);

@@ -146,6 +146,11 @@ export interface Faults {
    * legacy upgrade's `drain` phase cannot list the Node's pods, and the sequence fails there.
    */
   machinedKubeRefused?: boolean;
+  /**
+   * The legacy upgrade's `drain` phase takes this much longer (a pod held by its budget or a slow
+   * shutdown): the sequence holds machined's lock meanwhile.
+   */
+  drainHoldMs?: number;
   /** ApplyConfiguration fails with this message. */
   applyConfigurationError?: string;
   /** This control plane component's mirror pod never becomes Ready (a bad flag, a crash loop). */
@@ -213,6 +218,9 @@ const phase = "machine.PhaseEvent";
 const task = "machine.TaskEvent";
 const status = "machine.MachineStatusEvent";
 const serviceEvent = "machine.ServiceStateEvent";
+
+/** The sequences the Talos API starts, by the names machined's events give them. */
+type LockedSequence = "upgrade" | "stageUpgrade" | "reboot";
 
 /** MachineService.Upgrade's reboot modes. */
 export type UpgradeRebootMode = "DEFAULT" | "POWERCYCLE";
@@ -331,13 +339,11 @@ export class SimNode {
   private readonly listeners: NodeListener[] = [];
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
-  /** A sequence holds machined's lock: from its start to its failure, or to the next boot. */
-  private inSequence = false;
-
-  /** Whether a sequence holds machined's lock now (a failed one has let it go, whatever its stage says). */
-  get sequenceRunning(): boolean {
-    return this.inSequence;
-  }
+  /**
+   * The sequence holding machined's lock: from its start to its failure, or to the next boot (a
+   * failed one has let it go, whatever its stage says).
+   */
+  private running: LockedSequence | undefined;
 
   constructor(identity: NodeIdentity, version: string, timing: Timing, cmdline?: string[]) {
     this.identity = identity;
@@ -453,7 +459,7 @@ export class SimNode {
     const mode = options.rebootMode ?? "DEFAULT";
     this.upgrades.push({ api: "legacy", image: install.image ?? "", stage, at: Date.now() });
     this.notify((listener) => listener.upgrade?.(this));
-    this.afterAnswer((clock) =>
+    this.afterAnswer(stage ? "stageUpgrade" : "upgrade", (clock) =>
       stage
         ? this.runStageUpgrade(install, actorId, clock, mode)
         : this.runLegacyUpgrade(install, actorId, clock, mode),
@@ -467,14 +473,30 @@ export class SimNode {
     this.notify((listener) => listener.upgrade?.(this));
   }
 
-  /** Runs a sequence once the RPC has answered; a machine already in a sequence keeps its own (Talos' lock). */
-  private afterAnswer(sequence: (clock: SequenceClock) => void): void {
+  /**
+   * Runs a sequence once the RPC has answered, as machined does: the call is acked first, and a
+   * machine already in a sequence keeps its own. The new one is then not started, which only a
+   * NOOP event with no actor says (Talos publishes it outside the call's context): a caller that
+   * follows its own actor's events sees nothing happen. A reboot asked during a reboot takes
+   * over in Talos (the first is cancelled, the second runs); here the first one runs on and stands
+   * for both, the machine rebooting once either way.
+   */
+  private afterAnswer(name: LockedSequence, sequence: (clock: SequenceClock) => void): void {
     const clock = { due: performance.now() };
     this.later(
       this.timing.sequenceDelayMs,
       () => {
-        if (this.inSequence || !this.up) return;
-        this.inSequence = true;
+        if (!this.up) return;
+        if (this.running !== undefined) {
+          if (name === "reboot" && this.running === "reboot") return;
+          this.events.emit(seq, {
+            sequence: name,
+            action: "NOOP",
+            error: { code: "LOCKED", message: "sequence not started: locked" },
+          });
+          return;
+        }
+        this.running = name;
         sequence(clock);
       },
       "step",
@@ -497,8 +519,11 @@ export class SimNode {
       if (name !== "drain") return undefined;
       if (this.faults.machinedKubeRefused)
         return Promise.reject(new Error(`cannot get pods for node ${this.hostname}: Unauthorized`));
+      const held = this.faults.drainHoldMs;
+      const { drain } = this;
       // Without a cluster the phase has nothing to do, and the sequence keeps its plain timers.
-      return this.drain ? this.drainNow(this.drain, record) : undefined;
+      const drained = () => (drain ? this.drainNow(drain, record) : undefined);
+      return held ? new Promise<void>((resolve) => this.later(held, resolve)).then(drained) : drained();
     });
     this.runSteps(
       steps,
@@ -576,7 +601,7 @@ export class SimNode {
     );
     this.pendingInstall = undefined;
     this.stage = "REBOOTING";
-    this.inSequence = false;
+    this.running = undefined;
     this.emitStatus(actorId);
   }
 
@@ -602,7 +627,7 @@ export class SimNode {
    * FORCE reboot skips straight to the reboot.
    */
   startReboot(actorId: string, mode = "DEFAULT"): void {
-    this.afterAnswer((clock) => this.runReboot(actorId, clock, mode));
+    this.afterAnswer("reboot", (clock) => this.runReboot(actorId, clock, mode));
   }
 
   private runReboot(actorId: string, clock: SequenceClock, mode: string): void {
@@ -722,7 +747,7 @@ export class SimNode {
   }
 
   private emitBoot(_actorId: string): void {
-    this.inSequence = false;
+    this.running = undefined;
     this.stage = "BOOTING";
     this.ready = false;
     this.events.emit(seq, { sequence: "boot", action: "START" });

@@ -3,6 +3,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { tool } from "../control-plane/tools.ts";
+import { waitUntil } from "../control-plane/wait.ts";
 import { Fleet, vanillaSchematic } from "./fleet.ts";
 
 const run = promisify(execFile);
@@ -277,6 +278,45 @@ describe("the fleet simulator, seen by the real talosctl", () => {
     const { stdout, stderr } = await upgrade(node.address, image("v1.13.0"));
     expect(stdout + stderr).toContain("post check passed");
     expect(node.version).toBe("v1.13.0");
+  });
+
+  it("an upgrade asked while another holds machined's lock is acked, and only an event with no actor says it never started", async () => {
+    const node = fleet.node("cp-2");
+    const bootId = node.bootId;
+    fleet.inject("cp-2", { drainHoldMs: 6_000 });
+    try {
+      const first = upgrade(node.address, image("v1.13.0"));
+      await waitUntil("the first upgrade's sequence running", async () => node.stage === "UPGRADING", {
+        timeoutMs: 10_000,
+      });
+      const before = node.calls.length;
+      // Answered as the first was: Talos acks before its sequence asks for the lock.
+      await as("admin", ["-n", node.address, "upgrade", "--wait=false", "--image", image("v1.13.0")]);
+      const upgrades = node.calls.slice(before).filter((c) => c.method === "/machine.MachineService/Upgrade");
+      expect(upgrades).toHaveLength(1);
+      // talosctl events streams until stopped: its history is read for a while, then it is killed.
+      const events = await run(
+        talosctl,
+        ["--talosconfig", fleet.talosconfig.admin, "-n", node.address, "events", "--tail", "-1"],
+        { timeout: 3_000 },
+      ).then(
+        ({ stdout }) => stdout,
+        (error: { stdout?: string }) => error.stdout ?? "",
+      );
+      const locked = events
+        .split("\n")
+        .filter((line) => /upgrade\s+error: sequence not started: locked/.test(line));
+      expect(locked).toHaveLength(1);
+      // The NOOP's line starts with its actor column, which is empty: a caller that follows its own
+      // actor's events never sees it.
+      expect(locked[0]).toMatch(/^\s+upgrade\s/);
+      const { stdout, stderr } = await first;
+      expect(stdout + stderr).toContain("post check passed");
+      expect(node.version).toBe("v1.13.0");
+      expect(node.bootId).not.toBe(bootId);
+    } finally {
+      fleet.inject("cp-2", { drainHoldMs: 0 });
+    }
   });
 
   it("upgrade with an image that does not exist fails at pull time and leaves the node alone", async () => {
