@@ -2,7 +2,7 @@
 // draws from it, and the rule that refuses a case whose simulator lagged more than 10%.
 import { defaultTiming, loneWorker } from "../testkit/fleet/fleet.ts";
 import { legacyUpgradeSteps, type TimerLag } from "../testkit/fleet/node.ts";
-import { lagOf, lagRefusal, machineDrainsMs, simulatorLag } from "./lag.ts";
+import { lagOf, lagRefusal, machineDrainsMs, type SimulatorLag, simulatorLag } from "./lag.ts";
 import type { OperatorResult } from "./operator-run.ts";
 import { evaluateTargets, table } from "./report.ts";
 
@@ -146,10 +146,10 @@ describe("refusing a case", () => {
     );
   });
 
-  it("counts no target of a refused case in the report, and prints why", () => {
-    const refused = lagRefusal({ ...within, reboot: lagOf([500], 1_000) });
+  /** A case as the bench reports it, its simulator's lag and refusal as given. */
+  const caseResult = (simulatorLag: SimulatorLag, refused?: string): OperatorResult => {
     const none = { samples: 0 };
-    const result: OperatorResult = {
+    return {
       nodes: 100,
       maxUnavailable: 1,
       budget: 1,
@@ -162,6 +162,7 @@ describe("refusing a case", () => {
       kubeRequestsPerNode: 9,
       kubeRequestsByVerb: {},
       apiserverRequestsPerNode: 30,
+      operatorRestarts: 0,
       talosCallsPerNode: 18,
       machineDrainMs: none,
       talosCallsByMethod: {},
@@ -169,8 +170,8 @@ describe("refusing a case", () => {
       peakRssMiB: 140,
       cpuSeconds: 60,
       operatorLog: "operator.log",
-      simulatorLag: { ...within, reboot: lagOf([500], 1_000) },
-      refused,
+      simulatorLag,
+      ...(refused ? { refused } : {}),
       phasesMs: {
         toCall: { p50: 4_000, p99: 9_000, samples: 100 },
         toBack: { p50: 2_200, p99: 2_600, samples: 100 },
@@ -178,6 +179,11 @@ describe("refusing a case", () => {
       },
       rolloutCpuSeconds: { operator: 12.2, "kube-apiserver": 40.4 },
     };
+  };
+
+  it("counts no target of a refused case in the report, and prints why", () => {
+    const refused = lagRefusal({ ...within, reboot: lagOf([500], 1_000) });
+    const result = caseResult({ ...within, reboot: lagOf([500], 1_000) }, refused);
     const checks = evaluateTargets([result], []);
     expect(checks).toEqual([
       {
@@ -185,12 +191,29 @@ describe("refusing a case", () => {
         value: refused,
         met: false,
       },
+      {
+        target: "100 nodes, maxUnavailable 1: the operator runs without exiting",
+        value: "0 restarts",
+        met: true,
+      },
     ]);
     const printed = table([result], [], []).split("\n");
     expect(printed[1]?.trim()).toBe(`100        1  refused: ${refused}`);
     // Where the nodes' time and the machine's CPU went is printed still: it says why.
     expect(printed[3]).toBe(
       "100 nodes, maxUnavailable 1, per node p50/p99 ms: start → upgrade call 4000/9000, call → back 2200/2600 (of it Talos' own drain -/-), back → verified -/-; CPU s over the 60.0 s rollout: kube-apiserver 40, operator 12",
+    );
+  });
+
+  it("reports an operator that exited and was started again, as a target missed and beside its case", () => {
+    const restarted = { ...caseResult(within), operatorRestarts: 2 };
+    expect(evaluateTargets([restarted], [])).toContainEqual({
+      target: "100 nodes, maxUnavailable 1: the operator runs without exiting",
+      value: "2 restarts",
+      met: false,
+    });
+    expect(table([restarted], [], []).split("\n")[3]).toMatch(
+      /; the operator exited and was started again 2 times$/,
     );
   });
 });

@@ -10,21 +10,14 @@ import { auditRequests, operatorUser } from "../testkit/control-plane/audit.ts";
 import { prepareE2eCluster } from "../testkit/control-plane/e2e-cluster.ts";
 import { scratchDir } from "../testkit/control-plane/shared-control-plane.ts";
 import { waitUntil } from "../testkit/control-plane/wait.ts";
-import { startOperator } from "../testkit/e2e/operator-process.ts";
+import { type OperatorProcess, startOperator } from "../testkit/e2e/operator-process.ts";
 import { budgetOf } from "../testkit/e2e/oracles.ts";
 import { fleetLabel } from "../testkit/fleet/kubelet.ts";
 import { type ClusterShape, startBenchCluster } from "./cluster.ts";
 import { lagRefusal, machineDrainsMs, type SimulatorLag, simulatorLag } from "./lag.ts";
-import {
-  counterTotal,
-  gapsMs,
-  idealMs,
-  nodePhasesMs,
-  parseProcUsage,
-  type Spread,
-  spread,
-} from "./measures.ts";
+import { counterTotal, gapsMs, idealMs, nodePhasesMs, type Spread, spread } from "./measures.ts";
 import { lowerPriority } from "./priority.ts";
+import { procUsage, type Supervised, supervise } from "./supervisor.ts";
 import { targetVersion } from "./versions.ts";
 import type { Workloads } from "./workloads.ts";
 
@@ -71,6 +64,8 @@ export interface OperatorResult {
    * plane's components, and the bench's own (the simulator, the kubelet stand-in, the polling).
    */
   rolloutCpuSeconds: Record<string, number>;
+  /** How many times the operator exited on its own and was started again, as its Deployment would. */
+  operatorRestarts: number;
   operatorLog: string;
 }
 
@@ -118,31 +113,43 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     say,
   );
   const { plane, admin, kubectl, fleet, workloads } = cluster;
-  let operator: ReturnType<typeof startOperator> | undefined;
+  let operator: Supervised<OperatorProcess> | undefined;
   try {
-    operator = startOperator({
-      kubeconfig: operatorKubeconfig,
-      talosconfig: await fleet.talosconfigFor("bench-operator"),
-      planSelector: "",
-      // The production defaults where the e2e tests shorten them: facts cached for 60 s, the
-      // leader Lease renewed every 2 s (it counts in the operator's Kubernetes requests).
-      entry: c.operatorEntry,
-      env: {
-        FACTS_TTL_MS: "60000",
-        TALOS_DEADLINE_MS: "15000",
-        LEASE_DURATION_MS: "15000",
-        RENEW_DEADLINE_MS: "10000",
-        RETRY_PERIOD_MS: "2000",
-        LOG_LEVEL: "info",
-      },
+    const talosconfig = await fleet.talosconfigFor("bench-operator");
+    const startOne = () => {
+      const started = startOperator({
+        kubeconfig: operatorKubeconfig,
+        talosconfig,
+        planSelector: "",
+        // The same POD_NAME every run, as a container restarted in its pod has.
+        identity: "bench-operator",
+        // The production defaults where the e2e tests shorten them: facts cached for 60 s, the
+        // leader Lease renewed every 2 s (it counts in the operator's Kubernetes requests).
+        entry: c.operatorEntry,
+        env: {
+          FACTS_TTL_MS: "60000",
+          TALOS_DEADLINE_MS: "15000",
+          LEASE_DURATION_MS: "15000",
+          RENEW_DEADLINE_MS: "10000",
+          RETRY_PERIOD_MS: "2000",
+          LOG_LEVEL: "info",
+        },
+      });
+      const notLowered = lowerPriority(started.pid);
+      if (notLowered) say(`  ${notLowered}`);
+      return started;
+    };
+    operator = supervise(startOne, {
+      ticksPerSecond: clockTicks,
+      maxRestarts: 3,
+      restarted: (code, n) =>
+        say(`  the operator exited (code ${code}) and was started again (restart ${n})`),
     });
-    const op = operator;
-    const notLowered = lowerPriority(op.pid);
-    if (notLowered) say(`  ${notLowered}`);
-    await waitUntil("the operator leads", async () => /"msg":"leading"/.test(op.logs()), {
+    const supervised = operator;
+    await waitUntil("the operator leads", async () => /"msg":"leading"/.test(supervised.current().logs()), {
       timeoutMs: 120_000,
-      alive: () => op.running(),
-      describe: () => op.logs(),
+      alive: () => supervised.current().running(),
+      describe: () => supervised.current().logs(),
     });
 
     const metricsBefore = counterTotal(kubectl(["get", "--raw", "/metrics"]), "apiserver_request_total");
@@ -161,23 +168,15 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       },
     };
     // Leading, its caches filled, no plan yet: the operator at rest.
-    const idle = parseProcUsage(
-      readFileSync(`/proc/${op.pid}/status`, "utf8"),
-      readFileSync(`/proc/${op.pid}/stat`, "utf8"),
-    );
-    const processes = { operator: op.pid, ...plane.pidsByName() };
+    const idle = procUsage(supervised.current().pid, clockTicks);
+    const processes = plane.pidsByName();
     const cpuOf = (): Record<string, number> => {
       const own = process.cpuUsage();
+      supervised.sample();
       return {
+        operator: supervised.usage().cpuSeconds,
         ...Object.fromEntries(
-          Object.entries(processes).map(([name, pid]) => [
-            name,
-            parseProcUsage(
-              readFileSync(`/proc/${pid}/status`, "utf8"),
-              readFileSync(`/proc/${pid}/stat`, "utf8"),
-              clockTicks,
-            ).cpuSeconds,
-          ]),
+          Object.entries(processes).map(([name, pid]) => [name, procUsage(pid, clockTicks).cpuSeconds]),
         ),
         bench: (own.user + own.system) / 1e6,
       };
@@ -207,6 +206,7 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
         );
         lastSaid = Date.now();
       }
+      supervised.sample();
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const wallMs = Date.now() - applied;
@@ -214,14 +214,11 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
     const rolloutCpu = Object.fromEntries(
       Object.entries(cpuAfter).map(([name, seconds]) => [name, seconds - (cpuBefore[name] ?? 0)]),
     );
-    const usage = parseProcUsage(
-      readFileSync(`/proc/${op.pid}/status`, "utf8"),
-      readFileSync(`/proc/${op.pid}/stat`, "utf8"),
-      clockTicks,
-    );
+    supervised.sample();
+    const usage = supervised.usage();
     const metricsAfter = counterTotal(kubectl(["get", "--raw", "/metrics"]), "apiserver_request_total");
     const ended = Date.now();
-    await op.stop();
+    await supervised.stop();
     if (status.phase !== "Completed") {
       say(`  the plan did not complete: ${JSON.stringify(status.conditions)}`);
     }
@@ -289,7 +286,8 @@ export async function runOperatorCase(c: OperatorCase, say: (line: string) => vo
       peakRssMiB: usage.peakRssMiB,
       cpuSeconds: usage.cpuSeconds,
       rolloutCpuSeconds: rolloutCpu,
-      operatorLog: op.logFile,
+      operatorRestarts: supervised.restarts(),
+      operatorLog: supervised.current().logFile,
     };
   } finally {
     await operator?.stop();

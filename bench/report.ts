@@ -50,6 +50,13 @@ export function evaluateTargets(results: OperatorResult[], loops: LoopResult[]):
   for (const r of results) {
     const label = `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}`;
     checks.push(lagCheck(label, r));
+    // Started again as its Deployment would, the case goes on; an exit is a defect of the operator
+    // whatever the simulator did.
+    checks.push({
+      target: `${label}: the operator runs without exiting`,
+      value: `${r.operatorRestarts} restarts`,
+      met: r.operatorRestarts === 0,
+    });
     if (r.refused) continue;
     if (r.phase !== "Completed")
       checks.push({ target: `${label}: the plan completes`, value: r.phase, met: false });
@@ -160,7 +167,10 @@ export function table(
     return (
       `${r.nodes} nodes, maxUnavailable ${r.maxUnavailable}, per node p50/p99 ms: start → upgrade call ${part(p.toCall)}, ` +
       `call → back ${part(p.toBack)} (of it Talos' own drain ${part(r.machineDrainMs)}), back → verified ${part(p.toVerified)}; ` +
-      `CPU s over the ${s(r.wallMs)} s rollout: ${cpu}`
+      `CPU s over the ${s(r.wallMs)} s rollout: ${cpu}` +
+      (r.operatorRestarts > 0
+        ? `; the operator exited and was started again ${r.operatorRestarts} times`
+        : "")
     );
   });
   return [
