@@ -49,7 +49,9 @@ export function supervise<P extends ManagedProcess>(
   const ended: ProcUsage[] = [];
   const sample = () => {
     try {
-      last = procUsage(run.pid, options.ticksPerSecond);
+      const reading = procUsage(run.pid, options.ticksPerSecond);
+      // An exited process not yet reaped (a zombie) shows no memory: its last reading stands.
+      if (Number.isFinite(reading.peakRssMiB)) last = reading;
     } catch {
       // Gone between its exit and the exit event: its last reading stands.
     }
