@@ -67,6 +67,60 @@ describe("injected faults", () => {
     expect((await admin(["-n", worker.address, "version"])).stdout).toMatch(/Tag:\s+v1\.12\.4/);
   });
 
+  it("machined's lock: a reboot asked during an upgrade is not started, one asked during a reboot stands with it", async () => {
+    const sequenceEvents = (node: string) => {
+      const seen: { actorId: string; payload: Record<string, unknown> }[] = [];
+      fleet.node(node).events.subscribe((e) => {
+        if (e.type === "machine.SequenceEvent") seen.push({ actorId: e.actorId, payload: e.payload });
+      });
+      return seen;
+    };
+    const downs = (node: string) => {
+      let count = 0;
+      fleet.node(node).listen({ down: () => count++ });
+      return () => count;
+    };
+    const upgrading = fleet.node("worker-1");
+    const upgradingEvents = sequenceEvents("worker-1");
+    const upgradingDowns = downs("worker-1");
+    fleet.inject("worker-1", { drainHoldMs: 1_000 });
+    upgrading.startLegacyUpgrade("v1.12.5", "upgrader");
+    await waitUntil("worker-1 upgrading", async () => upgrading.stage === "UPGRADING", { timeoutMs: 5_000 });
+    upgrading.startReboot("rebooter");
+    await waitUntil("worker-1 back on v1.12.5", async () => upgrading.up && upgrading.version === "v1.12.5", {
+      timeoutMs: 10_000,
+    });
+    const locked = upgradingEvents.filter((e) => e.payload.action === "NOOP");
+    expect(locked).toEqual([
+      {
+        actorId: "",
+        payload: {
+          sequence: "reboot",
+          action: "NOOP",
+          error: { code: "LOCKED", message: "sequence not started: locked" },
+        },
+      },
+    ]);
+    expect(upgradingEvents.filter((e) => e.actorId === "rebooter")).toEqual([]);
+    expect(upgradingDowns()).toBe(1);
+
+    const rebooting = fleet.node("worker-2");
+    const rebootingEvents = sequenceEvents("worker-2");
+    const rebootingDowns = downs("worker-2");
+    const bootId = rebooting.bootId;
+    rebooting.startReboot("first");
+    rebooting.startReboot("second");
+    await waitUntil("worker-2 rebooted", async () => rebooting.up && rebooting.bootId !== bootId, {
+      timeoutMs: 10_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(rebootingDowns()).toBe(1);
+    expect(rebootingEvents.filter((e) => e.payload.action === "NOOP")).toEqual([]);
+    expect(rebootingEvents.filter((e) => e.payload.sequence === "reboot").map((e) => e.actorId)).toEqual([
+      "first",
+    ]);
+  });
+
   it("etcd unhealthy and alarms show in etcd status and etcd alarm list", async () => {
     fleet.inject("cp-2", { etcdUnhealthy: true, etcdAlarm: "NOSPACE" });
     const status = (await admin(["-n", fleet.node("cp-2").address, "etcd", "status"])).stdout;
