@@ -183,11 +183,20 @@ export function nextToStart(
   return next;
 }
 
+/**
+ * The installers pulled ahead in the control planes' turn: the next control plane's, or once the
+ * last is under way, the whole first wave of workers', which the budget lets start together in the
+ * pass that settles it (one pulled ahead left the rest of the wave a pull behind).
+ */
+function controlPlanePullsAhead(starts: Starts): number {
+  return starts.out.some((e) => e.role === "controlplane" && e.state === "Pending") ? 1 : starts.budget;
+}
+
 /** The next control plane starts when no other is down and etcd keeps its quorum without it. */
 function controlPlaneTurn(starts: Starts, etcd: EtcdView | undefined): Verdict | undefined {
   const { out } = starts;
   if (out.some((e) => e.role === "controlplane" && isActive(e))) {
-    starts.pullAhead(1);
+    starts.pullAhead(controlPlanePullsAhead(starts));
     return undefined;
   }
   const next = out.findIndex((e) => e.role === "controlplane" && e.state === "Pending");
@@ -220,7 +229,7 @@ function controlPlaneTurn(starts: Starts, etcd: EtcdView | undefined): Verdict |
     const message = etcd ? `etcd is not safe to lose ${node.name}: ${etcd.message}` : "etcd health unknown";
     return waiting(Reason.WaitingForEtcd, message);
   }
-  if (starts.start(next)) starts.pullAhead(1);
+  if (starts.start(next)) starts.pullAhead(controlPlanePullsAhead(starts));
   return undefined;
 }
 

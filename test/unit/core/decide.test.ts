@@ -96,6 +96,28 @@ describe("the installer image pre-flight", () => {
     expect(d.status.nodes.find((n) => n.name === "cp-2")?.state).toBe("Pending");
   });
 
+  it("pulls the first wave of workers ahead once the last control plane is under way", () => {
+    const plan = aPlan({ rollout: { maxUnavailable: 2 } });
+    const done = { version: "v1.12.4" };
+    const workers = ["worker-a", "worker-b", "worker-c"].map((w) => aNode(w, { pulls: {} }));
+    // The last control plane starts: the budget's worth of workers pull, so that all of them can
+    // start in the pass that settles it.
+    const last = decide(
+      anObservation(plan, [aNode("cp-1", done), aNode("cp-2", done), aNode("cp-3"), ...workers]),
+    );
+    expect(kinds(last)).toEqual(["cordon:cp-3", "prepull:worker-a", "prepull:worker-b"]);
+    // With another control plane still to go, only that one pulls ahead.
+    const notLast = decide(
+      anObservation(plan, [
+        aNode("cp-1"),
+        aNode("cp-2", { pulls: {} }),
+        aNode("cp-3", { pulls: {} }),
+        ...workers,
+      ]),
+    );
+    expect(kinds(notLast)).toEqual(["cordon:cp-1", "prepull:cp-2"]);
+  });
+
   it("pulls at most the worker budget at once, and never asks again for a pull under way", () => {
     const done = { version: "v1.12.4" };
     const workers = ["worker-a", "worker-b", "worker-c", "worker-d", "worker-e"];
