@@ -12,6 +12,13 @@ export class Recorder {
   readonly timeline: string[] = [];
   /** When the watch first saw each Node cordoned (ms since the epoch). */
   readonly firstCordonAt = new Map<string, number>();
+  /**
+   * Whether each Node was cordoned when its machine took a reboot call, read from the apiserver
+   * as the call comes (the watch can deliver a cordon later than a call that follows it by ms).
+   */
+  private readonly cordonedAtReboot = new Map<string, boolean[]>();
+  private readonly reads: Promise<unknown>[] = [];
+  private readonly core: CoreV1Api;
   private readonly cordoned = new Set<string>();
   private readonly informer;
   private readonly fleet: Fleet;
@@ -21,6 +28,7 @@ export class Recorder {
   private constructor(fleet: Fleet, kc: KubeConfig) {
     this.fleet = fleet;
     const core = kc.makeApiClient(CoreV1Api);
+    this.core = core;
     this.informer = makeInformer<V1Node>(kc, "/api/v1/nodes", () => core.listNode());
   }
 
@@ -50,6 +58,18 @@ export class Recorder {
       machine.listen({
         down: (m) => recorder.sample(`${m.hostname} down`),
         up: (m) => recorder.sample(`${m.hostname} up on ${m.version}`),
+        reboot: (m) => {
+          const seen = recorder.cordonedAtReboot.get(m.hostname) ?? [];
+          recorder.cordonedAtReboot.set(m.hostname, seen);
+          const index = seen.push(false) - 1;
+          const read = recorder.core.readNode({ name: m.hostname }).then(
+            (node) => {
+              seen[index] = node.spec?.unschedulable === true;
+            },
+            () => undefined,
+          );
+          recorder.reads.push(read);
+        },
       });
     }
     await recorder.informer.start();
@@ -63,6 +83,12 @@ export class Recorder {
         .length;
     this.maxControlPlanesDown = Math.max(this.maxControlPlanesDown, down("controlplane"));
     this.maxWorkersDown = Math.max(this.maxWorkersDown, down("worker"));
+  }
+
+  /** For each reboot call `node`'s machine took, whether its Node was cordoned then. */
+  async cordonedWhenRebooted(node: string): Promise<boolean[]> {
+    await Promise.all(this.reads);
+    return [...(this.cordonedAtReboot.get(node) ?? [])];
   }
 
   /** Resolves as soon as the watch sees `node` cordoned (a moment to inject a fault at). */

@@ -207,6 +207,8 @@ export interface NodeListener {
   up?(node: SimNode): void;
   /** Talos took an upgrade call; told before the call is answered. */
   upgrade?(node: SimNode): void;
+  /** Talos took a reboot call; told before the call is answered. */
+  reboot?(node: SimNode): void;
   /** The machine configuration changed (ApplyConfiguration). */
   config?(node: SimNode): void;
   /** Something else a COSI watch may see changed (an injected fault). */
@@ -627,6 +629,7 @@ export class SimNode {
    * FORCE reboot skips straight to the reboot.
    */
   startReboot(actorId: string, mode = "DEFAULT"): void {
+    this.notify((listener) => listener.reboot?.(this));
     this.afterAnswer("reboot", (clock) => this.runReboot(actorId, clock, mode));
   }
 
