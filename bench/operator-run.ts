@@ -17,7 +17,8 @@ import { type ClusterShape, startBenchCluster } from "./cluster.ts";
 import { lagRefusal, machineDrainsMs, type SimulatorLag, simulatorLag } from "./lag.ts";
 import { counterTotal, gapsMs, idealMs, nodePhasesMs, type Spread, spread } from "./measures.ts";
 import { lowerPriority } from "./priority.ts";
-import { procUsage, type Supervised, supervise } from "./supervisor.ts";
+import { procUsage } from "./proc.ts";
+import { type Supervised, supervise } from "./supervisor.ts";
 import { targetVersion } from "./versions.ts";
 import type { Workloads } from "./workloads.ts";
 

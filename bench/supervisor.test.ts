@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { type ManagedProcess, startProcess } from "../testkit/control-plane/process.ts";
 import { scratchDir } from "../testkit/control-plane/shared-control-plane.ts";
 import { waitUntil } from "../testkit/control-plane/wait.ts";
-import { procUsage, supervise } from "./supervisor.ts";
+import { procUsage } from "./proc.ts";
+import { supervise } from "./supervisor.ts";
 
 /** Node.js spinning for `busyMs` of CPU, then exiting with `code`, or living on when `code` is undefined. */
 const script = (busyMs: number, code?: number) =>

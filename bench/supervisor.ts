@@ -2,20 +2,8 @@
 // itself when it loses its Lease, as its design says) is started again, and what every run of it
 // spent counts. A dead process's /proc is gone, so each run is read while it lives (the bench's
 // poll does it every 100 ms) and counted as last read.
-import { readFileSync } from "node:fs";
 import type { ManagedProcess } from "../testkit/control-plane/process.ts";
-import { parseProcUsage } from "./measures.ts";
-
-export type ProcUsage = ReturnType<typeof parseProcUsage>;
-
-/** One process's resident memory now and at its peak, and its CPU seconds, from /proc. */
-export function procUsage(pid: number, ticksPerSecond: number): ProcUsage {
-  return parseProcUsage(
-    readFileSync(`/proc/${pid}/status`, "utf8"),
-    readFileSync(`/proc/${pid}/stat`, "utf8"),
-    ticksPerSecond,
-  );
-}
+import { type ProcUsage, procUsage } from "./proc.ts";
 
 export interface Supervised<P extends ManagedProcess> {
   /** The run that lives now (or the last one, once the restarts are spent). */
