@@ -520,8 +520,9 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   // for the slowest of them, not for their sum.
   const gating = pending && talosClient !== undefined;
   // The view is read again each pass that may take a control plane down; otherwise one read in the
-  // same state of the control planes serves for a TTL (each read is seven Talos calls): it feeds
-  // only the Etcd gate then, and a control plane that changes (cordoned, rebooted, Ready) reads it.
+  // same state of the control planes serves for a TTL (each read is two Talos calls per control
+  // plane): it feeds only the Etcd gate then, and a control plane that changes (cordoned, rebooted,
+  // Ready) reads it.
   const etcdKey = JSON.stringify([
     controlPlanes.filter((n) => busy.has(n.metadata?.name ?? "")).map((n) => n.metadata?.name),
     controlPlanes.map((n) => [

@@ -9,7 +9,6 @@ import type { Data__Output } from "./generated/common/Data.ts";
 import type { GetResponse__Output } from "./generated/cosi/resource/GetResponse.ts";
 import type { ListResponse__Output } from "./generated/cosi/resource/ListResponse.ts";
 import type { Resource__Output } from "./generated/cosi/resource/Resource.ts";
-import type { EtcdAlarmListResponse__Output } from "./generated/machine/EtcdAlarmListResponse.ts";
 import type { EtcdMemberListResponse__Output } from "./generated/machine/EtcdMemberListResponse.ts";
 import type { EtcdStatusResponse__Output } from "./generated/machine/EtcdStatusResponse.ts";
 import type { ImageServicePullResponse__Output } from "./generated/machine/ImageServicePullResponse.ts";
@@ -396,15 +395,15 @@ export async function reboot(client: TalosClient, node: string, mode: RebootMode
   await client.unary("machine", "Reboot", { mode }, node);
 }
 
+/** The host of a peer URL, an IPv6 address without its brackets. */
+const peerHost = (url: string) => (URL.canParse(url) ? new URL(url).hostname.replace(/^\[|\]$/g, "") : url);
+
 /**
  * etcd as seen from every control plane: consistent membership, all healthy, no alarm. Quorum is
  * a matter of voters: learners are members that do not vote, so they count in neither `members`
  * nor `healthyMembers`. `expectedDown` are the control planes the plan is upgrading: their silence
  * is expected, not a problem (it would otherwise turn a long reboot into a failing gate).
  */
-/** The host of a peer URL, an IPv6 address without its brackets. */
-const peerHost = (url: string) => (URL.canParse(url) ? new URL(url).hostname.replace(/^\[|\]$/g, "") : url);
-
 export async function etcdView(
   client: TalosClient,
   nodes: { address: string; addresses: string[] }[],
@@ -418,22 +417,9 @@ export async function etcdView(
   const quiet: string[] = [];
   let voters = 0;
   let healthy = 0;
-  // Alarms are asked for alongside the members, so one pass waits for one round trip.
-  const alarmProblems = client
-    .unary<EtcdAlarmListResponse__Output>(
-      "machine",
-      "EtcdAlarmList",
-      {},
-      controlPlanes.find((n) => !expectedDown.has(n)) ?? controlPlanes[0],
-    )
-    .then(
-      (alarms) =>
-        alarms.messages
-          .flatMap((m) => m.memberAlarms)
-          .filter((alarm) => alarm.alarm !== "NONE")
-          .map((alarm) => `alarm ${alarm.alarm} on member ${alarm.memberId}`),
-      (error: unknown) => [error instanceof Error ? error.message : String(error)],
-    );
+  // etcd's status carries the cluster's alarms among its errors (each as its AlarmMember text,
+  // "memberID:<id> alarm:<type>"), so the members' status reads serve for the alarm list too.
+  const alarms = new Set<string>();
   await Promise.all(
     controlPlanes.map(async (node) => {
       try {
@@ -456,7 +442,12 @@ export async function etcdView(
         );
         voters = Math.max(voters, listed.filter((m) => !m.isLearner).length);
         const member = status.messages[0]?.memberStatus;
-        const errors = member?.errors ?? [];
+        const errors: string[] = [];
+        for (const error of member?.errors ?? []) {
+          const alarm = /memberID:(\d+)\s+alarm:([A-Z]+)/.exec(error);
+          if (!alarm) errors.push(error);
+          else if (alarm[2] !== "NONE") alarms.add(`alarm ${alarm[2]} on member ${alarm[1]}`);
+        }
         if (errors.length > 0) problems.push(`${node}: ${errors.join(", ")}`);
         else if (!member?.isLearner) healthy++;
       } catch (error) {
@@ -472,7 +463,7 @@ export async function etcdView(
   const stale = [...peers].filter(([ip]) => !known.has(ip)).map(([ip, host]) => `${host} (${ip})`);
   if (stale.length > 0)
     problems.push(`etcd members that are not control plane nodes: ${nameList(stale.sort())}`);
-  problems.push(...(await alarmProblems));
+  problems.push(...alarms);
   if (voters === 0) voters = controlPlanes.length;
   const upgrading = quiet.length > 0 ? `; ${quiet.join(", ")} down for its upgrade` : "";
   return {

@@ -1,6 +1,6 @@
 // What the Etcd gate sees, read by the operator's own Talos client (its os:operator talosconfig)
 // from the simulated fleet over the wire: members and their health from every control plane,
-// and the alarm list, each problem named in the message.
+// and the alarms their status carries, each problem named in the message.
 import type { TalosClient } from "../../src/talos/client.ts";
 import { etcdView } from "../../src/talos/machine.ts";
 import { Fleet } from "../../testkit/fleet/fleet.ts";
@@ -40,6 +40,17 @@ describe("etcd as the operator sees it", () => {
     expect(member).toContain(cp2.address);
     expect(alarm).toBe(`alarm NOSPACE on member ${BigInt(`0x${fleet.memberId(cp2)}`).toString()}`);
     expect(rest).toEqual([]);
+  });
+
+  it("names an alarm once, from the status every member reports, without counting a member unhealthy", async () => {
+    const cp3 = fleet.node("cp-3");
+    fleet.inject(cp3.hostname, { etcdAlarm: "CORRUPT" });
+    expect(await etcdView(client, controlPlanes)).toEqual({
+      healthy: false,
+      members: 3,
+      healthyMembers: 3,
+      message: `alarm CORRUPT on member ${BigInt(`0x${fleet.memberId(cp3)}`).toString()}`,
+    });
   });
 
   it("names an etcd member that is not a control plane node: a machine gone, still counted for quorum", async () => {

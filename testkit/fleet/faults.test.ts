@@ -125,6 +125,12 @@ describe("injected faults", () => {
     fleet.inject("cp-2", { etcdUnhealthy: true, etcdAlarm: "NOSPACE" });
     const status = (await admin(["-n", fleet.node("cp-2").address, "etcd", "status"])).stdout;
     expect(status).toContain("etcdserver: request timed out");
+    // As etcd's own status does, every member's status lists the cluster's alarms among its errors.
+    const healthy = (await admin(["-n", fleet.node("cp-1").address, "etcd", "status"])).stdout;
+    expect(healthy).toContain(
+      `memberID:${BigInt(`0x${fleet.memberId(fleet.node("cp-2"))}`).toString()} alarm:NOSPACE`,
+    );
+    expect(healthy).not.toContain("request timed out");
     const alarms = (await admin(["-n", fleet.node("cp-1").address, "etcd", "alarm", "list"])).stdout;
     expect(alarms).toContain(fleet.memberId(fleet.node("cp-2")));
     expect(alarms).toContain("NOSPACE");

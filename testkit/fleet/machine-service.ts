@@ -94,6 +94,14 @@ function eventMessage(event: FleetEvent): Message {
   };
 }
 
+/** The alarms raised in the etcd cluster: one per control plane with an alarm fault. */
+function etcdAlarms(fleet: FleetView): { memberId: string; alarm: string }[] {
+  return fleet
+    .nodes()
+    .filter((n) => n.isControlPlane && n.faults.etcdAlarm)
+    .map((n) => ({ memberId: BigInt(`0x${fleet.memberId(n)}`).toString(), alarm: n.faults.etcdAlarm ?? "" }));
+}
+
 /** The etcd pre-checks of the legacy Upgrade on control plane nodes (ValidateForUpgrade). */
 function etcdPreChecks(ctx: CallContext): void {
   const members = ctx.fleet.nodes().filter((n) => n.isControlPlane);
@@ -219,18 +227,19 @@ export const machineService: ServiceImplementation = {
           raftIndex: "1000",
           raftTerm: "2",
           raftAppliedIndex: "1000",
-          errors: node.faults.etcdUnhealthy ? ["etcdserver: request timed out"] : [],
+          // As etcd's Status: a missing leader, then every alarm raised in the cluster (AlarmMember's text).
+          errors: [
+            ...(node.faults.etcdUnhealthy ? ["etcdserver: request timed out"] : []),
+            ...(leader ? [] : ["etcdserver: no leader"]),
+            ...etcdAlarms(fleet).map(({ memberId, alarm }) => `memberID:${memberId} alarm:${alarm} `),
+          ],
           isLearner: node.faults.etcdLearner === true,
         },
       };
     },
     EtcdAlarmList: ({ node, fleet }) => {
       requireControlPlane(node);
-      const alarms = fleet
-        .nodes()
-        .filter((n) => n.isControlPlane && n.faults.etcdAlarm)
-        .map((n) => ({ memberId: BigInt(`0x${fleet.memberId(n)}`).toString(), alarm: n.faults.etcdAlarm }));
-      return { memberAlarms: alarms };
+      return { memberAlarms: etcdAlarms(fleet) };
     },
     EtcdForfeitLeadership: ({ node, fleet }) => {
       requireControlPlane(node);
