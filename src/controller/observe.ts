@@ -533,9 +533,12 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ]),
   ]);
   const previousEtcd = memory.etcd;
+  // A view that took a control plane's silence for its upgrade checked less than all of them (with
+  // one control plane, nothing): it serves one pass only.
   const reuseEtcd =
     !controlPlaneMayStart(plan) &&
     previousEtcd !== undefined &&
+    (!previousEtcd.view.healthy || previousEtcd.view.healthyMembers >= previousEtcd.view.members) &&
     previousEtcd.key === etcdKey &&
     now.getTime() - previousEtcd.at < inputs.factsTtlMs;
   const etcdAsked: Promise<EtcdView | undefined> = !gating
