@@ -26,6 +26,7 @@ import { makeMetrics } from "./observability/metrics.ts";
 import { startServer } from "./observability/server.ts";
 import type { Settings } from "./settings.ts";
 import { TalosCredentials } from "./talos/credentials.ts";
+import { SequenceEvents } from "./talos/sequence-events.ts";
 import { MachineWatches } from "./talos/watch.ts";
 
 /** "a=b,c=d" against an object's labels; an empty selector matches everything. */
@@ -62,6 +63,7 @@ export async function runManager(
   });
   let wake: (plan: string) => void = () => undefined;
   const watches = new MachineWatches((plan) => wake(plan));
+  const sequences = new SequenceEvents((plan) => wake(plan));
   const core = kc.makeApiClient(CoreV1Api);
   const nodePods = new NodePods(
     kc,
@@ -88,6 +90,7 @@ export async function runManager(
     fleetLock: new FleetLock(kc, settings.namespace, `${settings.leaseName}-fleet`),
     isLeader: () => leader?.isLeader() ?? true,
     watches,
+    sequences,
     logger,
     metrics,
     factsTtlMs: settings.factsTtlMs,
@@ -170,6 +173,7 @@ export async function runManager(
   const stop = async () => {
     queue.stop();
     watches.stop();
+    sequences.stop();
     notifier.stop();
     for (let i = 0; i < 100 && !queue.idle(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     await leader?.release();

@@ -26,6 +26,7 @@ import {
 } from "../talos/machine.ts";
 import { withComponentImage, withInstallImage } from "../talos/machine-config.ts";
 import { sameBootStatus, type WatchedMachine } from "../talos/machine-status.ts";
+import type { FollowedSequence, SequenceVerdict } from "../talos/sequence-events.ts";
 import { type DrainRound, onSameStream, type ShellMemory } from "./observe.ts";
 import type { Slots } from "./slots.ts";
 
@@ -42,6 +43,18 @@ export interface ActPorts {
   self?: PodRef;
   /** The status an open machine watch last delivered, for the nodes under way. */
   watched?: (address: string) => WatchedMachine | undefined;
+  /**
+   * Makes a call that asks the machine for a sequence (it resolves to the call's actor ID) with the
+   * machine's events followed, so that Talos' verdict on the sequence is known (SequenceEvents).
+   */
+  followed?: (
+    address: string,
+    bootId: string,
+    sequence: FollowedSequence,
+    call: () => Promise<string>,
+  ) => Promise<void>;
+  /** Talos' verdict on the last sequence asked of a machine, from its events. */
+  sequenceVerdict?: (address: string) => SequenceVerdict | undefined;
   /** Called when a pull or an install started off the pass ends, so that the plan is looked at again. */
   offPassEnded: () => void;
   /** Drain rounds under way at once, across the operator's plans. */
@@ -308,7 +321,10 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       if (!ports.talosClient) return undefined;
       // Never twice for one boot: a call this process made, or one the machine shows it took (it
       // booted since, or a sequence runs: Talos answers before its sequence starts), counts as made.
-      if (memory.upgradeCalls.get(action.node) === action.bootIdBefore) return "called";
+      // One whose sequence Talos never started (another held machined's lock) is made again.
+      const locked = ports.sequenceVerdict?.(action.address);
+      const notStarted = locked?.outcome === "locked" && locked.bootId === action.bootIdBefore;
+      if (memory.upgradeCalls.get(action.node) === action.bootIdBefore && !notStarted) return "called";
       // Only the boot and the stage matter here. A machine watch shows both when it was open since
       // the facts of the boot the call is for were read (a reboot would have ended the stream), or
       // shows the MachineStatus they were read with (a reboot creates it anew): no reboot since, and
@@ -328,6 +344,8 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
         if (!fresh.reachable) return undefined;
         if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
       }
+      const follow = (sequence: FollowedSequence, call: () => Promise<string>) =>
+        ports.followed ? ports.followed(action.address, action.bootIdBefore, sequence, call) : call();
       try {
         const mode = rebootModes[action.rebootMode];
         if (action.api === "lifecycle") {
@@ -344,12 +362,18 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
               action.image,
               memory.pulls.get(action.node)?.get(action.image)?.name,
             );
-          await reboot(ports.talosClient, action.address, mode);
+          const client = ports.talosClient;
+          await follow("reboot", () => reboot(client, action.address, mode));
         } else if (mode === "FORCE") {
           // The pre-flight refuses this up front; a plan edited mid-run is told, not downgraded.
           memory.upgradeErrors.set(action.node, "rebootMode Force needs the Talos v1.13+ upgrade API");
           return undefined;
-        } else await upgradeLegacy(ports.talosClient, action.address, action.image, mode, action.stage);
+        } else {
+          const client = ports.talosClient;
+          await follow(action.stage ? "stageUpgrade" : "upgrade", () =>
+            upgradeLegacy(client, action.address, action.image, mode, action.stage),
+          );
+        }
         memory.upgradeErrors.delete(action.node);
         memory.upgradeCalls.set(action.node, action.bootIdBefore);
         return "called";

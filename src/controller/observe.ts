@@ -48,6 +48,7 @@ import { type TalosClient, TalosError } from "../talos/client.ts";
 import { etcdView, facts, imageFacts, kubernetesFacts } from "../talos/machine.ts";
 import { sameBootStatus, type WatchedMachine } from "../talos/machine-status.ts";
 import { renderedManifests } from "../talos/manifests.ts";
+import type { SequenceVerdict } from "../talos/sequence-events.ts";
 
 /** A machine's facts as last read, when, and on which of its watch streams (if one was open). */
 interface KnownFacts {
@@ -238,6 +239,8 @@ interface ObserveInputs {
   watched?: (address: string) => WatchedMachine | undefined;
   /** Whether the machine's watch was asked for moments ago and has not delivered yet. */
   watchOpening?: (address: string) => boolean;
+  /** Talos' verdict on the last sequence asked of a machine, from its events. */
+  sequenceVerdict?: (address: string) => SequenceVerdict | undefined;
   /** The operator's own pod, which no drain evicts. */
   self?: PodRef;
   /** Lists a plan's hook Jobs (read only for plans with hooks). */
@@ -587,6 +590,9 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       const installImageRefused = memory.installImageRefusals.get(name);
       const patchErrors = memory.patchErrors.get(name);
       const address = internalIp(node);
+      // A verdict on the call made from the boot the intent names; an older call's is not this one's.
+      const verdict = address ? inputs.sequenceVerdict?.(address) : undefined;
+      const sequenceVerdict = verdict?.bootId === entries.get(name)?.bootIdBefore ? verdict : undefined;
       const [talosFacts, kubernetes] = await Promise.all([nodeFacts(node), kubernetesOf(node)]);
       const kubeletVersion = node.status?.nodeInfo?.kubeletVersion;
       const kubeletBootId = node.status?.nodeInfo?.bootID;
@@ -613,6 +619,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
         ...(blocked.length > 0 ? { drainBlockedBy: blocked.join("; ") } : {}),
         ...(memory.draining.has(name) ? { draining: true } : {}),
         ...(upgradeError ? { upgradeError } : {}),
+        ...(sequenceVerdict ? { sequenceVerdict } : {}),
         ...(installImagePatched ? { installImagePatched } : {}),
         ...(installImageRefused ? { installImageRefused } : {}),
         ...(kubeletVersion ? { kubeletVersion } : {}),

@@ -22,6 +22,7 @@ import { ConflictError, type PlanStore, parsePlan } from "../kube/plans.ts";
 import type { Logger } from "../observability/logger.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { TalosCredentials } from "../talos/credentials.ts";
+import type { SequenceEvents } from "../talos/sequence-events.ts";
 import type { MachineWatches } from "../talos/watch.ts";
 import { type ActPorts, act, drainsAtOnce, releaseRounds } from "./act.ts";
 import type { Notifier } from "./notifier.ts";
@@ -45,6 +46,8 @@ interface ReconcilerPorts {
   isLeader: () => boolean;
   /** Keeps Talos watches open on the nodes being worked on, so their reboots wake the plan. */
   watches: MachineWatches;
+  /** Follows the machines' events around the upgrade calls, for Talos' verdict on their sequences. */
+  sequences: SequenceEvents;
   logger: Logger;
   metrics: Metrics;
   factsTtlMs: number;
@@ -133,6 +136,8 @@ export class Reconciler {
         this.writtenVersion.delete(name);
         this.writtenAt.delete(name);
         this.accepted.delete(name);
+        ports.watches.set(name, undefined, []);
+        ports.sequences.keep(name, []);
         await ports.nodePods.want(name, []);
         await ports.fleetLock.release(name);
         return undefined;
@@ -173,6 +178,7 @@ export class Reconciler {
         factsTtlMs: ports.factsTtlMs,
         watched: (address) => ports.watches.machine(name, address),
         watchOpening: (address) => ports.watches.opening(name, address),
+        sequenceVerdict: (address) => ports.sequences.verdict(name, address),
         ...(ports.self ? { self: ports.self } : {}),
         ...(ports.hookJobs ? { hookJobs: (p: string) => (ports.hookJobs as HookJobs).list(p) } : {}),
         ...(ports.etcdBackupDefault ? { etcdBackupDefault: ports.etcdBackupDefault } : {}),
@@ -221,6 +227,13 @@ export class Reconciler {
         drain: plan.spec.drain,
         ...(ports.self ? { self: ports.self } : {}),
         watched: (address) => ports.watches.machine(name, address),
+        ...("error" in talosClient
+          ? {}
+          : {
+              followed: (address, bootId, sequence, call) =>
+                ports.sequences.around(name, talosClient, address, bootId, sequence, call),
+            }),
+        sequenceVerdict: (address) => ports.sequences.verdict(name, address),
         offPassEnded: () => ports.requeue(name),
         drainSlots: this.drainSlots,
         ...(ports.hookJobs ? { hookJobs: ports.hookJobs } : {}),
@@ -260,6 +273,7 @@ export class Reconciler {
         .filter((n) => watched.has(n.name) && n.address)
         .map((n) => n.address as string);
       ports.watches.set(name, "error" in talosClient ? undefined : talosClient, addresses);
+      ports.sequences.keep(name, addresses);
       await ports.nodePods.want(
         name,
         decision.status.nodes.filter((e) => e.state === "Draining").map((e) => e.name),

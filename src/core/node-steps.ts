@@ -340,6 +340,22 @@ function stepUpgrading(
       ? { ...given, upgradeCalledAt: now.toISOString() }
       : given;
   const elapsed = elapsedSince(entry.upgradeCalledAt ?? entry.startedAt, now);
+  const wakeAt = Date.parse(entry.upgradeCalledAt ?? entry.startedAt ?? now.toISOString()) + nodeTimeout;
+  const verdict = node.sequenceVerdict;
+  // Talos' events said the sequence failed (machined stays up on its boot, its stage REBOOTING):
+  // said now, not at nodeTimeout.
+  if (verdict?.outcome === "failed" && !rebooted)
+    return fail(entry, now, Reason.UpgradeFailed, `Talos failed the upgrade: ${verdict.message}`);
+  // Acked, never started: another sequence held machined's lock (someone's reboot or upgrade), and
+  // nothing was installed. Unless that sequence booted the target, the call is made again, a new
+  // attempt, from the boot the machine runs once it is back to RUNNING.
+  if (
+    verdict?.outcome === "locked" &&
+    entry.upgradeCalledAt !== undefined &&
+    elapsed <= nodeTimeout &&
+    !(rebooted && talos.version === entry.version)
+  )
+    return lockedStep(entry, node, spec, now, wakeAt);
   // A schematic to verify waits for the image facts of the new boot.
   const imageKnown = entry.schematic === undefined || talos.image !== undefined;
   if (rebooted && talos.stage === "RUNNING" && talos.ready && imageKnown) {
@@ -366,7 +382,6 @@ function stepUpgrading(
       `not back on ${entry.version} within ${spec.rollout.nodeTimeout} (${seen})`,
     );
   }
-  const wakeAt = Date.parse(entry.upgradeCalledAt ?? entry.startedAt ?? now.toISOString()) + nodeTimeout;
   // A machine that does not answer before any call was seen accepted is not taken for rebooting:
   // the call may never have reached it, and it is made once the machine answers on the same boot.
   if (!talos.reachable && entry.state === "Upgrading" && !entry.upgradeCalledAt) {
@@ -403,6 +418,55 @@ function stepUpgrading(
     actions: [],
     events: [],
     wakeAt,
+  };
+}
+
+/** Upgrade calls whose sequence Talos did not start, in a row, before the node fails. */
+export const lockedCallsAllowed = 3;
+
+/** After a call whose sequence Talos never started: call again once the machine runs, or wait. */
+function lockedStep(
+  entry: NodeStatus,
+  node: NodeView,
+  spec: PlanSpec,
+  now: Date,
+  wakeAt: number,
+): StepResult {
+  const talos = node.talos;
+  const why = "another sequence held the machine (someone's reboot or upgrade)";
+  if (!talos.reachable || talos.stage !== "RUNNING" || talos.bootId === undefined) {
+    return {
+      entry: { ...entry, message: `Talos did not start the upgrade: ${why}; calling again once it runs` },
+      actions: [],
+      events: [],
+      wakeAt,
+    };
+  }
+  if (entry.attempts >= lockedCallsAllowed)
+    return fail(
+      entry,
+      now,
+      Reason.UpgradeNotStarted,
+      `Talos did not start the upgrade in ${entry.attempts} calls: ${why} each time`,
+    );
+  const next: NodeStatus = {
+    ...entry,
+    state: "Upgrading",
+    bootIdBefore: talos.bootId,
+    attempts: entry.attempts + 1,
+    message: `upgrading to ${entry.version}: called again, Talos did not start the last call`,
+  };
+  delete next.upgradeCalledAt;
+  return {
+    entry: next,
+    actions: [upgradeAction(node, next, spec)],
+    events: [
+      {
+        type: "Warning",
+        reason: Reason.UpgradeNotStarted,
+        message: `${node.name}: Talos did not start the upgrade, ${why}; calling again`,
+      },
+    ],
   };
 }
 

@@ -128,7 +128,12 @@ export interface NodeView {
   installImageRefused?: { image: string; message: string };
   /** Talos refused the last upgrade call for a reason retrying will not change. */
   upgradeError?: string;
+  /** What Talos made of the sequence the upgrade call (from the intent's boot) asked for, by its events. */
+  sequenceVerdict?: SequenceOutcome;
 }
+
+/** A sequence Talos acked and never started (another held machined's lock), or one that failed. */
+export type SequenceOutcome = { outcome: "locked" } | { outcome: "failed"; message: string };
 
 export interface GateResult {
   name: string;

@@ -13,6 +13,7 @@ import type { EtcdMemberListResponse__Output } from "./generated/machine/EtcdMem
 import type { EtcdStatusResponse__Output } from "./generated/machine/EtcdStatusResponse.ts";
 import type { ImageServicePullResponse__Output } from "./generated/machine/ImageServicePullResponse.ts";
 import type { LifecycleServiceUpgradeResponse__Output } from "./generated/machine/LifecycleServiceUpgradeResponse.ts";
+import type { RebootResponse__Output } from "./generated/machine/RebootResponse.ts";
 import type { UpgradeResponse__Output } from "./generated/machine/UpgradeResponse.ts";
 import type { VersionResponse__Output } from "./generated/machine/VersionResponse.ts";
 import { configImages, installKernelArgs } from "./machine-config.ts";
@@ -314,10 +315,13 @@ export async function facts(client: TalosClient, node: string, read: FactsRead =
   }
 }
 
-/** MachineService.Upgrade (Talos < 1.13): Talos pulls, checks etcd, installs and reboots itself. */
 /** Talos' reboot modes; FORCE (v1.12+) exists only for MachineService.Reboot, not the legacy Upgrade. */
 type RebootMode = "DEFAULT" | "POWERCYCLE" | "FORCE";
 
+/**
+ * MachineService.Upgrade (Talos < 1.13): Talos pulls, checks etcd, installs and reboots itself. The
+ * call's actor ID, which the sequence's events carry.
+ */
 export async function upgradeLegacy(
   client: TalosClient,
   node: string,
@@ -390,9 +394,10 @@ export async function installLifecycle(
   }
 }
 
-/** Reboots the machine (into the boot entry an install wrote). */
-export async function reboot(client: TalosClient, node: string, mode: RebootMode): Promise<void> {
-  await client.unary("machine", "Reboot", { mode }, node);
+/** Reboots the machine (into the boot entry an install wrote); the call's actor ID. */
+export async function reboot(client: TalosClient, node: string, mode: RebootMode): Promise<string> {
+  const response = await client.unary<RebootResponse__Output>("machine", "Reboot", { mode }, node);
+  return response.messages[0]?.actorId ?? "";
 }
 
 /** The host of a peer URL, an IPv6 address without its brackets. */

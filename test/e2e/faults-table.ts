@@ -50,6 +50,15 @@ const short = { rollout: { nodeTimeout: "5s" } };
 const gateTimeout = { healthChecks: { timeout: "3s" } };
 const refusal = "config rejected by the simulator";
 
+/** The fault changes nothing the plan ends with: completed, every node done, nothing cordoned. */
+const completed: FaultCase["expected"] = {
+  planPhase: "Completed",
+  reason: "Succeeded",
+  node: { state: "Done" },
+  cordoned: [],
+  laterNodes: "upgraded",
+};
+
 /** worker-1 not back within the row's nodeTimeout: the plan fails there, the node left cordoned. */
 const workerTimedOut = (message: string): FaultCase["expected"] => ({
   planPhase: "Failed",
@@ -209,13 +218,7 @@ export const talosPhaseCases: FaultCase[] = [
     node: "cp-1",
     moment: "before the plan",
     step: "pre-flight pull",
-    expected: {
-      planPhase: "Completed",
-      reason: "Succeeded",
-      node: { state: "Done" },
-      cordoned: [],
-      laterNodes: "upgraded",
-    },
+    expected: completed,
   },
   {
     phase: "Talos",
@@ -224,13 +227,7 @@ export const talosPhaseCases: FaultCase[] = [
     node: "worker-1",
     moment: "when the node is cordoned",
     step: "drain → upgrade call",
-    expected: {
-      planPhase: "Completed",
-      reason: "Succeeded",
-      node: { state: "Done" },
-      cordoned: [],
-      laterNodes: "upgraded",
-    },
+    expected: completed,
   },
   {
     phase: "Talos",
@@ -239,13 +236,7 @@ export const talosPhaseCases: FaultCase[] = [
     node: "worker-1",
     moment: "when the node is back up",
     step: "verification",
-    expected: {
-      planPhase: "Completed",
-      reason: "Succeeded",
-      node: { state: "Done" },
-      cordoned: [],
-      laterNodes: "upgraded",
-    },
+    expected: completed,
   },
   {
     phase: "Talos",
@@ -269,8 +260,30 @@ export const talosPhaseCases: FaultCase[] = [
     node: "worker-1",
     moment: "before the plan",
     step: "upgrade call",
-    spec: short,
-    expected: workerTimedOut("not back on v1.12.4 within 5s (last seen REBOOTING on "),
+    // Said by Talos' events as it fails, not at nodeTimeout (the test's 30s).
+    expected: {
+      planPhase: "Failed",
+      reason: "UpgradeFailed",
+      node: {
+        state: "Failed",
+        reason: "UpgradeFailed",
+        message:
+          "Talos failed the upgrade: sequence failed: error running phase 1 in upgrade sequence: task 1/1: failed, cannot get pods for node",
+      },
+      cordoned: ["worker-1"],
+      laterNodes: "untouched",
+    },
+  },
+  {
+    phase: "Talos",
+    fault: "rebootedBeforeUpgrade",
+    inject: { faults: { rebootedBeforeUpgrade: true } },
+    node: "worker-1",
+    moment: "before the plan",
+    step: "upgrade call",
+    // Talos acks the call and never starts it; the reboot that held the lock boots the old version.
+    // The node is called again from its new boot (two attempts, two calls) and upgraded once.
+    expected: completed,
   },
   {
     phase: "Talos",
@@ -309,13 +322,7 @@ export const talosPhaseCases: FaultCase[] = [
     node: "worker-1",
     moment: "before the plan",
     step: "reboot",
-    expected: {
-      planPhase: "Completed",
-      reason: "Succeeded",
-      node: { state: "Done" },
-      cordoned: [],
-      laterNodes: "upgraded",
-    },
+    expected: completed,
   },
   {
     phase: "Talos",

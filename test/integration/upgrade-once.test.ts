@@ -8,13 +8,12 @@
 import type { ActPorts } from "../../src/controller/act.ts";
 import { act } from "../../src/controller/act.ts";
 import { newShellMemory } from "../../src/controller/observe.ts";
-import type { Action } from "../../src/model/actions.ts";
 import type { TalosClient } from "../../src/talos/client.ts";
 import { facts } from "../../src/talos/machine.ts";
 import { MachineWatches } from "../../src/talos/watch.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
-import { Fleet, vanillaSchematic } from "../../testkit/fleet/fleet.ts";
-import { clientFor } from "../harness/talos-client.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { clientFor, legacyUpgradeOf } from "../harness/talos-client.ts";
 
 const sequenceDelayMs = 1_500;
 
@@ -41,22 +40,7 @@ describe("the upgrade call, once per boot", () => {
   /** Only what an upgrade action touches: the Talos client and the process's memory. */
   const ports = (memory = newShellMemory()) => ({ talosClient: client, memory }) as unknown as ActPorts;
 
-  async function upgradeOf(short: string): Promise<Extract<Action, { kind: "upgrade" }>> {
-    const node = fleet.node(short);
-    const machine = await facts(client, node.address);
-    if (!machine.reachable || !machine.bootId) throw new Error(`${short} does not answer`);
-    return {
-      kind: "upgrade",
-      node: node.hostname,
-      address: node.address,
-      image: `factory.talos.dev/metal-installer/${vanillaSchematic}:v1.13.0`,
-      version: "v1.13.0",
-      api: "legacy",
-      stage: false,
-      rebootMode: "Default",
-      bootIdBefore: machine.bootId,
-    };
-  }
+  const upgradeOf = (short: string) => legacyUpgradeOf(client, fleet.node(short));
 
   it("a pass that asks again before the sequence starts (its confirmation lost) does not call again", async () => {
     const action = await upgradeOf("worker-1");

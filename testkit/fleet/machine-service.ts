@@ -165,6 +165,10 @@ export const machineService: ServiceImplementation = {
       const preserveSkips =
         Boolean(request.preserve) && compareVersions(node.version, "v1.14.0-alpha.0") >= 0;
       if (node.isControlPlane && !request.force && !preserveSkips) etcdPreChecks(ctx);
+      if (node.faults.rebootedBeforeUpgrade) {
+        node.faults.rebootedBeforeUpgrade = false;
+        node.startReboot(randomUUID());
+      }
       const actorId = randomUUID();
       // With `stage`, Talos runs its stageUpgrade sequence: the install happens in the next boot.
       node.startLegacyUpgrade(installation(fleet, node, image, resolved.version, "legacy"), actorId, {

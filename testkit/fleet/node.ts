@@ -151,6 +151,12 @@ export interface Faults {
    * shutdown): the sequence holds machined's lock meanwhile.
    */
   drainHoldMs?: number;
+  /**
+   * Someone's reboot (a `talosctl reboot` moments earlier) reaches machined just before the next
+   * legacy Upgrade call: the reboot's sequence holds the lock, so Talos acks the upgrade and never
+   * starts it. Once: the fault is spent by that call.
+   */
+  rebootedBeforeUpgrade?: boolean;
   /** ApplyConfiguration fails with this message. */
   applyConfigurationError?: string;
   /** This control plane component's mirror pod never becomes Ready (a bad flag, a crash loop). */

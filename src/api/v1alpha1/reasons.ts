@@ -18,6 +18,8 @@ export const Reason = {
   NodeTimeout: "NodeTimeout",
   DrainTimeout: "DrainTimeout",
   UpgradeRefused: "UpgradeRefused",
+  UpgradeFailed: "UpgradeFailed",
+  UpgradeNotStarted: "UpgradeNotStarted",
   ImagePullFailed: "ImagePullFailed",
   InstallerUnknown: "InstallerUnknown",
   RebootModeUnsupported: "RebootModeUnsupported",

@@ -586,6 +586,104 @@ describe("one node's way through an upgrade", () => {
     expect(entry(d)?.message).toBe("not back on v1.12.4 within 30m (unreachable: no route to host)");
     expect(condition(d, "Stalled")?.reason).toBe("NodeTimeout");
   });
+
+  describe("Talos' verdict on the call's sequence, from the machine's events", () => {
+    const called = (extra: Partial<PlanStatus["nodes"][0]> = {}) =>
+      upgrading({ upgradeCalledAt: t0.toISOString(), ...extra });
+    const locked = { outcome: "locked" } as const;
+    const machine = (talos: Partial<NodeView["talos"]>, verdict?: NodeView["sequenceVerdict"]) =>
+      aNode("cp-1", {
+        unschedulable: true,
+        talos: {
+          reachable: true,
+          version: "v1.11.6",
+          bootId: "cp-1-boot-0",
+          stage: "RUNNING",
+          ready: true,
+          ...talos,
+        },
+        ...(verdict ? { sequenceVerdict: verdict } : {}),
+      });
+
+    it("fails the node at once when the sequence failed, long before nodeTimeout", () => {
+      const failed = machine(
+        { stage: "REBOOTING", ready: false },
+        {
+          outcome: "failed",
+          message: "sequence failed: error running phase 1 in upgrade sequence: Unauthorized",
+        },
+      );
+      const d = decide(withStatus(called(), failed, minutes(1)));
+      expect(entry(d)).toMatchObject({
+        state: "Failed",
+        reason: "UpgradeFailed",
+        message:
+          "Talos failed the upgrade: sequence failed: error running phase 1 in upgrade sequence: Unauthorized",
+      });
+      expect(condition(d, "Stalled")?.message).toMatch(/; left cordoned: cp-1$/);
+      expect(d.actions).toEqual([]);
+      // Without the verdict the same machine is only waited for.
+      expect(
+        entry(decide(withStatus(called(), machine({ stage: "REBOOTING", ready: false }), minutes(1))))?.state,
+      ).toBe("Rebooting");
+    });
+
+    it("calls again, a new attempt from the new boot, when another sequence held the lock and rebooted the machine", () => {
+      const back = machine({ bootId: "cp-1-boot-1" }, locked);
+      const d = decide(withStatus(called(), back, minutes(3)));
+      expect(kinds(d)).toEqual(["upgrade:cp-1"]);
+      expect(d.actions[0]).toMatchObject({ bootIdBefore: "cp-1-boot-1" });
+      expect(entry(d)).toMatchObject({ state: "Upgrading", bootIdBefore: "cp-1-boot-1", attempts: 2 });
+      expect(entry(d)?.upgradeCalledAt).toBeUndefined();
+      expect(d.events.map((e) => e.reason)).toContain("UpgradeNotStarted");
+      // Without the verdict that boot on the old version is a rollback.
+      expect(
+        entry(decide(withStatus(called(), machine({ bootId: "cp-1-boot-1" }), minutes(3))))?.reason,
+      ).toBe("RolledBack");
+    });
+
+    it("calls again from the same boot when the sequence that held the lock ended without a reboot", () => {
+      const d = decide(withStatus(called(), machine({}, locked), minutes(1)));
+      expect(kinds(d)).toEqual(["upgrade:cp-1"]);
+      expect(entry(d)).toMatchObject({ state: "Upgrading", bootIdBefore: "cp-1-boot-0", attempts: 2 });
+    });
+
+    it("waits while the sequence that held the lock runs", () => {
+      const d = decide(
+        withStatus(called(), machine({ stage: "REBOOTING", ready: false }, locked), minutes(1)),
+      );
+      expect(d.actions).toEqual([]);
+      expect(entry(d)).toMatchObject({ state: "Upgrading", attempts: 1 });
+      expect(entry(d)?.message).toContain("Talos did not start the upgrade");
+    });
+
+    it("takes the target booted by the sequence that held the lock (someone's upgrade to it)", () => {
+      const d = decide(
+        withStatus(called(), machine({ bootId: "cp-1-boot-1", version: "v1.12.4" }, locked), minutes(3)),
+      );
+      expect(d.actions.map((a) => a.kind)).not.toContain("upgrade");
+      expect(["Verifying", "Soaking", "Done"]).toContain(entry(d)?.state);
+    });
+
+    it("fails the node after three calls Talos did not start", () => {
+      const d = decide(withStatus(called({ attempts: 3 }), machine({}, locked), minutes(1)));
+      expect(d.actions).toEqual([]);
+      expect(entry(d)).toMatchObject({ state: "Failed", reason: "UpgradeNotStarted" });
+    });
+
+    it("leaves a call not yet confirmed to the intent: the same attempt is made", () => {
+      const d = decide(withStatus(upgrading(), machine({}, locked), minutes(1)));
+      expect(kinds(d)).toEqual(["upgrade:cp-1"]);
+      expect(entry(d)?.attempts).toBe(1);
+    });
+
+    it("gives a nodeTimeout spent waiting for the lock its usual failure", () => {
+      const d = decide(
+        withStatus(called(), machine({ stage: "REBOOTING", ready: false }, locked), minutes(31)),
+      );
+      expect(entry(d)).toMatchObject({ state: "Failed", reason: "NodeTimeout" });
+    });
+  });
 });
 
 describe("holding and stopping", () => {

@@ -1,0 +1,140 @@
+// Talos' verdict on an upgrade call's sequence, from the machine's events over the wire: the
+// simulated machines answer Upgrade before its sequence runs, as machined does, and say only in
+// their events that it never started (another sequence held machined's lock: NOOP LOCKED, with no
+// actor) or that it failed (NOOP FATAL, of the call's actor). act() follows them around the call.
+import type { ActPorts } from "../../src/controller/act.ts";
+import { act } from "../../src/controller/act.ts";
+import { newShellMemory } from "../../src/controller/observe.ts";
+import type { TalosClient } from "../../src/talos/client.ts";
+import { facts } from "../../src/talos/machine.ts";
+import { SequenceEvents } from "../../src/talos/sequence-events.ts";
+import { waitUntil } from "../../testkit/control-plane/wait.ts";
+import { Fleet } from "../../testkit/fleet/fleet.ts";
+import { clientFor, legacyUpgradeOf } from "../harness/talos-client.ts";
+
+describe("an upgrade call's sequence, as the machine's events tell it", () => {
+  let fleet: Fleet;
+  let client: TalosClient;
+  let sequences: SequenceEvents;
+  const wakes: string[] = [];
+
+  beforeAll(async () => {
+    fleet = await Fleet.start({
+      controlPlanes: 1,
+      workers: 3,
+      talosVersion: "v1.12.3",
+      timing: { sequenceDelayMs: 200, installMs: 500, rebootMs: 1_500 },
+    });
+    client = clientFor(fleet.talosconfig.admin);
+    sequences = new SequenceEvents((plan) => wakes.push(plan));
+  });
+
+  afterAll(async () => {
+    sequences.stop();
+    client.close();
+    await fleet.stop();
+  });
+
+  /** What an upgrade action touches, with the machine's events followed as the reconciler does. */
+  const ports = (memory = newShellMemory()) =>
+    ({
+      talosClient: client,
+      memory,
+      followed: (address, bootId, sequence, call) =>
+        sequences.around("plan", client, address, bootId, sequence, call),
+      sequenceVerdict: (address) => sequences.verdict("plan", address),
+    }) as Partial<ActPorts> as ActPorts;
+
+  const upgradeOf = (short: string) => legacyUpgradeOf(client, fleet.node(short));
+
+  /** Waits until the machine has rebooted from `bootId` and runs again. */
+  async function rebootedFrom(short: string, bootId: string) {
+    const node = fleet.node(short);
+    await waitUntil(
+      `${short} back from its reboot`,
+      async () => {
+        const machine = await facts(client, node.address).catch(() => undefined);
+        return machine?.reachable === true && machine.bootId !== bootId && machine.stage === "RUNNING";
+      },
+      { timeoutMs: 15_000 },
+    );
+  }
+
+  it("a sequence that runs gives no verdict; the stream is opened before the call", async () => {
+    const action = await upgradeOf("worker-1");
+    const node = fleet.node("worker-1");
+    const before = node.calls.length;
+    expect(await act(action, ports())).toBe("called");
+    const methods = node.calls.slice(before).map((c) => c.method.split("/").at(-1));
+    expect(methods.indexOf("Events")).toBeGreaterThanOrEqual(0);
+    expect(methods.indexOf("Events")).toBeLessThan(methods.indexOf("Upgrade"));
+    await rebootedFrom("worker-1", action.bootIdBefore);
+    expect(node.version).toBe("v1.13.0");
+    expect(sequences.verdict("plan", action.address)).toBeUndefined();
+  });
+
+  it("an upgrade acked while someone's reboot holds machined's lock is judged not started, and is called again", async () => {
+    fleet.inject("worker-2", { rebootedBeforeUpgrade: true });
+    const node = fleet.node("worker-2");
+    const action = await upgradeOf("worker-2");
+    const memory = newShellMemory();
+    expect(await act(action, ports(memory))).toBe("called");
+    await waitUntil(
+      "the locked verdict",
+      async () => sequences.verdict("plan", action.address)?.outcome === "locked",
+      { timeoutMs: 5_000 },
+    );
+    expect(sequences.verdict("plan", action.address)).toEqual({
+      bootId: action.bootIdBefore,
+      outcome: "locked",
+    });
+    expect(wakes).toContain("plan");
+    // The reboot that held the lock ran; the upgrade did not.
+    await rebootedFrom("worker-2", action.bootIdBefore);
+    expect(node.version).toBe("v1.12.3");
+    // From the new boot the call is made again, and runs.
+    const again = await upgradeOf("worker-2");
+    expect(await act(again, ports(memory))).toBe("called");
+    await rebootedFrom("worker-2", again.bootIdBefore);
+    expect(node.version).toBe("v1.13.0");
+    expect(sequences.verdict("plan", action.address)).toBeUndefined();
+  });
+
+  it("without a locked verdict, a call remembered from the same boot is not made again", async () => {
+    const node = fleet.node("worker-3");
+    const action = await upgradeOf("worker-3");
+    const memory = newShellMemory();
+    // Remembered as made from this boot: without a verdict, act() does not call again.
+    memory.upgradeCalls.set(action.node, action.bootIdBefore);
+    const before = node.upgrades.length;
+    expect(await act(action, ports(memory))).toBe("called");
+    expect(node.upgrades.length).toBe(before);
+  });
+
+  it("a sequence that fails is judged failed, with Talos' error", async () => {
+    fleet.inject("worker-3", { machinedKubeRefused: true });
+    const action = await upgradeOf("worker-3");
+    expect(await act(action, ports())).toBe("called");
+    await waitUntil(
+      "the failed verdict",
+      async () => sequences.verdict("plan", action.address)?.outcome === "failed",
+      { timeoutMs: 5_000 },
+    );
+    const verdict = sequences.verdict("plan", action.address);
+    expect(verdict).toMatchObject({ bootId: action.bootIdBefore, outcome: "failed" });
+    expect(verdict?.outcome === "failed" ? verdict.message : "").toContain(
+      "sequence failed: error running phase 1 in upgrade sequence",
+    );
+    expect(verdict?.outcome === "failed" ? verdict.message : "").toContain("Unauthorized");
+    // Talos leaves the machine up on its boot.
+    const machine = await facts(client, action.address);
+    expect(machine).toMatchObject({ reachable: true, bootId: action.bootIdBefore });
+  });
+
+  it("a plan that lets go of a machine forgets its verdict", async () => {
+    const address = fleet.node("worker-3").address;
+    expect(sequences.verdict("plan", address)).toBeDefined();
+    sequences.keep("plan", []);
+    expect(sequences.verdict("plan", address)).toBeUndefined();
+  });
+});
