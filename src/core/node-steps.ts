@@ -269,6 +269,7 @@ function stepDraining(
     message: `upgrading to ${entry.version}`,
   };
   delete next.upgradeCalledAt;
+  delete next.callNotStartedOn;
   return {
     entry: { ...next, image: upgrade.image },
     actions: [upgrade],
@@ -348,9 +349,13 @@ function stepUpgrading(
     return fail(entry, now, Reason.UpgradeFailed, `Talos failed the upgrade: ${verdict.message}`);
   // Acked, never started: another sequence held machined's lock (someone's reboot or upgrade), and
   // nothing was installed. Unless that sequence booted the target, the call is made again, a new
-  // attempt, from the boot the machine runs once it is back to RUNNING.
+  // attempt, from the boot the machine runs once it is back to RUNNING. The events are read once;
+  // the status keeps what they said for a restart.
+  const notStarted =
+    verdict?.outcome === "locked" ||
+    (entry.callNotStartedOn !== undefined && entry.callNotStartedOn === entry.bootIdBefore);
   if (
-    verdict?.outcome === "locked" &&
+    notStarted &&
     entry.upgradeCalledAt !== undefined &&
     elapsed <= nodeTimeout &&
     !(rebooted && talos.version === entry.version)
@@ -436,7 +441,11 @@ function lockedStep(
   const why = "another sequence held the machine (someone's reboot or upgrade)";
   if (!talos.reachable || talos.stage !== "RUNNING" || talos.bootId === undefined) {
     return {
-      entry: { ...entry, message: `Talos did not start the upgrade: ${why}; calling again once it runs` },
+      entry: {
+        ...entry,
+        ...(entry.bootIdBefore ? { callNotStartedOn: entry.bootIdBefore } : {}),
+        message: `Talos did not start the upgrade: ${why}; calling again once it runs`,
+      },
       actions: [],
       events: [],
       wakeAt,
@@ -457,6 +466,7 @@ function lockedStep(
     message: `upgrading to ${entry.version}: called again, Talos did not start the last call`,
   };
   delete next.upgradeCalledAt;
+  delete next.callNotStartedOn;
   return {
     entry: next,
     actions: [upgradeAction(node, next, spec)],
@@ -578,7 +588,13 @@ function stepSoaking(
   };
 }
 
-type InFlightFields = "bootIdBefore" | "schematic" | "installedAt" | "image" | "upgradeCalledAt";
+type InFlightFields =
+  | "bootIdBefore"
+  | "schematic"
+  | "installedAt"
+  | "image"
+  | "upgradeCalledAt"
+  | "callNotStartedOn";
 
 /**
  * The installer a Done node still has to have named in its machine.install.image: only a node this
@@ -601,6 +617,7 @@ export function settledForm<T extends Partial<Pick<NodeStatus, InFlightFields>>>
     installedAt: _installed,
     image: _image,
     upgradeCalledAt: _called,
+    callNotStartedOn: _notStarted,
     ...settled
   } = entry;
   return settled;

@@ -50,6 +50,12 @@ export const nodeStatusSchema = z.object({
     .describe(
       "When Talos accepted the upgrade call; unset after the intent is recorded but before the call. Dropped with image.",
     ),
+  callNotStartedOn: z
+    .string()
+    .optional()
+    .describe(
+      "The boot ID the last upgrade call was made from, when machined's events said Talos acked it and never started its sequence (another held machined's lock): the call is made again once the machine runs. Dropped with the next intent.",
+    ),
   /** When the node was verified on the new version. */
   finishedAt: z.string().optional(),
   schematic: z

@@ -218,12 +218,15 @@ export class ModelShell {
   private readonly installs = new Map<string, { image: string; bootId: string }>();
   /** Installers this process named in machines' configurations, by node (lost in a crash). */
   private readonly patched = new Map<string, string>();
+  /** Calls Talos acked and never started, by node: the boot they were made on (lost in a crash). */
+  private readonly locked = new Map<string, string>();
   private snapshot: SnapshotRun | undefined;
   /** Snapshot runs begun by this shell, across its restarts. */
   snapshotRuns = 0;
 
   crash(): void {
     this.calls.clear();
+    this.locked.clear();
     this.installs.clear();
     this.patched.clear();
     this.snapshot = undefined;
@@ -241,14 +244,19 @@ export class ModelShell {
     if (n.installImage === action.image) this.patched.set(n.name, action.image);
   }
 
-  /** The node as a pass observes it, with what this process installed on it and patched into it. */
-  view(n: ModelNode, now: number): NodeView {
+  /**
+   * The node as a pass observes it, with what this process installed on it and patched into it, and
+   * the lock verdict on the call made from the boot its intent names (`intentBoot`).
+   */
+  view(n: ModelNode, now: number, intentBoot?: string): NodeView {
     const installed = this.installs.get(n.name);
     const installImagePatched = this.patched.get(n.name);
+    const locked = intentBoot !== undefined && this.locked.get(n.name) === intentBoot;
     return {
       ...viewOf(n, now),
       ...(installed ? { installed: { ...installed } } : {}),
       ...(installImagePatched ? { installImagePatched } : {}),
+      ...(locked ? { sequenceVerdict: { outcome: "locked" as const } } : {}),
     };
   }
 
@@ -322,19 +330,37 @@ export class ModelShell {
     return nodes.length > 0 ? { key: run.key, nodes } : undefined;
   }
 
-  /** Whether the upgrade reached the machine. */
+  /**
+   * Whether the upgrade reached the machine: "called", or "locked" where someone's reboot reached
+   * machined first (`lockedByReboot`): Talos acks the call and never starts it, the reboot boots the
+   * version the machine had, and only the event says so, which this process remembers.
+   */
   upgrade(
     action: Extract<Action, { kind: "upgrade" }>,
     n: ModelNode,
     plan: string,
     now: number,
     seconds: number,
-  ): boolean {
-    if (this.calls.get(n.name) === action.bootIdBefore) return false;
+    lockedByReboot = false,
+  ): "called" | "locked" | undefined {
+    const notStarted = this.locked.get(n.name) === action.bootIdBefore;
+    if (this.calls.get(n.name) === action.bootIdBefore && !notStarted) return undefined;
     const talos = viewOf(n, now).talos;
-    if (!talos.reachable || talos.bootId !== action.bootIdBefore || talos.stage !== "RUNNING") return false;
-    if (!carryOut(action, n, plan, now, seconds)) return false;
+    if (!talos.reachable || talos.bootId !== action.bootIdBefore || talos.stage !== "RUNNING")
+      return undefined;
+    this.locked.delete(n.name);
     this.calls.set(n.name, action.bootIdBefore);
-    return true;
+    if (lockedByReboot && !n.upgrade) {
+      n.upgrade = {
+        startsAt: now,
+        downAt: now + 5_000,
+        upAt: now + 5_000 + seconds * 1000,
+        version: n.version,
+        schematic: n.schematic,
+      };
+      this.locked.set(n.name, action.bootIdBefore);
+      return "locked";
+    }
+    return carryOut(action, n, plan, now, seconds) ? "called" : undefined;
   }
 }

@@ -653,8 +653,18 @@ describe("one node's way through an upgrade", () => {
         withStatus(called(), machine({ stage: "REBOOTING", ready: false }, locked), minutes(1)),
       );
       expect(d.actions).toEqual([]);
-      expect(entry(d)).toMatchObject({ state: "Upgrading", attempts: 1 });
+      expect(entry(d)).toMatchObject({ state: "Upgrading", attempts: 1, callNotStartedOn: "cp-1-boot-0" });
       expect(entry(d)?.message).toContain("Talos did not start the upgrade");
+      // A restarted operator has lost the events; the status keeps what they said.
+      const back = machine({ bootId: "cp-1-boot-1" });
+      const restarted = decide(withStatus(d.status, back, minutes(3)));
+      expect(kinds(restarted)).toEqual(["upgrade:cp-1"]);
+      expect(entry(restarted)).toMatchObject({
+        state: "Upgrading",
+        bootIdBefore: "cp-1-boot-1",
+        attempts: 2,
+      });
+      expect(entry(restarted)?.callNotStartedOn).toBeUndefined();
     });
 
     it("takes the target booted by the sequence that held the lock (someone's upgrade to it)", () => {
