@@ -377,8 +377,13 @@ function stepUpgrading(
     return stepNode({ ...entry, state: "Verifying", message: "verifying" }, node, spec, now, hooks);
   }
   if (elapsed > nodeTimeout) {
+    // Talos' own sequence, past the operator's patience, may still finish, reboot and all.
+    const running =
+      talos.stage === "UPGRADING" && !rebooted
+        ? `; its upgrade sequence still runs and may yet reboot it into ${entry.version}`
+        : "";
     const seen = talos.reachable
-      ? `last seen ${talos.stage ?? "?"} on ${talos.version ?? "?"}${talos.ready === false ? ", not ready" : ""}`
+      ? `last seen ${talos.stage ?? "?"} on ${talos.version ?? "?"}${talos.ready === false ? ", not ready" : ""}${running}`
       : `unreachable: ${talos.error ?? "no answer"}`;
     return fail(
       entry,

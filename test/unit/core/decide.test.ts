@@ -577,6 +577,17 @@ describe("one node's way through an upgrade", () => {
     );
   });
 
+  it("says of a node timed out in Talos' own upgrade sequence that the sequence may still reboot it", () => {
+    const stuck = aNode("cp-1", {
+      unschedulable: true,
+      talos: { reachable: true, version: "v1.11.6", bootId: "cp-1-boot-0", stage: "UPGRADING", ready: false },
+    });
+    const d = decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), stuck, minutes(31)));
+    expect(entry(d)?.message).toBe(
+      "not back on v1.12.4 within 30m (last seen UPGRADING on v1.11.6, not ready; its upgrade sequence still runs and may yet reboot it into v1.12.4)",
+    );
+  });
+
   it("fails a node that does not come back within nodeTimeout", () => {
     const gone = aNode("cp-1", {
       unschedulable: true,
