@@ -536,37 +536,36 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     ]),
   ]);
   const previousEtcd = memory.etcd;
-  // A view that took a control plane's silence for its upgrade checked less than all of them (with
-  // one control plane, nothing): it serves one pass only.
   const reuseEtcd =
     !controlPlaneMayStart(plan) &&
     previousEtcd !== undefined &&
-    (!previousEtcd.view.healthy || previousEtcd.view.healthyMembers >= previousEtcd.view.members) &&
     previousEtcd.key === etcdKey &&
     now.getTime() - previousEtcd.at < inputs.factsTtlMs;
+  /** Control planes under way: their silence is taken for their upgrade. */
+  const upgrading = controlPlanes
+    .filter((n) => busy.has(n.metadata?.name ?? ""))
+    .map(internalIp)
+    .filter((a): a is string => a !== undefined);
+  const readEtcd = (client: TalosClient, expectedDown: ReadonlySet<string>) =>
+    etcdView(
+      client,
+      controlPlanes.flatMap((n) => {
+        const address = internalIp(n);
+        const addresses = (n.status?.addresses ?? [])
+          .filter((a) => a.type !== "Hostname")
+          .map((a) => a.address);
+        return address ? [{ address, addresses }] : [];
+      }),
+      expectedDown,
+    ).then((view) => {
+      memory.etcd = { at: now.getTime(), key: etcdKey, view };
+      return view;
+    });
   const etcdAsked: Promise<EtcdView | undefined> = !gating
     ? Promise.resolve(undefined)
     : reuseEtcd
       ? Promise.resolve({ ...previousEtcd.view, earlier: true })
-      : etcdView(
-          talosClient,
-          controlPlanes.flatMap((n) => {
-            const address = internalIp(n);
-            const addresses = (n.status?.addresses ?? [])
-              .filter((a) => a.type !== "Hostname")
-              .map((a) => a.address);
-            return address ? [{ address, addresses }] : [];
-          }),
-          new Set(
-            controlPlanes
-              .filter((n) => busy.has(n.metadata?.name ?? ""))
-              .map(internalIp)
-              .filter((a): a is string => a !== undefined),
-          ),
-        ).then((view) => {
-          memory.etcd = { at: now.getTime(), key: etcdKey, view };
-          return view;
-        });
+      : readEtcd(talosClient, new Set(upgrading));
   const celAsked = gating
     ? Promise.all(plan.spec.healthChecks.cel.map((check) => celGate(inputs.kubeconfig, check)))
     : Promise.resolve([]);
@@ -630,12 +629,21 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   );
 
   // One await over all of them: a rejection of one leaves none of the others unhandled.
-  const [views, etcd, cel, prometheus] = await Promise.all([
+  const [views, asked, cel, prometheus] = await Promise.all([
     viewsAsked,
     etcdAsked,
     celAsked,
     prometheusAsked,
   ]);
+  // A control plane whose silence the view took for its upgrade, and which this pass finds back,
+  // was never read: the pass may finish its upgrade and start the next node, so etcd is read again,
+  // its silence now a problem (with one control plane, that view had checked nothing).
+  const back = (address: string) =>
+    views.some((v) => v.address === address && v.talos.reachable && v.talos.stage === "RUNNING");
+  const etcd =
+    asked?.silent?.some(back) && talosClient !== undefined
+      ? await readEtcd(talosClient, new Set(upgrading.filter((a) => !back(a))))
+      : asked;
   const gates: GateResult[] = [];
   if (gating) {
     const builtin = plan.spec.healthChecks.builtin;

@@ -155,6 +155,8 @@ export interface EtcdView {
    * under way unchanged since): good enough to gate workers, never to take a control plane down.
    */
   earlier?: boolean;
+  /** Control planes (addresses) down for their upgrade when it was read: their silence went unread. */
+  silent?: string[];
 }
 
 /** One rendered object against the cluster, as a dry run of the sync shows it. */

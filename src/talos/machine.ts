@@ -476,6 +476,7 @@ export async function etcdView(
     members: voters,
     healthyMembers: healthy,
     message: problems.join("; ") || `${healthy}/${voters} voting members healthy${upgrading}`,
+    ...(quiet.length > 0 ? { silent: quiet } : {}),
   };
 }
 

@@ -202,13 +202,14 @@ describe("the cost of a rollout", () => {
     // requests (the leader's renewals: a matter of time, not of nodes): about 7 here (its cordon
     // and uncordon, two Events, its pods' watch, and its share of the status writes), within the
     // 10 the operator aims at. About 18 Talos calls, where it aims at 15. The trace printed
-    // above shows a worker's 15: its facts when the plan starts (boot, status, version, extensions,
+    // above shows a worker's 16: its facts when the plan starts (boot, status, version, extensions,
     // SecureBoot, diagnostics), the pull, the watch opened before its start (its MachineStatus,
-    // created when the one those facts were read with was, proves the boot), the call, then after
-    // the reboot the watch again, boot, version
-    // and diagnostics, and the installer written into its configuration (read and apply). Control
-    // planes add the etcd checks, and a node read again while its pull or a gate holds it adds a
-    // few. The bound on calls leaves room for noise.
+    // created when the one those facts were read with was, proves the boot), the machine's events
+    // opened just before the call (Talos' word on the sequence: not started, or failed), the call,
+    // then after the reboot the watch again, boot, version and diagnostics, and the installer
+    // written into its configuration (read and apply). Control planes add the etcd checks (two per
+    // control plane and read), and a node read again while its pull or a gate holds it adds a few.
+    // The bound on calls leaves room for noise.
     const evictions = audit.byVerb["create pods/eviction"] ?? 0;
     const leases = Object.entries(audit.byVerb)
       .filter(([verb]) => verb.endsWith(" leases"))
