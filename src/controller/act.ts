@@ -322,8 +322,8 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       // Never twice for one boot: a call this process made, or one the machine shows it took (it
       // booted since, or a sequence runs: Talos answers before its sequence starts), counts as made.
       // One whose sequence Talos never started (another held machined's lock) is made again.
-      const locked = ports.sequenceVerdict?.(action.address);
-      const notStarted = locked?.outcome === "locked" && locked.bootId === action.bootIdBefore;
+      const verdict = ports.sequenceVerdict?.(action.address);
+      const notStarted = verdict?.outcome === "locked" && verdict.bootId === action.bootIdBefore;
       if (memory.upgradeCalls.get(action.node) === action.bootIdBefore && !notStarted) return "called";
       // Only the boot and the stage matter here. A machine watch shows both when it was open since
       // the facts of the boot the call is for were read (a reboot would have ended the stream), or

@@ -431,8 +431,8 @@ function stepUpgrading(
   };
 }
 
-/** Upgrade calls whose sequence Talos did not start, in a row, before the node fails. */
-export const lockedCallsAllowed = 3;
+/** A call Talos did not start fails the node once this many calls have been made (its attempts). */
+const lockedCallsAllowed = 3;
 
 /** After a call whose sequence Talos never started: call again once the machine runs, or wait. */
 function lockedStep(

@@ -106,8 +106,8 @@ export class SequenceEvents {
         { tailEvents: 0 },
         address,
         (event) => {
-          // The hello: an event without data.
-          if (!event.data) return opened();
+          // The hello: an event of no type (machined's empty event, sent as the stream starts).
+          if (!event.data?.type_url) return opened();
           // Until the call has answered, its actor is unknown: its events wait for it.
           if (follow.actorId === undefined) buffered.push(event);
           else judge(event);

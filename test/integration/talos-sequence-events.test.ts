@@ -65,9 +65,13 @@ describe("an upgrade call's sequence, as the machine's events tell it", () => {
     const node = fleet.node("worker-1");
     const before = node.calls.length;
     expect(await act(action, ports())).toBe("called");
-    const methods = node.calls.slice(before).map((c) => c.method.split("/").at(-1));
+    const calls = node.calls.slice(before);
+    const methods = calls.map((c) => c.method.split("/").at(-1));
     expect(methods.indexOf("Events")).toBeGreaterThanOrEqual(0);
     expect(methods.indexOf("Events")).toBeLessThan(methods.indexOf("Upgrade"));
+    // The call waits for the stream's hello, not for the 2 s the opening is given.
+    const at = (method: string) => calls[methods.indexOf(method)]?.at ?? Number.NaN;
+    expect(at("Upgrade") - at("Events")).toBeLessThan(1_000);
     await rebootedFrom("worker-1", action.bootIdBefore);
     expect(node.version).toBe("v1.13.0");
     expect(sequences.verdict("plan", action.address)).toBeUndefined();
