@@ -325,6 +325,10 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
       const verdict = ports.sequenceVerdict?.(action.address);
       const notStarted = verdict?.outcome === "locked" && verdict.bootId === action.bootIdBefore;
       if (memory.upgradeCalls.get(action.node) === action.bootIdBefore && !notStarted) return "called";
+      // REBOOTING on the boot the call is for is also what a failed sequence leaves behind (Talos
+      // sets it on FATAL and the machine stays up): there the legacy call is made, with its events
+      // followed, and machined's lock tells which it is. A sequence under way holds the lock (the
+      // call is LOCKED, and waited out); a failed one does not, and the call runs anew.
       // Only the boot and the stage matter here. A machine watch shows both when it was open since
       // the facts of the boot the call is for were read (a reboot would have ended the stream), or
       // shows the MachineStatus they were read with (a reboot creates it anew): no reboot since, and
@@ -342,7 +346,9 @@ export async function act(action: Action, ports: ActPorts): Promise<"called" | "
           ...(ports.watched ? { watched: () => ports.watched?.(action.address) } : {}),
         });
         if (!fresh.reachable) return undefined;
-        if (fresh.bootId !== action.bootIdBefore || fresh.stage !== "RUNNING") return "called";
+        if (fresh.bootId !== action.bootIdBefore) return "called";
+        if (fresh.stage !== "RUNNING" && !(fresh.stage === "REBOOTING" && action.api === "legacy"))
+          return "called";
       }
       const follow = (sequence: FollowedSequence, call: () => Promise<string>) =>
         ports.followed ? ports.followed(action.address, action.bootIdBefore, sequence, call) : call();

@@ -38,6 +38,32 @@ describe("paths real fleets take, end to end", () => {
     expect(await scenario.cordonedNodes()).toEqual([]);
   }, 180_000);
 
+  it("a node whose upgrade sequence Talos failed: once the cause is gone, a retry calls it again and upgrades it", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1 });
+    const worker = scenario.node("worker-1");
+    const machine = scenario.fleet.node(worker);
+    const bootId = machine.bootId;
+    // machined's own drain cannot list the node's pods: Talos fails the sequence and stays up on its
+    // boot, its MachineStatus left at REBOOTING (what Talos' stage tracking does after a FATAL).
+    scenario.fleet.inject(worker, { machinedKubeRefused: true });
+    await scenario.apply({ talos: { version: "v1.12.4" }, rollout: { nodeTimeout: "2m" } });
+    await scenario.waitFor("jsonpath={.status.phase}=Failed", 90);
+    expect((await scenario.status()).nodes?.find((n) => n.name === worker)).toMatchObject({
+      state: "Failed",
+      reason: "UpgradeFailed",
+    });
+    expect(machine.stage).toBe("REBOOTING");
+    expect(machine.bootId).toBe(bootId);
+    scenario.fleet.inject(worker, { machinedKubeRefused: false });
+    await kubectl(["annotate", "tup", scenario.name, "upgrade.talos-operator.dev/retry=1"]);
+    await scenario.waitFor("condition=Ready", 90);
+    expect(machine.version).toBe("v1.12.4");
+    // One call that failed, one after the retry.
+    expect(scenario.recorder.upgradeCalls()[worker]).toBe(2);
+    expect((await scenario.status()).nodes?.find((n) => n.name === worker)).toMatchObject({ state: "Done" });
+    expect(await scenario.cordonedNodes()).toEqual([]);
+  }, 240_000);
+
   it("a Node deleted while its machine reboots is reported NodeGone; once it re-registers, a retry finishes it", async () => {
     // A reboot long enough that the deletion lands while the machine is down, however loaded the
     // machine running the test is: the kubelet registers the Node again only once it is back.

@@ -2,6 +2,8 @@
 // simulated machines answer Upgrade before its sequence runs, as machined does, and say only in
 // their events that it never started (another sequence held machined's lock: NOOP LOCKED, with no
 // actor) or that it failed (NOOP FATAL, of the call's actor). act() follows them around the call.
+// A failed sequence leaves the machine up and REBOOTING: a call from that boot is made there, and
+// machined's lock tells a failed sequence (the call runs) from one under way (LOCKED).
 import type { ActPorts } from "../../src/controller/act.ts";
 import { act } from "../../src/controller/act.ts";
 import { newShellMemory } from "../../src/controller/observe.ts";
@@ -140,5 +142,62 @@ describe("an upgrade call's sequence, as the machine's events tell it", () => {
     expect(sequences.verdict("plan", address)).toBeDefined();
     sequences.keep("plan", []);
     expect(sequences.verdict("plan", address)).toBeUndefined();
+  });
+
+  it("after a failed sequence (REBOOTING on the same boot), a call from that boot is made and runs", async () => {
+    // What a retry of the node failed two cases above does: its memory cleared, the machine still
+    // on the boot it failed on, its stage REBOOTING since the FATAL error.
+    fleet.inject("worker-3", { machinedKubeRefused: false });
+    const node = fleet.node("worker-3");
+    const action = await upgradeOf("worker-3");
+    expect(node.stage).toBe("REBOOTING");
+    const before = node.upgrades.length;
+    expect(await act(action, ports())).toBe("called");
+    expect(node.upgrades.length).toBe(before + 1);
+    await rebootedFrom("worker-3", action.bootIdBefore);
+    expect(node.version).toBe("v1.13.0");
+  });
+
+  it("a call from a boot whose machine reboots (REBOOTING, machined's lock held) runs nothing and is judged locked", async () => {
+    // Steps slow enough that someone's reboot stays REBOOTING on its boot for seconds.
+    const slow = await Fleet.start({
+      controlPlanes: 1,
+      workers: 1,
+      talosVersion: "v1.12.3",
+      timing: { sequenceDelayMs: 50, stepMs: 400, rebootMs: 1_500 },
+    });
+    const slowClient = clientFor(slow.talosconfig.admin);
+    try {
+      const node = slow.node("worker-1");
+      const action = await legacyUpgradeOf(slowClient, node);
+      await slowClient.unary("machine", "Reboot", {}, node.address);
+      await waitUntil("the reboot under way", async () => node.stage === "REBOOTING", { timeoutMs: 5_000 });
+      const before = node.upgrades.length;
+      const slowPorts = {
+        talosClient: slowClient,
+        memory: newShellMemory(),
+        followed: (address, bootId, sequence, call) =>
+          sequences.around("slow", slowClient, address, bootId, sequence, call),
+        sequenceVerdict: (address) => sequences.verdict("slow", address),
+      } as Partial<ActPorts> as ActPorts;
+      expect(await act(action, slowPorts)).toBe("called");
+      expect(node.bootId).toBe(action.bootIdBefore);
+      await waitUntil(
+        "the locked verdict",
+        async () => sequences.verdict("slow", action.address)?.outcome === "locked",
+        { timeoutMs: 5_000 },
+      );
+      // The call reached machined; the reboot that held the lock ran, and booted the version the
+      // machine had: the upgrade never ran.
+      expect(node.upgrades.length).toBe(before + 1);
+      await waitUntil("the machine back", async () => node.up && node.bootId !== action.bootIdBefore, {
+        timeoutMs: 15_000,
+      });
+      expect(node.version).toBe("v1.12.3");
+    } finally {
+      sequences.keep("slow", []);
+      slowClient.close();
+      await slow.stop();
+    }
   });
 });
