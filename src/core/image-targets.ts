@@ -5,7 +5,7 @@ import type { PlanSpec } from "../api/v1alpha1/plan.ts";
 import { compareVersions } from "../api/v1alpha1/version.ts";
 import type { ImageFacts, NodeView } from "../model/observation.ts";
 import { schematicIdOf } from "../model/schematic.ts";
-import { installerImage } from "./image-refs.ts";
+import { installerImage, installerUnknown } from "./image-refs.ts";
 import { matchesSelector } from "./selection.ts";
 
 type TalosSpec = NonNullable<PlanSpec["talos"]>;
@@ -57,6 +57,23 @@ export function installerFor(node: NodeView, talosSpec: TalosSpec, version: stri
     ...(target.schematic ? { schematic: target.schematic } : {}),
     ...(target.factory ? { factory: target.factory } : {}),
   };
+  return installerImage(node.talos.platform ?? "metal", facts, version, target.image);
+}
+
+/**
+ * The installer of the boot the node runs, at `version`: its own schematic, SecureBoot and
+ * platform, from where its rule takes installers (an image or a factory), never the rule's
+ * schematic. Undefined where the node's facts cannot name it (extensions without a schematic).
+ */
+export function runningInstallerFor(
+  node: NodeView,
+  talosSpec: TalosSpec,
+  version: string,
+): string | undefined {
+  const image = node.talos.image;
+  if (!image || installerUnknown(image)) return undefined;
+  const target = imageTarget(node.labels, talosSpec);
+  const facts: ImageFacts = { ...image, ...(target.factory ? { factory: target.factory } : {}) };
   return installerImage(node.talos.platform ?? "metal", facts, version, target.image);
 }
 

@@ -160,6 +160,59 @@ export function installStep(
   return waiting(message, [install]);
 }
 
+/**
+ * A node the plan no longer upgrades whose installer for the old target was installed for its
+ * next boot: the installer of the version it runs is installed again (an install pulls what it
+ * lacks), and the node is released once Talos has done so from the boot it runs. One that rebooted
+ * meanwhile booted whatever it booted: released, the plan takes it from there.
+ */
+function restoreStep(entry: NodeStatus, image: string, node: NodeView, now: Date): StepResult {
+  const talos = node.talos;
+  const { restoreImage: _restore, image: installedImage, installedAt: _at, ...released } = entry;
+  const waiting = (message: string, actions: Action[] = []): StepResult => ({
+    entry: { ...entry, message },
+    actions,
+    events: [],
+  });
+  if (!talos.reachable || !talos.bootId || !talos.version)
+    return waiting(`waiting for the Talos API to restore its boot entry: ${talos.error ?? "unreachable"}`);
+  if (talos.version !== entry.version)
+    return {
+      entry: {
+        ...released,
+        state: "Done",
+        version: talos.version,
+        message: `rebooted into ${talos.version} before its boot entry was restored`,
+      },
+      actions: [],
+      events: [],
+    };
+  const installed = node.installed;
+  const here = installed?.image === image && installed.bootId === talos.bootId;
+  if (here && installed?.error !== undefined)
+    return fail(
+      entry,
+      now,
+      Reason.BootEntryNotRestored,
+      `the plan no longer upgrades it, and Talos refused to install ${image} again: ${installed.error}`,
+    );
+  if (here)
+    return {
+      entry: {
+        ...released,
+        state: "Done",
+        message: `the target changed: already at ${talos.version}; ${installedImage ?? "the other installer"} no longer installed for its next boot`,
+      },
+      actions: [],
+      events: [],
+    };
+  const message = `the target changed: already at ${talos.version}; installing ${image} again, so that no reboot starts ${installedImage ?? "the other installer"}`;
+  if (node.installing === image) return waiting(message);
+  return waiting(message, [
+    { kind: "install", node: node.name, address: node.address ?? "", image, bootId: talos.bootId },
+  ]);
+}
+
 function fail(entry: NodeStatus, now: Date, reason: string, failure: string): StepResult {
   // Installed ahead (Talos ≥ 1.13), its boot entry written: whatever reboots it next boots the
   // installer, so the failure says so rather than leave a half-upgraded node unsaid.
@@ -213,6 +266,7 @@ function stepDraining(
   now: Date,
   hooks: NodeHooks,
 ): StepResult {
+  if (started.restoreImage !== undefined) return restoreStep(started, started.restoreImage, node, now);
   const talos = node.talos;
   const upgrade = upgradeAction(node, started, spec);
   const installing = installStep(started, node, upgrade, now);
@@ -594,6 +648,7 @@ function stepSoaking(
 }
 
 type InFlightFields =
+  | "restoreImage"
   | "bootIdBefore"
   | "schematic"
   | "installedAt"
@@ -617,6 +672,7 @@ export function settledForm<T extends Partial<Pick<NodeStatus, InFlightFields>>>
   entry: T,
 ): Omit<T, InFlightFields> {
   const {
+    restoreImage: _restore,
     bootIdBefore: _boot,
     schematic: _schematic,
     installedAt: _installed,

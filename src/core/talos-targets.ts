@@ -8,7 +8,13 @@ import type { PlanSpec, PlanStatus } from "../api/v1alpha1/plan.ts";
 import { Reason } from "../api/v1alpha1/reasons.ts";
 import { compareVersions, minorOf } from "../api/v1alpha1/version.ts";
 import type { NodeView } from "../model/observation.ts";
-import { imageTarget, installerFor, schematicDiffers } from "./image-targets.ts";
+import {
+  imageTarget,
+  installerFor,
+  runningInstallerFor,
+  schematicDiffers,
+  upgradeApi,
+} from "./image-targets.ts";
 import { activeStates, unwrittenInstaller } from "./node-steps.ts";
 import { currentStep, type PathCheck, upgradePath } from "./version-path.ts";
 
@@ -178,6 +184,22 @@ function entryFor(
   const movedOn = want === "ahead" || (want !== undefined && compareVersions(want, version) !== 0);
   if (movedOn && existing?.state === "Done" && existing.version === version && installerDue(existing, node))
     return existing;
+  // Failed after its installer was installed for its next boot, and retried with a plan that no
+  // longer upgrades it: that boot entry is replaced by its own first.
+  const installed =
+    existing?.state === "Failed" && existing.installedAt !== undefined ? existing.image : undefined;
+  if (
+    installed &&
+    existing?.installedAt &&
+    (want === undefined || want === "ahead") &&
+    existing.version !== version
+  ) {
+    const released = {
+      ...fresh("Done", `the target changed: already at ${version}`, version),
+      installedAt: existing.installedAt,
+    };
+    return restoring(released, node, talosSpec, installed);
+  }
   if (want === "ahead") {
     const {
       schematic: _s,
@@ -221,14 +243,30 @@ function retarget(
   talosSpec: TalosSpec | undefined,
   step: string | undefined,
 ): NodeStatus {
-  if (entry.state !== "Draining" || !talosSpec || entry.version === undefined) return entry;
+  // A node restoring its boot entry finishes that first, whatever the plan says meanwhile.
+  if (entry.state !== "Draining" || !talosSpec || entry.version === undefined || entry.restoreImage)
+    return entry;
   const version = lastKnownVersion(node, entry);
   const want = version === undefined ? step : wanted(node, version, step, talosSpec);
   const { schematic: _s, override: _o, image, ...rest } = entry;
   const rule = ruleFields(node, talosSpec);
   if ((want === undefined || want === "ahead") && version !== undefined) {
-    // Nothing to do any more: the node is released (its cordon with it) without a reboot.
-    return { ...rest, ...rule, state: "Done", version, message: `the target changed: already at ${version}` };
+    // Nothing to do any more: the node is released (its cordon with it) without a reboot, once a
+    // boot entry installed for the old target is replaced by its own. On the lifecycle API a node
+    // not cordoned may have been installed though status does not say so (a crash between the
+    // install and the pass that records it with the cordon): taken as installed. A cordoned one
+    // without that record was cordoned before any install (its install comes with its call).
+    const released: NodeStatus = {
+      ...rest,
+      ...rule,
+      state: "Done",
+      version,
+      message: `the target changed: already at ${version}`,
+    };
+    const lifecycle = upgradeApi(version, node.talos.image, talosSpec).api === "lifecycle";
+    const mayBeInstalled = entry.installedAt !== undefined || (lifecycle && !node.unschedulable);
+    const installed = mayBeInstalled ? (image ?? installerFor(node, talosSpec, entry.version)) : undefined;
+    return installed ? restoring(released, node, talosSpec, installed) : released;
   }
   if (want === undefined || want === "ahead") return entry;
   // Not called yet: it boots the installer its rule names now; another one is pulled before the call.
@@ -236,6 +274,34 @@ function retarget(
   const kept = same && image === installerFor(node, talosSpec, want) ? { image } : {};
   const message = same ? entry.message : `retargeted from ${entry.version} to ${want}`;
   return { ...rest, ...rule, ...kept, version: want, message };
+}
+
+/**
+ * A node released by an edited plan after `installed`, its installer for the old target, was
+ * installed for its next boot (Talos ≥ 1.13): it installs the installer of the version it runs
+ * again first, so that no reboot starts the other. Where its own installer cannot be derived, the
+ * entry is released saying what its next boot starts.
+ */
+function restoring(
+  released: NodeStatus,
+  node: NodeView,
+  talosSpec: TalosSpec,
+  installed: string,
+): NodeStatus {
+  const version = released.version ?? "";
+  const own = runningInstallerFor(node, talosSpec, version);
+  if (!own)
+    return {
+      ...released,
+      message: `${released.message}; ${installed} stays installed for its next boot (its own installer cannot be derived from its image facts)`,
+    };
+  return {
+    ...released,
+    state: "Draining",
+    image: installed,
+    restoreImage: own,
+    message: `the target changed: already at ${version}; installing ${own} again, so that no reboot starts ${installed}`,
+  };
 }
 
 /** Done with the Talos phase: every entry verified on the target, or left alone ahead of it. */

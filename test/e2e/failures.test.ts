@@ -1,10 +1,10 @@
 // When things go wrong beyond the simulator's faults (those are the faults matrix,
 // faults-matrix.test.ts): a PodDisruptionBudget holding the drain.
 import { AppsV1Api, PolicyV1Api } from "@kubernetes/client-node";
-import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { planLog } from "../../testkit/e2e/operator-log.ts";
 import { checkAndStopAfterEach, type PlanStatusView, Scenario } from "../../testkit/e2e/scenario.ts";
+import { heldPod } from "../../testkit/e2e/workloads.ts";
 
 describe("failures, end to end", () => {
   let scenario: Scenario;
@@ -15,31 +15,7 @@ describe("failures, end to end", () => {
     scenario = await new Scenario().start({ controlPlanes: 1, workers: 2 });
     const namespace = "default";
     const app = `${scenario.name}-web`;
-    const labels = { app };
-    const apps = scenario.kc.makeApiClient(AppsV1Api);
-    const policy = scenario.kc.makeApiClient(PolicyV1Api);
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: app },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels },
-            spec: {
-              nodeSelector: { "kubernetes.io/hostname": scenario.node("worker-1") },
-              containers: [{ name: "web", image: "registry.invalid/web:1" }],
-            },
-          },
-        },
-      },
-    });
-    await policy.createNamespacedPodDisruptionBudget({
-      namespace,
-      body: { metadata: { name: app }, spec: { minAvailable: 1, selector: { matchLabels: labels } } },
-    });
-    await kubectl(["rollout", "status", `deployment/${app}`, "-n", namespace, "--timeout=60s"]);
+    await heldPod(scenario, app, scenario.node("worker-1"));
     await scenario.apply({
       talos: { version: "v1.12.4" },
       drain: { timeout: "2m" },
@@ -72,9 +48,11 @@ describe("failures, end to end", () => {
     expect(held.nodes?.[1]?.state).toBe("Draining");
     expect(held.nodes?.[1]?.message).toMatch(/disruption budget/i);
     // The owner relaxes the budget; the drain goes through and the plan completes.
-    await policy.deleteNamespacedPodDisruptionBudget({ namespace, name: app });
+    await scenario.kc
+      .makeApiClient(PolicyV1Api)
+      .deleteNamespacedPodDisruptionBudget({ namespace, name: app });
     await scenario.waitFor("condition=Ready", 120);
     expect(scenario.recorder.maxWorkersDown).toBe(1);
-    await apps.deleteNamespacedDeployment({ namespace, name: app });
+    await scenario.kc.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ namespace, name: app });
   });
 });

@@ -6,6 +6,7 @@ import { kubectl } from "../../testkit/control-plane/kubectl.ts";
 import { waitUntil } from "../../testkit/control-plane/wait.ts";
 import { planLog } from "../../testkit/e2e/operator-log.ts";
 import { checkAndStopAfterEach, Scenario } from "../../testkit/e2e/scenario.ts";
+import { heldPod } from "../../testkit/e2e/workloads.ts";
 import { installImage } from "../../testkit/fleet/machine-config.ts";
 
 describe("paths real fleets take, end to end", () => {
@@ -61,6 +62,53 @@ describe("paths real fleets take, end to end", () => {
     // One call that failed, one after the retry.
     expect(scenario.recorder.upgradeCalls()[worker]).toBe(2);
     expect((await scenario.status()).nodes?.find((n) => n.name === worker)).toMatchObject({ state: "Done" });
+    expect(await scenario.cordonedNodes()).toEqual([]);
+  }, 240_000);
+
+  it("a target edited back after a node's install (Talos 1.13): its own installer is installed again before its release, so no reboot upgrades it", async () => {
+    scenario = await new Scenario().start({ controlPlanes: 1, workers: 1, talosVersion: "v1.13.0" });
+    const worker = scenario.node("worker-1");
+    const machine = scenario.fleet.node(worker);
+    // A pod on worker-1 that its budget never lets go: the node installs, is cordoned, and its
+    // drain holds.
+    await heldPod(scenario, `${scenario.name}-held`, worker);
+    await scenario.apply({
+      talos: { version: "v1.13.1" },
+      drain: { timeout: "5m" },
+      rollout: { nodeTimeout: "2m" },
+    });
+    await waitUntil(
+      "worker-1 installed for v1.13.1 and held in its drain",
+      async () => {
+        const entry = (await scenario.status()).nodes?.find((n) => n.name === worker);
+        return (
+          entry?.state === "Draining" &&
+          entry.installedAt !== undefined &&
+          machine.pendingVersion === "v1.13.1"
+        );
+      },
+      { timeoutMs: 90_000, describe: () => scenario.operator.logs().slice(-4000) },
+    );
+    expect(await scenario.cordonedNodes()).toEqual([worker]);
+    // Git reverted: the plan asks for the version worker-1 runs.
+    await scenario.apply({
+      talos: { version: "v1.13.0" },
+      drain: { timeout: "5m" },
+      rollout: { nodeTimeout: "2m" },
+    });
+    await scenario.waitFor("condition=Ready", 90);
+    const entry = (await scenario.status()).nodes?.find((n) => n.name === worker);
+    expect(entry).toMatchObject({ state: "Done", version: "v1.13.0" });
+    expect(entry?.message).toContain("no longer installed for its next boot");
+    // The machine's other boot entry holds its own version again, and it never rebooted.
+    expect(machine.pendingVersion).toBe("v1.13.0");
+    expect(machine.version).toBe("v1.13.0");
+    // Two installs reached it: v1.13.1's, then its own again; no upgrade of it was ever called.
+    expect(machine.upgrades.map((u) => [u.api, u.reinstall === true])).toEqual([
+      ["lifecycle", false],
+      ["lifecycle", true],
+    ]);
+    expect(machine.calls.filter((c) => c.method === "/machine.MachineService/Reboot")).toEqual([]);
     expect(await scenario.cordonedNodes()).toEqual([]);
   }, 240_000);
 

@@ -104,12 +104,20 @@ export class Recorder {
     }
   }
 
-  /** Upgrade calls that reached each machine. */
+  /**
+   * Upgrade calls that reached each machine. An install of the version a machine runs (its own boot
+   * entry written again, when a plan stops upgrading it after its install), and one whose entry a
+   * later install replaced before any boot, take it nowhere: not counted.
+   */
   upgradeCalls(): Record<string, number> {
     return Object.fromEntries(
       this.fleet
         .nodes()
-        .map((n) => [n.hostname, n.calls.filter((c) => upgradeMethods.includes(c.method)).length]),
+        .map((n) => [
+          n.hostname,
+          n.calls.filter((c) => upgradeMethods.includes(c.method)).length -
+            n.upgrades.filter((u) => u.reinstall || u.superseded).length,
+        ]),
     );
   }
 

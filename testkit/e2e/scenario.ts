@@ -30,6 +30,7 @@ export interface PlanStatusView {
     state: string;
     startedAt?: string;
     bootIdBefore?: string;
+    installedAt?: string;
     upgradeCalledAt?: string;
     reason?: string;
     message: string;

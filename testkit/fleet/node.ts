@@ -48,6 +48,10 @@ export interface UpgradeRecord {
   stage: boolean;
   /** When the call was taken (ms since the epoch). */
   at: number;
+  /** A lifecycle install of the version the machine runs: its own boot entry written again. */
+  reinstall?: boolean;
+  /** A lifecycle install whose boot entry a later install replaced before any boot took it. */
+  superseded?: boolean;
   /** How long the sequence's own cordon and drain took (the `drain` phase, with a cluster to drain in). */
   drainMs?: number;
 }
@@ -476,7 +480,15 @@ export class SimNode {
 
   /** LifecycleService.Upgrade: the installer has written the other boot entry; no reboot. */
   installed(install: Installation): void {
-    this.upgrades.push({ api: "lifecycle", image: install.image ?? "", stage: false, at: Date.now() });
+    const replaced = this.pendingInstall ? this.upgrades.findLast((u) => u.api === "lifecycle") : undefined;
+    if (replaced) replaced.superseded = true;
+    this.upgrades.push({
+      api: "lifecycle",
+      image: install.image ?? "",
+      stage: false,
+      at: Date.now(),
+      ...(install.version === this.version ? { reinstall: true } : {}),
+    });
     this.pendingInstall = install;
     this.notify((listener) => listener.upgrade?.(this));
   }

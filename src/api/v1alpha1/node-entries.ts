@@ -44,6 +44,12 @@ export const nodeStatusSchema = z.object({
     .describe(
       "Talos ≥ 1.13: when the node's installer was seen installed from its present boot, before its cordon; its drain's time starts then. Dropped once the node is Done.",
     ),
+  restoreImage: z
+    .string()
+    .optional()
+    .describe(
+      "Talos ≥ 1.13: the installer of the version the node runs, installed again because the plan no longer upgrades it (its target was edited) after its own installer was installed for its next boot; the node is released once this one is, so that no reboot starts the other. Dropped once the node is Done.",
+    ),
   upgradeCalledAt: z
     .string()
     .optional()

@@ -20,6 +20,7 @@ export const Reason = {
   UpgradeRefused: "UpgradeRefused",
   UpgradeFailed: "UpgradeFailed",
   UpgradeNotStarted: "UpgradeNotStarted",
+  BootEntryNotRestored: "BootEntryNotRestored",
   ImagePullFailed: "ImagePullFailed",
   InstallerUnknown: "InstallerUnknown",
   RebootModeUnsupported: "RebootModeUnsupported",

@@ -28,6 +28,8 @@ export interface ModelNode {
   schematic: string;
   /** machine.install.image in its configuration, once the operator has named one there. */
   installImage?: string;
+  /** The installer a lifecycle install wrote for the next boot, until a boot takes it. */
+  nextBoot?: string;
 }
 
 /** The schematic an Image Factory installer reference carries (the model's own parse). */
@@ -77,6 +79,7 @@ export function finishReboots(nodes: ModelNode[], now: number, rollsBack: (n: Mo
     }
     n.boot++;
     n.upgrade = undefined;
+    n.nextBoot = undefined;
   }
 }
 
@@ -234,8 +237,10 @@ export class ModelShell {
 
   /** An install action, as act() takes it: done at once on a machine that answers on its boot. */
   install(action: Extract<Action, { kind: "install" }>, n: ModelNode, now: number): void {
-    if (reachable(n, now) && !n.upgrade && `${n.name}-${n.boot}` === action.bootId)
+    if (reachable(n, now) && !n.upgrade && `${n.name}-${n.boot}` === action.bootId) {
       this.installs.set(n.name, { image: action.image, bootId: action.bootId });
+      n.nextBoot = action.image;
+    }
   }
 
   /** A patchInstallImage action, as act() takes it: remembered once the machine took it. */

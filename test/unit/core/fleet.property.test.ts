@@ -281,11 +281,26 @@ function run(s: Scenario) {
     // The plan's workers: those it selects, and those it is still upgrading after they left.
     const workers = present.filter((n) => n.role === "worker" && (!n.excluded || n.upgrade !== undefined));
     const budget = budgetOf(s.maxUnavailable, workers.length);
-    // A worker started on the lifecycle API holds its place while it installs, not cordoned yet.
-    const installing = (n: ModelNode) =>
-      !n.unschedulable && plan.status?.nodes.find((e) => e.name === n.name)?.state === "Draining";
+    // A worker started on the lifecycle API holds its place while it installs, not cordoned yet;
+    // one restoring its own installer, not cordoned, serves and is about to be released.
+    const installing = (n: ModelNode) => {
+      const entry = plan.status?.nodes.find((e) => e.name === n.name);
+      return !n.unschedulable && entry?.state === "Draining" && entry.restoreImage === undefined;
+    };
     const workersDown = workers.filter((n) => down(n) || installing(n)).length;
     if (cpDown > 1) violations.push(`${cpDown} control planes unavailable at tick ${tick}`);
+    // A node the plan is not working on boots what it runs: no installer for another version is
+    // left written for its next boot (a plan that stopped upgrading it restores its own first).
+    for (const n of present) {
+      const state = plan.status?.nodes.find((e) => e.name === n.name)?.state;
+      const tag = n.nextBoot?.slice(n.nextBoot.lastIndexOf(":") + 1);
+      if (
+        tag !== undefined &&
+        tag !== n.version &&
+        (state === "Done" || state === "Skipped" || state === "Pending")
+      )
+        violations.push(`${n.name} ${state} at tick ${tick} with ${tag} installed for its next boot`);
+    }
 
     // Nodes the plan had started before this pass (a cordon lost in a crash is made again).
     const startedBefore = new Set(present.filter(inFlight).map((n) => n.name));
@@ -407,11 +422,15 @@ function run(s: Scenario) {
         if (!n.unschedulable && failed && !startedBefore.has(n.name)) cordonedAfterFailure.push(n.name);
       }
       if (action.kind === "install") {
-        // Installed only as a start the status records, on a node still serving, within the budget.
-        const state = plan.status?.nodes.find((e) => e.name === n.name)?.state;
-        if (n.unschedulable || state !== "Draining")
+        // Installed only as a start the status records, on a node still serving, within the budget;
+        // or, on a node the plan no longer upgrades, its own installer again over the one installed
+        // for its next boot (a restore), cordoned or not.
+        const entry = plan.status?.nodes.find((e) => e.name === n.name);
+        const state = entry?.state;
+        const restore = state === "Draining" && entry?.restoreImage === action.image;
+        if (!restore && (n.unschedulable || state !== "Draining"))
           violations.push(`${n.name} installed at tick ${tick}: ${n.unschedulable ? "cordoned" : state}`);
-        if (n.role === "worker" && !down(n) && !startedBefore.has(n.name) && ++takenDown > budget)
+        if (!restore && n.role === "worker" && !down(n) && !startedBefore.has(n.name) && ++takenDown > budget)
           violations.push(
             `worker ${n.name} installing with ${takenDown - 1} down (budget ${budget}) at tick ${tick}`,
           );

@@ -7,7 +7,7 @@ import { decide } from "../../../src/core/decide.ts";
 import type { NodeView } from "../../../src/model/observation.ts";
 import { aNode } from "../builders/nodes.ts";
 import { anObservation, entryOf, kinds, minutes, t0 } from "../builders/observations.ts";
-import { anEntry, aPlan, aStatus, vanillaImage } from "../builders/plans.ts";
+import { anEntry, aPlan, aStatus, planName, vanillaImage } from "../builders/plans.ts";
 
 const image = vanillaImage("v1.14.0");
 const plan = (status?: PlanStatus) =>
@@ -191,5 +191,207 @@ describe("install before the drain (Talos ≥ 1.13)", () => {
     const legacy = aPlan({ rollout: { maxUnavailable: 1 } });
     const d = decide(anObservation(legacy, [aNode("worker-1"), aNode("worker-2")], { now: minutes(1) }));
     expect(kinds(d)).toEqual(["cordon:worker-1"]);
+  });
+});
+
+describe("a plan edited after a node's install (Talos ≥ 1.13)", () => {
+  const running = vanillaImage("v1.13.0");
+  const backToRunning = (status: PlanStatus, annotations?: Record<string, string>) =>
+    aPlan({ talos: { version: "v1.13.0" }, rollout: { maxUnavailable: 1 } }, status, annotations);
+  /** worker-1 installed for v1.14.0 from its boot and cordoned, its drain under way. */
+  const installedAndCordoned = () =>
+    aStatus(
+      anEntry("worker-1", "Draining", {
+        fromVersion: "v1.13.0",
+        version: "v1.14.0",
+        startedAt: t0.toISOString(),
+        installedAt: minutes(1).toISOString(),
+        image,
+        message: "draining, 3 pod(s) left",
+      }),
+      anEntry("worker-2", "Pending", { fromVersion: "v1.13.0", version: "v1.14.0" }),
+    );
+  const cordoned = (extra: Partial<NodeView> = {}) =>
+    onV113("worker-1", {
+      installed: { image, bootId: "worker-1-boot-0" },
+      unschedulable: true,
+      cordonedBy: planName,
+      evictablePods: 3,
+      ...extra,
+    });
+
+  it("installs the installer of the version it runs again before releasing it; nothing else is done to it", () => {
+    const d = decide(
+      anObservation(backToRunning(installedAndCordoned()), [cordoned(), onV113("worker-2")], {
+        now: minutes(2),
+      }),
+    );
+    expect(entryOf(d, "worker-1")).toMatchObject({
+      state: "Draining",
+      version: "v1.13.0",
+      image,
+      restoreImage: running,
+      message: `the target changed: already at v1.13.0; installing ${running} again, so that no reboot starts ${image}`,
+    });
+    // No eviction, no upgrade call, no uncordon yet: the install alone.
+    expect(d.actions).toEqual([
+      { kind: "install", node: "worker-1", address: "10.0.0.8", image: running, bootId: "worker-1-boot-0" },
+    ]);
+    expect(entryOf(d, "worker-2")).toMatchObject({ state: "Done", message: "already at v1.13.0" });
+  });
+
+  it("asks nothing more while that install runs, and releases the node, its cordon with it, once it is done", () => {
+    const first = decide(
+      anObservation(backToRunning(installedAndCordoned()), [cordoned(), onV113("worker-2")], {
+        now: minutes(2),
+      }),
+    );
+    const busy = decide(
+      anObservation(backToRunning(first.status), [cordoned({ installing: running }), onV113("worker-2")], {
+        now: minutes(3),
+      }),
+    );
+    expect(kinds(busy)).toEqual([]);
+    const restored = cordoned({ installed: { image: running, bootId: "worker-1-boot-0" } });
+    const done = decide(
+      anObservation(backToRunning(busy.status), [restored, onV113("worker-2")], { now: minutes(4) }),
+    );
+    expect(entryOf(done, "worker-1")).toMatchObject({
+      state: "Done",
+      version: "v1.13.0",
+      message: `the target changed: already at v1.13.0; ${image} no longer installed for its next boot`,
+    });
+    expect(entryOf(done, "worker-1")?.restoreImage).toBeUndefined();
+    expect(entryOf(done, "worker-1")?.installedAt).toBeUndefined();
+    expect(kinds(done)).toEqual(["uncordon:worker-1"]);
+  });
+
+  it("an install of its own installer from an earlier boot does not count: it is asked again", () => {
+    const first = decide(
+      anObservation(backToRunning(installedAndCordoned()), [cordoned(), onV113("worker-2")], {
+        now: minutes(2),
+      }),
+    );
+    const stale = cordoned({ installed: { image: running, bootId: "worker-1-boot-earlier" } });
+    const d = decide(
+      anObservation(backToRunning(first.status), [stale, onV113("worker-2")], { now: minutes(3) }),
+    );
+    expect(kinds(d)).toEqual(["install:worker-1"]);
+  });
+
+  it("fails the node, keeping its cordon, when Talos refuses that install: the old entry is still there", () => {
+    const first = decide(
+      anObservation(backToRunning(installedAndCordoned()), [cordoned(), onV113("worker-2")], {
+        now: minutes(2),
+      }),
+    );
+    const refused = cordoned({
+      installed: {
+        image: running,
+        bootId: "worker-1-boot-0",
+        error: "installer exited with 1: no space left",
+      },
+    });
+    const d = decide(
+      anObservation(backToRunning(first.status), [refused, onV113("worker-2")], { now: minutes(3) }),
+    );
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Failed", reason: "BootEntryNotRestored" });
+    expect(entryOf(d, "worker-1")?.message).toBe(
+      `the plan no longer upgrades it, and Talos refused to install ${running} again: installer exited with 1: no space left; ${image} is installed for its next boot: a reboot starts it`,
+    );
+    expect(kinds(d)).not.toContain("uncordon:worker-1");
+  });
+
+  it("a node that rebooted into the installed version before its restore is released, ahead of the target", () => {
+    const first = decide(
+      anObservation(backToRunning(installedAndCordoned()), [cordoned(), onV113("worker-2")], {
+        now: minutes(2),
+      }),
+    );
+    const booted = cordoned();
+    const rebooted = {
+      ...booted,
+      talos: { ...booted.talos, version: "v1.14.0", bootId: "worker-1-boot-1" },
+    };
+    const d = decide(
+      anObservation(backToRunning(first.status), [rebooted, onV113("worker-2")], { now: minutes(3) }),
+    );
+    // Released, then taken as the plan takes a node ahead of its target, in the same pass.
+    expect(entryOf(d, "worker-1")).toMatchObject({
+      state: "Skipped",
+      reason: "AheadOfTarget",
+      message: "runs v1.14.0, ahead of the target v1.13.0: left alone",
+    });
+    expect(kinds(d)).toEqual(["uncordon:worker-1"]);
+  });
+
+  it("a node with no install recorded is restored too while it serves: a crash may have lost that record", () => {
+    const notRecorded = aStatus(
+      anEntry("worker-1", "Draining", {
+        fromVersion: "v1.13.0",
+        version: "v1.14.0",
+        startedAt: t0.toISOString(),
+        image,
+        message: `installing ${image} while the node serves`,
+      }),
+    );
+    const d = decide(anObservation(backToRunning(notRecorded), [onV113("worker-1")], { now: minutes(2) }));
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Draining", restoreImage: running });
+    expect(kinds(d)).toEqual(["install:worker-1"]);
+  });
+
+  it("a cordoned node with no install recorded is released at once: its install would have come with its call", () => {
+    const cordonedFirst = aStatus(
+      anEntry("worker-1", "Draining", {
+        fromVersion: "v1.13.0",
+        version: "v1.14.0",
+        startedAt: t0.toISOString(),
+        image,
+        message: "draining, 3 pod(s) left",
+      }),
+    );
+    const node = onV113("worker-1", { unschedulable: true, cordonedBy: planName, evictablePods: 3 });
+    const d = decide(anObservation(backToRunning(cordonedFirst), [node], { now: minutes(2) }));
+    expect(entryOf(d, "worker-1")).toMatchObject({
+      state: "Done",
+      version: "v1.13.0",
+      message: "the target changed: already at v1.13.0",
+    });
+    expect(kinds(d)).toEqual(["uncordon:worker-1"]);
+  });
+
+  it("a node that failed after its install, retried with the plan edited back, restores its boot entry first", () => {
+    const failed = aStatus(
+      anEntry("worker-1", "Failed", {
+        fromVersion: "v1.13.0",
+        version: "v1.14.0",
+        startedAt: t0.toISOString(),
+        installedAt: minutes(1).toISOString(),
+        image,
+        reason: "DrainTimeout",
+        message: `drain did not finish; ${image} is installed for its next boot: a reboot starts it`,
+      }),
+    );
+    const retried = backToRunning(failed, { "upgrade.talos-operator.dev/retry": "1" });
+    const d = decide(anObservation(retried, [cordoned()], { now: minutes(30) }));
+    expect(entryOf(d, "worker-1")).toMatchObject({
+      state: "Draining",
+      version: "v1.13.0",
+      restoreImage: running,
+    });
+    expect(kinds(d)).toEqual(["install:worker-1"]);
+  });
+
+  it("one whose own installer cannot be derived (extensions, no schematic) is released saying what its next boot starts", () => {
+    const unknown = cordoned();
+    const node = {
+      ...unknown,
+      talos: { ...unknown.talos, image: { extensions: ["iscsi-tools"] } },
+    };
+    const d = decide(anObservation(backToRunning(installedAndCordoned()), [node], { now: minutes(2) }));
+    expect(entryOf(d, "worker-1")).toMatchObject({ state: "Done", version: "v1.13.0" });
+    expect(entryOf(d, "worker-1")?.message).toBe(
+      `the target changed: already at v1.13.0; ${image} stays installed for its next boot (its own installer cannot be derived from its image facts)`,
+    );
   });
 });
