@@ -17,7 +17,7 @@ const capacity = 1000;
 let counter = 0;
 
 /** Event IDs sort by time like Talos' xids: a time prefix, a counter, then randomness. */
-function nextId(): string {
+export function nextId(): string {
   counter = (counter + 1) % 0xffffff;
   const time = Math.floor(Date.now() / 1000)
     .toString(16)

@@ -4,7 +4,7 @@ import { gzipSync } from "node:zlib";
 import { status } from "@grpc/grpc-js";
 import { encodeMessage } from "../../src/talos/proto.ts";
 import { takeEtcdSnapshot } from "./etcd-snapshot.ts";
-import type { FleetEvent } from "./events.ts";
+import { type FleetEvent, nextId } from "./events.ts";
 import {
   type CallContext,
   type FleetView,
@@ -302,7 +302,8 @@ export const machineService: ServiceImplementation = {
       };
       const actor = String(request.withActorId ?? "");
       const wanted = (e: FleetEvent) => actor === "" || e.actorId === actor;
-      write({ id: "", actorId: "", data: { type_url: "", value: Buffer.alloc(0) } });
+      // machined's hello: an event of its own ID and the actor asked for, with no payload.
+      write({ id: nextId(), actorId: actor, data: { type_url: "", value: Buffer.alloc(0) } });
       for (const event of node.events.backlog(tail)) if (wanted(event)) write(eventMessage(event));
       await new Promise<void>((resolve) => {
         const unsubscribe = node.events.subscribe((event) => {
