@@ -142,7 +142,9 @@ function forgetFailures(memory: ShellMemory, plan: Plan): void {
   memory.retry = retry;
   memory.upgradeErrors.clear();
   // A retried node may be called again from the boot it failed on (an upgrade that never happened).
-  memory.upgradeCalls.clear();
+  // Only the failed ones: another node's call, its confirmation not yet written, stays made.
+  for (const entry of plan.status?.nodes ?? [])
+    if (entry.state === "Failed") memory.upgradeCalls.delete(entry.name);
   memory.patchErrors.clear();
   memory.installImageRefusals.clear();
   delete memory.manifestSyncError;

@@ -456,7 +456,18 @@ function stepUpgrading(
       wakeAt,
     };
   }
-  const underway = !talos.reachable || rebooted || (talos.stage !== undefined && talos.stage !== "RUNNING");
+  // REBOOTING on the intent's boot is also what a failed sequence leaves (Talos stays up): on the
+  // legacy API a call not confirmed is made there too, and machined's lock decides (act()).
+  const uncalled = entry.state === "Upgrading" && !entry.upgradeCalledAt;
+  const afterFailedSequence =
+    uncalled &&
+    talos.reachable &&
+    !rebooted &&
+    talos.stage === "REBOOTING" &&
+    upgradeAction(node, entry, spec).api === "legacy";
+  const underway =
+    !afterFailedSequence &&
+    (!talos.reachable || rebooted || (talos.stage !== undefined && talos.stage !== "RUNNING"));
   if (underway) {
     return {
       entry: {
@@ -469,12 +480,13 @@ function stepUpgrading(
       wakeAt,
     };
   }
-  if (entry.state === "Upgrading" && !entry.upgradeCalledAt && node.upgradeError) {
+  if (uncalled && node.upgradeError) {
     return fail(entry, now, Reason.UpgradeRefused, `Talos refused the upgrade: ${node.upgradeError}`);
   }
-  if (entry.state === "Upgrading" && !entry.upgradeCalledAt) {
+  if (uncalled) {
     // The intent is recorded but the call was never confirmed: make it (again). The boot ID has not
-    // changed and the machine is running, so no upgrade is under way that this could repeat.
+    // changed and the machine is running (or left REBOOTING by a failed sequence), so no upgrade is
+    // under way that this could repeat.
     return { entry, actions: [upgradeAction(node, entry, spec)], events: [], wakeAt };
   }
   return {

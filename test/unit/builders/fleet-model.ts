@@ -30,6 +30,8 @@ export interface ModelNode {
   installImage?: string;
   /** The installer a lifecycle install wrote for the next boot, until a boot takes it. */
   nextBoot?: string;
+  /** The boot on which an upgrade sequence failed (FATAL): Talos stays up on it, REBOOTING. */
+  failedOn?: number;
 }
 
 /** The schematic an Image Factory installer reference carries (the model's own parse). */
@@ -105,7 +107,12 @@ export function viewOf(n: ModelNode, now: number): NodeView {
           reachable: true,
           version: n.version,
           bootId: `${n.name}-${n.boot}`,
-          stage: n.upgrade && now >= n.upgrade.startsAt && now < n.upgrade.downAt ? "UPGRADING" : "RUNNING",
+          stage:
+            n.upgrade && now >= n.upgrade.startsAt && now < n.upgrade.downAt
+              ? "UPGRADING"
+              : n.failedOn === n.boot
+                ? "REBOOTING"
+                : "RUNNING",
           ready: true,
           platform: "metal",
           image: { schematic: n.schematic, extensions: [] },
@@ -113,6 +120,10 @@ export function viewOf(n: ModelNode, now: number): NodeView {
       : { reachable: false, error: "connection refused" },
   };
 }
+
+/** machined's error for a failed sequence, as the model's FATAL event carries it. */
+const failedSequence =
+  "sequence failed: error running phase 1 in upgrade sequence: task 1/1: failed, Unauthorized";
 
 /**
  * Talos answers an upgrade call before its sequence starts: for this long the machine still says
@@ -223,6 +234,8 @@ export class ModelShell {
   private readonly patched = new Map<string, string>();
   /** Calls Talos acked and never started, by node: the boot they were made on (lost in a crash). */
   private readonly locked = new Map<string, string>();
+  /** Per node, the boot a call was made from whose sequence Talos failed (its FATAL event read). */
+  private readonly failed = new Map<string, string>();
   private snapshot: SnapshotRun | undefined;
   /** Snapshot runs begun by this shell, across its restarts. */
   snapshotRuns = 0;
@@ -230,6 +243,7 @@ export class ModelShell {
   crash(): void {
     this.calls.clear();
     this.locked.clear();
+    this.failed.clear();
     this.installs.clear();
     this.patched.clear();
     this.snapshot = undefined;
@@ -257,11 +271,13 @@ export class ModelShell {
     const installed = this.installs.get(n.name);
     const installImagePatched = this.patched.get(n.name);
     const locked = intentBoot !== undefined && this.locked.get(n.name) === intentBoot;
+    const failed = intentBoot !== undefined && this.failed.get(n.name) === intentBoot;
     return {
       ...viewOf(n, now),
       ...(installed ? { installed: { ...installed } } : {}),
       ...(installImagePatched ? { installImagePatched } : {}),
       ...(locked ? { sequenceVerdict: { outcome: "locked" as const } } : {}),
+      ...(failed ? { sequenceVerdict: { outcome: "failed" as const, message: failedSequence } } : {}),
     };
   }
 
@@ -335,10 +351,21 @@ export class ModelShell {
     return nodes.length > 0 ? { key: run.key, nodes } : undefined;
   }
 
+  /** A retry asked for: the calls remembered of the failed nodes are forgotten, and their verdicts. */
+  retry(failed: string[]): void {
+    for (const name of failed) {
+      this.calls.delete(name);
+      this.failed.delete(name);
+    }
+  }
+
   /**
-   * Whether the upgrade reached the machine: "called", or "locked" where someone's reboot reached
+   * Whether the upgrade reached the machine: "called"; "locked" where someone's reboot reached
    * machined first (`lockedByReboot`): Talos acks the call and never starts it, the reboot boots the
-   * version the machine had, and only the event says so, which this process remembers.
+   * version the machine had, and only the event says so, which this process remembers; "failed"
+   * where the sequence fails (`failsSequence`): the machine stays up on its boot, REBOOTING, and
+   * the FATAL event says so. On the legacy API a machine REBOOTING on the call's boot is called
+   * (machined's lock decides), as act() does.
    */
   upgrade(
     action: Extract<Action, { kind: "upgrade" }>,
@@ -346,16 +373,21 @@ export class ModelShell {
     plan: string,
     now: number,
     seconds: number,
-    lockedByReboot = false,
-  ): "called" | "locked" | undefined {
+    faults: { lockedByReboot?: boolean; failsSequence?: boolean } = {},
+  ): "called" | "locked" | "failed" | undefined {
     const notStarted = this.locked.get(n.name) === action.bootIdBefore;
     if (this.calls.get(n.name) === action.bootIdBefore && !notStarted) return undefined;
     const talos = viewOf(n, now).talos;
-    if (!talos.reachable || talos.bootId !== action.bootIdBefore || talos.stage !== "RUNNING")
-      return undefined;
+    const callable = talos.stage === "RUNNING" || (talos.stage === "REBOOTING" && action.api === "legacy");
+    if (!talos.reachable || talos.bootId !== action.bootIdBefore || !callable) return undefined;
     this.locked.delete(n.name);
     this.calls.set(n.name, action.bootIdBefore);
-    if (lockedByReboot && !n.upgrade) {
+    if (faults.failsSequence && !n.upgrade) {
+      n.failedOn = n.boot;
+      this.failed.set(n.name, action.bootIdBefore);
+      return "failed";
+    }
+    if (faults.lockedByReboot && !n.upgrade) {
       n.upgrade = {
         startsAt: now,
         downAt: now + 5_000,

@@ -356,6 +356,16 @@ describe("one node's way through an upgrade", () => {
     expect(kinds(decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), node)))).toEqual([]);
   });
 
+  it("makes a call not confirmed on a machine a failed sequence left REBOOTING on its boot (legacy API); not on one whose boot changed", () => {
+    const cordoned = aNode("cp-1", { unschedulable: true });
+    const stale = { ...cordoned, talos: { ...cordoned.talos, stage: "REBOOTING" as const } };
+    expect(kinds(decide(withStatus(upgrading(), stale)))).toEqual(["upgrade:cp-1"]);
+    // Confirmed: the machine took the call, and REBOOTING is its sequence.
+    const confirmed = decide(withStatus(upgrading({ upgradeCalledAt: t0.toISOString() }), stale));
+    expect(kinds(confirmed)).toEqual([]);
+    expect(confirmed.status.nodes[0]?.state).toBe("Rebooting");
+  });
+
   it("takes a new boot for the call's confirmation a crash lost: its timeout runs from there, its installer is written", () => {
     // The intent was written, Talos took the call, and the operator died before writing that it
     // had: the restarted one sees the machine booting its next boot 25 minutes into the node's

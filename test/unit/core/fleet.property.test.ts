@@ -10,7 +10,7 @@
 // deleted mid-reboot. The invariants are computed here from the model, by the test's own
 // arithmetic, never by the functions under test.
 import fc from "fast-check";
-import type { Plan } from "../../../src/api/v1alpha1/plan.ts";
+import { type Plan, retryAnnotation } from "../../../src/api/v1alpha1/plan.ts";
 import { decide } from "../../../src/core/decide.ts";
 import { seededRandom } from "../../harness/prng.ts";
 import {
@@ -58,6 +58,11 @@ interface Scenario {
   rollbackNode?: number;
   /** A node whose first upgrade call finds machined's lock held by someone's reboot. */
   lockedNode?: number;
+  /**
+   * A node whose first upgrade sequence fails (machined's drain refused): a retry is asked once
+   * the plan has failed on it.
+   */
+  failedNode?: number;
   /** The first worker seen upgrading or rebooting has its Node deleted (its machine goes on). */
   deleteWhileRebooting?: boolean;
   /** Workers labelled pool=gpu, and whether each starts on the pool's schematic already. */
@@ -198,6 +203,9 @@ function run(s: Scenario) {
   let installs = 0;
   /** Upgrade calls Talos acked and never started (the lock held by someone's reboot). */
   let lockedCalls = 0;
+  /** Upgrade calls whose sequence Talos failed; the reason the node failed with, before its retry. */
+  let failedCalls = 0;
+  let failedBeforeRetry: string | undefined;
   let lastEtcd: { healthy: boolean; members: number; healthyMembers: number; message: string } | undefined;
   /** The status write that confirms Talos took a node's call. */
   const confirmCall = (name: string) => {
@@ -209,6 +217,22 @@ function run(s: Scenario) {
   let tick = 0;
   for (; tick < 6_000; tick++) {
     finishReboots(nodes, now, (n) => nodes.indexOf(n) === s.rollbackNode);
+    // A person reads why the node failed and asks for a retry, once.
+    const victim = s.failedNode !== undefined ? nodes[s.failedNode] : undefined;
+    const victimEntry = plan.status?.nodes.find((e) => e.name === victim?.name);
+    if (
+      failedBeforeRetry === undefined &&
+      plan.status?.phase === "Failed" &&
+      victimEntry?.state === "Failed"
+    ) {
+      failedBeforeRetry = victimEntry.reason ?? "";
+      plan = {
+        ...plan,
+        metadata: { ...plan.metadata, annotations: { ...plan.metadata.annotations, [retryAnnotation]: "1" } },
+      };
+      shell.retry((plan.status?.nodes ?? []).filter((e) => e.state === "Failed").map((e) => e.name));
+      failed = false;
+    }
     // The fleet changes under the plan.
     if (tick === s.editAt) {
       target = "v1.12.5";
@@ -346,7 +370,8 @@ function run(s: Scenario) {
     }
     if (decision.status.phase === "Failed") {
       failed = true;
-      if (decision.status.summary?.inProgress === 0) {
+      const retryDue = s.failedNode !== undefined && failedBeforeRetry === undefined;
+      if (decision.status.summary?.inProgress === 0 && !retryDue) {
         plan = { ...plan, status: decision.status };
         break;
       }
@@ -440,12 +465,18 @@ function run(s: Scenario) {
       }
       const from = n.version;
       const seconds = s.rebootSeconds[nodes.indexOf(n)] ?? 60;
-      const lockedByReboot = nodes.indexOf(n) === s.lockedNode && lockedCalls === 0;
+      const faults = {
+        lockedByReboot: nodes.indexOf(n) === s.lockedNode && lockedCalls === 0,
+        failsSequence: nodes.indexOf(n) === s.failedNode && failedCalls === 0,
+      };
       const reached =
         action.kind === "upgrade"
-          ? shell.upgrade(action, n, plan.metadata.name, now, seconds, lockedByReboot)
+          ? shell.upgrade(action, n, plan.metadata.name, now, seconds, faults)
           : undefined;
-      if (reached === "locked") {
+      if (reached === "failed") {
+        failedCalls++;
+        if (!(crashed ? chance() < 0.5 : chance() < s.conflictRate)) confirmCall(n.name);
+      } else if (reached === "locked") {
         lockedCalls++;
         if (!(crashed ? chance() < 0.5 : chance() < s.conflictRate)) confirmCall(n.name);
       } else if (reached === "called" && action.kind === "upgrade") {
@@ -510,6 +541,8 @@ function run(s: Scenario) {
     snapshotRuns: shell.snapshotRuns,
     installs,
     lockedCalls,
+    failedCalls,
+    failedBeforeRetry,
   };
 }
 
@@ -681,6 +714,16 @@ it("on the lifecycle API (v1.13.0 → v1.13.1) installs while the node serves, w
   );
 });
 
+/** The run's node `victim` ends on the target, its cordon released. */
+function expectOnTarget(result: ReturnType<typeof run>, victim: number): void {
+  const n = result.nodes[victim];
+  expect({ node: n?.name, version: n?.version, cordoned: n?.unschedulable }).toEqual({
+    node: n?.name,
+    version: result.target,
+    cordoned: false,
+  });
+}
+
 /** Runs with no edit, exclusion, join or leave, and a node behind the target: its index, `victim`. */
 const quietWithVictim = scenario
   .map((s) => ({ ...s, editAt: undefined, excludeAt: undefined, joinAt: undefined, leaveAt: undefined }))
@@ -722,13 +765,30 @@ it("someone's reboot holds machined's lock at a node's upgrade call: called agai
         return;
       }
       expect(result.plan.status?.phase).toBe("Completed");
-      const n = result.nodes[victim];
-      expect({ node: name, version: n?.version, cordoned: n?.unschedulable }).toEqual({
-        node: name,
-        version: result.target,
-        cordoned: false,
-      });
+      expectOnTarget(result, victim);
       expect(result.upgrades.filter((u) => u.node === name).length).toBeGreaterThanOrEqual(1);
+    }),
+    { numRuns: 200 },
+  );
+});
+
+it("a node whose upgrade sequence Talos fails: the plan fails on it, and a retry calls it again and upgrades it once", () => {
+  fc.assert(
+    // Without etcd snapshots: how a retry meets the snapshot's maxAge is not settled here (a
+    // counterexample with maxAge 30s is in the issue's notes).
+    fc.property(quietWithVictim, ({ s, victim }) => {
+      const result = run({ ...s, etcdBackup: undefined, failedNode: victim });
+      expect(result.violations).toEqual([]);
+      expect(result.failedCalls).toBe(1);
+      // Said at once from machined's event. A restart that lost the event waits out nodeTimeout;
+      // one that also lost the call's confirmation makes the intent's call again, which runs.
+      if (s.crashRate === 0) expect(result.failedBeforeRetry).toBe("UpgradeFailed");
+      else expect(["UpgradeFailed", "NodeTimeout", undefined]).toContain(result.failedBeforeRetry);
+      // The retry's call ran (the machine still REBOOTING on the boot it failed on), and no upgrade
+      // that ran was asked twice for one step.
+      expect([...result.calls].filter(([, count]) => count > 1)).toEqual([]);
+      expect(result.plan.status?.phase).toBe("Completed");
+      expectOnTarget(result, victim);
     }),
     { numRuns: 200 },
   );
