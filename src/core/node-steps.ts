@@ -206,11 +206,16 @@ function restoreStep(entry: NodeStatus, image: string, node: NodeView, now: Date
       actions: [],
       events: [],
     };
-  const message = `the target changed: already at ${talos.version}; installing ${image} again, so that no reboot starts ${installedImage ?? "the other installer"}`;
+  const message = restoreMessage(talos.version, image, installedImage);
   if (node.installing === image) return waiting(message);
   return waiting(message, [
     { kind: "install", node: node.name, address: node.address ?? "", image, bootId: talos.bootId },
   ]);
+}
+
+/** What a node restoring its boot entry says while its own installer is installed again. */
+export function restoreMessage(version: string, own: string, installed: string | undefined): string {
+  return `the target changed: already at ${version}; installing ${own} again, so that no reboot starts ${installed ?? "the other installer"}`;
 }
 
 function fail(entry: NodeStatus, now: Date, reason: string, failure: string): StepResult {

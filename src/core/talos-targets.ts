@@ -15,7 +15,7 @@ import {
   schematicDiffers,
   upgradeApi,
 } from "./image-targets.ts";
-import { activeStates, unwrittenInstaller } from "./node-steps.ts";
+import { activeStates, restoreMessage, unwrittenInstaller } from "./node-steps.ts";
 import { currentStep, type PathCheck, upgradePath } from "./version-path.ts";
 
 type TalosSpec = NonNullable<PlanSpec["talos"]>;
@@ -186,19 +186,18 @@ function entryFor(
     return existing;
   // Failed after its installer was installed for its next boot, and retried with a plan that no
   // longer upgrades it: that boot entry is replaced by its own first.
-  const installed =
-    existing?.state === "Failed" && existing.installedAt !== undefined ? existing.image : undefined;
+  const failed = existing?.state === "Failed" ? existing : undefined;
   if (
-    installed &&
-    existing?.installedAt &&
+    failed?.installedAt &&
+    failed.image &&
     (want === undefined || want === "ahead") &&
-    existing.version !== version
+    failed.version !== version
   ) {
     const released = {
       ...fresh("Done", `the target changed: already at ${version}`, version),
-      installedAt: existing.installedAt,
+      installedAt: failed.installedAt,
     };
-    return restoring(released, node, talosSpec, installed);
+    return restoring(released, node, talosSpec, failed.image);
   }
   if (want === "ahead") {
     const {
@@ -300,7 +299,7 @@ function restoring(
     state: "Draining",
     image: installed,
     restoreImage: own,
-    message: `the target changed: already at ${version}; installing ${own} again, so that no reboot starts ${installed}`,
+    message: restoreMessage(version, own, installed),
   };
 }
 
