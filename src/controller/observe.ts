@@ -87,8 +87,8 @@ export interface ShellMemory {
   facts: Map<string, KnownFacts>;
   /** The nodes the plan's next starts take, as the last pass saw them: their machines are watched too. */
   startsNext: Set<string>;
-  /** The last etcd view read, when, and the control planes' state it was read in. */
-  etcd?: { at: number; key: string; view: EtcdView };
+  /** The last etcd view read, when, and each control plane's state it was read in. */
+  etcd?: { at: number; seen: Record<string, string>; view: EtcdView };
   /** Upgrade calls this process made, by node: the boot ID they were made from. */
   upgradeCalls: Map<string, string>;
   /** Hook Jobs the apiserver refused to create, by Job name: the run fails with its message. */
@@ -278,6 +278,12 @@ function controlPlaneMayStart(plan: Plan): boolean {
       !controlPlanes.some((e) => activeStates.has(e.state)))
   );
 }
+
+/**
+ * An etcd view this young, read with the control planes as they are, is the pass's own: it may take
+ * a control plane down.
+ */
+const etcdCurrentMs = 2_000;
 
 /** Facts of a machine at rest (healthy, on a boot the kubelet still reports) last this many TTLs. */
 const restingTtlFactor = 10;
@@ -524,25 +530,32 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
   // etcd and the plan's own checks are asked while the nodes' facts are gathered: a pass waits
   // for the slowest of them, not for their sum.
   const gating = pending && talosClient !== undefined;
-  // The view is read again each pass that may take a control plane down; otherwise one read in the
-  // same state of the control planes serves for a TTL (each read is two Talos calls per control
-  // plane): it feeds only the Etcd gate then, and a control plane that changes (cordoned, rebooted,
-  // Ready) reads it.
-  const etcdKey = JSON.stringify([
-    controlPlanes.filter((n) => busy.has(n.metadata?.name ?? "")).map((n) => n.metadata?.name),
-    controlPlanes.map((n) => [
-      n.metadata?.name,
-      n.status?.nodeInfo?.bootID,
-      isReady(n),
-      n.spec?.unschedulable ?? false,
-    ]),
-  ]);
+  // The view is read again each pass that may take a control plane down, unless a pass read it
+  // moments ago with every control plane as it is now (a status write and a Node event wake passes
+  // milliseconds apart). Otherwise one read serves for a TTL (each read is two Talos calls per
+  // control plane): it feeds only the Etcd gate then. A control plane not under way that changed
+  // since (cordoned, rebooted, Ready, its upgrade over) reads it again; one under way does not: its
+  // cordon, reboot and return are its upgrade, and the pass that may start the next one reads afresh.
+  const etcdSeen = Object.fromEntries(
+    controlPlanes.map((n) => {
+      const name = n.metadata?.name ?? "";
+      const state = [busy.has(name), n.status?.nodeInfo?.bootID, isReady(n), n.spec?.unschedulable ?? false];
+      return [name, JSON.stringify(state)];
+    }),
+  );
   const previousEtcd = memory.etcd;
-  const reuseEtcd =
-    !controlPlaneMayStart(plan) &&
+  const etcdAge = previousEtcd === undefined ? Number.POSITIVE_INFINITY : now.getTime() - previousEtcd.at;
+  const sameControlPlanes = (all: boolean) =>
     previousEtcd !== undefined &&
-    previousEtcd.key === etcdKey &&
-    now.getTime() - previousEtcd.at < inputs.factsTtlMs;
+    Object.keys(previousEtcd.seen).length === controlPlanes.length &&
+    Object.entries(etcdSeen).every(
+      ([name, state]) =>
+        previousEtcd.seen[name] !== undefined &&
+        ((!all && busy.has(name)) || previousEtcd.seen[name] === state),
+    );
+  const currentEtcd = etcdAge < etcdCurrentMs && sameControlPlanes(true);
+  const reuseEtcd =
+    currentEtcd || (!controlPlaneMayStart(plan) && etcdAge < inputs.factsTtlMs && sameControlPlanes(false));
   /** Control planes under way: their silence is taken for their upgrade. */
   const upgrading = controlPlanes
     .filter((n) => busy.has(n.metadata?.name ?? ""))
@@ -560,13 +573,13 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
       }),
       expectedDown,
     ).then((view) => {
-      memory.etcd = { at: now.getTime(), key: etcdKey, view };
+      memory.etcd = { at: now.getTime(), seen: etcdSeen, view };
       return view;
     });
   const etcdAsked: Promise<EtcdView | undefined> = !gating
     ? Promise.resolve(undefined)
-    : reuseEtcd
-      ? Promise.resolve({ ...previousEtcd.view, earlier: true })
+    : reuseEtcd && previousEtcd
+      ? Promise.resolve(currentEtcd ? previousEtcd.view : { ...previousEtcd.view, earlier: true })
       : readEtcd(talosClient, new Set(upgrading));
   const celAsked = gating
     ? Promise.all(plan.spec.healthChecks.cel.map((check) => celGate(inputs.kubeconfig, check)))
