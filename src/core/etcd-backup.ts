@@ -2,7 +2,8 @@
 // Kubernetes phase), a snapshot of etcd is streamed from a healthy control plane, stored in the
 // bucket and read back; until then no new node or task starts. Nodes already in flight go on. A
 // verified snapshot of the pass serves every control plane of it; one older than maxAge before the
-// first of them starts is taken again. A failed attempt stalls the plan and is retried with backoff.
+// first of them starts, or at a retry, is taken again. A failed attempt stalls the plan and is
+// retried with backoff.
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { EtcdBackupStatus, S3Destination } from "../api/v1alpha1/etcd-backup.ts";
 import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
@@ -106,11 +107,14 @@ export function etcdBackupStep(input: {
   const maxAgeMs = parseDuration(spec?.maxAge ?? "1h");
   const now = obs.now.getTime();
 
-  /** A verified snapshot serves the pass while fresh, or once a control plane started after it. */
+  /**
+   * A verified snapshot serves the pass while fresh, or once a control plane started after it. A
+   * retry starts the pass again: the failure may be hours old, so the starts before it do not count.
+   */
   const serves = (status: EtcdBackupStatus | undefined) =>
     status?.state === "Verified" &&
     status.finishedAt !== undefined &&
-    (now - Date.parse(status.finishedAt) <= maxAgeMs || pass.startedSince(status.finishedAt));
+    (now - Date.parse(status.finishedAt) <= maxAgeMs || (!retry && pass.startedSince(status.finishedAt)));
   if (serves(current)) return { ...kept, ...(current ? { status: current } : {}) };
   if (current?.state === "Running" && current.key) {
     const step = running(obs, current, settings, pass.next);

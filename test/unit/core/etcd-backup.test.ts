@@ -147,7 +147,7 @@ describe("etcd snapshot before the first control plane", () => {
     expect(restarted.status.etcdBackup).toMatchObject({ state: "Running", key, attempts: 1 });
   });
 
-  test("a verified snapshot serves every control plane of its pass; a stale one is taken again before the first starts", () => {
+  test("a verified snapshot serves every control plane of its pass; a stale one is taken again before the first starts, and at a retry", () => {
     const verified = {
       pass: "talos v1.12.4",
       state: "Verified" as const,
@@ -170,6 +170,30 @@ describe("etcd snapshot before the first control plane", () => {
     );
     expect(snapshots(goOn)).toEqual([]);
     expect(cordons(goOn)).toEqual(["cp-2"]);
+
+    // A retry (cp-2 failed, retried hours later) takes it again before cp-2 starts again; one
+    // within maxAge still serves.
+    const failed = aStatus(
+      anEntry("cp-1", "Done", {
+        startedAt: minutes(-100).toISOString(),
+        finishedAt: minutes(-90).toISOString(),
+      }),
+      anEntry("cp-2", "Failed", { startedAt: minutes(-80).toISOString(), reason: "NodeTimeout" }),
+      anEntry("cp-3", "Pending"),
+    );
+    const retryAsked = { "upgrade.talos-operator.dev/retry": "1" };
+    const retried = decide(
+      anObservation(aPlan({ etcdBackup: { s3 } }, { ...failed, etcdBackup: verified }, retryAsked), upgraded),
+    );
+    expect(snapshots(retried)).toHaveLength(1);
+    expect(cordons(retried)).toEqual([]);
+    expect(retried.status.nodes.find((e) => e.name === "cp-2")?.state).toBe("Pending");
+    const recent = { ...verified, finishedAt: minutes(-30).toISOString() };
+    const retriedSoon = decide(
+      anObservation(aPlan({ etcdBackup: { s3 } }, { ...failed, etcdBackup: recent }, retryAsked), upgraded),
+    );
+    expect(snapshots(retriedSoon)).toEqual([]);
+    expect(cordons(retriedSoon)).toEqual(["cp-2"]);
 
     // No control plane started since: two hours is over maxAge (1h), so a new one first.
     const before = aStatus(
