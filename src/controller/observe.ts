@@ -241,6 +241,8 @@ interface ObserveInputs {
   watched?: (address: string) => WatchedMachine | undefined;
   /** Whether the machine's watch was asked for moments ago and has not delivered yet. */
   watchOpening?: (address: string) => boolean;
+  /** The machine answered while its watch was down: the watch is opened again at once. */
+  watchNow?: (address: string) => void;
   /** Talos' verdict on the last sequence asked of a machine, from its events. */
   sequenceVerdict?: (address: string) => SequenceVerdict | undefined;
   /** The operator's own pod, which no drain evicts. */
@@ -499,6 +501,7 @@ export async function observe(inputs: ObserveInputs): Promise<Observation> {
     };
     const image = fresh.image ?? (await ofThisBoot());
     const merged = { ...fresh, ...(image ? { image } : {}) };
+    if (fresh.reachable && watched === undefined) inputs.watchNow?.(address);
     memory.facts.set(name, {
       at: now.getTime(),
       facts: merged,

@@ -178,6 +178,7 @@ export class Reconciler {
         factsTtlMs: ports.factsTtlMs,
         watched: (address) => ports.watches.machine(name, address),
         watchOpening: (address) => ports.watches.opening(name, address),
+        watchNow: (address) => ports.watches.hasten(name, address),
         sequenceVerdict: (address) => ports.sequences.verdict(name, address),
         ...(ports.self ? { self: ports.self } : {}),
         ...(ports.hookJobs ? { hookJobs: (p: string) => (ports.hookJobs as HookJobs).list(p) } : {}),

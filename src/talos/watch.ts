@@ -13,6 +13,8 @@ interface Watch {
   live?: WatchedMachine;
   /** When the stream under way was asked for. */
   openedAt?: number;
+  /** Ends the pause before the stream is opened again. */
+  resume?: () => void;
 }
 
 /** How long a stream being opened is waited for: its first event usually comes within tens of ms. */
@@ -70,6 +72,15 @@ export class MachineWatches {
     );
   }
 
+  /**
+   * The machine answered a read while its stream was down (back from a reboot): the stream is
+   * opened again now rather than after the rest of its pause, so the next read takes the status
+   * and the boot's proof from it instead of reading them again.
+   */
+  hasten(plan: string, address: string): void {
+    this.watches.get(`${plan}/${address}`)?.resume?.();
+  }
+
   stop(): void {
     for (const watch of this.watches.values()) watch.controller.abort();
     this.watches.clear();
@@ -110,7 +121,14 @@ export class MachineWatches {
       if (signal.aborted) return;
       this.wake(plan);
       if (events > 0) pause = 250;
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        watch.resume = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      delete watch.resume;
       pause = Math.min(pause * 2, 5_000);
     }
   }

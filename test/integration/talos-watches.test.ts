@@ -1,7 +1,7 @@
 // The COSI watches that wake a plan when a node it works on reboots, against the simulated fleet:
 // a stream is "opening" until its first event, which wakes the plan; a reboot wakes the plan; and
 // after the talosconfig rotates the stream is reopened with the new client (the old certificate
-// would otherwise expire under it).
+// would otherwise expire under it); a machine found back by a read has its stream reopened at once.
 import { jest } from "@jest/globals";
 import type { TalosClient } from "../../src/talos/client.ts";
 import { MachineWatches } from "../../src/talos/watch.ts";
@@ -105,5 +105,39 @@ describe("machine watches", () => {
     expect(wakes.length).toBe(wakesAtRotation + 1);
     expect(opened.mock.calls.length).toBe(callsAtRotation);
     expect(watchesBy("before-rotation")).toBe(watchesAtRotation);
+  });
+
+  it("opens a stream again at once when asked to hasten, not at the end of its back-off", async () => {
+    await fleet.stop();
+    // A reboot long enough for the back-off to reach its 5 s cap while the machine is down.
+    fleet = await Fleet.start({
+      controlPlanes: 1,
+      workers: 1,
+      talosVersion: "v1.12.4",
+      timing: { rebootMs: 9_500 },
+    });
+    const worker = fleet.workers()[0];
+    if (!worker) throw new Error("no worker");
+    const opened = () => worker.calls.filter((c) => c.method === watchMethod).length;
+    watches.set("plan", await clientNamed("hasten"), [worker.address]);
+    await waitUntil("the watch delivers", async () => watches.machine("plan", worker.address) !== undefined, {
+      timeoutMs: 5_000,
+    });
+    worker.startReboot("test");
+    await waitUntil("the stream ended", async () => watches.machine("plan", worker.address) === undefined, {
+      timeoutMs: 5_000,
+    });
+    await waitUntil("the machine is back", async () => worker.up, { timeoutMs: 20_000 });
+    const before = opened();
+    watches.hasten("plan", worker.address);
+    // Its pause (5 s, from 7.75 s after the reboot began) has 3 s to run; hastened, it opens within moments.
+    await waitUntil("the stream is opened again", async () => opened() > before, { timeoutMs: 1_500 });
+    await waitUntil(
+      "the watch delivers again",
+      async () => watches.machine("plan", worker.address) !== undefined,
+      {
+        timeoutMs: 1_500,
+      },
+    );
   });
 });
