@@ -1,9 +1,10 @@
 // The etcd snapshot gate: before a pass first touches a control plane (a Talos version step, or the
 // Kubernetes phase), a snapshot of etcd is streamed from a healthy control plane, stored in the
 // bucket and read back; until then no new node or task starts. Nodes already in flight go on. A
-// verified snapshot of the pass serves every control plane of it; one older than maxAge before the
-// first of them starts, or at a retry, is taken again. A failed attempt stalls the plan and is
-// retried with backoff.
+// verified snapshot of the pass serves its control planes while fresh (maxAge) or while the pass
+// goes on working on them; one older than maxAge is taken again before the first starts, and after
+// the pass stood still longer than maxAge (a window closed between two control planes, a failure
+// retried the next morning). A failed attempt stalls the plan and is retried with backoff.
 import { parseDuration } from "../api/v1alpha1/duration.ts";
 import type { EtcdBackupStatus, S3Destination } from "../api/v1alpha1/etcd-backup.ts";
 import type { NodeStatus } from "../api/v1alpha1/node-entries.ts";
@@ -29,34 +30,50 @@ interface EtcdBackupStep {
 const firstBackoffMs = 30_000;
 const maxBackoffMs = 10 * 60_000;
 
-/** The pass whose control planes are still to be touched, and when the first of them started. */
+/** A control plane's work in a pass, as its node entry or Kubernetes task records it. */
+interface Work {
+  state: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+}
+
+/**
+ * When the pass last worked on a control plane it started at or after `at` (now, for one under
+ * way; its end, or its start where no end is kept, for the others); undefined if it started none.
+ */
+function lastWorked(work: Work[], at: string, now: number): number | undefined {
+  const times = work
+    .filter((w) => w.state !== "Pending" && w.startedAt !== undefined && w.startedAt >= at)
+    .map((w) =>
+      w.state === "Done" || w.state === "Failed" || w.state === "Skipped"
+        ? Date.parse(w.finishedAt ?? w.startedAt ?? "")
+        : now,
+    );
+  return times.length > 0 ? Math.max(...times) : undefined;
+}
+
+/** The pass whose control planes are still to be touched, and when it last worked on one of them. */
 function controlPlanePass(
   obs: Observation,
   entries: NodeStatus[],
   previous: PlanStatus,
-): { pass: string; startedSince: (at: string) => boolean; next?: string } | undefined {
+): { pass: string; workedSince: (at: string) => number | undefined; next?: string } | undefined {
   const spec = obs.plan.spec;
+  const now = obs.now.getTime();
   const pending = entries.filter((e) => e.role === "controlplane" && e.state === "Pending");
   const first = pending[0];
   if (first) {
     const pass = `talos ${first.version ?? spec.talos?.version}`;
     const ofPass = entries.filter((e) => e.role === "controlplane" && e.version === first.version);
-    return {
-      pass,
-      startedSince: (at) => ofPass.some((e) => e.startedAt !== undefined && e.startedAt >= at),
-      next: first.name,
-    };
+    return { pass, workedSince: (at) => lastWorked(ofPass, at, now), next: first.name };
   }
   if (!spec.kubernetes || !talosComplete(entries, spec.talos?.version)) return undefined;
   const controlPlanes = new Set(obs.nodes.filter((n) => n.role === "controlplane").map((n) => n.name));
   const behind = kubernetesBehind(obs.nodes, spec.kubernetes).filter((n) => controlPlanes.has(n));
   if (behind.length === 0) return undefined;
   const tasks = previous.kubernetes?.tasks ?? [];
-  return {
-    pass: `kubernetes ${spec.kubernetes.version}`,
-    startedSince: (at) =>
-      tasks.some((t) => t.role === "controlplane" && t.startedAt !== undefined && t.startedAt >= at),
-  };
+  const ofPass = tasks.filter((t) => t.role === "controlplane");
+  return { pass: `kubernetes ${spec.kubernetes.version}`, workedSince: (at) => lastWorked(ofPass, at, now) };
 }
 
 /** A Ready control plane whose Talos API answers, preferably not the one about to be upgraded. */
@@ -108,13 +125,15 @@ export function etcdBackupStep(input: {
   const now = obs.now.getTime();
 
   /**
-   * A verified snapshot serves the pass while fresh, or once a control plane started after it. A
-   * retry starts the pass again: the failure may be hours old, so the starts before it do not count.
+   * A verified snapshot serves the pass while fresh, or while the pass goes on: a control plane
+   * started after it was worked on within maxAge. A pass that stood still longer (a closed window,
+   * a failure retried hours later) takes a new one: etcd has moved on since.
    */
+  const worked = (at: string) => pass.workedSince(at) ?? Number.NEGATIVE_INFINITY;
   const serves = (status: EtcdBackupStatus | undefined) =>
     status?.state === "Verified" &&
     status.finishedAt !== undefined &&
-    (now - Date.parse(status.finishedAt) <= maxAgeMs || (!retry && pass.startedSince(status.finishedAt)));
+    (now - Date.parse(status.finishedAt) <= maxAgeMs || now - worked(status.finishedAt) <= maxAgeMs);
   if (serves(current)) return { ...kept, ...(current ? { status: current } : {}) };
   if (current?.state === "Running" && current.key) {
     const step = running(obs, current, settings, pass.next);

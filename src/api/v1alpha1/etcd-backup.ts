@@ -68,7 +68,7 @@ export const etcdBackupSchema = z
     maxAge: duration
       .default("1h")
       .describe(
-        "A verified snapshot older than this is taken again before the pass's first control plane starts.",
+        "A verified snapshot older than this is taken again before the pass's first control plane starts, and before the next one once the pass has not worked on a control plane for this long (a closed window, a retry).",
       ),
   })
   .describe("An etcd snapshot before each pass first touches a control plane.");

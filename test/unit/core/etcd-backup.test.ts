@@ -147,7 +147,7 @@ describe("etcd snapshot before the first control plane", () => {
     expect(restarted.status.etcdBackup).toMatchObject({ state: "Running", key, attempts: 1 });
   });
 
-  test("a verified snapshot serves every control plane of its pass; a stale one is taken again before the first starts, and at a retry", () => {
+  test("a verified snapshot serves the control planes of its pass while fresh or while the pass goes on; a stale one is taken again before the first starts, after a hold, and at a retry", () => {
     const verified = {
       pass: "talos v1.12.4",
       state: "Verified" as const,
@@ -155,21 +155,31 @@ describe("etcd snapshot before the first control plane", () => {
       finishedAt: minutes(-120).toISOString(),
       attempts: 1,
     };
-    // cp-1 started after the snapshot: cp-2 starts without a new one, however old it is.
-    const during = aStatus(
-      anEntry("cp-1", "Done", {
-        startedAt: minutes(-100).toISOString(),
-        finishedAt: minutes(-90).toISOString(),
-      }),
-      anEntry("cp-2", "Pending"),
-      anEntry("cp-3", "Pending"),
-    );
+    // cp-1 started after the snapshot and was worked on within maxAge (a slow one, done 10 minutes
+    // ago): the pass goes on, cp-2 starts without a new one though the snapshot is two hours old.
+    const during = (finished: number) =>
+      aStatus(
+        anEntry("cp-1", "Done", {
+          startedAt: minutes(-100).toISOString(),
+          finishedAt: minutes(finished).toISOString(),
+        }),
+        anEntry("cp-2", "Pending"),
+        anEntry("cp-3", "Pending"),
+      );
     const upgraded = [aNode("cp-1", { version: "v1.12.4" }), aNode("cp-2"), aNode("cp-3")];
     const goOn = decide(
-      anObservation(aPlan({ etcdBackup: { s3 } }, { ...during, etcdBackup: verified }), upgraded),
+      anObservation(aPlan({ etcdBackup: { s3 } }, { ...during(-10), etcdBackup: verified }), upgraded),
     );
     expect(snapshots(goOn)).toEqual([]);
     expect(cordons(goOn)).toEqual(["cp-2"]);
+
+    // The pass stood still since cp-1 was done 90 minutes ago (a window closed, a gate held it):
+    // etcd has moved on, so a new one is taken before cp-2.
+    const held = decide(
+      anObservation(aPlan({ etcdBackup: { s3 } }, { ...during(-90), etcdBackup: verified }), upgraded),
+    );
+    expect(snapshots(held)).toHaveLength(1);
+    expect(cordons(held)).toEqual([]);
 
     // A retry (cp-2 failed, retried hours later) takes it again before cp-2 starts again; one
     // within maxAge still serves.
